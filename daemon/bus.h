@@ -1,0 +1,98 @@
+/*
+ * The event bus. An accepted event is serialised once into a frame, and the
+ * same refcounted bytes are queued to every plugin subscribed to it. Each
+ * plugin has a bounded queue and an in-flight window; a full queue drops and
+ * counts, and never blocks the reactor or another plugin.
+ */
+#ifndef SS_BUS_H
+#define SS_BUS_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct evbuffer;
+struct bus;
+struct bus_sub;
+
+struct bus_options {
+	size_t queue_max;  /* events waiting per plugin (default 4096) */
+	size_t window;     /* events in flight per plugin (default 32) */
+	size_t max_frame;  /* frame limit (default 1 MiB) */
+};
+
+/* Called when a subscriber's queue has something to send (see bus_sub_flush). */
+typedef void (*bus_ready_fn)(struct bus_sub *sub, void *arg);
+
+struct bus *bus_new(const struct bus_options *opts);
+void bus_free(struct bus *bus);
+
+/* Allocates the next request id (events and every other daemon -> host request). */
+int64_t bus_next_id(struct bus *bus);
+
+/*
+ * Accepts an event: serialises it once and queues it to each matching
+ * subscriber. type must be a valid event name and data an object (borrowed).
+ * Returns the event's id, or -1 when it is over the frame limit.
+ */
+int64_t bus_publish(struct bus *bus, const char *type, json_object *data);
+
+/* Checks an event before acceptance; 0 or -1 with a message. */
+int bus_validate(const char *type, json_object *data, char *err, size_t errlen);
+
+/* A subscriber: one per running plugin, outliving its host's restarts. */
+struct bus_sub *bus_sub_new(struct bus *bus, const char *name, bus_ready_fn ready, void *arg);
+void bus_sub_free(struct bus_sub *sub);
+/* Replaces the subscriber's patterns (from the host's ready message). */
+void bus_sub_set_patterns(struct bus_sub *sub, const char *const *patterns, size_t n);
+/* Whether the subscriber takes events of this type. */
+bool bus_sub_matches(const struct bus_sub *sub, const char *type);
+
+/* Starts delivery (host ready) or pauses it (host gone). */
+void bus_sub_attach(struct bus_sub *sub);
+/*
+ * The host went away: the events in flight go back to the front of the
+ * queue. When crashed, the oldest one (the one being handled) counts an
+ * attempt; at two it is set aside as poison. Returns the number set aside.
+ */
+size_t bus_sub_detach(struct bus_sub *sub, bool crashed);
+
+/*
+ * Moves queued events into the window and appends their frames to out.
+ * Returns the number added.
+ */
+size_t bus_sub_flush(struct bus_sub *sub, struct evbuffer *out);
+
+/*
+ * The host answered event id. Returns 1 when it was the oldest in flight,
+ * 0 when it was in flight out of order, -1 when no such event is in flight
+ * (a protocol error). ok false counts a handler failure.
+ */
+int bus_sub_ack(struct bus_sub *sub, int64_t id, bool ok);
+
+/* Milliseconds (monotonic) since the oldest in-flight event was sent, or -1. */
+int64_t bus_sub_oldest_age_ms(const struct bus_sub *sub, int64_t now_ms);
+
+struct bus_sub_stats {
+	uint64_t delivered; /* acknowledged */
+	uint64_t failed;    /* acknowledged with handler_failed */
+	uint64_t dropped;   /* queue full */
+	uint64_t poisoned;  /* set aside after two crashes */
+	uint64_t redelivered;
+	size_t queued;   /* waiting */
+	size_t inflight; /* sent, not yet answered */
+};
+void bus_sub_stats(const struct bus_sub *sub, struct bus_sub_stats *out);
+/* Ids of the poison events kept for status (most recent last), as a JSON array. */
+json_object *bus_sub_poison_json(const struct bus_sub *sub);
+
+/* Total events accepted since start. */
+uint64_t bus_accepted(const struct bus *bus);
+/* Whether any subscriber still has queued or in-flight events (for draining). */
+bool bus_busy(const struct bus *bus);
+
+/* Monotonic clock in milliseconds and microseconds. */
+int64_t bus_now_ms(void);
+
+#endif

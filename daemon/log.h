@@ -1,0 +1,30 @@
+/*
+ * The daemon's log: one line per record on stderr (journald adds the time),
+ * "<level> <where>: <message>", where is a module or a plugin's name.
+ */
+#ifndef SS_LOG_H
+#define SS_LOG_H
+
+#include <stdarg.h>
+
+enum log_level { LOG_LVL_DEBUG = 0, LOG_LVL_INFO, LOG_LVL_WARN, LOG_LVL_ERROR };
+
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+/* "debug", "info", "warn", "error" -> level; -1 if unknown. */
+int log_level_parse(const char *s);
+const char *log_level_name(enum log_level level);
+
+void log_msg(enum log_level level, const char *where, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void log_msgv(enum log_level level, const char *where, const char *fmt, va_list ap);
+
+#define log_debug(where, ...) log_msg(LOG_LVL_DEBUG, where, __VA_ARGS__)
+#define log_info(where, ...) log_msg(LOG_LVL_INFO, where, __VA_ARGS__)
+#define log_warn(where, ...) log_msg(LOG_LVL_WARN, where, __VA_ARGS__)
+#define log_error(where, ...) log_msg(LOG_LVL_ERROR, where, __VA_ARGS__)
+
+/* A broken invariant inside the daemon: log and abort. Never for input errors. */
+void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+#endif
