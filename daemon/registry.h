@@ -1,0 +1,44 @@
+/*
+ * The plugin registry: installed_plugins in PostgreSQL is the desired state,
+ * and the registry makes the supervisor's running hosts match it. It applies
+ * the schema migrations at start-up, lists the plugin directory as the
+ * built-in "local" catalog repository, starts every enabled plugin, serves
+ * the marketplace REST API, authenticates bearer tokens, and converges on
+ * every change announced with NOTIFY (by this daemon, another daemon sharing
+ * the database, or plain SQL).
+ */
+#ifndef SS_REGISTRY_H
+#define SS_REGISTRY_H
+
+#include <stddef.h>
+
+struct event_base;
+struct supervisor;
+struct api;
+struct registry;
+
+struct registry_options {
+	const char *conninfo;         /* libpq URI or key=value string ("" uses PG* variables) */
+	const char *plugin_dir;       /* <dir>/<name>/manifest.json + .so; may be NULL */
+	const char *host_path_unused; /* reserved */
+	/*
+	 * Where installed plugins' files are copied (one directory per plugin).
+	 * NULL: $STREAMSPACE_INSTALL_DIR, else <plugin_dir>/.installed.
+	 */
+	const char *install_dir;
+	int pool_size; /* database connections for queries; 0: 4 */
+};
+
+/*
+ * Connects to the database, applies pending migrations, scans the plugin
+ * directory, loads the token cache, registers the marketplace routes and the
+ * authenticator on api, and starts every enabled plugin. The start-up part is
+ * synchronous (before the loop serves); everything after runs on the reactor.
+ * Returns NULL with a message in err when the database cannot be used.
+ */
+struct registry *registry_new(struct event_base *base, struct supervisor *sup, struct api *api,
+			      const struct registry_options *opts, char *err, size_t errlen);
+/* Stops listening and closes the database connections; plugins are left to the supervisor. */
+void registry_free(struct registry *reg);
+
+#endif
