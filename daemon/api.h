@@ -62,8 +62,8 @@ void api_set_auth(struct api *api, api_auth_fn fn, void *arg);
 /* Replies with status and body (consumed). */
 void api_reply_json(struct evhttp_request *req, int status, json_object *body);
 /* Replies {"error": {"code": code, "message": ...}} with status. */
-void api_reply_error(struct evhttp_request *req, int status, const char *code, const char *fmt,
-		     ...) __attribute__((format(printf, 4, 5)));
+void api_reply_error(struct evhttp_request *req, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /*
  * Reads the request body as JSON. On success returns 0 and *out (a new

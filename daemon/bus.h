@@ -17,9 +17,9 @@ struct bus;
 struct bus_sub;
 
 struct bus_options {
-	size_t queue_max;  /* events waiting per plugin (default 4096) */
-	size_t window;     /* events in flight per plugin (default 32) */
-	size_t max_frame;  /* frame limit (default 1 MiB) */
+	size_t queue_max; /* events waiting per plugin (default 4096) */
+	size_t window;	  /* events in flight per plugin (default 32) */
+	size_t max_frame; /* frame limit (default 1 MiB) */
 };
 
 /* Called when a subscriber's queue has something to send (see bus_sub_flush). */
@@ -38,8 +38,13 @@ int64_t bus_next_id(struct bus *bus);
  */
 int64_t bus_publish(struct bus *bus, const char *type, json_object *data);
 
-/* Checks an event before acceptance; 0 or -1 with a message. */
-int bus_validate(const char *type, json_object *data, char *err, size_t errlen);
+/*
+ * Checks an event before acceptance: a valid name, an object as data, and a
+ * frame within the limit. 0, or -1 with a message; a publish of an event that
+ * passed cannot fail, which is what lets a batch be all or none.
+ */
+int bus_validate(const struct bus *bus, const char *type, json_object *data, char *err,
+		 size_t errlen);
 
 /* A subscriber: one per running plugin, outliving its host's restarts. */
 struct bus_sub *bus_sub_new(struct bus *bus, const char *name, bus_ready_fn ready, void *arg);
@@ -80,7 +85,7 @@ struct bus_sub_stats {
 	uint64_t dropped;   /* queue full */
 	uint64_t poisoned;  /* set aside after two crashes */
 	uint64_t redelivered;
-	size_t queued;   /* waiting */
+	size_t queued;	 /* waiting */
 	size_t inflight; /* sent, not yet answered */
 };
 void bus_sub_stats(const struct bus_sub *sub, struct bus_sub_stats *out);

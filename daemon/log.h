@@ -16,7 +16,7 @@ int log_level_parse(const char *s);
 const char *log_level_name(enum log_level level);
 
 void log_msg(enum log_level level, const char *where, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 void log_msgv(enum log_level level, const char *where, const char *fmt, va_list ap);
 
 #define log_debug(where, ...) log_msg(LOG_LVL_DEBUG, where, __VA_ARGS__)

@@ -18,8 +18,8 @@ struct api;
 struct registry;
 
 struct registry_options {
-	const char *conninfo;         /* libpq URI or key=value string ("" uses PG* variables) */
-	const char *plugin_dir;       /* <dir>/<name>/manifest.json + .so; may be NULL */
+	const char *conninfo;	      /* libpq URI or key=value string ("" uses PG* variables) */
+	const char *plugin_dir;	      /* <dir>/<name>/manifest.json + .so; may be NULL */
 	const char *host_path_unused; /* reserved */
 	/*
 	 * Where installed plugins' files are copied (one directory per plugin).

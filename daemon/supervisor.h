@@ -19,7 +19,7 @@ struct supervisor;
 
 struct supervisor_options {
 	const char *host_path; /* streamspace-plugin-host executable */
-	bool strict;           /* refuse a plugin when a sandbox layer is missing */
+	bool strict;	       /* refuse a plugin when a sandbox layer is missing */
 	bool sandbox_debug;    /* trap instead of kill, log the syscall (development only) */
 	size_t max_frame;
 	int handshake_timeout_ms;
@@ -28,18 +28,18 @@ struct supervisor_options {
 	int ping_timeout_ms;
 	int stop_timeout_ms;
 	int backoff_initial_ms; /* first restart delay (default 100) */
-	int backoff_max_ms;     /* cap (default 30000) */
-	int crash_limit;        /* crashes in crash_window_ms that mark the plugin failed (default 5) */
-	int crash_window_ms;    /* default 60000 */
+	int backoff_max_ms;	/* cap (default 30000) */
+	int crash_limit; /* crashes in crash_window_ms that mark the plugin failed (default 5) */
+	int crash_window_ms; /* default 60000 */
 };
 
 /* What to run. Strings and objects are copied. */
 struct plugin_spec {
-	const char *name;        /* plugin name (validated) */
-	const char *path;        /* absolute path of the .so */
-	json_object *config;     /* may be NULL: {} */
+	const char *name;	  /* plugin name (validated) */
+	const char *path;	  /* absolute path of the .so */
+	json_object *config;	  /* may be NULL: {} */
 	json_object *permissions; /* array of strings, may be NULL: [] */
-	uint64_t mem_limit;      /* bytes, 0: default 256 MiB */
+	uint64_t mem_limit;	  /* bytes, 0: default 256 MiB */
 };
 
 struct supervisor *supervisor_new(struct event_base *base, struct bus *bus,

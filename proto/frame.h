@@ -19,7 +19,7 @@ struct evbuffer;
 enum frame_result {
 	FRAME_ERROR = -1,    /* protocol error: end the peer; err says why */
 	FRAME_NEED_MORE = 0, /* not a whole frame yet */
-	FRAME_OK = 1,        /* *out holds one object, *consumed bytes used */
+	FRAME_OK = 1,	     /* *out holds one object, *consumed bytes used */
 };
 
 /*

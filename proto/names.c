@@ -3,9 +3,9 @@
 #include <string.h>
 
 static const char *const core_events[] = {
-	"session.created", "session.started", "session.stopped", "session.hibernated",
-	"session.woken",   "session.deleted", "user.created",    "user.updated",
-	"user.deleted",    "user.login",      "user.logout",
+    "session.created", "session.started", "session.stopped", "session.hibernated",
+    "session.woken",   "session.deleted", "user.created",    "user.updated",
+    "user.deleted",    "user.login",	  "user.logout",
 };
 
 static bool is_lower_alnum(char c)

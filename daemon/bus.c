@@ -1,0 +1,443 @@
+#include "bus.h"
+
+#include <event2/buffer.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <time.h>
+
+#include "frame.h"
+#include "names.h"
+#include "xmalloc.h"
+
+#define BUS_POISON_KEEP 16
+#define BUS_PATTERNS_MAX 64
+
+/* One accepted event: its frame, shared by every queue that holds it. */
+struct bus_event {
+	unsigned refs;
+	int64_t id;
+	size_t len;
+	unsigned char *frame; /* header + body, sent as is */
+	char type[];
+};
+
+struct bus_slot {
+	struct bus_event *ev;
+	unsigned attempts; /* crashes this event was being handled at */
+	int64_t since_ms;  /* when it became the oldest in flight */
+};
+
+/* A FIFO of slots with a fixed capacity. */
+struct bus_ring {
+	struct bus_slot *slots;
+	size_t cap, head, len;
+};
+
+struct bus_sub {
+	struct bus *bus;
+	char *name;
+	char **patterns;
+	size_t npatterns;
+	bool attached;
+	bus_ready_fn ready;
+	void *ready_arg;
+	struct bus_ring queue;
+	struct bus_ring inflight;
+	struct bus_sub_stats st;
+	int64_t poison[BUS_POISON_KEEP];
+	size_t npoison;
+	TAILQ_ENTRY(bus_sub) entry;
+};
+
+struct bus {
+	struct bus_options opts;
+	int64_t next_id;
+	uint64_t accepted;
+	TAILQ_HEAD(, bus_sub) subs;
+};
+
+int64_t bus_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void ring_init(struct bus_ring *r, size_t cap)
+{
+	r->slots = xcalloc(cap, sizeof *r->slots);
+	r->cap = cap;
+	r->head = r->len = 0;
+}
+
+static struct bus_slot *ring_at(struct bus_ring *r, size_t i)
+{
+	return &r->slots[(r->head + i) % r->cap];
+}
+
+static bool ring_push_back(struct bus_ring *r, struct bus_slot s)
+{
+	if (r->len == r->cap)
+		return false;
+	*ring_at(r, r->len) = s;
+	r->len++;
+	return true;
+}
+
+static bool ring_push_front(struct bus_ring *r, struct bus_slot s)
+{
+	if (r->len == r->cap)
+		return false;
+	r->head = (r->head + r->cap - 1) % r->cap;
+	r->slots[r->head] = s;
+	r->len++;
+	return true;
+}
+
+static struct bus_slot ring_pop_front(struct bus_ring *r)
+{
+	struct bus_slot s = r->slots[r->head];
+	r->head = (r->head + 1) % r->cap;
+	r->len--;
+	return s;
+}
+
+static struct bus_slot ring_pop_back(struct bus_ring *r)
+{
+	r->len--;
+	return *ring_at(r, r->len);
+}
+
+/* Removes element i, keeping the order of the rest. */
+static struct bus_slot ring_remove(struct bus_ring *r, size_t i)
+{
+	struct bus_slot s = *ring_at(r, i);
+	for (size_t j = i; j + 1 < r->len; j++)
+		*ring_at(r, j) = *ring_at(r, j + 1);
+	r->len--;
+	return s;
+}
+
+static void event_unref(struct bus_event *ev)
+{
+	if (ev != NULL && --ev->refs == 0) {
+		free(ev->frame);
+		free(ev);
+	}
+}
+
+static void event_unref_cb(const void *data, size_t len, void *arg)
+{
+	(void)data;
+	(void)len;
+	event_unref(arg);
+}
+
+static void ring_clear(struct bus_ring *r)
+{
+	while (r->len > 0)
+		event_unref(ring_pop_front(r).ev);
+	free(r->slots);
+	r->slots = NULL;
+}
+
+struct bus *bus_new(const struct bus_options *opts)
+{
+	struct bus *bus = xcalloc(1, sizeof *bus);
+	bus->opts.queue_max = opts && opts->queue_max ? opts->queue_max : 4096;
+	bus->opts.window = opts && opts->window ? opts->window : 32;
+	bus->opts.max_frame = opts && opts->max_frame ? opts->max_frame : FRAME_MAX_DEFAULT;
+	bus->next_id = 1;
+	TAILQ_INIT(&bus->subs);
+	return bus;
+}
+
+void bus_free(struct bus *bus)
+{
+	if (bus == NULL)
+		return;
+	while (!TAILQ_EMPTY(&bus->subs))
+		bus_sub_free(TAILQ_FIRST(&bus->subs));
+	free(bus);
+}
+
+int64_t bus_next_id(struct bus *bus)
+{
+	return bus->next_id++;
+}
+
+uint64_t bus_accepted(const struct bus *bus)
+{
+	return bus->accepted;
+}
+
+/* Room for the envelope around the data: {"t":"event","id":..,"type":..,"ts":..,"data":} */
+#define BUS_ENVELOPE_MAX (96 + SS_EVENT_NAME_MAX)
+
+int bus_validate(const struct bus *bus, const char *type, json_object *data, char *err,
+		 size_t errlen)
+{
+	size_t dlen = 2;
+
+	if (type == NULL || !name_event_valid(type)) {
+		snprintf(err, errlen,
+			 "unknown event type (want a core event such as session.created, "
+			 "or plugin.<name>.<event>)");
+		return -1;
+	}
+	if (data != NULL && !json_object_is_type(data, json_type_object)) {
+		snprintf(err, errlen, "\"data\" must be an object");
+		return -1;
+	}
+	if (data != NULL)
+		json_object_to_json_string_length(data, JSON_C_TO_STRING_PLAIN, &dlen);
+	if (dlen + BUS_ENVELOPE_MAX > bus->opts.max_frame) {
+		snprintf(err, errlen, "event data of %zu bytes is over the frame limit of %zu",
+			 dlen, bus->opts.max_frame);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Builds the event's frame once. The type is a validated event name (no
+ * characters that need escaping), so the envelope is printed around the
+ * data's own serialisation rather than building a second JSON tree.
+ */
+static struct bus_event *event_build(struct bus *bus, const char *type, json_object *data)
+{
+	size_t dlen = 2, tlen = strlen(type), hlen;
+	const char *d = "{}";
+	char head[BUS_ENVELOPE_MAX + 32];
+	struct bus_event *ev;
+	struct timespec now;
+	int64_t id = bus->next_id;
+
+	if (data != NULL)
+		d = json_object_to_json_string_length(data, JSON_C_TO_STRING_PLAIN, &dlen);
+	clock_gettime(CLOCK_REALTIME, &now);
+	hlen = (size_t)snprintf(
+	    head, sizeof head,
+	    "{\"t\":\"event\",\"id\":%" PRId64 ",\"type\":\"%s\",\"ts\":%" PRId64 ",\"data\":", id,
+	    type, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+	if (hlen >= sizeof head || hlen + dlen + 1 > bus->opts.max_frame)
+		return NULL;
+	ev = xmalloc(sizeof *ev + tlen + 1);
+	memcpy(ev->type, type, tlen + 1);
+	ev->refs = 1;
+	ev->id = id;
+	ev->len = FRAME_HEADER_LEN + hlen + dlen + 1;
+	ev->frame = xmalloc(ev->len);
+	frame_header(ev->frame, (uint32_t)(hlen + dlen + 1));
+	memcpy(ev->frame + FRAME_HEADER_LEN, head, hlen);
+	memcpy(ev->frame + FRAME_HEADER_LEN + hlen, d, dlen);
+	ev->frame[ev->len - 1] = '}';
+	bus->next_id++;
+	return ev;
+}
+
+int64_t bus_publish(struct bus *bus, const char *type, json_object *data)
+{
+	struct bus_event *ev = event_build(bus, type, data);
+	struct bus_sub *sub;
+	int64_t id;
+
+	if (ev == NULL)
+		return -1;
+	id = ev->id;
+	bus->accepted++;
+	TAILQ_FOREACH(sub, &bus->subs, entry)
+	{
+		if (!bus_sub_matches(sub, type))
+			continue;
+		if (sub->queue.len >= bus->opts.queue_max) {
+			sub->st.dropped++;
+			continue;
+		}
+		ev->refs++;
+		ring_push_back(&sub->queue, (struct bus_slot){.ev = ev});
+		if (sub->attached && sub->ready != NULL && sub->inflight.len < bus->opts.window)
+			sub->ready(sub, sub->ready_arg);
+	}
+	event_unref(ev);
+	return id;
+}
+
+struct bus_sub *bus_sub_new(struct bus *bus, const char *name, bus_ready_fn ready, void *arg)
+{
+	struct bus_sub *sub = xcalloc(1, sizeof *sub);
+	sub->bus = bus;
+	sub->name = xstrdup(name);
+	sub->ready = ready;
+	sub->ready_arg = arg;
+	/* Room for a full queue plus a window put back after a crash. */
+	ring_init(&sub->queue, bus->opts.queue_max + bus->opts.window);
+	ring_init(&sub->inflight, bus->opts.window);
+	TAILQ_INSERT_TAIL(&bus->subs, sub, entry);
+	return sub;
+}
+
+static void patterns_clear(struct bus_sub *sub)
+{
+	for (size_t i = 0; i < sub->npatterns; i++)
+		free(sub->patterns[i]);
+	free(sub->patterns);
+	sub->patterns = NULL;
+	sub->npatterns = 0;
+}
+
+void bus_sub_free(struct bus_sub *sub)
+{
+	if (sub == NULL)
+		return;
+	TAILQ_REMOVE(&sub->bus->subs, sub, entry);
+	ring_clear(&sub->queue);
+	ring_clear(&sub->inflight);
+	patterns_clear(sub);
+	free(sub->name);
+	free(sub);
+}
+
+void bus_sub_set_patterns(struct bus_sub *sub, const char *const *patterns, size_t n)
+{
+	patterns_clear(sub);
+	if (n > BUS_PATTERNS_MAX)
+		n = BUS_PATTERNS_MAX;
+	sub->patterns = xcalloc(n ? n : 1, sizeof *sub->patterns);
+	for (size_t i = 0; i < n; i++)
+		sub->patterns[i] = xstrdup(patterns[i]);
+	sub->npatterns = n;
+}
+
+bool bus_sub_matches(const struct bus_sub *sub, const char *type)
+{
+	for (size_t i = 0; i < sub->npatterns; i++)
+		if (name_pattern_match(sub->patterns[i], type))
+			return true;
+	return false;
+}
+
+void bus_sub_attach(struct bus_sub *sub)
+{
+	sub->attached = true;
+	if (sub->queue.len > 0 && sub->ready != NULL)
+		sub->ready(sub, sub->ready_arg);
+}
+
+static void poison_record(struct bus_sub *sub, int64_t id)
+{
+	if (sub->npoison == BUS_POISON_KEEP) {
+		memmove(sub->poison, sub->poison + 1,
+			(BUS_POISON_KEEP - 1) * sizeof sub->poison[0]);
+		sub->npoison--;
+	}
+	sub->poison[sub->npoison++] = id;
+	sub->st.poisoned++;
+}
+
+size_t bus_sub_detach(struct bus_sub *sub, bool crashed)
+{
+	size_t poisoned = 0;
+
+	sub->attached = false;
+	if (sub->inflight.len == 0)
+		return 0;
+	if (crashed) {
+		/* Hosts handle events one at a time: the oldest was being handled. */
+		struct bus_slot *oldest = ring_at(&sub->inflight, 0);
+		if (++oldest->attempts >= 2) {
+			struct bus_slot s = ring_pop_front(&sub->inflight);
+			poison_record(sub, s.ev->id);
+			event_unref(s.ev);
+			poisoned = 1;
+		} else {
+			sub->st.redelivered++;
+		}
+	}
+	/* Back to the front of the queue, newest first, so the order holds. */
+	while (sub->inflight.len > 0) {
+		struct bus_slot s = ring_pop_back(&sub->inflight);
+		if (!ring_push_front(&sub->queue, s))
+			event_unref(s.ev); /* cannot happen: the queue has room for a window */
+	}
+	return poisoned;
+}
+
+size_t bus_sub_flush(struct bus_sub *sub, struct evbuffer *out)
+{
+	size_t n = 0;
+	int64_t now = bus_now_ms();
+
+	if (!sub->attached)
+		return 0;
+	while (sub->queue.len > 0 && sub->inflight.len < sub->inflight.cap) {
+		struct bus_slot s = ring_pop_front(&sub->queue);
+		s.ev->refs++;
+		if (evbuffer_add_reference(out, s.ev->frame, s.ev->len, event_unref_cb, s.ev) < 0) {
+			s.ev->refs--;
+			ring_push_front(&sub->queue, s);
+			break;
+		}
+		s.since_ms = now;
+		ring_push_back(&sub->inflight, s);
+		n++;
+	}
+	return n;
+}
+
+int bus_sub_ack(struct bus_sub *sub, int64_t id, bool ok)
+{
+	for (size_t i = 0; i < sub->inflight.len; i++) {
+		struct bus_slot *s = ring_at(&sub->inflight, i);
+		if (s->ev->id != id)
+			continue;
+		event_unref(ring_remove(&sub->inflight, i).ev);
+		if (ok)
+			sub->st.delivered++;
+		else
+			sub->st.failed++;
+		/* The next event's deadline starts when the host can begin on it. */
+		if (i == 0 && sub->inflight.len > 0)
+			ring_at(&sub->inflight, 0)->since_ms = bus_now_ms();
+		if (sub->queue.len > 0 && sub->ready != NULL)
+			sub->ready(sub, sub->ready_arg);
+		return i == 0 ? 1 : 0;
+	}
+	return -1;
+}
+
+int64_t bus_sub_oldest_age_ms(const struct bus_sub *sub, int64_t now_ms)
+{
+	if (sub->inflight.len == 0)
+		return -1;
+	return now_ms - sub->inflight.slots[sub->inflight.head].since_ms;
+}
+
+void bus_sub_stats(const struct bus_sub *sub, struct bus_sub_stats *out)
+{
+	*out = sub->st;
+	out->queued = sub->queue.len;
+	out->inflight = sub->inflight.len;
+}
+
+json_object *bus_sub_poison_json(const struct bus_sub *sub)
+{
+	json_object *a = json_object_new_array();
+	for (size_t i = 0; i < sub->npoison; i++)
+		json_object_array_add(a, json_object_new_int64(sub->poison[i]));
+	return a;
+}
+
+bool bus_busy(const struct bus *bus)
+{
+	struct bus_sub *sub;
+	TAILQ_FOREACH(sub, &bus->subs, entry)
+	{
+		if (sub->attached && (sub->queue.len > 0 || sub->inflight.len > 0))
+			return true;
+	}
+	return false;
+}

@@ -1,0 +1,281 @@
+#define _GNU_SOURCE
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "ss_config.h"
+#include "xmalloc.h"
+
+enum {
+	OPT_LISTEN = 256,
+	OPT_PLUGIN,
+	OPT_PLUGIN_DIR,
+	OPT_DATABASE,
+	OPT_HOST,
+	OPT_LOG_LEVEL,
+	OPT_SANDBOX,
+	OPT_SANDBOX_DEBUG,
+	OPT_MAX_FRAME,
+	OPT_MAX_BODY,
+	OPT_QUEUE_MAX,
+	OPT_WINDOW,
+	OPT_HANDSHAKE,
+	OPT_EVENT_TIMEOUT,
+	OPT_PING,
+	OPT_STOP_TIMEOUT,
+	OPT_SHUTDOWN_TIMEOUT,
+};
+
+static const struct option options[] = {
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"plugin", required_argument, NULL, OPT_PLUGIN},
+    {"plugin-dir", required_argument, NULL, OPT_PLUGIN_DIR},
+    {"database", required_argument, NULL, OPT_DATABASE},
+    {"host-path", required_argument, NULL, OPT_HOST},
+    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"sandbox", required_argument, NULL, OPT_SANDBOX},
+    {"sandbox-debug", no_argument, NULL, OPT_SANDBOX_DEBUG},
+    {"max-frame", required_argument, NULL, OPT_MAX_FRAME},
+    {"max-body", required_argument, NULL, OPT_MAX_BODY},
+    {"queue-max", required_argument, NULL, OPT_QUEUE_MAX},
+    {"window", required_argument, NULL, OPT_WINDOW},
+    {"handshake-timeout-ms", required_argument, NULL, OPT_HANDSHAKE},
+    {"event-timeout-ms", required_argument, NULL, OPT_EVENT_TIMEOUT},
+    {"ping-interval-ms", required_argument, NULL, OPT_PING},
+    {"stop-timeout-ms", required_argument, NULL, OPT_STOP_TIMEOUT},
+    {"shutdown-timeout-ms", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+void config_usage(FILE *out)
+{
+	fprintf(
+	    out,
+	    "usage: streamspaced [run] [options]\n"
+	    "       streamspaced token create --name NAME --role admin|service|viewer\n"
+	    "\n"
+	    "  --listen HOST:PORT          HTTP API address (STREAMSPACE_LISTEN, 127.0.0.1:8080)\n"
+	    "  --plugin [NAME=]PATH        run this plugin .so with its default config and no\n"
+	    "                              database; repeatable (the plugin author's loop)\n"
+	    "  --plugin-dir DIR            plugin directory (STREAMSPACE_PLUGIN_DIR)\n"
+	    "  --database CONNINFO         PostgreSQL URI or key=value string\n"
+	    "                              (STREAMSPACE_DATABASE; PG* variables apply)\n"
+	    "  --host-path PATH            streamspace-plugin-host (STREAMSPACE_HOST_PATH)\n"
+	    "  --log-level LEVEL           debug|info|warn|error (STREAMSPACE_LOG_LEVEL, info)\n"
+	    "  --sandbox strict|default    strict refuses a plugin when a layer is missing\n"
+	    "  --sandbox-debug             trap and name refused syscalls (development only)\n"
+	    "  --max-frame BYTES           protocol frame limit (1048576)\n"
+	    "  --max-body BYTES            HTTP body limit (1048576)\n"
+	    "  --queue-max N               queued events per plugin (4096)\n"
+	    "  --window N                  events in flight per plugin (32)\n"
+	    "  --handshake-timeout-ms MS   hello/ready deadline (5000)\n"
+	    "  --event-timeout-ms MS       per-event deadline (5000)\n"
+	    "  --ping-interval-ms MS       liveness ping interval (10000)\n"
+	    "  --stop-timeout-ms MS        grace before SIGKILL on stop (3000)\n"
+	    "  --shutdown-timeout-ms MS    time to deliver queued events at exit (5000)\n");
+}
+
+/* Parses a positive number within [min, max]; -1 on error. */
+static long long parse_num(const char *opt, const char *s, long long min, long long max)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
+		fprintf(stderr, "streamspaced: %s wants a number from %lld to %lld, got \"%s\"\n",
+			opt, min, max, s);
+		return -1;
+	}
+	return v;
+}
+
+static void set_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = v ? xstrdup(v) : NULL;
+}
+
+/* The host next to this build's daemon, else the installed one. */
+static char *default_host_path(void)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+
+	if (n > 0) {
+		self[n] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash != NULL) {
+			*slash = '\0';
+			char *cand = xasprintf("%s/../plugin-host/streamspace-plugin-host", self);
+			char *real = realpath(cand, NULL);
+			free(cand);
+			if (real != NULL && access(real, X_OK) == 0)
+				return real;
+			free(real);
+		}
+	}
+	return xstrdup(SS_LIBEXECDIR "/streamspace-plugin-host");
+}
+
+static void defaults(struct config *c)
+{
+	const char *e;
+
+	memset(c, 0, sizeof *c);
+	c->listen = xstrdup((e = getenv("STREAMSPACE_LISTEN")) ? e : "127.0.0.1:8080");
+	if ((e = getenv("STREAMSPACE_PLUGIN_DIR")) != NULL)
+		c->plugin_dir = xstrdup(e);
+	if ((e = getenv("STREAMSPACE_DATABASE")) != NULL)
+		c->database = xstrdup(e);
+	if ((e = getenv("STREAMSPACE_HOST_PATH")) != NULL)
+		c->host_path = xstrdup(e);
+	c->log_level = LOG_LVL_INFO;
+	if ((e = getenv("STREAMSPACE_LOG_LEVEL")) != NULL && log_level_parse(e) >= 0)
+		c->log_level = log_level_parse(e);
+	c->max_frame = 1024 * 1024;
+	c->max_body = 1024 * 1024;
+	c->queue_max = 4096;
+	c->window = 32;
+	c->handshake_timeout_ms = 5000;
+	c->event_timeout_ms = 5000;
+	c->ping_interval_ms = 10000;
+	c->stop_timeout_ms = 3000;
+	c->shutdown_timeout_ms = 5000;
+}
+
+/* --plugin [NAME=]PATH: the path is made absolute now, while the cwd is known. */
+static int add_plugin(struct config *c, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	const char *path = arg;
+	char *real;
+
+	if (c->nplugins == CONFIG_PLUGINS_MAX) {
+		fprintf(stderr, "streamspaced: at most %d --plugin\n", CONFIG_PLUGINS_MAX);
+		return -1;
+	}
+	const char *slash = strchr(arg, '/');
+	if (eq != NULL && (slash == NULL || slash > eq))
+		path = eq + 1;
+	else
+		eq = NULL;
+	real = realpath(path, NULL);
+	if (real == NULL) {
+		fprintf(stderr, "streamspaced: --plugin %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	c->plugins[c->nplugins++] =
+	    eq ? xasprintf("%.*s=%s", (int)(eq - arg), arg, real) : xstrdup(real);
+	free(real);
+	return 0;
+}
+
+int config_parse(struct config *c, int argc, char **argv)
+{
+	int ch;
+	long long v;
+
+	defaults(c);
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "hV", options, NULL)) != -1) {
+		switch (ch) {
+		case OPT_LISTEN:
+			set_str(&c->listen, optarg);
+			break;
+		case OPT_PLUGIN:
+			if (add_plugin(c, optarg) < 0)
+				return -1;
+			break;
+		case OPT_PLUGIN_DIR:
+			set_str(&c->plugin_dir, optarg);
+			break;
+		case OPT_DATABASE:
+			set_str(&c->database, optarg);
+			break;
+		case OPT_HOST:
+			set_str(&c->host_path, optarg);
+			break;
+		case OPT_LOG_LEVEL:
+			if ((c->log_level = log_level_parse(optarg)) < 0) {
+				fprintf(stderr, "streamspaced: unknown log level \"%s\"\n", optarg);
+				return -1;
+			}
+			break;
+		case OPT_SANDBOX:
+			if (strcmp(optarg, "strict") == 0)
+				c->strict = true;
+			else if (strcmp(optarg, "default") == 0)
+				c->strict = false;
+			else {
+				fprintf(stderr, "streamspaced: --sandbox strict|default\n");
+				return -1;
+			}
+			break;
+		case OPT_SANDBOX_DEBUG:
+			c->sandbox_debug = true;
+			break;
+#define NUM(field, lo, hi)                                                                         \
+	if ((v = parse_num(argv[optind - 1], optarg, lo, hi)) < 0)                                 \
+		return -1;                                                                         \
+	c->field = (__typeof__(c->field))v;                                                        \
+	break
+		case OPT_MAX_FRAME:
+			NUM(max_frame, 4096, 64LL << 20);
+		case OPT_MAX_BODY:
+			NUM(max_body, 1024, 64LL << 20);
+		case OPT_QUEUE_MAX:
+			NUM(queue_max, 1, 1 << 20);
+		case OPT_WINDOW:
+			NUM(window, 1, 1024);
+		case OPT_HANDSHAKE:
+			NUM(handshake_timeout_ms, 10, 600000);
+		case OPT_EVENT_TIMEOUT:
+			NUM(event_timeout_ms, 10, 600000);
+		case OPT_PING:
+			NUM(ping_interval_ms, 10, 3600000);
+		case OPT_STOP_TIMEOUT:
+			NUM(stop_timeout_ms, 10, 600000);
+		case OPT_SHUTDOWN_TIMEOUT:
+			NUM(shutdown_timeout_ms, 0, 600000);
+#undef NUM
+		case 'h':
+			config_usage(stdout);
+			return 1;
+		case 'V':
+			printf("streamspaced %s\n", SS_VERSION);
+			return 1;
+		default:
+			config_usage(stderr);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "streamspaced: unexpected argument \"%s\"\n", argv[optind]);
+		return -1;
+	}
+	if (c->host_path == NULL)
+		c->host_path = default_host_path();
+	return 0;
+}
+
+void config_free(struct config *c)
+{
+	free(c->listen);
+	for (size_t i = 0; i < c->nplugins; i++)
+		free(c->plugins[i]);
+	free(c->plugin_dir);
+	free(c->database);
+	free(c->host_path);
+	memset(c, 0, sizeof *c);
+}

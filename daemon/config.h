@@ -1,0 +1,43 @@
+/*
+ * The daemon's configuration: flags, with STREAMSPACE_* environment
+ * variables as defaults (flags win), checked once at start-up.
+ */
+#ifndef SS_CONFIG_H
+#define SS_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#define CONFIG_PLUGINS_MAX 64
+
+struct config {
+	char *listen;			   /* HOST:PORT */
+	char *plugins[CONFIG_PLUGINS_MAX]; /* --plugin [NAME=]PATH, absolute after parsing */
+	size_t nplugins;
+	char *plugin_dir;
+	char *database;
+	char *host_path;
+	int log_level;
+	bool strict;
+	bool sandbox_debug;
+	size_t max_frame;
+	size_t max_body;
+	size_t queue_max;
+	size_t window;
+	int handshake_timeout_ms;
+	int event_timeout_ms;
+	int ping_interval_ms;
+	int stop_timeout_ms;
+	int shutdown_timeout_ms;
+};
+
+/*
+ * Parses argv (after the optional "run" verb). Returns 0, 1 when it printed
+ * help or the version (exit 0), or -1 after printing an error (exit 64).
+ */
+int config_parse(struct config *c, int argc, char **argv);
+void config_free(struct config *c);
+void config_usage(FILE *out);
+
+#endif

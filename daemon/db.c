@@ -1,0 +1,557 @@
+/*
+ * The database pool. Each connection is a small state machine driven by
+ * events on its socket: DOWN -> CONNECTING (PQconnectPoll) -> IDLE <-> BUSY,
+ * and back to DOWN with a reconnect timer when anything fails. Queries wait
+ * in one FIFO and go to the first idle connection. The listener connection
+ * runs LISTEN for every channel each time it connects and then reports
+ * notifications as they arrive.
+ */
+#include "db.h"
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "xmalloc.h"
+
+#define DB_BACKOFF_INITIAL_MS 100
+#define DB_BACKOFF_MAX_MS 5000
+#define DB_QUEUE_MAX 1024
+
+struct db_query {
+	char *sql;
+	int nparams;
+	char **params;
+	db_result_fn fn;
+	void *arg;
+	struct db_query *next;
+};
+
+enum conn_state { CONN_DOWN, CONN_CONNECTING, CONN_IDLE, CONN_BUSY };
+
+struct db_conn {
+	struct db *db;
+	int index;
+	bool listener;
+	enum conn_state state;
+	PGconn *pg;
+	struct event *ev_poll;	/* connecting: one-shot read or write */
+	struct event *ev_read;	/* connected: persistent */
+	struct event *ev_write; /* connected: one-shot while PQflush has more */
+	struct event *ev_retry; /* reconnect timer */
+	int backoff_ms;
+	struct db_query *q; /* in flight (query connections) */
+	PGresult *res;	    /* last result of the statement in flight */
+	bool listening;	    /* listener: LISTEN sent and answered */
+};
+
+struct db_channel {
+	char *name;
+	db_notify_fn fn;
+	void *arg;
+	struct db_channel *next;
+};
+
+struct db {
+	struct event_base *base;
+	char *conninfo;
+	int nconns; /* query connections; conns[nconns] is the listener */
+	struct db_conn *conns;
+	struct db_query *head, *tail;
+	size_t queued;
+	struct db_channel *channels;
+	db_state_fn state_fn;
+	void *state_arg;
+	bool closing;
+	bool was_down; /* for logging transitions once */
+};
+
+static void conn_start(struct db_conn *c);
+static void conn_fail(struct db_conn *c, const char *why);
+static void conn_read_cb(evutil_socket_t fd, short what, void *arg);
+static void dispatch(struct db *db);
+
+static void query_free(struct db_query *q)
+{
+	if (q == NULL)
+		return;
+	for (int i = 0; i < q->nparams; i++)
+		free(q->params[i]);
+	free(q->params);
+	free(q->sql);
+	free(q);
+}
+
+/* Ends a query with an outcome: the one place callbacks run. */
+static void query_finish(struct db_query *q, enum db_status st, PGresult *res, const char *err)
+{
+	q->fn(st, res, err, q->arg);
+	query_free(q);
+}
+
+/* A one-line copy of a libpq message (they end with newlines). */
+static void one_line(char *dst, size_t n, const char *src)
+{
+	snprintf(dst, n, "%s", src && *src ? src : "unknown error");
+	dst[strcspn(dst, "\n")] = '\0';
+}
+
+const char *db_sqlstate(const PGresult *res)
+{
+	const char *s = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	return s ? s : "";
+}
+
+static bool any_up(const struct db *db)
+{
+	for (int i = 0; i < db->nconns; i++)
+		if (db->conns[i].state == CONN_IDLE || db->conns[i].state == CONN_BUSY)
+			return true;
+	return false;
+}
+
+bool db_is_up(const struct db *db)
+{
+	return !db->closing && any_up(db);
+}
+
+int db_retry_after(const struct db *db)
+{
+	int ms = 0;
+
+	for (int i = 0; i < db->nconns; i++)
+		if (db->conns[i].backoff_ms > ms)
+			ms = db->conns[i].backoff_ms;
+	return ms < 1000 ? 1 : (ms + 999) / 1000;
+}
+
+static void conn_clear_events(struct db_conn *c)
+{
+	if (c->ev_poll) {
+		event_free(c->ev_poll);
+		c->ev_poll = NULL;
+	}
+	if (c->ev_read) {
+		event_free(c->ev_read);
+		c->ev_read = NULL;
+	}
+	if (c->ev_write) {
+		event_free(c->ev_write);
+		c->ev_write = NULL;
+	}
+}
+
+static void retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	conn_start(arg);
+}
+
+/* Fails every queued query when no connection is left to run them. */
+static void fail_queue(struct db *db, const char *why)
+{
+	while (db->head) {
+		struct db_query *q = db->head;
+
+		db->head = q->next;
+		if (db->head == NULL)
+			db->tail = NULL;
+		db->queued--;
+		query_finish(q, DB_DOWN, NULL, why);
+	}
+}
+
+/*
+ * The connection is gone: report the query in flight as DB_DOWN (the caller
+ * answers 503; nothing is silently dropped) and schedule a reconnect.
+ */
+static void conn_fail(struct db_conn *c, const char *why)
+{
+	struct db *db = c->db;
+	struct db_query *q = c->q;
+	bool was_up = c->state == CONN_IDLE || c->state == CONN_BUSY;
+	struct timeval tv;
+	char msg[256];
+
+	one_line(msg, sizeof msg, why);
+	conn_clear_events(c);
+	if (c->pg) {
+		PQfinish(c->pg);
+		c->pg = NULL;
+	}
+	PQclear(c->res);
+	c->res = NULL;
+	c->q = NULL;
+	c->state = CONN_DOWN;
+	c->listening = false;
+	if (!db->closing && (was_up || c->backoff_ms == 0 || c->backoff_ms >= DB_BACKOFF_MAX_MS))
+		log_warn("db", "connection %d%s lost or refused: %s", c->index,
+			 c->listener ? " (listener)" : "", msg);
+	if (q)
+		query_finish(q, DB_DOWN, NULL, "database connection lost");
+	if (db->closing)
+		return;
+	c->backoff_ms = c->backoff_ms == 0 ? DB_BACKOFF_INITIAL_MS : c->backoff_ms * 2;
+	if (c->backoff_ms > DB_BACKOFF_MAX_MS)
+		c->backoff_ms = DB_BACKOFF_MAX_MS;
+	tv.tv_sec = c->backoff_ms / 1000;
+	tv.tv_usec = (c->backoff_ms % 1000) * 1000;
+	evtimer_add(c->ev_retry, &tv);
+	if (c->listener && was_up && db->state_fn)
+		db->state_fn(false, db->state_arg);
+	if (!c->listener && !any_up(db)) {
+		if (!db->was_down)
+			log_error("db", "database unavailable; reconnecting with backoff");
+		db->was_down = true;
+		fail_queue(db, "database unavailable");
+	}
+}
+
+/* Sends LISTEN for every channel on the listener connection. */
+static void listener_send_listen(struct db_conn *c)
+{
+	char *sql = xstrdup("");
+
+	for (struct db_channel *ch = c->db->channels; ch; ch = ch->next) {
+		char *id = PQescapeIdentifier(c->pg, ch->name, strlen(ch->name));
+		char *next;
+
+		if (id == NULL) {
+			free(sql);
+			conn_fail(c, PQerrorMessage(c->pg));
+			return;
+		}
+		next = xasprintf("%sLISTEN %s;", sql, id);
+		PQfreemem(id);
+		free(sql);
+		sql = next;
+	}
+	if (sql[0] == '\0') {
+		/* Nothing to listen to yet: the listener is simply up. */
+		free(sql);
+		c->state = CONN_IDLE;
+		c->listening = true;
+		if (c->db->state_fn)
+			c->db->state_fn(true, c->db->state_arg);
+		return;
+	}
+	if (!PQsendQuery(c->pg, sql)) {
+		free(sql);
+		conn_fail(c, PQerrorMessage(c->pg));
+		return;
+	}
+	free(sql);
+	c->state = CONN_BUSY;
+	if (PQflush(c->pg) == 1)
+		event_add(c->ev_write, NULL);
+}
+
+static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct db_conn *c = arg;
+	int r = PQflush(c->pg);
+
+	if (r < 0)
+		conn_fail(c, PQerrorMessage(c->pg));
+	else if (r == 1)
+		event_add(c->ev_write, NULL);
+}
+
+/* Delivers notifications waiting in libpq's buffer. */
+static void deliver_notifies(struct db_conn *c)
+{
+	PGnotify *n;
+
+	while (c->pg && (n = PQnotifies(c->pg)) != NULL) {
+		for (struct db_channel *ch = c->db->channels; ch; ch = ch->next)
+			if (strcmp(ch->name, n->relname) == 0)
+				ch->fn(n->relname, n->extra ? n->extra : "", ch->arg);
+		PQfreemem(n);
+	}
+}
+
+static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct db_conn *c = arg;
+	struct db *db = c->db;
+
+	if (!PQconsumeInput(c->pg)) {
+		conn_fail(c, PQerrorMessage(c->pg));
+		return;
+	}
+	if (PQflush(c->pg) == 1)
+		event_add(c->ev_write, NULL);
+	while (c->state == CONN_BUSY && !PQisBusy(c->pg)) {
+		PGresult *res = PQgetResult(c->pg);
+		struct db_query *q;
+
+		if (res != NULL) {
+			PQclear(c->res);
+			c->res = res;
+			continue;
+		}
+		/* The statement is complete: hand over its last result. */
+		res = c->res;
+		c->res = NULL;
+		q = c->q;
+		c->q = NULL;
+		c->state = CONN_IDLE;
+		if (c->listener) {
+			ExecStatusType st = PQresultStatus(res);
+
+			PQclear(res);
+			if (st != PGRES_COMMAND_OK) {
+				conn_fail(c, "LISTEN failed");
+				return;
+			}
+			c->listening = true;
+			log_info("db", "listening for notifications");
+			if (db->state_fn)
+				db->state_fn(true, db->state_arg);
+			break;
+		}
+		if (q) {
+			ExecStatusType st = PQresultStatus(res);
+
+			if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+				query_finish(q, DB_OK, res, NULL);
+			} else {
+				char msg[512];
+
+				one_line(msg, sizeof msg,
+					 res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg));
+				query_finish(q, DB_ERROR, res, msg);
+			}
+		}
+		PQclear(res);
+		/* A callback's new query may have failed this very connection. */
+		if (c->state == CONN_DOWN)
+			return;
+		if (PQstatus(c->pg) == CONNECTION_BAD) {
+			conn_fail(c, PQerrorMessage(c->pg));
+			return;
+		}
+		dispatch(db);
+		/* dispatch may have made c busy again; keep looping only then. */
+	}
+	if (c->pg && PQstatus(c->pg) == CONNECTION_BAD) {
+		conn_fail(c, PQerrorMessage(c->pg));
+		return;
+	}
+	deliver_notifies(c);
+}
+
+/* The connection finished its handshake: switch to the serving events. */
+static void conn_ready(struct db_conn *c)
+{
+	struct db *db = c->db;
+	evutil_socket_t fd = PQsocket(c->pg);
+
+	if (PQsetnonblocking(c->pg, 1) != 0) {
+		conn_fail(c, PQerrorMessage(c->pg));
+		return;
+	}
+	c->ev_read = event_new(db->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
+	c->ev_write = event_new(db->base, fd, EV_WRITE, conn_write_cb, c);
+	event_add(c->ev_read, NULL);
+	c->backoff_ms = 0;
+	c->state = CONN_IDLE;
+	if (c->listener) {
+		listener_send_listen(c);
+		return;
+	}
+	if (db->was_down) {
+		log_info("db", "database connection restored");
+		db->was_down = false;
+	}
+	dispatch(db);
+}
+
+static void conn_poll_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct db_conn *c = arg;
+	PostgresPollingStatusType st = PQconnectPoll(c->pg);
+	short ev;
+
+	event_free(c->ev_poll);
+	c->ev_poll = NULL;
+	switch (st) {
+	case PGRES_POLLING_OK:
+		conn_ready(c);
+		return;
+	case PGRES_POLLING_READING:
+		ev = EV_READ;
+		break;
+	case PGRES_POLLING_WRITING:
+		ev = EV_WRITE;
+		break;
+	default:
+		conn_fail(c, PQerrorMessage(c->pg));
+		return;
+	}
+	/* The socket may change between steps (another address was tried). */
+	c->ev_poll = event_new(c->db->base, PQsocket(c->pg), ev, conn_poll_cb, c);
+	event_add(c->ev_poll, NULL);
+}
+
+static void conn_start(struct db_conn *c)
+{
+	c->pg = PQconnectStart(c->db->conninfo);
+	if (c->pg == NULL) {
+		conn_fail(c, "out of memory");
+		return;
+	}
+	if (PQstatus(c->pg) == CONNECTION_BAD || PQsocket(c->pg) < 0) {
+		conn_fail(c, PQerrorMessage(c->pg));
+		return;
+	}
+	c->state = CONN_CONNECTING;
+	/* PQconnectStart leaves us as if PQconnectPoll had said "writing". */
+	c->ev_poll = event_new(c->db->base, PQsocket(c->pg), EV_WRITE, conn_poll_cb, c);
+	event_add(c->ev_poll, NULL);
+}
+
+/* Sends the next queued query on each idle connection. */
+static void dispatch(struct db *db)
+{
+	for (int i = 0; i < db->nconns && db->head; i++) {
+		struct db_conn *c = &db->conns[i];
+		struct db_query *q;
+
+		if (c->state != CONN_IDLE)
+			continue;
+		q = db->head;
+		db->head = q->next;
+		if (db->head == NULL)
+			db->tail = NULL;
+		db->queued--;
+		q->next = NULL;
+		if (!PQsendQueryParams(c->pg, q->sql, q->nparams, NULL,
+				       (const char *const *)q->params, NULL, NULL, 0)) {
+			char msg[256];
+
+			one_line(msg, sizeof msg, PQerrorMessage(c->pg));
+			/* Put it back: another connection (or this one, later) takes it. */
+			q->next = db->head;
+			db->head = q;
+			if (db->tail == NULL)
+				db->tail = q;
+			db->queued++;
+			conn_fail(c, msg);
+			continue;
+		}
+		c->q = q;
+		c->state = CONN_BUSY;
+		if (PQflush(c->pg) == 1)
+			event_add(c->ev_write, NULL);
+	}
+}
+
+int db_query(struct db *db, const char *sql, int nparams, const char *const *params,
+	     db_result_fn fn, void *arg)
+{
+	struct db_query *q;
+
+	if (db->closing || !any_up(db) || db->queued >= DB_QUEUE_MAX)
+		return -1;
+	q = xcalloc(1, sizeof *q);
+	q->sql = xstrdup(sql);
+	q->nparams = nparams;
+	q->params = xcalloc((size_t)nparams + 1, sizeof *q->params);
+	for (int i = 0; i < nparams; i++)
+		q->params[i] = params[i] ? xstrdup(params[i]) : NULL;
+	q->fn = fn;
+	q->arg = arg;
+	if (db->tail)
+		db->tail->next = q;
+	else
+		db->head = q;
+	db->tail = q;
+	db->queued++;
+	dispatch(db);
+	return 0;
+}
+
+void db_listen(struct db *db, const char *channel, db_notify_fn fn, void *arg)
+{
+	struct db_channel *ch = xcalloc(1, sizeof *ch);
+	struct db_conn *l = &db->conns[db->nconns];
+
+	ch->name = xstrdup(channel);
+	ch->fn = fn;
+	ch->arg = arg;
+	ch->next = db->channels;
+	db->channels = ch;
+	/* Already connected: LISTEN now by cycling the listener's setup. */
+	if (l->state == CONN_IDLE && l->listening) {
+		char *id = PQescapeIdentifier(l->pg, channel, strlen(channel));
+		char *sql;
+
+		if (id == NULL)
+			return;
+		sql = xasprintf("LISTEN %s", id);
+		PQfreemem(id);
+		l->listening = false;
+		if (PQsendQuery(l->pg, sql)) {
+			l->state = CONN_BUSY;
+			if (PQflush(l->pg) == 1)
+				event_add(l->ev_write, NULL);
+		} else {
+			conn_fail(l, PQerrorMessage(l->pg));
+		}
+		free(sql);
+	}
+}
+
+void db_on_state(struct db *db, db_state_fn fn, void *arg)
+{
+	db->state_fn = fn;
+	db->state_arg = arg;
+}
+
+struct db *db_new(struct event_base *base, const char *conninfo, int pool_size)
+{
+	struct db *db = xcalloc(1, sizeof *db);
+
+	db->base = base;
+	db->conninfo = xstrdup(conninfo ? conninfo : "");
+	db->nconns = pool_size > 0 ? pool_size : 4;
+	db->conns = xcalloc((size_t)db->nconns + 1, sizeof *db->conns);
+	for (int i = 0; i <= db->nconns; i++) {
+		struct db_conn *c = &db->conns[i];
+
+		c->db = db;
+		c->index = i;
+		c->listener = i == db->nconns;
+		c->ev_retry = evtimer_new(base, retry_cb, c);
+	}
+	for (int i = 0; i <= db->nconns; i++)
+		conn_start(&db->conns[i]);
+	return db;
+}
+
+void db_free(struct db *db)
+{
+	if (db == NULL)
+		return;
+	db->closing = true;
+	for (int i = 0; i <= db->nconns; i++) {
+		struct db_conn *c = &db->conns[i];
+
+		conn_fail(c, "closing");
+		event_free(c->ev_retry);
+	}
+	fail_queue(db, "closing");
+	while (db->channels) {
+		struct db_channel *ch = db->channels;
+
+		db->channels = ch->next;
+		free(ch->name);
+		free(ch);
+	}
+	free(db->conns);
+	free(db->conninfo);
+	free(db);
+}

@@ -1,0 +1,283 @@
+/*
+ * streamspaced: one libevent reactor that runs every plugin in its own
+ * sandboxed host process, feeds them events and survives them.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <event2/event.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "bus.h"
+#include "config.h"
+#include "core_api.h"
+#include "log.h"
+#include "msg.h"
+#include "names.h"
+#include "ss_config.h"
+#include "supervisor.h"
+#include "xmalloc.h"
+
+struct daemon {
+	struct config cfg;
+	struct event_base *base;
+	struct bus *bus;
+	struct supervisor *sup;
+	struct api *api;
+	struct core_api core;
+	struct event *sig_chld, *sig_term, *sig_int, *sig_hup, *watchdog;
+	int stopping;
+};
+
+/* Tells systemd (Type=notify) about our state; a no-op outside systemd. */
+static void sd_notify_state(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	size_t len;
+	int fd;
+
+	if (path == NULL || (path[0] != '/' && path[0] != '@'))
+		return;
+	len = strlen(path);
+	if (len >= sizeof sa.sun_path)
+		return;
+	memcpy(sa.sun_path, path, len);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = '\0';
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	(void)!sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+		      (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len));
+	close(fd);
+}
+
+static void watchdog_cb(evutil_socket_t fd, short what, void *arg)
+{
+	sd_notify_state("WATCHDOG=1");
+}
+
+/* Arms the systemd watchdog ping at half the interval systemd asks for. */
+static void watchdog_start(struct daemon *d)
+{
+	const char *usec = getenv("WATCHDOG_USEC");
+	long long us = usec ? atoll(usec) : 0;
+	struct timeval tv;
+
+	if (us <= 0)
+		return;
+	us /= 2;
+	tv.tv_sec = us / 1000000;
+	tv.tv_usec = us % 1000000;
+	d->watchdog = event_new(d->base, -1, EV_PERSIST, watchdog_cb, d);
+	event_add(d->watchdog, &tv);
+}
+
+/*
+ * Builds the spec of a --plugin [NAME=]PATH: name and permissions from the
+ * manifest.json beside the .so when there is one, else from the file name,
+ * with the read permissions a developer's plugin expects.
+ */
+static int dev_plugin_spec(const char *arg, struct plugin_spec *spec, json_object **manifest)
+{
+	const char *eq = strchr(arg, '=');
+	const char *path = eq ? eq + 1 : arg;
+	char *dir = xstrdup(path), *base = xstrdup(path), *mpath, *name = NULL;
+	json_object *m = NULL;
+
+	memset(spec, 0, sizeof *spec);
+	mpath = xasprintf("%s/manifest.json", dirname(dir));
+	if (access(mpath, R_OK) == 0) {
+		m = json_object_from_file(mpath);
+		if (m == NULL || !json_object_is_type(m, json_type_object)) {
+			log_error("config", "%s: not a JSON object", mpath);
+			json_object_put(m);
+			m = NULL;
+		}
+	}
+	if (eq != NULL)
+		name = xstrndup(arg, (size_t)(eq - arg));
+	else if (m != NULL && msg_get_str(m, "name") != NULL)
+		name = xstrdup(msg_get_str(m, "name"));
+	else {
+		char *b = basename(base);
+		size_t n = strlen(b);
+		if (n > 3 && strcmp(b + n - 3, ".so") == 0)
+			b[n - 3] = '\0';
+		name = xstrdup(b);
+	}
+	spec->name = name;
+	spec->path = path;
+	if (m != NULL) {
+		spec->permissions = msg_get_array(m, "permissions");
+		spec->config = msg_get_obj(m, "defaultConfig");
+	}
+	if (spec->permissions == NULL) {
+		json_object *perms = json_object_new_array();
+		json_object_array_add(perms, json_object_new_string("read:sessions"));
+		json_object_array_add(perms, json_object_new_string("read:users"));
+		if (m == NULL)
+			m = json_object_new_object();
+		json_object_object_add(m, "permissions", perms);
+		spec->permissions = perms;
+	}
+	*manifest = m;
+	free(mpath);
+	free(dir);
+	free(base);
+	return 0;
+}
+
+/* Starts (or, on SIGHUP, restarts) the --plugin plugins. */
+static void run_dev_plugins(struct daemon *d)
+{
+	for (size_t i = 0; i < d->cfg.nplugins; i++) {
+		struct plugin_spec spec;
+		json_object *manifest = NULL;
+		char err[256];
+
+		dev_plugin_spec(d->cfg.plugins[i], &spec, &manifest);
+		if (!name_plugin_valid(spec.name))
+			log_error("config", "--plugin %s: \"%s\" is not a valid plugin name",
+				  d->cfg.plugins[i], spec.name);
+		else if (supervisor_run(d->sup, &spec, err, sizeof err) < 0)
+			log_error("config", "--plugin %s: %s", d->cfg.plugins[i], err);
+		free((char *)spec.name);
+		json_object_put(manifest);
+	}
+}
+
+static void shutdown_done(void *arg)
+{
+	struct daemon *d = arg;
+	log_info("streamspaced", "all plugins stopped; exiting");
+	event_base_loopexit(d->base, NULL);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	switch (sig) {
+	case SIGCHLD:
+		supervisor_reap(d->sup);
+		break;
+	case SIGHUP:
+		log_info("streamspaced", "SIGHUP: restarting --plugin plugins");
+		run_dev_plugins(d);
+		break;
+	case SIGTERM:
+	case SIGINT:
+		if (d->stopping++) {
+			log_warn("streamspaced", "second stop signal: exiting now");
+			event_base_loopexit(d->base, NULL);
+			break;
+		}
+		log_info("streamspaced", "%s: delivering queued events, then stopping",
+			 sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		sd_notify_state("STOPPING=1");
+		d->core.draining = true;
+		api_close_listener(d->api);
+		supervisor_shutdown(d->sup, d->cfg.shutdown_timeout_ms, shutdown_done, d);
+		break;
+	}
+}
+
+static int run(int argc, char **argv)
+{
+	struct daemon d;
+	char err[256];
+	int rc = 64, r;
+
+	memset(&d, 0, sizeof d);
+	r = config_parse(&d.cfg, argc, argv);
+	if (r != 0)
+		return r > 0 ? 0 : 64;
+	log_set_level((enum log_level)d.cfg.log_level);
+	signal(SIGPIPE, SIG_IGN);
+
+	d.base = event_base_new();
+	if (d.base == NULL)
+		fatal("event_base_new failed");
+	d.bus = bus_new(&(struct bus_options){
+	    .queue_max = d.cfg.queue_max, .window = d.cfg.window, .max_frame = d.cfg.max_frame});
+	d.sup = supervisor_new(d.base, d.bus,
+			       &(struct supervisor_options){
+				   .host_path = d.cfg.host_path,
+				   .strict = d.cfg.strict,
+				   .sandbox_debug = d.cfg.sandbox_debug,
+				   .max_frame = d.cfg.max_frame,
+				   .handshake_timeout_ms = d.cfg.handshake_timeout_ms,
+				   .event_timeout_ms = d.cfg.event_timeout_ms,
+				   .ping_interval_ms = d.cfg.ping_interval_ms,
+				   .stop_timeout_ms = d.cfg.stop_timeout_ms,
+			       });
+	d.api = api_new(d.base,
+			&(struct api_options){.listen = d.cfg.listen, .max_body = d.cfg.max_body},
+			err, sizeof err);
+	if (d.api == NULL) {
+		log_error("streamspaced", "%s", err);
+		rc = 1;
+		goto out;
+	}
+	d.core.bus = d.bus;
+	d.core.sup = d.sup;
+	core_api_register(d.api, &d.core);
+
+	d.sig_chld = evsignal_new(d.base, SIGCHLD, on_signal, &d);
+	d.sig_term = evsignal_new(d.base, SIGTERM, on_signal, &d);
+	d.sig_int = evsignal_new(d.base, SIGINT, on_signal, &d);
+	d.sig_hup = evsignal_new(d.base, SIGHUP, on_signal, &d);
+	evsignal_add(d.sig_chld, NULL);
+	evsignal_add(d.sig_term, NULL);
+	evsignal_add(d.sig_int, NULL);
+	evsignal_add(d.sig_hup, NULL);
+
+	if (d.cfg.sandbox_debug)
+		log_warn("streamspaced", "--sandbox-debug: refused syscalls trap and are logged; "
+					 "for development only");
+	log_info("streamspaced", "version %s, plugin host %s", SS_VERSION, d.cfg.host_path);
+	run_dev_plugins(&d);
+	log_info("streamspaced", "listening on %.*s:%d",
+		 (int)(strrchr(d.cfg.listen, ':') - d.cfg.listen), d.cfg.listen, api_port(d.api));
+	sd_notify_state("READY=1");
+	watchdog_start(&d);
+
+	event_base_dispatch(d.base);
+	rc = 0;
+out:
+	if (d.watchdog)
+		event_free(d.watchdog);
+	if (d.sig_chld) {
+		event_free(d.sig_chld);
+		event_free(d.sig_term);
+		event_free(d.sig_int);
+		event_free(d.sig_hup);
+	}
+	supervisor_free(d.sup);
+	api_free(d.api);
+	bus_free(d.bus);
+	event_base_free(d.base);
+	config_free(&d.cfg);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	/* fds 0-2 must be open so no socket or pipe of ours lands on them. */
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) < 0)
+			return 70;
+	if (argc > 1 && strcmp(argv[1], "run") == 0)
+		return run(argc - 1, argv + 1);
+	return run(argc, argv);
+}
