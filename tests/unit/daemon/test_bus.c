@@ -1,0 +1,240 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <event2/buffer.h>
+#include <string.h>
+
+#include "bus.h"
+#include "frame.h"
+
+static int ready_calls;
+
+static void on_ready(struct bus_sub *sub, void *arg)
+{
+	(void)sub;
+	(void)arg;
+	ready_calls++;
+}
+
+static json_object *data_with(int n)
+{
+	json_object *d = json_object_new_object();
+	json_object_object_add(d, "n", json_object_new_int(n));
+	return d;
+}
+
+/* Takes every frame out of buf and returns the event ids in order. */
+static size_t drain_ids(struct evbuffer *buf, int64_t *ids, size_t max)
+{
+	size_t n = 0;
+	json_object *m;
+	while (frame_pull(buf, FRAME_MAX_DEFAULT, &m, NULL, 0) == FRAME_OK) {
+		json_object *id;
+		assert_true(json_object_object_get_ex(m, "id", &id));
+		assert_true(n < max);
+		ids[n++] = json_object_get_int64(id);
+		json_object_put(m);
+	}
+	assert_int_equal(evbuffer_get_length(buf), 0);
+	return n;
+}
+
+static struct bus_sub *sub_for(struct bus *bus, const char *name, const char *pattern)
+{
+	struct bus_sub *s = bus_sub_new(bus, name, on_ready, NULL);
+	const char *p[] = {pattern};
+	bus_sub_set_patterns(s, p, 1);
+	bus_sub_attach(s);
+	return s;
+}
+
+/* The same bytes reach every subscriber, in order, and only matching ones. */
+static void fanout_in_order(void **state)
+{
+	struct bus *bus = bus_new(&(struct bus_options){.queue_max = 16, .window = 4});
+	struct bus_sub *a = sub_for(bus, "a", "session.*");
+	struct bus_sub *b = sub_for(bus, "b", "*");
+	struct bus_sub *c = sub_for(bus, "c", "user.login");
+	struct evbuffer *ba = evbuffer_new(), *bb = evbuffer_new(), *bc = evbuffer_new();
+	int64_t ids[16];
+	json_object *d = data_with(1);
+
+	int64_t e1 = bus_publish(bus, "session.created", d);
+	int64_t e2 = bus_publish(bus, "user.logout", d);
+	int64_t e3 = bus_publish(bus, "session.deleted", d);
+	assert_true(e1 > 0 && e2 > e1 && e3 > e2);
+	assert_int_equal(bus_accepted(bus), 3);
+
+	assert_int_equal(bus_sub_flush(a, ba), 2);
+	assert_int_equal(bus_sub_flush(b, bb), 3);
+	assert_int_equal(bus_sub_flush(c, bc), 0);
+	/* Identical frames for the same event. */
+	unsigned char fa[256], fb[256];
+	size_t la = evbuffer_copyout(ba, fa, sizeof fa), lb = evbuffer_copyout(bb, fb, sizeof fb);
+	assert_true(la > 8 && lb > la);
+	uint32_t n1 = (uint32_t)fa[0] << 24 | fa[1] << 16 | fa[2] << 8 | fa[3];
+	assert_memory_equal(fa, fb, n1 + 4);
+
+	assert_int_equal(drain_ids(ba, ids, 16), 2);
+	assert_int_equal(ids[0], e1);
+	assert_int_equal(ids[1], e3);
+	assert_int_equal(drain_ids(bb, ids, 16), 3);
+	assert_int_equal(ids[2], e3);
+
+	json_object_put(d);
+	evbuffer_free(ba);
+	evbuffer_free(bb);
+	evbuffer_free(bc);
+	bus_free(bus);
+}
+
+/* The window bounds what is in flight; acks open it again. */
+static void window_and_acks(void **state)
+{
+	struct bus *bus = bus_new(&(struct bus_options){.queue_max = 100, .window = 3});
+	struct bus_sub *s = sub_for(bus, "s", "*");
+	struct evbuffer *out = evbuffer_new();
+	int64_t ids[8], first = 0;
+	struct bus_sub_stats st;
+
+	for (int i = 0; i < 5; i++) {
+		int64_t id = bus_publish(bus, "user.login", NULL);
+		if (i == 0)
+			first = id;
+	}
+	assert_int_equal(bus_sub_flush(s, out), 3);
+	assert_int_equal(bus_sub_flush(s, out), 0);
+	bus_sub_stats(s, &st);
+	assert_int_equal(st.inflight, 3);
+	assert_int_equal(st.queued, 2);
+	assert_int_equal(drain_ids(out, ids, 8), 3);
+
+	assert_int_equal(bus_sub_ack(s, first, true), 1);
+	assert_int_equal(bus_sub_ack(s, first + 2, false), 0); /* out of order */
+	assert_int_equal(bus_sub_ack(s, first, true), -1);     /* not in flight any more */
+	assert_int_equal(bus_sub_ack(s, 999999, true), -1);
+	assert_int_equal(bus_sub_flush(s, out), 2);
+	bus_sub_stats(s, &st);
+	assert_int_equal(st.delivered, 1);
+	assert_int_equal(st.failed, 1);
+	assert_int_equal(st.inflight, 3);
+	assert_int_equal(st.queued, 0);
+	assert_true(bus_busy(bus));
+	evbuffer_free(out);
+	bus_free(bus);
+}
+
+/* A full queue drops and counts, and does not disturb another subscriber. */
+static void overflow_counted(void **state)
+{
+	struct bus *bus = bus_new(&(struct bus_options){.queue_max = 4, .window = 2});
+	struct bus_sub *slow = sub_for(bus, "slow", "*");
+	struct bus_sub *fast = sub_for(bus, "fast", "*");
+	struct evbuffer *out = evbuffer_new();
+	struct bus_sub_stats st;
+	int64_t ids[16];
+
+	for (int i = 0; i < 10; i++) {
+		bus_publish(bus, "session.started", NULL);
+		bus_sub_flush(fast, out);
+		drain_ids(out, ids, 16);
+		/* fast answers each event at once, so its window never fills. */
+		assert_int_equal(bus_sub_ack(fast, ids[0], true), 1);
+	}
+	bus_sub_stats(slow, &st);
+	assert_int_equal(st.queued, 4);
+	assert_int_equal(st.dropped, 6);
+	bus_sub_stats(fast, &st);
+	assert_int_equal(st.dropped, 0);
+	evbuffer_free(out);
+	bus_free(bus);
+}
+
+/*
+ * After a crash the event being handled is redelivered once, ahead of the
+ * rest; at a second crash on it, it is set aside as poison.
+ */
+static void redeliver_then_poison(void **state)
+{
+	struct bus *bus = bus_new(&(struct bus_options){.queue_max = 10, .window = 2});
+	struct bus_sub *s = sub_for(bus, "s", "*");
+	struct evbuffer *out = evbuffer_new();
+	struct bus_sub_stats st;
+	int64_t ids[8];
+	int64_t e1 = bus_publish(bus, "user.created", NULL);
+	int64_t e2 = bus_publish(bus, "user.updated", NULL);
+	int64_t e3 = bus_publish(bus, "user.deleted", NULL);
+
+	assert_int_equal(bus_sub_flush(s, out), 2);
+	drain_ids(out, ids, 8);
+	assert_int_equal(bus_sub_detach(s, true), 0);
+	assert_int_equal(bus_sub_flush(s, out), 0); /* detached: nothing sent */
+	bus_sub_attach(s);
+	assert_int_equal(bus_sub_flush(s, out), 2);
+	assert_int_equal(drain_ids(out, ids, 8), 2);
+	assert_int_equal(ids[0], e1);
+	assert_int_equal(ids[1], e2);
+	bus_sub_stats(s, &st);
+	assert_int_equal(st.redelivered, 1);
+
+	/* Second crash while e1 is still the oldest: poison. */
+	assert_int_equal(bus_sub_detach(s, true), 1);
+	bus_sub_attach(s);
+	assert_int_equal(bus_sub_flush(s, out), 2);
+	assert_int_equal(drain_ids(out, ids, 8), 2);
+	assert_int_equal(ids[0], e2);
+	assert_int_equal(ids[1], e3);
+	bus_sub_stats(s, &st);
+	assert_int_equal(st.poisoned, 1);
+	json_object *p = bus_sub_poison_json(s);
+	assert_int_equal(json_object_array_length(p), 1);
+	assert_int_equal(json_object_get_int64(json_object_array_get_idx(p, 0)), e1);
+	json_object_put(p);
+
+	/* A clean stop requeues without counting an attempt. */
+	assert_int_equal(bus_sub_detach(s, false), 0);
+	bus_sub_attach(s);
+	assert_int_equal(bus_sub_flush(s, out), 2);
+	bus_sub_stats(s, &st);
+	assert_int_equal(st.poisoned, 1);
+	evbuffer_free(out);
+	bus_free(bus);
+}
+
+static void validate_rules(void **state)
+{
+	struct bus *bus = bus_new(&(struct bus_options){.max_frame = 4096});
+	char err[256];
+	json_object *big = json_object_new_object();
+	char *blob = calloc(1, 5000);
+
+	memset(blob, 'x', 4999);
+	json_object_object_add(big, "blob", json_object_new_string(blob));
+	assert_int_equal(bus_validate(bus, "session.created", NULL, err, sizeof err), 0);
+	assert_int_equal(bus_validate(bus, "plugin.slack.sent", NULL, err, sizeof err), 0);
+	assert_int_equal(bus_validate(bus, "session.exploded", NULL, err, sizeof err), -1);
+	assert_int_equal(bus_validate(bus, NULL, NULL, err, sizeof err), -1);
+	json_object *arr = json_object_new_array();
+	assert_int_equal(bus_validate(bus, "user.login", arr, err, sizeof err), -1);
+	assert_int_equal(bus_validate(bus, "user.login", big, err, sizeof err), -1);
+	assert_non_null(strstr(err, "frame limit"));
+	/* What validate accepts, publish accepts. */
+	assert_int_equal(bus_publish(bus, "user.login", big), -1);
+	json_object_put(arr);
+	json_object_put(big);
+	free(blob);
+	bus_free(bus);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(fanout_in_order),	cmocka_unit_test(window_and_acks),
+	    cmocka_unit_test(overflow_counted), cmocka_unit_test(redeliver_then_poison),
+	    cmocka_unit_test(validate_rules),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
