@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "backoff.h"
+#include "exitcause.h"
+#include "hostlog.h"
 #include "bus.h"
 #include "frame.h"
 #include "log.h"
@@ -23,33 +25,10 @@
 #include "spawn.h"
 #include "xmalloc.h"
 
-#define STDERR_KEEP 20	  /* last stderr lines kept for the exit report */
-#define LOG_LINE_MAX 4096 /* longer plugin log lines are truncated */
-#define LOG_RATE 200	  /* lines per second per plugin ... */
-#define LOG_BURST 1000	  /* ... with this burst */
-#define READ_BUDGET 256	  /* frames handled per host per loop turn */
-#define READ_CHUNK 65536  /* bytes read from one host per loop turn */
-#define TICK_MS 100	  /* deadline checks */
+#define READ_BUDGET 256	 /* frames handled per host per loop turn */
+#define READ_CHUNK 65536 /* bytes read from one host per loop turn */
+#define TICK_MS 100	 /* deadline checks */
 #define DEFAULT_MEM_LIMIT (256ull << 20)
-
-/* Why a host ended; the order is the order of the counters in status. */
-enum cause {
-	CAUSE_NONE = 0,
-	CAUSE_SIGNAL,
-	CAUSE_EXIT,
-	CAUSE_SANDBOX,
-	CAUSE_DEADLINE,
-	CAUSE_PROTOCOL,
-	CAUSE_LOAD,
-	CAUSE_MEMORY,
-	CAUSE_SETUP,
-	CAUSE_COUNT
-};
-
-static const char *const cause_names[CAUSE_COUNT] = {
-    "none",	"signal", "exit",   "sandbox_violation", "deadline",
-    "protocol", "load",	  "memory", "sandbox_setup",
-};
 
 enum pstate { ST_STARTING, ST_RUNNING, ST_STOPPING, ST_CRASHED, ST_FAILED, ST_STOPPED };
 static const char *const state_names[] = {"starting", "running", "stopping",
@@ -68,6 +47,8 @@ struct plugin {
 	json_object *config;
 	json_object *permissions;
 	uint64_t mem_limit;
+	int handshake_timeout_ms;
+	int event_timeout_ms;
 
 	/* The current host, if any. */
 	enum pstate state;
@@ -86,7 +67,7 @@ struct plugin {
 	int64_t config_id;
 
 	/* What ended the host, decided before the kill when we killed it. */
-	enum cause pending_cause;
+	enum exit_cause pending_cause;
 	char *pending_reason;
 	bool stop_requested; /* graceful stop: no crash, no restart */
 	bool restart_after;  /* graceful restart (upgrade, new config) */
@@ -98,16 +79,12 @@ struct plugin {
 	uint64_t restarts, crashes, causes[CAUSE_COUNT];
 	int next_delay_ms;
 	struct {
-		enum cause cause;
+		enum exit_cause cause;
 		int code, sig;
 		char *description;
-		char *stderr_lines[STDERR_KEEP];
+		json_object *stderr_tail; /* the host's last output lines */
 	} last_exit;
-	char *stderr_ring[STDERR_KEEP];
-	size_t stderr_head, stderr_len;
-	double log_tokens;
-	int64_t log_refill_ms;
-	uint64_t log_dropped, log_truncated;
+	struct hostlog *out;
 	char *config_error;
 };
 
@@ -124,7 +101,7 @@ struct supervisor {
 };
 
 static void plugin_start(struct plugin *p);
-static void plugin_kill(struct plugin *p, enum cause cause, const char *fmt, ...)
+static void plugin_kill(struct plugin *p, enum exit_cause cause, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void set_state(struct plugin *p, enum pstate st)
@@ -182,82 +159,17 @@ static struct plugin *find_pid(struct supervisor *sup, pid_t pid)
 	return NULL;
 }
 
-/* ---- output of the host: log lines, rate-limited and truncated ---- */
-
-static bool log_allow(struct plugin *p)
-{
-	int64_t now = bus_now_ms();
-	p->log_tokens += (double)(now - p->log_refill_ms) * LOG_RATE / 1000.0;
-	if (p->log_tokens > LOG_BURST)
-		p->log_tokens = LOG_BURST;
-	p->log_refill_ms = now;
-	if (p->log_tokens < 1.0) {
-		if (p->log_dropped++ % 1000 == 0)
-			log_warn(p->name, "log rate limit reached (%d lines/s): dropping lines",
-				 LOG_RATE);
-		return false;
-	}
-	p->log_tokens -= 1.0;
-	return true;
-}
-
-static void stderr_keep(struct plugin *p, const char *line)
-{
-	size_t at = (p->stderr_head + p->stderr_len) % STDERR_KEEP;
-	if (p->stderr_len == STDERR_KEEP) {
-		free(p->stderr_ring[p->stderr_head]);
-		p->stderr_ring[p->stderr_head] = NULL;
-		p->stderr_head = (p->stderr_head + 1) % STDERR_KEEP;
-		at = (p->stderr_head + p->stderr_len - 1) % STDERR_KEEP;
-	} else {
-		p->stderr_len++;
-	}
-	p->stderr_ring[at] = xstrdup(line);
-}
-
-/* Takes whole lines (or a line_max slice of an endless one) off the pipe. */
-static void drain_log(struct plugin *p, struct evbuffer *in, bool eof)
-{
-	char line[LOG_LINE_MAX + 1];
-
-	for (;;) {
-		struct evbuffer_ptr eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
-		size_t len = evbuffer_get_length(in), take, skip;
-		if (len == 0)
-			break;
-		if (eol.pos >= 0) {
-			take = (size_t)eol.pos;
-			skip = take + 1;
-		} else if (len > LOG_LINE_MAX || eof) {
-			take = len;
-			skip = len;
-		} else {
-			break;
-		}
-		if (take > LOG_LINE_MAX) {
-			p->log_truncated++;
-			evbuffer_copyout(in, line, LOG_LINE_MAX);
-			line[LOG_LINE_MAX] = '\0';
-		} else {
-			evbuffer_copyout(in, line, take);
-			line[take] = '\0';
-		}
-		evbuffer_drain(in, skip);
-		stderr_keep(p, line);
-		if (log_allow(p))
-			log_info(p->name, "%s", line);
-	}
-}
+/* ---- output of the host ---- */
 
 static void logp_read(struct bufferevent *bev, void *arg)
 {
-	drain_log(arg, bufferevent_get_input(bev), false);
+	hostlog_drain(((struct plugin *)arg)->out, bufferevent_get_input(bev), false);
 }
 
 static void logp_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct plugin *p = arg;
-	drain_log(p, bufferevent_get_input(bev), true);
+	hostlog_drain(p->out, bufferevent_get_input(bev), true);
 	bufferevent_free(p->logp);
 	p->logp = NULL;
 }
@@ -294,7 +206,7 @@ static void close_host_io(struct plugin *p)
 		evtimer_del(p->deadline);
 }
 
-static void plugin_kill(struct plugin *p, enum cause cause, const char *fmt, ...)
+static void plugin_kill(struct plugin *p, enum exit_cause cause, const char *fmt, ...)
 {
 	va_list ap;
 	char *reason = NULL;
@@ -306,7 +218,7 @@ static void plugin_kill(struct plugin *p, enum cause cause, const char *fmt, ...
 	if (p->pending_cause == CAUSE_NONE) {
 		p->pending_cause = cause;
 		free(p->pending_reason);
-		p->pending_reason = reason ? reason : xstrdup(cause_names[cause]);
+		p->pending_reason = reason ? reason : xstrdup(exit_cause_name(cause));
 		reason = NULL;
 		log_warn(p->name, "killing host (pid %d): %s", (int)p->pid, p->pending_reason);
 	}
@@ -416,9 +328,9 @@ static void on_hello(struct plugin *p, json_object *m)
 	json_object_object_add(init, "permissions", json_object_get(p->permissions));
 	limits = json_object_new_object();
 	msg_add_int(limits, "max_frame", (int64_t)p->sup->o.max_frame);
-	msg_add_int(limits, "event_timeout_ms", p->sup->o.event_timeout_ms);
+	msg_add_int(limits, "event_timeout_ms", p->event_timeout_ms);
 	msg_add_int(limits, "ping_interval_ms", p->sup->o.ping_interval_ms);
-	msg_add_int(limits, "log_line_max", LOG_LINE_MAX);
+	msg_add_int(limits, "log_line_max", HOSTLOG_LINE_MAX);
 	json_object_object_add(init, "limits", limits);
 	send_msg(p, init);
 	p->hs = HS_READY;
@@ -487,12 +399,12 @@ static void on_log(struct plugin *p, json_object *m)
 		plugin_kill(p, CAUSE_PROTOCOL, "log message without a valid level or msg");
 		return;
 	}
-	if ((enum log_level)level < log_get_level() || !log_allow(p))
+	if ((enum log_level)level < log_get_level() || !hostlog_allow(p->out))
 		return;
 	f = open_memstream(&line, &size);
 	if (f == NULL)
 		return;
-	fprintf(f, "%.*s", LOG_LINE_MAX, text);
+	fprintf(f, "%.*s", HOSTLOG_LINE_MAX, text);
 	if (fields != NULL) {
 		json_object_object_foreach(fields, k, v)
 		{
@@ -504,9 +416,9 @@ static void on_log(struct plugin *p, json_object *m)
 		}
 	}
 	fclose(f);
-	if (size > LOG_LINE_MAX) {
-		line[LOG_LINE_MAX] = '\0';
-		p->log_truncated++;
+	if (size > HOSTLOG_LINE_MAX) {
+		line[HOSTLOG_LINE_MAX] = '\0';
+		hostlog_count_truncated(p->out);
 	}
 	log_msg((enum log_level)level, p->name, "%s", line);
 	free(line);
@@ -739,9 +651,9 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (p->hs != HS_SERVING || p->chan == NULL)
 		return;
-	if (age > p->sup->o.event_timeout_ms) {
+	if (age > p->event_timeout_ms) {
 		plugin_kill(p, CAUSE_DEADLINE, "event not handled within %d ms",
-			    p->sup->o.event_timeout_ms);
+			    p->event_timeout_ms);
 		return;
 	}
 	if (p->ping_id != 0 && now - p->ping_sent_ms > p->sup->o.ping_timeout_ms) {
@@ -764,7 +676,7 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 	switch (p->state) {
 	case ST_STARTING:
 		plugin_kill(p, CAUSE_DEADLINE, "no %s within %d ms",
-			    p->hs == HS_HELLO ? "hello" : "ready", p->sup->o.handshake_timeout_ms);
+			    p->hs == HS_HELLO ? "hello" : "ready", p->handshake_timeout_ms);
 		break;
 	case ST_RUNNING:
 	case ST_STOPPING:
@@ -796,8 +708,8 @@ static void plugin_start(struct plugin *p)
 	char *mem = mem_arg(p->mem_limit);
 	char *argv[12];
 	int n = 0;
-	struct timeval tv = {sup->o.handshake_timeout_ms / 1000,
-			     (sup->o.handshake_timeout_ms % 1000) * 1000};
+	struct timeval tv = {p->handshake_timeout_ms / 1000,
+			     (p->handshake_timeout_ms % 1000) * 1000};
 
 	argv[n++] = "streamspace-plugin-host";
 	argv[n++] = "--name";
@@ -839,7 +751,7 @@ static void plugin_start(struct plugin *p)
 	/* Bounded memory per host: stop reading a host whose input piles up. */
 	bufferevent_setwatermark(p->chan, EV_READ, 0,
 				 sup->o.max_frame + FRAME_HEADER_LEN + READ_CHUNK);
-	bufferevent_setwatermark(p->logp, EV_READ, 0, LOG_LINE_MAX * 4);
+	bufferevent_setwatermark(p->logp, EV_READ, 0, HOSTLOG_LINE_MAX * 4);
 	bufferevent_setcb(p->chan, chan_read, NULL, chan_event, p);
 	bufferevent_setcb(p->logp, logp_read, NULL, logp_event, p);
 	bufferevent_enable(p->chan, EV_READ | EV_WRITE);
@@ -848,71 +760,25 @@ static void plugin_start(struct plugin *p)
 	log_debug(p->name, "host started (pid %d)", (int)p->pid);
 }
 
-static const char *signame(int sig)
-{
-	const char *s = sigabbrev_np(sig);
-	return s ? s : "?";
-}
-
-/* Decides why the host ended, from what we knew before and its wait status. */
-static enum cause classify(struct plugin *p, int status, char *desc, size_t len)
+/* Why the host ended: what we decided before killing it, else its wait status. */
+static enum exit_cause classify(struct plugin *p, int status, char *desc, size_t len)
 {
 	if (p->pending_cause != CAUSE_NONE) {
 		snprintf(desc, len, "%s", p->pending_reason ? p->pending_reason : "killed");
 		return p->pending_cause;
 	}
-	if (WIFSIGNALED(status)) {
-		int sig = WTERMSIG(status);
-		if (sig == SIGSYS) {
-			snprintf(desc, len,
-				 "sandbox violation: killed by SIGSYS (a system call outside the "
-				 "seccomp allowlist)");
-			return CAUSE_SANDBOX;
-		}
-		if (sig == SIGXCPU) {
-			snprintf(desc, len, "CPU limit exceeded (SIGXCPU)");
-			return CAUSE_DEADLINE;
-		}
-		snprintf(desc, len, "killed by signal %d (SIG%s)", sig, signame(sig));
-		return CAUSE_SIGNAL;
-	}
-	int code = WEXITSTATUS(status);
-	switch (code) {
-	case 65:
-		snprintf(desc, len, "exit 65: the plugin could not be loaded");
-		return CAUSE_LOAD;
-	case 66:
-		snprintf(desc, len, "exit 66: the plugin's on_load failed");
-		return CAUSE_LOAD;
-	case 71:
-		snprintf(desc, len, "exit 71: sandbox setup failed");
-		return CAUSE_SETUP;
-	case 76:
-		snprintf(desc, len, "exit 76: protocol error reported by the host");
-		return CAUSE_PROTOCOL;
-	default:
-		snprintf(desc, len, "exited with status %d", code);
-		return CAUSE_EXIT;
-	}
+	return exit_classify(status, desc, len);
 }
 
-static void record_exit(struct plugin *p, enum cause cause, int status, const char *desc)
+static void record_exit(struct plugin *p, enum exit_cause cause, int status, const char *desc)
 {
 	p->last_exit.cause = cause;
 	p->last_exit.sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 	p->last_exit.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	free(p->last_exit.description);
 	p->last_exit.description = xstrdup(desc);
-	for (size_t i = 0; i < STDERR_KEEP; i++) {
-		free(p->last_exit.stderr_lines[i]);
-		p->last_exit.stderr_lines[i] = NULL;
-	}
-	for (size_t i = 0; i < p->stderr_len; i++) {
-		size_t at = (p->stderr_head + i) % STDERR_KEEP;
-		p->last_exit.stderr_lines[i] = p->stderr_ring[at];
-		p->stderr_ring[at] = NULL;
-	}
-	p->stderr_len = p->stderr_head = 0;
+	json_object_put(p->last_exit.stderr_tail);
+	p->last_exit.stderr_tail = hostlog_take_tail(p->out);
 }
 
 static void plugin_destroy(struct plugin *p);
@@ -921,15 +787,15 @@ static void plugin_destroy(struct plugin *p);
 static void host_exited(struct plugin *p, int status)
 {
 	char desc[256];
-	enum cause cause;
+	enum exit_cause cause;
 	bool clean = p->stop_requested && p->pending_cause == CAUSE_NONE;
 	size_t poisoned;
 
 	/* Whatever the host wrote last is part of the report. */
 	if (p->logp != NULL) {
 		struct evbuffer *in = bufferevent_get_input(p->logp);
-		evbuffer_read(in, bufferevent_getfd(p->logp), LOG_LINE_MAX * 4);
-		drain_log(p, in, true);
+		evbuffer_read(in, bufferevent_getfd(p->logp), HOSTLOG_LINE_MAX * 4);
+		hostlog_drain(p->out, in, true);
 		bufferevent_free(p->logp);
 		p->logp = NULL;
 	}
@@ -953,11 +819,9 @@ static void host_exited(struct plugin *p, int status)
 		return;
 	}
 	cause = classify(p, status, desc, sizeof desc);
-	if (cause == CAUSE_SIGNAL && (WTERMSIG(status) == SIGKILL || WTERMSIG(status) == SIGSEGV) &&
-	    p->mem_limit > 0 && p->pending_cause == CAUSE_NONE && p->stderr_len > 0) {
+	if (cause == CAUSE_SIGNAL && p->pending_cause == CAUSE_NONE) {
 		/* A host at its address-space limit dies in malloc; say so when it said so. */
-		const char *last =
-		    p->stderr_ring[(p->stderr_head + p->stderr_len - 1) % STDERR_KEEP];
+		const char *last = hostlog_last(p->out);
 		if (last != NULL && strstr(last, "out of memory") != NULL)
 			cause = CAUSE_MEMORY;
 	}
@@ -968,7 +832,7 @@ static void host_exited(struct plugin *p, int status)
 	if (poisoned > 0)
 		log_error(p->name,
 			  "event set aside as poison: it was being handled at two crashes");
-	log_warn(p->name, "host crashed (%s): %s", cause_names[cause], desc);
+	log_warn(p->name, "host crashed (%s): %s", exit_cause_name(cause), desc);
 	if (p->remove_after) {
 		plugin_destroy(p);
 		return;
@@ -1014,6 +878,10 @@ static void plugin_set_spec(struct plugin *p, const struct plugin_spec *spec)
 	p->permissions =
 	    spec->permissions ? json_object_get(spec->permissions) : json_object_new_array();
 	p->mem_limit = spec->mem_limit ? spec->mem_limit : DEFAULT_MEM_LIMIT;
+	p->handshake_timeout_ms = spec->handshake_timeout_ms > 0 ? spec->handshake_timeout_ms
+								 : p->sup->o.handshake_timeout_ms;
+	p->event_timeout_ms =
+	    spec->event_timeout_ms > 0 ? spec->event_timeout_ms : p->sup->o.event_timeout_ms;
 }
 
 /* Asks the host to stop; the deadline timer escalates to SIGKILL. */
@@ -1075,8 +943,7 @@ int supervisor_run(struct supervisor *sup, const struct plugin_spec *spec, char 
 	plugin_set_spec(p, spec);
 	p->subscriptions = json_object_new_array();
 	p->sandbox = json_object_new_object();
-	p->log_tokens = LOG_BURST;
-	p->log_refill_ms = bus_now_ms();
+	p->out = hostlog_new(p->name);
 	p->deadline = evtimer_new(sup->base, deadline_cb, p);
 	p->tick = evtimer_new(sup->base, tick_cb, p);
 	p->kick = event_new(sup->base, -1, 0, kick_cb, p);
@@ -1104,10 +971,8 @@ static void plugin_destroy(struct plugin *p)
 	json_object_put(p->permissions);
 	json_object_put(p->sandbox);
 	json_object_put(p->subscriptions);
-	for (size_t i = 0; i < STDERR_KEEP; i++) {
-		free(p->stderr_ring[i]);
-		free(p->last_exit.stderr_lines[i]);
-	}
+	hostlog_free(p->out);
+	json_object_put(p->last_exit.stderr_tail);
 	free(p->last_exit.description);
 	free(p->pending_reason);
 	free(p->config_error);
@@ -1156,7 +1021,7 @@ bool supervisor_has(struct supervisor *sup, const char *name)
 
 static json_object *plugin_status(struct plugin *p)
 {
-	json_object *o = json_object_new_object(), *le, *causes, *lines;
+	json_object *o = json_object_new_object(), *le, *causes;
 	struct bus_sub_stats st;
 	int64_t now = bus_now_ms();
 
@@ -1177,7 +1042,7 @@ static json_object *plugin_status(struct plugin *p)
 	msg_add_int(o, "crashes", (int64_t)p->crashes);
 	causes = json_object_new_object();
 	for (int i = 1; i < CAUSE_COUNT; i++)
-		msg_add_int(causes, cause_names[i], (int64_t)p->causes[i]);
+		msg_add_int(causes, exit_cause_name(i), (int64_t)p->causes[i]);
 	json_object_object_add(o, "crash_causes", causes);
 	if (p->state == ST_CRASHED)
 		msg_add_int(o, "restart_in_ms", p->next_delay_ms);
@@ -1189,20 +1054,21 @@ static json_object *plugin_status(struct plugin *p)
 	msg_add_int(o, "redelivered", (int64_t)st.redelivered);
 	msg_add_int(o, "poisoned", (int64_t)st.poisoned);
 	json_object_object_add(o, "poison_events", bus_sub_poison_json(p->sub));
-	msg_add_int(o, "log_dropped", (int64_t)p->log_dropped);
-	msg_add_int(o, "log_truncated", (int64_t)p->log_truncated);
+	msg_add_int(o, "log_dropped", (int64_t)hostlog_dropped(p->out));
+	msg_add_int(o, "log_truncated", (int64_t)hostlog_truncated(p->out));
 	json_object_object_add(o, "subscriptions", json_object_get(p->subscriptions));
 	json_object_object_add(o, "sandbox", json_object_get(p->sandbox));
 	if (p->config_error)
 		msg_add_str(o, "config_error", p->config_error);
 	if (p->last_exit.description != NULL) {
 		le = json_object_new_object();
-		msg_add_str(le, "reason", cause_names[p->last_exit.cause]);
+		msg_add_str(le, "reason", exit_cause_name(p->last_exit.cause));
 		msg_add_str(le, "description", p->last_exit.description);
 		msg_add_bool(le, "sandbox_violation", p->last_exit.cause == CAUSE_SANDBOX);
 		if (p->last_exit.sig > 0) {
 			msg_add_int(le, "signal", p->last_exit.sig);
-			json_object *sn = json_object_new_string(signame(p->last_exit.sig));
+			json_object *sn =
+			    json_object_new_string(exit_signal_abbrev(p->last_exit.sig));
 			char buf[32];
 			snprintf(buf, sizeof buf, "SIG%s", json_object_get_string(sn));
 			json_object_put(sn);
@@ -1210,11 +1076,10 @@ static json_object *plugin_status(struct plugin *p)
 		}
 		if (p->last_exit.code >= 0)
 			msg_add_int(le, "exit_code", p->last_exit.code);
-		lines = json_object_new_array();
-		for (size_t i = 0; i < STDERR_KEEP && p->last_exit.stderr_lines[i]; i++)
-			json_object_array_add(lines,
-					      json_object_new_string(p->last_exit.stderr_lines[i]));
-		json_object_object_add(le, "stderr", lines);
+		json_object_object_add(le, "stderr",
+				       p->last_exit.stderr_tail
+					   ? json_object_get(p->last_exit.stderr_tail)
+					   : json_object_new_array());
 		json_object_object_add(o, "last_exit", le);
 	} else {
 		json_object_object_add(o, "last_exit", NULL);

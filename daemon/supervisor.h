@@ -40,6 +40,9 @@ struct plugin_spec {
 	json_object *config;	  /* may be NULL: {} */
 	json_object *permissions; /* array of strings, may be NULL: [] */
 	uint64_t mem_limit;	  /* bytes, 0: default 256 MiB */
+	/* Per-plugin deadline overrides (manifest "limits"); 0: the daemon's default. */
+	int handshake_timeout_ms;
+	int event_timeout_ms;
 };
 
 struct supervisor *supervisor_new(struct event_base *base, struct bus *bus,

@@ -1,0 +1,46 @@
+/*
+ * A plugin's output: the lines its host writes to stdout/stderr and the log
+ * records it sends, rate-limited (200 lines/s, burst 1000) and truncated
+ * (4 KiB), with the last lines kept for the report of how the host ended.
+ * A plugin flooding its output costs bounded daemon memory and log volume.
+ */
+#ifndef SS_HOSTLOG_H
+#define SS_HOSTLOG_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct evbuffer;
+struct hostlog;
+
+#define HOSTLOG_LINE_MAX 4096
+#define HOSTLOG_KEEP 20
+
+/* name is the plugin's, used as the log prefix (copied). */
+struct hostlog *hostlog_new(const char *name);
+void hostlog_free(struct hostlog *hl);
+
+/* Whether one more line may be logged now (token bucket); counts the refusals. */
+bool hostlog_allow(struct hostlog *hl);
+
+/*
+ * Takes whole lines off in (the host's stdout/stderr pipe), keeps the last
+ * ones and logs them under the plugin's name. An endless line is cut at
+ * HOSTLOG_LINE_MAX; at eof the rest is one last line.
+ */
+void hostlog_drain(struct hostlog *hl, struct evbuffer *in, bool eof);
+
+/* Counts a record that was cut to HOSTLOG_LINE_MAX. */
+void hostlog_count_truncated(struct hostlog *hl);
+
+/* The last line the host wrote, or NULL. */
+const char *hostlog_last(const struct hostlog *hl);
+
+/* Moves the kept lines out as a JSON array (new reference), emptying the ring. */
+json_object *hostlog_take_tail(struct hostlog *hl);
+
+uint64_t hostlog_dropped(const struct hostlog *hl);
+uint64_t hostlog_truncated(const struct hostlog *hl);
+
+#endif
