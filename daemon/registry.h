@@ -41,4 +41,45 @@ struct registry *registry_new(struct event_base *base, struct supervisor *sup, s
 /* Stops listening and closes the database connections; plugins are left to the supervisor. */
 void registry_free(struct registry *reg);
 
+/* ---- for api_marketplace.c ---- */
+
+#include <json-c/json.h>
+#include <stdbool.h>
+
+struct db;
+struct token_cache;
+struct discovered;
+
+struct db *registry_db(struct registry *reg);
+struct token_cache *registry_tokens(struct registry *reg);
+struct supervisor *registry_supervisor(struct registry *reg);
+
+/*
+ * Installed plugins as JSON rows, one per row of the result: $1 a name, or
+ * NULL for all. Each row is {name, version, enabled, config, installedBy,
+ * installedAt, updatedAt, schema} (schema: the manifest's configSchema).
+ */
+extern const char registry_rows_sql[];
+
+/* Rescans the plugin directory; when it changed, updates the local catalog, then calls done. */
+void registry_refresh_catalog(struct registry *reg, void (*done)(bool ok, void *arg), void *arg);
+/* The plugin directory's entry for name (after the last scan), or NULL. */
+const struct discovered *registry_discovered(struct registry *reg, const char *name);
+
+/*
+ * Makes the running state of name match row (NULL: not installed): copies
+ * or removes its files, starts, stops or reconfigures its host. With
+ * restart_failed, a plugin the supervisor gave up on is started again.
+ * Returns 0, or -1 with a message (also kept for the plugin's status).
+ */
+int registry_apply(struct registry *reg, const char *name, json_object *row, bool restart_failed,
+		   char *err, size_t errlen);
+
+/*
+ * What the API shows of an installed plugin: row with its configuration's
+ * secrets masked, schema dropped, and "runtime" from the supervisor (plus
+ * "error" when the registry could not apply it). A new object.
+ */
+json_object *registry_view(struct registry *reg, json_object *row);
+
 #endif

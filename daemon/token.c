@@ -119,6 +119,11 @@ struct token_cache *token_cache_new(struct db *db)
 	return tc;
 }
 
+void token_cache_set_db(struct token_cache *tc, struct db *db)
+{
+	tc->db = db;
+}
+
 void token_cache_free(struct token_cache *tc)
 {
 	if (tc == NULL)
@@ -162,6 +167,8 @@ static void reload_done(enum db_status st, PGresult *res, const char *err, void 
 
 void token_cache_reload(struct token_cache *tc)
 {
+	if (tc->db == NULL)
+		return;
 	if (tc->loading) {
 		tc->again = true;
 		return;

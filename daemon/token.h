@@ -26,6 +26,8 @@ void token_generate(char out[64]);
 
 struct token_cache *token_cache_new(struct db *db);
 void token_cache_free(struct token_cache *tc);
+/* Sets the database reloads go to (db may be NULL until the pool exists). */
+void token_cache_set_db(struct token_cache *tc, struct db *db);
 /* Loads every live token synchronously with conn (a PGconn *), start-up only. */
 int token_cache_load_sync(struct token_cache *tc, void *pgconn, char *err, size_t errlen);
 /* Reloads asynchronously (on NOTIFY and after the database came back). */

@@ -1,0 +1,394 @@
+/*
+ * manifest.json, as the guide and the original's manifests define it. A
+ * manifest arrives from a plugin directory or a downloaded package, so it is
+ * untrusted input: every field is type-checked and bounded here, once.
+ */
+#include "manifest.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "names.h"
+#include "xmalloc.h"
+
+#define TEXT_MAX 4096
+#define DESCRIPTION_MAX 16384
+#define TAGS_MAX 32
+#define TAG_MAX 64
+#define PERMISSIONS_MAX 32
+
+bool manifest_version_valid(const char *v)
+{
+	size_t n;
+
+	if (v == NULL || !isdigit((unsigned char)v[0]))
+		return false;
+	n = strlen(v);
+	if (n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)v[i]) && v[i] != '.' && v[i] != '-' && v[i] != '+')
+			return false;
+	return true;
+}
+
+bool manifest_permission_valid(const char *p)
+{
+	const char *rest;
+
+	if (p == NULL)
+		return false;
+	if (strcmp(p, "network") == 0 || strcmp(p, "storage") == 0 || strcmp(p, "admin") == 0)
+		return true;
+	if (strncmp(p, "read:", 5) == 0)
+		rest = p + 5;
+	else if (strncmp(p, "write:", 6) == 0)
+		rest = p + 6;
+	else
+		return false;
+	if (*rest == '\0' || strlen(rest) > 32)
+		return false;
+	for (; *rest; rest++)
+		if (!islower((unsigned char)*rest) && *rest != '_')
+			return false;
+	return true;
+}
+
+/* An optional string field: absent is fine, anything but a bounded string is not. */
+static int opt_string(json_object *obj, const char *key, size_t max, const char **out, char *err,
+		      size_t errlen)
+{
+	json_object *v;
+
+	*out = NULL;
+	if (!json_object_object_get_ex(obj, key, &v) || v == NULL)
+		return 0;
+	if (!json_object_is_type(v, json_type_string)) {
+		snprintf(err, errlen, "manifest: \"%s\" must be a string", key);
+		return -1;
+	}
+	if ((size_t)json_object_get_string_len(v) > max) {
+		snprintf(err, errlen, "manifest: \"%s\" is longer than %zu bytes", key, max);
+		return -1;
+	}
+	*out = json_object_get_string(v);
+	return 0;
+}
+
+/* An optional array of bounded strings, each accepted by ok (NULL: any). */
+static int opt_strings(json_object *obj, const char *key, size_t max_items, size_t max_len,
+		       bool (*ok)(const char *), json_object **out, char *err, size_t errlen)
+{
+	json_object *v;
+
+	*out = NULL;
+	if (!json_object_object_get_ex(obj, key, &v) || v == NULL)
+		return 0;
+	if (!json_object_is_type(v, json_type_array)) {
+		snprintf(err, errlen, "manifest: \"%s\" must be an array of strings", key);
+		return -1;
+	}
+	if (json_object_array_length(v) > max_items) {
+		snprintf(err, errlen, "manifest: \"%s\" has more than %zu entries", key, max_items);
+		return -1;
+	}
+	for (size_t i = 0; i < json_object_array_length(v); i++) {
+		json_object *s = json_object_array_get_idx(v, i);
+
+		if (!json_object_is_type(s, json_type_string) ||
+		    (size_t)json_object_get_string_len(s) > max_len ||
+		    json_object_get_string_len(s) == 0) {
+			snprintf(err, errlen,
+				 "manifest: \"%s\"[%zu] must be a string of 1 to %zu bytes", key, i,
+				 max_len);
+			return -1;
+		}
+		if (ok && !ok(json_object_get_string(s))) {
+			snprintf(err, errlen, "manifest: \"%s\"[%zu] \"%s\" is not known", key, i,
+				 json_object_get_string(s));
+			return -1;
+		}
+	}
+	*out = v;
+	return 0;
+}
+
+static int opt_object(json_object *obj, const char *key, json_object **out, char *err,
+		      size_t errlen)
+{
+	json_object *v;
+
+	*out = NULL;
+	if (!json_object_object_get_ex(obj, key, &v) || v == NULL)
+		return 0;
+	if (!json_object_is_type(v, json_type_object)) {
+		snprintf(err, errlen, "manifest: \"%s\" must be an object", key);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* entrypoints.main names a shared object in the plugin's own directory. */
+static bool entry_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 4 || n > 255 || strcmp(s + n - 3, ".so") != 0 || s[0] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '-' && s[i] != '_')
+			return false;
+	return true;
+}
+
+struct manifest *manifest_from_json(json_object *obj, char *err, size_t errlen)
+{
+	struct manifest *m = xcalloc(1, sizeof *m);
+	json_object *entry = NULL, *v;
+
+	m->json = json_object_get(obj);
+	if (!json_object_is_type(obj, json_type_object)) {
+		snprintf(err, errlen, "manifest: not a JSON object");
+		goto fail;
+	}
+	if (opt_string(obj, "name", SS_NAME_MAX, &m->name, err, errlen) < 0)
+		goto fail;
+	if (m->name == NULL || !name_plugin_valid(m->name)) {
+		snprintf(err, errlen,
+			 "manifest: \"name\" must match ^[a-z0-9][a-z0-9-]{0,62}$ and not be "
+			 "\"marketplace\"");
+		goto fail;
+	}
+	if (opt_string(obj, "version", 64, &m->version, err, errlen) < 0)
+		goto fail;
+	if (!manifest_version_valid(m->version)) {
+		snprintf(err, errlen, "manifest: \"version\" must be a version such as 1.2.3");
+		goto fail;
+	}
+	if (opt_string(obj, "displayName", 256, &m->display_name, err, errlen) < 0 ||
+	    opt_string(obj, "description", DESCRIPTION_MAX, &m->description, err, errlen) < 0 ||
+	    opt_string(obj, "author", 256, &m->author, err, errlen) < 0 ||
+	    opt_string(obj, "license", 256, &m->license, err, errlen) < 0 ||
+	    opt_string(obj, "homepage", TEXT_MAX, &m->homepage, err, errlen) < 0 ||
+	    opt_string(obj, "icon", TEXT_MAX, &m->icon, err, errlen) < 0 ||
+	    opt_string(obj, "type", 64, &m->type, err, errlen) < 0 ||
+	    opt_string(obj, "category", 128, &m->category, err, errlen) < 0)
+		goto fail;
+	if (opt_strings(obj, "tags", TAGS_MAX, TAG_MAX, NULL, &m->tags, err, errlen) < 0 ||
+	    opt_strings(obj, "permissions", PERMISSIONS_MAX, 64, manifest_permission_valid,
+			&m->permissions, err, errlen) < 0)
+		goto fail;
+	if (opt_object(obj, "configSchema", &m->config_schema, err, errlen) < 0 ||
+	    opt_object(obj, "defaultConfig", &m->default_config, err, errlen) < 0 ||
+	    opt_object(obj, "requirements", &m->requirements, err, errlen) < 0 ||
+	    opt_object(obj, "entrypoints", &entry, err, errlen) < 0)
+		goto fail;
+	if (m->config_schema) {
+		if (json_object_object_get_ex(m->config_schema, "type", &v) &&
+		    (!json_object_is_type(v, json_type_string) ||
+		     strcmp(json_object_get_string(v), "object") != 0)) {
+			snprintf(err, errlen, "manifest: configSchema.type must be \"object\"");
+			goto fail;
+		}
+		if (json_object_object_get_ex(m->config_schema, "properties", &v) &&
+		    !json_object_is_type(v, json_type_object)) {
+			snprintf(err, errlen,
+				 "manifest: configSchema.properties must be an object");
+			goto fail;
+		}
+	}
+	if (entry && opt_string(entry, "main", 255, &m->entry_main, err, errlen) < 0)
+		goto fail;
+	if (m->entry_main == NULL) {
+		m->entry_default = xasprintf("%s.so", m->name);
+		m->entry_main = m->entry_default;
+	} else if (!entry_valid(m->entry_main)) {
+		snprintf(err, errlen,
+			 "manifest: entrypoints.main must be a file name ending in .so in the "
+			 "plugin's directory");
+		goto fail;
+	}
+	if (m->tags == NULL) {
+		m->tags = json_object_new_array();
+		json_object_object_add(obj, "tags", m->tags);
+	}
+	if (m->permissions == NULL) {
+		m->permissions = json_object_new_array();
+		json_object_object_add(obj, "permissions", m->permissions);
+	}
+	if (m->default_config == NULL) {
+		m->default_config = json_object_new_object();
+		json_object_object_add(obj, "defaultConfig", m->default_config);
+	}
+	return m;
+fail:
+	manifest_free(m);
+	return NULL;
+}
+
+struct manifest *manifest_parse(const char *text, size_t len, char *err, size_t errlen)
+{
+	struct json_tokener *tok;
+	json_object *obj;
+	struct manifest *m;
+
+	if (len > MANIFEST_MAX_BYTES) {
+		snprintf(err, errlen, "manifest: larger than %d bytes", MANIFEST_MAX_BYTES);
+		return NULL;
+	}
+	tok = json_tokener_new_ex(32);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	obj = json_tokener_parse_ex(tok, text, (int)len);
+	if (obj == NULL || json_tokener_get_error(tok) != json_tokener_success ||
+	    json_tokener_get_parse_end(tok) != len) {
+		/* Trailing whitespace is fine; anything else after the object is not. */
+		size_t end = obj ? json_tokener_get_parse_end(tok) : 0;
+		bool blank = obj != NULL;
+
+		for (size_t i = end; blank && i < len; i++)
+			if (!isspace((unsigned char)text[i]))
+				blank = false;
+		if (!blank) {
+			snprintf(err, errlen, "manifest: not valid JSON (%s)",
+				 obj ? "data after the object"
+				     : json_tokener_error_desc(json_tokener_get_error(tok)));
+			json_object_put(obj);
+			json_tokener_free(tok);
+			return NULL;
+		}
+	}
+	json_tokener_free(tok);
+	m = manifest_from_json(obj, err, errlen);
+	json_object_put(obj);
+	return m;
+}
+
+void manifest_free(struct manifest *m)
+{
+	if (m == NULL)
+		return;
+	json_object_put(m->json);
+	free(m->entry_default);
+	free(m);
+}
+
+/* Whether a key's name alone says it holds a secret. */
+static bool secret_name(const char *key)
+{
+	static const char *const words[] = {"password",	  "passwd",	 "secret",
+					    "token",	  "apikey",	 "api_key",
+					    "privatekey", "private_key", "credential"};
+	char low[128];
+	size_t n = strlen(key);
+
+	if (n >= sizeof low)
+		n = sizeof low - 1;
+	for (size_t i = 0; i < n; i++)
+		low[i] = (char)tolower((unsigned char)key[i]);
+	low[n] = '\0';
+	for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+		if (strstr(low, words[i]))
+			return true;
+	return false;
+}
+
+/* The schema of property key in an object schema, or NULL. */
+static json_object *prop_schema(json_object *schema, const char *key)
+{
+	json_object *props, *p;
+
+	if (schema == NULL || !json_object_object_get_ex(schema, "properties", &props) ||
+	    !json_object_is_type(props, json_type_object) ||
+	    !json_object_object_get_ex(props, key, &p) || !json_object_is_type(p, json_type_object))
+		return NULL;
+	return p;
+}
+
+static bool prop_secret(json_object *ps, const char *key)
+{
+	json_object *v;
+
+	if (ps) {
+		if (json_object_object_get_ex(ps, "sensitive", &v) && json_object_get_boolean(v))
+			return true;
+		if (json_object_object_get_ex(ps, "writeOnly", &v) && json_object_get_boolean(v))
+			return true;
+		if (json_object_object_get_ex(ps, "format", &v) &&
+		    json_object_is_type(v, json_type_string) &&
+		    strcmp(json_object_get_string(v), "password") == 0)
+			return true;
+	}
+	return secret_name(key);
+}
+
+json_object *manifest_mask_config(json_object *config, json_object *schema)
+{
+	json_object *out = json_object_new_object();
+
+	if (!json_object_is_type(config, json_type_object))
+		return out;
+	json_object_object_foreach(config, key, val)
+	{
+		json_object *ps = prop_schema(schema, key);
+
+		if (val != NULL && !json_object_is_type(val, json_type_object) &&
+		    prop_secret(ps, key))
+			json_object_object_add(out, key, json_object_new_string(MANIFEST_MASK));
+		else if (json_object_is_type(val, json_type_object) && ps && prop_secret(ps, key))
+			json_object_object_add(out, key, json_object_new_string(MANIFEST_MASK));
+		else if (json_object_is_type(val, json_type_object))
+			json_object_object_add(out, key, manifest_mask_config(val, ps));
+		else
+			json_object_object_add(out, key, json_object_get(val));
+	}
+	return out;
+}
+
+json_object *manifest_unmask_config(json_object *new_config, json_object *old_config,
+				    json_object *schema)
+{
+	json_object *out = json_object_new_object();
+
+	if (!json_object_is_type(new_config, json_type_object))
+		return out;
+	json_object_object_foreach(new_config, key, val)
+	{
+		json_object *ps = prop_schema(schema, key), *old = NULL;
+		bool has_old = json_object_is_type(old_config, json_type_object) &&
+			       json_object_object_get_ex(old_config, key, &old);
+
+		if (json_object_is_type(val, json_type_string) &&
+		    strcmp(json_object_get_string(val), MANIFEST_MASK) == 0 && has_old &&
+		    prop_secret(ps, key))
+			json_object_object_add(out, key, json_object_get(old));
+		else if (json_object_is_type(val, json_type_object))
+			json_object_object_add(
+			    out, key, manifest_unmask_config(val, has_old ? old : NULL, ps));
+		else
+			json_object_object_add(out, key, json_object_get(val));
+	}
+	return out;
+}
+
+json_object *manifest_merge_config(json_object *defaults, json_object *config)
+{
+	json_object *out = json_object_new_object();
+
+	if (json_object_is_type(defaults, json_type_object)) {
+		json_object_object_foreach(defaults, key, val)
+		{
+			json_object_object_add(out, key, json_object_get(val));
+		}
+	}
+	if (json_object_is_type(config, json_type_object)) {
+		json_object_object_foreach(config, key, val)
+		{
+			json_object_object_add(out, key, json_object_get(val));
+		}
+	}
+	return out;
+}

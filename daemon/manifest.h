@@ -1,0 +1,63 @@
+/*
+ * manifest.json: parsing, validation (refusing what is malformed before
+ * anything is installed), and the configuration helpers that depend on the
+ * manifest's configSchema (defaults, masking secrets).
+ */
+#ifndef SS_MANIFEST_H
+#define SS_MANIFEST_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define MANIFEST_MAX_BYTES (1024 * 1024)
+#define MANIFEST_MASK "********"
+
+struct manifest {
+	const char *name;
+	const char *version;
+	const char *display_name; /* NULL when absent, as the ones below */
+	const char *description;
+	const char *author;
+	const char *license;
+	const char *homepage;
+	const char *icon;
+	const char *type;
+	const char *category;
+	const char *entry_main;	     /* entrypoints.main, default "<name>.so" */
+	json_object *tags;	     /* array of strings, never NULL */
+	json_object *permissions;    /* array of strings, never NULL */
+	json_object *config_schema;  /* object or NULL */
+	json_object *default_config; /* object, never NULL */
+	json_object *requirements;   /* object or NULL */
+	json_object *json;	     /* the whole document; every pointer above lives in it */
+	char *entry_default;
+};
+
+/* Parses and validates text (not NUL-terminated); NULL with a message. */
+struct manifest *manifest_parse(const char *text, size_t len, char *err, size_t errlen);
+/* Validates obj (a reference is taken); NULL with a message. */
+struct manifest *manifest_from_json(json_object *obj, char *err, size_t errlen);
+void manifest_free(struct manifest *m);
+
+/* 1.2.3, 1.0.0-beta.1, 2.0.1+build: starts with a digit, [0-9A-Za-z.+-], at most 64. */
+bool manifest_version_valid(const char *v);
+/* network, storage, admin, read:<things>, write:<things>. */
+bool manifest_permission_valid(const char *p);
+
+/*
+ * A copy of config with every secret replaced by MANIFEST_MASK: properties
+ * marked "sensitive", "writeOnly" or "format": "password" in schema (which
+ * may be NULL), and keys whose names say secret (password, token, apiKey ...).
+ */
+json_object *manifest_mask_config(json_object *config, json_object *schema);
+/*
+ * A copy of new_config where each secret still equal to MANIFEST_MASK takes
+ * its value from old_config: a client may send back what it read.
+ */
+json_object *manifest_unmask_config(json_object *new_config, json_object *old_config,
+				    json_object *schema);
+/* defaults overlaid with config (top-level keys), as a new object. */
+json_object *manifest_merge_config(json_object *defaults, json_object *config);
+
+#endif
