@@ -24,6 +24,10 @@
 #include "names.h"
 #include "ss_config.h"
 #include "supervisor.h"
+#if SS_HAVE_LIBPQ
+#include "registry.h"
+#include "token.h"
+#endif
 #include "xmalloc.h"
 
 struct daemon {
@@ -33,6 +37,7 @@ struct daemon {
 	struct supervisor *sup;
 	struct api *api;
 	struct core_api core;
+	struct registry *registry;
 	struct event *sig_chld, *sig_term, *sig_int, *sig_hup, *watchdog;
 	int stopping;
 };
@@ -246,6 +251,29 @@ static int run(int argc, char **argv)
 		log_warn("streamspaced", "--sandbox-debug: refused syscalls trap and are logged; "
 					 "for development only");
 	log_info("streamspaced", "version %s, plugin host %s", SS_VERSION, d.cfg.host_path);
+	if (d.cfg.database != NULL) {
+#if SS_HAVE_LIBPQ
+		d.registry =
+		    registry_new(d.base, d.sup, d.api,
+				 &(struct registry_options){.conninfo = d.cfg.database,
+							    .plugin_dir = d.cfg.plugin_dir},
+				 err, sizeof err);
+		if (d.registry == NULL) {
+			log_error("registry", "%s", err);
+			rc = 1;
+			goto out;
+		}
+#else
+		log_error("streamspaced",
+			  "built without PostgreSQL support: --database unavailable");
+		rc = 64;
+		goto out;
+#endif
+	} else if (d.cfg.plugin_dir != NULL) {
+		log_warn("streamspaced",
+			 "--plugin-dir needs --database: the registry keeps what is "
+			 "installed; ignoring it");
+	}
 	run_dev_plugins(&d);
 	log_info("streamspaced", "listening on %.*s:%d",
 		 (int)(strrchr(d.cfg.listen, ':') - d.cfg.listen), d.cfg.listen, api_port(d.api));
@@ -263,6 +291,9 @@ out:
 		event_free(d.sig_int);
 		event_free(d.sig_hup);
 	}
+#if SS_HAVE_LIBPQ
+	registry_free(d.registry);
+#endif
 	supervisor_free(d.sup);
 	api_free(d.api);
 	bus_free(d.bus);
@@ -277,6 +308,10 @@ int main(int argc, char **argv)
 	for (int fd = 0; fd < 3; fd++)
 		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) < 0)
 			return 70;
+#if SS_HAVE_LIBPQ
+	if (argc > 1 && strcmp(argv[1], "token") == 0)
+		return token_cli(argc - 1, argv + 1);
+#endif
 	if (argc > 1 && strcmp(argv[1], "run") == 0)
 		return run(argc - 1, argv + 1);
 	return run(argc, argv);
