@@ -1,0 +1,120 @@
+#include "channel.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "frame.h"
+#include "xmalloc.h"
+
+/* Reads go this many bytes at a time; a frame larger than that takes several. */
+#define CHANNEL_READ_CHUNK 65536
+
+struct channel {
+	int fd;
+	size_t max;
+	unsigned char *buf; /* received bytes not yet parsed */
+	size_t len, cap;
+};
+
+struct channel *channel_new(int fd)
+{
+	struct channel *ch = xcalloc(1, sizeof *ch);
+	ch->fd = fd;
+	ch->max = FRAME_MAX_DEFAULT;
+	return ch;
+}
+
+void channel_free(struct channel *ch)
+{
+	if (ch == NULL)
+		return;
+	free(ch->buf);
+	free(ch);
+}
+
+void channel_set_max(struct channel *ch, size_t max)
+{
+	ch->max = max;
+}
+
+size_t channel_max(const struct channel *ch)
+{
+	return ch->max;
+}
+
+int channel_write_raw(struct channel *ch, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(ch->fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EPIPE;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int channel_send(struct channel *ch, json_object *msg)
+{
+	size_t len = 0;
+	unsigned char *frame = frame_encode(msg, ch->max, &len);
+	int r;
+
+	if (frame == NULL) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	r = channel_write_raw(ch, frame, len);
+	free(frame);
+	return r;
+}
+
+int channel_recv(struct channel *ch, json_object **out, char *err, size_t errlen)
+{
+	for (;;) {
+		size_t used = 0;
+		enum frame_result r =
+		    frame_parse(ch->buf, ch->len, ch->max, &used, out, err, errlen);
+
+		if (r == FRAME_ERROR)
+			return -1;
+		if (r == FRAME_OK) {
+			memmove(ch->buf, ch->buf + used, ch->len - used);
+			ch->len -= used;
+			return 1;
+		}
+		/*
+		 * frame_parse has checked the length prefix against the maximum,
+		 * so the buffer never grows past one allowed frame plus a chunk.
+		 */
+		if (ch->cap - ch->len < CHANNEL_READ_CHUNK) {
+			ch->cap = ch->len + CHANNEL_READ_CHUNK;
+			ch->buf = xrealloc(ch->buf, ch->cap);
+		}
+		ssize_t n = read(ch->fd, ch->buf + ch->len, ch->cap - ch->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, errlen, "read: %s", strerror(errno));
+			return -1;
+		}
+		if (n == 0) {
+			if (ch->len > 0) {
+				snprintf(err, errlen, "connection closed inside a frame");
+				return -1;
+			}
+			return 0;
+		}
+		ch->len += (size_t)n;
+	}
+}

@@ -1,0 +1,38 @@
+/*
+ * The host's end of the protocol socket (fd 3): blocking, framed JSON in both
+ * directions with the codec of proto/frame.h. One thread, one request at a
+ * time, so plain read(2)/write(2) are all it needs: no event loop, and no
+ * syscall the serving-phase seccomp filter would have to allow for one.
+ */
+#ifndef SS_HOST_CHANNEL_H
+#define SS_HOST_CHANNEL_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+
+struct channel;
+
+struct channel *channel_new(int fd);
+void channel_free(struct channel *ch);
+
+/* The largest frame body accepted or sent (init.limits.max_frame). */
+void channel_set_max(struct channel *ch, size_t max);
+size_t channel_max(const struct channel *ch);
+
+/*
+ * Sends msg as one frame. Returns 0; -1 with errno EMSGSIZE when the frame
+ * would exceed the maximum (nothing is sent); -1 with another errno when the
+ * socket failed (the daemon went away).
+ */
+int channel_send(struct channel *ch, json_object *msg);
+
+/* Sends bytes exactly as given (an already framed message). 0, or -1 on a socket error. */
+int channel_write_raw(struct channel *ch, const void *buf, size_t len);
+
+/*
+ * Receives one message. Returns 1 with *out set (caller puts it), 0 on EOF,
+ * -1 on a framing or socket error with a reason in err.
+ */
+int channel_recv(struct channel *ch, json_object **out, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,380 @@
+#include "filter.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "sanitizer.h"
+
+#ifndef __O_TMPFILE
+#define __O_TMPFILE 020000000
+#endif
+
+/*
+ * Syscalls the loading phase refuses outright: processes, sockets, every way
+ * to write, rename or create a file, mounts and namespaces, kernel keys and
+ * modules, io_uring (its operations bypass seccomp), file handles (the
+ * classic container escape), code from memory (memfd, SysV shm with
+ * SHM_EXEC, READ_IMPLIES_EXEC) and credential changes. Landlock and the
+ * namespaces already stop most of these; the filter says EPERM first.
+ */
+static const char *const loading_deny[] = {
+    "socket",
+    "socketpair",
+    "connect",
+    "bind",
+    "listen",
+    "accept",
+    "accept4",
+    "execve",
+    "execveat",
+    "fork",
+    "vfork",
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "process_madvise",
+    "kcmp",
+    "pidfd_open",
+    "pidfd_getfd",
+    "pidfd_send_signal",
+    "creat",
+    "unlink",
+    "unlinkat",
+    "rename",
+    "renameat",
+    "renameat2",
+    "mkdir",
+    "mkdirat",
+    "rmdir",
+    "link",
+    "linkat",
+    "symlink",
+    "symlinkat",
+    "mknod",
+    "mknodat",
+    "chmod",
+    "fchmod",
+    "fchmodat",
+    "chown",
+    "fchown",
+    "lchown",
+    "fchownat",
+    "truncate",
+    "ftruncate",
+    "fallocate",
+    "setxattr",
+    "lsetxattr",
+    "fsetxattr",
+    "removexattr",
+    "lremovexattr",
+    "fremovexattr",
+    "utime",
+    "utimes",
+    "utimensat",
+    "futimesat",
+    "mount",
+    "umount2",
+    "pivot_root",
+    "chroot",
+    "move_mount",
+    "open_tree",
+    "fsopen",
+    "fsconfig",
+    "fsmount",
+    "fspick",
+    "mount_setattr",
+    "unshare",
+    "setns",
+    "open_by_handle_at",
+    "name_to_handle_at",
+    "memfd_create",
+    "memfd_secret",
+    "userfaultfd",
+    "perf_event_open",
+    "bpf",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "kexec_load",
+    "kexec_file_load",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "reboot",
+    "swapon",
+    "swapoff",
+    "acct",
+    "quotactl",
+    "sethostname",
+    "setdomainname",
+    "settimeofday",
+    "clock_settime",
+    "clock_adjtime",
+    "adjtimex",
+    "iopl",
+    "ioperm",
+    "modify_ldt",
+    "personality",
+    "shmget",
+    "shmat",
+    "remap_file_pages",
+    "setuid",
+    "setgid",
+    "setreuid",
+    "setregid",
+    "setresuid",
+    "setresgid",
+    "setgroups",
+    "setfsuid",
+    "setfsgid",
+    "capset",
+    "fanotify_init",
+    "syslog",
+    "vhangup",
+    "mq_open",
+    "lookup_dcookie",
+    "uselib",
+};
+
+/* Resolves a syscall name for this architecture; -1 when it has no such call. */
+static int sys(const char *name)
+{
+	int nr = seccomp_syscall_resolve_name(name);
+	return nr == __NR_SCMP_ERROR ? -1 : nr;
+}
+
+/* Adds one rule, fatal when libseccomp refuses it. Unknown syscalls are skipped. */
+static void rule(scmp_filter_ctx ctx, uint32_t action, const char *name, unsigned n,
+		 const struct scmp_arg_cmp *cmp)
+{
+	int nr = sys(name);
+	int r;
+
+	if (nr < 0)
+		return;
+	r = seccomp_rule_add_array(ctx, action, nr, n, cmp);
+	if (r < 0)
+		die(HOST_EXIT_SANDBOX, "seccomp: rule for %s: %s", name, strerror(-r));
+}
+
+static void rule0(scmp_filter_ctx ctx, uint32_t action, const char *name)
+{
+	rule(ctx, action, name, 0, NULL);
+}
+
+static void rule1(scmp_filter_ctx ctx, uint32_t action, const char *name, struct scmp_arg_cmp c)
+{
+	rule(ctx, action, name, 1, &c);
+}
+
+static void rule2(scmp_filter_ctx ctx, uint32_t action, const char *name, struct scmp_arg_cmp a,
+		  struct scmp_arg_cmp b)
+{
+	struct scmp_arg_cmp cmp[2] = {a, b};
+	rule(ctx, action, name, 2, cmp);
+}
+
+static void load(scmp_filter_ctx ctx, const char *which)
+{
+	/* no_new_privs is its own step (and layer); libseccomp must not set it silently. */
+	int r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	if (r == 0)
+		r = seccomp_load(ctx);
+	if (r < 0)
+		die(HOST_EXIT_SANDBOX, "seccomp: loading the %s filter: %s", which, strerror(-r));
+	seccomp_release(ctx);
+}
+
+/* Whether the kernel has seccomp filters at all (prctl says EINVAL when not). */
+static bool seccomp_available(void)
+{
+	return prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0;
+}
+
+void filter_loading(struct sandbox *sb)
+{
+	const uint32_t deny = SCMP_ACT_ERRNO(EPERM);
+	scmp_filter_ctx ctx;
+	const scmp_datum_t pid = (scmp_datum_t)sb->pid;
+
+	if (!seccomp_available()) {
+		sandbox_unavailable(sb, "seccomp_load", "kernel without seccomp filters");
+		return;
+	}
+	ctx = seccomp_init(SCMP_ACT_ALLOW);
+	if (ctx == NULL)
+		die(HOST_EXIT_SANDBOX, "seccomp: init failed");
+
+	for (size_t i = 0; i < sizeof loading_deny / sizeof loading_deny[0]; i++)
+		rule0(ctx, deny, loading_deny[i]);
+
+	/*
+	 * clone3 passes its flags in memory, where a filter cannot look. ENOSYS
+	 * makes glibc fall back to clone(2), whose flags we can check.
+	 * openat2 likewise (flags in a struct): callers fall back to openat.
+	 */
+	rule0(ctx, SCMP_ACT_ERRNO(ENOSYS), "clone3");
+	rule0(ctx, SCMP_ACT_ERRNO(ENOSYS), "openat2");
+	/* Threads only (RLIMIT_NPROC 0 refuses those too); no new process, no namespace. */
+	rule1(ctx, deny, "clone", SCMP_A0_64(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0));
+	static const scmp_datum_t ns_flags[] = {CLONE_NEWNS,	CLONE_NEWUSER, CLONE_NEWPID,
+						CLONE_NEWNET,	CLONE_NEWIPC,  CLONE_NEWUTS,
+						CLONE_NEWCGROUP};
+	for (size_t i = 0; i < sizeof ns_flags / sizeof ns_flags[0]; i++)
+		rule1(ctx, deny, "clone", SCMP_A0_64(SCMP_CMP_MASKED_EQ, ns_flags[i], ns_flags[i]));
+
+	/* Opening for reading is Landlock's business; opening for anything else is refused. */
+	static const scmp_datum_t write_flags[] = {O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, __O_TMPFILE};
+	for (size_t i = 0; i < sizeof write_flags / sizeof write_flags[0]; i++) {
+		rule1(ctx, deny, "open",
+		      SCMP_A1_32(SCMP_CMP_MASKED_EQ, write_flags[i], write_flags[i]));
+		rule1(ctx, deny, "openat",
+		      SCMP_A2_32(SCMP_CMP_MASKED_EQ, write_flags[i], write_flags[i]));
+	}
+
+	/*
+	 * dlopen maps the plugin's code from its file, so PROT_EXEC cannot be
+	 * refused here; what is refused is executable memory that does not come
+	 * from a file (anonymous), writable and executable at once, and making
+	 * existing memory executable (which also refuses an executable stack).
+	 */
+	rule2(ctx, deny, "mmap", SCMP_A2_32(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC),
+	      SCMP_A3_32(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, MAP_ANONYMOUS));
+	rule1(ctx, deny, "mmap",
+	      SCMP_A2_32(SCMP_CMP_MASKED_EQ, PROT_WRITE | PROT_EXEC, PROT_WRITE | PROT_EXEC));
+	rule1(ctx, deny, "mprotect", SCMP_A2_32(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC));
+	rule1(ctx, deny, "pkey_mprotect", SCMP_A2_32(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC));
+
+	/* Signals to ourselves only (abort, raise); never to the daemon or anyone else. */
+	rule1(ctx, deny, "kill", SCMP_A0_32(SCMP_CMP_NE, pid));
+	rule1(ctx, deny, "tkill", SCMP_A0_32(SCMP_CMP_NE, pid));
+	rule1(ctx, deny, "tgkill", SCMP_A0_32(SCMP_CMP_NE, pid));
+	rule1(ctx, deny, "rt_sigqueueinfo", SCMP_A0_32(SCMP_CMP_NE, pid));
+	rule1(ctx, deny, "rt_tgsigqueueinfo", SCMP_A0_32(SCMP_CMP_NE, pid));
+
+	/* The process flags set in step c stay set: dumpable, parent-death signal. */
+	static const scmp_datum_t prctl_deny[] = {PR_SET_DUMPABLE,   PR_SET_PDEATHSIG,
+						  PR_SET_PTRACER,    PR_SET_MM,
+						  PR_SET_SECUREBITS, PR_CAP_AMBIENT};
+	for (size_t i = 0; i < sizeof prctl_deny / sizeof prctl_deny[0]; i++)
+		rule1(ctx, deny, "prctl", SCMP_A0_32(SCMP_CMP_EQ, prctl_deny[i]));
+	/* Typing into the daemon's terminal, should there be one. */
+	rule1(ctx, deny, "ioctl", SCMP_A1_32(SCMP_CMP_EQ, TIOCSTI));
+	rule1(ctx, deny, "ioctl", SCMP_A1_32(SCMP_CMP_EQ, TIOCLINUX));
+
+	load(ctx, "loading");
+	layers_on(&sb->layers, "seccomp_load");
+}
+
+/* Syscall names by number for --sandbox-debug, resolved before the filter goes on. */
+#define DEBUG_NAMES 512
+static char *debug_names[DEBUG_NAMES];
+
+/* SIGSYS handler for --sandbox-debug: async-signal-safe, names the call and exits 71. */
+static void on_sigsys(int sig, siginfo_t *info, void *ctx)
+{
+	char line[160];
+	int nr = info->si_syscall;
+	const char *name = nr >= 0 && nr < DEBUG_NAMES && debug_names[nr] ? debug_names[nr] : "?";
+	int n =
+	    snprintf(line, sizeof line,
+		     "plugin-host: seccomp: forbidden syscall %s (%d) while serving\n", name, nr);
+	(void)sig;
+	(void)ctx;
+	if (n > 0) {
+		ssize_t w = write(STDERR_FILENO, line, (size_t)n < sizeof line ? (size_t)n : 0);
+		(void)w;
+	}
+	_exit(HOST_EXIT_SANDBOX);
+}
+
+static void debug_trap_install(void)
+{
+	struct sigaction sa;
+
+	for (int nr = 0; nr < DEBUG_NAMES; nr++)
+		debug_names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = on_sigsys;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGSYS, &sa, NULL) < 0)
+		die(HOST_EXIT_SANDBOX, "seccomp: SIGSYS handler: %s", strerror(errno));
+}
+
+/*
+ * The allowlist for serving: the socket and stderr (read, write), memory
+ * (never executable), time, sleeping, futex (glibc locks), signal return and
+ * masks, exit, and signals to ourselves so that abort() still dies of
+ * SIGABRT. No open, no socket, no clone/fork/exec, no signal to others.
+ */
+static const char *const serving_allow[] = {
+    "read",	      "write",	      "readv",		 "writev",	"close",
+    "clock_gettime",  "clock_getres", "clock_nanosleep", "nanosleep",	"gettimeofday",
+    "time",	      "getpid",	      "gettid",		 "getrandom",	"brk",
+    "munmap",	      "mremap",	      "madvise",	 "futex",	"rt_sigreturn",
+    "rt_sigprocmask", "exit",	      "exit_group",	 "sched_yield", "restart_syscall",
+};
+
+#if defined(SS_SANITIZER_BUILD)
+/*
+ * Sanitizer builds only: what the ASan/UBSan runtimes call on their own
+ * while we serve. sigaltstack and prctl(PR_GET_*) come from the runtime's
+ * signal and thread bookkeeping, sched_getaffinity and getrusage from its
+ * allocator statistics. None of them opens, connects or spawns anything.
+ */
+static const char *const sanitizer_allow[] = {
+    "sigaltstack",
+    "sched_getaffinity",
+    "getrusage",
+};
+#endif
+
+void filter_serving(struct sandbox *sb, bool debug)
+{
+	scmp_filter_ctx ctx;
+	const uint32_t allow = SCMP_ACT_ALLOW;
+	const scmp_datum_t pid = (scmp_datum_t)sb->pid;
+
+	if (!seccomp_available()) {
+		sandbox_unavailable(sb, "seccomp_serve", "kernel without seccomp filters");
+		return;
+	}
+	if (debug)
+		debug_trap_install();
+	ctx = seccomp_init(debug ? SCMP_ACT_TRAP : SCMP_ACT_KILL_PROCESS);
+	if (ctx == NULL)
+		die(HOST_EXIT_SANDBOX, "seccomp: init failed");
+
+	for (size_t i = 0; i < sizeof serving_allow / sizeof serving_allow[0]; i++)
+		rule0(ctx, allow, serving_allow[i]);
+#if defined(SS_SANITIZER_BUILD)
+	for (size_t i = 0; i < sizeof sanitizer_allow / sizeof sanitizer_allow[0]; i++)
+		rule0(ctx, allow, sanitizer_allow[i]);
+	rule1(ctx, allow, "prctl", SCMP_A0_32(SCMP_CMP_EQ, PR_GET_DUMPABLE));
+#endif
+	/* Memory, but never executable memory. */
+	rule1(ctx, allow, "mmap", SCMP_A2_32(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	rule1(ctx, allow, "mprotect", SCMP_A2_32(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	/* abort() and raise(): the signal goes to this process (tid == pid: one thread). */
+	rule1(ctx, allow, "tgkill", SCMP_A0_32(SCMP_CMP_EQ, pid));
+	rule1(ctx, allow, "tkill", SCMP_A0_32(SCMP_CMP_EQ, pid));
+	rule1(ctx, allow, "kill", SCMP_A0_32(SCMP_CMP_EQ, pid));
+
+	load(ctx, "serving");
+	layers_on(&sb->layers, "seccomp_serve");
+}

@@ -1,0 +1,83 @@
+/*
+ * The loaded plugin as the host sees it: the state shared by the SDK
+ * implementation (sdk.c), which the plugin calls, and the protocol loop
+ * (serve.c), which calls the plugin. Plugins only ever see the opaque
+ * ss_plugin and ss_event of streamspace/plugin.h.
+ */
+#ifndef SS_HOST_HOST_H
+#define SS_HOST_HOST_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <streamspace/plugin.h>
+
+#include "channel.h"
+#include "subs.h"
+
+/* Where the plugin is in its life; decides what the SDK calls may do. */
+enum plugin_phase {
+	PHASE_LOADING, /* on_load runs: subscriptions are collected for ready */
+	PHASE_SERVING, /* after ready: a new subscription is a subscribe request */
+	PHASE_UNLOADING,
+};
+
+/* A request the host sent and the daemon has not answered yet. */
+struct pending {
+	int64_t id;
+	char *pattern; /* the subscribe request's pattern */
+};
+
+struct ss_plugin {
+	const struct ss_plugin_def *def;
+	struct channel *ch;
+	enum plugin_phase phase;
+	json_object *config; /* owned; never NULL */
+	void *userdata;
+	struct subs *subs;
+	size_t log_line_max;
+	int64_t next_id; /* ids of host -> daemon requests */
+	struct pending *pending;
+	size_t n_pending, cap_pending;
+};
+
+struct ss_event {
+	const char *type;
+	int64_t id;
+	json_object *data;
+};
+
+#define LOG_LINE_MAX_DEFAULT 4096
+
+/*
+ * Creates the one plugin the SDK functions accept; config is taken over.
+ * ss_* calls with any other handle are refused, so a plugin cannot crash the
+ * host's bookkeeping with a stale or forged pointer.
+ */
+struct ss_plugin *sdk_plugin_new(const struct ss_plugin_def *def, struct channel *ch,
+				 json_object *config);
+
+/* Marks ev as the event being delivered (NULL afterwards), for the ss_event_* checks. */
+void sdk_set_current_event(const struct ss_event *ev);
+
+/*
+ * Sends msg. Returns 0, or -1 when it is over max_frame (nothing sent). A
+ * socket error means the daemon went away: the host exits 76.
+ */
+int host_send(struct ss_plugin *p, json_object *msg);
+
+/* Replaces the configuration (takes over config). */
+void sdk_set_config(struct ss_plugin *p, json_object *config);
+
+/* Removes and returns the pending request with this id, or false. *pattern is the caller's. */
+bool sdk_take_pending(struct ss_plugin *p, int64_t id, char **pattern);
+
+/*
+ * A copy of v that is safe to put in a frame: strings repaired to valid
+ * UTF-8, non-finite numbers (not JSON) replaced by null, nesting past depth
+ * cut. A new reference.
+ */
+json_object *sdk_json_sanitize(json_object *v, int depth);
+
+#endif

@@ -1,0 +1,103 @@
+/*
+ * streamspace-plugin-host: runs one plugin in its own confined process and
+ * speaks the plugin protocol (proto/PROTOCOL.md) with the daemon on fd 3.
+ *
+ * The confinement comes first, in a fixed order (README.md explains each
+ * step), because plugin code runs the moment it is loaded: its constructors
+ * run inside dlopen. So the sandbox goes up before dlopen and tightens after.
+ */
+#include <dlfcn.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "channel.h"
+#include "diag.h"
+#include "filter.h"
+#include "landlock.h"
+#include "sandbox.h"
+#include "sanitizer.h"
+#include "serve.h"
+
+#if defined(HOST_ASAN)
+/*
+ * Leak checking runs from an atexit handler and needs ptrace, which seccomp
+ * refuses; the host always leaves with _exit anyway.
+ */
+const char *__asan_default_options(void);
+__attribute__((visibility("default"), used)) const char *__asan_default_options(void)
+{
+	return "detect_leaks=0";
+}
+#endif
+
+/* stdout for plugins that printf: a static buffer, so stdio never needs fstat or malloc. */
+static char stdout_buf[4096];
+
+static void usage(const char *why)
+{
+	diag("%s", why);
+	fprintf(stderr, "usage: streamspace-plugin-host --name NAME --plugin /abs/path/NAME.so "
+			"[--strict] [--sandbox-debug] [--mem-limit BYTES] [--cpu-limit SECONDS]\n");
+	host_exit(HOST_EXIT_USAGE);
+}
+
+/*
+ * Loads the plugin and checks its definition: the SDK ABI it was built
+ * against, the size of the definition and its name, against what the daemon
+ * started us for. Any mismatch is exit 65 with both values named.
+ */
+static const struct ss_plugin_def *load_plugin(const struct host_args *a)
+{
+	void *handle = dlopen(a->plugin, RTLD_NOW | RTLD_LOCAL);
+	const struct ss_plugin_def *def;
+
+	if (handle == NULL)
+		die(HOST_EXIT_LOAD, "dlopen: %s", dlerror());
+	def = dlsym(handle, "ss_plugin_definition");
+	if (def == NULL)
+		die(HOST_EXIT_LOAD, "%s has no ss_plugin_definition (SS_PLUGIN missing?)",
+		    a->plugin);
+	if (def->abi != SS_SDK_ABI)
+		die(HOST_EXIT_LOAD, "plugin built against SDK ABI %u, this host implements ABI %d",
+		    def->abi, SS_SDK_ABI);
+	if (def->size != sizeof(struct ss_plugin_def))
+		die(HOST_EXIT_LOAD, "plugin definition is %u bytes, ABI %d has %zu", def->size,
+		    SS_SDK_ABI, sizeof(struct ss_plugin_def));
+	if (def->name == NULL || strcmp(def->name, a->name) != 0)
+		die(HOST_EXIT_LOAD, "plugin declares name '%.64s' but was started as '%s'",
+		    def->name ? def->name : "(null)", a->name);
+	if (def->version == NULL)
+		die(HOST_EXIT_LOAD, "plugin '%s' declares no version", a->name);
+	return def;
+}
+
+int main(int argc, char *argv[])
+{
+	struct host_args args;
+	struct sandbox sb;
+	char err[256];
+	const struct ss_plugin_def *def;
+
+	sandbox_init(&sb, false);
+	if (args_parse(argc, argv, &args, err, sizeof err) < 0)
+		usage(err);
+	diag_set_name(args.name);
+	sb.strict = args.strict;
+	setvbuf(stdout, stdout_buf, _IOLBF, sizeof stdout_buf);
+	setvbuf(stderr, NULL, _IONBF, 0);
+
+	sandbox_fds(&sb);				      /* a */
+	sandbox_nonroot(&sb);				      /* b */
+	sandbox_process(&sb);				      /* c */
+	sandbox_namespaces(&sb);			      /* d */
+	sandbox_rlimits(&sb, args.mem_limit, args.cpu_limit); /* e */
+	landlock_apply(&sb, args.plugin);		      /* f */
+	sandbox_no_new_privs(&sb);			      /* g */
+	filter_loading(&sb);
+	def = load_plugin(&args);		 /* h */
+	filter_serving(&sb, args.sandbox_debug); /* i */
+
+	serve_run(def, channel_new(HOST_FD), layers_json(&sb.layers));
+}

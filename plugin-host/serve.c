@@ -1,0 +1,289 @@
+#include "serve.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "frame.h"
+#include "host.h"
+#include "msg.h"
+#include "utf8.h"
+
+/* What hello says about the plugin's version: bounded, valid UTF-8. */
+#define VERSION_MAX 64
+
+/* Ends the host for a message the daemon should never have sent. */
+__attribute__((noreturn)) static void protocol_error(const char *code, const char *what,
+						     json_object *m)
+{
+	const char *t = m != NULL ? msg_get_str(m, "t") : NULL;
+	die(HOST_EXIT_PROTOCOL, "protocol error (%s): %s%s%s", code, what, t ? " in " : "",
+	    t ? t : "");
+}
+
+/* Receives the next message from the daemon; EOF and framing errors end the host. */
+static json_object *recv_msg(struct ss_plugin *p)
+{
+	char err[160] = "";
+	json_object *m = NULL;
+	int r = channel_recv(p->ch, &m, err, sizeof err);
+
+	if (r == 0)
+		die(HOST_EXIT_PROTOCOL, "daemon closed the connection");
+	if (r < 0)
+		die(HOST_EXIT_PROTOCOL, "protocol error (%s): %s", ERR_BAD_FRAME, err);
+	enum msg_type t = msg_type_of(m);
+	if (t == MSG_UNKNOWN || (msg_type_dir(t) & MSG_FROM_DAEMON) == 0)
+		protocol_error(ERR_UNKNOWN_TYPE, "unknown or host-only message type", m);
+	return m;
+}
+
+/* Sends a message the host built itself; one over max_frame is a host bug. */
+static void send_or_die(struct ss_plugin *p, json_object *m)
+{
+	if (host_send(p, m) < 0)
+		die(HOST_EXIT_INTERNAL, "message over max_frame: %s", msg_get_str(m, "t"));
+	json_object_put(m);
+}
+
+static void send_hello(struct ss_plugin *p, json_object *sandbox)
+{
+	json_object *m = msg_new(MSG_HELLO);
+	json_object *plugin = json_object_new_object();
+	char *version = utf8_sanitize(p->def->version, VERSION_MAX);
+
+	msg_add_int(m, "protocol", SS_PROTOCOL_VERSION);
+	msg_add_int(m, "sdk_abi", p->def->abi);
+	msg_add_str(plugin, "name", p->def->name);
+	msg_add_str(plugin, "version", version);
+	free(version);
+	json_object_object_add(m, "plugin", plugin);
+	json_object_object_add(m, "subscriptions", json_object_new_array());
+	json_object_object_add(m, "routes", json_object_new_array());
+	json_object_object_add(m, "sandbox", sandbox);
+	send_or_die(p, m);
+}
+
+/* A positive integer member of limits, def when absent; mistyped is a protocol error. */
+static int64_t limit(json_object *limits, const char *key, int64_t def, json_object *m)
+{
+	json_object *v = NULL;
+	int64_t n;
+
+	if (!json_object_object_get_ex(limits, key, &v))
+		return def;
+	if (!msg_get_int(limits, key, &n) || n <= 0)
+		protocol_error(ERR_BAD_MESSAGE, key, m);
+	return n;
+}
+
+/* Waits for init (or reject) and applies it. */
+static void handshake(struct ss_plugin *p)
+{
+	json_object *m = recv_msg(p);
+	json_object *config, *limits, *perms, *err;
+	int64_t protocol, max_frame, line_max;
+
+	switch (msg_type_of(m)) {
+	case MSG_INIT:
+		break;
+	case MSG_REJECT:
+		err = msg_get_obj(m, "error");
+		die(HOST_EXIT_PROTOCOL, "daemon rejected the plugin: %s: %s",
+		    err && msg_get_str(err, "code") ? msg_get_str(err, "code") : "?",
+		    err && msg_get_str(err, "message") ? msg_get_str(err, "message") : "?");
+	default:
+		protocol_error(ERR_OUT_OF_STATE, "expected init or reject", m);
+	}
+	if (!msg_get_int(m, "protocol", &protocol))
+		protocol_error(ERR_BAD_MESSAGE, "protocol", m);
+	if (protocol != SS_PROTOCOL_VERSION)
+		die(HOST_EXIT_PROTOCOL,
+		    "protocol error (%s): daemon chose protocol %lld, host speaks %d", ERR_VERSION,
+		    (long long)protocol, SS_PROTOCOL_VERSION);
+	config = msg_get_obj(m, "config");
+	perms = msg_get_array(m, "permissions");
+	limits = msg_get_obj(m, "limits");
+	if (config == NULL)
+		protocol_error(ERR_BAD_MESSAGE, "config", m);
+	if (perms == NULL)
+		protocol_error(ERR_BAD_MESSAGE, "permissions", m);
+	if (limits == NULL)
+		protocol_error(ERR_BAD_MESSAGE, "limits", m);
+	max_frame = limit(limits, "max_frame", FRAME_MAX_DEFAULT, m);
+	line_max = limit(limits, "log_line_max", LOG_LINE_MAX_DEFAULT, m);
+	(void)limit(limits, "event_timeout_ms", 5000, m);
+	(void)limit(limits, "ping_interval_ms", 10000, m);
+	if (max_frame > UINT32_MAX)
+		protocol_error(ERR_BAD_MESSAGE, "max_frame over 2^32-1", m);
+	channel_set_max(p->ch, (size_t)max_frame);
+	/* A log line must fit a frame with room for its envelope. */
+	if (line_max > max_frame / 2)
+		line_max = max_frame / 2;
+	p->log_line_max = (size_t)line_max;
+	sdk_set_config(p, json_object_get(config));
+	json_object_put(m);
+}
+
+/* Calls on_load and reports the outcome: ready, or fail and exit 66. */
+static void load(struct ss_plugin *p)
+{
+	int r = p->def->on_load != NULL ? p->def->on_load(p) : 0;
+	json_object *m;
+
+	if (r != 0) {
+		char msg[128];
+		snprintf(msg, sizeof msg, "on_load returned %d", r);
+		m = msg_new(MSG_FAIL);
+		json_object_object_add(m, "error", msg_error_obj(ERR_LOAD, msg));
+		send_or_die(p, m);
+		die(HOST_EXIT_ON_LOAD, "plugin's on_load failed: %s", msg);
+	}
+	m = msg_new(MSG_READY);
+	json_object_object_add(m, "subscriptions", subs_patterns_json(p->subs));
+	send_or_die(p, m);
+	p->phase = PHASE_SERVING;
+}
+
+/* Delivers one event to every matching callback and replies. */
+static void on_event(struct ss_plugin *p, json_object *m)
+{
+	struct ss_event ev;
+	size_t pos = 0, called = 0, failed = 0;
+	long i;
+	int64_t ts;
+
+	if (!msg_get_int(m, "id", &ev.id))
+		protocol_error(ERR_BAD_MESSAGE, "id", m);
+	ev.type = msg_get_str(m, "type");
+	ev.data = msg_get_obj(m, "data");
+	if (ev.type == NULL)
+		protocol_error(ERR_BAD_MESSAGE, "type", m);
+	if (ev.data == NULL)
+		protocol_error(ERR_BAD_MESSAGE, "data", m);
+	if (json_object_object_get_ex(m, "ts", NULL) && !msg_get_int(m, "ts", &ts))
+		protocol_error(ERR_BAD_MESSAGE, "ts", m);
+
+	sdk_set_current_event(&ev);
+	/* By index: a callback may subscribe, which grows the table under us. */
+	while ((i = subs_next_match(p->subs, ev.type, &pos)) >= 0) {
+		ss_event_fn fn = subs_fn(p->subs, (size_t)i);
+		called++;
+		if (fn(p, &ev) != 0)
+			failed++;
+	}
+	sdk_set_current_event(NULL);
+
+	if (failed == 0) {
+		send_or_die(p, msg_reply_ok(ev.id));
+	} else {
+		char msg[96];
+		snprintf(msg, sizeof msg, "%zu of %zu handlers failed", failed, called);
+		send_or_die(p, msg_reply_error(ev.id, ERR_HANDLER, msg));
+	}
+}
+
+/*
+ * Live reconfiguration. Without an on_config hook the plugin cannot take a
+ * new configuration in place: the reply says so (unimplemented) and the
+ * daemon restarts the host with it.
+ */
+static void on_config(struct ss_plugin *p, json_object *m)
+{
+	int64_t id;
+	json_object *config = msg_get_obj(m, "config");
+
+	if (!msg_get_int(m, "id", &id))
+		protocol_error(ERR_BAD_MESSAGE, "id", m);
+	if (config == NULL)
+		protocol_error(ERR_BAD_MESSAGE, "config", m);
+	if (p->def->on_config == NULL) {
+		send_or_die(p, msg_reply_error(id, ERR_UNIMPLEMENTED,
+					       "plugin has no on_config hook: restart it"));
+		return;
+	}
+	if (p->def->on_config(p, config) != 0) {
+		send_or_die(p,
+			    msg_reply_error(id, ERR_HANDLER, "plugin rejected the configuration"));
+		return;
+	}
+	sdk_set_config(p, json_object_get(config));
+	send_or_die(p, msg_reply_ok(id));
+}
+
+/* A reply to one of our requests (subscribe); an unknown id is a protocol error. */
+static void on_reply(struct ss_plugin *p, json_object *m)
+{
+	int64_t id;
+	char *pattern = NULL;
+	json_object *err;
+
+	if (!msg_get_int(m, "id", &id))
+		protocol_error(ERR_BAD_MESSAGE, "id", m);
+	if (!sdk_take_pending(p, id, &pattern))
+		protocol_error(ERR_BAD_MESSAGE, "reply to an id that is not outstanding", m);
+	err = msg_get_obj(m, "error");
+	if (err != NULL) {
+		const char *msg = msg_get_str(err, "message");
+		diag("subscription '%s' refused: %s", pattern, msg ? msg : "?");
+		subs_remove(p->subs, pattern);
+	}
+	free(pattern);
+}
+
+static void serve(struct ss_plugin *p)
+{
+	for (;;) {
+		json_object *m = recv_msg(p);
+		int64_t id;
+
+		switch (msg_type_of(m)) {
+		case MSG_EVENT:
+			on_event(p, m);
+			break;
+		case MSG_CONFIG:
+			on_config(p, m);
+			break;
+		case MSG_PING:
+			if (!msg_get_int(m, "id", &id))
+				protocol_error(ERR_BAD_MESSAGE, "id", m);
+			{
+				json_object *pong = msg_new_request(MSG_PONG, id);
+				send_or_die(p, pong);
+			}
+			break;
+		case MSG_REPLY:
+			on_reply(p, m);
+			break;
+		case MSG_HTTP_REQUEST:
+			/* Reserved: routes do not exist in protocol 1. */
+			if (!msg_get_int(m, "id", &id))
+				protocol_error(ERR_BAD_MESSAGE, "id", m);
+			send_or_die(p, msg_reply_error(id, ERR_UNIMPLEMENTED,
+						       "http routes are not served yet"));
+			break;
+		case MSG_SHUTDOWN:
+			json_object_put(m);
+			p->phase = PHASE_UNLOADING;
+			if (p->def->on_unload != NULL)
+				p->def->on_unload(p);
+			host_exit(HOST_EXIT_OK);
+		default:
+			protocol_error(ERR_OUT_OF_STATE, "not allowed while serving", m);
+		}
+		json_object_put(m);
+	}
+}
+
+void serve_run(const struct ss_plugin_def *def, struct channel *ch, json_object *sandbox)
+{
+	struct ss_plugin *p = sdk_plugin_new(def, ch, NULL);
+
+	send_hello(p, sandbox);
+	handshake(p);
+	load(p);
+	serve(p);
+	host_exit(HOST_EXIT_INTERNAL);
+}
