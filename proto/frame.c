@@ -1,6 +1,7 @@
 #include "frame.h"
 
 #include <event2/buffer.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,6 +46,52 @@ static int check_length(uint32_t n, size_t max, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Whether s[0..n) is UTF-8 as RFC 3629 defines it. json-c's own check lets
+ * overlong forms, encoded surrogates and code points past U+10FFFF through.
+ */
+static bool utf8_valid(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned char c = s[i];
+		size_t len;
+		uint32_t cp, min;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			len = 2;
+			cp = c & 0x1fu;
+			min = 0x80;
+		} else if ((c & 0xf0) == 0xe0) {
+			len = 3;
+			cp = c & 0x0fu;
+			min = 0x800;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			len = 4;
+			cp = c & 0x07u;
+			min = 0x10000;
+		} else {
+			return false;
+		}
+		if (n - i < len)
+			return false;
+		for (size_t k = 1; k < len; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (s[i + k] & 0x3fu);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += len;
+	}
+	return true;
+}
+
 /* Parses body (exactly n bytes) as one JSON object with nothing after it. */
 static enum frame_result parse_body(const char *body, size_t n, json_object **out, char *err,
 				    size_t errlen)
@@ -55,6 +102,10 @@ static enum frame_result parse_body(const char *body, size_t n, json_object **ou
 
 	if (tok == NULL)
 		return FRAME_ERROR;
+	if (!utf8_valid((const unsigned char *)body, n)) {
+		set_err(err, errlen, "invalid utf-8 in the frame body");
+		goto out;
+	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	obj = json_tokener_parse_ex(tok, body, (int)n);
 	if (obj == NULL || json_tokener_get_error(tok) != json_tokener_success) {

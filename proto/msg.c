@@ -119,7 +119,15 @@ bool msg_get_bool(json_object *m, const char *key, bool *out)
 const char *msg_get_str(json_object *m, const char *key)
 {
 	json_object *v = get_typed(m, key, json_type_string);
-	return v ? json_object_get_string(v) : NULL;
+	const char *s;
+
+	if (v == NULL)
+		return NULL;
+	/* A "\u0000" inside would make every C-string check see only its head. */
+	s = json_object_get_string(v);
+	if (strlen(s) != (size_t)json_object_get_string_len(v))
+		return NULL;
+	return s;
 }
 
 json_object *msg_get_obj(json_object *m, const char *key)

@@ -78,7 +78,7 @@ json_object *msg_error_obj(const char *code, const char *message);
 /* Typed getters: false when the field is missing or of another type. */
 bool msg_get_int(json_object *m, const char *key, int64_t *out);
 bool msg_get_bool(json_object *m, const char *key, bool *out);
-/* Borrowed string, NULL when missing or not a string. */
+/* Borrowed string, NULL when missing, not a string, or holding a NUL byte. */
 const char *msg_get_str(json_object *m, const char *key);
 /* Borrowed object / array, NULL when missing or of another type. */
 json_object *msg_get_obj(json_object *m, const char *key);
