@@ -234,6 +234,20 @@ static void test_getters_refuse_other_types(void **state)
 	json_object_put(m);
 }
 
+/* A string holding a NUL is refused: C code would see only the part before it. */
+static void test_str_with_nul_refused(void **state)
+{
+	json_object *m = parse("{\"t\":\"reply\\u0000x\",\"name\":\"echo\\u0000evil\","
+			       "\"tail\":\"echo\\u0000\",\"ok\":\"\\u0001\"}");
+	(void)state;
+	assert_null(msg_get_str(m, "name"));
+	assert_null(msg_get_str(m, "tail"));
+	assert_int_equal(msg_type_of(m), MSG_UNKNOWN);
+	/* Other control characters are ordinary string content. */
+	assert_string_equal(msg_get_str(m, "ok"), "\x01");
+	json_object_put(m);
+}
+
 static void test_getters_on_non_object(void **state)
 {
 	json_object *a = parse("[{\"i\":1}]");
@@ -305,6 +319,7 @@ int main(void)
 	    cmocka_unit_test(test_request_and_replies),
 	    cmocka_unit_test(test_error_codes_match_protocol),
 	    cmocka_unit_test(test_getters_refuse_other_types),
+	    cmocka_unit_test(test_str_with_nul_refused),
 	    cmocka_unit_test(test_getters_on_non_object),
 	    cmocka_unit_test(test_adders),
 	    cmocka_unit_test(test_parsed_messages),

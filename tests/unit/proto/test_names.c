@@ -40,7 +40,7 @@ static void test_plugin_names(void **state)
 	    "a ", "a/b", "../a", "a\n",	  "\xc3\xa9", "caf\xc3\xa9", "marketplace", "a*",
 	    "*",  ".",	 "a:b",
 	};
-	char buf[80];
+	char buf[600];
 	(void)state;
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
 		if (!name_plugin_valid(good[i]))
@@ -112,7 +112,7 @@ static void test_event_names(void **state)
 	    "*",
 	    ".session.created",
 	};
-	char buf[300];
+	char buf[600];
 	(void)state;
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
 		if (!name_event_valid(good[i]))
@@ -174,7 +174,7 @@ static void test_patterns(void **state)
 	    "session.*x",
 	    "session/*",
 	};
-	char buf[300];
+	char buf[600];
 	(void)state;
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
 		if (!name_pattern_valid(good[i]))
