@@ -1,0 +1,254 @@
+/* manifest.json validation and the configuration helpers that use its schema. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "manifest.h"
+#include "names.h"
+
+static struct manifest *parse(const char *text, char *err, size_t errlen)
+{
+	return manifest_parse(text, strlen(text), err, errlen);
+}
+
+static void test_full_manifest(void **state)
+{
+	const char *text =
+	    "{\"name\": \"streamspace-slack\", \"version\": \"1.2.0\","
+	    " \"displayName\": \"Slack Integration\", \"description\": \"Send notifications\","
+	    " \"author\": \"StreamSpace\", \"license\": \"MIT\", \"homepage\": \"https://x\","
+	    " \"icon\": \"icon.png\", \"type\": \"extension\", \"category\": \"Integrations\","
+	    " \"tags\": [\"chat\", \"notifications\"], \"requirements\": {\"streamspace\": "
+	    "\">=1\"},"
+	    " \"permissions\": [\"network\", \"read:sessions\"],"
+	    " \"configSchema\": {\"type\": \"object\", \"properties\": {\"webhookUrl\":"
+	    "  {\"type\": \"string\", \"sensitive\": true}}},"
+	    " \"defaultConfig\": {\"channel\": \"#general\"},"
+	    " \"entrypoints\": {\"main\": \"slack.so\"}, \"screenshots\": []}\n";
+	char err[256] = "";
+	struct manifest *m = parse(text, err, sizeof err);
+
+	(void)state;
+	assert_non_null(m);
+	assert_string_equal(m->name, "streamspace-slack");
+	assert_string_equal(m->version, "1.2.0");
+	assert_string_equal(m->display_name, "Slack Integration");
+	assert_string_equal(m->category, "Integrations");
+	assert_string_equal(m->type, "extension");
+	assert_string_equal(m->entry_main, "slack.so");
+	assert_int_equal(json_object_array_length(m->tags), 2);
+	assert_int_equal(json_object_array_length(m->permissions), 2);
+	assert_non_null(m->config_schema);
+	assert_non_null(m->requirements);
+	manifest_free(m);
+}
+
+static void test_defaults(void **state)
+{
+	char err[256] = "";
+	struct manifest *m =
+	    parse("{\"name\": \"hello\", \"version\": \"0.1.0\"}", err, sizeof err);
+
+	(void)state;
+	assert_non_null(m);
+	assert_string_equal(m->entry_main, "hello.so");
+	assert_null(m->display_name);
+	assert_int_equal(json_object_array_length(m->tags), 0);
+	assert_int_equal(json_object_array_length(m->permissions), 0);
+	assert_true(json_object_is_type(m->default_config, json_type_object));
+	manifest_free(m);
+}
+
+/* Each of these must be refused, with a message naming the problem. */
+static void test_rejects(void **state)
+{
+	static const struct {
+		const char *text, *needle;
+	} bad[] = {
+	    {"[]", "object"},
+	    {"{\"version\": \"1.0.0\"}", "name"},
+	    {"{\"name\": \"Hello\", \"version\": \"1.0.0\"}", "name"},
+	    {"{\"name\": \"marketplace\", \"version\": \"1.0.0\"}", "name"},
+	    {"{\"name\": \"-x\", \"version\": \"1.0.0\"}", "name"},
+	    {"{\"name\": \"hello\"}", "version"},
+	    {"{\"name\": \"hello\", \"version\": \"v1\"}", "version"},
+	    {"{\"name\": \"hello\", \"version\": 1}", "version"},
+	    {"{\"name\": \"hello\", \"version\": \"1.0\", \"tags\": \"x\"}", "tags"},
+	    {"{\"name\": \"hello\", \"version\": \"1.0\", \"tags\": [1]}", "tags"},
+	    {"{\"name\": \"hello\", \"version\": \"1.0\", \"permissions\": [\"root\"]}",
+	     "permissions"},
+	    {"{\"name\": \"hello\", \"version\": \"1.0\", \"displayName\": 3}", "displayName"},
+	    {"{\"name\": \"hello\", \"version\": \"1.0\", \"configSchema\": []}", "configSchema"},
+	    {"{\"name\": \"hello\", \"version\": \"1.0\", \"configSchema\": {\"type\": \"array\"}}",
+	     "configSchema"},
+	    {"{\"name\": \"hello\", \"version\": \"1.0\", \"defaultConfig\": 1}", "defaultConfig"},
+	    {"{\"name\": \"hello\", \"version\": \"1.0\", \"entrypoints\": {\"main\": "
+	     "\"../evil.so\"}}",
+	     "entrypoints"},
+	    {"{\"name\": \"hello\", \"version\": \"1.0\", \"entrypoints\": {\"main\": "
+	     "\"hello.dll\"}}",
+	     "entrypoints"},
+	    {"{\"name\": \"hello\", \"version\": \"1.0\"} x", "JSON"},
+	    {"{\"name\": \"hello\", \"version\": \"1.0\",}", "JSON"},
+	    {"", "JSON"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		char err[256] = "";
+		struct manifest *m = parse(bad[i].text, err, sizeof err);
+
+		if (m != NULL)
+			fail_msg("accepted: %s", bad[i].text);
+		if (strstr(err, bad[i].needle) == NULL)
+			fail_msg("%s: message \"%s\" does not mention %s", bad[i].text, err,
+				 bad[i].needle);
+	}
+}
+
+static void test_too_large(void **state)
+{
+	size_t n = MANIFEST_MAX_BYTES + 2;
+	char *big = test_malloc(n);
+	char err[256] = "";
+
+	(void)state;
+	memset(big, ' ', n);
+	assert_null(manifest_parse(big, n, err, sizeof err));
+	assert_non_null(strstr(err, "larger"));
+	test_free(big);
+}
+
+static void test_versions_permissions(void **state)
+{
+	(void)state;
+	assert_true(manifest_version_valid("1.0.0"));
+	assert_true(manifest_version_valid("2.1.0-beta.1+build.5"));
+	assert_false(manifest_version_valid(""));
+	assert_false(manifest_version_valid("v1"));
+	assert_false(manifest_version_valid("1.0 beta"));
+	assert_false(manifest_version_valid(NULL));
+	assert_true(manifest_permission_valid("network"));
+	assert_true(manifest_permission_valid("read:sessions"));
+	assert_true(manifest_permission_valid("write:users"));
+	assert_false(manifest_permission_valid("read:"));
+	assert_false(manifest_permission_valid("read:Sessions"));
+	assert_false(manifest_permission_valid("sudo"));
+}
+
+/* Plugin names as the API checks them (proto/names.c). */
+static void test_names(void **state)
+{
+	char long_name[70];
+
+	(void)state;
+	assert_true(name_plugin_valid("hello"));
+	assert_true(name_plugin_valid("streamspace-slack"));
+	assert_true(name_plugin_valid("0x"));
+	assert_false(name_plugin_valid("marketplace"));
+	assert_false(name_plugin_valid(""));
+	assert_false(name_plugin_valid("-a"));
+	assert_false(name_plugin_valid("A"));
+	assert_false(name_plugin_valid("a_b"));
+	assert_false(name_plugin_valid("a/b"));
+	assert_false(name_plugin_valid("../x"));
+	memset(long_name, 'a', 63);
+	long_name[63] = '\0';
+	assert_true(name_plugin_valid(long_name));
+	long_name[63] = 'a';
+	long_name[64] = '\0';
+	assert_false(name_plugin_valid(long_name));
+}
+
+static const char schema_text[] =
+    "{\"type\": \"object\", \"properties\": {"
+    " \"apiKey\": {\"type\": \"string\", \"sensitive\": true},"
+    " \"hook\": {\"type\": \"string\", \"format\": \"password\"},"
+    " \"channel\": {\"type\": \"string\"},"
+    " \"nested\": {\"type\": \"object\", \"properties\": {\"pin\": {\"writeOnly\": true}}}}}";
+
+static void test_mask(void **state)
+{
+	json_object *schema = json_tokener_parse(schema_text);
+	json_object *cfg = json_tokener_parse(
+	    "{\"apiKey\": \"k-123\", \"hook\": \"https://h\", \"channel\": \"#a\","
+	    " \"nested\": {\"pin\": 1234, \"x\": 1}, \"dbPassword\": \"p\", \"unset\": null}");
+	json_object *masked = manifest_mask_config(cfg, schema), *v, *n;
+
+	(void)state;
+	json_object_object_get_ex(masked, "apiKey", &v);
+	assert_string_equal(json_object_get_string(v), MANIFEST_MASK);
+	json_object_object_get_ex(masked, "hook", &v);
+	assert_string_equal(json_object_get_string(v), MANIFEST_MASK);
+	json_object_object_get_ex(masked, "channel", &v);
+	assert_string_equal(json_object_get_string(v), "#a");
+	/* No schema entry, but the name says secret. */
+	json_object_object_get_ex(masked, "dbPassword", &v);
+	assert_string_equal(json_object_get_string(v), MANIFEST_MASK);
+	json_object_object_get_ex(masked, "nested", &n);
+	json_object_object_get_ex(n, "pin", &v);
+	assert_string_equal(json_object_get_string(v), MANIFEST_MASK);
+	json_object_object_get_ex(n, "x", &v);
+	assert_int_equal(json_object_get_int(v), 1);
+	assert_true(json_object_object_get_ex(masked, "unset", &v));
+	assert_null(v);
+	/* The original is untouched. */
+	json_object_object_get_ex(cfg, "apiKey", &v);
+	assert_string_equal(json_object_get_string(v), "k-123");
+	json_object_put(masked);
+	json_object_put(cfg);
+	json_object_put(schema);
+}
+
+static void test_unmask_and_merge(void **state)
+{
+	json_object *schema = json_tokener_parse(schema_text);
+	json_object *old = json_tokener_parse("{\"apiKey\": \"k-123\", \"channel\": \"#a\"}");
+	json_object *sent = json_tokener_parse("{\"apiKey\": \"" MANIFEST_MASK
+					       "\", \"channel\": \"" MANIFEST_MASK "\"}");
+	json_object *out = manifest_unmask_config(sent, old, schema), *v;
+	json_object *defs = json_tokener_parse("{\"a\": 1, \"b\": 2}");
+	json_object *cfg = json_tokener_parse("{\"b\": 3, \"c\": 4}");
+	json_object *merged = manifest_merge_config(defs, cfg);
+
+	(void)state;
+	/* A masked secret sent back keeps the stored value... */
+	json_object_object_get_ex(out, "apiKey", &v);
+	assert_string_equal(json_object_get_string(v), "k-123");
+	/* ...but a non-secret field holding the mask text is taken literally. */
+	json_object_object_get_ex(out, "channel", &v);
+	assert_string_equal(json_object_get_string(v), MANIFEST_MASK);
+	json_object_object_get_ex(merged, "a", &v);
+	assert_int_equal(json_object_get_int(v), 1);
+	json_object_object_get_ex(merged, "b", &v);
+	assert_int_equal(json_object_get_int(v), 3);
+	json_object_object_get_ex(merged, "c", &v);
+	assert_int_equal(json_object_get_int(v), 4);
+	json_object_put(merged);
+	json_object_put(cfg);
+	json_object_put(defs);
+	json_object_put(out);
+	json_object_put(sent);
+	json_object_put(old);
+	json_object_put(schema);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_full_manifest),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_rejects),
+	    cmocka_unit_test(test_too_large),
+	    cmocka_unit_test(test_versions_permissions),
+	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_mask),
+	    cmocka_unit_test(test_unmask_and_merge),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
