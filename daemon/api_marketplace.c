@@ -261,10 +261,6 @@ static void h_catalog(struct evhttp_request *req, const char *rest, void *arg)
 		api_reply_error(req, 400, "bad_field", "%s", err);
 		goto fail;
 	}
-	if (!db_is_up(registry_db(reg))) {
-		reply_unavailable(req);
-		goto fail;
-	}
 	cc = xcalloc(1, sizeof *cc);
 	cc->c = call_new(reg, req, NULL);
 	cc->sql = xasprintf(catalog_sql, order);
@@ -415,11 +411,6 @@ static void h_install(struct evhttp_request *req, const char *rest, void *arg)
 			return;
 		}
 		c->version = xstrdup(json_object_get_string(v));
-	}
-	if (!db_is_up(registry_db(reg))) {
-		reply_unavailable(req);
-		call_free(c);
-		return;
 	}
 	registry_refresh_catalog(reg, install_refreshed, c);
 	return;

@@ -113,6 +113,15 @@ static bool any_up(const struct db *db)
 	return false;
 }
 
+/* Up, or trying to connect right now: a query may wait for the attempt's outcome. */
+static bool any_usable(const struct db *db)
+{
+	for (int i = 0; i < db->nconns; i++)
+		if (db->conns[i].state != CONN_DOWN)
+			return true;
+	return false;
+}
+
 bool db_is_up(const struct db *db)
 {
 	return !db->closing && any_up(db);
@@ -201,7 +210,7 @@ static void conn_fail(struct db_conn *c, const char *why)
 	evtimer_add(c->ev_retry, &tv);
 	if (c->listener && was_up && db->state_fn)
 		db->state_fn(false, db->state_arg);
-	if (!c->listener && !any_up(db)) {
+	if (!c->listener && !any_usable(db)) {
 		if (!db->was_down)
 			log_error("db", "database unavailable; reconnecting with backoff");
 		db->was_down = true;
@@ -396,9 +405,20 @@ static void conn_poll_cb(evutil_socket_t fd, short what, void *arg)
 	event_add(c->ev_poll, NULL);
 }
 
+/* libpq's notices (RAISE NOTICE, "already exists, skipping") go to our log, quietly. */
+static void notice_cb(void *arg, const char *message)
+{
+	char msg[512];
+
+	one_line(msg, sizeof msg, message);
+	log_debug("db", "%s", msg);
+}
+
 static void conn_start(struct db_conn *c)
 {
 	c->pg = PQconnectStart(c->db->conninfo);
+	if (c->pg)
+		PQsetNoticeProcessor(c->pg, notice_cb, NULL);
 	if (c->pg == NULL) {
 		conn_fail(c, "out of memory");
 		return;
@@ -454,7 +474,7 @@ int db_query(struct db *db, const char *sql, int nparams, const char *const *par
 {
 	struct db_query *q;
 
-	if (db->closing || !any_up(db) || db->queued >= DB_QUEUE_MAX)
+	if (db->closing || !any_usable(db) || db->queued >= DB_QUEUE_MAX)
 		return -1;
 	q = xcalloc(1, sizeof *q);
 	q->sql = xstrdup(sql);

@@ -45,7 +45,9 @@ void db_on_state(struct db *db, db_state_fn fn, void *arg);
 /*
  * Queues a statement with text parameters (NULL entries are SQL NULL). The
  * strings are copied. Returns 0 and calls fn later, exactly once; or -1
- * without calling it when no connection is up (the caller answers 503).
+ * without calling it when no connection is up or being attempted (the
+ * caller answers 503). A query queued while connections are being attempted
+ * fails with DB_DOWN if every attempt fails.
  */
 int db_query(struct db *db, const char *sql, int nparams, const char *const *params,
 	     db_result_fn fn, void *arg);

@@ -120,6 +120,13 @@ static int exec_ok(PGconn *conn, const char *sql, const char *what, char *err, s
 	return rc;
 }
 
+/* "relation schema_migrations already exists, skipping" is expected; keep it off stderr. */
+static void quiet_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
 int migrate_apply(void *pgconn, const struct migration *m, size_t n, char *err, size_t errlen)
 {
 	PGconn *conn = pgconn;
@@ -130,6 +137,7 @@ int migrate_apply(void *pgconn, const struct migration *m, size_t n, char *err, 
 
 	if (migrate_check(m, n, err, errlen) < 0)
 		return -1;
+	PQsetNoticeProcessor(conn, quiet_notice, NULL);
 	if (exec_ok(conn, "BEGIN", "begin", err, errlen) < 0)
 		return -1;
 	if (exec_ok(conn, "SELECT pg_advisory_xact_lock(x'" MIGRATE_LOCK_KEY "'::bigint)",

@@ -497,7 +497,9 @@ static void fetch_done(enum db_status st, PGresult *res, const char *err, void *
 		a->refetch = false;
 	}
 	if (st != DB_OK) {
-		log_warn("registry", "%s: reading the desired state failed: %s", f->name, err);
+		/* Down: the resync after the database returns covers this change. */
+		log_msg(st == DB_DOWN ? LOG_LVL_DEBUG : LOG_LVL_WARN, "registry",
+			"%s: reading the desired state failed: %s", f->name, err);
 	} else if (PQntuples(res) == 0) {
 		registry_apply(reg, f->name, NULL, false, msg, sizeof msg);
 	} else {
