@@ -22,13 +22,28 @@
 
 #if defined(HOST_ASAN)
 /*
+ * AddressSanitizer defaults for the host, below whatever ASAN_OPTIONS says.
  * Leak checking runs from an atexit handler and needs ptrace, which seccomp
- * refuses; the host always leaves with _exit anyway.
+ * refuses (and the host always leaves with _exit anyway). The rest keeps a
+ * plugin's failure looking the same as in a normal build: malloc returns
+ * NULL at RLIMIT_AS instead of ending the process in a report, and a
+ * plugin's SIGSEGV/SIGBUS/SIGFPE/SIGILL reach the daemon as that signal,
+ * because ASan's report would read /proc/self/maps and die of SIGSYS instead.
  */
 const char *__asan_default_options(void);
 __attribute__((visibility("default"), used)) const char *__asan_default_options(void)
 {
-	return "detect_leaks=0";
+	return "detect_leaks=0:allocator_may_return_null=1:handle_segv=0:handle_sigbus=0:"
+	       "handle_sigfpe=0:handle_sigill=0:color=never";
+}
+#endif
+
+#if defined(SS_SANITIZER_BUILD)
+/* UBSan installs its own deadly-signal handlers; the same reasoning applies. */
+const char *__ubsan_default_options(void);
+__attribute__((visibility("default"), used)) const char *__ubsan_default_options(void)
+{
+	return "handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:color=never";
 }
 #endif
 
