@@ -177,6 +177,29 @@ uint64_t bus_accepted(const struct bus *bus)
 /* Room for the envelope around the data: {"t":"event","id":..,"type":..,"ts":..,"data":} */
 #define BUS_ENVELOPE_MAX (96 + SS_EVENT_NAME_MAX)
 
+/* Nesting of a value as the receiving host's tokener counts it (see FRAME_MAX_DEPTH). */
+static int json_depth(json_object *o)
+{
+	int d = 0;
+
+	if (json_object_is_type(o, json_type_object)) {
+		json_object_object_foreach(o, k, v)
+		{
+			int c = json_depth(v);
+			(void)k;
+			if (c > d)
+				d = c;
+		}
+	} else if (json_object_is_type(o, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(o); i++) {
+			int c = json_depth(json_object_array_get_idx(o, i));
+			if (c > d)
+				d = c;
+		}
+	}
+	return d + 1;
+}
+
 int bus_validate(const struct bus *bus, const char *type, json_object *data, char *err,
 		 size_t errlen)
 {
@@ -192,8 +215,24 @@ int bus_validate(const struct bus *bus, const char *type, json_object *data, cha
 		snprintf(err, errlen, "\"data\" must be an object");
 		return -1;
 	}
-	if (data != NULL)
-		json_object_to_json_string_length(data, JSON_C_TO_STRING_PLAIN, &dlen);
+	/*
+	 * Every host refuses a frame it cannot parse and is ended for it, so an
+	 * event it would refuse must not be accepted: json-c lets malformed
+	 * UTF-8 through, and the HTTP body may nest deeper than a frame.
+	 */
+	if (data != NULL) {
+		const char *s =
+		    json_object_to_json_string_length(data, JSON_C_TO_STRING_PLAIN, &dlen);
+		if (!frame_utf8_valid((const unsigned char *)s, dlen)) {
+			snprintf(err, errlen, "\"data\" holds malformed UTF-8");
+			return -1;
+		}
+		if (json_depth(data) > FRAME_MAX_DEPTH - 1) {
+			snprintf(err, errlen, "\"data\" nests deeper than %d levels",
+				 FRAME_MAX_DEPTH - 1);
+			return -1;
+		}
+	}
 	if (dlen + BUS_ENVELOPE_MAX > bus->opts.max_frame) {
 		snprintf(err, errlen, "event data of %zu bytes is over the frame limit of %zu",
 			 dlen, bus->opts.max_frame);

@@ -7,9 +7,6 @@
 
 #include "xmalloc.h"
 
-/* Nesting deeper than this is refused: no message of ours needs more. */
-#define FRAME_MAX_DEPTH 32
-
 static void set_err(char *err, size_t errlen, const char *msg)
 {
 	if (err != NULL && errlen > 0)
@@ -47,10 +44,10 @@ static int check_length(uint32_t n, size_t max, char *err, size_t errlen)
 }
 
 /*
- * Whether s[0..n) is UTF-8 as RFC 3629 defines it. json-c's own check lets
- * overlong forms, encoded surrogates and code points past U+10FFFF through.
+ * json-c's own UTF-8 check lets overlong forms, encoded surrogates and code
+ * points past U+10FFFF through, so frames are checked here first.
  */
-static bool utf8_valid(const unsigned char *s, size_t n)
+bool frame_utf8_valid(const unsigned char *s, size_t n)
 {
 	size_t i = 0;
 
@@ -102,7 +99,7 @@ static enum frame_result parse_body(const char *body, size_t n, json_object **ou
 
 	if (tok == NULL)
 		return FRAME_ERROR;
-	if (!utf8_valid((const unsigned char *)body, n)) {
+	if (!frame_utf8_valid((const unsigned char *)body, n)) {
 		set_err(err, errlen, "invalid utf-8 in the frame body");
 		goto out;
 	}

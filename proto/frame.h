@@ -8,6 +8,7 @@
 #define SS_FRAME_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,6 +16,11 @@ struct evbuffer;
 
 #define FRAME_HEADER_LEN 4
 #define FRAME_MAX_DEFAULT (1024u * 1024u)
+/*
+ * Nesting limit of a frame's body as json-c's tokener counts it: every
+ * value is one level, so a scalar or an empty container is 1 deep.
+ */
+#define FRAME_MAX_DEPTH 32
 
 enum frame_result {
 	FRAME_ERROR = -1,    /* protocol error: end the peer; err says why */
@@ -33,6 +39,12 @@ enum frame_result frame_parse(const unsigned char *buf, size_t len, size_t max, 
 /* The same over an evbuffer: on FRAME_OK the frame is drained from in. */
 enum frame_result frame_pull(struct evbuffer *in, size_t max, json_object **out, char *err,
 			     size_t errlen);
+
+/*
+ * Whether s[0..n) is UTF-8 as RFC 3629 defines it (what frame bodies must
+ * be); for code that builds frames from input it did not parse with us.
+ */
+bool frame_utf8_valid(const unsigned char *s, size_t n);
 
 /* Writes the 4-byte header for a body of n bytes. */
 void frame_header(unsigned char hdr[FRAME_HEADER_LEN], uint32_t n);
