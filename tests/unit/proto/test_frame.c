@@ -5,6 +5,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -406,6 +407,51 @@ static void test_invalid_utf8_strict(void **state)
 	assert_accepted("{\"a\":\"\xf4\x8f\xbf\xbf\xed\x9f\xbf\"}", 15);
 }
 
+/* The validator on its own, as the daemon uses it on data it did not parse with us. */
+static void test_utf8_valid_function(void **state)
+{
+	static const struct {
+		const char *s;
+		size_t n;
+		bool ok;
+	} cases[] = {
+	    {"", 0, true},
+	    {"plain ascii", 11, true},
+	    {"\x00", 1, true},
+	    {"\xc2\x80", 2, true},
+	    {"\xdf\xbf", 2, true},
+	    {"\xe0\xa0\x80", 3, true},
+	    {"\xed\x9f\xbf", 3, true},
+	    {"\xee\x80\x80", 3, true},
+	    {"\xef\xbf\xbd", 3, true},
+	    {"\xf0\x90\x80\x80", 4, true},
+	    {"\xf4\x8f\xbf\xbf", 4, true},
+	    {"\x80", 1, false},
+	    {"\xbf", 1, false},
+	    {"\xc0\x80", 2, false},
+	    {"\xc1\xbf", 2, false},
+	    {"\xc2", 1, false},
+	    {"\xc2\x41", 2, false},
+	    {"\xe0\x80\x80", 3, false},
+	    {"\xe0\x9f\xbf", 3, false},
+	    {"\xed\xa0\x80", 3, false},
+	    {"\xed\xbf\xbf", 3, false},
+	    {"\xe2\x82", 2, false},
+	    {"\xf0\x80\x80\x80", 4, false},
+	    {"\xf0\x8f\xbf\xbf", 4, false},
+	    {"\xf4\x90\x80\x80", 4, false},
+	    {"\xf5\x80\x80\x80", 4, false},
+	    {"\xf8\x88\x80\x80\x80", 5, false},
+	    {"\xfe", 1, false},
+	    {"\xff", 1, false},
+	    {"ok\xe2\x82\xac then \xe2\x82", 14, false},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		if (frame_utf8_valid((const unsigned char *)cases[i].s, cases[i].n) != cases[i].ok)
+			fail_msg("case %zu: want %d", i, cases[i].ok);
+}
+
 static void test_not_json(void **state)
 {
 	(void)state;
@@ -650,6 +696,7 @@ int main(void)
 	    cmocka_unit_test(test_body_spanning_chains),
 	    cmocka_unit_test(test_invalid_utf8),
 	    cmocka_unit_test(test_invalid_utf8_strict),
+	    cmocka_unit_test(test_utf8_valid_function),
 	    cmocka_unit_test(test_not_json),
 	    cmocka_unit_test(test_trailing_bytes),
 	    cmocka_unit_test(test_not_an_object),
