@@ -20,6 +20,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -249,6 +250,9 @@ class Daemon:
               "batch reply without one id per event: %r", r)
         return ids
 
+    def post_raw(self, body):
+        return post_raw(self, body)
+
     def healthy(self):
         r = self.request("GET", "/healthz")
         return r.status == 200
@@ -291,6 +295,56 @@ class Daemon:
         m = re.search(rb"^streamspace_events_accepted_total (\d+)$", r.body, re.M)
         check(m is not None, "no streamspace_events_accepted_total in /metrics")
         return int(m.group(1))
+
+
+def check_error(label, r, want):
+    check(r.status < 500, "%s: server error %r", label, r)
+    check(r.status == want, "%s: status %d, expected %d: %r", label, r.status, want, r)
+    body = r.json
+    check(isinstance(body, dict) and isinstance(body.get("error"), dict),
+          "%s: not a JSON error body: %r (%s)", label, r, r.json_error)
+    e = body["error"]
+    check(isinstance(e.get("code"), str) and e["code"],
+          "%s: error without a code: %r", label, body)
+    check(isinstance(e.get("message"), str) and e["message"],
+          "%s: error without a message: %r", label, body)
+
+
+class RawResponse:
+    def __init__(self, status, body):
+        self.status = status
+        self.body = body
+        self.json_error = None
+        try:
+            self.json = json.loads(body.decode("utf-8"))
+        except ValueError as e:
+            self.json = None
+            self.json_error = str(e)
+
+    def __repr__(self):
+        return "HTTP %d %r" % (self.status, self.body[:300])
+
+
+def raw_request(d, data):
+    """Sends raw bytes, and reads the answer even when the server stopped
+    reading early (a server may answer 413 before the body has arrived)."""
+    s = socket.create_connection(("127.0.0.1", d.port), timeout=30)
+    try:
+        try:
+            s.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        resp = http.client.HTTPResponse(s)
+        resp.begin()
+        return RawResponse(resp.status, resp.read())
+    finally:
+        s.close()
+
+
+def post_raw(d, body):
+    head = ("POST /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            "Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body)).encode()
+    return raw_request(d, head + body)
 
 
 def echo_ids(d, plugin="echo"):
