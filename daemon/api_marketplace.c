@@ -334,8 +334,8 @@ static void install_refreshed(bool ok, void *arg)
 
 	if (d == NULL) {
 		params[0] = c->name;
-		run(c, "SELECT EXISTS (SELECT 1 FROM installed_plugins WHERE name = $1)::text", 1,
-		    params, exists_done);
+		run(c, "SELECT EXISTS (SELECT 1 FROM installed_plugins WHERE name = $1)", 1, params,
+		    exists_done);
 		return;
 	}
 	if (c->version && strcmp(c->version, d->manifest->version) != 0) {
@@ -422,7 +422,7 @@ fail:
 
 static const char enable_sql[] =
     "WITH u AS (UPDATE installed_plugins SET enabled = $2::boolean WHERE name = $1 RETURNING *)"
-    " SELECT (" ROW_OF("u") "), " KNOWN_SQL "::text";
+    " SELECT (" ROW_OF("u") "), " KNOWN_SQL;
 
 static void enable_done(enum db_status st, PGresult *res, const char *err, void *arg)
 {
@@ -475,7 +475,7 @@ static void h_disable(struct evhttp_request *req, const char *rest, void *arg)
 static const char uninstall_sql[] =
     "WITH d AS (DELETE FROM installed_plugins WHERE name = $1 RETURNING name, version),"
     " s AS (DELETE FROM plugin_storage WHERE plugin_name = $1 AND EXISTS (SELECT 1 FROM d))"
-    " SELECT (SELECT row_to_json(d)::text FROM d), " KNOWN_SQL "::text";
+    " SELECT (SELECT row_to_json(d)::text FROM d), " KNOWN_SQL;
 
 static void uninstall_done(enum db_status st, PGresult *res, const char *err, void *arg)
 {
@@ -735,7 +735,7 @@ fail:
 }
 
 static const char ratings_sql[] =
-    "SELECT " KNOWN_SQL "::text,"
+    "SELECT " KNOWN_SQL ","
     " COALESCE((SELECT json_agg(t ORDER BY t.\"updatedAt\" DESC) FROM (SELECT user_name AS"
     "  \"user\", rating, review, created_at AS \"createdAt\", updated_at AS \"updatedAt\""
     "  FROM plugin_ratings WHERE plugin_name = $1) t), '[]'::json)::text,"

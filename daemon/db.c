@@ -63,6 +63,7 @@ struct db {
 	size_t queued;
 	struct db_channel *channels;
 	db_state_fn state_fn;
+	bool reported_up; /* what state_fn was last told */
 	void *state_arg;
 	bool closing;
 	bool was_down; /* for logging transitions once */
@@ -120,6 +121,23 @@ static bool any_usable(const struct db *db)
 		if (db->conns[i].state != CONN_DOWN)
 			return true;
 	return false;
+}
+
+/*
+ * Tells state_fn when the pair "listener listening, a query connection up"
+ * becomes true or false. Only then can the caller's resynchronisation both
+ * see every later notification and run its queries.
+ */
+static void update_state(struct db *db)
+{
+	const struct db_conn *l = &db->conns[db->nconns];
+	bool up = !db->closing && l->listening && any_up(db);
+
+	if (up == db->reported_up)
+		return;
+	db->reported_up = up;
+	if (db->state_fn)
+		db->state_fn(up, db->state_arg);
 }
 
 bool db_is_up(const struct db *db)
@@ -208,8 +226,7 @@ static void conn_fail(struct db_conn *c, const char *why)
 	tv.tv_sec = c->backoff_ms / 1000;
 	tv.tv_usec = (c->backoff_ms % 1000) * 1000;
 	evtimer_add(c->ev_retry, &tv);
-	if (c->listener && was_up && db->state_fn)
-		db->state_fn(false, db->state_arg);
+	update_state(db);
 	if (!c->listener && !any_usable(db)) {
 		if (!db->was_down)
 			log_error("db", "database unavailable; reconnecting with backoff");
@@ -242,8 +259,7 @@ static void listener_send_listen(struct db_conn *c)
 		free(sql);
 		c->state = CONN_IDLE;
 		c->listening = true;
-		if (c->db->state_fn)
-			c->db->state_fn(true, c->db->state_arg);
+		update_state(c->db);
 		return;
 	}
 	if (!PQsendQuery(c->pg, sql)) {
@@ -317,8 +333,7 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
 			}
 			c->listening = true;
 			log_info("db", "listening for notifications");
-			if (db->state_fn)
-				db->state_fn(true, db->state_arg);
+			update_state(db);
 			break;
 		}
 		if (q) {
@@ -376,6 +391,7 @@ static void conn_ready(struct db_conn *c)
 		db->was_down = false;
 	}
 	dispatch(db);
+	update_state(db);
 }
 
 static void conn_poll_cb(evutil_socket_t fd, short what, void *arg)

@@ -1,0 +1,284 @@
+"""Test harness for the registry (issue 3): a throwaway PostgreSQL and real daemons.
+
+PG starts a private cluster: initdb into a temporary directory, a Unix socket
+in that directory, no TCP (listen_addresses=''), trust authentication. As root
+the server runs as the `postgres` user (initdb refuses root). Daemon runs
+build/daemon/streamspaced against it on a free loopback port and speaks real
+HTTP to it. Everything is stopped and removed at the end.
+"""
+import glob
+import http.client
+import json
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+BUILD = os.environ.get("SS_BUILD_ROOT") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "../../../build"))
+SOURCE = os.environ.get("SS_SOURCE_ROOT") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "../../.."))
+DAEMON = os.path.join(BUILD, "daemon", "streamspaced")
+PLUGINS = os.path.join(BUILD, "plugins")
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def pg_bindir():
+    d = os.environ.get("SS_PG_BINDIR")
+    if d and os.path.exists(os.path.join(d, "initdb")):
+        return d
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin"),
+                   key=lambda p: int(re.sub(r"\D", "", p.split("/")[-2]) or 0))
+    for d in reversed(found):
+        if os.path.exists(os.path.join(d, "initdb")):
+            return d
+    # 77: meson's "skipped". scripts/dev installs the server, so CI never skips.
+    print("PostgreSQL server binaries not found (set SS_PG_BINDIR)", file=sys.stderr)
+    raise SystemExit(77)
+
+
+def wait_for(pred, timeout=15.0, what="condition", interval=0.05):
+    """Polls pred until it returns something truthy; fails the test on timeout."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = pred()
+            if last:
+                return last
+        except (OSError, http.client.HTTPException) as e:
+            last = e
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+
+
+class PG:
+    """A private PostgreSQL cluster in a temporary directory."""
+
+    def __init__(self):
+        self.bindir = pg_bindir()
+        self.dir = tempfile.mkdtemp(prefix="ss-pg-")
+        self.data = os.path.join(self.dir, "data")
+        self.sock = self.dir
+        self.logfile = os.path.join(self.dir, "postgres.log")
+        self.as_user = []
+        if os.geteuid() == 0:
+            pw = pwd.getpwnam("postgres")
+            os.chown(self.dir, pw.pw_uid, pw.pw_gid)
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+        os.chmod(self.dir, 0o755)
+        self._run([os.path.join(self.bindir, "initdb"), "-D", self.data, "-U", "postgres",
+                   "--auth=trust", "-E", "UTF8", "--no-sync", "--locale=C"])
+        self.start()
+
+    def _run(self, argv, check=True):
+        r = subprocess.run(self.as_user + argv, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+        if check and r.returncode != 0:
+            raise RuntimeError(f"{argv[0]} failed ({r.returncode}): {r.stdout}")
+        return r
+
+    def start(self):
+        opts = (f"-k {self.sock} -c listen_addresses='' -c fsync=off "
+                f"-c synchronous_commit=off -c full_page_writes=off -c max_connections=100")
+        self._run([os.path.join(self.bindir, "pg_ctl"), "-D", self.data, "-l", self.logfile,
+                   "-o", opts, "-w", "-t", "30", "start"])
+
+    def stop(self, mode="fast"):
+        self._run([os.path.join(self.bindir, "pg_ctl"), "-D", self.data, "-m", mode, "-w",
+                   "stop"], check=False)
+
+    def conninfo(self, db):
+        return f"host={self.sock} dbname={db} user=postgres"
+
+    def createdb(self, name):
+        self.psql("postgres", f'CREATE DATABASE "{name}"')
+        return self.conninfo(name)
+
+    def psql(self, db, sql):
+        """Runs SQL with psql; returns the unaligned, tuples-only output."""
+        r = subprocess.run(["psql", "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1",
+                            "-h", self.sock, "-U", "postgres", "-d", db, "-c", sql],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"psql: {sql}: {r.stderr}")
+        return r.stdout.strip()
+
+    def close(self):
+        self.stop("immediate")
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.raw = body
+        try:
+            self.json = json.loads(body) if body else None
+        except ValueError:
+            self.json = None
+
+    def __repr__(self):
+        return f"<{self.status} {self.raw[:300]!r}>"
+
+
+class Daemon:
+    """streamspaced on a real database, with its own plugin and install directories."""
+
+    def __init__(self, conninfo, workdir, plugin_src=PLUGINS, extra_args=(), env=None,
+                 wait=True):
+        self.port = free_port()
+        self.workdir = workdir
+        os.chmod(workdir, 0o755)
+        self.plugin_dir = os.path.join(workdir, "plugins")
+        self.install_dir = os.path.join(workdir, "installed")
+        if not os.path.exists(self.plugin_dir):
+            os.makedirs(self.plugin_dir)
+            for name in sorted(os.listdir(plugin_src)):
+                src = os.path.join(plugin_src, name)
+                if os.path.exists(os.path.join(src, "manifest.json")):
+                    shutil.copytree(src, os.path.join(self.plugin_dir, name),
+                                    ignore=shutil.ignore_patterns("*.p"))
+        self.logpath = os.path.join(workdir, f"daemon-{self.port}.log")
+        self.logf = open(self.logpath, "w")
+        e = dict(os.environ)
+        e["STREAMSPACE_INSTALL_DIR"] = self.install_dir
+        e.pop("STREAMSPACE_DATABASE", None)
+        if env:
+            e.update(env)
+        self.proc = subprocess.Popen(
+            [DAEMON, "--listen", f"127.0.0.1:{self.port}", "--database", conninfo,
+             "--plugin-dir", self.plugin_dir, *extra_args],
+            stdout=self.logf, stderr=subprocess.STDOUT, env=e)
+        self.token = None
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self, timeout=20):
+        def up():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"daemon exited with {self.proc.returncode}:\n{self.log()}")
+            # The port is bound before start-up finishes; an answer means serving.
+            return self.request("GET", "/healthz", token="").status == 200
+        wait_for(up, timeout, "the daemon to listen")
+
+    def log(self):
+        with open(self.logpath) as f:
+            return f.read()
+
+    def request(self, method, path, body=None, token=None, raw=None, headers=None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
+        h = dict(headers or {})
+        tok = token if token is not None else self.token
+        if tok:
+            h["Authorization"] = f"Bearer {tok}"
+        data = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        if data is not None:
+            h.setdefault("Content-Type", "application/json")
+        try:
+            conn.request(method, path, body=data, headers=h)
+            r = conn.getresponse()
+            return Response(r.status, dict(r.getheaders()), r.read().decode("utf-8", "replace"))
+        finally:
+            conn.close()
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.request("POST", path, body=body, **kw)
+
+    def runtime(self, name):
+        r = self.get(f"/api/plugins/marketplace/installed/{name}")
+        if r.status != 200:
+            return None
+        return r.json.get("runtime")
+
+    def state(self, name):
+        rt = self.runtime(name)
+        return rt.get("state") if rt else None
+
+    def wait_state(self, name, want, timeout=20):
+        return wait_for(lambda: self.state(name) == want, timeout, f"{name} to be {want}")
+
+    def wait_no_runtime(self, name, timeout=20):
+        def gone():
+            r = self.get(f"/api/plugins/marketplace/installed/{name}")
+            if r.status == 404:
+                return True
+            return r.status == 200 and r.json.get("runtime") is None
+        return wait_for(gone, timeout, f"{name} to have no host")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.logf.close()
+        return self.proc.returncode
+
+
+def make_token(conninfo, name, role):
+    r = subprocess.run([DAEMON, "token", "create", "--name", name, "--role", role,
+                        "--database", conninfo], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"token create failed: {r.stderr}")
+    return r.stdout.strip()
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is not alive.
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+    return True
+
+
+class Suite:
+    """Runs test_* functions in order; prints TAP-like lines; exit status for meson."""
+
+    def __init__(self):
+        self.failed = 0
+        self.passed = 0
+
+    def run(self, tests, *args):
+        for t in tests:
+            name = t.__name__
+            start = time.monotonic()
+            try:
+                t(*args)
+                self.passed += 1
+                log(f"ok   {name} ({time.monotonic() - start:.1f}s)")
+            except Exception as e:  # noqa: BLE001 - a test failure of any kind
+                self.failed += 1
+                log(f"FAIL {name}: {type(e).__name__}: {e}")
+                import traceback
+                traceback.print_exc()
+        log(f"{self.passed} passed, {self.failed} failed")
+        return 1 if self.failed else 0

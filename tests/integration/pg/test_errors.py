@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""Issue 3: every error status of the marketplace API (400, 401, 403, 404,
+409, 413, 503), tokens (none, wrong, revoked, wrong role), and bad input
+never producing a 5xx or a crash."""
+import os
+import random
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pgharness as h  # noqa: E402
+
+M = "/api/plugins/marketplace"
+
+
+def err(r, status, code=None):
+    assert r.status == status, f"want {status}, got {r!r}"
+    if code is not None:
+        assert r.json and r.json["error"]["code"] == code, r
+        assert isinstance(r.json["error"]["message"], str) and r.json["error"]["message"], r
+
+
+def test_400(d, pg):
+    err(d.request("POST", f"{M}/install/hello", raw="{not json"), 400, "bad_json")
+    err(d.request("POST", f"{M}/install/hello", raw="[1,2]"), 400, "bad_field")
+    err(d.post(f"{M}/install/hello", {"config": [1]}), 400, "bad_field")
+    err(d.post(f"{M}/install/hello", {"config": "x"}), 400, "bad_field")
+    err(d.post(f"{M}/install/hello", {"version": 1}), 400, "bad_field")
+    err(d.post(f"{M}/install/hello", {"version": "latest!"}), 400, "bad_field")
+    err(d.post(f"{M}/install/hello", {"bogus": 1}), 400, "bad_field")
+    for bad in ["Hello", "marketplace", "a" * 64, "-x", "a_b", "%2e%2e", "a%2Fb", ""]:
+        err(d.post(f"{M}/install/{bad}"), 400, "bad_name")
+        err(d.post(f"{M}/enable/{bad}"), 400, "bad_name")
+    err(d.get(f"{M}/installed/UPPER"), 400, "bad_name")
+    err(d.request("DELETE", f"{M}/uninstall/marketplace"), 400, "bad_name")
+    err(d.request("PUT", f"{M}/config/hello", raw="[]"), 400, "bad_field")
+    err(d.request("PUT", f"{M}/config/hello", body={"config": 5}), 400, "bad_field")
+    err(d.request("PUT", f"{M}/config/hello", raw=""), 400)
+    err(d.post(f"{M}/rate/hello", {"rating": 6}), 400, "bad_field")
+    err(d.post(f"{M}/rate/hello", {"rating": 0}), 400, "bad_field")
+    err(d.post(f"{M}/rate/hello", {"rating": "5"}), 400, "bad_field")
+    err(d.post(f"{M}/rate/hello", {"rating": 4.5}), 400, "bad_field")
+    err(d.post(f"{M}/rate/hello", {"rating": 4, "review": 3}), 400, "bad_field")
+    err(d.post(f"{M}/rate/hello", {"rating": 4, "review": "x" * 5000}), 400, "bad_field")
+    err(d.get(f"{M}/catalog?sort=price"), 400, "bad_field")
+    err(d.get(f"{M}/catalog?q=" + "x" * 300), 400, "bad_field")
+
+
+def test_401_403(d, pg):
+    ci = d.ci
+    viewer = h.make_token(ci, "viewer1", "viewer")
+    service = h.make_token(ci, "service1", "service")
+    # No token, a wrong one.
+    err(d.get(f"{M}/catalog", token=""), 401, "unauthorized")
+    err(d.get(f"{M}/catalog", token="sst_wrong"), 401, "unauthorized")
+    err(d.post(f"{M}/install/hello", token="sst_wrong"), 401, "unauthorized")
+    # Reading needs any valid token; changing plugins needs admin.
+    assert d.get(f"{M}/catalog", token=viewer).status == 200
+    assert d.get(f"{M}/installed", token=service).status == 200
+    for tok in (viewer, service):
+        err(d.post(f"{M}/install/hello", token=tok), 403, "forbidden")
+        err(d.post(f"{M}/enable/hello", token=tok), 403, "forbidden")
+        err(d.post(f"{M}/disable/hello", token=tok), 403, "forbidden")
+        err(d.request("DELETE", f"{M}/uninstall/hello", token=tok), 403, "forbidden")
+        err(d.request("PUT", f"{M}/config/hello", body={}, token=tok), 403, "forbidden")
+    # POST /api/events needs service or admin.
+    ev = {"type": "session.created", "data": {"id": "x"}}
+    err(d.post("/api/events", ev, token=viewer), 403, "forbidden")
+    assert d.post("/api/events", ev, token=service).status == 202
+    assert d.post("/api/events", ev).status == 202
+    # A token created while the daemon runs works at once (NOTIFY reloads the cache).
+    late = h.make_token(ci, "late", "admin")
+    h.wait_for(lambda: d.get(f"{M}/catalog", token=late).status == 200, 5, "a new token")
+    # Revoked: refused from then on.
+    r = h.subprocess.run([h.DAEMON, "token", "revoke", "--name", "viewer1", "--database", ci],
+                         capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    h.wait_for(lambda: d.get(f"{M}/catalog", token=viewer).status == 401, 5,
+               "the revoked token to be refused")
+    # Tokens are stored hashed, never in clear.
+    stored = pg.psql(d.db, "SELECT string_agg(token_hash, ' ') FROM api_tokens")
+    assert viewer not in stored and service not in stored
+    assert all(len(x) == 64 for x in stored.split())
+    # The CLI refuses a bad role and a duplicate live name.
+    r = h.subprocess.run([h.DAEMON, "token", "create", "--name", "z", "--role", "root",
+                          "--database", ci], capture_output=True, text=True)
+    assert r.returncode != 0 and r.stdout == ""
+    r = h.subprocess.run([h.DAEMON, "token", "create", "--name", "late", "--role", "admin",
+                          "--database", ci], capture_output=True, text=True)
+    assert r.returncode != 0 and r.stdout == "" and "exists" in r.stderr, r
+
+
+def test_404_409(d, pg):
+    err(d.post(f"{M}/install/nosuchplugin"), 404, "not_found")
+    err(d.post(f"{M}/install/hello", {"version": "9.9.9"}), 404, "not_found")
+    err(d.post(f"{M}/enable/nosuchplugin"), 404, "not_found")
+    err(d.post(f"{M}/disable/nosuchplugin"), 404, "not_found")
+    err(d.request("DELETE", f"{M}/uninstall/nosuchplugin"), 404, "not_found")
+    err(d.request("PUT", f"{M}/config/nosuchplugin", body={"config": {}}), 404, "not_found")
+    err(d.get(f"{M}/installed/nosuchplugin"), 404)
+    err(d.get(f"{M}/ratings/nosuchplugin"), 404, "not_found")
+    err(d.post(f"{M}/rate/nosuchplugin", {"rating": 3}), 404, "not_found")
+    # Known but not installed: 409.
+    err(d.post(f"{M}/enable/echo"), 409, "not_installed")
+    err(d.post(f"{M}/disable/echo"), 409, "not_installed")
+    err(d.request("DELETE", f"{M}/uninstall/echo"), 409, "not_installed")
+    err(d.request("PUT", f"{M}/config/echo", body={"config": {}}), 409, "not_installed")
+    assert d.post(f"{M}/install/echo", {"version": "1.0.0"}).status == 201
+    err(d.post(f"{M}/install/echo"), 409, "already_installed")
+    assert d.request("DELETE", f"{M}/uninstall/echo").status == 200
+    err(d.request("DELETE", f"{M}/uninstall/echo"), 409, "not_installed")
+
+
+def test_413(d, pg):
+    big = '{"config": {"x": "' + "a" * (1024 * 1024 + 100) + '"}}'
+    r = d.request("POST", f"{M}/install/hello", raw=big)
+    err(r, 413, "too_large")
+    big = '{"rating": 5, "review": "' + "a" * (1024 * 1024 + 100) + '"}'
+    err(d.request("POST", f"{M}/rate/hello", raw=big), 413, "too_large")
+
+
+def test_garbage_never_5xx(d, pg):
+    rnd = random.Random(3)
+    paths = [f"{M}/install/hello", f"{M}/config/hello", f"{M}/rate/hello",
+             f"{M}/enable/hello", f"{M}/catalog?q=%00%ff&category=%27;--&sort=%00"]
+    bodies = ["", "null", "{}", "[]", '{"config": null}', '{"config": {"a": {"b": {"c": []}}}}',
+              "{" * 5000, '"\\ud800"', '{"rating": 1e999}', '{"rating": -1}',
+              '{"config": {"\\u0000": 1}}', "\x00\x01\x02", '{"version": "1.0.0\\n"}']
+    bodies += [bytes(rnd.randrange(256) for _ in range(rnd.randrange(1, 200))).decode("latin-1")
+               for _ in range(30)]
+    for p in paths:
+        for b in bodies:
+            for method in ("POST", "PUT", "GET", "DELETE"):
+                r = d.request(method, p, raw=b.encode("latin-1"))
+                assert r.status < 500, (method, p, b[:40], r)
+    assert d.get("/healthz", token="").status == 200
+    # Whatever was installed by the noise above, the daemon still serves.
+    assert d.get(f"{M}/installed").status == 200
+
+
+def test_503_while_database_down(d, pg):
+    assert d.post(f"{M}/install/hello").status in (201, 409)
+    d.wait_state("hello", "running")
+    pid = d.runtime("hello")["pid"]
+    service = h.make_token(d.ci, "svc503", "service")
+    h.wait_for(lambda: d.get(f"{M}/catalog", token=service).status == 200, 5, "token")
+    before = d.runtime("hello")["delivered"]
+    pg.stop()
+    try:
+        def unavailable():
+            r = d.get(f"{M}/catalog")
+            return r.status == 503 and r
+        r = h.wait_for(unavailable, 10, "a 503")
+        err(r, 503, "unavailable")
+        assert int(r.headers.get("Retry-After", "0")) >= 1, r.headers
+        for method, path, body in [("POST", f"{M}/install/echo", {}),
+                                   ("POST", f"{M}/disable/hello", None),
+                                   ("GET", f"{M}/installed", None),
+                                   ("GET", f"{M}/installed/hello", None),
+                                   ("PUT", f"{M}/config/hello", {"config": {}}),
+                                   ("POST", f"{M}/rate/hello", {"rating": 2}),
+                                   ("GET", f"{M}/ratings/hello", None),
+                                   ("DELETE", f"{M}/uninstall/hello", None)]:
+            r = d.request(method, path, body=body)
+            err(r, 503, "unavailable")
+            assert "Retry-After" in r.headers
+        # Running plugins keep receiving events while the database is away.
+        r = d.post("/api/events", {"type": "user.login", "data": {"u": 1}}, token=service)
+        assert r.status == 202, r
+        assert h.pid_alive(pid)
+        # The status of running plugins stays visible... through the 503 above only;
+        # the delivery count is checked once the database is back.
+    finally:
+        pg.start()
+    h.wait_for(lambda: d.get(f"{M}/catalog").status == 200, 20, "the daemon to reconnect")
+    rt = d.runtime("hello")
+    assert rt["pid"] == pid and rt["delivered"] >= before + 1, rt
+    assert "database connection restored" in d.log()
+    # And it works as before.
+    assert d.post(f"{M}/disable/hello").status == 200
+    h.wait_for(lambda: not h.pid_alive(pid), what="the host to stop")
+
+
+def main():
+    pg = h.PG()
+    suite = h.Suite()
+    only = sys.argv[1:]
+    tests = [test_400, test_401_403, test_404_409, test_413, test_garbage_never_5xx,
+             test_503_while_database_down]
+    daemons = []
+    try:
+        wrapped = []
+        for i, t in enumerate(tests):
+            if only and t.__name__ not in only:
+                continue
+
+            def run(t=t, i=i):
+                db = f"e{i}"
+                ci = pg.createdb(db)
+                tok = h.make_token(ci, "admin", "admin")
+                d = h.Daemon(ci, tempfile.mkdtemp(prefix="ss-err-"))
+                d.token, d.ci, d.db = tok, ci, db
+                daemons.append(d)
+                try:
+                    t(d, pg)
+                    assert d.proc.poll() is None, "the daemon died:\n" + d.log()
+                finally:
+                    rc = d.stop()
+                    if rc not in (0, None):
+                        raise AssertionError(f"daemon exit status {rc}:\n{d.log()[-4000:]}")
+            run.__name__ = t.__name__
+            wrapped.append(run)
+        return suite.run(wrapped)
+    finally:
+        pg.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Issue 3: two daemons on one database converge on every change, whichever
+daemon (or plain SQL) makes it; PostgreSQL stopped and started under running
+daemons, with a change made while they were reconnecting."""
+import os
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pgharness as h  # noqa: E402
+
+M = "/api/plugins/marketplace"
+
+
+def pair(pg, db):
+    ci = pg.createdb(db)
+    tok = h.make_token(ci, "admin", "admin")
+    a = h.Daemon(ci, tempfile.mkdtemp(prefix="ss-a-"))
+    b = h.Daemon(ci, tempfile.mkdtemp(prefix="ss-b-"))
+    a.token = b.token = tok
+    return ci, a, b
+
+
+def stop_all(*ds):
+    bad = []
+    for d in ds:
+        rc = d.stop()
+        if rc != 0:
+            bad.append(f"exit {rc}:\n{d.log()[-4000:]}")
+    assert not bad, "\n".join(bad)
+
+
+def test_two_daemons_converge(pg):
+    ci, a, b = pair(pg, "multi")
+    try:
+        assert a.post(f"{M}/install/hello", {"config": {"greeting": "from-a"}}).status == 201
+        a.wait_state("hello", "running")
+        b.wait_state("hello", "running")
+        pa, pb = a.runtime("hello")["pid"], b.runtime("hello")["pid"]
+        assert pa != pb  # each daemon runs its own host
+        assert os.path.exists(os.path.join(b.install_dir, "hello", "hello.so"))
+
+        assert b.post(f"{M}/disable/hello").status == 200
+        h.wait_for(lambda: not h.pid_alive(pa), what="A to stop hello after B disabled it")
+        a.wait_no_runtime("hello")
+
+        assert a.post(f"{M}/enable/hello").status == 200
+        b.wait_state("hello", "running")
+        pb = b.runtime("hello")["pid"]
+
+        r = a.request("PUT", f"{M}/config/hello", body={"config": {"greeting": "both"}})
+        assert r.status == 200, r
+        h.wait_for(lambda: '"greeting":"both"' in b.log(), what="B to pass the config on")
+        assert b.runtime("hello")["pid"] == pb  # live, not restarted
+        assert b.get(f"{M}/installed/hello").json["config"] == {"greeting": "both"}
+
+        pg.psql("multi", "UPDATE installed_plugins SET enabled = false WHERE name = 'hello'")
+        a.wait_no_runtime("hello")
+        b.wait_no_runtime("hello")
+        pg.psql("multi", "UPDATE installed_plugins SET enabled = true WHERE name = 'hello'")
+        a.wait_state("hello", "running")
+        b.wait_state("hello", "running")
+        pa, pb = a.runtime("hello")["pid"], b.runtime("hello")["pid"]
+
+        assert b.request("DELETE", f"{M}/uninstall/hello").status == 200
+        h.wait_for(lambda: not h.pid_alive(pa) and not h.pid_alive(pb), what="both to stop")
+        h.wait_for(lambda: not os.path.exists(os.path.join(a.install_dir, "hello")),
+                   what="A to remove the files")
+        assert a.get(f"{M}/installed/hello").status == 404
+    finally:
+        stop_all(a, b)
+
+
+def test_database_restart_under_daemons(pg):
+    ci, a, b = pair(pg, "restart")
+    try:
+        assert a.post(f"{M}/install/hello").status == 201
+        assert a.post(f"{M}/install/echo").status == 201
+        a.wait_state("hello", "running")
+        b.wait_state("echo", "running")
+        pe = a.runtime("echo")["pid"]
+        pg.stop()
+        h.wait_for(lambda: a.get(f"{M}/installed").status == 503, 10, "A to notice")
+        # Events still flow to the running plugins of both daemons.
+        for d in (a, b):
+            assert d.post("/api/events", {"type": "session.started", "data": {}}).status == 202
+        pg.start()
+        # A change made right away, likely before the daemons have reconnected:
+        # missed as a notification, caught by the resync after reconnecting.
+        pg.psql("restart", "UPDATE installed_plugins SET enabled = false WHERE name = 'echo'")
+        h.wait_for(lambda: not h.pid_alive(pe), 30, "A to stop echo after reconnecting")
+        try:
+            b.wait_no_runtime("echo", 30)
+        except AssertionError:
+            print(b.log(), file=sys.stderr)
+            print(b.get(f"{M}/installed/echo"), file=sys.stderr)
+            raise
+        for d in (a, b):
+            h.wait_for(lambda d=d: d.get(f"{M}/catalog").status == 200, 30, "reconnect")
+            assert d.runtime("hello")["delivered"] >= 1
+            assert d.runtime("hello")["state"] == "running"
+    finally:
+        stop_all(a, b)
+
+
+def main():
+    pg = h.PG()
+    suite = h.Suite()
+    only = sys.argv[1:]
+    tests = [t for t in (test_two_daemons_converge, test_database_restart_under_daemons)
+             if not only or t.__name__ in only]
+    try:
+        wrapped = []
+        for t in tests:
+            def run(t=t):
+                t(pg)
+            run.__name__ = t.__name__
+            wrapped.append(run)
+        return suite.run(wrapped)
+    finally:
+        pg.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
