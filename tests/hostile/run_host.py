@@ -32,6 +32,14 @@ HOST_TYPES = {"hello", "ready", "fail", "log", "emit", "subscribe", "storage.get
               "pong", "reply"}
 
 
+def depth(v):
+    if isinstance(v, dict):
+        return 1 + max((depth(x) for x in v.values()), default=0)
+    if isinstance(v, list):
+        return 1 + max((depth(x) for x in v), default=0)
+    return 0
+
+
 class ProtocolError(Exception):
     pass
 
@@ -126,6 +134,8 @@ class HostRun:
                         raise ProtocolError("bad_frame: %s" % e)
                     if not isinstance(msg, dict) or not isinstance(msg.get("t"), str):
                         raise ProtocolError("bad_frame: not a message object")
+                    if depth(msg) > 32:
+                        raise ProtocolError("bad_frame: nesting over 32")
                     if msg["t"] not in HOST_TYPES:
                         raise ProtocolError("unknown_type: %r" % msg["t"])
                     if msg["t"] == "log":
@@ -184,6 +194,18 @@ class HostRun:
                 if not chunk:
                     break
                 self.output += chunk
+        # Messages the host sent on its way out (on_unload's logs) are still buffered.
+        while self.sock_open:
+            try:
+                if not self._pump(0.2):
+                    break
+            except ProtocolError:
+                break
+        try:
+            while self.protocol_error is None:
+                self.recv(0)
+        except (ProtocolError, Deadline, EOFError):
+            pass
         self.sock.close()
         self.proc.stdout.close()
         return self.proc.returncode
@@ -208,12 +230,11 @@ class HostRun:
 
 
 def run_plugin(host, plugin, name, config=None, extra_args=(), events=3, handshake_timeout=5.0,
-               event_timeout=5.0, steps=None):
+               event_timeout=5.0, steps=None, refuse_subscribe=False):
     """Runs the whole conversation; returns the result dict. steps collects how far it got."""
     steps = steps if steps is not None else []
-    env = dict(os.environ)
-    env["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=1"
-    run = HostRun(host, plugin, name, extra_args, env)
+    # The host gets our environment, as it gets the daemon's (it scrubs it itself).
+    run = HostRun(host, plugin, name, extra_args, dict(os.environ))
     try:
         hello = run.expect(handshake_timeout, "hello")
         run.hello = hello
@@ -237,7 +258,11 @@ def run_plugin(host, plugin, name, config=None, extra_args=(), events=3, handsha
             while True:
                 r = run.expect(event_timeout, "reply", "subscribe")
                 if r["t"] == "subscribe":
-                    run.send({"t": "reply", "id": r["id"], "ok": True})
+                    if refuse_subscribe:
+                        run.send({"t": "reply", "id": r["id"], "error": {
+                            "code": "permission_denied", "message": "not for you"}})
+                    else:
+                        run.send({"t": "reply", "id": r["id"], "ok": True})
                     continue
                 break
             if r.get("id") != next_id:
@@ -366,11 +391,165 @@ def check_good(host, build_root, failures):
             failures.append((name + ": event data not logged", res))
 
 
+def init_msg(config=None, protocol=1):
+    return {"t": "init", "protocol": protocol, "config": config or {},
+            "permissions": ["read:sessions", "read:users"],
+            "limits": {"max_frame": MAX_FRAME, "event_timeout_ms": 5000,
+                       "ping_interval_ms": 10000, "log_line_max": LOG_LINE_MAX}}
+
+
+def scripted(host, plugin, name, script, extra_args=()):
+    """Runs script(run) against a fresh host; returns (exit status, output, run)."""
+    run = HostRun(host, plugin, name, extra_args, dict(os.environ))
+    try:
+        script(run)
+    except (ProtocolError, Deadline, EOFError) as e:
+        run.protocol_error = str(e)
+    run.finish()
+    return run.proc.returncode, run.output.decode("utf-8", "replace"), run
+
+
+def to_serving(run, config=None):
+    run.expect(5, "hello")
+    run.send(init_msg(config))
+    run.expect(5, "ready")
+
+
+def check_protocol(host, build_root, failures):
+    """The host's side of PROTOCOL.md: exit statuses, refusals, config, late subscriptions."""
+    plug = lambda n: os.path.join(build_root, "plugins", n, n + ".so")
+    test = lambda n: os.path.join(build_root, "tests", "hostile", n + ".so")
+    results = []
+
+    def expect(label, ok, detail):
+        print("%-34s %s" % (label, "ok" if ok else "FAIL " + detail[-600:]))
+        if not ok:
+            failures.append((label, {"detail": detail}))
+
+    # Command line and loading.
+    p = subprocess.run([host], stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    expect("usage: exit 64", p.returncode == 64, p.stderr)
+    rc, out, _ = scripted(host, plug("hello"), "echo", lambda r: r.expect(5, "hello"))
+    expect("name mismatch: exit 65", rc == 65 and "'hello'" in out and "'echo'" in out, out)
+    rc, out, _ = scripted(host, test("bad-abi"), "bad-abi", lambda r: r.expect(5, "hello"))
+    expect("ABI mismatch: exit 65", rc == 65 and "99" in out and "ABI 1" in out, out)
+    rc, out, _ = scripted(host, "/nonexistent/x/x.so", "x", lambda r: r.expect(5, "hello"))
+    expect("missing plugin: exit 65", rc == 65, out)
+
+    def fail_load(r):
+        r.expect(5, "hello")
+        r.send(init_msg())
+        m = r.expect(5, "fail")
+        if m.get("error", {}).get("code") != "load_failed":
+            raise ProtocolError("fail without load_failed")
+    rc, out, run = scripted(host, test("fail-load"), "fail-load", fail_load)
+    expect("on_load fails: fail + exit 66", rc == 66 and run.protocol_error is None, out)
+
+    # The daemon's refusals and mistakes end the host with 76.
+    def reject(r):
+        r.expect(5, "hello")
+        r.send({"t": "reject", "error": {"code": "version_mismatch", "message": "go away"}})
+    rc, out, _ = scripted(host, plug("hello"), "hello", reject)
+    expect("reject: exit 76 with the reason", rc == 76 and "go away" in out, out)
+
+    def eof(r):
+        r.expect(5, "hello")
+        r.sock.shutdown(socket.SHUT_RDWR)
+    rc, out, _ = scripted(host, plug("hello"), "hello", eof)
+    expect("daemon closes: exit 76", rc == 76, out)
+
+    bad_inits = {
+        "init without config": dict(init_msg(), config=None),
+        "init protocol 2": init_msg(protocol=2),
+        "init limits mistyped": dict(init_msg(), limits={"max_frame": "big"}),
+        "event before init": {"t": "event", "id": 1, "type": "user.login", "ts": 0, "data": {}},
+    }
+    for label, msg in bad_inits.items():
+        def bad(r, msg=msg):
+            r.expect(5, "hello")
+            if msg.get("config", 1) is None:
+                del msg["config"]
+            r.send(msg)
+        rc, out, _ = scripted(host, plug("hello"), "hello", bad)
+        expect(label + ": exit 76", rc == 76, out)
+    rc, out, _ = scripted(host, plug("hello"), "hello",
+                          lambda r: (r.expect(5, "hello"), r.send(init_msg(protocol=2))))
+    expect("protocol mismatch names both", "2" in out and "speaks 1" in out, out)
+
+    serving_bad = {
+        "unknown type": {"t": "bogus", "id": 7},
+        "host-only type": {"t": "hello", "protocol": 1},
+        "event without data": {"t": "event", "id": 7, "type": "user.login", "ts": 0},
+        "reply to nothing": {"t": "reply", "id": 99, "ok": True},
+        "second init": init_msg(),
+    }
+    for label, msg in serving_bad.items():
+        def bad(r, msg=msg):
+            to_serving(r)
+            r.send(msg)
+            r.recv(5)
+        rc, out, _ = scripted(host, plug("hello"), "hello", bad)
+        expect(label + " while serving: exit 76", rc == 76, out)
+
+    def oversized(r):
+        to_serving(r)
+        r.sock.sendall(struct.pack(">I", MAX_FRAME + 1) + b"{")
+        r.recv(5)
+    rc, out, _ = scripted(host, plug("hello"), "hello", oversized)
+    expect("frame over max_frame: exit 76", rc == 76 and "maximum" in out, out)
+
+    # Live configuration: with on_config (hello) and without (echo).
+    def config(r, want):
+        to_serving(r)
+        r.send({"t": "config", "id": 5, "config": {"greeting": "bonjour"}})
+        m = r.expect(5, "reply")
+        got = "ok" if m.get("ok") else m.get("error", {}).get("code")
+        if got != want or m.get("id") != 5:
+            raise ProtocolError("config reply %r" % m)
+        r.send({"t": "shutdown"})
+    rc, out, run = scripted(host, plug("hello"), "hello", lambda r: config(r, "ok"))
+    expect("config with on_config: ok", rc == 0 and run.protocol_error is None and
+           any("bonjour" in m["msg"] for m in run.logs) and
+           any("goodbye" in m["msg"] for m in run.logs), out + str(run.protocol_error))
+    rc, out, run = scripted(host, plug("echo"), "echo", lambda r: config(r, "unimplemented"))
+    expect("config without on_config: unimplemented", rc == 0 and run.protocol_error is None,
+           out + str(run.protocol_error))
+
+    # Subscriptions made after ready go through the daemon.
+    res = run_plugin(host, test("late-sub"), "late-sub", events=3)
+    expect("late subscribe accepted", res["exit"] == 0 and "late user.login" in res["logs"],
+           json.dumps(res))
+    res = run_plugin(host, test("late-sub"), "late-sub", events=3, refuse_subscribe=True)
+    expect("late subscribe refused", res["exit"] == 0 and "late user.login" not in res["logs"]
+           and "refused" in res["output_tail"], json.dumps(res))
+
+    # What a plugin logs is repaired before it reaches the daemon.
+    res = run_plugin(host, test("log-abuse"), "log-abuse", events=1)
+    long_ok = any(len(l) == LOG_LINE_MAX and set(l) == {"x"} for l in res["logs"])
+    expect("log repair (length, UTF-8, NaN, depth)",
+           res["exit"] == 0 and res["protocol_error"] is None and long_ok
+           and not res["escaped"] and "done session.created" in res["logs"]
+           and "invalid plugin handle" in res["output_tail"], json.dumps(res))
+
+    # Strict mode runs when every layer is there; sandbox-debug names the syscall.
+    res = run_plugin(host, plug("hello"), "hello", extra_args=["--strict"])
+    missing = res["hello"]["sandbox"]["missing"] if res["hello"] else None
+    if missing:
+        expect("--strict with missing layers: exit 71", res["exit"] == 71, json.dumps(res))
+    else:
+        expect("--strict: full run", res["exit"] == 0, json.dumps(res))
+    res = run_plugin(host, test("exec-sh"), "exec-sh", extra_args=["--sandbox-debug"])
+    expect("--sandbox-debug names the syscall", res["exit"] == 71 and
+           "forbidden syscall execve" in res["output_tail"], json.dumps(res))
+
+
 def main_suite(args):
     host = os.path.join(args.build_root, "plugin-host", "streamspace-plugin-host")
     hostile = os.path.join(args.build_root, "tests", "hostile")
     failures = []
     check_good(host, args.build_root, failures)
+    if not args.only:
+        check_protocol(host, args.build_root, failures)
     only = set(args.only.split(",")) if args.only else None
     listener = tcp_listener()
     port = listener.getsockname()[1]
