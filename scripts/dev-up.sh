@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# scripts/dev-up.sh ROOT BUILDDIR PG_BINDIR — called by `scripts/dev up`.
+#
+# Starts (or reuses) a throwaway PostgreSQL in ROOT/.dev/pg (Unix socket only,
+# no TCP), creates a fresh admin token, prints it with ready-to-paste curl
+# commands for every endpoint, then runs the daemon in the foreground on it
+# with the shipped plugins (BUILDDIR/plugins) installable by curl.
+set -euo pipefail
+
+root=$(cd "$1" && pwd)
+build=$(cd "$2" && pwd)
+pgbin=$3
+listen=${SS_DEV_LISTEN:-127.0.0.1:8080}
+
+dev=$root/.dev
+pgdir=$dev/pg
+data=$pgdir/data
+db=streamspace
+daemon=$build/daemon/streamspaced
+plugins=$build/plugins
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+[ -x "$daemon" ] || { echo "dev-up: $daemon is not built" >&2; exit 1; }
+[ -x "$pgbin/initdb" ] || { echo "dev-up: no initdb in $pgbin" >&2; exit 1; }
+
+# initdb and postgres refuse to run as root: use the postgres user then.
+as_pg=()
+mkdir -p "$pgdir" "$dev/installed"
+if [ "$(id -u)" -eq 0 ]; then
+	id postgres >/dev/null 2>&1 || { echo "dev-up: running as root needs a postgres user" >&2; exit 1; }
+	chown postgres: "$pgdir"
+	chmod 0755 "$dev" "$pgdir"
+	as_pg=(runuser -u postgres --)
+fi
+
+if [ ! -f "$data/PG_VERSION" ]; then
+	say "creating a PostgreSQL cluster in $data"
+	"${as_pg[@]}" "$pgbin/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C \
+		--no-sync >"$pgdir/initdb.log" 2>&1 || { cat "$pgdir/initdb.log" >&2; exit 1; }
+fi
+if ! "${as_pg[@]}" "$pgbin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+	say "starting PostgreSQL (socket in $pgdir, no TCP)"
+	"${as_pg[@]}" "$pgbin/pg_ctl" -D "$data" -l "$pgdir/postgres.log" -w -t 30 \
+		-o "-k $pgdir -c listen_addresses=''" start >/dev/null
+else
+	say "reusing the running PostgreSQL in $data"
+fi
+
+psql=("$pgbin/psql")
+[ -x "${psql[0]}" ] || psql=(psql)
+conninfo="host=$pgdir dbname=$db user=postgres"
+if [ "$("${psql[@]}" -X -A -t -h "$pgdir" -U postgres -d postgres \
+	-c "SELECT 1 FROM pg_database WHERE datname = '$db'")" != 1 ]; then
+	"${psql[@]}" -X -q -h "$pgdir" -U postgres -d postgres -c "CREATE DATABASE $db"
+fi
+
+# A fresh admin token each time (it is shown once; the old one is revoked).
+"$daemon" token revoke --name dev-admin --database "$conninfo" 2>/dev/null || true
+token=$("$daemon" token create --name dev-admin --role admin --database "$conninfo" 2>/dev/null)
+"$daemon" token revoke --name dev-service --database "$conninfo" 2>/dev/null || true
+service=$("$daemon" token create --name dev-service --role service --database "$conninfo" 2>/dev/null)
+
+base="http://$listen"
+m="$base/api/plugins/marketplace"
+cat <<EOT
+
+StreamSpace development daemon
+  database     $conninfo
+  plugins      $plugins (installed copies in $dev/installed)
+  listening    $base
+  admin token  $token
+  service token (POST /api/events) $service
+
+Paste these:
+  export SS_TOKEN=$token SS_SERVICE=$service
+  curl -s $m/catalog -H "Authorization: Bearer \$SS_TOKEN"
+  curl -s "$m/catalog?q=log&category=utilities&type=extension&sort=popular" -H "Authorization: Bearer \$SS_TOKEN"
+  curl -s -X POST $m/install/hello -H "Authorization: Bearer \$SS_TOKEN" -H 'Content-Type: application/json' -d '{"config": {"greeting": "hi"}}'
+  curl -s $m/installed -H "Authorization: Bearer \$SS_TOKEN"
+  curl -s $m/installed/hello -H "Authorization: Bearer \$SS_TOKEN"
+  curl -s -X PUT $m/config/hello -H "Authorization: Bearer \$SS_TOKEN" -H 'Content-Type: application/json' -d '{"config": {"greeting": "hey"}}'
+  curl -s -X POST $base/api/events -H "Authorization: Bearer \$SS_SERVICE" -H 'Content-Type: application/json' -d '{"type": "session.created", "data": {"id": "s1"}}'
+  curl -s -X POST $m/disable/hello -H "Authorization: Bearer \$SS_TOKEN"
+  curl -s -X POST $m/enable/hello -H "Authorization: Bearer \$SS_TOKEN"
+  curl -s -X POST $m/rate/hello -H "Authorization: Bearer \$SS_TOKEN" -H 'Content-Type: application/json' -d '{"rating": 5, "review": "works"}'
+  curl -s $m/ratings/hello -H "Authorization: Bearer \$SS_TOKEN"
+  curl -s -X DELETE $m/uninstall/hello -H "Authorization: Bearer \$SS_TOKEN"
+  curl -s $base/healthz; curl -s $base/metrics
+  psql "$conninfo"    # the database itself: SELECT name, enabled FROM installed_plugins;
+
+EOT
+
+export STREAMSPACE_INSTALL_DIR=$dev/installed
+exec "$daemon" --listen "$listen" --database "$conninfo" --plugin-dir "$plugins"
