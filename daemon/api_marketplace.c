@@ -20,6 +20,7 @@
 #include "manifest.h"
 #include "names.h"
 #include "registry.h"
+#include "supervisor.h"
 #include "token.h"
 #include "xmalloc.h"
 
@@ -517,6 +518,50 @@ static void h_uninstall(struct evhttp_request *req, const char *rest, void *arg)
 
 /* ---- GET installed, GET installed/{name} ---- */
 
+/*
+ * A plugin the supervisor runs that the database does not list (started
+ * with --plugin for development): shown as such, never hidden. Takes rt.
+ */
+static json_object *unmanaged_view(json_object *rt)
+{
+	json_object *o = json_object_new_object(), *v;
+
+	json_object_object_get_ex(rt, "name", &v);
+	json_object_object_add(o, "name", json_object_get(v));
+	json_object_object_get_ex(rt, "version", &v);
+	json_object_object_add(o, "version", json_object_get(v));
+	json_object_object_add(o, "enabled", json_object_new_boolean(1));
+	json_object_object_add(o, "managed", json_object_new_boolean(0));
+	json_object_object_add(o, "runtime", rt);
+	return o;
+}
+
+/* Appends to list every plugin the supervisor runs that list does not have. */
+static void add_unmanaged(struct registry *reg, json_object *list)
+{
+	json_object *all = supervisor_status_all(registry_supervisor(reg));
+	size_t n = json_object_array_length(list);
+
+	for (size_t i = 0; i < json_object_array_length(all); i++) {
+		json_object *rt = json_object_array_get_idx(all, i), *v;
+		const char *name;
+		bool found = false;
+
+		if (!json_object_object_get_ex(rt, "name", &v))
+			continue;
+		name = json_object_get_string(v);
+		for (size_t j = 0; j < n && !found; j++) {
+			json_object *row = json_object_array_get_idx(list, j), *rn;
+
+			found = json_object_object_get_ex(row, "name", &rn) &&
+				strcmp(json_object_get_string(rn), name) == 0;
+		}
+		if (!found)
+			json_object_array_add(list, unmanaged_view(json_object_get(rt)));
+	}
+	json_object_put(all);
+}
+
 static void installed_done(enum db_status st, PGresult *res, const char *err, void *arg)
 {
 	struct call *c = arg;
@@ -530,6 +575,12 @@ static void installed_done(enum db_status st, PGresult *res, const char *err, vo
 		json_object *row;
 
 		if (PQntuples(res) == 0) {
+			json_object *rt = supervisor_status(registry_supervisor(c->reg), c->name);
+
+			if (rt) {
+				api_reply_json(c->req, 200, unmanaged_view(rt));
+				goto out;
+			}
 			api_reply_error(c->req, 404, "not_installed", "plugin %s is not installed",
 					c->name);
 			goto out;
@@ -547,6 +598,7 @@ static void installed_done(enum db_status st, PGresult *res, const char *err, vo
 			json_object_array_add(list, registry_view(c->reg, row));
 		json_object_put(row);
 	}
+	add_unmanaged(c->reg, list);
 	out = json_object_new_object();
 	json_object_object_add(out, "count",
 			       json_object_new_int((int)json_object_array_length(list)));

@@ -19,6 +19,9 @@
 #define DB_BACKOFF_INITIAL_MS 100
 #define DB_BACKOFF_MAX_MS 5000
 #define DB_QUEUE_MAX 1024
+/* A connection attempt or a statement that takes longer is treated as a lost connection. */
+#define DB_CONNECT_TIMEOUT_MS 10000
+#define DB_QUERY_TIMEOUT_MS 30000
 
 struct db_query {
 	char *sql;
@@ -37,10 +40,11 @@ struct db_conn {
 	bool listener;
 	enum conn_state state;
 	PGconn *pg;
-	struct event *ev_poll;	/* connecting: one-shot read or write */
-	struct event *ev_read;	/* connected: persistent */
-	struct event *ev_write; /* connected: one-shot while PQflush has more */
-	struct event *ev_retry; /* reconnect timer */
+	struct event *ev_poll;	   /* connecting: one-shot read or write */
+	struct event *ev_read;	   /* connected: persistent */
+	struct event *ev_write;	   /* connected: one-shot while PQflush has more */
+	struct event *ev_retry;	   /* reconnect timer */
+	struct event *ev_deadline; /* connect or query taking too long */
 	int backoff_ms;
 	struct db_query *q; /* in flight (query connections) */
 	PGresult *res;	    /* last result of the statement in flight */
@@ -176,6 +180,38 @@ static void retry_cb(evutil_socket_t fd, short what, void *arg)
 	conn_start(arg);
 }
 
+static void deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct db_conn *c = arg;
+
+	conn_fail(c, c->state == CONN_CONNECTING ? "connecting timed out" : "statement timed out");
+}
+
+static void arm_deadline(struct db_conn *c, int ms)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+	evtimer_add(c->ev_deadline, &tv);
+}
+
+/*
+ * Settings every connection gets unless the operator's conninfo says
+ * otherwise: a name in pg_stat_activity, TCP keepalives (a peer that
+ * vanished is noticed even on the idle listener), a connect timeout.
+ */
+PGconn *db_connect_params(const char *conninfo, bool nonblocking)
+{
+	const char *keys[] = {
+	    "application_name",	   "connect_timeout",  "keepalives", "keepalives_idle",
+	    "keepalives_interval", "keepalives_count", "dbname",     NULL};
+	const char *vals[] = {"streamspaced", "10", "1", "30", "10", "3", conninfo, NULL};
+
+	/* An empty conninfo means "the PG* variables": pass no dbname at all. */
+	if (conninfo == NULL || *conninfo == '\0')
+		keys[6] = NULL;
+	return nonblocking ? PQconnectStartParams(keys, vals, 1) : PQconnectdbParams(keys, vals, 1);
+}
+
 /* Fails every queued query when no connection is left to run them. */
 static void fail_queue(struct db *db, const char *why)
 {
@@ -204,6 +240,7 @@ static void conn_fail(struct db_conn *c, const char *why)
 
 	one_line(msg, sizeof msg, why);
 	conn_clear_events(c);
+	evtimer_del(c->ev_deadline);
 	if (c->pg) {
 		PQfinish(c->pg);
 		c->pg = NULL;
@@ -323,6 +360,7 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		q = c->q;
 		c->q = NULL;
 		c->state = CONN_IDLE;
+		evtimer_del(c->ev_deadline);
 		if (c->listener) {
 			ExecStatusType st = PQresultStatus(res);
 
@@ -377,6 +415,7 @@ static void conn_ready(struct db_conn *c)
 		conn_fail(c, PQerrorMessage(c->pg));
 		return;
 	}
+	evtimer_del(c->ev_deadline);
 	c->ev_read = event_new(db->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
 	c->ev_write = event_new(db->base, fd, EV_WRITE, conn_write_cb, c);
 	event_add(c->ev_read, NULL);
@@ -432,7 +471,7 @@ static void notice_cb(void *arg, const char *message)
 
 static void conn_start(struct db_conn *c)
 {
-	c->pg = PQconnectStart(c->db->conninfo);
+	c->pg = db_connect_params(c->db->conninfo, true);
 	if (c->pg)
 		PQsetNoticeProcessor(c->pg, notice_cb, NULL);
 	if (c->pg == NULL) {
@@ -444,6 +483,7 @@ static void conn_start(struct db_conn *c)
 		return;
 	}
 	c->state = CONN_CONNECTING;
+	arm_deadline(c, DB_CONNECT_TIMEOUT_MS);
 	/* PQconnectStart leaves us as if PQconnectPoll had said "writing". */
 	c->ev_poll = event_new(c->db->base, PQsocket(c->pg), EV_WRITE, conn_poll_cb, c);
 	event_add(c->ev_poll, NULL);
@@ -480,6 +520,7 @@ static void dispatch(struct db *db)
 		}
 		c->q = q;
 		c->state = CONN_BUSY;
+		arm_deadline(c, DB_QUERY_TIMEOUT_MS);
 		if (PQflush(c->pg) == 1)
 			event_add(c->ev_write, NULL);
 	}
@@ -562,6 +603,7 @@ struct db *db_new(struct event_base *base, const char *conninfo, int pool_size)
 		c->index = i;
 		c->listener = i == db->nconns;
 		c->ev_retry = evtimer_new(base, retry_cb, c);
+		c->ev_deadline = evtimer_new(base, deadline_cb, c);
 	}
 	for (int i = 0; i <= db->nconns; i++)
 		conn_start(&db->conns[i]);
@@ -578,6 +620,7 @@ void db_free(struct db *db)
 
 		conn_fail(c, "closing");
 		event_free(c->ev_retry);
+		event_free(c->ev_deadline);
 	}
 	fail_queue(db, "closing");
 	while (db->channels) {

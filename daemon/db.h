@@ -57,6 +57,13 @@ bool db_is_up(const struct db *db);
 /* Seconds a client should wait before trying again (Retry-After), at least 1. */
 int db_retry_after(const struct db *db);
 
+/*
+ * A connection with the daemon's defaults (application_name, keepalives,
+ * connect_timeout) under the operator's conninfo: started (PQconnectStart)
+ * when nonblocking, else connected synchronously (start-up and CLI only).
+ */
+PGconn *db_connect_params(const char *conninfo, bool nonblocking);
+
 /* The SQLSTATE of a failed result ("23505"), or "". */
 const char *db_sqlstate(const PGresult *res);
 

@@ -645,7 +645,7 @@ static PGresult *startup_exec(PGconn *conn, const char *sql, int n, const char *
  */
 static int startup(struct registry *reg, const char *conninfo, char *err, size_t errlen)
 {
-	PGconn *conn = PQconnectdb(conninfo);
+	PGconn *conn = db_connect_params(conninfo, false);
 	PGresult *res = NULL;
 	const char *params[2] = {NULL, NULL};
 	char *json = NULL;

@@ -363,7 +363,7 @@ int token_cli(int argc, char **argv)
 		cli_usage();
 		return 64;
 	}
-	conn = PQconnectdb(conninfo ? conninfo : "");
+	conn = db_connect_params(conninfo, false);
 	if (PQstatus(conn) != CONNECTION_OK) {
 		rc = cli_pgfail("connecting to the database", NULL, conn);
 		goto out;

@@ -222,6 +222,18 @@ def test_plain_sql_changes_applied(ctx):
     d.wait_no_runtime("hello")
 
 
+def test_unmanaged_plugins_listed(ctx):
+    # A plugin run with --plugin (development) is shown, marked as not managed.
+    d = ctx.fresh(extra_args=("--plugin", os.path.join(h.PLUGINS, "echo", "echo.so")))
+    d.wait_state("echo", "running")
+    r = d.get(f"{M}/installed")
+    assert r.status == 200 and r.json["count"] == 1, r
+    assert r.json["plugins"][0]["managed"] is False
+    assert d.post(f"{M}/install/hello").status == 201
+    r = d.get(f"{M}/installed")
+    assert sorted(p["name"] for p in r.json["plugins"]) == ["echo", "hello"], r
+
+
 def test_catalog_filters_and_sort(ctx):
     d = ctx.fresh()
     def names(q):
@@ -285,7 +297,8 @@ def main():
     tests = [test_migrations_empty_then_up_to_date, test_migrations_concurrent_start,
              test_schema_newer_refused, test_install_disable_enable_config_uninstall,
              test_events_reach_installed_plugin, test_startup_loads_enabled,
-             test_plain_sql_changes_applied, test_catalog_filters_and_sort, test_ratings]
+             test_plain_sql_changes_applied, test_unmanaged_plugins_listed,
+             test_catalog_filters_and_sort, test_ratings]
     only = sys.argv[1:]
     try:
         def run_one(t):
