@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Runs every benchmark and prints one figure per line, "name value unit".
+#
+#   bench/run.sh ROOT BUILDDIR      (scripts/dev bench builds BUILDDIR optimised first)
+#
+# Figures only: nothing here passes or fails on a number. Progress and
+# diagnostics go to stderr; stdout is just the figures.
+set -euo pipefail
+
+root=$(cd "${1:?usage: bench/run.sh ROOT BUILDDIR}" && pwd)
+build=${2:?usage: bench/run.sh ROOT BUILDDIR}
+case "$build" in /*) ;; *) build="$root/$build" ;; esac
+
+STARTS=${SS_BENCH_STARTS:-200}              # host starts for host_start_*
+RAW_EVENTS=${SS_BENCH_RAW_EVENTS:-1000000}  # frames for raw_frames_per_s
+EVENTS=${SS_BENCH_EVENTS:-200000}           # events for events_per_s
+BATCH=${SS_BENCH_BATCH:-1000}               # events per POST
+RATE=${SS_BENCH_RATE:-2000}                 # events/s for the latency run
+SECONDS_LAT=${SS_BENCH_LATENCY_SECONDS:-3}
+
+bin="$build/bench"
+host="$build/plugin-host/streamspace-plugin-host"
+daemon="$build/daemon/streamspaced"
+counter="$build/plugins/counter/counter.so"
+work=$(mktemp -d "${TMPDIR:-/tmp}/ss-bench.XXXXXX")
+log="$work/daemon.log"
+dpid=
+
+say() { printf '==> %s\n' "$*" >&2; }
+cleanup() {
+	if [ -n "$dpid" ] && kill -0 "$dpid" 2>/dev/null; then
+		kill -TERM "$dpid" 2>/dev/null || true
+		wait "$dpid" 2>/dev/null || true
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+for f in "$bin/host_start" "$bin/raw_frames" "$bin/http_events" "$host" "$daemon" "$counter"; do
+	[ -e "$f" ] || { echo "bench: $f is not built" >&2; exit 1; }
+done
+
+# Waits until the daemon's log has at least $1 lines matching $2; prints the last.
+wait_log() {
+	local n=$1 pattern=$2 tries=0
+	while [ "$(grep -c -- "$pattern" "$log" || true)" -lt "$n" ]; do
+		tries=$((tries + 1))
+		if [ "$tries" -gt 6000 ] || ! kill -0 "$dpid" 2>/dev/null; then
+			echo "bench: no '$pattern' in the daemon's log" >&2
+			tail -n 20 "$log" >&2
+			exit 1
+		fi
+		sleep 0.01
+	done
+	grep -- "$pattern" "$log" | sed -n "${n}p"
+}
+
+# value NAME LINES: the value of figure NAME among "name value unit" lines.
+value() { awk -v n="$1" '$1 == n { print $2 }' <<<"$2"; }
+
+say "host start: $STARTS starts of the counter plugin's host"
+"$bin/host_start" "$host" "$counter" counter "$STARTS"
+
+say "raw frames: $RAW_EVENTS event frames through a socketpair"
+raw=$("$bin/raw_frames" "$RAW_EVENTS")
+echo "$raw"
+
+say "daemon: events through POST /api/events to the counter plugin"
+"$daemon" --listen 127.0.0.1:0 --host-path "$host" --plugin "$counter" --log-level info \
+	2>"$log" &
+dpid=$!
+port=$(wait_log 1 'listening on ' | sed -E 's/.*:([0-9]+)$/\1/')
+wait_log 1 'counter: ready' >/dev/null
+
+events=$("$bin/http_events" throughput "$port" counter "$EVENTS" "$BATCH")
+echo "$events"
+"$bin/http_events" post "$port" plugin.counter.report
+counted=$(wait_log 1 'counter: count=' | sed -E 's/.*count=([0-9]+).*/\1/')
+echo "events_counted $counted events"
+
+say "latency: single events at $RATE/s for $SECONDS_LAT s"
+"$bin/http_events" latency "$port" "$RATE" "$SECONDS_LAT"
+"$bin/http_events" post "$port" plugin.counter.report
+report=$(wait_log 2 'counter: count=')
+echo "event_latency_p50_us $(sed -E 's/.*p50_us=([0-9]+).*/\1/' <<<"$report") us"
+echo "event_latency_p99_us $(sed -E 's/.*p99_us=([0-9]+).*/\1/' <<<"$report") us"
+echo "event_latency_max_us $(sed -E 's/.*max_us=([0-9]+).*/\1/' <<<"$report") us"
+echo "event_latency_samples $(sed -E 's/.*count=([0-9]+).*/\1/' <<<"$report") events"
+
+awk -v e="$(value events_per_s "$events")" -v r="$(value raw_frames_per_s "$raw")" \
+	'BEGIN { printf "events_ratio %.3f ratio\n", e / r }'
+
+kill -TERM "$dpid"
+wait "$dpid" || { echo "bench: the daemon exited with $?" >&2; exit 1; }
+dpid=
