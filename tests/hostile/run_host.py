@@ -375,8 +375,10 @@ def listener_got_connection(s):
 
 def check_good(host, build_root, failures):
     """The shipped plugins run the whole conversation in the sandbox."""
-    for name in ("hello", "echo", "counter"):
+    for name in ("hello", "echo", "counter", "myplugin"):
         plugin = os.path.join(build_root, "plugins", name, name + ".so")
+        if name == "myplugin":  # the SDK template, built beside the shipped plugins
+            plugin = os.path.join(build_root, "plugins", name + ".so")
         res = run_plugin(host, plugin, name, config={"greeting": "hi"}, events=3)
         ok = res["exit"] == 0 and res["steps"][-1:] == ["shutdown"] and not res["escaped"]
         layers = res["hello"]["sandbox"] if res["hello"] else None
@@ -387,6 +389,8 @@ def check_good(host, build_root, failures):
             continue
         if name == "echo" and not any(l.startswith("echo session.created 1") for l in res["logs"]):
             failures.append((name + ": no echo line", res))
+        if name == "myplugin" and "session s-0 created (1 so far)" not in res["logs"]:
+            failures.append((name + ": template did not count the session", res))
         if name == "hello" and not any("s-0" in l for l in res["logs"]):
             failures.append((name + ": event data not logged", res))
 
