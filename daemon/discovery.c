@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <event2/event.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -390,4 +392,97 @@ out:
 	free(dest);
 	free(tmp);
 	return rc;
+}
+
+/* ---- watching the plugin directory ---- */
+
+struct discovery_watch {
+	char *dir;
+	int fd;
+	struct event *ev;
+	struct event *debounce; /* one callback after a burst of changes */
+	void (*fn)(void *arg);
+	void *arg;
+};
+
+/* Watches the directory and each plugin's own directory (manifest edits, rebuilds). */
+static void watch_dirs(struct discovery_watch *w)
+{
+	const uint32_t mask = IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE |
+			      IN_ATTRIB | IN_DELETE_SELF | IN_ONLYDIR;
+	DIR *dp;
+	struct dirent *de;
+
+	inotify_add_watch(w->fd, w->dir, mask);
+	dp = opendir(w->dir);
+	if (dp == NULL)
+		return;
+	while ((de = readdir(dp)) != NULL) {
+		char *sub;
+
+		if (de->d_name[0] == '.' || !name_plugin_valid(de->d_name))
+			continue;
+		sub = xasprintf("%s/%s", w->dir, de->d_name);
+		/* Adding a watch twice returns the same one; a non-directory fails. */
+		inotify_add_watch(w->fd, sub, mask);
+		free(sub);
+	}
+	closedir(dp);
+}
+
+static void debounce_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct discovery_watch *w = arg;
+
+	watch_dirs(w);
+	w->fn(w->arg);
+}
+
+static void inotify_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct discovery_watch *w = arg;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	struct timeval tv = {0, 200 * 1000};
+
+	/* What changed does not matter: the rescan compares the whole directory. */
+	while (read(fd, buf, sizeof buf) > 0)
+		;
+	evtimer_add(w->debounce, &tv);
+}
+
+struct discovery_watch *discovery_watch_new(struct event_base *base, const char *dir,
+					    void (*fn)(void *arg), void *arg)
+{
+	struct discovery_watch *w;
+	int fd;
+
+	if (dir == NULL)
+		return NULL;
+	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (fd < 0) {
+		log_warn("discovery", "inotify: %s; %s is rescanned on catalog listings only",
+			 strerror(errno), dir);
+		return NULL;
+	}
+	w = xcalloc(1, sizeof *w);
+	w->dir = xstrdup(dir);
+	w->fd = fd;
+	w->fn = fn;
+	w->arg = arg;
+	w->ev = event_new(base, fd, EV_READ | EV_PERSIST, inotify_cb, w);
+	w->debounce = evtimer_new(base, debounce_cb, w);
+	event_add(w->ev, NULL);
+	watch_dirs(w);
+	return w;
+}
+
+void discovery_watch_free(struct discovery_watch *w)
+{
+	if (w == NULL)
+		return;
+	event_free(w->ev);
+	event_free(w->debounce);
+	close(w->fd);
+	free(w->dir);
+	free(w);
 }

@@ -51,4 +51,15 @@ int discovery_copy_dir(const char *src, const char *parent, const char *name, ch
 /* Removes a directory tree (no symlinks followed). 0, or -1 with errno. */
 int discovery_remove_tree(const char *path);
 
+/*
+ * Calls fn (on the reactor, once per burst of changes) whenever something in
+ * dir or in one of its plugins' directories changes. NULL when dir is NULL
+ * or inotify is unavailable (then the catalog is rescanned when listed).
+ */
+struct event_base;
+struct discovery_watch;
+struct discovery_watch *discovery_watch_new(struct event_base *base, const char *dir,
+					    void (*fn)(void *arg), void *arg);
+void discovery_watch_free(struct discovery_watch *w);
+
 #endif

@@ -61,6 +61,7 @@ struct registry {
 	struct discovery disc;
 	bool resyncing, resync_again;
 	TAILQ_HEAD(, applied) applied;
+	struct discovery_watch *watch;
 };
 
 const char registry_rows_sql[] =
@@ -611,6 +612,18 @@ void registry_refresh_catalog(struct registry *reg, void (*done)(bool ok, void *
 		done(false, arg);
 }
 
+/* Something changed in the plugin directory: update the local catalog. */
+static void rescanned(bool ok, void *arg)
+{
+	(void)ok;
+	(void)arg;
+}
+
+static void on_plugin_dir_change(void *arg)
+{
+	registry_refresh_catalog(arg, rescanned, NULL);
+}
+
 static void on_db_state(bool up, void *arg)
 {
 	struct registry *reg = arg;
@@ -745,6 +758,7 @@ struct registry *registry_new(struct event_base *base, struct supervisor *sup, s
 	db_on_state(reg->db, on_db_state, reg);
 	api_marketplace_register(api, reg);
 	api_set_auth(api, token_cache_auth, reg->tokens);
+	reg->watch = discovery_watch_new(base, reg->plugin_dir, on_plugin_dir_change, reg);
 	return reg;
 fail:
 	registry_free(reg);
@@ -759,6 +773,7 @@ void registry_free(struct registry *reg)
 		return;
 	/* Pending queries finish (DB_DOWN) while everything they touch still exists. */
 	db_free(reg->db);
+	discovery_watch_free(reg->watch);
 	if (reg->api)
 		api_set_auth(reg->api, NULL, NULL);
 	token_cache_free(reg->tokens);

@@ -266,7 +266,13 @@ def test_catalog_filters_and_sort(ctx):
     m["entrypoints"] = {"main": "echo.so"}
     with open(f"{d.plugin_dir}/echo2/manifest.json", "w") as f:
         json.dump(m, f)
+    # inotify: the catalog rows follow the directory without any request.
+    count = "SELECT count(*) FROM catalog_plugins WHERE name = 'echo2'"
+    h.wait_for(lambda: ctx.pg.psql(d.db, count) == "1", 10, "echo2 in catalog_plugins")
     assert "echo2" in names("")
+    h.shutil.rmtree(f"{d.plugin_dir}/echo2")
+    h.wait_for(lambda: ctx.pg.psql(d.db, count) == "0", 10, "echo2 to leave the catalog")
+    assert "echo2" not in names("")
 
 
 def test_ratings(ctx):

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "api_marketplace.h"
+#include "api_catalog.h"
 #include "discovery.h"
 #include "manifest.h"
 
@@ -25,20 +25,19 @@ static void test_order(void **state)
 	char longq[300];
 
 	(void)state;
-	assert_string_equal(api_marketplace_order(NULL, NULL, NULL, NULL, err, sizeof err),
-			    "p.name");
-	assert_string_equal(api_marketplace_order("", NULL, NULL, NULL, err, sizeof err), "p.name");
-	assert_non_null(strstr(api_marketplace_order("popular", "x", "y", "z", err, sizeof err),
-			       "installCount"));
-	assert_non_null(strstr(api_marketplace_order("rating", NULL, NULL, NULL, err, sizeof err),
-			       "avgRating"));
-	assert_non_null(strstr(api_marketplace_order("newest", NULL, NULL, NULL, err, sizeof err),
-			       "createdAt"));
-	assert_null(api_marketplace_order("name; DROP TABLE x", NULL, NULL, NULL, err, sizeof err));
+	assert_string_equal(api_catalog_order(NULL, NULL, NULL, NULL, err, sizeof err), "p.name");
+	assert_string_equal(api_catalog_order("", NULL, NULL, NULL, err, sizeof err), "p.name");
+	assert_non_null(
+	    strstr(api_catalog_order("popular", "x", "y", "z", err, sizeof err), "installCount"));
+	assert_non_null(
+	    strstr(api_catalog_order("rating", NULL, NULL, NULL, err, sizeof err), "avgRating"));
+	assert_non_null(
+	    strstr(api_catalog_order("newest", NULL, NULL, NULL, err, sizeof err), "createdAt"));
+	assert_null(api_catalog_order("name; DROP TABLE x", NULL, NULL, NULL, err, sizeof err));
 	assert_non_null(strstr(err, "sort"));
 	memset(longq, 'q', sizeof longq - 1);
 	longq[sizeof longq - 1] = '\0';
-	assert_null(api_marketplace_order("name", longq, NULL, NULL, err, sizeof err));
+	assert_null(api_catalog_order("name", longq, NULL, NULL, err, sizeof err));
 }
 
 static void write_file(const char *dir, const char *name, const char *text)

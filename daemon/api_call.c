@@ -1,0 +1,114 @@
+/* Helpers shared by the marketplace handlers (api_marketplace.c, api_catalog.c). */
+#include "api_call.h"
+
+#include <event2/http.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api.h"
+#include "log.h"
+#include "registry.h"
+#include "token.h"
+#include "xmalloc.h"
+
+struct call *api_call_new(struct registry *reg, struct evhttp_request *req, const char *name)
+{
+	struct call *c = xcalloc(1, sizeof *c);
+
+	c->reg = reg;
+	c->req = req;
+	if (name)
+		snprintf(c->name, sizeof c->name, "%s", name);
+	return c;
+}
+
+void api_call_free(struct call *c)
+{
+	json_object_put(c->body);
+	json_object_put(c->config);
+	free(c->version);
+	free(c);
+}
+
+void api_call_unavailable(struct evhttp_request *req)
+{
+	api_reply_error(req, 503, "unavailable", "the database is unavailable; try again shortly");
+}
+
+/* The answer to a failed statement: 503 when the database went away, else a bug. */
+void api_call_db_failure(struct call *c, enum db_status st, const char *err)
+{
+	if (st == DB_DOWN) {
+		api_call_unavailable(c->req);
+	} else {
+		log_error("marketplace", "%s %s: %s", evhttp_request_get_uri(c->req), c->name, err);
+		api_reply_error(c->req, 500, "internal", "the request failed inside the daemon");
+	}
+}
+
+/* Queues a statement for c; on -1 it has answered 503 and freed c. */
+int api_call_run(struct call *c, const char *sql, int n, const char *const *params, db_result_fn fn)
+{
+	if (db_query(registry_db(c->reg), sql, n, params, fn, c) < 0) {
+		api_call_unavailable(c->req);
+		api_call_free(c);
+		return -1;
+	}
+	return 0;
+}
+
+/* The plugin name in the path: 0, or -1 after answering 400. */
+int api_call_name(struct evhttp_request *req, const char *rest, char out[SS_NAME_MAX + 1])
+{
+	if (rest == NULL || !name_plugin_valid(rest)) {
+		api_reply_error(req, 400, "bad_name",
+				"plugin names match ^[a-z0-9][a-z0-9-]{0,62}$ and \"marketplace\" "
+				"is reserved");
+		return -1;
+	}
+	snprintf(out, SS_NAME_MAX + 1, "%s", rest);
+	return 0;
+}
+
+json_object *api_call_parse(const char *text)
+{
+	return text && *text ? json_tokener_parse(text) : NULL;
+}
+
+/* The user a request acts as: its token's name. */
+const char *api_call_user(struct registry *reg, struct evhttp_request *req)
+{
+	const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+	const char *name = NULL;
+
+	if (h && strncasecmp(h, "Bearer ", 7) == 0) {
+		h += 7;
+		while (*h == ' ')
+			h++;
+		name = token_cache_name(registry_tokens(reg), h);
+	}
+	return name ? name : "anonymous";
+}
+
+/*
+ * Checks a request body against the fields allowed: each key must be in
+ * allowed; 0, or -1 after answering 400.
+ */
+int api_call_only_fields(struct evhttp_request *req, json_object *body, const char *const *allowed)
+{
+	json_object_object_foreach(body, key, val)
+	{
+		bool ok = false;
+
+		(void)val;
+		for (size_t i = 0; allowed[i] && !ok; i++)
+			ok = strcmp(key, allowed[i]) == 0;
+		if (!ok) {
+			api_reply_error(req, 400, "bad_field", "unknown field \"%.64s\"", key);
+			return -1;
+		}
+	}
+	return 0;
+}
