@@ -341,9 +341,36 @@ void sandbox_rlimits(struct sandbox *sb, uint64_t mem_limit, uint64_t cpu_limit)
 #endif
 }
 
+/*
+ * The user namespace gave us every capability inside it, which steps d and f
+ * needed. Nothing after needs one: the bounding set and every set are
+ * emptied, so plugin code holds no capability even in its own namespace.
+ */
+static void caps_drop_all(struct sandbox *sb)
+{
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+	struct __user_cap_data_struct data[2];
+
+	for (int cap = 0; cap <= 63; cap++) {
+		/* EINVAL past the kernel's last capability; EPERM when we could not drop it. */
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL &&
+		    prctl(PR_CAPBSET_READ, cap, 0, 0, 0) != 0)
+			die(HOST_EXIT_SANDBOX,
+			    "nocaps: dropping capability %d from the bounding set: %s", cap,
+			    strerror(errno));
+	}
+	caps_drop();
+	memset(data, 0, sizeof data);
+	if (syscall(SYS_capget, &hdr, data) < 0 || data[0].effective || data[1].effective ||
+	    data[0].permitted || data[1].permitted)
+		die(HOST_EXIT_SANDBOX, "nocaps: capabilities still held");
+	layers_on(&sb->layers, "nocaps");
+}
+
 void sandbox_no_new_privs(struct sandbox *sb)
 {
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		die(HOST_EXIT_SANDBOX, "no_new_privs: %s", strerror(errno));
 	layers_on(&sb->layers, "no_new_privs");
+	caps_drop_all(sb);
 }

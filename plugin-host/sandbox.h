@@ -49,7 +49,8 @@ void sandbox_process(struct sandbox *sb);
 void sandbox_namespaces(struct sandbox *sb);
 /* e. Resource limits: address space, open files, processes, file size, core, CPU. */
 void sandbox_rlimits(struct sandbox *sb, uint64_t mem_limit, uint64_t cpu_limit);
-/* g (first half). PR_SET_NO_NEW_PRIVS. */
+/* g (first half). PR_SET_NO_NEW_PRIVS, then every capability (held in our user namespace) dropped.
+ */
 void sandbox_no_new_privs(struct sandbox *sb);
 
 #endif
