@@ -224,16 +224,25 @@ static void remove_files(struct registry *reg, const char *name)
 	free(dir);
 }
 
-/* Whether the supervisor gave up on name (state "failed"). */
-static bool sup_failed(struct supervisor *sup, const char *name)
+/* Whether the supervisor's state for name is want ("failed", "stopping"). */
+static bool sup_state_is(struct supervisor *sup, const char *name, const char *want)
 {
 	json_object *st = supervisor_status(sup, name), *v;
-	bool failed = false;
+	bool is = false;
 
 	if (st && json_object_object_get_ex(st, "state", &v))
-		failed = strcmp(json_object_get_string(v), "failed") == 0;
+		is = strcmp(json_object_get_string(v), want) == 0;
 	json_object_put(st);
-	return failed;
+	return is;
+}
+
+/* Stops name's host unless it is already on its way out. */
+static void stop_host(struct registry *reg, const char *name, const char *why)
+{
+	if (!supervisor_has(reg->sup, name) || sup_state_is(reg->sup, name, "stopping"))
+		return;
+	log_info("registry", "%s: %s: stopping", name, why);
+	supervisor_stop(reg->sup, name);
 }
 
 int registry_apply(struct registry *reg, const char *name, json_object *row, bool restart_failed,
@@ -248,10 +257,7 @@ int registry_apply(struct registry *reg, const char *name, json_object *row, boo
 	int rc = -1;
 
 	if (row == NULL) {
-		if (supervisor_has(reg->sup, name)) {
-			log_info("registry", "%s: uninstalled: stopping", name);
-			supervisor_stop(reg->sup, name);
-		}
+		stop_host(reg, name, "uninstalled");
 		remove_files(reg, name);
 		if ((a = applied_find(reg, name)) != NULL && !a->fetching)
 			applied_free(reg, a);
@@ -273,10 +279,7 @@ int registry_apply(struct registry *reg, const char *name, json_object *row, boo
 	if (m == NULL)
 		goto fail;
 	if (!enabled) {
-		if (supervisor_has(reg->sup, name)) {
-			log_info("registry", "%s: disabled: stopping", name);
-			supervisor_stop(reg->sup, name);
-		}
+		stop_host(reg, name, "disabled");
 		a->enabled = false;
 		set_error(a, NULL);
 		rc = 0;
@@ -285,7 +288,8 @@ int registry_apply(struct registry *reg, const char *name, json_object *row, boo
 	config = config ? json_object_get(config) : json_object_new_object();
 	cfgtext = json_object_to_json_string_ext(config, JSON_C_TO_STRING_PLAIN);
 	if (a->enabled && !changed && supervisor_has(reg->sup, name) && a->version &&
-	    strcmp(a->version, version) == 0 && !(restart_failed && sup_failed(reg->sup, name))) {
+	    strcmp(a->version, version) == 0 &&
+	    !(restart_failed && sup_state_is(reg->sup, name, "failed"))) {
 		if (a->config == NULL || strcmp(a->config, cfgtext) != 0) {
 			log_info("registry", "%s: configuration changed", name);
 			if (supervisor_configure(reg->sup, name, config) < 0) {
@@ -330,8 +334,8 @@ fail:
 	log_error("registry", "%s: %s", name, err);
 	set_error(a, err);
 	/* Whatever ran before is not what is wanted any more. */
-	if (supervisor_has(reg->sup, name) && (m == NULL || !enabled))
-		supervisor_stop(reg->sup, name);
+	if (m == NULL || !enabled)
+		stop_host(reg, name, "cannot be applied");
 	a->enabled = false;
 out:
 	free(so);
