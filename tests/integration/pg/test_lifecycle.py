@@ -234,6 +234,23 @@ def test_unmanaged_plugins_listed(ctx):
     assert sorted(p["name"] for p in r.json["plugins"]) == ["echo", "hello"], r
 
 
+def test_pg_environment_variables(ctx):
+    # --database "" (or a partial conninfo) takes the rest from the PG* variables;
+    # the token CLI reads STREAMSPACE_DATABASE.
+    ctx.pg.createdb("pgenv")
+    env = {"PGHOST": ctx.pg.sock, "PGDATABASE": "pgenv", "PGUSER": "postgres"}
+    r = h.subprocess.run([h.DAEMON, "token", "create", "--name", "envtok", "--role", "viewer"],
+                         capture_output=True, text=True,
+                         env={**os.environ, "STREAMSPACE_DATABASE": ctx.pg.conninfo("pgenv")})
+    assert r.returncode == 0 and r.stdout.startswith("sst_"), r
+    d = h.Daemon("", tempfile.mkdtemp(prefix="ss-env-"), env=env)
+    ctx.daemons.append(d)
+    d.token = r.stdout.strip()
+    assert d.get(f"{M}/catalog").status == 200
+    assert ctx.pg.psql("pgenv", "SELECT count(*) FROM pg_stat_activity WHERE "
+                       "application_name = 'streamspaced'") != "0"
+
+
 def test_catalog_filters_and_sort(ctx):
     d = ctx.fresh()
     def names(q):
@@ -304,6 +321,7 @@ def main():
              test_schema_newer_refused, test_install_disable_enable_config_uninstall,
              test_events_reach_installed_plugin, test_startup_loads_enabled,
              test_plain_sql_changes_applied, test_unmanaged_plugins_listed,
+             test_pg_environment_variables,
              test_catalog_filters_and_sort, test_ratings]
     only = sys.argv[1:]
     try:
