@@ -239,7 +239,7 @@ static bool unshare_one(struct sandbox *sb, int flag, const char *layer)
 	}
 	if (!sandbox_errno_unavailable(errno))
 		die(HOST_EXIT_SANDBOX, "%s: unshare: %s", layer, strerror(errno));
-	if (errno == EPERM && !sb->can_admin)
+	if (errno == EPERM && !sb->can_admin && flag != CLONE_NEWUSER)
 		snprintf(reason, sizeof reason, "needs a user namespace (%s)", strerror(errno));
 	else
 		snprintf(reason, sizeof reason, "unshare: %s", strerror(errno));
@@ -351,10 +351,13 @@ static void caps_drop_all(struct sandbox *sb)
 	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
 	struct __user_cap_data_struct data[2];
 
+	/*
+	 * Without a user namespace there is no CAP_SETPCAP to drop the bounding
+	 * set with (EPERM); it then limits nothing: no_new_privs is set and
+	 * exec is refused, and the sets checked below are empty.
+	 */
 	for (int cap = 0; cap <= 63; cap++) {
-		/* EINVAL past the kernel's last capability; EPERM when we could not drop it. */
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL &&
-		    prctl(PR_CAPBSET_READ, cap, 0, 0, 0) != 0)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL && errno != EPERM)
 			die(HOST_EXIT_SANDBOX,
 			    "nocaps: dropping capability %d from the bounding set: %s", cap,
 			    strerror(errno));

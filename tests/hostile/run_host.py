@@ -51,7 +51,7 @@ class Deadline(Exception):
 class HostRun:
     """One host process and the daemon's end of its socket."""
 
-    def __init__(self, host, plugin, name, extra_args=(), env=None):
+    def __init__(self, host, plugin, name, extra_args=(), env=None, wrapper=()):
         self.name = name
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock = parent
@@ -70,7 +70,7 @@ class HostRun:
             else:
                 os.dup2(cfd, 3)
 
-        argv = [host, "--name", name, "--plugin", plugin] + list(extra_args)
+        argv = list(wrapper) + [host, "--name", name, "--plugin", plugin] + list(extra_args)
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, close_fds=False,
                                      preexec_fn=to_fd3, env=env)
@@ -230,11 +230,11 @@ class HostRun:
 
 
 def run_plugin(host, plugin, name, config=None, extra_args=(), events=3, handshake_timeout=5.0,
-               event_timeout=5.0, steps=None, refuse_subscribe=False):
+               event_timeout=5.0, steps=None, refuse_subscribe=False, wrapper=()):
     """Runs the whole conversation; returns the result dict. steps collects how far it got."""
     steps = steps if steps is not None else []
     # The host gets our environment, as it gets the daemon's (it scrubs it itself).
-    run = HostRun(host, plugin, name, extra_args, dict(os.environ))
+    run = HostRun(host, plugin, name, extra_args, dict(os.environ), wrapper)
     try:
         hello = run.expect(handshake_timeout, "hello")
         run.hello = hello
@@ -542,6 +542,23 @@ def check_protocol(host, build_root, failures):
         expect("--strict with missing layers: exit 71", res["exit"] == 71, json.dumps(res))
     else:
         expect("--strict: full run", res["exit"] == 0, json.dumps(res))
+    # A kernel without user namespaces and Landlock: reported, or refused in strict mode.
+    deny = [os.path.join(build_root, "tests", "hostile", "deny-layers")]
+    res = run_plugin(host, plug("hello"), "hello", wrapper=deny)
+    sb = res["hello"]["sandbox"] if res["hello"] else {"layers": [], "missing": []}
+    want_missing = ["userns", "netns", "mntns", "ipcns", "utsns", "landlock"]
+    got_missing = [m.split(":")[0] for m in sb["missing"]]
+    expect("missing layers reported", res["exit"] == 0 and got_missing == want_missing and
+           "seccomp_serve" in sb["layers"] and "no_new_privs" in sb["layers"] and
+           "nocaps" in sb["layers"], json.dumps(res))
+    # Without Landlock the loading filter alone still refuses every write.
+    res = run_plugin(host, test("write-tmp-ctor"), "write-tmp-ctor", wrapper=deny)
+    expect("no Landlock: write still contained", res["exit"] == 0 and res["contained"] and
+           not res["escaped"], json.dumps(res))
+    res = run_plugin(host, plug("hello"), "hello", extra_args=["--strict"], wrapper=deny)
+    expect("--strict without userns: exit 71 naming it", res["exit"] == 71 and res["hello"] is None
+           and "userns unavailable (strict mode)" in res["output_tail"], json.dumps(res))
+
     res = run_plugin(host, test("exec-sh"), "exec-sh", extra_args=["--sandbox-debug"])
     expect("--sandbox-debug names the syscall", res["exit"] == 71 and
            "forbidden syscall execve" in res["output_tail"], json.dumps(res))
