@@ -352,6 +352,19 @@ def echo_ids(d, plugin="echo"):
     return [int(m.group(2)) for m in d.plugin_lines(plugin, r"^echo (\S+) (\d+)$")]
 
 
+def wait_echo(d, n, plugin="echo"):
+    """Waits until the echo plugin's log holds n events (the log is read by a
+    thread, so a line can trail the status that counts its event); returns them."""
+    return d.wait_until("%d echo lines from %s" % (n, plugin),
+                        lambda: (lambda ids: ids if len(ids) >= n else None)(echo_ids(d, plugin)))
+
+
+def wait_hello(d, n):
+    """Like wait_echo, for the hello plugin's "event ..." lines."""
+    return d.wait_until("%d hello lines" % n,
+                        lambda: (lambda evs: evs if len(evs) >= n else None)(hello_events(d)))
+
+
 def hello_events(d):
     """(id, type, data) in the order the hello plugin logged them."""
     out = []

@@ -8,7 +8,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import check, check_error, echo_ids, main  # noqa: E402
+from harness import check, check_error, echo_ids, main, wait_echo  # noqa: E402
 
 MIB = 1024 * 1024
 
@@ -105,6 +105,7 @@ def test(d):
     ids.append(r.json["id"])
     st = d.wait_delivered("echo", len(ids))
     check(st["crashes"] == 0 and st["poisoned"] == 0, "edge events hurt echo: %s", st)
+    wait_echo(d, len(ids))
     check(echo_ids(d) == ids, "echo saw %s, expected %s", echo_ids(d), ids)
 
 

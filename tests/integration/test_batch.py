@@ -6,7 +6,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import check, check_error, echo_ids, hello_events, main  # noqa: E402
+from harness import (check, check_error, echo_ids, hello_events, main, wait_echo,  # noqa: E402
+                     wait_hello)
 
 
 def test(d):
@@ -39,6 +40,8 @@ def test(d):
     sentinel = d.post_event("user.login", {"marker": "sentinel"})
     d.wait_delivered("echo", 1)
     d.wait_delivered("hello", 1)
+    wait_echo(d, 1)
+    wait_hello(d, 1)
     check(echo_ids(d) == [sentinel], "echo saw %s before the sentinel", echo_ids(d))
     check([e[2] for e in hello_events(d)] == [{"marker": "sentinel"}],
           "hello saw %s", hello_events(d))
@@ -62,6 +65,8 @@ def test(d):
     for name in ("echo", "hello"):
         st = d.wait_delivered(name, len(ids))
         check(st["delivered"] == len(ids) and st["dropped"] == 0, "%s: %s", name, st)
+    wait_echo(d, len(ids))
+    wait_hello(d, len(ids))
     check(echo_ids(d) == ids, "echo order %s", echo_ids(d)[:20])
     he = hello_events(d)
     check([e[0] for e in he] == ids, "hello order %s", [e[0] for e in he][:20])

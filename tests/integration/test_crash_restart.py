@@ -8,7 +8,7 @@ import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import check, echo_ids, hello_events, main  # noqa: E402
+from harness import check, main, wait_echo, wait_hello  # noqa: E402
 
 
 def post_phase(d, tag, n):
@@ -62,9 +62,9 @@ def test(d):
         check(st["delivered"] == len(ids), "%s delivered %d of %d", name, st["delivered"],
               len(ids))
         check(st["dropped"] == 0 and st["poisoned"] == 0, "%s lost events: %s", name, st)
-    got = echo_ids(d)
+    got = wait_echo(d, len(ids))
     check(got == ids, "echo saw %s\n expected %s", got, ids)
-    seen = [s[0] for s in hello_events(d)]
+    seen = [s[0] for s in wait_hello(d, len(ids))]
     check(seen == ids, "hello saw %s\n expected %s", seen, ids)
     h = d.status("hello")
     check(h["restarts"] == 0 and h["crashes"] == 0 and h["pid"] == hello0["pid"],

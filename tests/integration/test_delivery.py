@@ -5,7 +5,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import check, echo_ids, hello_events, main  # noqa: E402
+from harness import check, echo_ids, main, wait_echo, wait_hello  # noqa: E402
 
 TYPES = ["session.created", "session.started", "user.login", "session.stopped",
          "user.logout", "plugin.echo.custom", "session.hibernated", "session.woken",
@@ -36,12 +36,12 @@ def test(d):
         for k in ("dropped", "failed", "poisoned", "crashes", "restarts", "queue_depth"):
             check(st[k] == 0, "%s: %s is %s", name, k, st[k])
 
-    got = echo_ids(d)
+    got = wait_echo(d, n)
     check(got == ids, "echo saw %s\n expected %s", got, ids)
     types = [m.group(1) for m in d.plugin_lines("echo", r"^echo (\S+) (\d+)$")]
     check(types == [p[1] for p in posted], "echo saw types %s", types)
 
-    seen = hello_events(d)
+    seen = wait_hello(d, n)
     check([s[0] for s in seen] == ids, "hello saw ids %s\n expected %s",
           [s[0] for s in seen], ids)
     for (id_, t, data), (hid, ht, hdata) in zip(posted, seen):
@@ -61,6 +61,14 @@ def test(d):
         check(isinstance(p["sandbox"].get("layers"), list) and "seccomp_serve" in
               p["sandbox"]["layers"], "sandbox layers: %s", p["sandbox"])
     check(d.accepted_total() == n, "accepted_total is not %d", n)
+
+    # Far more than the window (32) at once: still each once, in order.
+    burst = d.post_batch([{"type": "user.login", "data": {"burst": i}} for i in range(700)])
+    for name in ("echo", "hello"):
+        st = d.wait_delivered(name, n + len(burst))
+        check(st["delivered"] == n + len(burst) and st["dropped"] == 0, "%s: %s", name, st)
+    wait_echo(d, n + len(burst))
+    check(echo_ids(d) == ids + burst, "echo's order broke in the burst")
 
 
 main(test, plugins=["echo", "hello"])

@@ -9,7 +9,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import check, echo_ids, hostile_path, main  # noqa: E402
+from harness import check, echo_ids, hostile_path, main, wait_echo  # noqa: E402
 
 # plugin -> (last_exit.reason, last_exit.signal_name or None)
 ON_EVENT = {
@@ -51,6 +51,7 @@ def test(d):
     # The good plugin got the event once, and more after it.
     ids = [ev, d.post_event("user.logout")]
     d.wait_delivered("echo", 2)
+    wait_echo(d, len(ids))
     check(echo_ids(d) == ids, "echo saw %s", echo_ids(d))
     st = d.status("echo")
     check(st["crashes"] == 0 and st["poisoned"] == 0, "echo was disturbed: %s", st)

@@ -8,7 +8,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import check, echo_ids, hostile_path, main  # noqa: E402
+from harness import check, echo_ids, hostile_path, main, wait_echo  # noqa: E402
 
 KILLED = ["read-passwd", "socket-inet"]     # attack from on_load: serving filter
 CONTAINED = ["read-passwd-ctor", "socket-inet-ctor"]  # attack inside dlopen
@@ -43,6 +43,7 @@ def test(d):
               "%s: no 'contained' line in the log" % name)
     ids.append(d.post_event("user.login", {"after": "all"}))
     st = d.wait_delivered("echo", len(ids))
+    wait_echo(d, len(ids))
     check(echo_ids(d) == ids, "echo saw %s, expected %s", echo_ids(d), ids)
     check(st["crashes"] == 0 and st["restarts"] == 0, "echo was disturbed: %s", st)
     for name in CONTAINED:
