@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/queue.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -46,7 +45,7 @@ struct applied {
 	bool refetch;  /* another NOTIFY came meanwhile */
 	char *error;   /* why the last apply failed, or NULL */
 	struct timespec so_mtime;
-	TAILQ_ENTRY(applied) entry;
+	struct applied *next;
 };
 
 struct registry {
@@ -60,7 +59,7 @@ struct registry {
 	char *repo_url;
 	struct discovery disc;
 	bool resyncing, resync_again;
-	TAILQ_HEAD(, applied) applied;
+	struct applied *applied; /* a list: a handful of plugins */
 	struct discovery_watch *watch;
 };
 
@@ -96,9 +95,9 @@ static struct applied *applied_find(struct registry *reg, const char *name)
 {
 	struct applied *a;
 
-	TAILQ_FOREACH(a, &reg->applied, entry)
-	if (strcmp(a->name, name) == 0)
-		return a;
+	for (a = reg->applied; a != NULL; a = a->next)
+		if (strcmp(a->name, name) == 0)
+			return a;
 	return NULL;
 }
 
@@ -109,14 +108,19 @@ static struct applied *applied_get(struct registry *reg, const char *name)
 	if (a == NULL) {
 		a = xcalloc(1, sizeof *a);
 		a->name = xstrdup(name);
-		TAILQ_INSERT_TAIL(&reg->applied, a, entry);
+		a->next = reg->applied;
+		reg->applied = a;
 	}
 	return a;
 }
 
 static void applied_free(struct registry *reg, struct applied *a)
 {
-	TAILQ_REMOVE(&reg->applied, a, entry);
+	struct applied **pp = &reg->applied;
+
+	while (*pp != a)
+		pp = &(*pp)->next;
+	*pp = a->next;
 	free(a->name);
 	free(a->version);
 	free(a->config);
@@ -434,10 +438,10 @@ static void apply_all(struct registry *reg, const PGresult *res)
 			registry_apply(reg, name, row, false, err, sizeof err);
 		json_object_put(row);
 	}
-	for (a = TAILQ_FIRST(&reg->applied); a != NULL; a = next) {
+	for (a = reg->applied; a != NULL; a = next) {
 		bool present = false;
 
-		next = TAILQ_NEXT(a, entry);
+		next = a->next;
 		for (int i = 0; i < PQntuples(res) && !present; i++) {
 			json_object *row = parse_row(PQgetvalue(res, i, 0));
 			const char *n = row ? row_str(row, "name") : NULL;
@@ -724,7 +728,6 @@ struct registry *registry_new(struct event_base *base, struct supervisor *sup, s
 	reg->base = base;
 	reg->sup = sup;
 	reg->api = api;
-	TAILQ_INIT(&reg->applied);
 	if (opts->plugin_dir && *opts->plugin_dir) {
 		if (realpath(opts->plugin_dir, abs) == NULL) {
 			snprintf(err, errlen, "plugin directory %s: %s", opts->plugin_dir,
@@ -781,7 +784,7 @@ void registry_free(struct registry *reg)
 	if (reg->api)
 		api_set_auth(reg->api, NULL, NULL);
 	token_cache_free(reg->tokens);
-	while ((a = TAILQ_FIRST(&reg->applied)) != NULL)
+	while ((a = reg->applied) != NULL)
 		applied_free(reg, a);
 	discovery_clear(&reg->disc);
 	free(reg->plugin_dir);
