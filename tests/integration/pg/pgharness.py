@@ -97,6 +97,29 @@ class PG:
         self._run([os.path.join(self.bindir, "pg_ctl"), "-D", self.data, "-m", mode, "-w",
                    "stop"], check=False)
 
+    def pids(self):
+        """The postmaster and its children (this cluster only)."""
+        with open(os.path.join(self.data, "postmaster.pid")) as f:
+            master = int(f.readline())
+        out = [master]
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                try:
+                    with open(f"/proc/{d}/stat") as f:
+                        if int(f.read().rsplit(")", 1)[1].split()[1]) == master:
+                            out.append(int(d))
+                except (OSError, IndexError, ValueError):
+                    pass
+        return out
+
+    def freeze(self):
+        for p in self.pids():
+            os.kill(p, signal.SIGSTOP)
+
+    def thaw(self):
+        for p in self.pids():
+            os.kill(p, signal.SIGCONT)
+
     def conninfo(self, db):
         return f"host={self.sock} dbname={db} user=postgres"
 

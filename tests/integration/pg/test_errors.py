@@ -182,12 +182,42 @@ def test_503_while_database_down(d, pg):
     h.wait_for(lambda: not h.pid_alive(pid), what="the host to stop")
 
 
+def test_frozen_database_never_blocks(d, pg):
+    # PostgreSQL stops answering (SIGSTOP): requests that need it wait, but
+    # the reactor does not: health, status and events keep working.
+    import threading
+    assert d.post(f"{M}/install/hello").status == 201
+    d.wait_state("hello", "running")
+    service = h.make_token(d.ci, "svcf", "service")
+    h.wait_for(lambda: d.get(f"{M}/catalog", token=service).status == 200, 5, "token")
+    pg.freeze()
+    results = {}
+    try:
+        t = threading.Thread(target=lambda: results.update(r=d.get(f"{M}/installed")))
+        t.start()
+        time.sleep(0.3)
+        assert t.is_alive(), "the request should be waiting on the frozen database"
+        for _ in range(5):
+            start = time.monotonic()
+            assert d.get("/healthz", token="").status == 200
+            assert time.monotonic() - start < 1.0
+        assert d.post("/api/events", {"type": "session.stopped", "data": {}},
+                      token=service).status == 202
+        m = d.get("/metrics", token="")
+        assert m.status == 200
+    finally:
+        pg.thaw()
+    t.join(30)
+    assert not t.is_alive() and results["r"].status == 200, results
+    h.wait_for(lambda: d.runtime("hello")["delivered"] >= 1, 10, "delivery")
+
+
 def main():
     pg = h.PG()
     suite = h.Suite()
     only = sys.argv[1:]
     tests = [test_400, test_401_403, test_404_409, test_413, test_garbage_never_5xx,
-             test_503_while_database_down]
+             test_503_while_database_down, test_frozen_database_never_blocks]
     daemons = []
     try:
         wrapped = []
