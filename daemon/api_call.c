@@ -98,11 +98,13 @@ const char *api_call_user(struct registry *reg, struct evhttp_request *req)
  */
 int api_call_only_fields(struct evhttp_request *req, json_object *body, const char *const *allowed)
 {
-	json_object_object_foreach(body, key, val)
+	struct json_object_iter it;
+
+	json_object_object_foreachC(body, it)
 	{
+		const char *key = it.key;
 		bool ok = false;
 
-		(void)val;
 		for (size_t i = 0; allowed[i] && !ok; i++)
 			ok = strcmp(key, allowed[i]) == 0;
 		if (!ok) {

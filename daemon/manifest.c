@@ -331,8 +331,12 @@ json_object *manifest_mask_config(json_object *config, json_object *schema)
 
 	if (!json_object_is_type(config, json_type_object))
 		return out;
-	json_object_object_foreach(config, key, val)
+	struct json_object_iter it;
+
+	json_object_object_foreachC(config, it)
 	{
+		const char *key = it.key;
+		json_object *val = it.val;
 		json_object *ps = prop_schema(schema, key);
 
 		if (val != NULL && !json_object_is_type(val, json_type_object) &&
@@ -355,8 +359,12 @@ json_object *manifest_unmask_config(json_object *new_config, json_object *old_co
 
 	if (!json_object_is_type(new_config, json_type_object))
 		return out;
-	json_object_object_foreach(new_config, key, val)
+	struct json_object_iter it;
+
+	json_object_object_foreachC(new_config, it)
 	{
+		const char *key = it.key;
+		json_object *val = it.val;
 		json_object *ps = prop_schema(schema, key), *old = NULL;
 		bool has_old = json_object_is_type(old_config, json_type_object) &&
 			       json_object_object_get_ex(old_config, key, &old);
@@ -379,16 +387,16 @@ json_object *manifest_merge_config(json_object *defaults, json_object *config)
 	json_object *out = json_object_new_object();
 
 	if (json_object_is_type(defaults, json_type_object)) {
-		json_object_object_foreach(defaults, key, val)
-		{
-			json_object_object_add(out, key, json_object_get(val));
-		}
+		struct json_object_iter it;
+
+		json_object_object_foreachC(defaults, it)
+		    json_object_object_add(out, it.key, json_object_get(it.val));
 	}
 	if (json_object_is_type(config, json_type_object)) {
-		json_object_object_foreach(config, key, val)
-		{
-			json_object_object_add(out, key, json_object_get(val));
-		}
+		struct json_object_iter it;
+
+		json_object_object_foreachC(config, it)
+		    json_object_object_add(out, it.key, json_object_get(it.val));
 	}
 	return out;
 }

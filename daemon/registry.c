@@ -359,8 +359,13 @@ json_object *registry_view(struct registry *reg, json_object *row)
 	if (!json_object_is_type(schema, json_type_object) && name &&
 	    (d = discovery_find(&reg->disc, name)) != NULL)
 		schema = d->manifest->config_schema;
-	json_object_object_foreach(row, key, val)
+	struct json_object_iter it;
+
+	json_object_object_foreachC(row, it)
 	{
+		const char *key = it.key;
+		json_object *val = it.val;
+
 		if (strcmp(key, "schema") == 0)
 			continue;
 		if (strcmp(key, "config") == 0)
