@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -336,6 +337,14 @@ done:
 	return rc;
 }
 
+/* meson's per-target object directories ("hello.so.p") in a build tree's plugin directory. */
+static bool build_objects(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 2 && strcmp(name + n - 2, ".p") == 0;
+}
+
 /* Copies regular files and directories below src; symlinks and the rest are skipped. */
 static int copy_tree(const char *src, const char *dst, int depth)
 {
@@ -359,7 +368,7 @@ static int copy_tree(const char *src, const char *dst, int depth)
 		if (lstat(s, &st) == 0) {
 			if (S_ISREG(st.st_mode))
 				rc = copy_file(s, d, st.st_mode);
-			else if (S_ISDIR(st.st_mode))
+			else if (S_ISDIR(st.st_mode) && !build_objects(de->d_name))
 				rc = copy_tree(s, d, depth + 1);
 		}
 		free(s);

@@ -393,6 +393,17 @@ static json_object *parse_row(const char *text)
 	return o;
 }
 
+static bool is_plugin_copy(const char *dir)
+{
+	char *manifest = xasprintf("%s/manifest.json", dir);
+	struct stat st;
+	bool yes = lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && lstat(manifest, &st) == 0 &&
+		   S_ISREG(st.st_mode);
+
+	free(manifest);
+	return yes;
+}
+
 /* Removes files in the install directory of plugins that are not installed. */
 static void sweep_install_dir(struct registry *reg, const PGresult *res)
 {
@@ -422,8 +433,12 @@ static void sweep_install_dir(struct registry *reg, const PGresult *res)
 		if (keep)
 			continue;
 		path = xasprintf("%s/%s", reg->install_dir, de->d_name);
-		log_info("registry", "removing files of a plugin that is not installed: %s", path);
-		discovery_remove_tree(path);
+		/* Only what looks like a copy made by install: a directory with a manifest. */
+		if (de->d_name[0] == '.' || is_plugin_copy(path)) {
+			log_info("registry", "removing files of a plugin that is not installed: %s",
+				 path);
+			discovery_remove_tree(path);
+		}
 		free(path);
 	}
 	closedir(dp);
@@ -758,6 +773,12 @@ struct registry *registry_new(struct event_base *base, struct supervisor *sup, s
 	}
 	free(reg->install_dir);
 	reg->install_dir = xstrdup(abs);
+	/* Uninstalling removes copies there: it must never be the plugin directory itself. */
+	if (reg->plugin_dir && strcmp(reg->install_dir, reg->plugin_dir) == 0) {
+		snprintf(err, errlen, "the install directory (%s) must not be the plugin directory",
+			 reg->install_dir);
+		goto fail;
+	}
 	reg->repo_url = xasprintf("file://%s", reg->plugin_dir ? reg->plugin_dir : "");
 	discovery_scan(reg->plugin_dir, &reg->disc);
 	reg->tokens = token_cache_new(NULL);

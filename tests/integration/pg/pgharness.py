@@ -176,8 +176,8 @@ class Daemon:
             for name in sorted(os.listdir(plugin_src)):
                 src = os.path.join(plugin_src, name)
                 if os.path.exists(os.path.join(src, "manifest.json")):
-                    shutil.copytree(src, os.path.join(self.plugin_dir, name),
-                                    ignore=shutil.ignore_patterns("*.p"))
+                    # As the build tree has it, object directories included.
+                    shutil.copytree(src, os.path.join(self.plugin_dir, name))
         self.logpath = os.path.join(workdir, f"daemon-{self.port}.log")
         self.logf = open(self.logpath, "w")
         e = dict(os.environ)

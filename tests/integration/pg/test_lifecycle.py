@@ -251,6 +251,32 @@ def test_pg_environment_variables(ctx):
                        "application_name = 'streamspaced'") != "0"
 
 
+def test_install_dir_housekeeping(ctx):
+    ci = ctx.pg.createdb("house")
+    tok = h.make_token(ci, "admin", "admin")
+    work = tempfile.mkdtemp(prefix="ss-house-")
+    inst = os.path.join(work, "installed")
+    # Left behind while no daemon ran: a stale copy and an unrelated directory.
+    os.makedirs(os.path.join(inst, "echo"))
+    with open(os.path.join(inst, "echo", "manifest.json"), "w") as f:
+        f.write('{"name": "echo", "version": "1.0.0"}')
+    os.makedirs(os.path.join(inst, "backups"))
+    d = h.Daemon(ci, work)
+    d.token = tok
+    ctx.daemons.append(d)
+    assert not os.path.exists(os.path.join(inst, "echo"))
+    assert os.path.isdir(os.path.join(inst, "backups"))
+    # Build-tree object directories are not copied on install.
+    assert d.post(f"{M}/install/hello").status == 201
+    assert not [n for n in os.listdir(os.path.join(inst, "hello")) if n.endswith(".p")]
+    # The install directory may never be the plugin directory.
+    bad = h.Daemon(ci, work, env={"STREAMSPACE_INSTALL_DIR": d.plugin_dir}, wait=False)
+    rc = bad.proc.wait(20)
+    bad.logf.close()
+    assert rc != 0 and "must not be the plugin directory" in bad.log(), bad.log()
+    assert os.path.exists(os.path.join(d.plugin_dir, "echo", "echo.so"))
+
+
 def test_catalog_filters_and_sort(ctx):
     d = ctx.fresh()
     def names(q):
@@ -321,7 +347,7 @@ def main():
              test_schema_newer_refused, test_install_disable_enable_config_uninstall,
              test_events_reach_installed_plugin, test_startup_loads_enabled,
              test_plain_sql_changes_applied, test_unmanaged_plugins_listed,
-             test_pg_environment_variables,
+             test_pg_environment_variables, test_install_dir_housekeeping,
              test_catalog_filters_and_sort, test_ratings]
     only = sys.argv[1:]
     try:
