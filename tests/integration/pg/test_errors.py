@@ -205,6 +205,17 @@ def test_frozen_database_never_blocks(d, pg):
                       token=service).status == 202
         m = d.get("/metrics", token="")
         assert m.status == 200
+        # Clients that give up while their request waits on the database.
+        import socket
+        gone = []
+        for path in (f"{M}/installed", f"{M}/catalog", f"{M}/ratings/hello"):
+            s = socket.create_connection(("127.0.0.1", d.port))
+            s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n"
+                      f"Authorization: Bearer {d.token}\r\n\r\n".encode())
+            gone.append(s)
+        time.sleep(0.2)
+        for s in gone:
+            s.close()
     finally:
         pg.thaw()
     t.join(30)
