@@ -82,6 +82,14 @@ def test_401_403(d, pg):
     stored = pg.psql(d.db, "SELECT string_agg(token_hash, ' ') FROM api_tokens")
     assert viewer not in stored and service not in stored
     assert all(len(x) == 64 for x in stored.split())
+    # list shows names, roles and revocations, never a token or its hash.
+    r = h.subprocess.run([h.DAEMON, "token", "list", "--database", ci],
+                         capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    lines = {ln.split()[1]: ln for ln in r.stdout.splitlines()[1:]}
+    assert set(lines) >= {"admin", "viewer1", "service1", "late"}, r.stdout
+    assert lines["viewer1"].split()[-1] != "-" and lines["late"].split()[-1] == "-"
+    assert viewer not in r.stdout and stored.split()[0] not in r.stdout
     # The CLI refuses a bad role and a duplicate live name.
     r = h.subprocess.run([h.DAEMON, "token", "create", "--name", "z", "--role", "root",
                           "--database", ci], capture_output=True, text=True)
