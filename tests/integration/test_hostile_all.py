@@ -20,6 +20,9 @@ FLOOD = ["flood-stderr", "flood-stderr-ctor"]
 
 def test(d):
     d.wait_running("echo")
+    # A plugin gets the events accepted after its first ready, so wait for them all.
+    for name in CTOR + FLOOD:
+        d.wait_running(name)
     ids = []
     for name in SIGSYS_ON_LOAD:
         st = d.wait_status(name, lambda s: s["state"] == "failed", "state failed")

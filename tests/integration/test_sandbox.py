@@ -16,6 +16,9 @@ CONTAINED = ["read-passwd-ctor", "socket-inet-ctor"]  # attack inside dlopen
 
 def test(d):
     d.wait_running("echo")
+    # A plugin gets the events accepted after its first ready, so wait for them all.
+    for name in CONTAINED:
+        d.wait_running(name)
     ids = []
     for name in KILLED:
         st = d.wait_status(name, lambda s: s["crashes"] >= 1 and s["last_exit"],
