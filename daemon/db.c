@@ -67,7 +67,8 @@ struct db {
 	size_t queued;
 	struct db_channel *channels;
 	db_state_fn state_fn;
-	bool reported_up; /* what state_fn was last told */
+	bool reported_up;  /* what state_fn was last told */
+	bool listen_dirty; /* a channel was added since the listener last sent LISTEN */
 	void *state_arg;
 	bool closing;
 	bool was_down; /* for logging transitions once */
@@ -147,16 +148,6 @@ static void update_state(struct db *db)
 bool db_is_up(const struct db *db)
 {
 	return !db->closing && any_up(db);
-}
-
-int db_retry_after(const struct db *db)
-{
-	int ms = 0;
-
-	for (int i = 0; i < db->nconns; i++)
-		if (db->conns[i].backoff_ms > ms)
-			ms = db->conns[i].backoff_ms;
-	return ms < 1000 ? 1 : (ms + 999) / 1000;
 }
 
 static void conn_clear_events(struct db_conn *c)
@@ -277,6 +268,7 @@ static void listener_send_listen(struct db_conn *c)
 {
 	char *sql = xstrdup("");
 
+	c->db->listen_dirty = false;
 	for (struct db_channel *ch = c->db->channels; ch; ch = ch->next) {
 		char *id = PQescapeIdentifier(c->pg, ch->name, strlen(ch->name));
 		char *next;
@@ -370,8 +362,10 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
 				return;
 			}
 			c->listening = true;
-			log_info("db", "listening for notifications");
+			log_debug("db", "listening for notifications");
 			update_state(db);
+			if (db->listen_dirty && c->state == CONN_IDLE)
+				listener_send_listen(c);
 			break;
 		}
 		if (q) {
@@ -561,25 +555,13 @@ void db_listen(struct db *db, const char *channel, db_notify_fn fn, void *arg)
 	ch->arg = arg;
 	ch->next = db->channels;
 	db->channels = ch;
-	/* Already connected: LISTEN now by cycling the listener's setup. */
-	if (l->state == CONN_IDLE && l->listening) {
-		char *id = PQescapeIdentifier(l->pg, channel, strlen(channel));
-		char *sql;
-
-		if (id == NULL)
-			return;
-		sql = xasprintf("LISTEN %s", id);
-		PQfreemem(id);
-		l->listening = false;
-		if (PQsendQuery(l->pg, sql)) {
-			l->state = CONN_BUSY;
-			if (PQflush(l->pg) == 1)
-				event_add(l->ev_write, NULL);
-		} else {
-			conn_fail(l, PQerrorMessage(l->pg));
-		}
-		free(sql);
-	}
+	/*
+	 * A listener that is up LISTENs again now, or as soon as its current
+	 * statement completes; one that is down LISTENs to all when it connects.
+	 */
+	db->listen_dirty = true;
+	if (l->state == CONN_IDLE && l->listening)
+		listener_send_listen(l);
 }
 
 void db_on_state(struct db *db, db_state_fn fn, void *arg)

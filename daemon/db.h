@@ -54,8 +54,6 @@ int db_query(struct db *db, const char *sql, int nparams, const char *const *par
 
 /* Whether a query connection is up right now. */
 bool db_is_up(const struct db *db);
-/* Seconds a client should wait before trying again (Retry-After), at least 1. */
-int db_retry_after(const struct db *db);
 
 /*
  * A connection with the daemon's defaults (application_name, keepalives,
