@@ -31,6 +31,7 @@
 // clang-format off
 static const char *const loading_deny[] = {
 	"socket", "socketpair", "connect", "bind", "listen", "accept", "accept4",
+	"sendmsg", "sendmmsg", /* no fds or credentials passed to the daemon */
 	"execve", "execveat", "fork", "vfork", "ptrace", "process_vm_readv",
 	"process_vm_writev", "process_madvise", "kcmp", "pidfd_open", "pidfd_getfd",
 	"pidfd_send_signal", "creat", "unlink", "unlinkat", "rename", "renameat",
