@@ -14,7 +14,7 @@
 /* The plugin's own state, kept with ss_set_userdata. */
 struct state {
 	long long sessions; /* session.created events seen */
-	int verbose;        /* config "verbose" */
+	int verbose;	    /* config "verbose" */
 };
 
 /* Reads the settings this plugin understands from a configuration object. */
