@@ -56,6 +56,11 @@ def hostile_path(name):
     return os.path.join(BUILD_ROOT, "tests", "hostile", name + ".so")
 
 
+def test_plugin_path(name):
+    """A plugin built by tests/integration/plugins/meson.build."""
+    return os.path.join(BUILD_ROOT, "tests", "integration", "plugins", name + ".so")
+
+
 def now_ns():
     return time.clock_gettime_ns(time.CLOCK_MONOTONIC)
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """kill -SEGV one plugin's host: the supervisor records why it ended, starts a
 new host, and that host receives the events posted while it was down and
-after; the other plugin misses nothing and is never restarted. A second
-crash (SIGABRT) counts again."""
+after; the other plugin misses nothing and is never restarted. Later crashes
+(SIGABRT, SIGKILL) count again."""
 import os
 import signal
 import sys
@@ -56,6 +56,10 @@ def test(d):
 
     ids += crash(d, signal.SIGABRT, 1)
     ids += post_phase(d, "after-abrt", 20)
+    d.wait_delivered("echo", len(ids))
+
+    ids += crash(d, signal.SIGKILL, 2)
+    ids += post_phase(d, "after-kill", 20)
 
     for name in ("echo", "hello"):
         st = d.wait_delivered(name, len(ids))
