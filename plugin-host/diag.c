@@ -12,7 +12,7 @@ void diag_set_name(const char *name)
 }
 
 /* Formats into a stack buffer and writes it once, so lines never interleave. */
-static void vdiag(const char *fmt, va_list ap)
+__attribute__((format(printf, 1, 0))) static void vdiag(const char *fmt, va_list ap)
 {
 	char line[1024];
 	int n = snprintf(line, sizeof line, "plugin-host[%s]: ", diag_name);
