@@ -26,7 +26,7 @@
 #include "xmalloc.h"
 
 #define READ_BUDGET 256	 /* frames handled per host per loop turn */
-#define READ_CHUNK 65536 /* bytes read from one host per loop turn */
+#define READ_CHUNK 16384 /* bytes read from one host per loop turn */
 #define TICK_MS 100	 /* deadline checks */
 #define DEFAULT_MEM_LIMIT (256ull << 20)
 
