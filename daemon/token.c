@@ -200,8 +200,11 @@ int token_cache_auth(const char *token, void *arg)
 	e = cache_find(tc, token);
 	if (e)
 		return e->role;
-	/* Unknown here: it may have been created while the database was away. */
-	if (tc->db && !db_is_up(tc->db))
+	/*
+	 * Unknown here: it may have been created while the database was away,
+	 * or a moment ago and the reload it caused has not finished yet.
+	 */
+	if (tc->loading || (tc->db && !db_is_up(tc->db)))
 		return -1;
 	return API_ROLE_NONE;
 }

@@ -260,13 +260,18 @@ class Daemon:
         return self.proc.returncode
 
 
-def make_token(conninfo, name, role):
+def make_token(conninfo, name, role, daemon=None):
+    """streamspaced token create; with daemon, waits until that daemon accepts it."""
     r = subprocess.run([DAEMON, "token", "create", "--name", name, "--role", role,
                         "--database", conninfo], stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, text=True)
     if r.returncode != 0:
         raise RuntimeError(f"token create failed: {r.stderr}")
-    return r.stdout.strip()
+    tok = r.stdout.strip()
+    if daemon is not None:
+        wait_for(lambda: daemon.get("/api/plugins/marketplace/installed", token=tok).status
+                 == 200, 10, f"token {name} to be accepted")
+    return tok
 
 
 def pid_alive(pid):

@@ -49,8 +49,8 @@ def test_400(d, pg):
 
 def test_401_403(d, pg):
     ci = d.ci
-    viewer = h.make_token(ci, "viewer1", "viewer")
-    service = h.make_token(ci, "service1", "service")
+    viewer = h.make_token(ci, "viewer1", "viewer", d)
+    service = h.make_token(ci, "service1", "service", d)
     # No token, a wrong one.
     err(d.get(f"{M}/catalog", token=""), 401, "unauthorized")
     err(d.get(f"{M}/catalog", token="sst_wrong"), 401, "unauthorized")
@@ -151,8 +151,7 @@ def test_503_while_database_down(d, pg):
     assert d.post(f"{M}/install/hello").status in (201, 409)
     d.wait_state("hello", "running")
     pid = d.runtime("hello")["pid"]
-    service = h.make_token(d.ci, "svc503", "service")
-    h.wait_for(lambda: d.get(f"{M}/catalog", token=service).status == 200, 5, "token")
+    service = h.make_token(d.ci, "svc503", "service", d)
     before = d.runtime("hello")["delivered"]
     pg.stop()
     try:
@@ -196,8 +195,7 @@ def test_frozen_database_never_blocks(d, pg):
     import threading
     assert d.post(f"{M}/install/hello").status == 201
     d.wait_state("hello", "running")
-    service = h.make_token(d.ci, "svcf", "service")
-    h.wait_for(lambda: d.get(f"{M}/catalog", token=service).status == 200, 5, "token")
+    service = h.make_token(d.ci, "svcf", "service", d)
     pg.freeze()
     results = {}
     try:

@@ -172,7 +172,7 @@ def test_install_disable_enable_config_uninstall(ctx):
 
 def test_events_reach_installed_plugin(ctx):
     d = ctx.fresh()
-    svc = h.make_token(d.ci, "svc", "service")
+    svc = h.make_token(d.ci, "svc", "service", d)
     assert d.post(f"{M}/install/hello").status == 201
     d.wait_state("hello", "running")
     r = d.post("/api/events", {"type": "session.created", "data": {"id": "s1"}}, token=svc)
@@ -320,7 +320,7 @@ def test_catalog_filters_and_sort(ctx):
 
 def test_ratings(ctx):
     d = ctx.fresh()
-    viewer = h.make_token(d.ci, "vera", "viewer")
+    viewer = h.make_token(d.ci, "vera", "viewer", d)
     r = d.post(f"{M}/rate/hello", {"rating": 5, "review": "great"})
     assert r.status == 200 and r.json["rating"]["user"] == "admin", r
     assert d.post(f"{M}/rate/hello", {"rating": 3}, token=viewer).status == 200
