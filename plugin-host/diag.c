@@ -4,18 +4,23 @@
 #include <stdio.h>
 #include <unistd.h>
 
-static const char *diag_name = "?";
+static const char *name_ = "?";
 
 void diag_set_name(const char *name)
 {
-	diag_name = name;
+	name_ = name;
+}
+
+const char *diag_name(void)
+{
+	return name_;
 }
 
 /* Formats into a stack buffer and writes it once, so lines never interleave. */
 __attribute__((format(printf, 1, 0))) static void vdiag(const char *fmt, va_list ap)
 {
 	char line[1024];
-	int n = snprintf(line, sizeof line, "plugin-host[%s]: ", diag_name);
+	int n = snprintf(line, sizeof line, "plugin-host[%s]: ", name_);
 
 	if (n < 0 || (size_t)n >= sizeof line)
 		return;

@@ -18,6 +18,7 @@ enum host_exit {
 
 /* The plugin name that prefixes every line (borrowed; set once from --name). */
 void diag_set_name(const char *name);
+const char *diag_name(void);
 
 /* Writes "plugin-host[name]: <msg>\n" to stderr with one write(2). */
 void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -188,20 +188,25 @@ void filter_loading(struct sandbox *sb)
 /* Syscall names by number for --sandbox-debug, resolved before the filter goes on. */
 #define DEBUG_NAMES 512
 static char *debug_names[DEBUG_NAMES];
+static char debug_prefix[96];
 
-/* SIGSYS handler for --sandbox-debug: async-signal-safe, names the call and exits 71. */
+/*
+ * SIGSYS handler for --sandbox-debug: names the call and exits 71. The names
+ * were resolved beforehand; snprintf of strings and ints does not allocate.
+ */
 static void on_sigsys(int sig, siginfo_t *info, void *ctx)
 {
 	char line[160];
 	int nr = info->si_syscall;
 	const char *name = nr >= 0 && nr < DEBUG_NAMES && debug_names[nr] ? debug_names[nr] : "?";
 	int n =
-	    snprintf(line, sizeof line,
-		     "plugin-host: seccomp: forbidden syscall %s (%d) while serving\n", name, nr);
+	    snprintf(line, sizeof line, "%s: seccomp: forbidden syscall %s (%d) while serving\n",
+		     debug_prefix, name, nr);
 	(void)sig;
 	(void)ctx;
 	if (n > 0) {
-		ssize_t w = write(STDERR_FILENO, line, (size_t)n < sizeof line ? (size_t)n : 0);
+		ssize_t w = write(STDERR_FILENO, line,
+				  (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 		(void)w;
 	}
 	_exit(HOST_EXIT_SANDBOX);
@@ -213,6 +218,7 @@ static void debug_trap_install(void)
 
 	for (int nr = 0; nr < DEBUG_NAMES; nr++)
 		debug_names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+	snprintf(debug_prefix, sizeof debug_prefix, "plugin-host[%s]", diag_name());
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = on_sigsys;
 	sa.sa_flags = SA_SIGINFO;
