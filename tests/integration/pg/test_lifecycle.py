@@ -277,6 +277,33 @@ def test_install_dir_housekeeping(ctx):
     assert os.path.exists(os.path.join(d.plugin_dir, "echo", "echo.so"))
 
 
+def test_failing_plugin_isolated_and_reenabled(ctx):
+    d = ctx.fresh()
+    assert d.post(f"{M}/install/hello").status == 201
+    d.wait_state("hello", "running")
+    pid = d.runtime("hello")["pid"]
+    # A plugin whose on_load fails, dropped into the plugin directory.
+    src = os.path.join(h.BUILD, "tests", "hostile", "fail-load.so")
+    dst = os.path.join(d.plugin_dir, "fail-load")
+    os.makedirs(dst)
+    h.shutil.copy(src, dst)
+    with open(os.path.join(dst, "manifest.json"), "w") as f:
+        json.dump({"name": "fail-load", "version": "0.0.1"}, f)
+    r = d.post(f"{M}/install/fail-load")
+    assert r.status == 201, r
+    d.wait_state("fail-load", "failed", 60)
+    crashes = d.runtime("fail-load")["crashes"]
+    assert crashes >= 5
+    # Nothing happened to the other plugin.
+    assert d.runtime("hello")["pid"] == pid and d.state("hello") == "running"
+    # Enabling again gives it a fresh start (and a fresh crash history).
+    assert d.post(f"{M}/enable/fail-load").status == 200
+    h.wait_for(lambda: d.runtime("fail-load")["crashes"] > crashes, 20, "a new attempt")
+    assert d.request("DELETE", f"{M}/uninstall/fail-load").status == 200
+    d.wait_no_runtime("fail-load")
+    assert d.runtime("hello")["pid"] == pid
+
+
 def test_catalog_filters_and_sort(ctx):
     d = ctx.fresh()
     def names(q):
@@ -348,6 +375,7 @@ def main():
              test_events_reach_installed_plugin, test_startup_loads_enabled,
              test_plain_sql_changes_applied, test_unmanaged_plugins_listed,
              test_pg_environment_variables, test_install_dir_housekeeping,
+             test_failing_plugin_isolated_and_reenabled,
              test_catalog_filters_and_sort, test_ratings]
     only = sys.argv[1:]
     try:
