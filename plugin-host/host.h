@@ -73,11 +73,4 @@ void sdk_set_config(struct ss_plugin *p, json_object *config);
 /* Removes and returns the pending request with this id, or false. *pattern is the caller's. */
 bool sdk_take_pending(struct ss_plugin *p, int64_t id, char **pattern);
 
-/*
- * A copy of v that is safe to put in a frame: strings repaired to valid
- * UTF-8, non-finite numbers (not JSON) replaced by null, nesting past depth
- * cut. A new reference.
- */
-json_object *sdk_json_sanitize(json_object *v, int depth);
-
 #endif

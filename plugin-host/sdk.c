@@ -5,7 +5,6 @@
  * host's one thread.
  */
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,51 +213,6 @@ const char *ss_event_str(const ss_event *ev, const char *key)
 
 /* ---- logging ---- */
 
-json_object *sdk_json_sanitize(json_object *v, int depth)
-{
-	json_object *out;
-
-	if (depth <= 0)
-		return json_object_new_string("(nested too deep)");
-	switch (json_object_get_type(v)) {
-	case json_type_null:
-		return NULL;
-	case json_type_boolean:
-		return json_object_new_boolean(json_object_get_boolean(v));
-	case json_type_int:
-		return json_object_new_int64(json_object_get_int64(v));
-	case json_type_double: {
-		double d = json_object_get_double(v);
-		return isfinite(d) ? json_object_new_double(d) : NULL;
-	}
-	case json_type_string: {
-		char *s =
-		    utf8_sanitize(json_object_get_string(v), (size_t)json_object_get_string_len(v));
-		out = json_object_new_string(s);
-		free(s);
-		return out;
-	}
-	case json_type_array: {
-		size_t n = json_object_array_length(v);
-		out = json_object_new_array_ext((int)n);
-		for (size_t i = 0; i < n; i++)
-			json_object_array_add(
-			    out, sdk_json_sanitize(json_object_array_get_idx(v, i), depth - 1));
-		return out;
-	}
-	case json_type_object:
-		out = json_object_new_object();
-		json_object_object_foreach(v, key, val)
-		{
-			char *k = utf8_sanitize(key, strlen(key));
-			json_object_object_add(out, k, sdk_json_sanitize(val, depth - 1));
-			free(k);
-		}
-		return out;
-	}
-	return NULL;
-}
-
 static const char *level_name(enum ss_log_level level)
 {
 	switch (level) {
@@ -288,7 +242,7 @@ static void send_log(ss_plugin *p, enum ss_log_level level, const char *msg, jso
 	msg_add_str(m, "msg", line);
 	free(line);
 	if (fields != NULL && json_object_is_type(fields, json_type_object))
-		json_object_object_add(m, "fields", sdk_json_sanitize(fields, FIELDS_DEPTH_MAX));
+		json_object_object_add(m, "fields", utf8_json_sanitize(fields, FIELDS_DEPTH_MAX));
 	if (host_send(p, m) < 0 && fields != NULL) {
 		json_object_object_del(m, "fields");
 		msg_add_bool(m, "fields_dropped", true);

@@ -1,5 +1,6 @@
 #include "utf8.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "xmalloc.h"
@@ -55,4 +56,49 @@ char *utf8_sanitize(const char *s, size_t max)
 	}
 	out[o] = '\0';
 	return out;
+}
+
+json_object *utf8_json_sanitize(json_object *v, int depth)
+{
+	json_object *out;
+
+	if (depth <= 0)
+		return json_object_new_string("(nested too deep)");
+	switch (json_object_get_type(v)) {
+	case json_type_null:
+		return NULL;
+	case json_type_boolean:
+		return json_object_new_boolean(json_object_get_boolean(v));
+	case json_type_int:
+		return json_object_new_int64(json_object_get_int64(v));
+	case json_type_double: {
+		double d = json_object_get_double(v);
+		return isfinite(d) ? json_object_new_double(d) : NULL;
+	}
+	case json_type_string: {
+		char *s =
+		    utf8_sanitize(json_object_get_string(v), (size_t)json_object_get_string_len(v));
+		out = json_object_new_string(s);
+		free(s);
+		return out;
+	}
+	case json_type_array: {
+		size_t n = json_object_array_length(v);
+		out = json_object_new_array_ext((int)n);
+		for (size_t i = 0; i < n; i++)
+			json_object_array_add(
+			    out, utf8_json_sanitize(json_object_array_get_idx(v, i), depth - 1));
+		return out;
+	}
+	case json_type_object:
+		out = json_object_new_object();
+		json_object_object_foreach(v, key, val)
+		{
+			char *k = utf8_sanitize(key, strlen(key));
+			json_object_object_add(out, k, utf8_json_sanitize(val, depth - 1));
+			free(k);
+		}
+		return out;
+	}
+	return NULL;
 }

@@ -6,6 +6,7 @@
 #ifndef SS_HOST_UTF8_H
 #define SS_HOST_UTF8_H
 
+#include <json-c/json.h>
 #include <stddef.h>
 
 /*
@@ -17,5 +18,12 @@ char *utf8_sanitize(const char *s, size_t max);
 
 /* Length of the well-formed UTF-8 sequence at s (1..4), or 0 if ill-formed; n bytes available. */
 size_t utf8_seq_len(const unsigned char *s, size_t n);
+
+/*
+ * A copy of v that is safe to put in a frame: strings and keys repaired as
+ * above, non-finite numbers (not JSON) replaced by null, nesting deeper than
+ * depth replaced by a marker string. A new reference (NULL for JSON null).
+ */
+json_object *utf8_json_sanitize(json_object *v, int depth);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +62,81 @@ static void test_seq_len(void **state)
 	assert_int_equal(utf8_seq_len((const unsigned char *)"", 0), 0);
 }
 
+/* Nesting depth of a JSON value: 0 for a scalar. */
+static int depth(json_object *v)
+{
+	int d = 0;
+
+	if (json_object_is_type(v, json_type_object)) {
+		json_object_object_foreach(v, k, c)
+		{
+			int cd = depth(c);
+			(void)k;
+			d = cd > d ? cd : d;
+		}
+		return d + 1;
+	}
+	if (json_object_is_type(v, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(v); i++) {
+			int cd = depth(json_object_array_get_idx(v, i));
+			d = cd > d ? cd : d;
+		}
+		return d + 1;
+	}
+	return 0;
+}
+
+static void test_json_sanitize(void **state)
+{
+	json_object *in = json_object_new_object();
+	json_object *deep = json_object_new_array();
+	json_object *out, *v;
+	(void)state;
+
+	json_object_object_add(in, "ok", json_object_new_string("fine \xc3\xa9"));
+	json_object_object_add(in, "bad", json_object_new_string("x\xff\xfey"));
+	json_object_object_add(in,
+			       "k\xc0"
+			       "ey",
+			       json_object_new_int(7));
+	json_object_object_add(in, "nan", json_object_new_double(NAN));
+	json_object_object_add(in, "inf", json_object_new_double(-INFINITY));
+	json_object_object_add(in, "pi", json_object_new_double(3.5));
+	json_object_object_add(in, "yes", json_object_new_boolean(1));
+	json_object_object_add(in, "nothing", NULL);
+	for (int i = 0; i < 50; i++) {
+		json_object *a = json_object_new_array();
+		json_object_array_add(a, deep);
+		deep = a;
+	}
+	json_object_object_add(in, "deep", deep);
+
+	out = utf8_json_sanitize(in, 10);
+	assert_true(json_object_object_get_ex(out, "ok", &v));
+	assert_string_equal(json_object_get_string(v), "fine \xc3\xa9");
+	assert_true(json_object_object_get_ex(out, "bad", &v));
+	assert_string_equal(json_object_get_string(v), "x??y");
+	assert_true(json_object_object_get_ex(out, "k?ey", &v));
+	assert_int_equal(json_object_get_int(v), 7);
+	/* Present, but null: JSON has no NaN or infinity. */
+	assert_true(json_object_object_get_ex(out, "nan", &v));
+	assert_null(v);
+	assert_true(json_object_object_get_ex(out, "inf", &v));
+	assert_null(v);
+	assert_true(json_object_object_get_ex(out, "pi", &v));
+	assert_true(json_object_get_double(v) == 3.5);
+	assert_true(json_object_object_get_ex(out, "yes", &v));
+	assert_true(json_object_get_boolean(v));
+	assert_true(json_object_object_get_ex(out, "nothing", &v));
+	assert_null(v);
+	assert_true(depth(out) <= 10);
+	/* The serialised copy is strict JSON: no NaN, no Infinity. */
+	assert_null(strstr(json_object_to_json_string(out), "NaN"));
+	assert_null(strstr(json_object_to_json_string(out), "Infinity"));
+	json_object_put(out);
+	json_object_put(in);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -68,6 +144,7 @@ int main(void)
 	    cmocka_unit_test(test_invalid_replaced),
 	    cmocka_unit_test(test_truncation_never_splits),
 	    cmocka_unit_test(test_seq_len),
+	    cmocka_unit_test(test_json_sanitize),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
