@@ -2,6 +2,7 @@
 #include "api_call.h"
 
 #include <event2/http.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,10 +39,13 @@ void api_call_unavailable(struct evhttp_request *req)
 }
 
 /* The answer to a failed statement: 503 when the database went away, else a bug. */
-void api_call_db_failure(struct call *c, enum db_status st, const char *err)
+void api_call_db_failure(struct call *c, enum db_status st, const PGresult *res, const char *err)
 {
 	if (st == DB_DOWN) {
 		api_call_unavailable(c->req);
+	} else if (strncmp(db_sqlstate(res), "22", 2) == 0) {
+		/* A data exception: a value the checks let through but PostgreSQL refuses. */
+		api_reply_error(c->req, 400, "bad_field", "a value was refused: %s", err);
 	} else {
 		log_error("marketplace", "%s %s: %s", evhttp_request_get_uri(c->req), c->name, err);
 		api_reply_error(c->req, 500, "internal", "the request failed inside the daemon");
@@ -111,6 +115,53 @@ int api_call_only_fields(struct evhttp_request *req, json_object *body, const ch
 			api_reply_error(req, 400, "bad_field", "unknown field \"%.64s\"", key);
 			return -1;
 		}
+	}
+	return 0;
+}
+
+/* Walks v: strings without NUL (PostgreSQL text cannot hold one), finite numbers. */
+static int json_storable(json_object *v, char *err, size_t errlen)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_string:
+		if (strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v)) {
+			snprintf(err, errlen, "strings may not contain NUL (\\u0000)");
+			return -1;
+		}
+		return 0;
+	case json_type_double:
+		if (!isfinite(json_object_get_double(v))) {
+			snprintf(err, errlen, "numbers must be finite");
+			return -1;
+		}
+		return 0;
+	case json_type_array:
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			if (json_storable(json_object_array_get_idx(v, i), err, errlen) < 0)
+				return -1;
+		return 0;
+	case json_type_object: {
+		struct json_object_iter it;
+
+		json_object_object_foreachC(v, it)
+		{
+			if (json_storable(it.val, err, errlen) < 0)
+				return -1;
+		}
+		return 0;
+	}
+	default:
+		return 0;
+	}
+}
+
+int api_call_storable(struct evhttp_request *req, const char *what, json_object *v)
+{
+	char err[128];
+
+	if (json_storable(v, err, sizeof err) < 0) {
+		api_reply_error(req, 400, "bad_field", "%s: %s", what, err);
+		return -1;
 	}
 	return 0;
 }

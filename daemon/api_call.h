@@ -37,8 +37,11 @@ struct call *api_call_new(struct registry *reg, struct evhttp_request *req, cons
 void api_call_free(struct call *c);
 /* 503 with Retry-After: the database is away. */
 void api_call_unavailable(struct evhttp_request *req);
-/* The answer to a failed statement: 503 when the database went away, else 500 (a bug). */
-void api_call_db_failure(struct call *c, enum db_status st, const char *err);
+/*
+ * The answer to a failed statement: 503 when the database went away, 400
+ * for a value PostgreSQL refused (SQLSTATE class 22), else 500 (a bug).
+ */
+void api_call_db_failure(struct call *c, enum db_status st, const PGresult *res, const char *err);
 /* Queues a statement for c; on -1 it has answered 503 and freed c. */
 int api_call_run(struct call *c, const char *sql, int n, const char *const *params,
 		 db_result_fn fn);
@@ -50,5 +53,11 @@ json_object *api_call_parse(const char *text);
 const char *api_call_user(struct registry *reg, struct evhttp_request *req);
 /* Each key of body must be in allowed (NULL-terminated): 0, or -1 after answering 400. */
 int api_call_only_fields(struct evhttp_request *req, json_object *body, const char *const *allowed);
+
+/*
+ * Whether v can be stored as it is (no NUL inside strings, finite numbers):
+ * 0, or -1 after answering 400 bad_field naming what.
+ */
+int api_call_storable(struct evhttp_request *req, const char *what, json_object *v);
 
 #endif

@@ -77,13 +77,13 @@ static void catalog_done(enum db_status st, PGresult *res, const char *err, void
 	json_object *list, *out;
 
 	if (st != DB_OK) {
-		api_call_db_failure(c, st, err);
+		api_call_db_failure(c, st, res, err);
 		goto out;
 	}
 	list = api_call_parse(PQgetvalue(res, 0, 0));
 	if (!json_object_is_type(list, json_type_array)) {
 		json_object_put(list);
-		api_call_db_failure(c, DB_ERROR, "catalog: not a JSON array");
+		api_call_db_failure(c, DB_ERROR, NULL, "catalog: not a JSON array");
 		goto out;
 	}
 	out = json_object_new_object();
@@ -162,7 +162,7 @@ static void rate_done(enum db_status st, PGresult *res, const char *err, void *a
 	json_object *out;
 
 	if (st != DB_OK) {
-		api_call_db_failure(c, st, err);
+		api_call_db_failure(c, st, res, err);
 		goto out;
 	}
 	if (PQntuples(res) == 0) {
@@ -206,6 +206,8 @@ static void h_rate(struct evhttp_request *req, const char *rest, void *arg)
 				"review must be a string of at most %d bytes", REVIEW_MAX);
 		goto fail;
 	}
+	if (review != NULL && api_call_storable(req, "review", review) < 0)
+		goto fail;
 	c = api_call_new(arg, req, name);
 	c->body = body;
 	snprintf(rating, sizeof rating, "%d", (int)r);
@@ -233,7 +235,7 @@ static void ratings_done(enum db_status st, PGresult *res, const char *err, void
 	json_object *out;
 
 	if (st != DB_OK) {
-		api_call_db_failure(c, st, err);
+		api_call_db_failure(c, st, res, err);
 		goto out;
 	}
 	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0 && strcmp(PQgetvalue(res, 0, 3), "0") == 0) {

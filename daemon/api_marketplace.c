@@ -79,7 +79,7 @@ static void install_done(enum db_status st, PGresult *res, const char *err, void
 	json_object *row;
 
 	if (st != DB_OK) {
-		api_call_db_failure(c, st, err);
+		api_call_db_failure(c, st, res, err);
 		goto out;
 	}
 	if (PQntuples(res) == 0) {
@@ -101,7 +101,7 @@ static void exists_done(enum db_status st, PGresult *res, const char *err, void 
 	struct call *c = arg;
 
 	if (st != DB_OK)
-		api_call_db_failure(c, st, err);
+		api_call_db_failure(c, st, res, err);
 	else if (strcmp(PQgetvalue(res, 0, 0), "t") == 0)
 		api_reply_error(c->req, 409, "already_installed", "plugin %s is already installed",
 				c->name);
@@ -166,6 +166,10 @@ static void h_install(struct evhttp_request *req, const char *rest, void *arg)
 			api_call_free(c);
 			return;
 		}
+		if (api_call_storable(req, "config", v) < 0) {
+			api_call_free(c);
+			return;
+		}
 		c->config = json_object_get(v);
 	}
 	if (json_object_object_get_ex(body, "version", &v) && v != NULL) {
@@ -195,7 +199,7 @@ static void enable_done(enum db_status st, PGresult *res, const char *err, void 
 	json_object *row;
 
 	if (st != DB_OK) {
-		api_call_db_failure(c, st, err);
+		api_call_db_failure(c, st, res, err);
 		goto out;
 	}
 	if (PQgetisnull(res, 0, 0)) {
@@ -249,7 +253,7 @@ static void uninstall_done(enum db_status st, PGresult *res, const char *err, vo
 	char msg[512];
 
 	if (st != DB_OK) {
-		api_call_db_failure(c, st, err);
+		api_call_db_failure(c, st, res, err);
 		goto out;
 	}
 	if (PQgetisnull(res, 0, 0)) {
@@ -332,7 +336,7 @@ static void installed_done(enum db_status st, PGresult *res, const char *err, vo
 	json_object *list, *out;
 
 	if (st != DB_OK) {
-		api_call_db_failure(c, st, err);
+		api_call_db_failure(c, st, res, err);
 		goto out;
 	}
 	if (c->name[0] != '\0') {
@@ -398,7 +402,7 @@ static void config_done(enum db_status st, PGresult *res, const char *err, void 
 	json_object *row;
 
 	if (st != DB_OK) {
-		api_call_db_failure(c, st, err);
+		api_call_db_failure(c, st, res, err);
 		goto out;
 	}
 	if (PQntuples(res) == 0) {
@@ -421,7 +425,7 @@ static void config_current(enum db_status st, PGresult *res, const char *err, vo
 	const char *params[2];
 
 	if (st != DB_OK) {
-		api_call_db_failure(c, st, err);
+		api_call_db_failure(c, st, res, err);
 		api_call_free(c);
 		return;
 	}
@@ -470,6 +474,10 @@ static void h_config(struct evhttp_request *req, const char *rest, void *arg)
 		c->config = json_object_get(v);
 	} else {
 		c->config = json_object_get(body);
+	}
+	if (api_call_storable(req, "config", c->config) < 0) {
+		api_call_free(c);
+		return;
 	}
 	params[0] = c->name;
 	api_call_run(c, registry_rows_sql, 1, params, config_current);

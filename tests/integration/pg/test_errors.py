@@ -43,6 +43,14 @@ def test_400(d, pg):
     err(d.post(f"{M}/rate/hello", {"rating": 4.5}), 400, "bad_field")
     err(d.post(f"{M}/rate/hello", {"rating": 4, "review": 3}), 400, "bad_field")
     err(d.post(f"{M}/rate/hello", {"rating": 4, "review": "x" * 5000}), 400, "bad_field")
+    # Values PostgreSQL could not store are refused up front, not a 500.
+    err(d.request("POST", f"{M}/install/hello", raw=b'{"config": {"a": "x\\u0000y"}}'), 400,
+        "bad_field")
+    err(d.request("POST", f"{M}/install/hello", raw=b'{"config": {"a": [NaN]}}'), 400)
+    err(d.request("PUT", f"{M}/config/hello", raw=b'{"config": {"a": {"b": "\\u0000"}}}'),
+        400, "bad_field")
+    err(d.request("POST", f"{M}/rate/hello", raw=b'{"rating": 3, "review": "a\\u0000"}'), 400,
+        "bad_field")
     err(d.get(f"{M}/catalog?sort=price"), 400, "bad_field")
     err(d.get(f"{M}/catalog?q=" + "x" * 300), 400, "bad_field")
 
@@ -134,7 +142,9 @@ def test_garbage_never_5xx(d, pg):
              f"{M}/enable/hello", f"{M}/catalog?q=%00%ff&category=%27;--&sort=%00"]
     bodies = ["", "null", "{}", "[]", '{"config": null}', '{"config": {"a": {"b": {"c": []}}}}',
               "{" * 5000, '"\\ud800"', '{"rating": 1e999}', '{"rating": -1}',
-              '{"config": {"\\u0000": 1}}', "\x00\x01\x02", '{"version": "1.0.0\\n"}']
+              '{"config": {"\\u0000": 1}}', "\x00\x01\x02", '{"version": "1.0.0\\n"}',
+              '{"config": {"a": "\\u0000"}}', '{"config": {"a": Infinity}}',
+              '{"rating": 2, "review": "\\u0000"}', '{"config": {"a": "\\udfff"}}']
     bodies += [bytes(rnd.randrange(256) for _ in range(rnd.randrange(1, 200))).decode("latin-1")
                for _ in range(30)]
     for p in paths:
