@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "api.h"
+#include "frame.h"
 #include "log.h"
 #include "registry.h"
 #include "token.h"
@@ -119,13 +120,18 @@ int api_call_only_fields(struct evhttp_request *req, json_object *body, const ch
 	return 0;
 }
 
-/* Walks v: strings without NUL (PostgreSQL text cannot hold one), finite numbers. */
+/* Walks v: UTF-8 strings and keys without NUL (PostgreSQL text holds neither), finite numbers. */
 static int json_storable(json_object *v, char *err, size_t errlen)
 {
 	switch (json_object_get_type(v)) {
 	case json_type_string:
 		if (strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v)) {
 			snprintf(err, errlen, "strings may not contain NUL (\\u0000)");
+			return -1;
+		}
+		if (!frame_utf8_valid((const unsigned char *)json_object_get_string(v),
+				      (size_t)json_object_get_string_len(v))) {
+			snprintf(err, errlen, "strings must be UTF-8");
 			return -1;
 		}
 		return 0;
@@ -145,6 +151,10 @@ static int json_storable(json_object *v, char *err, size_t errlen)
 
 		json_object_object_foreachC(v, it)
 		{
+			if (!frame_utf8_valid((const unsigned char *)it.key, strlen(it.key))) {
+				snprintf(err, errlen, "keys must be UTF-8");
+				return -1;
+			}
 			if (json_storable(it.val, err, errlen) < 0)
 				return -1;
 		}

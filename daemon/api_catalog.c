@@ -14,6 +14,7 @@
 #include "api.h"
 #include "api_call.h"
 #include "db.h"
+#include "frame.h"
 #include "registry.h"
 #include "xmalloc.h"
 
@@ -38,6 +39,12 @@ const char *api_catalog_order(const char *sort, const char *q, const char *categ
 	if ((q && strlen(q) > 256) || (category && strlen(category) > 128) ||
 	    (type && strlen(type) > 128)) {
 		snprintf(err, errlen, "q is limited to 256 bytes, category and type to 128");
+		return NULL;
+	}
+	if ((q && !frame_utf8_valid((const unsigned char *)q, strlen(q))) ||
+	    (category && !frame_utf8_valid((const unsigned char *)category, strlen(category))) ||
+	    (type && !frame_utf8_valid((const unsigned char *)type, strlen(type)))) {
+		snprintf(err, errlen, "q, category and type must be UTF-8");
 		return NULL;
 	}
 	if (sort == NULL || *sort == '\0')

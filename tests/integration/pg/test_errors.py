@@ -51,7 +51,11 @@ def test_400(d, pg):
         400, "bad_field")
     err(d.request("POST", f"{M}/rate/hello", raw=b'{"rating": 3, "review": "a\\u0000"}'), 400,
         "bad_field")
+    err(d.request("PUT", f"{M}/config/hello", raw=b'{"config": {"a": "\xff"}}'), 400)
+    err(d.request("PUT", f"{M}/config/hello", raw=b'{"config": {"\xc3": 1}}'), 400)
     err(d.get(f"{M}/catalog?sort=price"), 400, "bad_field")
+    err(d.get(f"{M}/catalog?q=%ff%fe"), 400, "bad_field")
+    err(d.get(f"{M}/catalog?category=%c3"), 400, "bad_field")
     err(d.get(f"{M}/catalog?q=" + "x" * 300), 400, "bad_field")
 
 

@@ -35,6 +35,10 @@ static void test_order(void **state)
 	    strstr(api_catalog_order("newest", NULL, NULL, NULL, err, sizeof err), "createdAt"));
 	assert_null(api_catalog_order("name; DROP TABLE x", NULL, NULL, NULL, err, sizeof err));
 	assert_non_null(strstr(err, "sort"));
+	assert_null(api_catalog_order("name", "\xff\xfe", NULL, NULL, err, sizeof err));
+	assert_non_null(strstr(err, "UTF-8"));
+	assert_null(api_catalog_order("name", NULL, "\xc3", NULL, err, sizeof err));
+	assert_non_null(api_catalog_order("name", "caf\xc3\xa9", NULL, NULL, err, sizeof err));
 	memset(longq, 'q', sizeof longq - 1);
 	longq[sizeof longq - 1] = '\0';
 	assert_null(api_catalog_order("name", longq, NULL, NULL, err, sizeof err));
