@@ -1,0 +1,155 @@
+/* The host's framed I/O on its socket (plugin-host/channel.c), over a real socketpair. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "channel.h"
+
+struct pair {
+	int fd[2];
+	struct channel *ch; /* on fd[0] */
+};
+
+static int setup(void **state)
+{
+	static struct pair p;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, p.fd), 0);
+	p.ch = channel_new(p.fd[0]);
+	*state = &p;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct pair *p = *state;
+	channel_free(p->ch);
+	close(p->fd[0]);
+	if (p->fd[1] >= 0)
+		close(p->fd[1]);
+	return 0;
+}
+
+static void put(int fd, const void *buf, size_t n)
+{
+	assert_int_equal(write(fd, buf, n), (ssize_t)n);
+}
+
+static void test_roundtrip(void **state)
+{
+	struct pair *p = *state;
+	struct channel *peer = channel_new(p->fd[1]);
+	json_object *m = json_object_new_object(), *got = NULL, *v;
+	char err[128];
+
+	json_object_object_add(m, "t", json_object_new_string("ping"));
+	json_object_object_add(m, "id", json_object_new_int(42));
+	assert_int_equal(channel_send(peer, m), 0);
+	assert_int_equal(channel_send(peer, m), 0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(channel_recv(p->ch, &got, err, sizeof err), 1);
+		assert_true(json_object_object_get_ex(got, "id", &v));
+		assert_int_equal(json_object_get_int(v), 42);
+		json_object_put(got);
+	}
+	json_object_put(m);
+	channel_free(peer);
+}
+
+static void test_split_frame(void **state)
+{
+	struct pair *p = *state;
+	json_object *got = NULL;
+	char err[128];
+
+	/* One frame delivered in three pieces, the header itself split. */
+	put(p->fd[1], "\0\0", 2);
+	put(p->fd[1], "\0\x09{\"t\":", 7);
+	put(p->fd[1], "\"x\"}", 4);
+	assert_int_equal(channel_recv(p->ch, &got, err, sizeof err), 1);
+	assert_string_equal(json_object_to_json_string_ext(got, JSON_C_TO_STRING_PLAIN),
+			    "{\"t\":\"x\"}");
+	json_object_put(got);
+}
+
+static void test_over_max_refused_before_body(void **state)
+{
+	struct pair *p = *state;
+	json_object *got = NULL;
+	char err[128] = "";
+
+	channel_set_max(p->ch, 16);
+	assert_int_equal(channel_max(p->ch), 16);
+	/* Only the header is sent: the refusal must not wait for 17 bytes of body. */
+	put(p->fd[1], "\0\0\0\x11", 4);
+	assert_int_equal(channel_recv(p->ch, &got, err, sizeof err), -1);
+	assert_null(got);
+	assert_non_null(strstr(err, "maximum"));
+}
+
+static void test_send_over_max(void **state)
+{
+	struct pair *p = *state;
+	json_object *m = json_object_new_object();
+
+	channel_set_max(p->ch, 8);
+	json_object_object_add(m, "t", json_object_new_string("a long enough message"));
+	errno = 0;
+	assert_int_equal(channel_send(p->ch, m), -1);
+	assert_int_equal(errno, EMSGSIZE);
+	json_object_put(m);
+}
+
+static void test_eof(void **state)
+{
+	struct pair *p = *state;
+	json_object *got = NULL;
+	char err[128];
+
+	close(p->fd[1]);
+	p->fd[1] = -1;
+	assert_int_equal(channel_recv(p->ch, &got, err, sizeof err), 0);
+}
+
+static void test_eof_inside_frame(void **state)
+{
+	struct pair *p = *state;
+	json_object *got = NULL;
+	char err[128] = "";
+
+	put(p->fd[1], "\0\0\0\x20{\"t\"", 8);
+	close(p->fd[1]);
+	p->fd[1] = -1;
+	assert_int_equal(channel_recv(p->ch, &got, err, sizeof err), -1);
+	assert_non_null(strstr(err, "inside a frame"));
+}
+
+static void test_bad_json(void **state)
+{
+	struct pair *p = *state;
+	json_object *got = NULL;
+	char err[128] = "";
+
+	put(p->fd[1], "\0\0\0\x04nope", 8);
+	assert_int_equal(channel_recv(p->ch, &got, err, sizeof err), -1);
+	assert_null(got);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_split_frame, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_over_max_refused_before_body, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_send_over_max, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_eof, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_eof_inside_frame, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_json, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
