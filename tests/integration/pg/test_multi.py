@@ -103,11 +103,67 @@ def test_database_restart_under_daemons(pg):
         stop_all(a, b)
 
 
+def test_concurrent_churn_converges(pg):
+    # Many clients change the same plugins through both daemons at once; no
+    # request fails with a 5xx, and both daemons end where the database is.
+    import random
+    import threading
+    ci, a, b = pair(pg, "churn")
+    errors, statuses = [], []
+    try:
+        def client(seed):
+            rnd = random.Random(seed)
+            for _ in range(25):
+                d = rnd.choice((a, b))
+                name = rnd.choice(("hello", "echo"))
+                op = rnd.choice(("install", "enable", "disable", "uninstall", "config"))
+                if op == "uninstall":
+                    r = d.request("DELETE", f"{M}/uninstall/{name}")
+                elif op == "config":
+                    r = d.request("PUT", f"{M}/config/{name}",
+                                  body={"config": {"n": rnd.randrange(1000)}})
+                else:
+                    r = d.post(f"{M}/{op}/{name}")
+                statuses.append(r.status)
+                if r.status >= 500 or r.status not in (200, 201, 409):
+                    errors.append((op, name, r))
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert not errors, errors[:5]
+        # Both successes and conflicts happened: the churn really raced.
+        assert statuses.count(409) > 5 and statuses.count(200) + statuses.count(201) > 20, \
+            sorted(set(statuses))
+        h.log(f"churn: {len(statuses)} requests, {statuses.count(409)} conflicts")
+        want = dict(line.split("|") for line in pg.psql(
+            "churn", "SELECT name, enabled FROM installed_plugins").splitlines() if line)
+
+        def converged():
+            for d in (a, b):
+                for name in ("hello", "echo"):
+                    st = d.state(name)
+                    if want.get(name) == "t":
+                        if st != "running":
+                            return False
+                    elif st is not None:
+                        return False
+                    inst = os.path.exists(os.path.join(d.install_dir, name))
+                    if inst != (name in want):
+                        return False
+            return True
+        h.wait_for(converged, 30, f"both daemons to converge on {want}")
+    finally:
+        stop_all(a, b)
+
+
 def main():
     pg = h.PG()
     suite = h.Suite()
     only = sys.argv[1:]
-    tests = [t for t in (test_two_daemons_converge, test_database_restart_under_daemons)
+    tests = [t for t in (test_two_daemons_converge, test_database_restart_under_daemons,
+                         test_concurrent_churn_converges)
              if not only or t.__name__ in only]
     try:
         wrapped = []
