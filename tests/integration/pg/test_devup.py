@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""scripts/dev-up.sh: a throwaway PostgreSQL under ROOT/.dev/pg, a fresh
+admin token printed with curl commands that work as printed, the daemon in
+the foreground; run twice, the cluster is reused and the old token revoked."""
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pgharness as h  # noqa: E402
+
+
+def up(root, port):
+    env = dict(os.environ, SS_DEV_LISTEN=f"127.0.0.1:{port}")
+    env.pop("STREAMSPACE_DATABASE", None)
+    p = subprocess.Popen([os.path.join(h.SOURCE, "scripts", "dev-up.sh"), root, h.BUILD,
+                          h.pg_bindir()], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         env=env, text=True)
+    out = []
+    for line in p.stdout:
+        out.append(line)
+        if "listening on" in line:
+            break
+    return p, "".join(out)
+
+
+def down(p):
+    p.send_signal(signal.SIGTERM)
+    rest = p.communicate(timeout=30)[0]
+    return p.returncode, rest
+
+
+def main():
+    root = tempfile.mkdtemp(prefix="ss-devup-")
+    os.chmod(root, 0o755)
+    pgdata = os.path.join(root, ".dev", "pg", "data")
+    port = h.free_port()
+    p, out = up(root, port)
+    try:
+        tok = re.search(r"admin token\s+(sst_\S+)", out).group(1)
+        assert os.path.exists(os.path.join(pgdata, "PG_VERSION")), out
+        curls = [ln.strip() for ln in out.splitlines() if ln.strip().startswith("curl ")]
+        paths = " ".join(curls)
+        for ep in ("catalog", "install/", "installed", "config/", "enable/", "disable/",
+                   "uninstall/", "rate/", "ratings/", "/api/events"):
+            assert ep in paths, f"no curl command for {ep}:\n{out}"
+        env = dict(os.environ, SS_TOKEN=tok,
+                   SS_SERVICE=re.search(r"export SS_TOKEN=\S+ SS_SERVICE=(\S+)", out).group(1))
+        # Every printed command works as printed, in order.
+        for c in curls:
+            r = subprocess.run(["bash", "-c", c.replace("curl -s", "curl -s -f", 1)], env=env,
+                               capture_output=True, text=True, timeout=30)
+            assert r.returncode == 0, f"{c}\n{r.stdout}{r.stderr}"
+        # No TCP socket for PostgreSQL: Unix socket only.
+        r = subprocess.run(["psql", "-X", "-A", "-t", "-h", os.path.join(root, ".dev", "pg"),
+                            "-U", "postgres", "-d", "streamspace", "-c",
+                            "SHOW listen_addresses"], capture_output=True, text=True)
+        assert r.stdout.strip() == "", r
+    finally:
+        rc, rest = down(p)
+    assert rc == 0, rest
+    # Again: the cluster is reused, the previous token revoked.
+    p, out2 = up(root, port)
+    try:
+        assert "reusing the running PostgreSQL" in out2, out2
+        tok2 = re.search(r"admin token\s+(sst_\S+)", out2).group(1)
+        assert tok2 != tok
+        d = h.Daemon.__new__(h.Daemon)
+        d.port, d.token = port, tok2
+        assert d.get("/api/plugins/marketplace/catalog").status == 200
+        assert d.get("/api/plugins/marketplace/catalog", token=tok).status == 401
+    finally:
+        down(p)
+        bindir = h.pg_bindir()
+        as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        subprocess.run(as_pg + [os.path.join(bindir, "pg_ctl"), "-D", pgdata, "-m",
+                                "immediate", "stop"], capture_output=True)
+        h.shutil.rmtree(root, ignore_errors=True)
+    print("PASS")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
