@@ -95,18 +95,29 @@ bool frame_utf8_valid(const unsigned char *s, size_t n)
  * decoding small frames. Daemon and host are single-threaded; the fuzzers and
  * benchmarks get their own per thread.
  */
+static __thread json_tokener *frame_tok;
+
 static json_tokener *frame_tokener(void)
 {
-	static __thread json_tokener *tok;
-
-	if (tok == NULL) {
-		tok = json_tokener_new_ex(FRAME_MAX_DEPTH);
-		if (tok == NULL)
+	if (frame_tok == NULL) {
+		frame_tok = json_tokener_new_ex(FRAME_MAX_DEPTH);
+		if (frame_tok == NULL)
 			return NULL;
-		json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+		json_tokener_set_flags(frame_tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	}
-	json_tokener_reset(tok);
-	return tok;
+	json_tokener_reset(frame_tok);
+	return frame_tok;
+}
+
+/*
+ * json_tokener_reset keeps a half-read \u escape (a pending high surrogate)
+ * of a body that failed, and the next body, from any peer, would get a
+ * U+FFFD out of it: a tokener that failed is replaced, not reused.
+ */
+static void frame_tokener_discard(void)
+{
+	json_tokener_free(frame_tok);
+	frame_tok = NULL;
 }
 
 /* Parses body (exactly n bytes) as one JSON object with nothing after it. */
@@ -129,7 +140,9 @@ static enum frame_result parse_body(const char *body, size_t n, json_object **ou
 		/* A body that ends mid-value is as invalid as a malformed one. */
 		set_err(err, errlen,
 			e == json_tokener_continue ? "truncated JSON" : json_tokener_error_desc(e));
-		goto out;
+		json_object_put(obj);
+		frame_tokener_discard();
+		return FRAME_ERROR;
 	}
 	if ((size_t)json_tokener_get_parse_end(tok) != n) {
 		set_err(err, errlen, "trailing bytes after the JSON object");

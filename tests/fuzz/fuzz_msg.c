@@ -201,8 +201,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(msg_type_dir(t) == 0);
 	}
 
-	json_object_object_foreach(m, key, val)
-	{
+	/* The iterator API, not json_object_object_foreach: that macro is a GNU extension. */
+	for (struct json_object_iterator it = json_object_iter_begin(m),
+					 end = json_object_iter_end(m);
+	     !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+		const char *key = json_object_iter_peek_name(&it);
+		json_object *val = json_object_iter_peek_value(&it);
 		check_getters(m, key, val);
 		if (json_object_is_type(val, json_type_string))
 			check_names(json_object_get_string(val));

@@ -549,6 +549,32 @@ static void test_depth_limit(void **state)
 	}
 }
 
+/*
+ * A body that fails inside a \u escape must leave nothing behind for the next
+ * one (which may come from another peer): no U+FFFD out of a stale surrogate.
+ */
+static void test_no_state_after_failed_body(void **state)
+{
+	static const char *const broken[] = {
+	    "{\"a\":\"\\ud800",	     "{\"a\":\"\\ud800\\", "{\"a\":\"\\ud800\\u",
+	    "{\"a\":\"\\ud800\\ud8", "{\"\\udbff",	   "{\"a\":[\"\\ud800\"",
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof broken / sizeof broken[0]; i++) {
+		json_object *o = NULL;
+		char err[ERRLEN] = "";
+		const char *good = "{\"b\":\"\\u00e9\"}";
+		assert_int_equal(parse_body_n(broken[i], strlen(broken[i]), &o, err), FRAME_ERROR);
+		assert_int_equal(parse_body_n(good, strlen(good), &o, err), FRAME_OK);
+		if (strcmp(json_object_get_string(json_object_object_get(o, "b")), "\xc3\xa9") !=
+		    0) {
+			json_object_put(o);
+			fail_msg("after %s the next body decoded differently", broken[i]);
+		}
+		json_object_put(o);
+	}
+}
+
 static void test_err_optional_and_truncated(void **state)
 {
 	const unsigned char zero[] = {0, 0, 0, 0};
@@ -701,6 +727,7 @@ int main(void)
 	    cmocka_unit_test(test_trailing_bytes),
 	    cmocka_unit_test(test_not_an_object),
 	    cmocka_unit_test(test_depth_limit),
+	    cmocka_unit_test(test_no_state_after_failed_body),
 	    cmocka_unit_test(test_err_optional_and_truncated),
 	    cmocka_unit_test(test_append_and_pull_round_trip),
 	    cmocka_unit_test(test_append_limits),
