@@ -31,6 +31,7 @@ void api_call_free(struct call *c)
 	json_object_put(c->body);
 	json_object_put(c->config);
 	free(c->version);
+	free(c->config_text);
 	free(c);
 }
 

@@ -30,7 +30,9 @@ struct call {
 	json_object *body;
 	json_object *config;
 	bool enable;
+	bool version_asked; /* install named a version: an installed other version is upgraded */
 	char *version;
+	char *config_text; /* the configuration as stored (install) */
 };
 
 struct call *api_call_new(struct registry *reg, struct evhttp_request *req, const char *name);

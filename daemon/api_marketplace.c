@@ -73,6 +73,43 @@ static const char install_sql[] =
     " cnt AS (UPDATE catalog_plugins SET install_count = install_count + 1"
     "  WHERE id IN (SELECT catalog_plugin_id FROM ins))" ROW_OF("ins");
 
+/*
+ * Upgrade (or downgrade) in place: the version and catalog entry change,
+ * the configuration stays unless the request gave one; storage is kept.
+ */
+static const char upgrade_sql[] =
+    "WITH cat AS (SELECT c.id FROM catalog_plugins c JOIN catalog_repositories r"
+    "  ON r.id = c.repository_id WHERE r.name = 'local' AND c.name = $1 AND c.version = $2),"
+    " u AS (UPDATE installed_plugins SET version = $2, catalog_plugin_id = (SELECT id FROM cat),"
+    "  config = COALESCE($3::jsonb, config) WHERE name = $1 AND version <> $2 RETURNING *)"
+    " " ROW_OF("u");
+
+static void upgrade_done(enum db_status st, PGresult *res, const char *err, void *arg)
+{
+	struct call *c = arg;
+	json_object *row;
+	char msg[128];
+
+	if (st != DB_OK) {
+		api_call_db_failure(c, st, res, err);
+		goto out;
+	}
+	if (PQntuples(res) == 0) {
+		api_reply_error(c->req, 409, "already_installed",
+				"plugin %s is already installed at version %s", c->name,
+				c->version);
+		goto out;
+	}
+	row = api_call_parse(PQgetvalue(res, 0, 0));
+	log_info("marketplace", "%s changed to version %s by %s", c->name, c->version,
+		 api_call_user(c->reg, c->req));
+	snprintf(msg, sizeof msg, "Plugin changed to version %s", c->version);
+	reply_applied(c, 200, msg, row, true);
+	json_object_put(row);
+out:
+	api_call_free(c);
+}
+
 static void install_done(enum db_status st, PGresult *res, const char *err, void *arg)
 {
 	struct call *c = arg;
@@ -81,6 +118,12 @@ static void install_done(enum db_status st, PGresult *res, const char *err, void
 	if (st != DB_OK) {
 		api_call_db_failure(c, st, res, err);
 		goto out;
+	}
+	if (PQntuples(res) == 0 && c->version_asked) {
+		const char *params[3] = {c->name, c->version, c->config ? c->config_text : NULL};
+
+		api_call_run(c, upgrade_sql, 3, params, upgrade_done);
+		return;
 	}
 	if (PQntuples(res) == 0) {
 		api_reply_error(c->req, 409, "already_installed", "plugin %s is already installed",
@@ -134,12 +177,13 @@ static void install_refreshed(bool ok, void *arg)
 	free(c->version);
 	c->version = xstrdup(d->manifest->version);
 	config = manifest_merge_config(d->manifest->default_config, c->config);
+	c->config_text = xstrdup(json_object_to_json_string_ext(config, JSON_C_TO_STRING_PLAIN));
+	json_object_put(config);
 	params[0] = c->name;
 	params[1] = c->version;
-	params[2] = json_object_to_json_string_ext(config, JSON_C_TO_STRING_PLAIN);
+	params[2] = c->config_text;
 	params[3] = api_call_user(c->reg, c->req);
 	api_call_run(c, install_sql, 4, params, install_done);
-	json_object_put(config);
 }
 
 static void h_install(struct evhttp_request *req, const char *rest, void *arg)
@@ -180,6 +224,7 @@ static void h_install(struct evhttp_request *req, const char *rest, void *arg)
 			return;
 		}
 		c->version = xstrdup(json_object_get_string(v));
+		c->version_asked = true;
 	}
 	registry_refresh_catalog(reg, install_refreshed, c);
 	return;

@@ -304,6 +304,36 @@ def test_failing_plugin_isolated_and_reenabled(ctx):
     assert d.runtime("hello")["pid"] == pid
 
 
+def test_upgrade_in_place(ctx):
+    d = ctx.fresh()
+    assert d.post(f"{M}/install/hello", {"config": {"greeting": "v1"}}).status == 201
+    d.wait_state("hello", "running")
+    pid = d.runtime("hello")["pid"]
+    ctx.pg.psql(d.db, "INSERT INTO plugin_storage (plugin_name, key, value) "
+                "VALUES ('hello', 'k', '1')")
+    # A new version lands in the plugin directory.
+    mpath = os.path.join(d.plugin_dir, "hello", "manifest.json")
+    with open(mpath) as f:
+        m = json.load(f)
+    m["version"] = "1.1.0"
+    with open(mpath, "w") as f:
+        json.dump(m, f)
+    err = d.post(f"{M}/install/hello")
+    assert err.status == 409 and err.json["error"]["code"] == "already_installed", err
+    r = d.post(f"{M}/install/hello", {"version": "1.1.0"})
+    assert r.status == 200 and r.json["plugin"]["version"] == "1.1.0", r
+    assert r.json["plugin"]["config"] == {"greeting": "v1"}
+    h.wait_for(lambda: not h.pid_alive(pid), what="the old host to go")
+    d.wait_state("hello", "running")
+    assert ctx.pg.psql(d.db, "SELECT version FROM installed_plugins") == "1.1.0"
+    assert ctx.pg.psql(d.db, "SELECT count(*) FROM plugin_storage") == "1"
+    with open(os.path.join(d.install_dir, "hello", "manifest.json")) as f:
+        assert json.load(f)["version"] == "1.1.0"
+    r = d.post(f"{M}/install/hello", {"version": "1.1.0"})
+    assert r.status == 409, r
+    assert d.post(f"{M}/install/hello", {"version": "1.0.0"}).status == 404
+
+
 def test_catalog_filters_and_sort(ctx):
     d = ctx.fresh()
     def names(q):
@@ -375,7 +405,7 @@ def main():
              test_events_reach_installed_plugin, test_startup_loads_enabled,
              test_plain_sql_changes_applied, test_unmanaged_plugins_listed,
              test_pg_environment_variables, test_install_dir_housekeeping,
-             test_failing_plugin_isolated_and_reenabled,
+             test_failing_plugin_isolated_and_reenabled, test_upgrade_in_place,
              test_catalog_filters_and_sort, test_ratings]
     only = sys.argv[1:]
     try:
