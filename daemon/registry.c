@@ -697,6 +697,8 @@ static int startup(struct registry *reg, const char *conninfo, char *err, size_t
 		err[strcspn(err, "\n")] = '\0';
 		goto out;
 	}
+	/* Start-up blocks by design; a database that stops answering must not hang it forever. */
+	PQclear(PQexec(conn, "SET statement_timeout = 60000"));
 	applied = migrate_apply(conn, migration_table, migration_count, err, errlen);
 	if (applied < 0)
 		goto out;
