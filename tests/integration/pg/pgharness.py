@@ -129,7 +129,10 @@ class PG:
 
     def psql(self, db, sql):
         """Runs SQL with psql; returns the unaligned, tuples-only output."""
-        r = subprocess.run(["psql", "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1",
+        psql = os.path.join(self.bindir, "psql")
+        if not os.path.exists(psql):
+            psql = "psql"
+        r = subprocess.run([psql, "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1",
                             "-h", self.sock, "-U", "postgres", "-d", db, "-c", sql],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         if r.returncode != 0:

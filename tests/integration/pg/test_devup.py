@@ -55,7 +55,8 @@ def main():
                                capture_output=True, text=True, timeout=30)
             assert r.returncode == 0, f"{c}\n{r.stdout}{r.stderr}"
         # No TCP socket for PostgreSQL: Unix socket only.
-        r = subprocess.run(["psql", "-X", "-A", "-t", "-h", os.path.join(root, ".dev", "pg"),
+        psql = os.path.join(h.pg_bindir(), "psql")
+        r = subprocess.run([psql if os.path.exists(psql) else "psql", "-X", "-A", "-t", "-h", os.path.join(root, ".dev", "pg"),
                             "-U", "postgres", "-d", "streamspace", "-c",
                             "SHOW listen_addresses"], capture_output=True, text=True)
         assert r.stdout.strip() == "", r
