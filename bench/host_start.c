@@ -273,8 +273,10 @@ int main(int argc, char **argv)
 		return 70;
 	for (long i = 0; i < starts; i++) {
 		samples[i] = start_host(argv[1], hargv, &h);
-		if (samples[i] < 0 || stop_host(&h) < 0)
+		if (samples[i] < 0 || stop_host(&h) < 0) {
+			free(samples);
 			return 1;
+		}
 	}
 	qsort(samples, (size_t)starts, sizeof *samples, cmp_i64);
 	printf("host_start_p50_ms %.3f ms\n",

@@ -195,6 +195,7 @@ static int throughput(struct conn *c, const char *plugin, long events, long batc
 	size_t cap = (size_t)batch * 128 + 16, len;
 	char *body = malloc(cap);
 	int64_t base, delivered, posted = 0, t0, t1, dropped0, dropped;
+	int rc = 1;
 
 	if (body == NULL)
 		return 70;
@@ -202,7 +203,7 @@ static int throughput(struct conn *c, const char *plugin, long events, long batc
 	dropped0 = status_field(c, plugin, "dropped");
 	if (base < 0 || dropped0 < 0) {
 		fprintf(stderr, "http_events: no status for plugin %s\n", plugin);
-		return 1;
+		goto out;
 	}
 	delivered = base;
 	t0 = now_ns();
@@ -212,7 +213,7 @@ static int throughput(struct conn *c, const char *plugin, long events, long batc
 		while (posted - (delivered - base) + n > room) {
 			delivered = status_field(c, plugin, "delivered");
 			if (delivered < 0)
-				return 1;
+				goto out;
 			if (posted - (delivered - base) + n > room)
 				usleep(200);
 		}
@@ -225,20 +226,22 @@ static int throughput(struct conn *c, const char *plugin, long events, long batc
 		}
 		body[len++] = ']';
 		if (post_ok(c, body, len) < 0)
-			return 1;
+			goto out;
 		posted += n;
 	}
 	while ((delivered = status_field(c, plugin, "delivered")) - base < events) {
 		if (delivered < 0)
-			return 1;
+			goto out;
 		usleep(200);
 	}
 	t1 = now_ns();
 	dropped = status_field(c, plugin, "dropped");
-	free(body);
 	printf("events_per_s %.0f events/s\n", (double)events * 1e9 / (double)(t1 - t0));
 	printf("events_dropped %" PRId64 " events\n", dropped - dropped0);
-	return 0;
+	rc = 0;
+out:
+	free(body);
+	return rc;
 }
 
 static int latency(struct conn *c, long rate, long seconds)
@@ -268,27 +271,25 @@ int main(int argc, char **argv)
 
 	if (c == NULL)
 		return 70;
-	if (argc >= 4 && strcmp(argv[1], "throughput") == 0 && argc <= 7 && argc >= 6) {
-		if (conn_open(c, atoi(argv[2])) < 0)
-			return 1;
-		rc = throughput(c, argv[3], atol(argv[4]), atol(argv[5]),
-				argc == 7 ? atol(argv[6]) : 4000);
+	c->fd = -1;
+	if (argc >= 6 && argc <= 7 && strcmp(argv[1], "throughput") == 0) {
+		rc = conn_open(c, atoi(argv[2])) < 0
+			 ? 1
+			 : throughput(c, argv[3], atol(argv[4]), atol(argv[5]),
+				      argc == 7 ? atol(argv[6]) : 4000);
 	} else if (argc == 5 && strcmp(argv[1], "latency") == 0) {
-		if (conn_open(c, atoi(argv[2])) < 0)
-			return 1;
-		rc = latency(c, atol(argv[3]), atol(argv[4]));
+		rc = conn_open(c, atoi(argv[2])) < 0 ? 1 : latency(c, atol(argv[3]), atol(argv[4]));
 	} else if (argc == 4 && strcmp(argv[1], "post") == 0) {
 		char body[256];
-		if (conn_open(c, atoi(argv[2])) < 0)
-			return 1;
 		snprintf(body, sizeof body, "{\"type\":\"%.200s\"}", argv[3]);
-		rc = post_ok(c, body, strlen(body)) < 0 ? 1 : 0;
+		rc = conn_open(c, atoi(argv[2])) < 0 || post_ok(c, body, strlen(body)) < 0 ? 1 : 0;
 	} else {
 		fprintf(stderr, "usage: http_events throughput PORT PLUGIN EVENTS BATCH [ROOM]\n"
 				"       http_events latency PORT RATE SECONDS\n"
 				"       http_events post PORT TYPE\n");
 	}
-	close(c->fd);
+	if (c->fd >= 0)
+		close(c->fd);
 	free(c);
 	return rc;
 }
