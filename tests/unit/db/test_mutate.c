@@ -17,18 +17,19 @@
 
 #include "manifest.h"
 
-static const char *const seeds[] = {
+static const char seed_full[] =
     "{\"name\": \"streamspace-slack\", \"version\": \"1.2.0\", \"displayName\": \"Slack\","
     " \"tags\": [\"chat\"], \"permissions\": [\"network\", \"read:sessions\"],"
     " \"configSchema\": {\"type\": \"object\", \"properties\": {\"webhookUrl\":"
     " {\"type\": \"string\", \"sensitive\": true}, \"n\": {\"type\": \"object\","
     " \"properties\": {\"pin\": {\"writeOnly\": true}}}}},"
     " \"defaultConfig\": {\"channel\": \"#general\", \"n\": {\"pin\": 1}},"
-    " \"entrypoints\": {\"main\": \"slack.so\"}, \"requirements\": {}}",
-    "{\"name\":\"hello\",\"version\":\"1.0.0\"}",
+    " \"entrypoints\": {\"main\": \"slack.so\"}, \"requirements\": {}}";
+static const char seed_small[] = "{\"name\":\"hello\",\"version\":\"1.0.0\"}";
+static const char seed_text[] =
     "{\"name\": \"a\", \"version\": \"0.0.1-rc.1+b\", \"category\": \"X\", \"type\": \"t\","
-    " \"author\": \"\\u00e9\", \"license\": \"MIT\", \"homepage\": \"h\", \"icon\": \"i\"}",
-};
+    " \"author\": \"\\u00e9\", \"license\": \"MIT\", \"homepage\": \"h\", \"icon\": \"i\"}";
+static const char *const seeds[] = {seed_full, seed_small, seed_text};
 
 static uint64_t rng = 0x5eed5eed5eedULL;
 
