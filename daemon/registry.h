@@ -10,6 +10,8 @@
 #ifndef SS_REGISTRY_H
 #define SS_REGISTRY_H
 
+#include <json-c/json.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct event_base;
@@ -23,7 +25,8 @@ struct registry_options {
 	const char *host_path_unused; /* reserved */
 	/*
 	 * Where installed plugins' files are copied (one directory per plugin).
-	 * NULL: $STREAMSPACE_INSTALL_DIR, else <plugin_dir>/.installed.
+	 * NULL: $STREAMSPACE_INSTALL_DIR, else <plugin_dir>/.installed, else
+	 * /var/lib/streamspace/plugins. Never the plugin directory itself.
 	 */
 	const char *install_dir;
 	int pool_size; /* database connections for queries; 0: 4 */
@@ -41,10 +44,7 @@ struct registry *registry_new(struct event_base *base, struct supervisor *sup, s
 /* Stops listening and closes the database connections; plugins are left to the supervisor. */
 void registry_free(struct registry *reg);
 
-/* ---- for api_marketplace.c ---- */
-
-#include <json-c/json.h>
-#include <stdbool.h>
+/* ---- for the marketplace API (api_marketplace.c, api_catalog.c, api_call.c) ---- */
 
 struct db;
 struct token_cache;
