@@ -62,6 +62,45 @@ static int sys(const char *name)
 	return nr == __NR_SCMP_ERROR ? -1 : nr;
 }
 
+/*
+ * Argument comparisons, spelled out in full (libseccomp's SCMP_A* macros
+ * leave datum_b to the compiler). The filter sees all 64 bits of a
+ * register while the kernel reads int arguments (prctl's option, ioctl's
+ * request, a pid) from the low 32 only: so equality looks at the low 32
+ * bits alone, or "prctl(PR_SET_DUMPABLE | 1 << 32)" would slip past a deny
+ * rule. Inequality compares all 64 bits: stray upper bits only turn an
+ * allowed call into a refused one.
+ */
+static struct scmp_arg_cmp arg_cmp(unsigned arg, enum scmp_compare op, scmp_datum_t a,
+				   scmp_datum_t b)
+{
+	struct scmp_arg_cmp c = {.arg = arg, .op = op, .datum_a = a, .datum_b = b};
+	return c;
+}
+
+/* The low 32 bits of argument arg equal v. */
+static struct scmp_arg_cmp arg_eq(unsigned arg, uint32_t v)
+{
+	return arg_cmp(arg, SCMP_CMP_MASKED_EQ, 0xffffffffu, v);
+}
+
+/* Argument arg is anything but v. */
+static struct scmp_arg_cmp arg_ne(unsigned arg, uint32_t v)
+{
+	return arg_cmp(arg, SCMP_CMP_NE, v, 0);
+}
+
+/* Every bit of mask set in argument arg / none of them. */
+static struct scmp_arg_cmp arg_has(unsigned arg, scmp_datum_t mask)
+{
+	return arg_cmp(arg, SCMP_CMP_MASKED_EQ, mask, mask);
+}
+
+static struct scmp_arg_cmp arg_lacks(unsigned arg, scmp_datum_t mask)
+{
+	return arg_cmp(arg, SCMP_CMP_MASKED_EQ, mask, 0);
+}
+
 /* Adds one rule, fatal when libseccomp refuses it. Unknown syscalls are skipped. */
 static void rule(scmp_filter_ctx ctx, uint32_t action, const char *name, unsigned n,
 		 const struct scmp_arg_cmp *cmp)
@@ -135,20 +174,18 @@ void filter_loading(struct sandbox *sb)
 	rule0(ctx, SCMP_ACT_ERRNO(ENOSYS), "clone3");
 	rule0(ctx, SCMP_ACT_ERRNO(ENOSYS), "openat2");
 	/* Threads only (RLIMIT_NPROC 0 refuses those too); no new process, no namespace. */
-	rule1(ctx, deny, "clone", SCMP_A0_64(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0));
+	rule1(ctx, deny, "clone", arg_lacks(0, CLONE_THREAD));
 	static const scmp_datum_t ns_flags[] = {CLONE_NEWNS,	CLONE_NEWUSER, CLONE_NEWPID,
 						CLONE_NEWNET,	CLONE_NEWIPC,  CLONE_NEWUTS,
 						CLONE_NEWCGROUP};
 	for (size_t i = 0; i < sizeof ns_flags / sizeof ns_flags[0]; i++)
-		rule1(ctx, deny, "clone", SCMP_A0_64(SCMP_CMP_MASKED_EQ, ns_flags[i], ns_flags[i]));
+		rule1(ctx, deny, "clone", arg_has(0, ns_flags[i]));
 
 	/* Opening for reading is Landlock's business; opening for anything else is refused. */
 	static const scmp_datum_t write_flags[] = {O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, __O_TMPFILE};
 	for (size_t i = 0; i < sizeof write_flags / sizeof write_flags[0]; i++) {
-		rule1(ctx, deny, "open",
-		      SCMP_A1_32(SCMP_CMP_MASKED_EQ, write_flags[i], write_flags[i]));
-		rule1(ctx, deny, "openat",
-		      SCMP_A2_32(SCMP_CMP_MASKED_EQ, write_flags[i], write_flags[i]));
+		rule1(ctx, deny, "open", arg_has(1, write_flags[i]));
+		rule1(ctx, deny, "openat", arg_has(2, write_flags[i]));
 	}
 
 	/*
@@ -157,29 +194,27 @@ void filter_loading(struct sandbox *sb)
 	 * from a file (anonymous), writable and executable at once, and making
 	 * existing memory executable (which also refuses an executable stack).
 	 */
-	rule2(ctx, deny, "mmap", SCMP_A2_32(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC),
-	      SCMP_A3_32(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, MAP_ANONYMOUS));
-	rule1(ctx, deny, "mmap",
-	      SCMP_A2_32(SCMP_CMP_MASKED_EQ, PROT_WRITE | PROT_EXEC, PROT_WRITE | PROT_EXEC));
-	rule1(ctx, deny, "mprotect", SCMP_A2_32(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC));
-	rule1(ctx, deny, "pkey_mprotect", SCMP_A2_32(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC));
+	rule2(ctx, deny, "mmap", arg_has(2, PROT_EXEC), arg_has(3, MAP_ANONYMOUS));
+	rule1(ctx, deny, "mmap", arg_has(2, PROT_WRITE | PROT_EXEC));
+	rule1(ctx, deny, "mprotect", arg_has(2, PROT_EXEC));
+	rule1(ctx, deny, "pkey_mprotect", arg_has(2, PROT_EXEC));
 
 	/* Signals to ourselves only (abort, raise); never to the daemon or anyone else. */
-	rule1(ctx, deny, "kill", SCMP_A0_32(SCMP_CMP_NE, pid));
-	rule1(ctx, deny, "tkill", SCMP_A0_32(SCMP_CMP_NE, pid));
-	rule1(ctx, deny, "tgkill", SCMP_A0_32(SCMP_CMP_NE, pid));
-	rule1(ctx, deny, "rt_sigqueueinfo", SCMP_A0_32(SCMP_CMP_NE, pid));
-	rule1(ctx, deny, "rt_tgsigqueueinfo", SCMP_A0_32(SCMP_CMP_NE, pid));
+	rule1(ctx, deny, "kill", arg_ne(0, pid));
+	rule1(ctx, deny, "tkill", arg_ne(0, pid));
+	rule1(ctx, deny, "tgkill", arg_ne(0, pid));
+	rule1(ctx, deny, "rt_sigqueueinfo", arg_ne(0, pid));
+	rule1(ctx, deny, "rt_tgsigqueueinfo", arg_ne(0, pid));
 
 	/* The process flags set in step c stay set: dumpable, parent-death signal. */
 	static const scmp_datum_t prctl_deny[] = {PR_SET_DUMPABLE,   PR_SET_PDEATHSIG,
 						  PR_SET_PTRACER,    PR_SET_MM,
 						  PR_SET_SECUREBITS, PR_CAP_AMBIENT};
 	for (size_t i = 0; i < sizeof prctl_deny / sizeof prctl_deny[0]; i++)
-		rule1(ctx, deny, "prctl", SCMP_A0_32(SCMP_CMP_EQ, prctl_deny[i]));
+		rule1(ctx, deny, "prctl", arg_eq(0, prctl_deny[i]));
 	/* Typing into the daemon's terminal, should there be one. */
-	rule1(ctx, deny, "ioctl", SCMP_A1_32(SCMP_CMP_EQ, TIOCSTI));
-	rule1(ctx, deny, "ioctl", SCMP_A1_32(SCMP_CMP_EQ, TIOCLINUX));
+	rule1(ctx, deny, "ioctl", arg_eq(1, TIOCSTI));
+	rule1(ctx, deny, "ioctl", arg_eq(1, TIOCLINUX));
 
 	load(ctx, "loading");
 	layers_on(&sb->layers, "seccomp_load");
@@ -280,12 +315,12 @@ void filter_serving(struct sandbox *sb, bool debug)
 		rule0(ctx, allow, sanitizer_allow[i]);
 #endif
 	/* Memory, but never executable memory. */
-	rule1(ctx, allow, "mmap", SCMP_A2_32(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-	rule1(ctx, allow, "mprotect", SCMP_A2_32(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	rule1(ctx, allow, "mmap", arg_lacks(2, PROT_EXEC));
+	rule1(ctx, allow, "mprotect", arg_lacks(2, PROT_EXEC));
 	/* abort() and raise(): the signal goes to this process (tid == pid: one thread). */
-	rule1(ctx, allow, "tgkill", SCMP_A0_32(SCMP_CMP_EQ, pid));
-	rule1(ctx, allow, "tkill", SCMP_A0_32(SCMP_CMP_EQ, pid));
-	rule1(ctx, allow, "kill", SCMP_A0_32(SCMP_CMP_EQ, pid));
+	rule1(ctx, allow, "tgkill", arg_eq(0, pid));
+	rule1(ctx, allow, "tkill", arg_eq(0, pid));
+	rule1(ctx, allow, "kill", arg_eq(0, pid));
 
 	load(ctx, "serving");
 	layers_on(&sb->layers, "seccomp_serve");

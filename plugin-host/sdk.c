@@ -252,6 +252,10 @@ static void send_log(ss_plugin *p, enum ss_log_level level, const char *msg, jso
 	json_object_put(m);
 }
 
+/* plugin.h declares ss_logv without a format attribute; adding it here lets fmt pass on. */
+__attribute__((format(printf, 3, 0))) void ss_logv(ss_plugin *p, enum ss_log_level level,
+						   const char *fmt, va_list ap);
+
 void ss_logv(ss_plugin *p, enum ss_log_level level, const char *fmt, va_list ap)
 {
 	char *buf;

@@ -90,15 +90,21 @@ json_object *utf8_json_sanitize(json_object *v, int depth)
 			    out, utf8_json_sanitize(json_object_array_get_idx(v, i), depth - 1));
 		return out;
 	}
-	case json_type_object:
+	case json_type_object: {
+		/* The iterator API: json_object_object_foreach is a GNU statement expression. */
+		struct json_object_iterator it = json_object_iter_begin(v);
+		struct json_object_iterator end = json_object_iter_end(v);
 		out = json_object_new_object();
-		json_object_object_foreach(v, key, val)
-		{
+		for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+			const char *key = json_object_iter_peek_name(&it);
 			char *k = utf8_sanitize(key, strlen(key));
-			json_object_object_add(out, k, utf8_json_sanitize(val, depth - 1));
+			json_object_object_add(
+			    out, k,
+			    utf8_json_sanitize(json_object_iter_peek_value(&it), depth - 1));
 			free(k);
 		}
 		return out;
+	}
 	}
 	return NULL;
 }

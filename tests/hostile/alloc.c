@@ -6,6 +6,9 @@
 #define CHUNK (16u << 20)
 #define GOAL (4ull << 30)
 
+/* Where each chunk is published, so no compiler may drop the malloc+memset as dead. */
+static void *volatile sink;
+
 static void attack(ss_plugin *p)
 {
 	unsigned long long total = 0;
@@ -19,6 +22,8 @@ static void attack(ss_plugin *p)
 			return;
 		}
 		memset(m, 0x5a, CHUNK);
+		*(void **)m = sink; /* a chain of every chunk: all of them stay reachable */
+		sink = m;
 		total += CHUNK;
 		/* Deliberately never freed. NOLINT(clang-analyzer-unix.Malloc) */
 	}

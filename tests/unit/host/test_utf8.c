@@ -68,10 +68,10 @@ static int depth(json_object *v)
 	int d = 0;
 
 	if (json_object_is_type(v, json_type_object)) {
-		json_object_object_foreach(v, k, c)
-		{
-			int cd = depth(c);
-			(void)k;
+		struct json_object_iterator it = json_object_iter_begin(v);
+		struct json_object_iterator end = json_object_iter_end(v);
+		for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+			int cd = depth(json_object_iter_peek_value(&it));
 			d = cd > d ? cd : d;
 		}
 		return d + 1;
