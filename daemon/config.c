@@ -93,7 +93,7 @@ static long long parse_num(const char *opt, const char *s, long long min, long l
 	errno = 0;
 	v = strtoll(s, &end, 10);
 	if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
-		fprintf(stderr, "streamspaced: %s wants a number from %lld to %lld, got \"%s\"\n",
+		fprintf(stderr, "streamspaced: --%s wants a number from %lld to %lld, got \"%s\"\n",
 			opt, min, max, s);
 		return -1;
 	}
@@ -183,12 +183,12 @@ static int add_plugin(struct config *c, const char *arg)
 
 int config_parse(struct config *c, int argc, char **argv)
 {
-	int ch;
+	int ch, li = 0;
 	long long v;
 
 	defaults(c);
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "hV", options, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hV", options, &li)) != -1) {
 		switch (ch) {
 		case OPT_LISTEN:
 			set_str(&c->listen, optarg);
@@ -226,7 +226,7 @@ int config_parse(struct config *c, int argc, char **argv)
 			c->sandbox_debug = true;
 			break;
 #define NUM(field, lo, hi)                                                                         \
-	if ((v = parse_num(argv[optind - 1], optarg, lo, hi)) < 0)                                 \
+	if ((v = parse_num(options[li].name, optarg, lo, hi)) < 0)                                 \
 		return -1;                                                                         \
 	c->field = (__typeof__(c->field))v;                                                        \
 	break

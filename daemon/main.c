@@ -205,8 +205,10 @@ static int run(int argc, char **argv)
 
 	memset(&d, 0, sizeof d);
 	r = config_parse(&d.cfg, argc, argv);
-	if (r != 0)
+	if (r != 0) {
+		config_free(&d.cfg);
 		return r > 0 ? 0 : 64;
+	}
 	log_set_level((enum log_level)d.cfg.log_level);
 	signal(SIGPIPE, SIG_IGN);
 
