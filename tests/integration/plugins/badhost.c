@@ -1,7 +1,7 @@
 /*
  * A plugin that misbehaves towards the daemon once, on its first event, in
  * the way BADHOST_KIND names (set by the build): it writes one bad frame
- * straight onto the protocol socket (fd 3), or it exits. The integration
+ * straight onto the protocol socket (fd 3), exits, or stalls. The integration
  * tests check that the daemon ends the host for it and says why.
  */
 #include <stdio.h>
@@ -28,7 +28,8 @@ enum {
 	TOO_DEEP,
 	STRAY_REPLY,
 	EXIT_3,
-	EXIT_0
+	EXIT_0,
+	STALL
 };
 
 /* Writes a frame holding body (n bytes) on fd 3, header included. */
@@ -92,6 +93,10 @@ static void misbehave(void)
 		_exit(3);
 	case EXIT_0:
 		_exit(0);
+	case STALL:
+		/* Holds its first event for an hour: its queue fills behind it. */
+		sleep(3600);
+		break;
 	}
 }
 
