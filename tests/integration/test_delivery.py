@@ -61,6 +61,14 @@ def test(d):
         check(isinstance(p["sandbox"].get("layers"), list) and "seccomp_serve" in
               p["sandbox"]["layers"], "sandbox layers: %s", p["sandbox"])
     check(d.accepted_total() == n, "accepted_total is not %d", n)
+    r = d.request("GET", "/readyz")
+    check(r.status == 200, "/readyz: %r", r)
+    metrics = d.request("GET", "/metrics").body.decode()
+    for name in ("echo", "hello"):
+        for line in ('streamspace_plugin_delivered{plugin="%s"} %d' % (name, n),
+                     'streamspace_plugin_up{plugin="%s"} 1' % name,
+                     'streamspace_plugin_dropped{plugin="%s"} 0' % name):
+            check(line in metrics.splitlines(), "/metrics lacks %r", line)
 
     # Far more than the window (32) at once: still each once, in order.
     burst = d.post_batch([{"type": "user.login", "data": {"burst": i}} for i in range(700)])
