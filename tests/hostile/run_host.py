@@ -325,6 +325,7 @@ ATTACKS = {
     "abort":         ({"crash"}, {"crash"}),
     "proc-self-mem": ({"sigsys"}, {"contained"}),
     "unshare":       ({"sigsys"}, {"contained"}),
+    "undo-flags":    ({"sigsys"}, {"contained"}),
 }
 
 # Attacks whose constructor variant stops the handshake itself: no hello to expect.
