@@ -183,10 +183,11 @@ static int json_depth(json_object *o)
 	int d = 0;
 
 	if (json_object_is_type(o, json_type_object)) {
-		json_object_object_foreach(o, k, v)
-		{
-			int c = json_depth(v);
-			(void)k;
+		/* The iterator, not json_object_object_foreach: that macro is a GNU extension. */
+		struct json_object_iterator it = json_object_iter_begin(o);
+		struct json_object_iterator end = json_object_iter_end(o);
+		for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+			int c = json_depth(json_object_iter_peek_value(&it));
 			if (c > d)
 				d = c;
 		}
