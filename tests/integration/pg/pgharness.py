@@ -6,6 +6,7 @@ the server runs as the `postgres` user (initdb refuses root). Daemon runs
 build/daemon/streamspaced against it on a free loopback port and speaks real
 HTTP to it. Everything is stopped and removed at the end.
 """
+import atexit
 import glob
 import http.client
 import json
@@ -26,6 +27,22 @@ SOURCE = os.environ.get("SS_SOURCE_ROOT") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "../../.."))
 DAEMON = os.path.join(BUILD, "daemon", "streamspaced")
 PLUGINS = os.path.join(BUILD, "plugins")
+
+
+_TEMPS = []
+
+
+def tempdir(prefix):
+    """A temporary directory removed when the test file ends."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    _TEMPS.append(d)
+    return d
+
+
+@atexit.register
+def _remove_temps():
+    for d in _TEMPS:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def log(msg):
@@ -66,7 +83,7 @@ class PG:
 
     def __init__(self):
         self.bindir = pg_bindir()
-        self.dir = tempfile.mkdtemp(prefix="ss-pg-")
+        self.dir = tempdir("ss-pg-")
         self.data = os.path.join(self.dir, "data")
         self.sock = self.dir
         self.logfile = os.path.join(self.dir, "postgres.log")
@@ -207,6 +224,17 @@ class Daemon:
     def log(self):
         with open(self.logpath) as f:
             return f.read()
+
+    def wait_exit(self, timeout=20):
+        """For a daemon expected to refuse to start: its exit status (killed if it does not)."""
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError(f"the daemon did not exit:\n{self.log()}")
+        finally:
+            self.logf.close()
 
     def request(self, method, path, body=None, token=None, raw=None, headers=None):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)

@@ -7,7 +7,6 @@ import re
 import signal
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pgharness as h  # noqa: E402
@@ -34,7 +33,7 @@ def down(p):
 
 
 def main():
-    root = tempfile.mkdtemp(prefix="ss-devup-")
+    root = h.tempdir("ss-devup-")
     os.chmod(root, 0o755)
     pgdata = os.path.join(root, ".dev", "pg", "data")
     port = h.free_port()

@@ -5,7 +5,6 @@ never producing a 5xx or a crash."""
 import os
 import random
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -260,7 +259,7 @@ def main():
                 db = f"e{i}"
                 ci = pg.createdb(db)
                 tok = h.make_token(ci, "admin", "admin")
-                d = h.Daemon(ci, tempfile.mkdtemp(prefix="ss-err-"))
+                d = h.Daemon(ci, h.tempdir("ss-err-"))
                 d.token, d.ci, d.db = tok, ci, db
                 daemons.append(d)
                 try:

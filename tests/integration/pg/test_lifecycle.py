@@ -6,7 +6,6 @@ catalog filters and sorting, ratings."""
 import json
 import os
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -27,7 +26,7 @@ class Ctx:
         db = f"t{self.n}"
         ci = self.pg.createdb(db)
         tok = h.make_token(ci, "admin", "admin")
-        d = h.Daemon(ci, tempfile.mkdtemp(prefix="ss-reg-"), **kw)
+        d = h.Daemon(ci, h.tempdir("ss-reg-"), **kw)
         d.token = tok
         d.db = db
         d.ci = ci
@@ -51,8 +50,9 @@ def tables(pg, db):
 
 def test_migrations_empty_then_up_to_date(ctx):
     ci = ctx.pg.createdb("mig")
-    work = tempfile.mkdtemp(prefix="ss-mig-")
+    work = h.tempdir("ss-mig-")
     d = h.Daemon(ci, work)
+    ctx.daemons.append(d)
     assert "2 migrations applied now" in d.log(), d.log()
     assert ctx.pg.psql("mig", "SELECT string_agg(version::text, ',' ORDER BY version) "
                        "FROM schema_migrations") == "1,2"
@@ -64,34 +64,31 @@ def test_migrations_empty_then_up_to_date(ctx):
                       "'catalog_plugins' AND indexdef LIKE '%UNIQUE%'")
     assert "(repository_id, name, version)" in idx, idx
     assert d.stop() == 0
+    ctx.daemons.remove(d)
     # Up to date: nothing applied again, the daemon starts.
     d2 = h.Daemon(ci, work)
+    ctx.daemons.append(d2)
     assert "0 migrations applied now" in d2.log(), d2.log()
     assert ctx.pg.psql("mig", "SELECT count(*) FROM schema_migrations") == "2"
-    assert d2.stop() == 0
 
 
 def test_migrations_concurrent_start(ctx):
     ci = ctx.pg.createdb("migc")
-    ds = [h.Daemon(ci, tempfile.mkdtemp(prefix="ss-migc-"), wait=False) for _ in range(3)]
-    try:
-        for d in ds:
-            d.wait_ready()
-        assert ctx.pg.psql("migc", "SELECT count(*) FROM schema_migrations") == "2"
-        applied = sum("2 migrations applied now" in d.log() for d in ds)
-        assert applied == 1, [d.log() for d in ds]
-    finally:
-        for d in ds:
-            d.stop()
+    ds = [h.Daemon(ci, h.tempdir("ss-migc-"), wait=False) for _ in range(3)]
+    ctx.daemons.extend(ds)
+    for d in ds:
+        d.wait_ready()
+    assert ctx.pg.psql("migc", "SELECT count(*) FROM schema_migrations") == "2"
+    applied = sum("2 migrations applied now" in d.log() for d in ds)
+    assert applied == 1, [d.log() for d in ds]
 
 
 def test_schema_newer_refused(ctx):
     ci = ctx.pg.createdb("mign")
     h.make_token(ci, "x", "viewer")  # applies the schema
     ctx.pg.psql("mign", "INSERT INTO schema_migrations (version, name) VALUES (9999, 'future')")
-    d = h.Daemon(ci, tempfile.mkdtemp(prefix="ss-mign-"), wait=False)
-    rc = d.proc.wait(20)
-    d.logf.close()
+    d = h.Daemon(ci, h.tempdir("ss-mign-"), wait=False)
+    rc = d.wait_exit()
     assert rc != 0
     log = d.log()
     assert "newer" in log and "9999" in log, log
@@ -243,7 +240,7 @@ def test_pg_environment_variables(ctx):
                          capture_output=True, text=True,
                          env={**os.environ, "STREAMSPACE_DATABASE": ctx.pg.conninfo("pgenv")})
     assert r.returncode == 0 and r.stdout.startswith("sst_"), r
-    d = h.Daemon("", tempfile.mkdtemp(prefix="ss-env-"), env=env)
+    d = h.Daemon("", h.tempdir("ss-env-"), env=env)
     ctx.daemons.append(d)
     d.token = r.stdout.strip()
     assert d.get(f"{M}/catalog").status == 200
@@ -254,7 +251,7 @@ def test_pg_environment_variables(ctx):
 def test_install_dir_housekeeping(ctx):
     ci = ctx.pg.createdb("house")
     tok = h.make_token(ci, "admin", "admin")
-    work = tempfile.mkdtemp(prefix="ss-house-")
+    work = h.tempdir("ss-house-")
     inst = os.path.join(work, "installed")
     # Left behind while no daemon ran: a stale copy and an unrelated directory.
     os.makedirs(os.path.join(inst, "echo"))
@@ -271,8 +268,7 @@ def test_install_dir_housekeeping(ctx):
     assert not [n for n in os.listdir(os.path.join(inst, "hello")) if n.endswith(".p")]
     # The install directory may never be the plugin directory.
     bad = h.Daemon(ci, work, env={"STREAMSPACE_INSTALL_DIR": d.plugin_dir}, wait=False)
-    rc = bad.proc.wait(20)
-    bad.logf.close()
+    rc = bad.wait_exit()
     assert rc != 0 and "must not be the plugin directory" in bad.log(), bad.log()
     assert os.path.exists(os.path.join(d.plugin_dir, "echo", "echo.so"))
 

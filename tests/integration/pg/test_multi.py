@@ -4,7 +4,6 @@ daemon (or plain SQL) makes it; PostgreSQL stopped and started under running
 daemons, with a change made while they were reconnecting."""
 import os
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pgharness as h  # noqa: E402
@@ -15,8 +14,8 @@ M = "/api/plugins/marketplace"
 def pair(pg, db):
     ci = pg.createdb(db)
     tok = h.make_token(ci, "admin", "admin")
-    a = h.Daemon(ci, tempfile.mkdtemp(prefix="ss-a-"))
-    b = h.Daemon(ci, tempfile.mkdtemp(prefix="ss-b-"))
+    a = h.Daemon(ci, h.tempdir("ss-a-"))
+    b = h.Daemon(ci, h.tempdir("ss-b-"))
     a.token = b.token = tok
     return ci, a, b
 
