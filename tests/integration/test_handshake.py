@@ -109,7 +109,7 @@ def test(d):
 plugins = [plugin_arg("good"), plugin_arg("unserved")] + [plugin_arg(s) for s in FAILING]
 try:
     main(test, plugins=[],
-         extra_args=["--host-path", host, "--handshake-timeout-ms", "1000",
+         extra_args=["--host-path", host, "--handshake-timeout-ms", "2000",
                      "--ping-interval-ms", "500"] +
          [x for p in plugins for x in ("--plugin", p)])
 finally:

@@ -64,4 +64,4 @@ def test(d):
 
 main(test,
      plugins=["echo"] + [hostile_path(n) for n in list(ON_EVENT) + HANDSHAKE],
-     extra_args=["--event-timeout-ms", "1500", "--handshake-timeout-ms", "1500"])
+     extra_args=["--event-timeout-ms", "2000", "--handshake-timeout-ms", "3000"])

@@ -42,7 +42,7 @@ def test(d):
     check("2" in msg and "1" in msg, "version_mismatch message names both: %r", msg)
 
     s = Daemon([], ["--host-path", host, "--sandbox", "strict", "--plugin", plugin_arg("good"),
-                    "--handshake-timeout-ms", "1000"])
+                    "--handshake-timeout-ms", "2000"])
     try:
         s.start()
         st = s.wait_status("fake-good", lambda x: x["crashes"] >= 1 and x["last_exit"],
@@ -57,7 +57,7 @@ def test(d):
 
 
 try:
-    main(test, extra_args=["--host-path", host, "--handshake-timeout-ms", "1000",
+    main(test, extra_args=["--host-path", host, "--handshake-timeout-ms", "2000",
                            "--plugin", plugin_arg("v2")])
 finally:
     shutil.rmtree(work, ignore_errors=True)
