@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -91,7 +92,8 @@ void api_reply_json(struct evhttp_request *req, int status, json_object *body)
 	evhttp_add_header(h, "Content-Type", "application/json");
 	evhttp_add_header(h, "Cache-Control", "no-store");
 	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
-	evhttp_send_reply(req, status, NULL, buf);
+	/* RFC 9110's phrase, so our 413 is told apart from libevent's own (see below). */
+	evhttp_send_reply(req, status, status == 413 ? "Content Too Large" : NULL, buf);
 	evbuffer_free(buf);
 	json_object_put(body);
 }
@@ -284,6 +286,70 @@ static void dispatch(struct evhttp_request *req, void *arg)
 		api_reply_error(req, 404, "not_found", "no such endpoint: %s", path);
 }
 
+/*
+ * libevent refuses a body over its limit (by Content-Length, or as chunks
+ * arrive) before any handler runs, and answers with a fixed HTML page that
+ * no hook in libevent 2.1 lets us replace. Every connection's output buffer
+ * is watched instead: when that exact page has just been queued, it is
+ * swapped for the same refusal in our JSON shape, before a byte is written.
+ * Only libevent's page has this status line (our own 413 says "Content Too
+ * Large"); anything else passes untouched.
+ */
+static const char lib413_status[] = " 413 Request Entity Too Large\r\n";
+static const char lib413_tail[] = "</BODY></HTML>\n";
+
+static void rewrite_lib413(struct evbuffer *out, const struct evbuffer_cb_info *info, void *arg)
+{
+	static bool busy;
+	struct api *api = arg;
+	size_t len = evbuffer_get_length(out), tail = sizeof lib413_tail - 1;
+	char end[sizeof lib413_tail];
+	struct evbuffer_ptr at, line;
+	char *keep = NULL, *body;
+	size_t head;
+
+	if (busy || info->n_added == 0 || len < tail)
+		return;
+	evbuffer_ptr_set(out, &at, len - tail, EVBUFFER_PTR_SET);
+	if (evbuffer_copyout_from(out, &at, end, tail) != (ev_ssize_t)tail ||
+	    memcmp(end, lib413_tail, tail) != 0)
+		return;
+	at = evbuffer_search(out, lib413_status, sizeof lib413_status - 1, NULL);
+	if (at.pos < 0 || at.pos < 8)
+		return;
+	/* Back to the start of the status line ("HTTP/1.x"). */
+	evbuffer_ptr_set(out, &line, (size_t)at.pos - 8, EVBUFFER_PTR_SET);
+	head = (size_t)line.pos;
+	busy = true;
+	if (head > 0) {
+		keep = xmalloc(head);
+		evbuffer_copyout(out, keep, head);
+	}
+	evbuffer_drain(out, len);
+	if (keep != NULL)
+		evbuffer_add(out, keep, head);
+	body = xasprintf("{\"error\":{\"code\":\"too_large\",\"message\":\"request body over %zu "
+			 "bytes\"}}\n",
+			 api->o.max_body);
+	evbuffer_add_printf(out,
+			    "HTTP/1.1 413 Content Too Large\r\nContent-Type: application/json\r\n"
+			    "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
+			    "Connection: close\r\nContent-Length: %zu\r\n\r\n%s",
+			    strlen(body), body);
+	busy = false;
+	free(body);
+	free(keep);
+}
+
+/* Every server connection's bufferevent, with the 413 watch on its output. */
+static struct bufferevent *make_bev(struct event_base *base, void *arg)
+{
+	struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (bev != NULL)
+		evbuffer_add_cb(bufferevent_get_output(bev), rewrite_lib413, arg);
+	return bev;
+}
+
 struct api *api_new(struct event_base *base, const struct api_options *opts, char *err,
 		    size_t errlen)
 {
@@ -322,12 +388,9 @@ struct api *api_new(struct event_base *base, const struct api_options *opts, cha
 		snprintf(err, errlen, "evhttp_new failed");
 		goto fail;
 	}
-	/*
-	 * evhttp refuses bodies over its own limit with a bare 413; ours is
-	 * twice the API limit, so a body between the two gets our JSON 413 and
-	 * memory stays bounded either way.
-	 */
-	evhttp_set_max_body_size(api->http, (ev_ssize_t)(api->o.max_body * 2));
+	/* Over the limit, libevent refuses the body as it arrives (rewrite_lib413). */
+	evhttp_set_max_body_size(api->http, (ev_ssize_t)api->o.max_body);
+	evhttp_set_bevcb(api->http, make_bev, api);
 	evhttp_set_max_headers_size(api->http, API_MAX_HEADERS);
 	evhttp_set_timeout(api->http, API_TIMEOUT_S);
 	evhttp_set_allowed_methods(api->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |

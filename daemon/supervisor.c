@@ -101,6 +101,7 @@ struct supervisor {
 };
 
 static void plugin_start(struct plugin *p);
+static void chan_event(struct bufferevent *bev, short what, void *arg);
 static void plugin_kill(struct plugin *p, enum exit_cause cause, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -228,6 +229,44 @@ static void plugin_kill(struct plugin *p, enum exit_cause cause, const char *fmt
 		kill(p->pid, SIGKILL);
 }
 
+/* Once the reject has been written, close our end: the host reads it, then EOF. */
+static void chan_drained(struct bufferevent *bev, void *arg)
+{
+	struct plugin *p = arg;
+
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0 && p->chan != NULL) {
+		bufferevent_free(p->chan);
+		p->chan = NULL;
+	}
+}
+
+/*
+ * Turns a host away with reject {error} (PROTOCOL.md, handshake) and lets it
+ * read why before the channel closes; a host that lingers is killed at the
+ * stop deadline. The cause is decided now, whatever the host's exit says.
+ */
+static void plugin_reject(struct plugin *p, enum exit_cause cause, const char *code,
+			  const char *message)
+{
+	struct timeval tv = {p->sup->o.stop_timeout_ms / 1000,
+			     (p->sup->o.stop_timeout_ms % 1000) * 1000};
+	json_object *r = msg_new(MSG_REJECT);
+
+	json_object_object_add(r, "error", msg_error_obj(code, message));
+	send_msg(p, r);
+	p->pending_cause = cause;
+	free(p->pending_reason);
+	p->pending_reason = xstrdup(message);
+	log_warn(p->name, "rejecting host (pid %d): %s", (int)p->pid, message);
+	if (p->chan != NULL) {
+		bufferevent_disable(p->chan, EV_READ);
+		bufferevent_setcb(p->chan, NULL, chan_drained, chan_event, p);
+		chan_drained(p->chan, p);
+	}
+	evtimer_del(p->deadline);
+	evtimer_add(p->deadline, &tv);
+}
+
 /* ---- handshake and serving ---- */
 
 /* The permission a subscription pattern needs, or NULL. */
@@ -293,15 +332,14 @@ static void on_hello(struct plugin *p, json_object *m)
 		snprintf(msg, sizeof msg,
 			 "host speaks protocol %" PRId64 ", this daemon speaks %d to %d", proto,
 			 SS_PROTOCOL_MIN, SS_PROTOCOL_MAX);
-		json_object *r = msg_new(MSG_REJECT);
-		json_object_object_add(r, "error", msg_error_obj(ERR_VERSION, msg));
-		send_msg(p, r);
-		plugin_kill(p, CAUSE_LOAD, "%s", msg);
+		plugin_reject(p, CAUSE_LOAD, ERR_VERSION, msg);
 		return;
 	}
 	if (strcmp(name, p->name) != 0) {
-		plugin_kill(p, CAUSE_LOAD, "the .so declares plugin \"%.64s\", expected \"%s\"",
-			    name, p->name);
+		char msg[200];
+		snprintf(msg, sizeof msg, "the .so declares plugin \"%.64s\", expected \"%s\"",
+			 name, p->name);
+		plugin_reject(p, CAUSE_LOAD, ERR_LOAD, msg);
 		return;
 	}
 	json_object_put(p->sandbox);
@@ -309,13 +347,10 @@ static void on_hello(struct plugin *p, json_object *m)
 	if (p->sup->o.strict) {
 		json_object *missing = msg_get_array(sandbox, "missing");
 		if (sandbox == NULL || (missing != NULL && json_object_array_length(missing) > 0)) {
-			json_object *r = msg_new(MSG_REJECT);
-			json_object_object_add(
-			    r, "error",
-			    msg_error_obj("sandbox", "strict mode: a sandbox layer is missing"));
-			send_msg(p, r);
-			plugin_kill(p, CAUSE_SETUP, "strict sandbox: layers missing: %s",
-				    missing ? json_object_to_json_string(missing) : "unknown");
+			char msg[512];
+			snprintf(msg, sizeof msg, "strict sandbox: layers missing: %.400s",
+				 missing ? json_object_to_json_string(missing) : "unknown");
+			plugin_reject(p, CAUSE_SETUP, "sandbox", msg);
 			return;
 		}
 	}
@@ -593,7 +628,7 @@ static void chan_process(struct plugin *p)
 {
 	char err[160];
 
-	for (int i = 0; i < READ_BUDGET && p->chan != NULL; i++) {
+	for (int i = 0; i < READ_BUDGET && p->chan != NULL && p->pending_cause == CAUSE_NONE; i++) {
 		json_object *m = NULL;
 		enum frame_result r = frame_pull(bufferevent_get_input(p->chan),
 						 p->sup->o.max_frame, &m, err, sizeof err);
@@ -606,7 +641,9 @@ static void chan_process(struct plugin *p)
 		dispatch(p, m);
 		json_object_put(m);
 	}
-	if (p->chan != NULL && evbuffer_get_length(bufferevent_get_input(p->chan)) > 0)
+	/* Budget spent with frames left: continue next turn, after everyone else. */
+	if (p->chan != NULL && p->pending_cause == CAUSE_NONE &&
+	    evbuffer_get_length(bufferevent_get_input(p->chan)) > 0)
 		event_active(p->kick, EV_READ, 0);
 }
 

@@ -60,6 +60,10 @@ def hello(ch, name, protocol=1, **extra):
 def handshake(ch, name, subscriptions=("session.*",)):
     hello(ch, name)
     init = ch.recv()
+    if init is not None and init.get("t") == "reject":
+        # Turned away (strict mode, versions): report it and wait for the close.
+        say("got", json.dumps(init, sort_keys=True))
+        wait_for_end(ch)
     say("init", json.dumps(init, sort_keys=True))
     ch.send({"t": "ready", "subscriptions": list(subscriptions)})
 
