@@ -388,8 +388,13 @@ struct api *api_new(struct event_base *base, const struct api_options *opts, cha
 		snprintf(err, errlen, "evhttp_new failed");
 		goto fail;
 	}
-	/* Over the limit, libevent refuses the body as it arrives (rewrite_lib413). */
+	/*
+	 * Over the limit, libevent refuses the body as it arrives (rewrite_lib413).
+	 * Lingering close reads and discards the rest before answering, so a
+	 * client still sending gets the 413 instead of a reset; nothing is kept.
+	 */
 	evhttp_set_max_body_size(api->http, (ev_ssize_t)api->o.max_body);
+	evhttp_set_flags(api->http, EVHTTP_SERVER_LINGERING_CLOSE);
 	evhttp_set_bevcb(api->http, make_bev, api);
 	evhttp_set_max_headers_size(api->http, API_MAX_HEADERS);
 	evhttp_set_timeout(api->http, API_TIMEOUT_S);
