@@ -39,17 +39,18 @@ static void readyz(struct evhttp_request *req, const char *rest, void *arg)
 static int check_event(struct bus *bus, json_object *ev, char *err, size_t errlen)
 {
 	json_object *data = NULL;
+	struct json_object_iter it;
 	const char *type;
 
 	if (!json_object_is_type(ev, json_type_object)) {
 		snprintf(err, errlen, "an event must be an object {\"type\", \"data\"}");
 		return -1;
 	}
-	json_object_object_foreach(ev, key, val)
+
+	json_object_object_foreachC(ev, it)
 	{
-		(void)val;
-		if (strcmp(key, "type") != 0 && strcmp(key, "data") != 0) {
-			snprintf(err, errlen, "unknown field \"%.64s\"", key);
+		if (strcmp(it.key, "type") != 0 && strcmp(it.key, "data") != 0) {
+			snprintf(err, errlen, "unknown field \"%.64s\"", it.key);
 			return -1;
 		}
 	}

@@ -104,6 +104,7 @@ void hostlog_drain(struct hostlog *hl, struct evbuffer *in, bool eof)
 		evbuffer_copyout(in, line, take);
 		line[take] = '\0';
 		evbuffer_drain(in, skip);
+		log_sanitize(line);
 		keep(hl, line);
 		if (hostlog_allow(hl))
 			log_info(hl->name, "%s", line);

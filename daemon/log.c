@@ -32,6 +32,13 @@ const char *log_level_name(enum log_level level)
 	return (unsigned)level < 4 ? names[level] : "info";
 }
 
+void log_sanitize(char *s)
+{
+	for (unsigned char *p = (unsigned char *)s; *p; p++)
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+			*p = ' ';
+}
+
 void log_msgv(enum log_level level, const char *where, const char *fmt, va_list ap)
 {
 	char line[8192];

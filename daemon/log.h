@@ -24,6 +24,13 @@ void log_msgv(enum log_level level, const char *where, const char *fmt, va_list 
 #define log_warn(where, ...) log_msg(LOG_LVL_WARN, where, __VA_ARGS__)
 #define log_error(where, ...) log_msg(LOG_LVL_ERROR, where, __VA_ARGS__)
 
+/*
+ * Replaces control characters (carriage returns, escape sequences, NUL-free
+ * but anything below 0x20 except tab, and DEL) in place, so a line a plugin
+ * wrote cannot forge another record or drive the operator's terminal.
+ */
+void log_sanitize(char *s);
+
 /* A broken invariant inside the daemon: log and abort. Never for input errors. */
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 

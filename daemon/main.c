@@ -20,6 +20,7 @@
 #include "config.h"
 #include "core_api.h"
 #include "log.h"
+#include "manifest.h"
 #include "msg.h"
 #include "names.h"
 #include "ss_config.h"
@@ -87,77 +88,88 @@ static void watchdog_start(struct daemon *d)
 	event_add(d->watchdog, &tv);
 }
 
-/*
- * Builds the spec of a --plugin [NAME=]PATH: name and permissions from the
- * manifest.json beside the .so when there is one, else from the file name,
- * with the read permissions a developer's plugin expects.
- */
-static int dev_plugin_spec(const char *arg, struct plugin_spec *spec, json_object **manifest)
+/* Reads a manifest.json of at most MANIFEST_MAX_BYTES; NULL with a message. */
+static struct manifest *read_manifest(const char *path, char *err, size_t errlen)
 {
-	const char *eq = strchr(arg, '=');
-	const char *path = eq ? eq + 1 : arg;
-	char *dir = xstrdup(path), *base = xstrdup(path), *mpath, *name = NULL;
-	json_object *m = NULL;
+	char *text = xmalloc(MANIFEST_MAX_BYTES + 1);
+	struct manifest *m = NULL;
+	FILE *f = fopen(path, "re");
+	size_t n;
 
-	memset(spec, 0, sizeof *spec);
-	mpath = xasprintf("%s/manifest.json", dirname(dir));
-	if (access(mpath, R_OK) == 0) {
-		m = json_object_from_file(mpath);
-		if (m == NULL || !json_object_is_type(m, json_type_object)) {
-			log_error("config", "%s: not a JSON object", mpath);
-			json_object_put(m);
-			m = NULL;
-		}
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
 	}
-	if (eq != NULL)
-		name = xstrndup(arg, (size_t)(eq - arg));
-	else if (m != NULL && msg_get_str(m, "name") != NULL)
-		name = xstrdup(msg_get_str(m, "name"));
-	else {
-		char *b = basename(base);
-		size_t n = strlen(b);
-		if (n > 3 && strcmp(b + n - 3, ".so") == 0)
-			b[n - 3] = '\0';
-		name = xstrdup(b);
-	}
-	spec->name = name;
-	spec->path = path;
-	if (m != NULL) {
-		spec->permissions = msg_get_array(m, "permissions");
-		spec->config = msg_get_obj(m, "defaultConfig");
-	}
-	if (spec->permissions == NULL) {
-		json_object *perms = json_object_new_array();
-		json_object_array_add(perms, json_object_new_string("read:sessions"));
-		json_object_array_add(perms, json_object_new_string("read:users"));
-		if (m == NULL)
-			m = json_object_new_object();
-		json_object_object_add(m, "permissions", perms);
-		spec->permissions = perms;
-	}
-	*manifest = m;
-	free(mpath);
-	free(dir);
-	free(base);
-	return 0;
+	n = fread(text, 1, MANIFEST_MAX_BYTES + 1, f);
+	if (ferror(f))
+		snprintf(err, errlen, "%s: read error", path);
+	else
+		m = manifest_parse(text, n, err, errlen);
+	fclose(f);
+out:
+	free(text);
+	return m;
 }
 
-/* Starts (or, on SIGHUP, restarts) the --plugin plugins. */
+/*
+ * Starts (or, on SIGHUP, restarts) the --plugin [NAME=]PATH plugins: name,
+ * permissions, default config and limits from the manifest.json beside the
+ * .so when there is one, else the file name and the read permissions a
+ * developer's plugin expects.
+ */
 static void run_dev_plugins(struct daemon *d)
 {
 	for (size_t i = 0; i < d->cfg.nplugins; i++) {
-		struct plugin_spec spec;
-		json_object *manifest = NULL;
-		char err[256];
+		const char *arg = d->cfg.plugins[i], *eq = strchr(arg, '=');
+		const char *path = eq ? eq + 1 : arg;
+		char *dir = xstrdup(path), *base = xstrdup(path), *mpath, *name = NULL;
+		struct plugin_spec spec = {.path = path};
+		struct manifest *m = NULL;
+		json_object *perms = NULL;
+		char err[512];
 
-		dev_plugin_spec(d->cfg.plugins[i], &spec, &manifest);
-		if (!name_plugin_valid(spec.name))
-			log_error("config", "--plugin %s: \"%s\" is not a valid plugin name",
-				  d->cfg.plugins[i], spec.name);
+		mpath = xasprintf("%s/manifest.json", dirname(dir));
+		if (access(mpath, F_OK) == 0 &&
+		    (m = read_manifest(mpath, err, sizeof err)) == NULL) {
+			log_error("config", "--plugin %s: %s", arg, err);
+			goto next;
+		}
+		if (eq != NULL) {
+			name = xstrndup(arg, (size_t)(eq - arg));
+		} else if (m != NULL) {
+			name = xstrdup(m->name);
+		} else {
+			char *b = basename(base);
+			size_t n = strlen(b);
+			if (n > 3 && strcmp(b + n - 3, ".so") == 0)
+				b[n - 3] = '\0';
+			name = xstrdup(b);
+		}
+		if (m != NULL) {
+			spec.permissions = m->permissions;
+			spec.config = m->default_config;
+			spec.mem_limit = m->mem_limit;
+			spec.event_timeout_ms = m->event_timeout_ms;
+			spec.handshake_timeout_ms = m->handshake_timeout_ms;
+		} else {
+			perms = json_object_new_array();
+			json_object_array_add(perms, json_object_new_string("read:sessions"));
+			json_object_array_add(perms, json_object_new_string("read:users"));
+			spec.permissions = perms;
+		}
+		spec.name = name;
+		if (!name_plugin_valid(name))
+			log_error("config", "--plugin %s: \"%s\" is not a valid plugin name", arg,
+				  name);
 		else if (supervisor_run(d->sup, &spec, err, sizeof err) < 0)
-			log_error("config", "--plugin %s: %s", d->cfg.plugins[i], err);
-		free((char *)spec.name);
-		json_object_put(manifest);
+			log_error("config", "--plugin %s: %s", arg, err);
+	next:
+		json_object_put(perms);
+		manifest_free(m);
+		free(name);
+		free(mpath);
+		free(dir);
+		free(base);
 	}
 }
 

@@ -132,6 +132,50 @@ static int opt_object(json_object *obj, const char *key, json_object **out, char
 	return 0;
 }
 
+/* One integer member of "limits" within [min, max]; 0 when absent. */
+static int limit_int(json_object *limits, const char *key, int64_t min, int64_t max, int64_t *out,
+		     char *err, size_t errlen)
+{
+	json_object *v;
+
+	*out = 0;
+	if (!json_object_object_get_ex(limits, key, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < min ||
+	    json_object_get_int64(v) > max) {
+		snprintf(err, errlen, "manifest: limits.%s must be an integer from %lld to %lld",
+			 key, (long long)min, (long long)max);
+		return -1;
+	}
+	*out = json_object_get_int64(v);
+	return 0;
+}
+
+/* "limits": known keys only, each within its range. */
+static int parse_limits(struct manifest *m, json_object *limits, char *err, size_t errlen)
+{
+	int64_t mem, ev, hs;
+
+	struct json_object_iter it;
+
+	json_object_object_foreachC(limits, it)
+	{
+		if (strcmp(it.key, "memoryMB") != 0 && strcmp(it.key, "eventTimeoutMs") != 0 &&
+		    strcmp(it.key, "handshakeTimeoutMs") != 0) {
+			snprintf(err, errlen, "manifest: unknown limit \"%.64s\"", it.key);
+			return -1;
+		}
+	}
+	if (limit_int(limits, "memoryMB", 16, 16384, &mem, err, errlen) < 0 ||
+	    limit_int(limits, "eventTimeoutMs", 10, 600000, &ev, err, errlen) < 0 ||
+	    limit_int(limits, "handshakeTimeoutMs", 10, 600000, &hs, err, errlen) < 0)
+		return -1;
+	m->mem_limit = (uint64_t)mem << 20;
+	m->event_timeout_ms = (int)ev;
+	m->handshake_timeout_ms = (int)hs;
+	return 0;
+}
+
 /* entrypoints.main names a shared object in the plugin's own directory. */
 static bool entry_valid(const char *s)
 {
@@ -148,7 +192,7 @@ static bool entry_valid(const char *s)
 struct manifest *manifest_from_json(json_object *obj, char *err, size_t errlen)
 {
 	struct manifest *m = xcalloc(1, sizeof *m);
-	json_object *entry = NULL, *v;
+	json_object *entry = NULL, *limits = NULL, *v;
 
 	m->json = json_object_get(obj);
 	if (!json_object_is_type(obj, json_type_object)) {
@@ -185,7 +229,10 @@ struct manifest *manifest_from_json(json_object *obj, char *err, size_t errlen)
 	if (opt_object(obj, "configSchema", &m->config_schema, err, errlen) < 0 ||
 	    opt_object(obj, "defaultConfig", &m->default_config, err, errlen) < 0 ||
 	    opt_object(obj, "requirements", &m->requirements, err, errlen) < 0 ||
-	    opt_object(obj, "entrypoints", &entry, err, errlen) < 0)
+	    opt_object(obj, "entrypoints", &entry, err, errlen) < 0 ||
+	    opt_object(obj, "limits", &limits, err, errlen) < 0)
+		goto fail;
+	if (limits != NULL && parse_limits(m, limits, err, errlen) < 0)
 		goto fail;
 	if (m->config_schema) {
 		if (json_object_object_get_ex(m->config_schema, "type", &v) &&

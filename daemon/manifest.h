@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define MANIFEST_MAX_BYTES (1024 * 1024)
 #define MANIFEST_MASK "********"
@@ -30,7 +31,14 @@ struct manifest {
 	json_object *config_schema;  /* object or NULL */
 	json_object *default_config; /* object, never NULL */
 	json_object *requirements;   /* object or NULL */
-	json_object *json;	     /* the whole document; every pointer above lives in it */
+	/*
+	 * "limits": {"memoryMB", "eventTimeoutMs", "handshakeTimeoutMs"}, the
+	 * per-plugin overrides of the daemon's defaults; 0 where absent.
+	 */
+	uint64_t mem_limit; /* bytes */
+	int event_timeout_ms;
+	int handshake_timeout_ms;
+	json_object *json; /* the whole document; every pointer above lives in it */
 	char *entry_default;
 };
 

@@ -317,6 +317,9 @@ int registry_apply(struct registry *reg, const char *name, json_object *row, boo
 		    .path = so,
 		    .config = config,
 		    .permissions = m->permissions,
+		    .mem_limit = m->mem_limit,
+		    .event_timeout_ms = m->event_timeout_ms,
+		    .handshake_timeout_ms = m->handshake_timeout_ms,
 		};
 
 		log_info("registry", "%s: starting version %s", name, version);

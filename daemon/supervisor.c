@@ -441,13 +441,15 @@ static void on_log(struct plugin *p, json_object *m)
 		return;
 	fprintf(f, "%.*s", HOSTLOG_LINE_MAX, text);
 	if (fields != NULL) {
-		json_object_object_foreach(fields, k, v)
+		struct json_object_iter it;
+		json_object_object_foreachC(fields, it)
 		{
-			if (json_object_is_type(v, json_type_string))
-				fprintf(f, " %s=%s", k, json_object_get_string(v));
+			if (json_object_is_type(it.val, json_type_string))
+				fprintf(f, " %s=%s", it.key, json_object_get_string(it.val));
 			else
-				fprintf(f, " %s=%s", k,
-					json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+				fprintf(
+				    f, " %s=%s", it.key,
+				    json_object_to_json_string_ext(it.val, JSON_C_TO_STRING_PLAIN));
 		}
 	}
 	fclose(f);
@@ -455,6 +457,7 @@ static void on_log(struct plugin *p, json_object *m)
 		line[HOSTLOG_LINE_MAX] = '\0';
 		hostlog_count_truncated(p->out);
 	}
+	log_sanitize(line);
 	log_msg((enum log_level)level, p->name, "%s", line);
 	free(line);
 }

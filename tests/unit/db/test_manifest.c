@@ -1,8 +1,11 @@
 /* manifest.json validation and the configuration helpers that use its schema. */
+#define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -204,6 +207,48 @@ static void test_mask(void **state)
 	json_object_put(schema);
 }
 
+/* "limits" sets per-plugin overrides; unknown keys and values out of range are refused. */
+static void test_limits(void **state)
+{
+	char err[256];
+	struct manifest *m;
+	static const char *const bad[] = {
+	    "{\"memoryMB\": 8}",
+	    "{\"memoryMB\": 99999}",
+	    "{\"memoryMB\": \"64\"}",
+	    "{\"eventTimeoutMs\": 1}",
+	    "{\"handshakeTimeoutMs\": 1e3}",
+	    "{\"cpu\": 1}",
+	    "[]",
+	};
+
+	m = parse("{\"name\": \"a\", \"version\": \"1.0.0\", \"limits\": {\"memoryMB\": 64, "
+		  "\"eventTimeoutMs\": 250, \"handshakeTimeoutMs\": 900}}",
+		  err, sizeof err);
+	assert_non_null(m);
+	assert_int_equal(m->mem_limit, 64ull << 20);
+	assert_int_equal(m->event_timeout_ms, 250);
+	assert_int_equal(m->handshake_timeout_ms, 900);
+	manifest_free(m);
+
+	m = parse("{\"name\": \"a\", \"version\": \"1.0.0\"}", err, sizeof err);
+	assert_non_null(m);
+	assert_int_equal(m->mem_limit, 0);
+	assert_int_equal(m->event_timeout_ms, 0);
+	manifest_free(m);
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char *text = NULL;
+		assert_true(asprintf(&text,
+				     "{\"name\": \"a\", \"version\": \"1.0.0\", \"limits\": %s}",
+				     bad[i]) > 0);
+		err[0] = '\0';
+		assert_null(parse(text, err, sizeof err));
+		assert_non_null(strstr(err, "limit"));
+		free(text);
+	}
+}
+
 static void test_unmask_and_merge(void **state)
 {
 	json_object *schema = json_tokener_parse(schema_text);
@@ -248,6 +293,7 @@ int main(void)
 	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_mask),
 	    cmocka_unit_test(test_unmask_and_merge),
+	    cmocka_unit_test(test_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
