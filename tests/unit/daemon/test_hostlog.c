@@ -1,0 +1,111 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <event2/buffer.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hostlog.h"
+#include "log.h"
+
+static void add(struct evbuffer *b, const char *s)
+{
+	evbuffer_add(b, s, strlen(s));
+}
+
+/* Whole lines are taken, partial ones wait, and the last ones are kept. */
+static void lines_and_tail(void **state)
+{
+	struct hostlog *hl = hostlog_new("t");
+	struct evbuffer *in = evbuffer_new();
+	json_object *tail;
+
+	add(in, "one\ntwo\nthr");
+	hostlog_drain(hl, in, false);
+	assert_string_equal(hostlog_last(hl), "two");
+	assert_int_equal(evbuffer_get_length(in), 3);
+	add(in, "ee\n");
+	hostlog_drain(hl, in, false);
+	assert_string_equal(hostlog_last(hl), "three");
+	add(in, "no newline at eof");
+	hostlog_drain(hl, in, true);
+	assert_string_equal(hostlog_last(hl), "no newline at eof");
+	tail = hostlog_take_tail(hl);
+	assert_int_equal(json_object_array_length(tail), 4);
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(tail, 0)), "one");
+	json_object_put(tail);
+	assert_null(hostlog_last(hl));
+	evbuffer_free(in);
+	hostlog_free(hl);
+}
+
+/* A line with no end is cut at the maximum; only HOSTLOG_KEEP lines are kept. */
+static void bounded(void **state)
+{
+	struct hostlog *hl = hostlog_new("t");
+	struct evbuffer *in = evbuffer_new();
+	char *big = malloc(HOSTLOG_LINE_MAX * 3);
+	json_object *tail;
+
+	memset(big, 'x', HOSTLOG_LINE_MAX * 3);
+	evbuffer_add(in, big, HOSTLOG_LINE_MAX * 3);
+	hostlog_drain(hl, in, false);
+	assert_int_equal(evbuffer_get_length(in), 0);
+	assert_int_equal(strlen(hostlog_last(hl)), HOSTLOG_LINE_MAX);
+	assert_true(hostlog_truncated(hl) >= 1);
+	for (int i = 0; i < HOSTLOG_KEEP * 3; i++)
+		add(in, "line\n");
+	hostlog_drain(hl, in, false);
+	tail = hostlog_take_tail(hl);
+	assert_int_equal(json_object_array_length(tail), HOSTLOG_KEEP);
+	json_object_put(tail);
+	free(big);
+	evbuffer_free(in);
+	hostlog_free(hl);
+}
+
+/* Control characters cannot forge a record or reach the terminal. */
+static void sanitized(void **state)
+{
+	struct hostlog *hl = hostlog_new("t");
+	struct evbuffer *in = evbuffer_new();
+	char s[] = "a\rerror other: forged\x1b[2Jz\x7f\tok";
+
+	add(in, "x\rinfo other: forged \x1b[31mred\n");
+	hostlog_drain(hl, in, false);
+	assert_null(strchr(hostlog_last(hl), '\r'));
+	assert_null(strchr(hostlog_last(hl), '\x1b'));
+	log_sanitize(s);
+	assert_string_equal(s, "a error other: forged [2Jz \tok");
+	evbuffer_free(in);
+	hostlog_free(hl);
+}
+
+/* The burst is allowed, then lines are refused and counted. */
+static void rate_limited(void **state)
+{
+	struct hostlog *hl = hostlog_new("t");
+	int allowed = 0;
+
+	for (int i = 0; i < 5000; i++)
+		allowed += hostlog_allow(hl);
+	/* 1000 of burst, plus what refilled at 200/s while the loop ran. */
+	assert_true(allowed >= 1000 && allowed < 1200);
+	assert_int_equal(hostlog_dropped(hl), 5000 - allowed);
+	hostlog_free(hl);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(lines_and_tail),
+	    cmocka_unit_test(bounded),
+	    cmocka_unit_test(sanitized),
+	    cmocka_unit_test(rate_limited),
+	};
+	log_set_level(LOG_LVL_ERROR);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
