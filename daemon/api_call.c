@@ -78,6 +78,20 @@ int api_call_name(struct evhttp_request *req, const char *rest, char out[SS_NAME
 	return 0;
 }
 
+void api_call_by_name(struct evhttp_request *req, const char *rest, struct registry *reg,
+		      const char *sql, db_result_fn fn)
+{
+	char name[SS_NAME_MAX + 1];
+	const char *params[1];
+	struct call *c;
+
+	if (api_call_name(req, rest, name) < 0)
+		return;
+	c = api_call_new(reg, req, name);
+	params[0] = c->name;
+	api_call_run(c, sql, 1, params, fn);
+}
+
 json_object *api_call_parse(const char *text)
 {
 	return text && *text ? json_tokener_parse(text) : NULL;

@@ -49,6 +49,12 @@ int api_call_run(struct call *c, const char *sql, int n, const char *const *para
 		 db_result_fn fn);
 /* The plugin name in the path into out: 0, or -1 after answering 400 bad_name. */
 int api_call_name(struct evhttp_request *req, const char *rest, char out[SS_NAME_MAX + 1]);
+/*
+ * The whole of a handler that needs only the plugin named in the path: checks
+ * the name (400 bad_name) and runs sql with it as $1, fn answering.
+ */
+void api_call_by_name(struct evhttp_request *req, const char *rest, struct registry *reg,
+		      const char *sql, db_result_fn fn);
 /* A JSON text column (NULL or empty: NULL), as a new object. */
 json_object *api_call_parse(const char *text);
 /* The user a request acts as: its token's name, or "anonymous". */

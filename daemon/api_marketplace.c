@@ -318,15 +318,7 @@ out:
 
 static void h_uninstall(struct evhttp_request *req, const char *rest, void *arg)
 {
-	char name[SS_NAME_MAX + 1];
-	const char *params[1];
-	struct call *c;
-
-	if (api_call_name(req, rest, name) < 0)
-		return;
-	c = api_call_new(arg, req, name);
-	params[0] = c->name;
-	api_call_run(c, uninstall_sql, 1, params, uninstall_done);
+	api_call_by_name(req, rest, arg, uninstall_sql, uninstall_done);
 }
 
 /* ---- GET installed, GET installed/{name} ---- */
