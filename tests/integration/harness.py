@@ -303,6 +303,7 @@ class Daemon:
 
 
 def check_error(label, r, want):
+    """r is status want (never a 5xx) with a body {"error": {"code", "message"}}."""
     check(r.status < 500, "%s: server error %r", label, r)
     check(r.status == want, "%s: status %d, expected %d: %r", label, r.status, want, r)
     body = r.json
@@ -316,6 +317,8 @@ def check_error(label, r, want):
 
 
 class RawResponse:
+    """A response read off a raw socket (see raw_request)."""
+
     def __init__(self, status, body):
         self.status = status
         self.body = body
@@ -347,6 +350,7 @@ def raw_request(d, data):
 
 
 def post_raw(d, body):
+    """POST /api/events with body over a raw socket, for bodies the server may refuse early."""
     head = ("POST /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             "Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body)).encode()
     return raw_request(d, head + body)
@@ -389,6 +393,9 @@ def main(test, plugins=(), extra_args=(), log_level="debug", start=True):
         if d.alive():
             check(d.healthy(), "daemon does not answer /healthz at the end")
             d.stop()
+        elif d.proc is not None:
+            # A test that ended the daemon itself must have seen a clean exit.
+            check(d.proc.returncode == 0, "daemon exited with %s", d.proc.returncode)
         d.check_sanitizers()
         ok = True
     except TestFailure as e:
