@@ -15,8 +15,8 @@
 struct channel {
 	int fd;
 	size_t max;
-	unsigned char *buf; /* received bytes not yet parsed */
-	size_t len, cap;
+	unsigned char *buf; /* received bytes; buf[head, len) not yet parsed */
+	size_t head, len, cap;
 };
 
 struct channel *channel_new(int fd)
@@ -83,15 +83,21 @@ int channel_recv(struct channel *ch, json_object **out, char *err, size_t errlen
 {
 	for (;;) {
 		size_t used = 0;
+		const unsigned char *start = ch->buf ? ch->buf + ch->head : NULL;
 		enum frame_result r =
-		    frame_parse(ch->buf, ch->len, ch->max, &used, out, err, errlen);
+		    frame_parse(start, ch->len - ch->head, ch->max, &used, out, err, errlen);
 
 		if (r == FRAME_ERROR)
 			return -1;
 		if (r == FRAME_OK) {
-			memmove(ch->buf, ch->buf + used, ch->len - used);
-			ch->len -= used;
+			/* Advance past it; the bytes move only when more must be read. */
+			ch->head += used;
 			return 1;
+		}
+		if (ch->head > 0) {
+			memmove(ch->buf, ch->buf + ch->head, ch->len - ch->head);
+			ch->len -= ch->head;
+			ch->head = 0;
 		}
 		/*
 		 * frame_parse has checked the length prefix against the maximum,
