@@ -30,6 +30,11 @@ static void readyz(struct evhttp_request *req, const char *rest, void *arg)
 		api_reply_error(req, 503, "shutting_down", "the daemon is shutting down");
 		return;
 	}
+	/* Without its database the daemon cannot change plugins: not ready. */
+	if (core->database_up != NULL && !core->database_up(core->database_arg)) {
+		api_reply_error(req, 503, "unavailable", "the database is unavailable");
+		return;
+	}
 	o = json_object_new_object();
 	msg_add_str(o, "status", "ready");
 	api_reply_json(req, 200, o);
@@ -173,6 +178,11 @@ static void metrics(struct evhttp_request *req, const char *rest, void *arg)
 	evbuffer_add_printf(buf, "# TYPE streamspace_events_accepted_total counter\n");
 	evbuffer_add_printf(buf, "streamspace_events_accepted_total %" PRIu64 "\n",
 			    bus_accepted(core->bus));
+	if (core->database_up != NULL) {
+		evbuffer_add_printf(buf, "# TYPE streamspace_database_up gauge\n");
+		evbuffer_add_printf(buf, "streamspace_database_up %d\n",
+				    core->database_up(core->database_arg) ? 1 : 0);
+	}
 	for (size_t c = 0; c < sizeof counters / sizeof counters[0]; c++) {
 		evbuffer_add_printf(buf, "# TYPE streamspace_plugin_%s %s\n", counters[c],
 				    strcmp(counters[c], "queue_depth") == 0 ? "gauge" : "counter");

@@ -26,6 +26,7 @@
 #include "ss_config.h"
 #include "supervisor.h"
 #if SS_HAVE_LIBPQ
+#include "db.h"
 #include "registry.h"
 #include "token.h"
 #endif
@@ -173,6 +174,13 @@ static void run_dev_plugins(struct daemon *d)
 	}
 }
 
+#if SS_HAVE_LIBPQ
+static bool database_up(void *arg)
+{
+	return db_is_up(registry_db(arg));
+}
+#endif
+
 static void shutdown_done(void *arg)
 {
 	struct daemon *d = arg;
@@ -277,6 +285,8 @@ static int run(int argc, char **argv)
 			rc = 1;
 			goto out;
 		}
+		d.core.database_up = database_up;
+		d.core.database_arg = d.registry;
 #else
 		log_error("streamspaced",
 			  "built without PostgreSQL support: --database unavailable");

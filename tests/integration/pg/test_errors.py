@@ -189,11 +189,19 @@ def test_503_while_database_down(d, pg):
         r = d.post("/api/events", {"type": "user.login", "data": {"u": 1}}, token=service)
         assert r.status == 202, r
         assert h.pid_alive(pid)
+        # Not ready while the database is away (a load balancer stops routing
+        # changes here), but alive; the gauge says why.
+        r = d.get("/readyz", token="")
+        err(r, 503, "unavailable")
+        assert d.get("/healthz", token="").status == 200
+        assert "streamspace_database_up 0" in d.get("/metrics", token="").raw
         # The status of running plugins stays visible... through the 503 above only;
         # the delivery count is checked once the database is back.
     finally:
         pg.start()
     h.wait_for(lambda: d.get(f"{M}/catalog").status == 200, 20, "the daemon to reconnect")
+    assert d.get("/readyz", token="").status == 200
+    assert "streamspace_database_up 1" in d.get("/metrics", token="").raw
     rt = d.runtime("hello")
     assert rt["pid"] == pid and rt["delivered"] >= before + 1, rt
     assert "database connection restored" in d.log()
