@@ -79,7 +79,7 @@ struct ss_plugin_def {
 /* Declares the plugin. Use once per shared object, at file scope. */
 #define SS_PLUGIN(...)                                                                             \
 	SS_EXPORT const struct ss_plugin_def ss_plugin_definition = {                              \
-		.abi = SS_SDK_ABI, .size = sizeof(struct ss_plugin_def), __VA_ARGS__}
+	    .abi = SS_SDK_ABI, .size = sizeof(struct ss_plugin_def), __VA_ARGS__}
 
 /* ---- identity and configuration ---- */
 
@@ -120,7 +120,7 @@ SS_EXPORT const char *ss_event_str(const ss_event *ev, const char *key);
 
 /* Logs a line at level; it appears in the daemon's log under the plugin's name. */
 SS_EXPORT void ss_log(ss_plugin *p, enum ss_log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 SS_EXPORT void ss_logv(ss_plugin *p, enum ss_log_level level, const char *fmt, va_list ap);
 /*
  * Logs msg with structured fields: a JSON object whose members are added to
