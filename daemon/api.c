@@ -358,7 +358,7 @@ struct api *api_new(struct event_base *base, const struct api_options *opts, cha
 	const char *colon;
 	char *end;
 	long port;
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss = {0};
 	socklen_t sl = sizeof ss;
 
 	api->o = *opts;
