@@ -1,7 +1,8 @@
 /*
  * A plugin that misbehaves towards the daemon once, on its first event, in
  * the way BADHOST_KIND names (set by the build): it writes one bad frame
- * straight onto the protocol socket (fd 3), exits, or stalls. The integration
+ * straight onto the protocol socket (fd 3), exits, stalls, or floods the
+ * daemon with log records. The integration
  * tests check that the daemon ends the host for it and says why.
  */
 #include <stdio.h>
@@ -29,7 +30,8 @@ enum {
 	STRAY_REPLY,
 	EXIT_3,
 	EXIT_0,
-	STALL
+	STALL,
+	LOG_FLOOD
 };
 
 /* Writes a frame holding body (n bytes) on fd 3, header included. */
@@ -48,7 +50,7 @@ static void send_raw(const char *body, size_t n)
 		abort();
 }
 
-static void misbehave(void)
+static void misbehave(ss_plugin *p)
 {
 	static const char utf8[] = "{\"t\":\"log\",\"level\":\"info\",\"msg\":\"\xc0\xaf\"}";
 
@@ -97,14 +99,22 @@ static void misbehave(void)
 		/* Holds its first event for an hour: its queue fills behind it. */
 		sleep(3600);
 		break;
+	case LOG_FLOOD:
+		/* Log records as fast as the socket takes them, then answer. */
+		for (int i = 0; i < 50000; i++)
+			ss_log(p, SS_INFO, "flood %d", i);
+		break;
 	}
 }
 
 static int on_event(ss_plugin *p, const ss_event *ev)
 {
-	(void)p;
+	static int done;
+
 	(void)ev;
-	misbehave();
+	/* Once per process: a restarted host misbehaves again on its first event. */
+	if (!done++)
+		misbehave(p);
 	return 0;
 }
 
