@@ -31,7 +31,8 @@ enum {
 	EXIT_3,
 	EXIT_0,
 	STALL,
-	LOG_FLOOD
+	LOG_FLOOD,
+	CLOSE_CHANNEL
 };
 
 /* Writes a frame holding body (n bytes) on fd 3, header included. */
@@ -97,6 +98,11 @@ static void misbehave(ss_plugin *p)
 		_exit(0);
 	case STALL:
 		/* Holds its first event for an hour: its queue fills behind it. */
+		sleep(3600);
+		break;
+	case CLOSE_CHANNEL:
+		/* Hangs up on the daemon but stays alive. */
+		close(3);
 		sleep(3600);
 		break;
 	case LOG_FLOOD:
