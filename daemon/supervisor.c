@@ -115,11 +115,18 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 		break;
 	case ST_RUNNING:
 	case ST_STOPPING:
-		if (p->pid > 0) {
-			log_warn(p->name, "host did not stop within %d ms: SIGKILL",
-				 p->sup->o.stop_timeout_ms);
-			kill(p->pid, SIGKILL);
+		if (p->pid <= 0)
+			break;
+		if (!p->stop_requested && p->chan == NULL) {
+			/* It hung up on us but kept running: that breaks the protocol. */
+			host_kill(p, CAUSE_PROTOCOL,
+				  "closed its channel but did not exit within %d ms",
+				  p->sup->o.stop_timeout_ms);
+			break;
 		}
+		log_warn(p->name, "host did not stop within %d ms: SIGKILL",
+			 p->sup->o.stop_timeout_ms);
+		kill(p->pid, SIGKILL);
 		break;
 	case ST_CRASHED:
 		p->restarts++;
