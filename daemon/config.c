@@ -170,6 +170,11 @@ static int add_plugin(struct config *c, const char *arg)
 		path = eq + 1;
 	else
 		eq = NULL;
+	if (strncmp(path, "builtin:", 8) == 0) {
+		/* A plugin compiled into the host: no file to resolve. */
+		c->plugins[c->nplugins++] = xstrdup(arg);
+		return 0;
+	}
 	real = realpath(path, NULL);
 	if (real == NULL) {
 		fprintf(stderr, "streamspaced: --plugin %s: %s\n", path, strerror(errno));

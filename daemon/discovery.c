@@ -18,6 +18,7 @@
 #include <event2/event.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -164,6 +165,131 @@ void discovery_clear(struct discovery *d)
 	free(d->v);
 	d->v = NULL;
 	d->n = 0;
+}
+
+bool discovery_is_builtin(const struct discovered *d)
+{
+	return d->dir == NULL;
+}
+
+/* Reads all of fd (at most max bytes) into a new string; NULL when longer. */
+static char *read_all(int fd, size_t max)
+{
+	char *buf = xmalloc(max + 1);
+	size_t len = 0;
+
+	for (;;) {
+		ssize_t n = read(fd, buf + len, max + 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (len > max) {
+			free(buf);
+			return NULL;
+		}
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+void discovery_builtins(const char *host_path, struct discovery *out)
+{
+	int pipefd[2] = {-1, -1}, status = 0;
+	char *text = NULL, err[512];
+	json_object *all = NULL;
+	pid_t pid;
+
+	out->v = NULL;
+	out->n = 0;
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		log_warn("discovery", "built-in plugins: pipe: %s", strerror(errno));
+		return;
+	}
+	/* Start-up only: one short exec of the host, which lists and exits. */
+	pid = fork();
+	if (pid == 0) {
+		char *const argv[] = {"streamspace-plugin-host", "--list-builtins", NULL};
+		static char *const envp[] = {"PATH=/usr/bin:/bin", NULL};
+		int null = open("/dev/null", O_RDWR);
+		dup2(pipefd[1], 1);
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 2);
+		}
+		execve(host_path, argv, envp);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	if (pid < 0) {
+		log_warn("discovery", "built-in plugins: fork: %s", strerror(errno));
+		close(pipefd[0]);
+		return;
+	}
+	text = read_all(pipefd[0], MANIFEST_MAX_BYTES);
+	close(pipefd[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (text == NULL || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		log_warn("discovery", "%s --list-builtins failed: no built-in plugins", host_path);
+		goto out;
+	}
+	all = json_tokener_parse(text);
+	if (all == NULL || !json_object_is_type(all, json_type_array)) {
+		log_warn("discovery", "%s --list-builtins: not a JSON array", host_path);
+		goto out;
+	}
+	for (size_t i = 0; i < json_object_array_length(all); i++) {
+		json_object *mj = json_object_array_get_idx(all, i);
+		struct manifest *m = manifest_from_json(mj, err, sizeof err);
+		if (m == NULL) {
+			log_warn("discovery", "built-in plugin %zu: %s", i, err);
+			continue;
+		}
+		out->v = xrealloc(out->v, (out->n + 1) * sizeof *out->v);
+		out->v[out->n].dir = NULL;
+		out->v[out->n].so_path = xasprintf("builtin:%s", m->name);
+		out->v[out->n].manifest = m;
+		out->n++;
+	}
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof *out->v, cmp_discovered);
+out:
+	json_object_put(all);
+	free(text);
+}
+
+void discovery_merge(struct discovery *d, const struct discovery *extra)
+{
+	char err[256];
+
+	for (size_t i = 0; i < extra->n; i++) {
+		const struct discovered *e = &extra->v[i];
+		struct manifest *m;
+
+		for (size_t j = 0; j < d->n; j++) {
+			if (strcmp(d->v[j].manifest->name, e->manifest->name) != 0)
+				continue;
+			log_warn("discovery", "%s: the name of a built-in plugin; %s skipped",
+				 e->manifest->name, d->v[j].dir ? d->v[j].dir : "duplicate");
+			free(d->v[j].dir);
+			free(d->v[j].so_path);
+			manifest_free(d->v[j].manifest);
+			d->v[j] = d->v[--d->n];
+			break;
+		}
+		m = manifest_from_json(e->manifest->json, err, sizeof err);
+		if (m == NULL)
+			continue; /* it parsed once; it parses again */
+		d->v = xrealloc(d->v, (d->n + 1) * sizeof *d->v);
+		d->v[d->n].dir = e->dir ? xstrdup(e->dir) : NULL;
+		d->v[d->n].so_path = xstrdup(e->so_path);
+		d->v[d->n].manifest = m;
+		d->n++;
+	}
+	if (d->n > 1)
+		qsort(d->v, d->n, sizeof *d->v, cmp_discovered);
 }
 
 const struct discovered *discovery_find(const struct discovery *d, const char *name)

@@ -8,13 +8,14 @@
 #define SS_DISCOVERY_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct manifest;
 
 struct discovered {
-	char *dir;     /* absolute path of <plugin_dir>/<name> */
-	char *so_path; /* absolute path of the shared object */
+	char *dir;     /* absolute path of <plugin_dir>/<name>; NULL for a built-in */
+	char *so_path; /* absolute path of the shared object; "builtin:<name>" for a built-in */
 	struct manifest *manifest;
 };
 
@@ -29,6 +30,21 @@ struct discovery {
  */
 void discovery_scan(const char *dir, struct discovery *out);
 void discovery_clear(struct discovery *d);
+
+/*
+ * The built-in plugins of the host at host_path (compiled into it): runs
+ * `host_path --list-builtins` once and reads their manifests. Each entry has
+ * dir NULL and so_path "builtin:<name>". A host that cannot list them yields
+ * none, logged.
+ */
+void discovery_builtins(const char *host_path, struct discovery *out);
+/*
+ * Adds copies of the entries of extra to d, keeping d sorted. A built-in's
+ * name is taken: a plugin directory entry of the same name is dropped, logged.
+ */
+void discovery_merge(struct discovery *d, const struct discovery *extra);
+/* Whether d is a built-in plugin. */
+bool discovery_is_builtin(const struct discovered *d);
 const struct discovered *discovery_find(const struct discovery *d, const char *name);
 /* Whether a and b list the same plugins at the same versions and paths. */
 int discovery_same(const struct discovery *a, const struct discovery *b);

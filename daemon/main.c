@@ -19,6 +19,7 @@
 #include "bus.h"
 #include "config.h"
 #include "core_api.h"
+#include "discovery.h"
 #include "log.h"
 #include "manifest.h"
 #include "msg.h"
@@ -40,6 +41,7 @@ struct daemon {
 	struct api *api;
 	struct core_api core;
 	struct registry *registry;
+	struct discovery builtins; /* the host's built-in plugins, for --plugin builtin:NAME */
 	struct event *sig_chld, *sig_term, *sig_int, *sig_hup, *watchdog;
 	int stopping;
 };
@@ -130,8 +132,17 @@ static void run_dev_plugins(struct daemon *d)
 		char err[512];
 
 		mpath = xasprintf("%s/manifest.json", dirname(dir));
-		if (access(mpath, F_OK) == 0 &&
-		    (m = read_manifest(mpath, err, sizeof err)) == NULL) {
+		if (strncmp(path, "builtin:", 8) == 0) {
+			/* Compiled into the host: its manifest comes from the host's list. */
+			const struct discovered *b = discovery_find(&d->builtins, path + 8);
+			if (b == NULL) {
+				log_error("config",
+					  "--plugin %s: the plugin host has no such built-in", arg);
+				goto next;
+			}
+			m = manifest_from_json(b->manifest->json, err, sizeof err);
+		} else if (access(mpath, F_OK) == 0 &&
+			   (m = read_manifest(mpath, err, sizeof err)) == NULL) {
 			log_error("config", "--plugin %s: %s", arg, err);
 			goto next;
 		}
@@ -275,11 +286,11 @@ static int run(int argc, char **argv)
 	log_info("streamspaced", "version %s, plugin host %s", SS_VERSION, d.cfg.host_path);
 	if (d.cfg.database != NULL) {
 #if SS_HAVE_LIBPQ
-		d.registry =
-		    registry_new(d.base, d.sup, d.api,
-				 &(struct registry_options){.conninfo = d.cfg.database,
-							    .plugin_dir = d.cfg.plugin_dir},
-				 err, sizeof err);
+		d.registry = registry_new(d.base, d.sup, d.api,
+					  &(struct registry_options){.conninfo = d.cfg.database,
+								     .plugin_dir = d.cfg.plugin_dir,
+								     .host_path = d.cfg.host_path},
+					  err, sizeof err);
 		if (d.registry == NULL) {
 			log_error("registry", "%s", err);
 			rc = 1;
@@ -297,6 +308,12 @@ static int run(int argc, char **argv)
 		log_warn("streamspaced",
 			 "--plugin-dir needs --database: the registry keeps what is "
 			 "installed; ignoring it");
+	}
+	for (size_t i = 0; i < d.cfg.nplugins; i++) {
+		if (strstr(d.cfg.plugins[i], "builtin:") != NULL) {
+			discovery_builtins(d.cfg.host_path, &d.builtins);
+			break;
+		}
 	}
 	run_dev_plugins(&d);
 	log_info("streamspaced", "listening on %.*s:%d",
@@ -319,6 +336,7 @@ out:
 	registry_free(d.registry);
 #endif
 	supervisor_free(d.sup);
+	discovery_clear(&d.builtins);
 	api_free(d.api);
 	bus_free(d.bus);
 	event_base_free(d.base);

@@ -55,6 +55,7 @@ struct registry {
 	struct db *db;
 	struct token_cache *tokens;
 	char *plugin_dir;
+	struct discovery builtins; /* the host's built-in plugins, listed once */
 	char *install_dir;
 	char *repo_url;
 	struct discovery disc;
@@ -187,6 +188,17 @@ static struct manifest *ensure_files(struct registry *reg, const char *name, con
 	struct stat src, dst;
 
 	*changed = false;
+	if (d != NULL && discovery_is_builtin(d)) {
+		/* Compiled into the host: nothing to copy, the version is the host's. */
+		manifest_free(m);
+		m = NULL;
+		if (strcmp(d->manifest->version, version) != 0)
+			snprintf(err, errlen, "the built-in %s is version %s, not %s", name,
+				 d->manifest->version, version);
+		else
+			m = manifest_from_json(d->manifest->json, err, errlen);
+		goto out;
+	}
 	if (m && strcmp(m->version, version) == 0) {
 		char *so = xasprintf("%s/%s", dir, m->entry_main);
 		bool fresh = stat(so, &dst) == 0 &&
@@ -203,6 +215,7 @@ static struct manifest *ensure_files(struct registry *reg, const char *name, con
 		/* Maybe it was dropped into the plugin directory a moment ago. */
 		discovery_clear(&reg->disc);
 		discovery_scan(reg->plugin_dir, &reg->disc);
+		discovery_merge(&reg->disc, &reg->builtins);
 		d = discovery_find(&reg->disc, name);
 	}
 	if (d == NULL || strcmp(d->manifest->version, version) != 0) {
@@ -221,8 +234,11 @@ out:
 
 static void remove_files(struct registry *reg, const char *name)
 {
-	char *dir = xasprintf("%s/%s", reg->install_dir, name);
+	char *dir;
 
+	if (discovery_find(&reg->builtins, name) != NULL)
+		return; /* a built-in has no files of its own */
+	dir = xasprintf("%s/%s", reg->install_dir, name);
 	if (discovery_remove_tree(dir) < 0)
 		log_warn("registry", "%s: removing %s: %s", name, dir, strerror(errno));
 	free(dir);
@@ -310,7 +326,10 @@ int registry_apply(struct registry *reg, const char *name, json_object *row, boo
 		rc = 0;
 		goto out;
 	}
-	so = xasprintf("%s/%s/%s", reg->install_dir, name, m->entry_main);
+	if (discovery_find(&reg->builtins, name) != NULL)
+		so = xasprintf("builtin:%s", name);
+	else
+		so = xasprintf("%s/%s/%s", reg->install_dir, name, m->entry_main);
 	{
 		struct plugin_spec spec = {
 		    .name = name,
@@ -631,6 +650,7 @@ void registry_refresh_catalog(struct registry *reg, void (*done)(bool ok, void *
 	struct discovery fresh;
 
 	discovery_scan(reg->plugin_dir, &fresh);
+	discovery_merge(&fresh, &reg->builtins);
 	if (discovery_same(&fresh, &reg->disc)) {
 		discovery_clear(&fresh);
 		done(true, arg);
@@ -785,7 +805,9 @@ struct registry *registry_new(struct event_base *base, struct supervisor *sup, s
 		goto fail;
 	}
 	reg->repo_url = xasprintf("file://%s", reg->plugin_dir ? reg->plugin_dir : "");
+	discovery_builtins(opts->host_path, &reg->builtins);
 	discovery_scan(reg->plugin_dir, &reg->disc);
+	discovery_merge(&reg->disc, &reg->builtins);
 	reg->tokens = token_cache_new(NULL);
 	if (startup(reg, opts->conninfo ? opts->conninfo : "", err, errlen) < 0)
 		goto fail;
@@ -818,6 +840,7 @@ void registry_free(struct registry *reg)
 	while ((a = reg->applied) != NULL)
 		applied_free(reg, a);
 	discovery_clear(&reg->disc);
+	discovery_clear(&reg->builtins);
 	free(reg->plugin_dir);
 	free(reg->install_dir);
 	free(reg->repo_url);

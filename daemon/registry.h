@@ -20,9 +20,9 @@ struct api;
 struct registry;
 
 struct registry_options {
-	const char *conninfo;	      /* libpq URI or key=value string ("" uses PG* variables) */
-	const char *plugin_dir;	      /* <dir>/<name>/manifest.json + .so; may be NULL */
-	const char *host_path_unused; /* reserved */
+	const char *conninfo;	/* libpq URI or key=value string ("" uses PG* variables) */
+	const char *plugin_dir; /* <dir>/<name>/manifest.json + .so; may be NULL */
+	const char *host_path;	/* the plugin host, asked for its built-in plugins */
 	/*
 	 * Where installed plugins' files are copied (one directory per plugin).
 	 * NULL: $STREAMSPACE_INSTALL_DIR, else <plugin_dir>/.installed, else

@@ -352,11 +352,17 @@ int supervisor_run(struct supervisor *sup, const struct plugin_spec *spec, char 
 		snprintf(err, errlen, "invalid plugin name");
 		return -1;
 	}
-	if (spec->path == NULL || spec->path[0] != '/') {
+	if (spec->path != NULL && strncmp(spec->path, "builtin:", 8) == 0) {
+		/* Compiled into the host: the host checks that it has it. */
+		if (strcmp(spec->path + 8, spec->name) != 0) {
+			snprintf(err, errlen, "%s does not name the built-in %s", spec->path,
+				 spec->name);
+			return -1;
+		}
+	} else if (spec->path == NULL || spec->path[0] != '/') {
 		snprintf(err, errlen, "plugin path must be absolute");
 		return -1;
-	}
-	if (access(spec->path, R_OK) < 0) {
+	} else if (access(spec->path, R_OK) < 0) {
 		snprintf(err, errlen, "%s: %s", spec->path, strerror(errno));
 		return -1;
 	}

@@ -110,7 +110,14 @@ int args_parse(int argc, char *const argv[], struct host_args *a, char *err, siz
 		snprintf(err, errlen, "--name '%s' is not a valid plugin name", a->name);
 		return -1;
 	}
-	if (a->plugin[0] != '/') {
+	/* builtin:<name> runs a plugin compiled into the host (builtin.h). */
+	if (strncmp(a->plugin, "builtin:", 8) == 0) {
+		if (strcmp(a->plugin + 8, a->name) != 0) {
+			snprintf(err, errlen, "--plugin '%s' does not name the built-in '%s'",
+				 a->plugin, a->name);
+			return -1;
+		}
+	} else if (a->plugin[0] != '/') {
 		snprintf(err, errlen, "--plugin '%s' is not an absolute path", a->plugin);
 		return -1;
 	}

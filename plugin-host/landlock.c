@@ -131,14 +131,18 @@ void landlock_apply(struct sandbox *sb, const char *plugin_path)
 		die(HOST_EXIT_SANDBOX, "landlock: create ruleset (ABI %d): %s", abi,
 		    strerror(errno));
 
-	dir = xstrdup(plugin_path);
-	*strrchr(dir, '/') = '\0';
-	/* A plugin directly in / would open the whole tree to it. */
-	if (dir[0] == '\0')
-		die(HOST_EXIT_LOAD, "plugin %s must live in its own directory", plugin_path);
-	if (allow_read(ruleset, dir) < 0)
-		die(HOST_EXIT_LOAD, "plugin directory of %s not found", plugin_path);
-	free(dir);
+	/* A built-in plugin (NULL) has no directory: only the system libraries. */
+	if (plugin_path != NULL) {
+		dir = xstrdup(plugin_path);
+		*strrchr(dir, '/') = '\0';
+		/* A plugin directly in / would open the whole tree to it. */
+		if (dir[0] == '\0')
+			die(HOST_EXIT_LOAD, "plugin %s must live in its own directory",
+			    plugin_path);
+		if (allow_read(ruleset, dir) < 0)
+			die(HOST_EXIT_LOAD, "plugin directory of %s not found", plugin_path);
+		free(dir);
+	}
 	for (size_t i = 0; i < sizeof system_paths / sizeof system_paths[0]; i++)
 		(void)allow_read(ruleset, system_paths[i]);
 

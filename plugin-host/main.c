@@ -15,6 +15,7 @@
 #include "channel.h"
 #include "diag.h"
 #include "filter.h"
+#include "builtin.h"
 #include "landlock.h"
 #include "sandbox.h"
 #include "sanitizer.h"
@@ -53,27 +54,42 @@ static char stdout_buf[4096];
 static void usage(const char *why)
 {
 	diag("%s", why);
-	fprintf(stderr, "usage: streamspace-plugin-host --name NAME --plugin /abs/path/NAME.so "
-			"[--strict] [--sandbox-debug] [--mem-limit BYTES] [--cpu-limit SECONDS]\n");
+	fprintf(
+	    stderr,
+	    "usage: streamspace-plugin-host --name NAME --plugin /abs/path/NAME.so|builtin:NAME "
+	    "[--strict] [--sandbox-debug] [--mem-limit BYTES] [--cpu-limit SECONDS]\n"
+	    "       streamspace-plugin-host --list-builtins\n");
 	host_exit(HOST_EXIT_USAGE);
 }
 
+static bool is_builtin(const struct host_args *a)
+{
+	return strncmp(a->plugin, BUILTIN_PREFIX, strlen(BUILTIN_PREFIX)) == 0;
+}
+
 /*
- * Loads the plugin and checks its definition: the SDK ABI it was built
+ * Loads the plugin (or finds the built-in) and checks its definition: the SDK ABI it was built
  * against, the size of the definition and its name, against what the daemon
  * started us for. Any mismatch is exit 65 with both values named.
  */
 static const struct ss_plugin_def *load_plugin(const struct host_args *a)
 {
-	void *handle = dlopen(a->plugin, RTLD_NOW | RTLD_LOCAL);
 	const struct ss_plugin_def *def;
 
-	if (handle == NULL)
-		die(HOST_EXIT_LOAD, "dlopen: %s", dlerror());
-	def = dlsym(handle, "ss_plugin_definition");
-	if (def == NULL)
-		die(HOST_EXIT_LOAD, "%s has no ss_plugin_definition (SS_PLUGIN missing?)",
-		    a->plugin);
+	if (is_builtin(a)) {
+		const struct builtin_plugin *b = builtin_find(a->name);
+		if (b == NULL)
+			die(HOST_EXIT_LOAD, "no built-in plugin '%s' in this host", a->name);
+		def = b->def;
+	} else {
+		void *handle = dlopen(a->plugin, RTLD_NOW | RTLD_LOCAL);
+		if (handle == NULL)
+			die(HOST_EXIT_LOAD, "dlopen: %s", dlerror());
+		def = dlsym(handle, "ss_plugin_definition");
+		if (def == NULL)
+			die(HOST_EXIT_LOAD, "%s has no ss_plugin_definition (SS_PLUGIN missing?)",
+			    a->plugin);
+	}
 	if (def->abi != SS_SDK_ABI)
 		die(HOST_EXIT_LOAD, "plugin built against SDK ABI %u, this host implements ABI %d",
 		    def->abi, SS_SDK_ABI);
@@ -95,6 +111,9 @@ int main(int argc, char *argv[])
 	char err[256];
 	const struct ss_plugin_def *def;
 
+	/* The daemon asks which plugins are compiled in; nothing runs but the listing. */
+	if (argc == 2 && strcmp(argv[1], "--list-builtins") == 0)
+		host_exit(builtin_list());
 	sandbox_init(&sb, false);
 	if (args_parse(argc, argv, &args, err, sizeof err) < 0)
 		usage(err);
@@ -103,13 +122,13 @@ int main(int argc, char *argv[])
 	setvbuf(stdout, stdout_buf, _IOLBF, sizeof stdout_buf);
 	setvbuf(stderr, NULL, _IONBF, 0);
 
-	sandbox_fds(&sb);				      /* a */
-	sandbox_nonroot(&sb);				      /* b */
-	sandbox_process(&sb);				      /* c */
-	sandbox_namespaces(&sb);			      /* d */
-	sandbox_rlimits(&sb, args.mem_limit, args.cpu_limit); /* e */
-	landlock_apply(&sb, args.plugin);		      /* f */
-	sandbox_no_new_privs(&sb);			      /* g */
+	sandbox_fds(&sb);					     /* a */
+	sandbox_nonroot(&sb);					     /* b */
+	sandbox_process(&sb);					     /* c */
+	sandbox_namespaces(&sb);				     /* d */
+	sandbox_rlimits(&sb, args.mem_limit, args.cpu_limit);	     /* e */
+	landlock_apply(&sb, is_builtin(&args) ? NULL : args.plugin); /* f */
+	sandbox_no_new_privs(&sb);				     /* g */
 	filter_loading(&sb);
 	def = load_plugin(&args);		 /* h */
 	filter_serving(&sb, args.sandbox_debug); /* i */

@@ -43,6 +43,21 @@ static void test_all_options(void **state)
 	assert_int_equal(a.cpu_limit, 30);
 }
 
+/* builtin:<name> runs a plugin compiled into the host; it must be the one named. */
+static void test_builtin(void **state)
+{
+	struct host_args a;
+	char *ok[] = {"host", "--name", "audit", "--plugin", "builtin:audit"};
+	char *other[] = {"host", "--name", "hello", "--plugin", "builtin:audit"};
+	char *empty[] = {"host", "--name", "audit", "--plugin", "builtin:"};
+	(void)state;
+
+	assert_int_equal(parse(&a, 5, ok), 0);
+	assert_string_equal(a.plugin, "builtin:audit");
+	assert_int_equal(parse(&a, 5, other), -1);
+	assert_int_equal(parse(&a, 5, empty), -1);
+}
+
 static void test_refusals(void **state)
 {
 	struct host_args a;
@@ -91,6 +106,7 @@ int main(void)
 	    cmocka_unit_test(test_minimal_and_defaults),
 	    cmocka_unit_test(test_all_options),
 	    cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_builtin),
 	    cmocka_unit_test(test_sizes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
