@@ -2,6 +2,7 @@
 
 #include <event2/buffer.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,23 +178,33 @@ uint64_t bus_accepted(const struct bus *bus)
 /* Room for the envelope around the data: {"t":"event","id":..,"type":..,"ts":..,"data":} */
 #define BUS_ENVELOPE_MAX (96 + SS_EVENT_NAME_MAX)
 
-/* Nesting of a value as the receiving host's tokener counts it (see FRAME_MAX_DEPTH). */
+/*
+ * Nesting of a value as the receiving host's tokener counts it (see
+ * FRAME_MAX_DEPTH), or -1 when it holds a number JSON cannot carry: json-c
+ * reads NaN and Infinity, but a plugin must only ever receive valid JSON.
+ */
 static int json_depth(json_object *o)
 {
 	int d = 0;
 
+	if (json_object_is_type(o, json_type_double) && !isfinite(json_object_get_double(o)))
+		return -1;
 	if (json_object_is_type(o, json_type_object)) {
 		/* The iterator, not json_object_object_foreach: that macro is a GNU extension. */
 		struct json_object_iterator it = json_object_iter_begin(o);
 		struct json_object_iterator end = json_object_iter_end(o);
 		for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
 			int c = json_depth(json_object_iter_peek_value(&it));
+			if (c < 0)
+				return -1;
 			if (c > d)
 				d = c;
 		}
 	} else if (json_object_is_type(o, json_type_array)) {
 		for (size_t i = 0; i < json_object_array_length(o); i++) {
 			int c = json_depth(json_object_array_get_idx(o, i));
+			if (c < 0)
+				return -1;
 			if (c > d)
 				d = c;
 		}
@@ -228,7 +239,13 @@ int bus_validate(const struct bus *bus, const char *type, json_object *data, cha
 			snprintf(err, errlen, "\"data\" holds malformed UTF-8");
 			return -1;
 		}
-		if (json_depth(data) > FRAME_MAX_DEPTH - 1) {
+		int depth = json_depth(data);
+		if (depth < 0) {
+			snprintf(err, errlen,
+				 "\"data\" holds NaN or Infinity, which JSON cannot carry");
+			return -1;
+		}
+		if (depth > FRAME_MAX_DEPTH - 1) {
 			snprintf(err, errlen, "\"data\" nests deeper than %d levels",
 				 FRAME_MAX_DEPTH - 1);
 			return -1;

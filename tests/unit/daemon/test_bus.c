@@ -5,6 +5,7 @@
 #include <cmocka.h>
 
 #include <event2/buffer.h>
+#include <math.h>
 #include <string.h>
 
 #include "bus.h"
@@ -221,6 +222,21 @@ static void validate_rules(void **state)
 	assert_int_equal(bus_validate(bus, "user.login", arr, err, sizeof err), -1);
 	assert_int_equal(bus_validate(bus, "user.login", big, err, sizeof err), -1);
 	assert_non_null(strstr(err, "frame limit"));
+	/* NaN and Infinity parse in json-c but are not JSON: refused, however deep. */
+	json_object *nan = json_object_new_object(), *inner = json_object_new_array();
+	json_object_array_add(inner, json_object_new_double(INFINITY));
+	json_object_object_add(nan, "a", inner);
+	assert_int_equal(bus_validate(bus, "user.login", nan, err, sizeof err), -1);
+	assert_non_null(strstr(err, "NaN"));
+	json_object_put(nan);
+	nan = json_object_new_object();
+	json_object_object_add(nan, "x", json_object_new_double(NAN));
+	assert_int_equal(bus_validate(bus, "user.login", nan, err, sizeof err), -1);
+	json_object_put(nan);
+	nan = json_object_new_object();
+	json_object_object_add(nan, "x", json_object_new_double(1.5));
+	assert_int_equal(bus_validate(bus, "user.login", nan, err, sizeof err), 0);
+	json_object_put(nan);
 	/* What validate accepts, publish accepts. */
 	assert_int_equal(bus_publish(bus, "user.login", big), -1);
 	json_object_put(arr);
