@@ -17,6 +17,7 @@
 
 #include "api.h"
 #include "bus.h"
+#include "cgroup.h"
 #include "config.h"
 #include "core_api.h"
 #include "discovery.h"
@@ -41,6 +42,7 @@ struct daemon {
 	struct api *api;
 	struct core_api core;
 	struct registry *registry;
+	struct cgroup *cgroup;
 	struct discovery builtins; /* the host's built-in plugins, for --plugin builtin:NAME */
 	struct event *sig_chld, *sig_term, *sig_int, *sig_hup, *watchdog;
 	int stopping;
@@ -248,9 +250,18 @@ static int run(int argc, char **argv)
 		fatal("event_base_new failed");
 	d.bus = bus_new(&(struct bus_options){
 	    .queue_max = d.cfg.queue_max, .window = d.cfg.window, .max_frame = d.cfg.max_frame});
+	d.cgroup = cgroup_open("/sys/fs/cgroup", NULL, true, err, sizeof err);
+	if (d.cgroup != NULL)
+		log_info("streamspaced",
+			 "cgroup v2 %s delegated: memory and pids limits per plugin",
+			 cgroup_base(d.cgroup));
+	else
+		log_info("streamspaced", "no per-plugin cgroup limits (%s): hosts rely on rlimits",
+			 err);
 	d.sup = supervisor_new(d.base, d.bus,
 			       &(struct supervisor_options){
 				   .host_path = d.cfg.host_path,
+				   .cgroup = d.cgroup,
 				   .strict = d.cfg.strict,
 				   .sandbox_debug = d.cfg.sandbox_debug,
 				   .max_frame = d.cfg.max_frame,
@@ -336,6 +347,7 @@ out:
 	registry_free(d.registry);
 #endif
 	supervisor_free(d.sup);
+	cgroup_free(d.cgroup);
 	discovery_clear(&d.builtins);
 	api_free(d.api);
 	bus_free(d.bus);

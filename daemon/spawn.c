@@ -21,7 +21,8 @@ struct spawn_failure {
 	int err;
 };
 
-static const char *const spawn_steps[] = {"dup2", "/dev/null", "close_range", "execve"};
+static const char *const spawn_steps[] = {"dup2", "/dev/null", "close_range", "execve",
+					  "joining the plugin's cgroup"};
 
 static void child_fail(int errfd, int step)
 {
@@ -35,12 +36,15 @@ static void child_fail(int errfd, int step)
  * Moves the fds into place, marks every other fd close-on-exec and execs.
  */
 static void __attribute__((noreturn))
-child_exec(const char *path, char *const argv[], int sock, int logw, int errfd)
+child_exec(const char *path, char *const argv[], int sock, int logw, int errfd, int cgfd)
 {
 	static char *const envp[] = {"PATH=/usr/bin:/bin", "LANG=C.UTF-8", NULL};
 	sigset_t none;
 	int devnull;
 
+	/* Into the plugin's cgroup first, before any fd moves (cgfd may be 3). */
+	if (cgfd >= 0 && write(cgfd, "0", 1) != 1)
+		child_fail(errfd, 4);
 	for (int sig = 1; sig < NSIG; sig++)
 		signal(sig, SIG_DFL);
 	sigemptyset(&none);
@@ -67,6 +71,12 @@ child_exec(const char *path, char *const argv[], int sock, int logw, int errfd)
 int spawn_host(const char *path, char *const argv[], struct spawn_child *out, char *err,
 	       size_t errlen)
 {
+	return spawn_host_in(path, argv, -1, out, err, errlen);
+}
+
+int spawn_host_in(const char *path, char *const argv[], int cgroup_procs, struct spawn_child *out,
+		  char *err, size_t errlen)
+{
 	int sv[2] = {-1, -1}, logp[2] = {-1, -1}, errp[2] = {-1, -1};
 	sigset_t all, old;
 	struct spawn_failure f;
@@ -83,7 +93,7 @@ int spawn_host(const char *path, char *const argv[], struct spawn_child *out, ch
 	sigprocmask(SIG_SETMASK, &all, &old);
 	pid = fork();
 	if (pid == 0)
-		child_exec(path, argv, sv[1], logp[1], errp[1]);
+		child_exec(path, argv, sv[1], logp[1], errp[1], cgroup_procs);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0) {
 		snprintf(err, errlen, "fork: %s", strerror(errno));

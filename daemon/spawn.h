@@ -23,4 +23,12 @@ struct spawn_child {
 int spawn_host(const char *path, char *const argv[], struct spawn_child *out, char *err,
 	       size_t errlen);
 
+/*
+ * The same, with the child first writing "0" into cgroup_procs (an open
+ * cgroup.procs, see cgroup.h) so that it is inside its cgroup before it
+ * runs anything else; -1 for none.
+ */
+int spawn_host_in(const char *path, char *const argv[], int cgroup_procs, struct spawn_child *out,
+		  char *err, size_t errlen);
+
 #endif

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "backoff.h"
+#include "cgroup.h"
 #include "exitcause.h"
 #include "hostlog.h"
 #include "bus.h"
@@ -27,6 +28,7 @@
 #include "xmalloc.h"
 
 #define DEFAULT_MEM_LIMIT (256ull << 20)
+#define CGROUP_PIDS_MAX 4
 
 static const char *const state_names[] = {"starting", "running", "stopping",
 					  "crashed",  "failed",	 "stopped"};
@@ -149,7 +151,7 @@ static void plugin_start(struct plugin *p)
 	char err[256];
 	char *mem = mem_arg(p->mem_limit);
 	char *argv[12];
-	int n = 0;
+	int n = 0, cgfd = -1, r;
 	struct timeval tv = {p->handshake_timeout_ms / 1000,
 			     (p->handshake_timeout_ms % 1000) * 1000};
 
@@ -173,7 +175,17 @@ static void plugin_start(struct plugin *p)
 	p->config_id = 0;
 	p->started_ms = bus_now_ms();
 	plugin_set_state(p, ST_STARTING);
-	if (spawn_host(sup->o.host_path, argv, &c, err, sizeof err) < 0) {
+	if (sup->o.cgroup != NULL) {
+		/* memory.max as the address-space limit; a few tasks, though the host needs one. */
+		cgfd = cgroup_prepare(sup->o.cgroup, p->name, p->mem_limit, CGROUP_PIDS_MAX, err,
+				      sizeof err);
+		if (cgfd < 0)
+			log_warn(p->name, "no cgroup limits for this host: %s", err);
+	}
+	r = spawn_host_in(sup->o.host_path, argv, cgfd, &c, err, sizeof err);
+	if (cgfd >= 0)
+		close(cgfd);
+	if (r < 0) {
 		free(mem);
 		/* The host binary itself is missing or broken: no use retrying. */
 		log_error(p->name, "cannot start host: %s", err);
@@ -238,6 +250,8 @@ static void host_exited(struct plugin *p, int status)
 	host_close_io(p);
 	p->pid = 0;
 	p->hs = HS_HELLO;
+	if (p->sup->o.cgroup != NULL)
+		cgroup_release(p->sup->o.cgroup, p->name);
 
 	if (clean) {
 		/* Stopped on purpose: events in flight go back to the queue. */
@@ -468,7 +482,7 @@ bool supervisor_has(struct supervisor *sup, const char *name)
 
 static json_object *plugin_status(struct plugin *p)
 {
-	json_object *o = json_object_new_object(), *le, *causes;
+	json_object *o = json_object_new_object(), *le, *causes, *limits;
 	struct bus_sub_stats st;
 	int64_t now = bus_now_ms();
 
@@ -505,6 +519,12 @@ static json_object *plugin_status(struct plugin *p)
 	msg_add_int(o, "log_truncated", (int64_t)hostlog_truncated(p->out));
 	json_object_object_add(o, "subscriptions", json_object_get(p->subscriptions));
 	json_object_object_add(o, "sandbox", json_object_get(p->sandbox));
+	limits = json_object_new_object();
+	msg_add_int(limits, "memory_bytes", (int64_t)p->mem_limit);
+	msg_add_int(limits, "event_timeout_ms", p->event_timeout_ms);
+	msg_add_int(limits, "handshake_timeout_ms", p->handshake_timeout_ms);
+	msg_add_bool(limits, "cgroup", p->sup->o.cgroup != NULL);
+	json_object_object_add(o, "limits", limits);
 	if (p->config_error)
 		msg_add_str(o, "config_error", p->config_error);
 	if (p->last_exit.description != NULL) {

@@ -19,6 +19,7 @@ struct supervisor;
 
 struct supervisor_options {
 	const char *host_path; /* streamspace-plugin-host executable */
+	struct cgroup *cgroup; /* delegated cgroup v2 for per-plugin limits, or NULL (borrowed) */
 	bool strict;	       /* refuse a plugin when a sandbox layer is missing */
 	bool sandbox_debug;    /* trap instead of kill, log the syscall (development only) */
 	size_t max_frame;
