@@ -358,6 +358,27 @@ void plugin_restart(struct plugin *p)
 	p->restart_after = true;
 }
 
+/* A plugin's record, known to the supervisor, with no host yet. */
+static struct plugin *plugin_new(struct supervisor *sup, const struct plugin_spec *spec)
+{
+	struct plugin *p = xcalloc(1, sizeof *p);
+
+	p->sup = sup;
+	p->name = xstrdup(spec->name);
+	plugin_set_spec(p, spec);
+	p->subscriptions = json_object_new_array();
+	p->sandbox = json_object_new_object();
+	p->out = hostlog_new(p->name);
+	p->deadline = evtimer_new(sup->base, deadline_cb, p);
+	p->tick = evtimer_new(sup->base, host_tick_cb, p);
+	p->kick = event_new(sup->base, -1, 0, host_kick_cb, p);
+	p->sub = bus_sub_new(sup->bus, p->name, host_bus_ready, p);
+	backoff_init(&p->backoff, sup->o.backoff_initial_ms, sup->o.backoff_max_ms,
+		     sup->o.crash_limit, sup->o.crash_window_ms);
+	TAILQ_INSERT_TAIL(&sup->plugins, p, entry);
+	return p;
+}
+
 int supervisor_run(struct supervisor *sup, const struct plugin_spec *spec, char *err, size_t errlen)
 {
 	struct plugin *p;
@@ -398,21 +419,24 @@ int supervisor_run(struct supervisor *sup, const struct plugin_spec *spec, char 
 		}
 		return 0;
 	}
-	p = xcalloc(1, sizeof *p);
-	p->sup = sup;
-	p->name = xstrdup(spec->name);
-	plugin_set_spec(p, spec);
-	p->subscriptions = json_object_new_array();
-	p->sandbox = json_object_new_object();
-	p->out = hostlog_new(p->name);
-	p->deadline = evtimer_new(sup->base, deadline_cb, p);
-	p->tick = evtimer_new(sup->base, host_tick_cb, p);
-	p->kick = event_new(sup->base, -1, 0, host_kick_cb, p);
-	p->sub = bus_sub_new(sup->bus, p->name, host_bus_ready, p);
-	backoff_init(&p->backoff, sup->o.backoff_initial_ms, sup->o.backoff_max_ms,
-		     sup->o.crash_limit, sup->o.crash_window_ms);
-	TAILQ_INSERT_TAIL(&sup->plugins, p, entry);
-	plugin_start(p);
+	plugin_start(plugin_new(sup, spec));
+	return 0;
+}
+
+int supervisor_adopt(struct supervisor *sup, const struct plugin_spec *spec, int sock)
+{
+	struct plugin *p;
+	struct timeval tv;
+
+	if (!name_plugin_valid(spec->name) || find(sup, spec->name) != NULL)
+		return -1;
+	p = plugin_new(sup, spec);
+	tv.tv_sec = p->handshake_timeout_ms / 1000;
+	tv.tv_usec = (p->handshake_timeout_ms % 1000) * 1000;
+	p->started_ms = bus_now_ms();
+	plugin_set_state(p, ST_STARTING);
+	host_open(p, sock);
+	evtimer_add(p->deadline, &tv);
 	return 0;
 }
 

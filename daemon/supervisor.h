@@ -57,6 +57,14 @@ void supervisor_free(struct supervisor *sup);
 int supervisor_run(struct supervisor *sup, const struct plugin_spec *spec, char *err,
 		   size_t errlen);
 
+/*
+ * Runs a plugin over a channel the caller already holds (its end of a
+ * socketpair, consumed), with no process behind it: what the daemon does
+ * with whatever a host sends, for the fuzz target and tests. -1 when the
+ * name is invalid or taken.
+ */
+int supervisor_adopt(struct supervisor *sup, const struct plugin_spec *spec, int sock);
+
 /* Stops a plugin gracefully and forgets it. Returns -1 when unknown. */
 int supervisor_stop(struct supervisor *sup, const char *name);
 
