@@ -60,6 +60,33 @@ def test_plugin_path(name):
     """A plugin built by tests/integration/plugins/meson.build."""
     return os.path.join(BUILD_ROOT, "tests", "integration", "plugins", name + ".so")
 
+class FakeHost:
+    """fake_host.py copied where the sandboxed daemon's hosts can run it, with
+    scenario "plugins": --plugin arguments naming the scenario to play."""
+
+    def __init__(self, prefix):
+        import shutil
+        import stat
+        import tempfile
+        self.work = tempfile.mkdtemp(prefix=prefix)
+        self.path = os.path.join(self.work, "fake_host.py")
+        shutil.copy(os.path.join(os.path.dirname(os.path.abspath(__file__)), "fake_host.py"),
+                    self.path)
+        os.chmod(self.path, stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH |
+                 stat.S_IXOTH)
+
+    def plugin_arg(self, scenario):
+        """A --plugin argument fake-<scenario>=<file naming the scenario>."""
+        path = os.path.join(self.work, scenario + ".so")
+        with open(path, "w") as f:
+            f.write(scenario + "\n")
+        return "fake-%s=%s" % (scenario, path)
+
+    def remove(self):
+        import shutil
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
 
 def now_ns():
     return time.clock_gettime_ns(time.CLOCK_MONOTONIC)

@@ -9,16 +9,12 @@ yet get "unimplemented"; subscriptions filter events; shutdown reaches the
 host. (What a rejected host is told is in test_reject.py.)"""
 import json
 import os
-import shutil
 import signal
-import stat
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import check, main  # noqa: E402
+from harness import FakeHost, check, main  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 # scenario -> (last_exit.reason, a word its description holds)
 FAILING = {
@@ -35,17 +31,9 @@ FAILING = {
     "no-pong": ("deadline", "pong"),
 }
 
-work = tempfile.mkdtemp(prefix="ss-handshake-")
-host = os.path.join(work, "fake_host.py")
-shutil.copy(os.path.join(HERE, "fake_host.py"), host)
-os.chmod(host, stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
-
-
-def plugin_arg(scenario):
-    path = os.path.join(work, scenario + ".so")
-    with open(path, "w") as f:
-        f.write(scenario + "\n")
-    return "fake-%s=%s" % (scenario, path)
+fake = FakeHost("ss-handshake-")
+host = fake.path
+plugin_arg = fake.plugin_arg
 
 
 def fake_lines(d, scenario, prefix):
@@ -113,4 +101,4 @@ try:
                      "--ping-interval-ms", "500"] +
          [x for p in plugins for x in ("--plugin", p)])
 finally:
-    shutil.rmtree(work, ignore_errors=True)
+    fake.remove()

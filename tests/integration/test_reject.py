@@ -6,26 +6,14 @@ versions), or a missing sandbox layer in strict mode - so it can say why it
 was turned away, instead of being killed with the answer unsent."""
 import json
 import os
-import shutil
-import stat
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Daemon, check, main  # noqa: E402
+from harness import FakeHost, Daemon, check, main  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-work = tempfile.mkdtemp(prefix="ss-reject-")
-host = os.path.join(work, "fake_host.py")
-shutil.copy(os.path.join(HERE, "fake_host.py"), host)
-os.chmod(host, stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
-
-
-def plugin_arg(scenario):
-    path = os.path.join(work, scenario + ".so")
-    with open(path, "w") as f:
-        f.write(scenario + "\n")
-    return "fake-%s=%s" % (scenario, path)
+fake = FakeHost("ss-reject-")
+host = fake.path
+plugin_arg = fake.plugin_arg
 
 
 def rejects(d, name):
@@ -60,4 +48,4 @@ try:
     main(test, extra_args=["--host-path", host, "--handshake-timeout-ms", "2000",
                            "--plugin", plugin_arg("v2")])
 finally:
-    shutil.rmtree(work, ignore_errors=True)
+    fake.remove()
