@@ -88,6 +88,19 @@ class FakeHost:
 
 
 
+def pid_gone(pid):
+    """Whether a process has ended: no such pid, or a zombie nobody reaped yet."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(") ")[1].startswith("Z")
+    except OSError:
+        return True
+
+
 def now_ns():
     return time.clock_gettime_ns(time.CLOCK_MONOTONIC)
 

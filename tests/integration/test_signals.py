@@ -9,19 +9,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Daemon, check, echo_ids, main, test_plugin_path  # noqa: E402
-
-
-def gone(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().split(") ")[1].startswith("Z")
-    except OSError:
-        return True
+from harness import Daemon, check, echo_ids, main, pid_gone, test_plugin_path  # noqa: E402
 
 
 def test(d):
@@ -32,7 +20,7 @@ def test(d):
     after = d.wait_status("echo", lambda s: s["state"] == "running" and s["pid"] not in
                           (None, before["pid"]), "a new host after SIGHUP")
     check(after["crashes"] == 0, "SIGHUP counted as a crash: %s", after)
-    d.wait_until("the old host to go", lambda: gone(before["pid"]))
+    d.wait_until("the old host to go", lambda: pid_gone(before["pid"]))
     ids.append(d.post_event("session.created", {"after": "hup"}))
     d.wait_until("both events at echo", lambda: len(echo_ids(d)) >= 2)
     check(echo_ids(d) == ids, "echo saw %s", echo_ids(d))
@@ -43,7 +31,7 @@ def test(d):
     check(d.wait_exit() == 0, "exit status after SIGINT")
     check(echo_ids(d)[-1] == ids[-1], "SIGINT did not deliver the queue: last %s of %s",
           echo_ids(d)[-1:], ids[-1])
-    check(gone(after["pid"]), "echo's host outlived the daemon")
+    check(pid_gone(after["pid"]), "echo's host outlived the daemon")
 
     # A stuck plugin: the first SIGTERM waits to drain, the second ends it.
     s = Daemon([test_plugin_path("bad-stall"), "echo"],
@@ -64,10 +52,10 @@ def test(d):
         rc = s.wait_exit(timeout=20)
         check(rc == 0, "exit status after a second SIGTERM: %s", rc)
         for _ in range(100):
-            if gone(stall["pid"]):
+            if pid_gone(stall["pid"]):
                 break
             time.sleep(0.05)
-        check(gone(stall["pid"]), "the stuck host (pid %d) outlived the daemon", stall["pid"])
+        check(pid_gone(stall["pid"]), "the stuck host (pid %d) outlived the daemon", stall["pid"])
         s.check_sanitizers()
     finally:
         s.kill()

@@ -7,22 +7,9 @@ import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import check, main, now_ns  # noqa: E402
+from harness import check, main, now_ns, pid_gone  # noqa: E402
 
 N = 3000
-
-
-def pid_gone(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    # A zombie is gone too: the daemon reaps it only if it is still there.
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().split(") ")[1].startswith("Z")
-    except OSError:
-        return True
 
 
 def test(d):
