@@ -55,6 +55,14 @@ void api_call_db_failure(struct call *c, enum db_status st, const PGresult *res,
 }
 
 /* Queues a statement for c; on -1 it has answered 503 and freed c. */
+bool api_call_ok(struct call *c, enum db_status st, const PGresult *res, const char *err)
+{
+	if (st == DB_OK)
+		return true;
+	api_call_db_failure(c, st, res, err);
+	return false;
+}
+
 int api_call_run(struct call *c, const char *sql, int n, const char *const *params, db_result_fn fn)
 {
 	if (db_query(registry_db(c->reg), sql, n, params, fn, c) < 0) {

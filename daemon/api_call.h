@@ -44,6 +44,8 @@ void api_call_unavailable(struct evhttp_request *req);
  * for a value PostgreSQL refused (SQLSTATE class 22), else 500 (a bug).
  */
 void api_call_db_failure(struct call *c, enum db_status st, const PGresult *res, const char *err);
+/* true when st is DB_OK; otherwise answers as api_call_db_failure does and returns false. */
+bool api_call_ok(struct call *c, enum db_status st, const PGresult *res, const char *err);
 /* Queues a statement for c; on -1 it has answered 503 and freed c. */
 int api_call_run(struct call *c, const char *sql, int n, const char *const *params,
 		 db_result_fn fn);

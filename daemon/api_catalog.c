@@ -83,10 +83,8 @@ static void catalog_done(enum db_status st, PGresult *res, const char *err, void
 	struct call *c = arg;
 	json_object *list, *out;
 
-	if (st != DB_OK) {
-		api_call_db_failure(c, st, res, err);
+	if (!api_call_ok(c, st, res, err))
 		goto out;
-	}
 	list = api_call_parse(PQgetvalue(res, 0, 0));
 	if (!json_object_is_type(list, json_type_array)) {
 		json_object_put(list);
@@ -168,10 +166,8 @@ static void rate_done(enum db_status st, PGresult *res, const char *err, void *a
 	struct call *c = arg;
 	json_object *out;
 
-	if (st != DB_OK) {
-		api_call_db_failure(c, st, res, err);
+	if (!api_call_ok(c, st, res, err))
 		goto out;
-	}
 	if (PQntuples(res) == 0) {
 		api_reply_error(c->req, 404, "not_found", "no plugin named %s", c->name);
 		goto out;
@@ -241,10 +237,8 @@ static void ratings_done(enum db_status st, PGresult *res, const char *err, void
 	struct call *c = arg;
 	json_object *out;
 
-	if (st != DB_OK) {
-		api_call_db_failure(c, st, res, err);
+	if (!api_call_ok(c, st, res, err))
 		goto out;
-	}
 	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0 && strcmp(PQgetvalue(res, 0, 3), "0") == 0) {
 		api_reply_error(c->req, 404, "not_found", "no plugin named %s", c->name);
 		goto out;

@@ -90,10 +90,8 @@ static void upgrade_done(enum db_status st, PGresult *res, const char *err, void
 	json_object *row;
 	char msg[128];
 
-	if (st != DB_OK) {
-		api_call_db_failure(c, st, res, err);
+	if (!api_call_ok(c, st, res, err))
 		goto out;
-	}
 	if (PQntuples(res) == 0) {
 		api_reply_error(c->req, 409, "already_installed",
 				"plugin %s is already installed at version %s", c->name,
@@ -115,10 +113,8 @@ static void install_done(enum db_status st, PGresult *res, const char *err, void
 	struct call *c = arg;
 	json_object *row;
 
-	if (st != DB_OK) {
-		api_call_db_failure(c, st, res, err);
+	if (!api_call_ok(c, st, res, err))
 		goto out;
-	}
 	if (PQntuples(res) == 0 && c->version_asked) {
 		const char *params[3] = {c->name, c->version, c->config ? c->config_text : NULL};
 
@@ -243,10 +239,8 @@ static void enable_done(enum db_status st, PGresult *res, const char *err, void 
 	struct call *c = arg;
 	json_object *row;
 
-	if (st != DB_OK) {
-		api_call_db_failure(c, st, res, err);
+	if (!api_call_ok(c, st, res, err))
 		goto out;
-	}
 	if (PQgetisnull(res, 0, 0)) {
 		reply_not_installed(c, strcmp(PQgetvalue(res, 0, 1), "t") == 0);
 		goto out;
@@ -297,10 +291,8 @@ static void uninstall_done(enum db_status st, PGresult *res, const char *err, vo
 	json_object *out;
 	char msg[512];
 
-	if (st != DB_OK) {
-		api_call_db_failure(c, st, res, err);
+	if (!api_call_ok(c, st, res, err))
 		goto out;
-	}
 	if (PQgetisnull(res, 0, 0)) {
 		reply_not_installed(c, strcmp(PQgetvalue(res, 0, 1), "t") == 0);
 		goto out;
@@ -372,10 +364,8 @@ static void installed_done(enum db_status st, PGresult *res, const char *err, vo
 	struct call *c = arg;
 	json_object *list, *out;
 
-	if (st != DB_OK) {
-		api_call_db_failure(c, st, res, err);
+	if (!api_call_ok(c, st, res, err))
 		goto out;
-	}
 	if (c->name[0] != '\0') {
 		json_object *row;
 
@@ -438,10 +428,8 @@ static void config_done(enum db_status st, PGresult *res, const char *err, void 
 	struct call *c = arg;
 	json_object *row;
 
-	if (st != DB_OK) {
-		api_call_db_failure(c, st, res, err);
+	if (!api_call_ok(c, st, res, err))
 		goto out;
-	}
 	if (PQntuples(res) == 0) {
 		reply_not_installed(c, false);
 		goto out;
