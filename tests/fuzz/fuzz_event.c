@@ -2,7 +2,7 @@
  * libFuzzer target for the way an event crosses the daemon: the input is a
  * POST /api/events body, decoded as the API decodes it (json-c, strict,
  * UTF-8 checked, 64 deep), checked event by event with bus_validate, and
- * what it accepts is published on a real bus (daemon/bus.c) with one
+ * what it accepts is published on a real bus (daemon/runtime/bus.c) with one
  * subscriber. Every frame the bus then hands to a host must decode with the
  * host's own decoder (frame_pull) into the same type and data: an event the
  * daemon accepts must never be one that ends every host that receives it.

@@ -1,7 +1,7 @@
 /*
  * libFuzzer target for everything the daemon does with bytes from a plugin
  * host: the input is what a host writes on its channel, fed to the real
- * supervisor (daemon/supervisor.c, hostchan.c, bus.c) over a socketpair with
+ * supervisor (daemon/runtime/supervisor.c, hostchan.c, bus.c) over a socketpair with
  * no process behind it (supervisor_adopt). Frames, the handshake state
  * machine, replies, logs, subscriptions, events flowing to the host after a
  * ready: whatever arrives, the daemon must neither crash nor leak, and ends
