@@ -2,9 +2,10 @@
 # scripts/dev-up.sh ROOT BUILDDIR PG_BINDIR — called by `scripts/dev up`.
 #
 # Starts (or reuses) a throwaway PostgreSQL in ROOT/.dev/pg (Unix socket only,
-# no TCP), creates a fresh admin token, prints it with ready-to-paste curl
-# commands for every endpoint, then runs the daemon in the foreground on it
-# with the shipped plugins (BUILDDIR/plugins) installable by curl.
+# no TCP), creates an admin and a service token (kept in ROOT/.dev/tokens and
+# reused while they work), prints them with ready-to-paste curl commands for
+# every endpoint, then runs the daemon in the foreground on it with the
+# shipped plugins (BUILDDIR/plugins) installable by curl.
 set -euo pipefail
 
 root=$(cd "$1" && pwd)
@@ -22,6 +23,16 @@ plugins=$build/plugins
 say() { printf '==> %s\n' "$*" >&2; }
 
 [ -x "$daemon" ] || { echo "dev-up: $daemon is not built" >&2; exit 1; }
+
+# Refuse before touching anything when the address is taken: most often a
+# `scripts/dev up` already running, whose tokens must keep working.
+lhost=${listen%:*}
+lport=${listen##*:}
+if [ "$lport" != 0 ] && (exec 3<>"/dev/tcp/$lhost/$lport") 2>/dev/null; then
+	echo "dev-up: $listen is already in use (another \`scripts/dev up\`?): stop it, or pick" \
+		"another address: SS_DEV_LISTEN=127.0.0.1:8081 scripts/dev up" >&2
+	exit 1
+fi
 [ -x "$pgbin/initdb" ] || { echo "dev-up: no initdb in $pgbin" >&2; exit 1; }
 
 # initdb and postgres refuse to run as root: use the postgres user then.
@@ -55,11 +66,29 @@ if [ "$("${psql[@]}" -X -A -t -h "$pgdir" -U postgres -d postgres \
 	"${psql[@]}" -X -q -h "$pgdir" -U postgres -d postgres -c "CREATE DATABASE $db"
 fi
 
-# A fresh admin token each time (it is shown once; the old one is revoked).
-"$daemon" token revoke --name dev-admin --database "$conninfo" 2>/dev/null || true
-token=$("$daemon" token create --name dev-admin --role admin --database "$conninfo" 2>/dev/null)
-"$daemon" token revoke --name dev-service --database "$conninfo" 2>/dev/null || true
-service=$("$daemon" token create --name dev-service --role service --database "$conninfo" 2>/dev/null)
+# The tokens of the last run, while they still work (active in the database
+# under their name: the table keeps only SHA-256 hashes); else new ones.
+tokens=$dev/tokens
+token_works() { # NAME TOKEN
+	[ -n "$2" ] && [ "$("${psql[@]}" -X -A -t -h "$pgdir" -U postgres -d "$db" -v name="$1" \
+		-v tok="$2" <<<"SELECT count(*) FROM api_tokens WHERE name = :'name' AND revoked_at IS NULL
+		AND token_hash = encode(sha256(convert_to(:'tok', 'UTF8')), 'hex')" 2>/dev/null)" = 1 ]
+}
+new_token() { # NAME ROLE
+	"$daemon" token revoke --name "$1" --database "$conninfo" >/dev/null 2>&1 || true
+	"$daemon" token create --name "$1" --role "$2" --database "$conninfo"
+}
+token= service=
+# shellcheck disable=SC1090
+[ -f "$tokens" ] && . "$tokens"
+if token_works dev-admin "$token" && token_works dev-service "$service"; then
+	say "reusing the tokens in $tokens"
+else
+	say "creating the dev-admin and dev-service tokens (kept in $tokens)"
+	token=$(new_token dev-admin admin)
+	service=$(new_token dev-service service)
+	(umask 077 && printf 'token=%s\nservice=%s\n' "$token" "$service" >"$tokens")
+fi
 
 base="http://$listen"
 m="$base/api/plugins/marketplace"

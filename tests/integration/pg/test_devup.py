@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """scripts/dev-up.sh: a throwaway PostgreSQL under ROOT/.dev/pg, a fresh
 admin token printed with curl commands that work as printed, the daemon in
-the foreground; run twice, the cluster is reused and the old token revoked."""
+the foreground; run twice, the cluster and the working tokens are reused; run
+while one runs, it refuses before touching anything; a token revoked behind
+its back is replaced."""
 import os
 import re
 import signal
@@ -62,18 +64,42 @@ def main():
     finally:
         rc, rest = down(p)
     assert rc == 0, rest
-    # Again: the cluster is reused, the previous token revoked.
+    # Again: the cluster is reused, and so is the token that still works.
     p, out2 = up(root, port)
     try:
         assert "reusing the running PostgreSQL" in out2, out2
+        assert "reusing the tokens" in out2, out2
         tok2 = re.search(r"admin token\s+(sst_\S+)", out2).group(1)
-        assert tok2 != tok
+        assert tok2 == tok, out2
         d = h.Daemon.__new__(h.Daemon)
         d.port, d.token = port, tok2
+        h.wait_for(lambda: d.get("/api/plugins/marketplace/catalog").status == 200, 10,
+                   "the kept token to work")
+        # A second `up` while this one runs: refused with the reason, nothing revoked.
+        env = dict(os.environ, SS_DEV_LISTEN=f"127.0.0.1:{port}")
+        r = subprocess.run([os.path.join(h.SOURCE, "scripts", "dev-up.sh"), root, h.BUILD,
+                            h.pg_bindir()], capture_output=True, text=True, env=env, timeout=60)
+        assert r.returncode != 0, r
+        assert f"127.0.0.1:{port} is already in use" in r.stderr, r.stderr
         assert d.get("/api/plugins/marketplace/catalog").status == 200
+    finally:
+        down(p)
+    # A token revoked behind its back is replaced by a new one on the next `up`.
+    subprocess.run([os.path.join(h.BUILD, "daemon", "streamspaced"), "token", "revoke",
+                    "--name", "dev-admin", "--database",
+                    f"host={os.path.join(root, '.dev', 'pg')} dbname=streamspace user=postgres"],
+                   check=True, capture_output=True)
+    p, out3 = up(root, port)
+    try:
+        tok3 = re.search(r"admin token\s+(sst_\S+)", out3).group(1)
+        assert tok3 != tok and "creating the dev-admin" in out3, out3
+        d = h.Daemon.__new__(h.Daemon)
+        d.port, d.token = port, tok3
+        h.wait_for(lambda: d.get("/api/plugins/marketplace/catalog").status == 200, 10,
+                   "the new token to work")
         # (503 "cannot tell" while the cache reloads after connecting, then 401.)
         h.wait_for(lambda: d.get("/api/plugins/marketplace/catalog", token=tok).status == 401,
-                   10, "the old token to be refused")
+                   10, "the revoked token to be refused")
     finally:
         down(p)
         bindir = h.pg_bindir()
