@@ -43,11 +43,14 @@ struct api {
 	void *auth_arg;
 };
 
-/*
- * The body limit of the one API a daemon runs; handlers only see the request,
- * so api_read_json reads it from here.
- */
-static size_t body_limit = 1024 * 1024;
+struct api_req {
+	struct api *api;
+	struct evhttp_request *ev;
+	const char *method;
+	const char *path;
+	enum api_role role;
+	char *user; /* the token's name, or NULL */
+};
 
 static const char *method_name(enum evhttp_cmd_type m)
 {
@@ -80,25 +83,76 @@ static enum evhttp_cmd_type method_parse(const char *m)
 	fatal("api_route: unknown method %s", m);
 }
 
-void api_reply_json(struct evhttp_request *req, int status, json_object *body)
+const char *api_req_method(const struct api_req *req)
+{
+	return req->method;
+}
+
+const char *api_req_path(const struct api_req *req)
+{
+	return req->path;
+}
+
+const char *api_req_header(const struct api_req *req, const char *name)
+{
+	return evhttp_find_header(evhttp_request_get_input_headers(req->ev), name);
+}
+
+const char *api_req_user(const struct api_req *req)
+{
+	return req->user ? req->user : "anonymous";
+}
+
+enum api_role api_req_role(const struct api_req *req)
+{
+	return req->role;
+}
+
+void api_reply_header(struct api_req *req, const char *name, const char *value)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(req->ev), name, value);
+}
+
+static void req_free(struct api_req *req)
+{
+	free(req->user);
+	free(req);
+}
+
+/* Sends the answer; the request is done and freed. */
+static void reply(struct api_req *req, int status, const char *content_type, const void *data,
+		  size_t len, bool newline)
 {
 	struct evbuffer *buf = evbuffer_new();
-	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+
+	evbuffer_add(buf, data, len);
+	if (newline)
+		evbuffer_add(buf, "\n", 1);
+	api_reply_header(req, "Content-Type", content_type);
+	api_reply_header(req, "Cache-Control", "no-store");
+	api_reply_header(req, "X-Content-Type-Options", "nosniff");
+	/* RFC 9110's phrase, so our 413 is told apart from libevent's own (see below). */
+	evhttp_send_reply(req->ev, status, status == 413 ? "Content Too Large" : NULL, buf);
+	evbuffer_free(buf);
+	req_free(req);
+}
+
+void api_reply_data(struct api_req *req, int status, const char *content_type, const void *data,
+		    size_t len)
+{
+	reply(req, status, content_type, data, len, false);
+}
+
+void api_reply_json(struct api_req *req, int status, json_object *body)
+{
 	size_t len = 0;
 	const char *s = json_object_to_json_string_length(body, JSON_C_TO_STRING_PLAIN, &len);
 
-	evbuffer_add(buf, s, len);
-	evbuffer_add(buf, "\n", 1);
-	evhttp_add_header(h, "Content-Type", "application/json");
-	evhttp_add_header(h, "Cache-Control", "no-store");
-	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
-	/* RFC 9110's phrase, so our 413 is told apart from libevent's own (see below). */
-	evhttp_send_reply(req, status, status == 413 ? "Content Too Large" : NULL, buf);
-	evbuffer_free(buf);
+	reply(req, status, "application/json", s, len, true);
 	json_object_put(body);
 }
 
-void api_reply_error(struct evhttp_request *req, int status, const char *code, const char *fmt, ...)
+void api_reply_error(struct api_req *req, int status, const char *code, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -111,14 +165,14 @@ void api_reply_error(struct evhttp_request *req, int status, const char *code, c
 	json_object_object_add(e, "message", json_object_new_string(msg));
 	json_object_object_add(body, "error", e);
 	if (status == 503)
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "5");
+		api_reply_header(req, "Retry-After", "5");
 	api_reply_json(req, status, body);
 }
 
-int api_read_json(struct evhttp_request *req, bool allow_empty, json_object **out)
+int api_read_json(struct api_req *req, bool allow_empty, json_object **out)
 {
-	struct evbuffer *in = evhttp_request_get_input_buffer(req);
-	size_t len = evbuffer_get_length(in);
+	struct evbuffer *in = evhttp_request_get_input_buffer(req->ev);
+	size_t len = evbuffer_get_length(in), limit = req->api->o.max_body;
 	json_tokener *tok;
 	json_object *obj;
 	const char *body;
@@ -132,8 +186,8 @@ int api_read_json(struct evhttp_request *req, bool allow_empty, json_object **ou
 		api_reply_error(req, 400, "bad_json", "request body is empty: JSON expected");
 		return -1;
 	}
-	if (len > body_limit) {
-		api_reply_error(req, 413, "too_large", "request body over %zu bytes", body_limit);
+	if (len > limit) {
+		api_reply_error(req, 413, "too_large", "request body over %zu bytes", limit);
 		return -1;
 	}
 	body = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
@@ -163,9 +217,9 @@ int api_read_json(struct evhttp_request *req, bool allow_empty, json_object **ou
 	return 0;
 }
 
-char *api_query_param(struct evhttp_request *req, const char *key)
+char *api_query_param(struct api_req *req, const char *key)
 {
-	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req->ev);
 	const char *q = uri ? evhttp_uri_get_query(uri) : NULL;
 	struct evkeyvalq params;
 	const char *v;
@@ -184,9 +238,9 @@ char *api_query_param(struct evhttp_request *req, const char *key)
 }
 
 /* The bearer token of the request, or NULL. */
-static const char *bearer(struct evhttp_request *req)
+static const char *bearer(struct api_req *req)
 {
-	const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+	const char *h = api_req_header(req, "Authorization");
 	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
 		return NULL;
 	h += 7;
@@ -195,30 +249,28 @@ static const char *bearer(struct evhttp_request *req)
 	return *h ? h : NULL;
 }
 
-/* 0 when the request may go on; otherwise it has been answered. */
-static int authorize(struct api *api, struct evhttp_request *req, enum api_role need)
+/* 0 when the request may go on (req->role and ->user set); otherwise it has been answered. */
+static int authorize(struct api *api, struct api_req *req, enum api_role need)
 {
-	const char *token;
+	const char *token, *name = NULL;
 	int role;
 
 	if (need == API_ROLE_NONE || api->auth == NULL)
 		return 0;
 	token = bearer(req);
 	if (token == NULL) {
-		evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
-				  "Bearer");
+		api_reply_header(req, "WWW-Authenticate", "Bearer");
 		api_reply_error(req, 401, "unauthorized", "a bearer token is required");
 		return -1;
 	}
-	role = api->auth(token, api->auth_arg);
+	role = api->auth(token, api->auth_arg, &name);
 	if (role < 0) {
 		api_reply_error(req, 503, "unavailable",
 				"cannot check the token now (database unavailable)");
 		return -1;
 	}
 	if (role == API_ROLE_NONE) {
-		evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
-				  "Bearer error=\"invalid_token\"");
+		api_reply_header(req, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
 		api_reply_error(req, 401, "unauthorized", "invalid or revoked token");
 		return -1;
 	}
@@ -227,6 +279,8 @@ static int authorize(struct api *api, struct evhttp_request *req, enum api_role 
 		api_reply_error(req, 403, "forbidden", "this token's role may not do that");
 		return -1;
 	}
+	req->role = (enum api_role)role;
+	req->user = name ? xstrdup(name) : NULL;
 	return 0;
 }
 
@@ -251,15 +305,20 @@ static bool route_matches(const struct route *r, const char *path, const char **
 	return true;
 }
 
-static void dispatch(struct evhttp_request *req, void *arg)
+static void dispatch(struct evhttp_request *ev, void *arg)
 {
 	struct api *api = arg;
-	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(ev);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
-	enum evhttp_cmd_type m = evhttp_request_get_command(req);
+	enum evhttp_cmd_type m = evhttp_request_get_command(ev);
+	struct api_req *req = xcalloc(1, sizeof *req);
 	bool path_known = false;
 	const char *rest = NULL;
 
+	req->api = api;
+	req->ev = ev;
+	req->method = method_name(m);
+	req->path = path ? path : "";
 	if (path == NULL || path[0] != '/') {
 		api_reply_error(req, 400, "bad_request", "malformed request path");
 		return;
@@ -364,7 +423,6 @@ struct api *api_new(struct event_base *base, const struct api_options *opts, cha
 	api->o = *opts;
 	if (api->o.max_body == 0)
 		api->o.max_body = 1024 * 1024;
-	body_limit = api->o.max_body;
 	colon = opts->listen ? strrchr(opts->listen, ':') : NULL;
 	if (colon == NULL || (size_t)(colon - opts->listen) >= sizeof host) {
 		snprintf(err, errlen, "--listen wants HOST:PORT, got \"%s\"",

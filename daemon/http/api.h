@@ -1,7 +1,8 @@
 /*
- * The HTTP API (evhttp): a route table that modules add to, JSON replies and
- * errors in one shape, request bodies read with a limit, and bearer-token
- * authentication through a callback the registry provides.
+ * The HTTP API: a route table that modules add to, JSON replies and errors in
+ * one shape, request bodies read with a limit, and bearer-token
+ * authentication through a callback the registry provides. Handlers see only
+ * struct api_req, never the HTTP library.
  */
 #ifndef SS_API_H
 #define SS_API_H
@@ -11,8 +12,14 @@
 #include <stddef.h>
 
 struct event_base;
-struct evhttp_request;
 struct api;
+/*
+ * One HTTP request as handlers see it; the HTTP library underneath is api.c's
+ * business alone. A request stays valid until it has been answered (once, by
+ * api_reply_*), then it is freed: a handler may keep it and answer later
+ * (after a database round trip), even if the client has gone away meanwhile.
+ */
+struct api_req;
 
 enum api_role {
 	API_ROLE_NONE = 0, /* no token needed (healthz, metrics) */
@@ -26,14 +33,15 @@ enum api_role {
  * (for "/api/plugins/marketplace/installed/" and ".../installed/hello", "hello");
  * it is "" for an exact route. The handler must reply, now or later.
  */
-typedef void (*api_handler)(struct evhttp_request *req, const char *rest, void *arg);
+typedef void (*api_handler)(struct api_req *req, const char *rest, void *arg);
 
 /*
  * Resolves a bearer token to the role it grants, or API_ROLE_NONE when the
- * token is unknown or revoked. Returns -1 when it cannot tell right now (the
- * database is down and the token is not cached): the API answers 503.
+ * token is unknown or revoked; *name is then the token's name (copied by the
+ * API before the request goes on). Returns -1 when it cannot tell right now
+ * (the database is down and the token is not cached): the API answers 503.
  */
-typedef int (*api_auth_fn)(const char *token, void *arg);
+typedef int (*api_auth_fn)(const char *token, void *arg, const char **name);
 
 struct api_options {
 	const char *listen; /* "HOST:PORT" */
@@ -59,20 +67,36 @@ void api_route(struct api *api, const char *method, const char *path, bool prefi
 /* With an authenticator set, routes above API_ROLE_NONE need a bearer token. */
 void api_set_auth(struct api *api, api_auth_fn fn, void *arg);
 
-/* Replies with status and body (consumed). */
-void api_reply_json(struct evhttp_request *req, int status, json_object *body);
-/* Replies {"error": {"code": code, "message": ...}} with status. */
-void api_reply_error(struct evhttp_request *req, int status, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/* The request's method ("GET", ...) and path (without the query). */
+const char *api_req_method(const struct api_req *req);
+const char *api_req_path(const struct api_req *req);
+/* A request header (the first of that name), or NULL. */
+const char *api_req_header(const struct api_req *req, const char *name);
+/* A query parameter of the request's URI (decoded, caller frees), or NULL. */
+char *api_query_param(struct api_req *req, const char *key);
+/*
+ * The caller: the authenticated token's name ("anonymous" on routes that
+ * need none) and its role (API_ROLE_NONE there).
+ */
+const char *api_req_user(const struct api_req *req);
+enum api_role api_req_role(const struct api_req *req);
 
 /*
  * Reads the request body as JSON. On success returns 0 and *out (a new
  * reference). On failure it has already replied (400 bad_json, 413 too_large)
  * and returns -1. An empty body yields an empty object when allow_empty.
  */
-int api_read_json(struct evhttp_request *req, bool allow_empty, json_object **out);
+int api_read_json(struct api_req *req, bool allow_empty, json_object **out);
 
-/* A query parameter of the request's URI (decoded, caller frees), or NULL. */
-char *api_query_param(struct evhttp_request *req, const char *key);
+/* Adds a header to the answer (before api_reply_*). */
+void api_reply_header(struct api_req *req, const char *name, const char *value);
+/* Replies with status and body (consumed); req is freed. */
+void api_reply_json(struct api_req *req, int status, json_object *body);
+/* Replies {"error": {"code": code, "message": ...}} with status; req is freed. */
+void api_reply_error(struct api_req *req, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Replies with len bytes of data as content_type (not JSON: /metrics); req is freed. */
+void api_reply_data(struct api_req *req, int status, const char *content_type, const void *data,
+		    size_t len);
 
 #endif

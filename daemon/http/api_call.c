@@ -1,21 +1,18 @@
 /* Helpers shared by the marketplace handlers (api_marketplace.c, api_catalog.c). */
 #include "api_call.h"
 
-#include <event2/http.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "api.h"
 #include "frame.h"
 #include "log.h"
 #include "registry.h"
-#include "token.h"
 #include "xmalloc.h"
 
-struct call *api_call_new(struct registry *reg, struct evhttp_request *req, const char *name)
+struct call *api_call_new(struct registry *reg, struct api_req *req, const char *name)
 {
 	struct call *c = xcalloc(1, sizeof *c);
 
@@ -35,7 +32,7 @@ void api_call_free(struct call *c)
 	free(c);
 }
 
-void api_call_unavailable(struct evhttp_request *req)
+void api_call_unavailable(struct api_req *req)
 {
 	api_reply_error(req, 503, "unavailable", "the database is unavailable; try again shortly");
 }
@@ -49,7 +46,7 @@ void api_call_db_failure(struct call *c, enum db_status st, const PGresult *res,
 		/* A data exception: a value the checks let through but PostgreSQL refuses. */
 		api_reply_error(c->req, 400, "bad_field", "a value was refused: %s", err);
 	} else {
-		log_error("marketplace", "%s %s: %s", evhttp_request_get_uri(c->req), c->name, err);
+		log_error("marketplace", "%s %s: %s", api_req_path(c->req), c->name, err);
 		api_reply_error(c->req, 500, "internal", "the request failed inside the daemon");
 	}
 }
@@ -74,7 +71,7 @@ int api_call_run(struct call *c, const char *sql, int n, const char *const *para
 }
 
 /* The plugin name in the path: 0, or -1 after answering 400. */
-int api_call_name(struct evhttp_request *req, const char *rest, char out[SS_NAME_MAX + 1])
+int api_call_name(struct api_req *req, const char *rest, char out[SS_NAME_MAX + 1])
 {
 	if (rest == NULL || !name_plugin_valid(rest)) {
 		api_reply_error(req, 400, "bad_name",
@@ -86,8 +83,8 @@ int api_call_name(struct evhttp_request *req, const char *rest, char out[SS_NAME
 	return 0;
 }
 
-void api_call_by_name(struct evhttp_request *req, const char *rest, struct registry *reg,
-		      const char *sql, db_result_fn fn)
+void api_call_by_name(struct api_req *req, const char *rest, struct registry *reg, const char *sql,
+		      db_result_fn fn)
 {
 	char name[SS_NAME_MAX + 1];
 	const char *params[1];
@@ -105,26 +102,11 @@ json_object *api_call_parse(const char *text)
 	return text && *text ? json_tokener_parse(text) : NULL;
 }
 
-/* The user a request acts as: its token's name. */
-const char *api_call_user(struct registry *reg, struct evhttp_request *req)
-{
-	const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
-	const char *name = NULL;
-
-	if (h && strncasecmp(h, "Bearer ", 7) == 0) {
-		h += 7;
-		while (*h == ' ')
-			h++;
-		name = token_cache_name(registry_tokens(reg), h);
-	}
-	return name ? name : "anonymous";
-}
-
 /*
  * Checks a request body against the fields allowed: each key must be in
  * allowed; 0, or -1 after answering 400.
  */
-int api_call_only_fields(struct evhttp_request *req, json_object *body, const char *const *allowed)
+int api_call_only_fields(struct api_req *req, json_object *body, const char *const *allowed)
 {
 	struct json_object_iter it;
 
@@ -188,7 +170,7 @@ static int json_storable(json_object *v, char *err, size_t errlen)
 	}
 }
 
-int api_call_storable(struct evhttp_request *req, const char *what, json_object *v)
+int api_call_storable(struct api_req *req, const char *what, json_object *v)
 {
 	char err[128];
 

@@ -12,7 +12,7 @@
 #include "db.h"
 #include "names.h"
 
-struct evhttp_request;
+struct api_req;
 struct registry;
 
 #define API_MARKETPLACE_PREFIX "/api/plugins/marketplace/"
@@ -25,7 +25,7 @@ struct registry;
 /* One request in flight: what its database callbacks need. */
 struct call {
 	struct registry *reg;
-	struct evhttp_request *req;
+	struct api_req *req;
 	char name[SS_NAME_MAX + 1];
 	json_object *body;
 	json_object *config;
@@ -35,10 +35,10 @@ struct call {
 	char *config_text; /* the configuration as stored (install) */
 };
 
-struct call *api_call_new(struct registry *reg, struct evhttp_request *req, const char *name);
+struct call *api_call_new(struct registry *reg, struct api_req *req, const char *name);
 void api_call_free(struct call *c);
 /* 503 with Retry-After: the database is away. */
-void api_call_unavailable(struct evhttp_request *req);
+void api_call_unavailable(struct api_req *req);
 /*
  * The answer to a failed statement: 503 when the database went away, 400
  * for a value PostgreSQL refused (SQLSTATE class 22), else 500 (a bug).
@@ -50,24 +50,22 @@ bool api_call_ok(struct call *c, enum db_status st, const PGresult *res, const c
 int api_call_run(struct call *c, const char *sql, int n, const char *const *params,
 		 db_result_fn fn);
 /* The plugin name in the path into out: 0, or -1 after answering 400 bad_name. */
-int api_call_name(struct evhttp_request *req, const char *rest, char out[SS_NAME_MAX + 1]);
+int api_call_name(struct api_req *req, const char *rest, char out[SS_NAME_MAX + 1]);
 /*
  * The whole of a handler that needs only the plugin named in the path: checks
  * the name (400 bad_name) and runs sql with it as $1, fn answering.
  */
-void api_call_by_name(struct evhttp_request *req, const char *rest, struct registry *reg,
-		      const char *sql, db_result_fn fn);
+void api_call_by_name(struct api_req *req, const char *rest, struct registry *reg, const char *sql,
+		      db_result_fn fn);
 /* A JSON text column (NULL or empty: NULL), as a new object. */
 json_object *api_call_parse(const char *text);
-/* The user a request acts as: its token's name, or "anonymous". */
-const char *api_call_user(struct registry *reg, struct evhttp_request *req);
 /* Each key of body must be in allowed (NULL-terminated): 0, or -1 after answering 400. */
-int api_call_only_fields(struct evhttp_request *req, json_object *body, const char *const *allowed);
+int api_call_only_fields(struct api_req *req, json_object *body, const char *const *allowed);
 
 /*
  * Whether v can be stored as it is (no NUL inside strings, finite numbers):
  * 0, or -1 after answering 400 bad_field naming what.
  */
-int api_call_storable(struct evhttp_request *req, const char *what, json_object *v);
+int api_call_storable(struct api_req *req, const char *what, json_object *v);
 
 #endif

@@ -5,7 +5,6 @@
  */
 #include "api_catalog.h"
 
-#include <event2/http.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,7 +119,7 @@ static void catalog_refreshed(bool ok, void *arg)
 	free(cc);
 }
 
-static void h_catalog(struct evhttp_request *req, const char *rest, void *arg)
+static void h_catalog(struct api_req *req, const char *rest, void *arg)
 {
 	struct registry *reg = arg;
 	struct catalog_call *cc;
@@ -180,7 +179,7 @@ out:
 	api_call_free(c);
 }
 
-static void h_rate(struct evhttp_request *req, const char *rest, void *arg)
+static void h_rate(struct api_req *req, const char *rest, void *arg)
 {
 	static const char *const allowed[] = {"rating", "review", NULL};
 	char name[SS_NAME_MAX + 1], rating[8];
@@ -215,7 +214,7 @@ static void h_rate(struct evhttp_request *req, const char *rest, void *arg)
 	c->body = body;
 	snprintf(rating, sizeof rating, "%d", (int)r);
 	params[0] = c->name;
-	params[1] = api_call_user(c->reg, req);
+	params[1] = api_req_user(req);
 	params[2] = rating;
 	params[3] = review ? json_object_get_string(review) : NULL;
 	api_call_run(c, rate_sql, 4, params, rate_done);
@@ -256,7 +255,7 @@ out:
 	api_call_free(c);
 }
 
-static void h_ratings(struct evhttp_request *req, const char *rest, void *arg)
+static void h_ratings(struct api_req *req, const char *rest, void *arg)
 {
 	api_call_by_name(req, rest, arg, ratings_sql, ratings_done);
 }

@@ -7,7 +7,6 @@
  */
 #include "api_marketplace.h"
 
-#include <event2/http.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,7 +99,7 @@ static void upgrade_done(enum db_status st, PGresult *res, const char *err, void
 	}
 	row = api_call_parse(PQgetvalue(res, 0, 0));
 	log_info("marketplace", "%s changed to version %s by %s", c->name, c->version,
-		 api_call_user(c->reg, c->req));
+		 api_req_user(c->req));
 	snprintf(msg, sizeof msg, "Plugin changed to version %s", c->version);
 	reply_applied(c, 200, msg, row, true);
 	json_object_put(row);
@@ -127,8 +126,7 @@ static void install_done(enum db_status st, PGresult *res, const char *err, void
 		goto out;
 	}
 	row = api_call_parse(PQgetvalue(res, 0, 0));
-	log_info("marketplace", "%s %s installed by %s", c->name, c->version,
-		 api_call_user(c->reg, c->req));
+	log_info("marketplace", "%s %s installed by %s", c->name, c->version, api_req_user(c->req));
 	reply_applied(c, 201, "Plugin installed and activated successfully", row, true);
 	json_object_put(row);
 out:
@@ -178,11 +176,11 @@ static void install_refreshed(bool ok, void *arg)
 	params[0] = c->name;
 	params[1] = c->version;
 	params[2] = c->config_text;
-	params[3] = api_call_user(c->reg, c->req);
+	params[3] = api_req_user(c->req);
 	api_call_run(c, install_sql, 4, params, install_done);
 }
 
-static void h_install(struct evhttp_request *req, const char *rest, void *arg)
+static void h_install(struct api_req *req, const char *rest, void *arg)
 {
 	static const char *const allowed[] = {"config", "version", NULL};
 	struct registry *reg = arg;
@@ -252,8 +250,7 @@ out:
 	api_call_free(c);
 }
 
-static void set_enabled(struct evhttp_request *req, const char *rest, struct registry *reg,
-			bool enable)
+static void set_enabled(struct api_req *req, const char *rest, struct registry *reg, bool enable)
 {
 	char name[SS_NAME_MAX + 1];
 	const char *params[2];
@@ -268,12 +265,12 @@ static void set_enabled(struct evhttp_request *req, const char *rest, struct reg
 	api_call_run(c, enable_sql, 2, params, enable_done);
 }
 
-static void h_enable(struct evhttp_request *req, const char *rest, void *arg)
+static void h_enable(struct api_req *req, const char *rest, void *arg)
 {
 	set_enabled(req, rest, arg, true);
 }
 
-static void h_disable(struct evhttp_request *req, const char *rest, void *arg)
+static void h_disable(struct api_req *req, const char *rest, void *arg)
 {
 	set_enabled(req, rest, arg, false);
 }
@@ -298,7 +295,7 @@ static void uninstall_done(enum db_status st, PGresult *res, const char *err, vo
 		goto out;
 	}
 	registry_apply(c->reg, c->name, NULL, false, msg, sizeof msg);
-	log_info("marketplace", "%s uninstalled by %s", c->name, api_call_user(c->reg, c->req));
+	log_info("marketplace", "%s uninstalled by %s", c->name, api_req_user(c->req));
 	out = json_object_new_object();
 	json_object_object_add(out, "message",
 			       json_object_new_string("Plugin uninstalled successfully"));
@@ -308,7 +305,7 @@ out:
 	api_call_free(c);
 }
 
-static void h_uninstall(struct evhttp_request *req, const char *rest, void *arg)
+static void h_uninstall(struct api_req *req, const char *rest, void *arg)
 {
 	api_call_by_name(req, rest, arg, uninstall_sql, uninstall_done);
 }
@@ -403,7 +400,7 @@ out:
 	api_call_free(c);
 }
 
-static void h_installed(struct evhttp_request *req, const char *rest, void *arg)
+static void h_installed(struct api_req *req, const char *rest, void *arg)
 {
 	char name[SS_NAME_MAX + 1] = "";
 	const char *params[1] = {NULL};
@@ -473,7 +470,7 @@ static void config_current(enum db_status st, PGresult *res, const char *err, vo
 	json_object_put(row);
 }
 
-static void h_config(struct evhttp_request *req, const char *rest, void *arg)
+static void h_config(struct api_req *req, const char *rest, void *arg)
 {
 	char name[SS_NAME_MAX + 1];
 	const char *params[1];

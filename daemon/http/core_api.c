@@ -1,7 +1,6 @@
 #include "core_api.h"
 
-#include <event2/buffer.h>
-#include <event2/http.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,19 +8,20 @@
 
 #include "api.h"
 #include "bus.h"
+#include "log.h"
 #include "msg.h"
 #include "names.h"
 #include "supervisor.h"
 #include "xmalloc.h"
 
-static void healthz(struct evhttp_request *req, const char *rest, void *arg)
+static void healthz(struct api_req *req, const char *rest, void *arg)
 {
 	json_object *o = json_object_new_object();
 	msg_add_str(o, "status", "ok");
 	api_reply_json(req, 200, o);
 }
 
-static void readyz(struct evhttp_request *req, const char *rest, void *arg)
+static void readyz(struct api_req *req, const char *rest, void *arg)
 {
 	struct core_api *core = arg;
 	json_object *o;
@@ -72,7 +72,7 @@ static int check_event(struct bus *bus, json_object *ev, char *err, size_t errle
  * POST /api/events: one event object, or an array of them accepted all or
  * none. Every event is checked before the first is published.
  */
-static void post_events(struct evhttp_request *req, const char *rest, void *arg)
+static void post_events(struct api_req *req, const char *rest, void *arg)
 {
 	struct core_api *core = arg;
 	json_object *body = NULL, *ids, *reply;
@@ -135,7 +135,7 @@ out:
 	json_object_put(body);
 }
 
-static void installed_list(struct evhttp_request *req, const char *rest, void *arg)
+static void installed_list(struct api_req *req, const char *rest, void *arg)
 {
 	struct core_api *core = arg;
 	json_object *o = json_object_new_object(), *all = supervisor_status_all(core->sup);
@@ -145,7 +145,7 @@ static void installed_list(struct evhttp_request *req, const char *rest, void *a
 	api_reply_json(req, 200, o);
 }
 
-static void installed_one(struct evhttp_request *req, const char *rest, void *arg)
+static void installed_one(struct api_req *req, const char *rest, void *arg)
 {
 	struct core_api *core = arg;
 	json_object *st;
@@ -167,47 +167,49 @@ static void installed_one(struct evhttp_request *req, const char *rest, void *ar
 }
 
 /* Prometheus text format, the counters an operator alerts on. */
-static void metrics(struct evhttp_request *req, const char *rest, void *arg)
+static void metrics(struct api_req *req, const char *rest, void *arg)
 {
 	struct core_api *core = arg;
-	struct evbuffer *buf = evbuffer_new();
-	json_object *all = supervisor_status_all(core->sup);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *buf = open_memstream(&text, &len);
+	json_object *all;
 	static const char *const counters[] = {"delivered", "failed",	"dropped",    "poisoned",
 					       "crashes",   "restarts", "queue_depth"};
 
-	evbuffer_add_printf(buf, "# TYPE streamspace_events_accepted_total counter\n");
-	evbuffer_add_printf(buf, "streamspace_events_accepted_total %" PRIu64 "\n",
-			    bus_accepted(core->bus));
+	if (buf == NULL)
+		fatal("metrics: open_memstream: %s", strerror(errno));
+	all = supervisor_status_all(core->sup);
+	fprintf(buf, "# TYPE streamspace_events_accepted_total counter\n");
+	fprintf(buf, "streamspace_events_accepted_total %" PRIu64 "\n", bus_accepted(core->bus));
 	if (core->database_up != NULL) {
-		evbuffer_add_printf(buf, "# TYPE streamspace_database_up gauge\n");
-		evbuffer_add_printf(buf, "streamspace_database_up %d\n",
-				    core->database_up(core->database_arg) ? 1 : 0);
+		fprintf(buf, "# TYPE streamspace_database_up gauge\n");
+		fprintf(buf, "streamspace_database_up %d\n",
+			core->database_up(core->database_arg) ? 1 : 0);
 	}
 	for (size_t c = 0; c < sizeof counters / sizeof counters[0]; c++) {
-		evbuffer_add_printf(buf, "# TYPE streamspace_plugin_%s %s\n", counters[c],
-				    strcmp(counters[c], "queue_depth") == 0 ? "gauge" : "counter");
+		fprintf(buf, "# TYPE streamspace_plugin_%s %s\n", counters[c],
+			strcmp(counters[c], "queue_depth") == 0 ? "gauge" : "counter");
 		for (size_t i = 0; i < json_object_array_length(all); i++) {
 			json_object *p = json_object_array_get_idx(all, i);
 			int64_t v = 0;
 			msg_get_int(p, counters[c], &v);
-			evbuffer_add_printf(buf,
-					    "streamspace_plugin_%s{plugin=\"%s\"} %" PRId64 "\n",
-					    counters[c], msg_get_str(p, "name"), v);
+			fprintf(buf, "streamspace_plugin_%s{plugin=\"%s\"} %" PRId64 "\n",
+				counters[c], msg_get_str(p, "name"), v);
 		}
 	}
-	evbuffer_add_printf(buf, "# TYPE streamspace_plugin_up gauge\n");
+	fprintf(buf, "# TYPE streamspace_plugin_up gauge\n");
 	for (size_t i = 0; i < json_object_array_length(all); i++) {
 		json_object *p = json_object_array_get_idx(all, i);
 		const char *state = msg_get_str(p, "state");
-		evbuffer_add_printf(buf, "streamspace_plugin_up{plugin=\"%s\"} %d\n",
-				    msg_get_str(p, "name"),
-				    state != NULL && strcmp(state, "running") == 0);
+		fprintf(buf, "streamspace_plugin_up{plugin=\"%s\"} %d\n", msg_get_str(p, "name"),
+			state != NULL && strcmp(state, "running") == 0);
 	}
 	json_object_put(all);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-			  "text/plain; version=0.0.4");
-	evhttp_send_reply(req, 200, "OK", buf);
-	evbuffer_free(buf);
+	if (fclose(buf) != 0)
+		fatal("metrics: writing the page: %s", strerror(errno));
+	api_reply_data(req, 200, "text/plain; version=0.0.4", text, len);
+	free(text);
 }
 
 void core_api_register(struct api *api, struct core_api *core)

@@ -190,16 +190,19 @@ static const struct token_entry *cache_find(const struct token_cache *tc, const 
 	return NULL;
 }
 
-int token_cache_auth(const char *token, void *arg)
+int token_cache_auth(const char *token, void *arg, const char **name)
 {
 	struct token_cache *tc = arg;
 	const struct token_entry *e;
 
+	*name = NULL;
 	if (!tc->loaded)
 		return -1;
 	e = cache_find(tc, token);
-	if (e)
+	if (e) {
+		*name = e->name;
 		return e->role;
+	}
 	/*
 	 * Unknown here: it may have been created while the database was away,
 	 * or a moment ago and the reload it caused has not finished yet.
@@ -207,13 +210,6 @@ int token_cache_auth(const char *token, void *arg)
 	if (tc->loading || (tc->db && !db_is_up(tc->db)))
 		return -1;
 	return API_ROLE_NONE;
-}
-
-const char *token_cache_name(struct token_cache *tc, const char *token)
-{
-	const struct token_entry *e = cache_find(tc, token);
-
-	return e ? e->name : NULL;
 }
 
 /* ---- streamspaced token ... ---- */

@@ -33,13 +33,11 @@ int token_cache_load_sync(struct token_cache *tc, void *pgconn, char *err, size_
 /* Reloads asynchronously (on NOTIFY and after the database came back). */
 void token_cache_reload(struct token_cache *tc);
 /*
- * An api_auth_fn: the token's role, API_ROLE_NONE when unknown or revoked,
- * -1 when the cache cannot tell (never loaded, or the database is down and
- * the token is not cached).
+ * An api_auth_fn: the token's role and *name (valid until the next reload),
+ * API_ROLE_NONE when unknown or revoked, -1 when the cache cannot tell (never
+ * loaded, or the database is down and the token is not cached).
  */
-int token_cache_auth(const char *token, void *tc);
-/* The name of the token's owner (for installed_by, ratings), or NULL. */
-const char *token_cache_name(struct token_cache *tc, const char *token);
+int token_cache_auth(const char *token, void *tc, const char **name);
 
 /*
  * `streamspaced token create --name N --role R`, `token list`,
