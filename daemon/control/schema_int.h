@@ -1,0 +1,129 @@
+/*
+ * What schema_compile.c builds and schema_validate.c walks: the compiled
+ * form of a draft-07 schema. Private to the schema_*.c files.
+ */
+#ifndef SS_SCHEMA_INT_H
+#define SS_SCHEMA_INT_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <json-c/json.h>
+#include <pcre2.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bits of snode.types, one per JSON Schema type name. */
+enum {
+	ST_NULL = 1 << 0,
+	ST_BOOLEAN = 1 << 1,
+	ST_OBJECT = 1 << 2,
+	ST_ARRAY = 1 << 3,
+	ST_NUMBER = 1 << 4,
+	ST_STRING = 1 << 5,
+	ST_INTEGER = 1 << 6,
+};
+
+struct snode;
+
+struct sprop {
+	const char *name; /* lives in the schema document */
+	size_t len;
+	struct snode *schema;
+};
+
+struct spattern {
+	const char *src;
+	pcre2_code *re;
+	struct snode *schema; /* patternProperties only */
+};
+
+struct sdep {
+	const char *name;
+	struct snode *schema;  /* schema form, or NULL */
+	json_object *required; /* array form (array of strings), or NULL */
+};
+
+/* A bound of minimum/maximum/exclusive*: present or not, and its value. */
+struct sbound {
+	bool set;
+	long double v;
+};
+
+struct snode {
+	/* A boolean schema: true accepts everything, false nothing. */
+	bool is_bool;
+	bool bool_value;
+	/* "$ref": when set every sibling keyword is ignored (draft-07). */
+	struct snode *ref;
+	const char *ref_src;
+	const char *where; /* JSON Pointer of this schema in the document */
+
+	unsigned types; /* 0: no "type" */
+	json_object *enum_values;
+	json_object *const_value;
+	bool has_const;
+
+	struct sbound minimum, maximum, xminimum, xmaximum;
+	json_object *multiple_of;
+
+	int64_t min_length, max_length; /* -1: absent */
+	struct spattern pattern;	/* re NULL: absent */
+	const char *format;		/* NULL: absent or not checked */
+
+	struct snode *items; /* schema form */
+	struct snode **tuple;
+	size_t ntuple;
+	bool items_tuple;
+	struct snode *additional_items;
+	int64_t min_items, max_items;
+	bool unique_items;
+	struct snode *contains;
+
+	struct sprop *props;
+	size_t nprops;
+	struct spattern *patprops;
+	size_t npatprops;
+	struct snode *additional_props;
+	json_object *required;
+	int64_t min_props, max_props;
+	struct snode *property_names;
+	struct sdep *deps;
+	size_t ndeps;
+
+	struct snode **all_of, **any_of, **one_of;
+	size_t nall_of, nany_of, none_of;
+	struct snode *not_;
+	struct snode *if_, *then_, *else_;
+
+	struct snode *next_alloc; /* every node of a schema, for schema_free */
+};
+
+struct schema {
+	json_object *doc;
+	struct snode *root;
+	struct snode *nodes; /* list through next_alloc */
+	size_t nnodes;
+	pcre2_match_context *mctx;
+};
+
+/* Compiles an ECMA-262 pattern for PCRE2; NULL with a message. */
+pcre2_code *schema_regex_compile(const char *src, size_t len, char *err, size_t errlen);
+/*
+ * 1 match, 0 no match, -1 the match could not complete (limit reached,
+ * invalid UTF-8 in the subject).
+ */
+int schema_regex_search(const pcre2_code *re, pcre2_match_context *mctx, pcre2_match_data *md,
+			const char *s, size_t len);
+/* The match context with the limits every search runs under; NULL on failure. */
+pcre2_match_context *schema_regex_limits(void);
+/*
+ * A JSON number as a long double (exact for every 64-bit integer json-c
+ * holds, signed or unsigned); false when j is not a number.
+ */
+bool schema_number(json_object *j, long double *out);
+/* JSON equality: 1 and 1.0 equal, member order irrelevant. */
+bool schema_json_equal(json_object *a, json_object *b);
+/* Code points in s (len bytes of UTF-8). */
+size_t schema_utf8_length(const char *s, size_t len);
+
+#endif
