@@ -18,6 +18,7 @@
 #include "api.h"
 #include "bus.h"
 #include "cgroup.h"
+#include "cli_config.h"
 #include "config.h"
 #include "core_api.h"
 #include "discovery.h"
@@ -366,6 +367,8 @@ int main(int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "token") == 0)
 		return token_cli(argc - 1, argv + 1);
 #endif
+	if (argc > 1 && strcmp(argv[1], "config") == 0)
+		return cli_config(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "run") == 0)
 		return run(argc - 1, argv + 1);
 	return run(argc, argv);

@@ -333,7 +333,7 @@ static bool eval_number(struct vctx *c, const struct snode *n, json_object *inst
 		FAIL("exclusiveMaximum", "must be less than %Lg", n->xmaximum.v);
 	if (n->multiple_of != NULL && !multiple_of(inst, n->multiple_of))
 		FAIL("multipleOf", "must be a multiple of %s",
-		     json_object_to_json_string(n->multiple_of));
+		     json_object_to_json_string_ext(n->multiple_of, JSON_C_TO_STRING_PLAIN));
 	return ok;
 }
 
@@ -620,14 +620,17 @@ static bool eval(struct vctx *c, const struct snode *n, json_object *inst, int d
 		if (c->aborted)
 			return false;
 		if (i == len)
-			FAIL("enum", "must be one of %s",
-			     json_object_to_json_string(n->enum_values));
+			FAIL(
+			    "enum", "must be one of %s",
+			    json_object_to_json_string_ext(n->enum_values, JSON_C_TO_STRING_PLAIN));
 	}
 	if (n->has_const && !vequal(c, inst, n->const_value)) {
 		if (c->aborted)
 			return false;
 		FAIL("const", "must be %s",
-		     n->const_value ? json_object_to_json_string(n->const_value) : "null");
+		     n->const_value
+			 ? json_object_to_json_string_ext(n->const_value, JSON_C_TO_STRING_PLAIN)
+			 : "null");
 	}
 	ok = eval_number(c, n, inst) && ok;
 	if (!ok && (c->quiet || c->aborted))
