@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "json.h"
 
 static struct builtin_plugin table[BUILTIN_MAX];
 static size_t count;
@@ -32,10 +33,12 @@ int builtin_list(void)
 	json_object *all = json_object_new_array();
 
 	for (size_t i = 0; i < count; i++) {
-		json_object *m = json_tokener_parse(table[i].manifest);
-		if (m == NULL || !json_object_is_type(m, json_type_object))
-			die(HOST_EXIT_INTERNAL, "built-in %s: its manifest is not a JSON object",
-			    table[i].def->name);
+		char err[JSON_ERR_MAX];
+		json_object *m = json_read_object(table[i].manifest, strlen(table[i].manifest),
+						  JSON_MAX_DEPTH, err, sizeof err);
+		if (m == NULL)
+			die(HOST_EXIT_INTERNAL, "built-in %s: its manifest: %s", table[i].def->name,
+			    err);
 		json_object_array_add(all, m);
 	}
 	fputs(json_object_to_json_string_ext(all, JSON_C_TO_STRING_PLAIN), stdout);

@@ -13,7 +13,7 @@
 #include "host.h"
 #include "msg.h"
 #include "names.h"
-#include "utf8.h"
+#include "repair.h"
 #include "xmalloc.h"
 
 /* Nesting allowed inside a log record's fields: the frame allows 32 in all. */

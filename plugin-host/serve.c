@@ -9,7 +9,7 @@
 #include "frame.h"
 #include "host.h"
 #include "msg.h"
-#include "utf8.h"
+#include "repair.h"
 
 /* What hello says about the plugin's version: bounded, valid UTF-8. */
 #define VERSION_MAX 64

@@ -3,6 +3,7 @@
  * big-endian length N, then N bytes of UTF-8 JSON holding exactly one object.
  * The decoder checks N against the maximum before it allocates or waits for the
  * body, so a peer cannot make us reserve memory by announcing a large frame.
+ * The body is read with json_read (json.h): strict JSON, JSON_MAX_DEPTH.
  */
 #ifndef SS_FRAME_H
 #define SS_FRAME_H
@@ -16,12 +17,6 @@ struct evbuffer;
 
 #define FRAME_HEADER_LEN 4
 #define FRAME_MAX_DEFAULT (1024u * 1024u)
-/*
- * Nesting limit of a frame's body as json-c's tokener counts it: every
- * value is one level, so a scalar or an empty container is 1 deep.
- */
-#define FRAME_MAX_DEPTH 32
-
 enum frame_result {
 	FRAME_ERROR = -1,    /* protocol error: end the peer; err says why */
 	FRAME_NEED_MORE = 0, /* not a whole frame yet */
@@ -39,12 +34,6 @@ enum frame_result frame_parse(const unsigned char *buf, size_t len, size_t max, 
 /* The same over an evbuffer: on FRAME_OK the frame is drained from in. */
 enum frame_result frame_pull(struct evbuffer *in, size_t max, json_object **out, char *err,
 			     size_t errlen);
-
-/*
- * Whether s[0..n) is UTF-8 as RFC 3629 defines it (what frame bodies must
- * be); for code that builds frames from input it did not parse with us.
- */
-bool frame_utf8_valid(const unsigned char *s, size_t n);
 
 /* Writes the 4-byte header for a body of n bytes. */
 void frame_header(unsigned char hdr[FRAME_HEADER_LEN], uint32_t n);

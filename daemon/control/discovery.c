@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "log.h"
 #include "manifest.h"
 #include "names.h"
@@ -235,9 +236,10 @@ void discovery_builtins(const char *host_path, struct discovery *out)
 		log_warn("discovery", "%s --list-builtins failed: no built-in plugins", host_path);
 		goto out;
 	}
-	all = json_tokener_parse(text);
+	all = json_read(text, strlen(text), JSON_MAX_DEPTH, err, sizeof err);
 	if (all == NULL || !json_object_is_type(all, json_type_array)) {
-		log_warn("discovery", "%s --list-builtins: not a JSON array", host_path);
+		log_warn("discovery", "%s --list-builtins: not a JSON array%s%s", host_path,
+			 err[0] ? ": " : "", err);
 		goto out;
 	}
 	for (size_t i = 0; i < json_object_array_length(all); i++) {

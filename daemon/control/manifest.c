@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "json.h"
 #include "names.h"
 #include "xmalloc.h"
 
@@ -279,7 +280,7 @@ fail:
 
 struct manifest *manifest_parse(const char *text, size_t len, char *err, size_t errlen)
 {
-	struct json_tokener *tok;
+	char why[JSON_ERR_MAX];
 	json_object *obj;
 	struct manifest *m;
 
@@ -287,28 +288,11 @@ struct manifest *manifest_parse(const char *text, size_t len, char *err, size_t 
 		snprintf(err, errlen, "manifest: larger than %d bytes", MANIFEST_MAX_BYTES);
 		return NULL;
 	}
-	tok = json_tokener_new_ex(32);
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	obj = json_tokener_parse_ex(tok, text, (int)len);
-	if (obj == NULL || json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != len) {
-		/* Trailing whitespace is fine; anything else after the object is not. */
-		size_t end = obj ? json_tokener_get_parse_end(tok) : 0;
-		bool blank = obj != NULL;
-
-		for (size_t i = end; blank && i < len; i++)
-			if (!isspace((unsigned char)text[i]))
-				blank = false;
-		if (!blank) {
-			snprintf(err, errlen, "manifest: not valid JSON (%s)",
-				 obj ? "data after the object"
-				     : json_tokener_error_desc(json_tokener_get_error(tok)));
-			json_object_put(obj);
-			json_tokener_free(tok);
-			return NULL;
-		}
+	obj = json_read_object(text, len, JSON_MAX_DEPTH, why, sizeof why);
+	if (obj == NULL) {
+		snprintf(err, errlen, "manifest: %s", why);
+		return NULL;
 	}
-	json_tokener_free(tok);
 	m = manifest_from_json(obj, err, errlen);
 	json_object_put(obj);
 	return m;

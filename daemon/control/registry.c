@@ -24,6 +24,7 @@
 #include "api_marketplace.h"
 #include "db.h"
 #include "discovery.h"
+#include "json.h"
 #include "log.h"
 #include "manifest.h"
 #include "migrate.h"
@@ -406,12 +407,11 @@ json_object *registry_view(struct registry *reg, json_object *row)
 /* Parses the JSON text of a row (column 0 of registry_rows_sql). */
 static json_object *parse_row(const char *text)
 {
-	json_object *o = json_tokener_parse(text);
+	char err[JSON_ERR_MAX];
+	json_object *o = json_read_object(text, strlen(text), JSON_MAX_DEPTH, err, sizeof err);
 
-	if (!json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		return NULL;
-	}
+	if (o == NULL)
+		log_error("registry", "a row of installed_plugins does not read back: %s", err);
 	return o;
 }
 
@@ -471,6 +471,7 @@ static void apply_all(struct registry *reg, const PGresult *res)
 {
 	struct applied *a, *next;
 	char err[512];
+	bool unreadable = false;
 
 	for (int i = 0; i < PQntuples(res); i++) {
 		json_object *row = parse_row(PQgetvalue(res, i, 0));
@@ -478,7 +479,16 @@ static void apply_all(struct registry *reg, const PGresult *res)
 
 		if (name)
 			registry_apply(reg, name, row, false, err, sizeof err);
+		unreadable |= row == NULL;
 		json_object_put(row);
+	}
+	/*
+	 * A row that does not read back names no plugin, so which plugins are
+	 * absent is not known: nothing is uninstalled or swept on a guess.
+	 */
+	if (unreadable) {
+		log_error("registry", "resynchronising: a row did not read back; nothing removed");
+		return;
 	}
 	for (a = reg->applied; a != NULL; a = next) {
 		bool present = false;

@@ -15,6 +15,7 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 
+#include "json.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -173,7 +174,7 @@ int api_read_json(struct api_req *req, bool allow_empty, json_object **out)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(req->ev);
 	size_t len = evbuffer_get_length(in), limit = req->api->o.max_body;
-	json_tokener *tok;
+	char err[JSON_ERR_MAX];
 	json_object *obj;
 	const char *body;
 
@@ -191,28 +192,15 @@ int api_read_json(struct api_req *req, bool allow_empty, json_object **out)
 		return -1;
 	}
 	body = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
-	tok = json_tokener_new_ex(64);
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	obj = json_tokener_parse_ex(tok, body, (int)len);
-	if (obj == NULL || json_tokener_get_error(tok) != json_tokener_success) {
-		enum json_tokener_error e = json_tokener_get_error(tok);
-		api_reply_error(req, 400, "bad_json", "invalid JSON: %s",
-				e == json_tokener_continue ? "unexpected end of input"
-							   : json_tokener_error_desc(e));
-		json_object_put(obj);
-		json_tokener_free(tok);
+	/*
+	 * JSON_INPUT_DEPTH, not JSON_MAX_DEPTH: what a body holds is stored in a
+	 * row and sent in frames, and must be readable there (json.h).
+	 */
+	obj = json_read(body, len, JSON_INPUT_DEPTH, err, sizeof err);
+	if (obj == NULL && err[0] != '\0') {
+		api_reply_error(req, 400, "bad_json", "%s", err);
 		return -1;
 	}
-	/* Trailing white space is fine; anything else after the value is not. */
-	for (size_t i = (size_t)json_tokener_get_parse_end(tok); i < len; i++) {
-		if (body[i] != ' ' && body[i] != '\n' && body[i] != '\r' && body[i] != '\t') {
-			api_reply_error(req, 400, "bad_json", "trailing data after the JSON value");
-			json_object_put(obj);
-			json_tokener_free(tok);
-			return -1;
-		}
-	}
-	json_tokener_free(tok);
 	*out = obj;
 	return 0;
 }

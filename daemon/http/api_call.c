@@ -7,9 +7,10 @@
 #include <string.h>
 
 #include "api.h"
-#include "frame.h"
+#include "json.h"
 #include "log.h"
 #include "registry.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 struct call *api_call_new(struct registry *reg, struct api_req *req, const char *name)
@@ -99,7 +100,16 @@ void api_call_by_name(struct api_req *req, const char *rest, struct registry *re
 
 json_object *api_call_parse(const char *text)
 {
-	return text && *text ? json_tokener_parse(text) : NULL;
+	char err[JSON_ERR_MAX];
+	json_object *v;
+
+	if (text == NULL || *text == '\0')
+		return NULL;
+	/* We wrote it, within JSON_MAX_DEPTH; a row that does not read back is worth a line. */
+	v = json_read(text, strlen(text), JSON_MAX_DEPTH, err, sizeof err);
+	if (v == NULL && err[0] != '\0')
+		log_error("api", "a row from the database does not read back: %s", err);
+	return v;
 }
 
 /*
@@ -134,8 +144,8 @@ static int json_storable(json_object *v, char *err, size_t errlen)
 			snprintf(err, errlen, "strings may not contain NUL (\\u0000)");
 			return -1;
 		}
-		if (!frame_utf8_valid((const unsigned char *)json_object_get_string(v),
-				      (size_t)json_object_get_string_len(v))) {
+		if (!utf8_valid((const unsigned char *)json_object_get_string(v),
+				(size_t)json_object_get_string_len(v))) {
 			snprintf(err, errlen, "strings must be UTF-8");
 			return -1;
 		}
@@ -156,7 +166,7 @@ static int json_storable(json_object *v, char *err, size_t errlen)
 
 		json_object_object_foreachC(v, it)
 		{
-			if (!frame_utf8_valid((const unsigned char *)it.key, strlen(it.key))) {
+			if (!utf8_valid((const unsigned char *)it.key, strlen(it.key))) {
 				snprintf(err, errlen, "keys must be UTF-8");
 				return -1;
 			}

@@ -13,8 +13,8 @@
 #include "api.h"
 #include "api_call.h"
 #include "db.h"
-#include "frame.h"
 #include "registry.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 #define PREFIX API_MARKETPLACE_PREFIX
@@ -40,9 +40,9 @@ const char *api_catalog_order(const char *sort, const char *q, const char *categ
 		snprintf(err, errlen, "q is limited to 256 bytes, category and type to 128");
 		return NULL;
 	}
-	if ((q && !frame_utf8_valid((const unsigned char *)q, strlen(q))) ||
-	    (category && !frame_utf8_valid((const unsigned char *)category, strlen(category))) ||
-	    (type && !frame_utf8_valid((const unsigned char *)type, strlen(type)))) {
+	if ((q && !utf8_valid((const unsigned char *)q, strlen(q))) ||
+	    (category && !utf8_valid((const unsigned char *)category, strlen(category))) ||
+	    (type && !utf8_valid((const unsigned char *)type, strlen(type)))) {
 		snprintf(err, errlen, "q, category and type must be UTF-8");
 		return NULL;
 	}

@@ -10,7 +10,9 @@
 #include <time.h>
 
 #include "frame.h"
+#include "json.h"
 #include "names.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 #define BUS_POISON_KEEP 16
@@ -178,38 +180,25 @@ uint64_t bus_accepted(const struct bus *bus)
 /* Room for the envelope around the data: {"t":"event","id":..,"type":..,"ts":..,"data":} */
 #define BUS_ENVELOPE_MAX (96 + SS_EVENT_NAME_MAX)
 
-/*
- * Nesting of a value as the receiving host's tokener counts it (see
- * FRAME_MAX_DEPTH), or -1 when it holds a number JSON cannot carry: json-c
- * reads NaN and Infinity, but a plugin must only ever receive valid JSON.
- */
-static int json_depth(json_object *o)
+/* Whether o holds a number JSON cannot carry: json-c writes NaN and Infinity, a plugin must not
+ * read them. */
+static bool json_nonfinite(json_object *o)
 {
-	int d = 0;
-
-	if (json_object_is_type(o, json_type_double) && !isfinite(json_object_get_double(o)))
-		return -1;
+	if (json_object_is_type(o, json_type_double))
+		return !isfinite(json_object_get_double(o));
 	if (json_object_is_type(o, json_type_object)) {
 		/* The iterator, not json_object_object_foreach: that macro is a GNU extension. */
 		struct json_object_iterator it = json_object_iter_begin(o);
 		struct json_object_iterator end = json_object_iter_end(o);
-		for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
-			int c = json_depth(json_object_iter_peek_value(&it));
-			if (c < 0)
-				return -1;
-			if (c > d)
-				d = c;
-		}
+		for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
+			if (json_nonfinite(json_object_iter_peek_value(&it)))
+				return true;
 	} else if (json_object_is_type(o, json_type_array)) {
-		for (size_t i = 0; i < json_object_array_length(o); i++) {
-			int c = json_depth(json_object_array_get_idx(o, i));
-			if (c < 0)
-				return -1;
-			if (c > d)
-				d = c;
-		}
+		for (size_t i = 0; i < json_object_array_length(o); i++)
+			if (json_nonfinite(json_object_array_get_idx(o, i)))
+				return true;
 	}
-	return d + 1;
+	return false;
 }
 
 int bus_validate(const struct bus *bus, const char *type, json_object *data, char *err,
@@ -235,19 +224,19 @@ int bus_validate(const struct bus *bus, const char *type, json_object *data, cha
 	if (data != NULL) {
 		const char *s =
 		    json_object_to_json_string_length(data, JSON_C_TO_STRING_PLAIN, &dlen);
-		if (!frame_utf8_valid((const unsigned char *)s, dlen)) {
+		if (!utf8_valid((const unsigned char *)s, dlen)) {
 			snprintf(err, errlen, "\"data\" holds malformed UTF-8");
 			return -1;
 		}
-		int depth = json_depth(data);
-		if (depth < 0) {
+		if (json_nonfinite(data)) {
 			snprintf(err, errlen,
 				 "\"data\" holds NaN or Infinity, which JSON cannot carry");
 			return -1;
 		}
-		if (depth > FRAME_MAX_DEPTH - 1) {
+		/* The event frame puts data one level down: {"t":"event",...,"data":...}. */
+		if (json_depth(data) > JSON_MAX_DEPTH - 1) {
 			snprintf(err, errlen, "\"data\" nests deeper than %d levels",
-				 FRAME_MAX_DEPTH - 1);
+				 JSON_MAX_DEPTH - 1);
 			return -1;
 		}
 	}

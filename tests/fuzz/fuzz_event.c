@@ -15,6 +15,7 @@
 
 #include "bus.h"
 #include "frame.h"
+#include "json.h"
 #include "msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -28,7 +29,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 		}                                                                                  \
 	} while (0)
 
-#define API_DEPTH 64 /* api_read_json's tokener depth */
 #define MAX_EVENTS 64
 
 static struct bus *bus;
@@ -51,29 +51,10 @@ static void setup(void)
 	bus_sub_attach(sub);
 }
 
-/* The body as api_read_json takes it: one JSON value, white space after it only. */
+/* The body as api_read_json takes it: the same reader, the same depth. */
 static json_object *decode_body(const uint8_t *data, size_t size)
 {
-	json_tokener *tok = json_tokener_new_ex(API_DEPTH);
-	json_object *obj;
-
-	CHECK(tok != NULL);
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	obj = json_tokener_parse_ex(tok, (const char *)data, (int)size);
-	if (obj != NULL && json_tokener_get_error(tok) == json_tokener_success) {
-		for (size_t i = (size_t)json_tokener_get_parse_end(tok); i < size; i++)
-			if (data[i] != ' ' && data[i] != '\n' && data[i] != '\r' &&
-			    data[i] != '\t') {
-				json_object_put(obj);
-				obj = NULL;
-				break;
-			}
-	} else {
-		json_object_put(obj);
-		obj = NULL;
-	}
-	json_tokener_free(tok);
-	return obj;
+	return json_read((const char *)data, size, JSON_INPUT_DEPTH, NULL, 0);
 }
 
 /* Publishes ev if the daemon would accept it; returns its id or 0. */

@@ -1,4 +1,5 @@
-/* UTF-8 repair and truncation of plugin strings (plugin-host/utf8.c). */
+/* UTF-8 repair and truncation of plugin strings (plugin-host/repair.c) and the UTF-8 check they use
+ * (proto/utf8.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "repair.h"
 #include "utf8.h"
 
 static void check(const char *in, size_t max, const char *want)

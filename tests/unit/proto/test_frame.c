@@ -16,6 +16,8 @@
 #include <event2/buffer.h>
 
 #include "frame.h"
+#include "json.h"
+#include "utf8.h"
 
 #define ERRLEN 160
 
@@ -448,7 +450,7 @@ static void test_utf8_valid_function(void **state)
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-		if (frame_utf8_valid((const unsigned char *)cases[i].s, cases[i].n) != cases[i].ok)
+		if (utf8_valid((const unsigned char *)cases[i].s, cases[i].n) != cases[i].ok)
 			fail_msg("case %zu: want %d", i, cases[i].ok);
 }
 
@@ -501,7 +503,7 @@ static void test_not_an_object(void **state)
 
 /*
  * Depth: a value nested inside k containers is at depth k+1, and no value may
- * be deeper than 32 (json-c counts the innermost scalar as a level).
+ * be deeper than JSON_MAX_DEPTH (the innermost scalar counts as a level).
  */
 static size_t nest(char *out, int containers, const char *inner)
 {
@@ -521,18 +523,18 @@ static void test_depth_limit(void **state)
 	char buf[2048];
 	size_t n;
 	(void)state;
-	n = nest(buf, 31, "1");
+	n = nest(buf, JSON_MAX_DEPTH - 1, "1");
 	assert_accepted(buf, n);
-	n = nest(buf, 31, "{}");
+	n = nest(buf, JSON_MAX_DEPTH - 1, "{}");
 	assert_accepted(buf, n);
-	n = nest(buf, 32, "1");
+	n = nest(buf, JSON_MAX_DEPTH, "1");
 	assert_refused(buf, n, "deep");
-	n = nest(buf, 32, "{}");
+	n = nest(buf, JSON_MAX_DEPTH, "{}");
 	assert_refused(buf, n, "deep");
 	n = nest(buf, 200, "1");
 	assert_refused(buf, n, "deep");
-	/* Arrays count the same as objects: 32 containers pass, 33 do not. */
-	for (int depth = 31; depth <= 32; depth++) {
+	/* Arrays count the same as objects. */
+	for (int depth = JSON_MAX_DEPTH - 1; depth <= JSON_MAX_DEPTH; depth++) {
 		n = 0;
 		buf[n++] = '{';
 		memcpy(buf + n, "\"a\":", 4);
@@ -542,7 +544,7 @@ static void test_depth_limit(void **state)
 		memset(buf + n, ']', (size_t)depth);
 		n += (size_t)depth;
 		buf[n++] = '}';
-		if (depth == 31)
+		if (depth == JSON_MAX_DEPTH - 1)
 			assert_accepted(buf, n);
 		else
 			assert_refused(buf, n, "deep");

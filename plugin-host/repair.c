@@ -1,39 +1,10 @@
-#include "utf8.h"
+#include "repair.h"
 
 #include <math.h>
 #include <string.h>
 
+#include "utf8.h"
 #include "xmalloc.h"
-
-size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-	unsigned char c;
-
-	if (n == 0)
-		return 0;
-	c = s[0];
-	if (c < 0x80)
-		return 1;
-	/* Unicode 15, table 3-7: the only well-formed byte sequences. */
-	if (c >= 0xc2 && c <= 0xdf)
-		return n >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (c >= 0xe0 && c <= 0xef) {
-		unsigned char lo = c == 0xe0 ? 0xa0 : 0x80;
-		unsigned char hi = c == 0xed ? 0x9f : 0xbf;
-		if (n < 3 || s[1] < lo || s[1] > hi || (s[2] & 0xc0) != 0x80)
-			return 0;
-		return 3;
-	}
-	if (c >= 0xf0 && c <= 0xf4) {
-		unsigned char lo = c == 0xf0 ? 0x90 : 0x80;
-		unsigned char hi = c == 0xf4 ? 0x8f : 0xbf;
-		if (n < 4 || s[1] < lo || s[1] > hi || (s[2] & 0xc0) != 0x80 ||
-		    (s[3] & 0xc0) != 0x80)
-			return 0;
-		return 4;
-	}
-	return 0;
-}
 
 char *utf8_sanitize(const char *s, size_t max)
 {
@@ -70,10 +41,17 @@ json_object *utf8_json_sanitize(json_object *v, int depth)
 	case json_type_boolean:
 		return json_object_new_boolean(json_object_get_boolean(v));
 	case json_type_int:
-		return json_object_new_int64(json_object_get_int64(v));
 	case json_type_double: {
-		double d = json_object_get_double(v);
-		return isfinite(d) ? json_object_new_double(d) : NULL;
+		/*
+		 * A copy, not new_int64(get_int64): that clamps a uint64 above
+		 * INT64_MAX, and new_double drops a number's original text.
+		 */
+		json_object *copy = NULL;
+
+		if (!isfinite(json_object_get_double(v)) ||
+		    json_object_deep_copy(v, &copy, NULL) < 0)
+			return NULL;
+		return copy;
 	}
 	case json_type_string: {
 		char *s =
