@@ -55,8 +55,9 @@ BAD = [
     ("surrogate UTF-8", b'{"type":"session.created","data":{"a":"\xed\xa0\x80"}}', 400),
     ("UTF-8 past U+10FFFF", b'{"type":"session.created","data":{"a":"\xf4\x90\x80\x80"}}', 400),
     ("invalid UTF-8 in a key", b'{"type":"session.created","data":{"\xfe":1}}', 400),
-    ("nesting past the frame", ('{"type":"session.created","data":{"a":%s}}' %
-                                nest(31)).encode(), 400),
+    # 61 levels: past JSON_INPUT_DEPTH (60), what a body may nest so its event fits a frame.
+    ("nesting past the input limit", ('{"type":"session.created","data":{"a":%s}}' %
+                                      nest(59)).encode(), 400),
     ("deep nesting", ('{"type":"session.created","data":{"a":%s}}' % nest(5000)).encode(), 400),
     ("very deep nesting", nest(200000).encode(), 400),
     ("empty batch", b"[]", 400),
@@ -92,7 +93,7 @@ def test(d):
 
     # At the edges of what is allowed: accepted, and delivered without harm.
     edge = [
-        ("session.created", {"a": eval(nest(30))}),   # innermost at the frame's limit
+        ("session.created", {"a": eval(nest(58))}),   # a body of JSON_INPUT_DEPTH (60)
         ("session.created", {"s": "caf\u00e9 \u20ac \U0001f600 \ud7ff"}),
         ("session.created", {"s": "nul\u0000inside", "c": "\u0001"}),
         ("session.created", {"big": 2 ** 63 - 1, "neg": -2 ** 63, "f": 1.5e300}),
@@ -100,9 +101,10 @@ def test(d):
         ("session.created", {"s": "y" * (MIB - 400)}),     # just under the frame limit
     ]
     ids = [d.post_event(t, data) for t, data in edge]
+    # A lone surrogate escape is no character: refused, not turned into U+FFFD.
     r = d.request("POST", "/api/events", b'{"type":"user.login","data":{"s":"\\ud800"}}')
-    check(r.status == 202, "escaped lone surrogate: %r", r)
-    ids.append(r.json["id"])
+    check(r.status == 400 and "unpaired surrogate" in r.json["error"]["message"],
+          "escaped lone surrogate: %r", r)
     st = d.wait_delivered("echo", len(ids))
     check(st["crashes"] == 0 and st["poisoned"] == 0, "edge events hurt echo: %s", st)
     wait_echo(d, len(ids))

@@ -75,14 +75,15 @@ static void misbehave(ss_plugin *p)
 		send_raw(utf8, sizeof utf8 - 1);
 		break;
 	case TOO_DEEP: {
-		/* A log record whose fields nest 40 arrays deep: over the frame limit of 32. */
+		/* A log record whose fields nest 70 arrays deep: over the frame limit
+		 * (JSON_MAX_DEPTH, 64). */
 		char deep[256];
 		size_t n = (size_t)snprintf(deep, sizeof deep, "%s",
 					    "{\"t\":\"log\",\"level\":\"info\",\"msg\":\"x\","
 					    "\"fields\":{\"a\":");
-		for (int i = 0; i < 40; i++)
+		for (int i = 0; i < 70; i++)
 			deep[n++] = '[';
-		for (int i = 0; i < 40; i++)
+		for (int i = 0; i < 70; i++)
 			deep[n++] = ']';
 		deep[n++] = '}';
 		deep[n++] = '}';
