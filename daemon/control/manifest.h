@@ -1,7 +1,7 @@
 /*
  * manifest.json: parsing, validation (refusing what is malformed before
  * anything is installed), and the configuration helpers that depend on the
- * manifest's configSchema (defaults, masking secrets).
+ * manifest's configSchema (defaults; secrets are secrets.h's).
  */
 #ifndef SS_MANIFEST_H
 #define SS_MANIFEST_H
@@ -12,7 +12,6 @@
 #include <stdint.h>
 
 #define MANIFEST_MAX_BYTES (1024 * 1024)
-#define MANIFEST_MASK "********"
 
 struct manifest {
 	const char *name;
@@ -53,18 +52,6 @@ bool manifest_version_valid(const char *v);
 /* network, storage, admin, read:<things>, write:<things>. */
 bool manifest_permission_valid(const char *p);
 
-/*
- * A copy of config with every secret replaced by MANIFEST_MASK: properties
- * marked "sensitive", "writeOnly" or "format": "password" in schema (which
- * may be NULL), and keys whose names say secret (password, token, apiKey ...).
- */
-json_object *manifest_mask_config(json_object *config, json_object *schema);
-/*
- * A copy of new_config where each secret still equal to MANIFEST_MASK takes
- * its value from old_config: a client may send back what it read.
- */
-json_object *manifest_unmask_config(json_object *new_config, json_object *old_config,
-				    json_object *schema);
 /* defaults overlaid with config (top-level keys), as a new object. */
 json_object *manifest_merge_config(json_object *defaults, json_object *config);
 

@@ -29,6 +29,7 @@
 #include "manifest.h"
 #include "migrate.h"
 #include "names.h"
+#include "secrets.h"
 #include "supervisor.h"
 #include "token.h"
 #include "xmalloc.h"
@@ -392,7 +393,7 @@ json_object *registry_view(struct registry *reg, json_object *row)
 		if (strcmp(key, "schema") == 0)
 			continue;
 		if (strcmp(key, "config") == 0)
-			json_object_object_add(out, key, manifest_mask_config(config, schema));
+			json_object_object_add(out, key, secrets_mask(config, schema));
 		else
 			json_object_object_add(out, key, json_object_get(val));
 	}

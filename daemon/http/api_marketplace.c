@@ -21,6 +21,7 @@
 #include "manifest.h"
 #include "names.h"
 #include "registry.h"
+#include "secrets.h"
 #include "supervisor.h"
 #include "token.h"
 #include "xmalloc.h"
@@ -462,7 +463,7 @@ static void config_current(enum db_status st, PGresult *res, const char *err, vo
 	if (!json_object_is_type(schema, json_type_object) &&
 	    (d = registry_discovered(c->reg, c->name)) != NULL)
 		schema = d->manifest->config_schema;
-	merged = manifest_unmask_config(c->config, old, schema);
+	merged = secrets_unmask(c->config, old, schema);
 	params[0] = c->name;
 	params[1] = json_object_to_json_string_ext(merged, JSON_C_TO_STRING_PLAIN);
 	api_call_run(c, config_sql, 2, params, config_done);

@@ -167,47 +167,6 @@ static void test_names(void **state)
 	assert_false(name_plugin_valid(long_name));
 }
 
-static const char schema_text[] =
-    "{\"type\": \"object\", \"properties\": {"
-    " \"apiKey\": {\"type\": \"string\", \"sensitive\": true},"
-    " \"hook\": {\"type\": \"string\", \"format\": \"password\"},"
-    " \"channel\": {\"type\": \"string\"},"
-    " \"nested\": {\"type\": \"object\", \"properties\": {\"pin\": {\"writeOnly\": true}}}}}";
-
-static void test_mask(void **state)
-{
-	json_object *schema = json_tokener_parse(schema_text);
-	json_object *cfg = json_tokener_parse(
-	    "{\"apiKey\": \"k-123\", \"hook\": \"https://h\", \"channel\": \"#a\","
-	    " \"nested\": {\"pin\": 1234, \"x\": 1}, \"dbPassword\": \"p\", \"unset\": null}");
-	json_object *masked = manifest_mask_config(cfg, schema), *v, *n;
-
-	(void)state;
-	json_object_object_get_ex(masked, "apiKey", &v);
-	assert_string_equal(json_object_get_string(v), MANIFEST_MASK);
-	json_object_object_get_ex(masked, "hook", &v);
-	assert_string_equal(json_object_get_string(v), MANIFEST_MASK);
-	json_object_object_get_ex(masked, "channel", &v);
-	assert_string_equal(json_object_get_string(v), "#a");
-	/* No schema entry, but the name says secret. */
-	json_object_object_get_ex(masked, "dbPassword", &v);
-	assert_string_equal(json_object_get_string(v), MANIFEST_MASK);
-	json_object_object_get_ex(masked, "nested", &n);
-	json_object_object_get_ex(n, "pin", &v);
-	assert_string_equal(json_object_get_string(v), MANIFEST_MASK);
-	json_object_object_get_ex(n, "x", &v);
-	assert_int_equal(json_object_get_int(v), 1);
-	assert_true(json_object_object_get_ex(masked, "unset", &v));
-	assert_null(v);
-	/* The original is untouched. */
-	json_object_object_get_ex(cfg, "apiKey", &v);
-	assert_string_equal(json_object_get_string(v), "k-123");
-	json_object_put(masked);
-	json_object_put(cfg);
-	json_object_put(schema);
-}
-
-/* "limits" sets per-plugin overrides; unknown keys and values out of range are refused. */
 static void test_limits(void **state)
 {
 	char err[256];
@@ -249,24 +208,13 @@ static void test_limits(void **state)
 	}
 }
 
-static void test_unmask_and_merge(void **state)
+static void test_merge(void **state)
 {
-	json_object *schema = json_tokener_parse(schema_text);
-	json_object *old = json_tokener_parse("{\"apiKey\": \"k-123\", \"channel\": \"#a\"}");
-	json_object *sent = json_tokener_parse("{\"apiKey\": \"" MANIFEST_MASK
-					       "\", \"channel\": \"" MANIFEST_MASK "\"}");
-	json_object *out = manifest_unmask_config(sent, old, schema), *v;
 	json_object *defs = json_tokener_parse("{\"a\": 1, \"b\": 2}");
 	json_object *cfg = json_tokener_parse("{\"b\": 3, \"c\": 4}");
-	json_object *merged = manifest_merge_config(defs, cfg);
+	json_object *merged = manifest_merge_config(defs, cfg), *v;
 
 	(void)state;
-	/* A masked secret sent back keeps the stored value... */
-	json_object_object_get_ex(out, "apiKey", &v);
-	assert_string_equal(json_object_get_string(v), "k-123");
-	/* ...but a non-secret field holding the mask text is taken literally. */
-	json_object_object_get_ex(out, "channel", &v);
-	assert_string_equal(json_object_get_string(v), MANIFEST_MASK);
 	json_object_object_get_ex(merged, "a", &v);
 	assert_int_equal(json_object_get_int(v), 1);
 	json_object_object_get_ex(merged, "b", &v);
@@ -276,10 +224,6 @@ static void test_unmask_and_merge(void **state)
 	json_object_put(merged);
 	json_object_put(cfg);
 	json_object_put(defs);
-	json_object_put(out);
-	json_object_put(sent);
-	json_object_put(old);
-	json_object_put(schema);
 }
 
 int main(void)
@@ -291,8 +235,7 @@ int main(void)
 	    cmocka_unit_test(test_too_large),
 	    cmocka_unit_test(test_versions_permissions),
 	    cmocka_unit_test(test_names),
-	    cmocka_unit_test(test_mask),
-	    cmocka_unit_test(test_unmask_and_merge),
+	    cmocka_unit_test(test_merge),
 	    cmocka_unit_test(test_limits),
 	};
 

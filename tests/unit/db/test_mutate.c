@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "manifest.h"
+#include "secrets.h"
 
 static const char seed_full[] =
     "{\"name\": \"streamspace-slack\", \"version\": \"1.2.0\", \"displayName\": \"Slack\","
@@ -114,10 +115,9 @@ static void test_manifest_mutations(void **state)
 		assert_true(manifest_version_valid(m->version));
 		assert_true(json_object_is_type(m->default_config, json_type_object));
 		{
-			json_object *masked =
-			    manifest_mask_config(m->default_config, m->config_schema);
+			json_object *masked = secrets_mask(m->default_config, m->config_schema);
 			json_object *back =
-			    manifest_unmask_config(masked, m->default_config, m->config_schema);
+			    secrets_unmask(masked, m->default_config, m->config_schema);
 			json_object *merged = manifest_merge_config(m->default_config, back);
 
 			json_object_put(merged);
