@@ -17,12 +17,12 @@
 #include <string.h>
 
 #include "cli_config.h"
+#include "json.h"
 #include "manifest.h"
 #include "schema.h"
 #include "xmalloc.h"
 
 #define CLI_MAX_BYTES (16 * 1024 * 1024)
-#define CLI_MAX_DEPTH 64
 
 enum { EXIT_VALID = 0, EXIT_INVALID = 1, EXIT_UNUSABLE = 2 };
 
@@ -90,30 +90,18 @@ static int read_json(const char *path, json_object **out)
 	int rc = -1;
 	if (text == NULL)
 		return -1;
-	json_tokener *tok = json_tokener_new_ex(CLI_MAX_DEPTH);
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	/* The terminating NUL included: it ends a bare top-level number or literal. */
-	json_object *obj = json_tokener_parse_ex(tok, text, (int)len + 1);
-	enum json_tokener_error e = json_tokener_get_error(tok);
-	if (e != json_tokener_success) {
-		fprintf(stderr, "streamspaced config: %s: not valid JSON (%s)\n", path,
-			e == json_tokener_continue ? "unexpected end of input"
-						   : json_tokener_error_desc(e));
+	char err[JSON_ERR_MAX];
+	/* The reader every untrusted JSON goes through, at the depth the daemon reads. */
+	json_object *obj = json_read(text, len, JSON_MAX_DEPTH, err, sizeof err);
+	if (obj == NULL && err[0] != '\0') {
+		fprintf(stderr, "streamspaced config: %s: not valid JSON (%s)\n", path, err);
 		goto out;
 	}
-	for (size_t i = json_tokener_get_parse_end(tok); i < len; i++)
-		if (!isspace((unsigned char)text[i])) {
-			fprintf(stderr,
-				"streamspaced config: %s: not valid JSON (data after the value)\n",
-				path);
-			goto out;
-		}
 	*out = obj;
 	obj = NULL;
 	rc = 0;
 out:
 	json_object_put(obj);
-	json_tokener_free(tok);
 	free(text);
 	return rc;
 }

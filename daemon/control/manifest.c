@@ -290,7 +290,7 @@ struct manifest *manifest_parse(const char *text, size_t len, char *err, size_t 
 	}
 	obj = json_read_object(text, len, JSON_MAX_DEPTH, why, sizeof why);
 	if (obj == NULL) {
-		snprintf(err, errlen, "manifest: %s", why);
+		snprintf(err, errlen, "manifest: not valid JSON (%s)", why);
 		return NULL;
 	}
 	m = manifest_from_json(obj, err, errlen);
