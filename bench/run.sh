@@ -17,6 +17,7 @@ EVENTS=${SS_BENCH_EVENTS:-200000}           # events for events_per_s
 BATCH=${SS_BENCH_BATCH:-1000}               # events per POST
 RATE=${SS_BENCH_RATE:-2000}                 # events/s for the latency run
 SECONDS_LAT=${SS_BENCH_LATENCY_SECONDS:-3}
+VALIDATIONS=${SS_BENCH_VALIDATIONS:-200000} # config validations for schema_validate_per_s
 
 bin="$build/bench"
 host="$build/plugin-host/streamspace-plugin-host"
@@ -36,7 +37,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for f in "$bin/host_start" "$bin/raw_frames" "$bin/http_events" "$host" "$daemon" "$counter"; do
+for f in "$bin/host_start" "$bin/raw_frames" "$bin/http_events" "$bin/schema_validate" "$host" "$daemon" "$counter"; do
 	[ -e "$f" ] || { echo "bench: $f is not built" >&2; exit 1; }
 done
 
@@ -60,6 +61,9 @@ value() { awk -v n="$1" '$1 == n { print $2 }' <<<"$2"; }
 
 say "host start: $STARTS starts of the counter plugin's host"
 "$bin/host_start" "$host" "$counter" counter "$STARTS"
+
+say "schema: $VALIDATIONS validations of a Slack-like config against its compiled schema"
+"$bin/schema_validate" "$VALIDATIONS"
 
 say "raw frames: $RAW_EVENTS event frames through a socketpair"
 raw=$("$bin/raw_frames" "$RAW_EVENTS")

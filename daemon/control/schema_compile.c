@@ -8,6 +8,7 @@
  * become cycles in the graph rather than infinite trees.
  */
 #include <json-c/linkhash.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,7 +91,8 @@ static int count_kw(struct cctx *c, json_object *v, const char *where, const cha
 		    int64_t *out)
 {
 	long double d;
-	if (!schema_number(v, &d) || d < 0 || d != (long double)(int64_t)d || d > 1e18L) {
+	/* Range first: converting inf or 1e999 to an integer is undefined. */
+	if (!schema_number(v, &d) || !(d >= 0 && d <= 1e18L) || d != floorl(d)) {
 		cerr(c, where, "%s must be a non-negative integer", key);
 		return -1;
 	}

@@ -118,6 +118,8 @@ static void string_length_code_points(void **state)
 	assert_valid("{\"maxLength\":2}", "12345");
 	assert_compile_error("{\"minLength\":-1}", "minLength must be a non-negative integer");
 	assert_valid("{\"minLength\":2.0}", "\"ab\""); /* 2.0 is an integer */
+	/* 1e999 parses as infinity: refused, not converted. */
+	assert_compile_error("{\"maxLength\":1e999}", "maxLength must be a non-negative integer");
 }
 
 static void pattern_is_ecma(void **state)
