@@ -1,0 +1,29 @@
+/*
+ * Reading a downloaded file in bounded chunks, for the digests and
+ * signatures of the marketplace. No global state, no logging: safe on a
+ * worker thread (see pkg_error.h).
+ */
+#ifndef SS_PKG_FILE_H
+#define SS_PKG_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pkg_error.h"
+
+#define PKG_FILE_CHUNK (64 * 1024)
+
+/* Consumes one chunk; non-zero stops the stream (the function's own failure). */
+typedef int (*pkg_chunk_fn)(void *ctx, const unsigned char *buf, size_t n);
+
+/*
+ * Opens path without following a symlink, requires a regular file of at
+ * most max bytes, and hands its contents to fn in chunks of at most
+ * PKG_FILE_CHUNK bytes. The size is checked on the bytes read, not only on
+ * fstat, so a file that grows meanwhile is still refused. 0, or -1 with
+ * err ("io", "file-size", or "internal" when fn stopped it).
+ */
+int pkg_file_stream(const char *path, uint64_t max, pkg_chunk_fn fn, void *ctx,
+		    struct pkg_error *err);
+
+#endif
