@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""Issue 8, items 1 and 10, over real HTTP with a real PostgreSQL: one JSON
+depth limit everywhere (a config the API accepts reads back from the database,
+reaches the plugin, and survives a restart), numbers kept as written, strict
+JSON only, keys json-c cannot hold refused, every refusal saying where."""
+import json
+import os
+import sys
+from decimal import Decimal
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pgharness as h  # noqa: E402
+
+M = "/api/plugins/marketplace"
+# proto/json.h: JSON_MAX_DEPTH 64, JSON_WRAP_DEPTH 4 -> HTTP bodies may nest 60.
+INPUT_DEPTH = 60
+
+
+def nest(depth):
+    """A value `depth` levels deep as json-c counts them: depth-1 objects around a string."""
+    v = "leaf"
+    for _ in range(depth - 1):
+        v = {"a": v}
+    return v
+
+
+def put_config(d, cfg, raw=None, token=None):
+    return d.request("PUT", f"{M}/config/hello", body=None if raw else cfg, raw=raw, token=token)
+
+
+def installed(d, token=None):
+    r = d.get(f"{M}/installed/hello", token=token)
+    assert r.status == 200, r
+    return r
+
+
+def test_deep_config_reads_back(ctx):
+    """The review's crash: a config 31 levels deep, then the row read back at depth 32."""
+    d = ctx.fresh()
+    viewer = h.make_token(d.ci, "vera", "viewer", d)
+    assert d.post(f"{M}/install/hello").status == 201
+    d.wait_state("hello", "running")
+    for depth in (31, INPUT_DEPTH):
+        cfg = nest(depth)
+        r = put_config(d, cfg)
+        assert r.status == 200, (depth, r)
+        # The NOTIFY-driven apply reads the row back; the host gets the config frame.
+        h.wait_for(lambda: json.loads(installed(d).raw)["config"] == cfg, what="read back")
+        assert installed(d, token=viewer).json["config"] == cfg
+        assert d.state("hello") == "running", d.runtime("hello")
+        assert d.proc.poll() is None, d.log()[-3000:]
+    # The plugin received it: hello logs each new configuration it is given.
+    h.wait_for(lambda: d.log().count("new configuration") >= 2, what="the plugin to get it")
+    # A restart reads every row back from PostgreSQL and starts the plugin with it.
+    work = d.workdir
+    assert d.stop() == 0, d.log()[-3000:]
+    ctx.daemons.remove(d)
+    d2 = h.Daemon(d.ci, work)
+    d2.token, d2.ci, d2.db = d.token, d.ci, d.db
+    ctx.daemons.append(d2)
+    d2.wait_state("hello", "running")
+    assert installed(d2, token=viewer).json["config"] == nest(INPUT_DEPTH)
+    assert "does not read back" not in d2.log(), d2.log()[-3000:]
+
+
+def test_depth_limit_at_the_api(ctx):
+    d = ctx.fresh()
+    assert d.post(f"{M}/install/hello").status == 201
+    r = put_config(d, nest(INPUT_DEPTH + 1))
+    assert r.status == 400 and r.json["error"]["code"] == "bad_json", r
+    msg = r.json["error"]["message"]
+    assert f"nesting deeper than {INPUT_DEPTH} levels" in msg and "at byte " in msg, msg
+    # Wrapped in {"config": ...} the config itself may be one level less.
+    assert put_config(d, {"config": nest(INPUT_DEPTH - 1)}).status == 200
+    r = put_config(d, {"config": nest(INPUT_DEPTH)})
+    assert r.status == 400, r
+    # Events: data at the limit is accepted and delivered, one more is refused.
+    ev = {"type": "session.created", "data": nest(INPUT_DEPTH - 1)}
+    assert d.post("/api/events", ev).status == 202
+    ev["data"] = {"a": ev["data"]}
+    assert d.post("/api/events", ev).status == 400
+    assert d.state("hello") == "running"
+
+
+def test_numbers_kept(ctx):
+    """1e308 and 1e30 came back as 18446744073709551615; -9223372036854775809 as INT64_MIN."""
+    d = ctx.fresh()
+    assert d.post(f"{M}/install/hello").status == 201
+    raw = (b'{"big":1e308,"b30":1e30,"neg":-9223372036854775809,"u64":18446744073709551616,'
+           b'"max":18446744073709551615,"min":-9223372036854775808,"f":1.5,"tiny":1e-300}')
+    r = put_config(d, None, raw=raw)
+    assert r.status == 200, r
+    want = json.loads(raw, parse_float=Decimal, parse_int=Decimal)
+
+    def numbers(resp):
+        body = json.loads(resp.raw, parse_float=Decimal, parse_int=Decimal)
+        return body["plugin"]["config"] if "plugin" in body else body["config"]
+
+    for resp in (r, installed(d)):
+        got = numbers(resp)
+        for k, v in want.items():
+            # PostgreSQL's jsonb spells 1e30 out; the value is the same, exactly.
+            assert got[k] == v, (k, got[k], v, resp.raw)
+    stored = json.loads(ctx.pg.psql(d.db, "SELECT config FROM installed_plugins "
+                                          "WHERE name = 'hello'"), parse_float=Decimal,
+                        parse_int=Decimal)
+    assert stored == want, stored
+    # A number no double can hold is refused, and says so.
+    r = put_config(d, None, raw=b'{"x": 1e400}')
+    assert r.status == 400 and "out of range" in r.json["error"]["message"], r
+
+
+def test_strict_json(ctx):
+    d = ctx.fresh()
+    assert d.post(f"{M}/install/hello").status == 201
+    cases = [
+        (b'{"a\\u0000b": 1}', "U+0000", 1),          # json-c keeps it as key "a"
+        (b"{'greeting': 'x'}", "double quotes", 1),   # json-c takes single-quoted keys
+        (b'{"greeting": "x"} // c', "trailing", 18),
+        (b'/* c */ {"greeting": "x"}', "comments", 0),
+        (b'{"greeting": "x", "greeting": "y"}', "duplicate key", 18),
+        (b'{"greeting": "x",}', "double quotes", 17),
+        (b'{"greeting": "\\ud800"}', "unpaired surrogate", 14),
+    ]
+    for raw, what, at in cases:
+        r = put_config(d, None, raw=raw)
+        assert r.status == 400 and r.json["error"]["code"] == "bad_json", (raw, r)
+        msg = r.json["error"]["message"]
+        assert what in msg and f"at byte {at}:" in msg, (raw, msg)
+    # Nothing of it was stored.
+    cfg = json.loads(ctx.pg.psql(d.db, "SELECT config FROM installed_plugins "
+                                       "WHERE name = 'hello'"))
+    assert cfg == {"greeting": "hello"}, cfg
+    # The same reader guards POST /api/events.
+    r = d.request("POST", "/api/events", raw=b"{'type': 'session.created'}")
+    assert r.status == 400 and "at byte 1:" in r.json["error"]["message"], r
+
+
+def main():
+    pg = h.PG()
+    ctx = Ctx(pg)
+    suite = h.Suite()
+    tests = [test_deep_config_reads_back, test_depth_limit_at_the_api, test_numbers_kept,
+             test_strict_json]
+    only = sys.argv[1:]
+    try:
+        wrapped = []
+        for t in tests:
+            if only and t.__name__ not in only:
+                continue
+
+            def run(t=t):
+                try:
+                    t(ctx)
+                finally:
+                    ctx.cleanup()
+            run.__name__ = t.__name__
+            wrapped.append(run)
+        return suite.run(wrapped)
+    finally:
+        pg.close()
+
+
+class Ctx:
+    def __init__(self, pg):
+        self.pg = pg
+        self.n = 0
+        self.daemons = []
+
+    def fresh(self, **kw):
+        """A new database with an admin token, and a daemon on it."""
+        self.n += 1
+        db = f"j{self.n}"
+        ci = self.pg.createdb(db)
+        tok = h.make_token(ci, "admin", "admin")
+        d = h.Daemon(ci, h.tempdir("ss-json-"), **kw)
+        d.token, d.db, d.ci = tok, db, ci
+        self.daemons.append(d)
+        return d
+
+    def cleanup(self):
+        bad = []
+        for d in self.daemons:
+            if d.proc.poll() is not None and d.proc.returncode != 0:
+                bad.append(f"daemon died ({d.proc.returncode}):\n{d.log()[-4000:]}")
+                continue
+            rc = d.stop()
+            if rc != 0:
+                bad.append(f"daemon exit status {rc}:\n{d.log()[-4000:]}")
+        self.daemons = []
+        assert not bad, "\n".join(bad)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
