@@ -27,6 +27,7 @@
 #include "msg.h"
 #include "names.h"
 #include "ss_config.h"
+#include "secrets.h"
 #include "supervisor.h"
 #if SS_HAVE_LIBPQ
 #include "db.h"
@@ -166,6 +167,7 @@ static void run_dev_plugins(struct daemon *d)
 			spec.mem_limit = m->mem_limit;
 			spec.event_timeout_ms = m->event_timeout_ms;
 			spec.handshake_timeout_ms = m->handshake_timeout_ms;
+			spec.secrets = secrets_values(m->default_config, m->config_schema);
 		} else {
 			perms = json_object_new_array();
 			json_object_array_add(perms, json_object_new_string("read:sessions"));
@@ -179,6 +181,7 @@ static void run_dev_plugins(struct daemon *d)
 		else if (supervisor_run(d->sup, &spec, err, sizeof err) < 0)
 			log_error("config", "--plugin %s: %s", arg, err);
 	next:
+		json_object_put(spec.secrets);
 		json_object_put(perms);
 		manifest_free(m);
 		free(name);

@@ -313,7 +313,12 @@ int registry_apply(struct registry *reg, const char *name, json_object *row, boo
 	    strcmp(a->version, version) == 0 &&
 	    !(restart_failed && sup_state_is(reg->sup, name, "failed"))) {
 		if (a->config == NULL || strcmp(a->config, cfgtext) != 0) {
+			json_object *secrets = secrets_values(config, m->config_schema);
+
 			log_info("registry", "%s: configuration changed", name);
+			/* Before the host has the new config, so it can never log it unredacted. */
+			supervisor_set_secrets(reg->sup, name, secrets);
+			json_object_put(secrets);
 			if (supervisor_configure(reg->sup, name, config) < 0) {
 				snprintf(err, errlen, "%s: the new configuration was not accepted",
 					 name);
@@ -341,10 +346,14 @@ int registry_apply(struct registry *reg, const char *name, json_object *row, boo
 		    .mem_limit = m->mem_limit,
 		    .event_timeout_ms = m->event_timeout_ms,
 		    .handshake_timeout_ms = m->handshake_timeout_ms,
+		    .secrets = secrets_values(config, m->config_schema),
 		};
+		int started;
 
 		log_info("registry", "%s: starting version %s", name, version);
-		if (supervisor_run(reg->sup, &spec, err, errlen) < 0) {
+		started = supervisor_run(reg->sup, &spec, err, errlen);
+		json_object_put(spec.secrets);
+		if (started < 0) {
 			json_object_put(config);
 			goto fail;
 		}

@@ -309,8 +309,7 @@ static void on_log(struct plugin *p, json_object *m)
 		line[HOSTLOG_LINE_MAX] = '\0';
 		hostlog_count_truncated(p->out);
 	}
-	log_sanitize(line);
-	log_msg((enum log_level)level, p->name, "%s", line);
+	hostlog_write(p->out, (enum log_level)level, line);
 	free(line);
 }
 

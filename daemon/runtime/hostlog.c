@@ -18,7 +18,101 @@ struct hostlog {
 	uint64_t dropped, truncated;
 	char *ring[HOSTLOG_KEEP];
 	size_t head, len;
+	char **secrets; /* longest first, so a secret inside another goes with it */
+	size_t nsecrets;
 };
+
+#define HOSTLOG_MASK "********"
+
+static void secrets_clear(struct hostlog *hl)
+{
+	for (size_t i = 0; i < hl->nsecrets; i++)
+		free(hl->secrets[i]);
+	free(hl->secrets);
+	hl->secrets = NULL;
+	hl->nsecrets = 0;
+}
+
+static void secret_add(struct hostlog *hl, const char *s)
+{
+	size_t i;
+
+	if (*s == '\0')
+		return;
+	for (i = 0; i < hl->nsecrets; i++)
+		if (strcmp(hl->secrets[i], s) == 0)
+			return;
+	hl->secrets = xrealloc(hl->secrets, (hl->nsecrets + 1) * sizeof *hl->secrets);
+	for (i = hl->nsecrets; i > 0 && strlen(hl->secrets[i - 1]) < strlen(s); i--)
+		hl->secrets[i] = hl->secrets[i - 1];
+	hl->secrets[i] = xstrdup(s);
+	hl->nsecrets++;
+}
+
+void hostlog_set_secrets(struct hostlog *hl, json_object *secrets)
+{
+	secrets_clear(hl);
+	if (!json_object_is_type(secrets, json_type_array))
+		return;
+	for (size_t i = 0; i < json_object_array_length(secrets); i++) {
+		json_object *v = json_object_array_get_idx(secrets, i), *tmp;
+		const char *esc;
+		size_t n;
+
+		if (!json_object_is_type(v, json_type_string))
+			continue;
+		secret_add(hl, json_object_get_string(v));
+		/* A plugin that logs its config as JSON writes "https:\/\/..." for "https://...".
+		 */
+		tmp = json_object_new_string(json_object_get_string(v));
+		esc = json_object_to_json_string_ext(tmp, JSON_C_TO_STRING_PLAIN);
+		n = strlen(esc);
+		if (n >= 2) {
+			char *inner = xstrndup(esc + 1, n - 2);
+			secret_add(hl, inner);
+			free(inner);
+		}
+		json_object_put(tmp);
+	}
+}
+
+/* A copy of line with every secret replaced by the mask. */
+static char *redact(const struct hostlog *hl, const char *line)
+{
+	char *cur = xstrdup(line);
+
+	for (size_t i = 0; i < hl->nsecrets; i++) {
+		const char *s = hl->secrets[i], *p, *from;
+		size_t k = strlen(s), count = 0, n;
+		char *out, *o;
+
+		for (p = strstr(cur, s); p != NULL; p = strstr(p + k, s))
+			count++;
+		if (count == 0)
+			continue;
+		n = strlen(cur) - count * k + count * (sizeof HOSTLOG_MASK - 1);
+		out = o = xmalloc(n + 1);
+		for (from = cur; (p = strstr(from, s)) != NULL; from = p + k) {
+			memcpy(o, from, (size_t)(p - from));
+			o += p - from;
+			memcpy(o, HOSTLOG_MASK, sizeof HOSTLOG_MASK - 1);
+			o += sizeof HOSTLOG_MASK - 1;
+		}
+		strcpy(o, from);
+		free(cur);
+		cur = out;
+	}
+	return cur;
+}
+
+void hostlog_write(struct hostlog *hl, enum log_level level, const char *line)
+{
+	char *clean = redact(hl, line);
+
+	log_sanitize(clean);
+	log_msg(level, hl->name, "%s", clean);
+	free(clean);
+}
 
 struct hostlog *hostlog_new(const char *name)
 {
@@ -43,6 +137,7 @@ void hostlog_free(struct hostlog *hl)
 	if (hl == NULL)
 		return;
 	ring_clear(hl);
+	secrets_clear(hl);
 	free(hl->name);
 	free(hl);
 }
@@ -80,7 +175,7 @@ static void keep(struct hostlog *hl, const char *line)
 
 void hostlog_drain(struct hostlog *hl, struct evbuffer *in, bool eof)
 {
-	char line[HOSTLOG_LINE_MAX + 1];
+	char line[HOSTLOG_LINE_MAX + 1], *clean;
 
 	for (;;) {
 		struct evbuffer_ptr eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
@@ -104,10 +199,12 @@ void hostlog_drain(struct hostlog *hl, struct evbuffer *in, bool eof)
 		evbuffer_copyout(in, line, take);
 		line[take] = '\0';
 		evbuffer_drain(in, skip);
-		log_sanitize(line);
-		keep(hl, line);
+		clean = redact(hl, line);
+		log_sanitize(clean);
+		keep(hl, clean);
 		if (hostlog_allow(hl))
-			log_info(hl->name, "%s", line);
+			log_info(hl->name, "%s", clean);
+		free(clean);
 	}
 }
 

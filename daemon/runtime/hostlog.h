@@ -3,6 +3,9 @@
  * records it sends, rate-limited (200 lines/s, burst 1000) and truncated
  * (4 KiB), with the last lines kept for the report of how the host ended.
  * A plugin flooding its output costs bounded daemon memory and log volume.
+ * Every line, kept or logged, first has the plugin's secrets (the strings of
+ * its configuration that are secret, see control/secrets.h) replaced by
+ * "********", as written and as JSON escapes them.
  */
 #ifndef SS_HOSTLOG_H
 #define SS_HOSTLOG_H
@@ -10,6 +13,8 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "log.h"
 
 struct evbuffer;
 struct hostlog;
@@ -20,6 +25,15 @@ struct hostlog;
 /* name is the plugin's, used as the log prefix (copied). */
 struct hostlog *hostlog_new(const char *name);
 void hostlog_free(struct hostlog *hl);
+
+/*
+ * The strings to blank out of every line from now on (a JSON array of
+ * strings, copied; NULL for none). Replaces the previous set.
+ */
+void hostlog_set_secrets(struct hostlog *hl, json_object *secrets);
+
+/* Logs one record of the plugin (line is its text): secrets blanked, sanitised. */
+void hostlog_write(struct hostlog *hl, enum log_level level, const char *line);
 
 /* Whether one more line may be logged now (token bucket); counts the refusals. */
 bool hostlog_allow(struct hostlog *hl);

@@ -332,6 +332,7 @@ static void plugin_set_spec(struct plugin *p, const struct plugin_spec *spec)
 								 : p->sup->o.handshake_timeout_ms;
 	p->event_timeout_ms =
 	    spec->event_timeout_ms > 0 ? spec->event_timeout_ms : p->sup->o.event_timeout_ms;
+	hostlog_set_secrets(p->out, spec->secrets);
 }
 
 /* Asks the host to stop; the deadline timer escalates to SIGKILL. */
@@ -365,10 +366,10 @@ static struct plugin *plugin_new(struct supervisor *sup, const struct plugin_spe
 
 	p->sup = sup;
 	p->name = xstrdup(spec->name);
+	p->out = hostlog_new(p->name);
 	plugin_set_spec(p, spec);
 	p->subscriptions = json_object_new_array();
 	p->sandbox = json_object_new_object();
-	p->out = hostlog_new(p->name);
 	p->deadline = evtimer_new(sup->base, deadline_cb, p);
 	p->tick = evtimer_new(sup->base, host_tick_cb, p);
 	p->kick = event_new(sup->base, -1, 0, host_kick_cb, p);
@@ -496,6 +497,16 @@ int supervisor_configure(struct supervisor *sup, const char *name, json_object *
 	m = msg_new_request(MSG_CONFIG, p->config_id);
 	json_object_object_add(m, "config", json_object_get(config));
 	host_send(p, m);
+	return 0;
+}
+
+int supervisor_set_secrets(struct supervisor *sup, const char *name, json_object *secrets)
+{
+	struct plugin *p = find(sup, name);
+
+	if (p == NULL)
+		return -1;
+	hostlog_set_secrets(p->out, secrets);
 	return 0;
 }
 

@@ -44,6 +44,8 @@ struct plugin_spec {
 	/* Per-plugin deadline overrides (manifest "limits"); 0: the daemon's default. */
 	int handshake_timeout_ms;
 	int event_timeout_ms;
+	/* Strings blanked out of the plugin's log lines (JSON array, may be NULL). */
+	json_object *secrets;
 };
 
 struct supervisor *supervisor_new(struct event_base *base, struct bus *bus,
@@ -70,6 +72,9 @@ int supervisor_stop(struct supervisor *sup, const char *name);
 
 /* Sends a new configuration to a running plugin (live, no restart when it can). */
 int supervisor_configure(struct supervisor *sup, const char *name, json_object *config);
+
+/* Replaces the strings blanked out of a plugin's log lines (a new config's). -1 when unknown. */
+int supervisor_set_secrets(struct supervisor *sup, const char *name, json_object *secrets);
 
 /* Whether the supervisor knows this plugin. */
 bool supervisor_has(struct supervisor *sup, const char *name);

@@ -5,8 +5,10 @@
 #include <cmocka.h>
 
 #include <event2/buffer.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hostlog.h"
 #include "log.h"
@@ -98,13 +100,56 @@ static void rate_limited(void **state)
 	hostlog_free(hl);
 }
 
+/* The plugin's secrets never reach the kept lines or the log, raw or JSON-escaped. */
+static void redacted(void **state)
+{
+	struct hostlog *hl = hostlog_new("t");
+	struct evbuffer *in = evbuffer_new();
+	json_object *secrets = json_object_new_array();
+	char path[] = "/tmp/test_hostlog.XXXXXX", buf[1024];
+	int fd = mkstemp(path), saved = dup(2);
+	ssize_t n;
+
+	assert_true(fd >= 0 && saved >= 0);
+	json_object_array_add(secrets, json_object_new_string("s3cret-value"));
+	json_object_array_add(secrets, json_object_new_string("https://hooks.example/x"));
+	json_object_array_add(secrets, json_object_new_string("s3cret"));
+	hostlog_set_secrets(hl, secrets);
+	json_object_put(secrets);
+	add(in, "config {\"k\":\"s3cret-value\",\"u\":\"https:\\/\\/hooks.example\\/x\"} s3cret\n");
+	hostlog_drain(hl, in, false);
+	assert_string_equal(hostlog_last(hl),
+			    "config {\"k\":\"********\",\"u\":\"********\"} ********");
+	/* Records go through hostlog_write: what reaches stderr is redacted too. */
+	log_set_level(LOG_LVL_INFO);
+	assert_true(dup2(fd, 2) == 2);
+	hostlog_write(hl, LOG_LVL_INFO, "token=s3cret-value and s3cret");
+	fflush(stderr);
+	assert_true(dup2(saved, 2) == 2);
+	log_set_level(LOG_LVL_ERROR);
+	n = pread(fd, buf, sizeof buf - 1, 0);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_non_null(strstr(buf, "token=******** and ********"));
+	assert_null(strstr(buf, "s3cret"));
+	/* A new set replaces the old one. */
+	hostlog_set_secrets(hl, NULL);
+	add(in, "s3cret\n");
+	hostlog_drain(hl, in, false);
+	assert_string_equal(hostlog_last(hl), "s3cret");
+	close(fd);
+	close(saved);
+	unlink(path);
+	evbuffer_free(in);
+	hostlog_free(hl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(lines_and_tail),
-	    cmocka_unit_test(bounded),
-	    cmocka_unit_test(sanitized),
-	    cmocka_unit_test(rate_limited),
+	    cmocka_unit_test(lines_and_tail), cmocka_unit_test(bounded),
+	    cmocka_unit_test(sanitized),      cmocka_unit_test(rate_limited),
+	    cmocka_unit_test(redacted),
 	};
 	log_set_level(LOG_LVL_ERROR);
 	return cmocka_run_group_tests(tests, NULL, NULL);
