@@ -8,8 +8,20 @@
  * the reactor, renames the directory it returned into place, or removes it
  * with pkg_tree_remove() when anything after it fails. These functions keep
  * no global state, never log and touch nothing but the temporary directory
- * they make; every failure removes it and is described in struct pkg_error
- * (its check names are listed in daemon/README.md, "Packages").
+ * they make; every failure removes it and is described in struct pkg_error,
+ * whose check is one of:
+ *
+ *   catalog entry   sha256, download, abi, arch (catalog_entry_installable)
+ *   digest          sha256 (the download is not what the catalog says)
+ *   signature       unsigned (signatures required), signature-key (no
+ *                   trusted key has the signer's id, or none is configured
+ *                   while signatures are required), signature (malformed or
+ *                   not verifying)
+ *   archive         format, corrupt, name, absolute-path, dotdot, depth,
+ *                   symlink, hardlink, device, fifo, socket, type, mode,
+ *                   duplicate, entries, file-size, archive-bomb (pkg_archive.h)
+ *   contents        manifest, so, elf, arch, symbol, abi (elf_check.h)
+ *   environment     io, internal
  */
 #ifndef SS_PACKAGE_H
 #define SS_PACKAGE_H

@@ -12,7 +12,7 @@ struct pkg_error {
 	/*
 	 * A stable identifier of the check that failed, for programs and tests
 	 * ("sha256", "signature", "symlink", "archive-bomb", ...; the list is
-	 * in daemon/README.md, "Packages"). Empty when nothing failed.
+	 * in package.h). Empty when nothing failed.
 	 */
 	char check[32];
 	/* What it concerns: an archive entry, a catalog entry, a file; may be empty. */

@@ -434,12 +434,132 @@ static void test_prepare(void **state)
 	free(sig_other);
 }
 
+/* The entry for name in the catalog.json below dir, parsed and chosen as the registry will. */
+static struct catalog *load_catalog(const char *dir)
+{
+	char *path, *text;
+	size_t len;
+	struct pkg_error err;
+	struct catalog *c;
+
+	assert_true(asprintf(&path, "%s/catalog.json", dir) > 0);
+	text = pt_read(path, &len);
+	c = catalog_parse(text, len, NULL, &err);
+	if (c == NULL)
+		fail_msg("%s: %s", path, err.message);
+	if (c->n_skipped != 0)
+		fail_msg("%s: entry %zu: %s", path, c->problems[0].index, c->problems[0].message);
+	free(text);
+	free(path);
+	return c;
+}
+
+/* Installs what catalog dir offers for name into the fixture's parent, then removes it. */
+static void install_from(const struct fixture *f, const char *dir, const struct catalog *c,
+			 const char *name, const struct package_trust *t, const char *want_file)
+{
+	const struct catalog_entry *e;
+	struct package_verified v;
+	struct pkg_error err;
+	char *path, *got, *listing;
+
+	e = catalog_select(c->entries, c->n_entries, name, NULL, SS_SDK_ABI, catalog_host_arch(),
+			   &err);
+	if (e == NULL)
+		fail_msg("%s: %s", name, err.message);
+	path = catalog_resolve_url(dir, e->download_url);
+	got = package_prepare(path, e, f->parent, SS_SDK_ABI, t, NULL, &v, &err);
+	if (got == NULL)
+		fail_msg("%s: %s", path, err.message);
+	assert_int_equal(v.signature_checked, t != NULL && t->n_keys > 0);
+	listing = pt_listing(got);
+	if (want_file != NULL && strstr(listing, want_file) == NULL)
+		fail_msg("%s: no %s in\n%s", name, want_file, listing);
+	assert_int_equal(pkg_tree_remove(got), 0);
+	free(listing);
+	free(got);
+	free(path);
+}
+
+/* scripts/package-plugin makes packages and entries that this code accepts. */
+static void test_package_plugin_script(void **state)
+{
+	struct fixture *f = *state;
+	struct package_trust t = {.keys = &f->k1, .n_keys = 1, .require_signatures = true};
+	char *src, *out, *out2, *a, *b, *sa, *sb;
+	struct catalog *c;
+
+	assert_true(asprintf(&src, "%s/src", f->dir) > 0);
+	assert_true(asprintf(&out, "%s/dist", f->dir) > 0);
+	assert_true(asprintf(&out2, "%s/dist2", f->dir) > 0);
+	assert_int_equal(pt_run("mkdir -p '%s' && cd '%s' && cp '%s' pkgtest.so && printf "
+				"'{\"name\":\"pkgtest\",\"version\":\"1.0.0\",\"icon\":"
+				"\"icon.png\"}' > manifest.json && echo '# pkgtest' > README.md && "
+				"printf 'PNG' > icon.png",
+				src, src, pt_env("SS_PKGTEST_SO")),
+			 0);
+	assert_int_equal(pt_run("'%s' '%s/scripts/package-plugin' '%s' --out '%s' --catalog "
+				"--key '%s/k1.key' >/dev/null",
+				pt_env("SS_PYTHON"), pt_env("SS_SOURCE_ROOT"), src, out, f->dir),
+			 0);
+	c = load_catalog(out);
+	assert_int_equal(c->n_entries, 1);
+	assert_int_equal(c->entries[0].abi, SS_SDK_ABI);
+	assert_string_equal(c->entries[0].arch, catalog_host_arch());
+	assert_non_null(c->entries[0].signature);
+	assert_string_equal(c->entries[0].icon_url, "pkgtest/1.0.0/icon.png");
+	install_from(f, out, c, "pkgtest", &t, "icon.png 100644 3 ");
+	install_from(f, out, c, "pkgtest", NULL, "README.md 100644 10 ");
+	catalog_free(c);
+	/* The same input gives the same bytes, signed or not. */
+	assert_int_equal(pt_run("'%s' '%s/scripts/package-plugin' '%s' --out '%s' >/dev/null",
+				pt_env("SS_PYTHON"), pt_env("SS_SOURCE_ROOT"), src, out2),
+			 0);
+	assert_true(asprintf(&a, "%s/pkgtest/1.0.0/plugin.tar.gz", out) > 0);
+	assert_true(asprintf(&b, "%s/pkgtest/1.0.0/plugin.tar.gz", out2) > 0);
+	sa = sha256sum(a);
+	sb = sha256sum(b);
+	assert_string_equal(sa, sb);
+	/* Debian's minisign accepts the signature the script made. */
+	assert_int_equal(
+	    pt_run("'%s' -V -q -p '%s/k1.pub' -m '%s'", pt_env("SS_MINISIGN"), f->dir, a), 0);
+	free(sa);
+	free(sb);
+	free(a);
+	free(b);
+	free(src);
+	free(out);
+	free(out2);
+}
+
+/* The catalog meson builds of the plugins we ship: each installs. */
+static void test_shipped_catalog(void **state)
+{
+	struct fixture *f = *state;
+	char *dir;
+	struct catalog *c;
+
+	assert_true(asprintf(&dir, "%s/catalog", pt_env("SS_BUILD_ROOT")) > 0);
+	c = load_catalog(dir);
+	assert_true(c->n_entries >= 3);
+	install_from(f, dir, c, "hello", NULL, "hello.so 100755 ");
+	install_from(f, dir, c, "echo", NULL, "echo.so 100755 ");
+	install_from(f, dir, c, "counter", NULL, "counter.so 100755 ");
+	catalog_free(c);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_hostile_archives), cmocka_unit_test(test_bad_contents),
-	    cmocka_unit_test(test_messages),	     cmocka_unit_test(test_good),
-	    cmocka_unit_test(test_sha256),	     cmocka_unit_test(test_prepare),
+	    cmocka_unit_test(test_hostile_archives),
+	    cmocka_unit_test(test_bad_contents),
+	    cmocka_unit_test(test_messages),
+	    cmocka_unit_test(test_good),
+	    cmocka_unit_test(test_sha256),
+	    cmocka_unit_test(test_prepare),
+	    cmocka_unit_test(test_package_plugin_script),
+	    cmocka_unit_test(test_shipped_catalog),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
