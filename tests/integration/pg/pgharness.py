@@ -319,6 +319,39 @@ def pid_alive(pid):
     return True
 
 
+class Ctx:
+    """Fresh databases, each with an admin token and a daemon; cleanup stops them all."""
+
+    def __init__(self, pg, db_prefix, dir_prefix):
+        self.pg = pg
+        self.n = 0
+        self.daemons = []
+        self.db_prefix, self.dir_prefix = db_prefix, dir_prefix
+
+    def fresh(self, **kw):
+        """A new database with an admin token, and a daemon on it."""
+        self.n += 1
+        db = f"{self.db_prefix}{self.n}"
+        ci = self.pg.createdb(db)
+        tok = make_token(ci, "admin", "admin")
+        d = Daemon(ci, tempdir(self.dir_prefix), **kw)
+        d.token = tok
+        d.db = db
+        d.ci = ci
+        self.daemons.append(d)
+        return d
+
+    def cleanup(self):
+        """Stops every daemon; a nonzero exit status (a crash included) fails the test."""
+        bad = []
+        for d in self.daemons:
+            rc = d.stop()
+            if rc != 0:
+                bad.append(f"daemon exit status {rc}:\n{d.log()[-4000:]}")
+        self.daemons = []
+        assert not bad, "\n".join(bad)
+
+
 class Suite:
     """Runs test_* functions in order; prints TAP-like lines; exit status for meson."""
 

@@ -138,7 +138,7 @@ def test_strict_json(ctx):
 
 def main():
     pg = h.PG()
-    ctx = Ctx(pg)
+    ctx = h.Ctx(pg, "j", "ss-json-")
     suite = h.Suite()
     tests = [test_deep_config_reads_back, test_depth_limit_at_the_api, test_numbers_kept,
              test_strict_json]
@@ -159,36 +159,6 @@ def main():
         return suite.run(wrapped)
     finally:
         pg.close()
-
-
-class Ctx:
-    def __init__(self, pg):
-        self.pg = pg
-        self.n = 0
-        self.daemons = []
-
-    def fresh(self, **kw):
-        """A new database with an admin token, and a daemon on it."""
-        self.n += 1
-        db = f"j{self.n}"
-        ci = self.pg.createdb(db)
-        tok = h.make_token(ci, "admin", "admin")
-        d = h.Daemon(ci, h.tempdir("ss-json-"), **kw)
-        d.token, d.db, d.ci = tok, db, ci
-        self.daemons.append(d)
-        return d
-
-    def cleanup(self):
-        bad = []
-        for d in self.daemons:
-            if d.proc.poll() is not None and d.proc.returncode != 0:
-                bad.append(f"daemon died ({d.proc.returncode}):\n{d.log()[-4000:]}")
-                continue
-            rc = d.stop()
-            if rc != 0:
-                bad.append(f"daemon exit status {rc}:\n{d.log()[-4000:]}")
-        self.daemons = []
-        assert not bad, "\n".join(bad)
 
 
 if __name__ == "__main__":

@@ -14,35 +14,6 @@ import pgharness as h  # noqa: E402
 M = "/api/plugins/marketplace"
 
 
-class Ctx:
-    def __init__(self, pg):
-        self.pg = pg
-        self.n = 0
-        self.daemons = []
-
-    def fresh(self, **kw):
-        """A new database with an admin token, and a daemon on it."""
-        self.n += 1
-        db = f"t{self.n}"
-        ci = self.pg.createdb(db)
-        tok = h.make_token(ci, "admin", "admin")
-        d = h.Daemon(ci, h.tempdir("ss-reg-"), **kw)
-        d.token = tok
-        d.db = db
-        d.ci = ci
-        self.daemons.append(d)
-        return d
-
-    def cleanup(self):
-        bad = []
-        for d in self.daemons:
-            rc = d.stop()
-            if rc != 0:
-                bad.append(f"daemon exit status {rc}:\n{d.log()[-4000:]}")
-        self.daemons = []
-        assert not bad, "\n".join(bad)
-
-
 def tables(pg, db):
     return set(pg.psql(db, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
                .split())
@@ -394,7 +365,7 @@ def test_ratings(ctx):
 
 def main():
     pg = h.PG()
-    ctx = Ctx(pg)
+    ctx = h.Ctx(pg, "t", "ss-reg-")
     suite = h.Suite()
     tests = [test_migrations_empty_then_up_to_date, test_migrations_concurrent_start,
              test_schema_newer_refused, test_install_disable_enable_config_uninstall,
