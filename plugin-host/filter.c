@@ -11,10 +11,16 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h> /* FIOSETOWN, SIOCSPGRP */
 #include <unistd.h>
 
 #include "diag.h"
 #include "sanitizer.h"
+
+#ifndef PR_SCHED_CORE
+#define PR_SCHED_CORE 62
+#endif
 
 #ifndef __O_TMPFILE
 #define __O_TMPFILE 020000000
@@ -32,9 +38,13 @@
 static const char *const loading_deny[] = {
 	"socket", "socketpair", "connect", "bind", "listen", "accept", "accept4",
 	"sendmsg", "sendmmsg", /* no fds or credentials passed to the daemon */
-	"execve", "execveat", "fork", "vfork", "ptrace", "process_vm_readv",
-	"process_vm_writev", "process_madvise", "kcmp", "pidfd_open", "pidfd_getfd",
-	"pidfd_send_signal", "creat", "unlink", "unlinkat", "rename", "renameat",
+	"execve", "execveat", "fork", "vfork",
+	/* other processes, whatever the pid (the pid rules below cover the rest) */
+	"ptrace", "process_vm_readv", "process_vm_writev", "process_madvise",
+	"process_mrelease", "kcmp", "pidfd_open", "pidfd_getfd", "pidfd_send_signal",
+	"wait4", "waitid", /* the host has no children to wait for */
+	"capget", /* the pid is in memory, where a filter cannot look */
+	"creat", "unlink", "unlinkat", "rename", "renameat",
 	"renameat2", "mkdir", "mkdirat", "rmdir", "link", "linkat", "symlink",
 	"symlinkat", "mknod", "mknodat", "chmod", "fchmod", "fchmodat", "chown",
 	"fchown", "lchown", "fchownat", "truncate", "ftruncate", "fallocate",
@@ -143,6 +153,92 @@ static void load(scmp_filter_ctx ctx, const char *which)
 	seccomp_release(ctx);
 }
 
+/*
+ * Every system call that names a process, a thread or a process group by
+ * number, and the argument that does (README.md, "The pid rules", says how
+ * the list was drawn up). SELF: only our own pid, because 0 means something
+ * else there (kill(0) is our whole process group). SELF_OR_0: 0 ("the
+ * caller", what glibc passes: setrlimit is prlimit64(0, ...)) or our own
+ * pid. which_arg/which: the argument saying what kind of id follows, which
+ * must say "a process" (not a group, not every process of a user).
+ */
+enum pid_kind { SELF, SELF_OR_0 };
+
+struct pid_rule {
+	const char *name;
+	int arg, arg2; /* the pid arguments (arg2 -1 when there is none) */
+	enum pid_kind kind;
+	int which_arg; /* -1 when there is none */
+	uint32_t which;
+};
+
+#define IOPRIO_WHO_PROCESS 1
+
+// clang-format off
+static const struct pid_rule pid_rules_table[] = {
+	{"kill", 0, -1, SELF, -1, 0},
+	{"tkill", 0, -1, SELF, -1, 0},		  /* tid: one thread, so tid == pid */
+	{"tgkill", 0, 1, SELF, -1, 0},
+	{"rt_sigqueueinfo", 0, -1, SELF, -1, 0},
+	{"rt_tgsigqueueinfo", 0, 1, SELF, -1, 0},
+	{"prlimit64", 0, -1, SELF_OR_0, -1, 0},
+	{"setpriority", 1, -1, SELF_OR_0, 0, PRIO_PROCESS},
+	{"getpriority", 1, -1, SELF_OR_0, 0, PRIO_PROCESS},
+	{"ioprio_set", 1, -1, SELF_OR_0, 0, IOPRIO_WHO_PROCESS},
+	{"ioprio_get", 1, -1, SELF_OR_0, 0, IOPRIO_WHO_PROCESS},
+	{"sched_setaffinity", 0, -1, SELF_OR_0, -1, 0},
+	{"sched_getaffinity", 0, -1, SELF_OR_0, -1, 0},
+	{"sched_setparam", 0, -1, SELF_OR_0, -1, 0},
+	{"sched_getparam", 0, -1, SELF_OR_0, -1, 0},
+	{"sched_setscheduler", 0, -1, SELF_OR_0, -1, 0},
+	{"sched_getscheduler", 0, -1, SELF_OR_0, -1, 0},
+	{"sched_setattr", 0, -1, SELF_OR_0, -1, 0},
+	{"sched_getattr", 0, -1, SELF_OR_0, -1, 0},
+	{"sched_rr_get_interval", 0, -1, SELF_OR_0, -1, 0},
+	{"migrate_pages", 0, -1, SELF_OR_0, -1, 0},
+	{"move_pages", 0, -1, SELF_OR_0, -1, 0},
+	{"get_robust_list", 0, -1, SELF_OR_0, -1, 0},
+	{"setpgid", 0, 1, SELF_OR_0, -1, 0},
+	{"getpgid", 0, -1, SELF_OR_0, -1, 0},
+	{"getsid", 0, -1, SELF_OR_0, -1, 0},
+};
+// clang-format on
+
+/*
+ * Refuses a call whose argument arg names another process. A filter rule
+ * holds one comparison per argument, so "neither 0 nor our pid" is one
+ * comparison only where our pid is 1 (in our PID namespace): anything
+ * above 1, as 64 bits, which also catches negative values and stray upper
+ * bits. Without the namespace our pid is arbitrary and SELF_OR_0 narrows
+ * to 0 alone: what glibc passes anyway.
+ */
+static void deny_other(scmp_filter_ctx ctx, const struct sandbox *sb, const char *name, int arg,
+		       enum pid_kind kind)
+{
+	const uint32_t deny = SCMP_ACT_ERRNO(EPERM);
+
+	if (kind == SELF)
+		rule1(ctx, deny, name, arg_ne((unsigned)arg, (uint32_t)sb->pid));
+	else if (sb->pidns)
+		rule1(ctx, deny, name, arg_cmp((unsigned)arg, SCMP_CMP_GT, 1, 0));
+	else
+		rule1(ctx, deny, name, arg_ne((unsigned)arg, 0));
+}
+
+/* The loading filter's pid rules: every call in pid_rules_table, about us or refused. */
+static void pid_rules(scmp_filter_ctx ctx, const struct sandbox *sb)
+{
+	for (size_t i = 0; i < sizeof pid_rules_table / sizeof pid_rules_table[0]; i++) {
+		const struct pid_rule *r = &pid_rules_table[i];
+		deny_other(ctx, sb, r->name, r->arg, r->kind);
+		if (r->arg2 >= 0)
+			deny_other(ctx, sb, r->name, r->arg2, r->kind);
+		if (r->which_arg >= 0)
+			rule1(ctx, SCMP_ACT_ERRNO(EPERM), r->name,
+			      arg_ne((unsigned)r->which_arg, r->which));
+	}
+}
+
 /* Whether the kernel has seccomp filters at all (prctl says EINVAL when not). */
 static bool seccomp_available(void)
 {
@@ -153,7 +249,6 @@ void filter_loading(struct sandbox *sb)
 {
 	const uint32_t deny = SCMP_ACT_ERRNO(EPERM);
 	scmp_filter_ctx ctx;
-	const scmp_datum_t pid = (scmp_datum_t)sb->pid;
 
 	if (!seccomp_available()) {
 		sandbox_unavailable(sb, "seccomp_load", "kernel without seccomp filters");
@@ -199,12 +294,7 @@ void filter_loading(struct sandbox *sb)
 	rule1(ctx, deny, "mprotect", arg_has(2, PROT_EXEC));
 	rule1(ctx, deny, "pkey_mprotect", arg_has(2, PROT_EXEC));
 
-	/* Signals to ourselves only (abort, raise); never to the daemon or anyone else. */
-	rule1(ctx, deny, "kill", arg_ne(0, pid));
-	rule1(ctx, deny, "tkill", arg_ne(0, pid));
-	rule1(ctx, deny, "tgkill", arg_ne(0, pid));
-	rule1(ctx, deny, "rt_sigqueueinfo", arg_ne(0, pid));
-	rule1(ctx, deny, "rt_tgsigqueueinfo", arg_ne(0, pid));
+	pid_rules(ctx, sb);
 
 	/* The process flags set in step c stay set: dumpable, parent-death signal. */
 	static const scmp_datum_t prctl_deny[] = {PR_SET_DUMPABLE,   PR_SET_PDEATHSIG,
@@ -215,6 +305,17 @@ void filter_loading(struct sandbox *sb)
 	/* Typing into the daemon's terminal, should there be one. */
 	rule1(ctx, deny, "ioctl", arg_eq(1, TIOCSTI));
 	rule1(ctx, deny, "ioctl", arg_eq(1, TIOCLINUX));
+	/*
+	 * Pids passed in memory or as a command: SIGIO/SIGURG aimed at another
+	 * process or group, a terminal's foreground group, core scheduling
+	 * shared with another process.
+	 */
+	rule1(ctx, deny, "fcntl", arg_eq(1, F_SETOWN));
+	rule1(ctx, deny, "fcntl", arg_eq(1, F_SETOWN_EX));
+	rule1(ctx, deny, "ioctl", arg_eq(1, FIOSETOWN));
+	rule1(ctx, deny, "ioctl", arg_eq(1, SIOCSPGRP));
+	rule1(ctx, deny, "ioctl", arg_eq(1, TIOCSPGRP));
+	rule1(ctx, deny, "prctl", arg_eq(0, PR_SCHED_CORE));
 
 	load(ctx, "loading");
 	layers_on(&sb->layers, "seccomp_load");
@@ -317,11 +418,47 @@ void filter_serving(struct sandbox *sb, bool debug)
 	/* Memory, but never executable memory. */
 	rule1(ctx, allow, "mmap", arg_lacks(2, PROT_EXEC));
 	rule1(ctx, allow, "mprotect", arg_lacks(2, PROT_EXEC));
-	/* abort() and raise(): the signal goes to this process (tid == pid: one thread). */
-	rule1(ctx, allow, "tgkill", arg_eq(0, pid));
+	/*
+	 * abort() and raise(): the signal goes to this process (tid == pid: one
+	 * thread). These are the only calls naming a pid that serving allows.
+	 */
+	rule2(ctx, allow, "tgkill", arg_eq(0, pid), arg_eq(1, pid));
 	rule1(ctx, allow, "tkill", arg_eq(0, pid));
 	rule1(ctx, allow, "kill", arg_eq(0, pid));
 
 	load(ctx, "serving");
 	layers_on(&sb->layers, "seccomp_serve");
+}
+
+/*
+ * The pid namespace's waiter (pidns.c) runs no plugin code; its filter keeps
+ * it to waiting and ending. The default is EPERM rather than a kill: a call
+ * this list forgot must not turn into a SIGSYS the daemon would report as
+ * the plugin's sandbox violation.
+ */
+// clang-format off
+static const char *const waiter_allow[] = {
+	"wait4", "waitid", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "restart_syscall",
+	"getpid", "gettid", "write", "writev", "close", "exit", "exit_group", "brk", "munmap",
+	"madvise", "futex", "clock_gettime", "sigaltstack",
+};
+// clang-format on
+
+void filter_waiter(pid_t self)
+{
+	scmp_filter_ctx ctx;
+	const scmp_datum_t pid = (scmp_datum_t)self;
+
+	if (!seccomp_available())
+		return;
+	ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
+	if (ctx == NULL)
+		die(HOST_EXIT_SANDBOX, "seccomp: init failed");
+	for (size_t i = 0; i < sizeof waiter_allow / sizeof waiter_allow[0]; i++)
+		rule0(ctx, SCMP_ACT_ALLOW, waiter_allow[i]);
+	rule1(ctx, SCMP_ACT_ALLOW, "mmap", arg_lacks(2, PROT_EXEC));
+	/* Ending by the child's signal: to ourselves only. */
+	rule1(ctx, SCMP_ACT_ALLOW, "kill", arg_eq(0, pid));
+	rule2(ctx, SCMP_ACT_ALLOW, "tgkill", arg_eq(0, pid), arg_eq(1, pid));
+	load(ctx, "waiter");
 }

@@ -14,10 +14,14 @@
 #define SS_HOST_FILTER_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "sandbox.h"
 
 void filter_loading(struct sandbox *sb);
 void filter_serving(struct sandbox *sb, bool debug);
+
+/* The waiter's filter (pidns.c): wait, signal itself, exit; anything else EPERM. */
+void filter_waiter(pid_t self);
 
 #endif

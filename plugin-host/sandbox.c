@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "pidns.h"
 #include "sanitizer.h"
 
 void sandbox_init(struct sandbox *sb, bool strict)
@@ -163,7 +164,7 @@ void sandbox_fds(struct sandbox *sb)
 }
 
 /* Empties every capability set: a non-root daemon may have passed some on. */
-static void caps_drop(void)
+void sandbox_caps_clear(void)
 {
 	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
 	struct __user_cap_data_struct data[2];
@@ -199,7 +200,7 @@ void sandbox_nonroot(struct sandbox *sb)
 		    setuid(0) == 0)
 			die(HOST_EXIT_SANDBOX, "nonroot: still root after dropping");
 	}
-	caps_drop();
+	sandbox_caps_clear();
 	layers_on(&sb->layers, "nonroot");
 }
 
@@ -274,6 +275,13 @@ void sandbox_namespaces(struct sandbox *sb)
 	}
 	if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0 && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		die(HOST_EXIT_SANDBOX, "nodump: lost in the user namespace");
+
+	/*
+	 * Last, because it forks: from here on the plugin's process is pid 1 of
+	 * a namespace holding nothing else, and no other pid can be named.
+	 */
+	if (unshare_one(sb, CLONE_NEWPID, "pidns"))
+		pidns_fork(sb);
 }
 
 static void set_limit(int resource, rlim_t soft, rlim_t hard, const char *what)
@@ -362,7 +370,7 @@ static void caps_drop_all(struct sandbox *sb)
 			    "nocaps: dropping capability %d from the bounding set: %s", cap,
 			    strerror(errno));
 	}
-	caps_drop();
+	sandbox_caps_clear();
 	memset(data, 0, sizeof data);
 	if (syscall(SYS_capget, &hdr, data) < 0 || data[0].effective || data[1].effective ||
 	    data[0].permitted || data[1].permitted)

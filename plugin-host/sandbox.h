@@ -24,8 +24,9 @@ struct sandbox {
 	struct layers layers;
 	bool strict;
 	pid_t parent;	/* getppid() at start: the daemon */
-	pid_t pid;	/* our pid, for the signal rules of the seccomp filters */
+	pid_t pid;	/* our pid (1 in our PID namespace), for the filters' pid rules */
 	bool can_admin; /* we hold CAP_SYS_ADMIN in our (new) user namespace */
+	bool pidns;	/* we are pid 1 of a PID namespace of our own (pidns.c) */
 };
 
 void sandbox_init(struct sandbox *sb, bool strict);
@@ -45,12 +46,15 @@ void sandbox_fds(struct sandbox *sb);
 void sandbox_nonroot(struct sandbox *sb);
 /* c. Die with the parent; not dumpable or ptrace-able; scrubbed environment. */
 void sandbox_process(struct sandbox *sb);
-/* d. Own user, network, mount, IPC and UTS namespaces. */
+/* d. Own user, network, mount, IPC, UTS and PID namespaces (the last one forks, pidns.h). */
 void sandbox_namespaces(struct sandbox *sb);
 /* e. Resource limits: address space, open files, processes, file size, core, CPU. */
 void sandbox_rlimits(struct sandbox *sb, uint64_t mem_limit, uint64_t cpu_limit);
 /* g (first half). PR_SET_NO_NEW_PRIVS, then every capability (held in our user namespace) dropped.
  */
 void sandbox_no_new_privs(struct sandbox *sb);
+
+/* Clears the ambient capabilities and empties every capability set (fatal on failure). */
+void sandbox_caps_clear(void);
 
 #endif

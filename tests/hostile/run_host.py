@@ -224,6 +224,7 @@ class HostRun:
             "logs": [m["msg"] for m in self.logs][:50],
             "escaped": "ESCAPED" in text or "ESCAPED" in log_text,
             "contained": "contained:" in text or "contained:" in log_text,
+            "contained_lines": [l for l in text.splitlines() if l.startswith("contained:")][:200],
             "output_tail": text[-2000:],
             "output_bytes": len(self.output),
         }
@@ -547,7 +548,7 @@ def check_protocol(host, build_root, failures):
     deny = [os.path.join(build_root, "tests", "hostile", "deny-layers")]
     res = run_plugin(host, plug("hello"), "hello", wrapper=deny)
     sb = res["hello"]["sandbox"] if res["hello"] else {"layers": [], "missing": []}
-    want_missing = ["userns", "netns", "mntns", "ipcns", "utsns", "landlock"]
+    want_missing = ["userns", "netns", "mntns", "ipcns", "utsns", "pidns", "landlock"]
     got_missing = [m.split(":")[0] for m in sb["missing"]]
     expect("missing layers reported", res["exit"] == 0 and got_missing == want_missing and
            "seccomp_serve" in sb["layers"] and "no_new_privs" in sb["layers"] and
@@ -565,6 +566,108 @@ def check_protocol(host, build_root, failures):
            "forbidden syscall execve" in res["output_tail"], json.dumps(res))
 
 
+# What reach.c tries on every target (its calls[]), in the order it tries them.
+REACH_CALLS = ["prlimit64", "kill", "setpriority", "sched_setaffinity", "ptrace",
+               "process_vm_writev"]
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+def proc_state(pid):
+    """What reach.c would change in a process: its limits, nice and CPU affinity."""
+    with open("/proc/%d/limits" % pid) as f:
+        limits = f.read()
+    return limits, os.getpriority(os.PRIO_PROCESS, pid), sorted(os.sched_getaffinity(pid))
+
+
+def host_plugin_pid(pid, timeout=5.0):
+    """The process that runs a host's plugin: the host itself, or the child it forked
+    into its own PID namespace (pidns.c)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+                kids = f.read().split()
+            if kids:
+                return int(kids[0])
+        except OSError:
+            pass
+        with open("/proc/%d/status" % pid) as f:
+            if "\nNSpid:\t%d\n" % pid in f.read():
+                return pid  # no PID namespace: the host is the plugin's process
+        time.sleep(0.01)
+    return pid
+
+
+def check_reach(host, build_root, failures):
+    """reach.c from a constructor and while serving, against the driver (standing in for
+    a root daemon), a process of the hosts' own user (a non-root daemon), a neighbour
+    host's two processes and pid 1; with the host started as root and as nobody, and
+    without user (hence PID) namespaces. Every call is refused with EPERM while loading
+    and kills the host with SIGSYS while serving; no target changes."""
+    import shutil
+    import tempfile
+    work = tempfile.mkdtemp(prefix="ss-reach.")
+    os.chmod(work, 0o755)  # readable by nobody, the user the hosts run as
+    for n in ("reach", "reach-ctor"):
+        shutil.copy(os.path.join(build_root, "tests", "hostile", n + ".so"), work)
+    victim = subprocess.Popen(NOBODY + ["sleep", "300"])
+    neighbour = HostRun(host, os.path.join(build_root, "plugins", "hello", "hello.so"), "hello",
+                        env=dict(os.environ))
+    deny = [os.path.join(build_root, "tests", "hostile", "deny-layers")]
+    try:
+        to_serving(neighbour)
+        pids = [os.getpid(), victim.pid, neighbour.proc.pid,
+                host_plugin_pid(neighbour.proc.pid)]
+        with open(os.path.join(work, "targets"), "w") as f:
+            f.write(" ".join(str(p) for p in pids) + "\n")
+        watched = sorted(set(pids + [1]))
+        before = {p: proc_state(p) for p in watched}
+
+        def expect(label, ok, res):
+            changed = [p for p in watched if proc_state(p) != before[p]]
+            if changed:
+                ok = False
+                res = dict(res, changed={p: (before[p][1:], proc_state(p)[1:]) for p in changed})
+            print("%-34s %s" % (label, "ok" if ok else "FAIL"))
+            if not ok:
+                failures.append((label, res))
+
+        for user, wrapper in (("root", []), ("nobody", NOBODY), ("nobody, no userns",
+                                                                 NOBODY + deny)):
+            res = run_plugin(host, os.path.join(work, "reach-ctor.so"), "reach-ctor",
+                             wrapper=wrapper, events=1)
+            out = res["output_tail"]
+            refused = res["contained_lines"]
+            want = ["contained: reach-ctor: %s(pid %d): Operation not permitted (errno 1)" %
+                    (c, p) for c in REACH_CALLS for p in pids]
+            missing = [w for w in want if w not in refused]
+            expect("reach from a constructor (%s)" % user,
+                   res["exit"] == 0 and not res["escaped"] and not missing and
+                   "setpriority(PRIO_USER, 0): Operation not permitted" in out and
+                   "kill(-1, 0): Operation not permitted" in out,
+                   dict(res, missing=missing))
+            for first in REACH_CALLS:
+                res = run_plugin(host, os.path.join(work, "reach.so"), "reach",
+                                 config={"first": first}, wrapper=wrapper, events=1)
+                expect("reach while serving: %s (%s)" % (first, user),
+                       classify(res, "reach") == "sigsys" and not res["escaped"] and
+                       res["contained"], res)
+        # The neighbour still answers, then ends cleanly.
+        neighbour.send({"t": "ping", "id": 99})
+        pong = neighbour.expect(5, "pong")
+        neighbour.send({"t": "shutdown"})
+        neighbour.finish()
+        ok = pong.get("id") == 99 and neighbour.proc.returncode == 0
+        print("%-34s %s" % ("reach: neighbour unharmed", "ok" if ok else "FAIL"))
+        if not ok:
+            failures.append(("reach: neighbour", {"rc": neighbour.proc.returncode}))
+    finally:
+        neighbour.kill("done")
+        victim.kill()
+        victim.wait()
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main_suite(args):
     host = os.path.join(args.build_root, "plugin-host", "streamspace-plugin-host")
     hostile = os.path.join(args.build_root, "tests", "hostile")
@@ -572,6 +675,8 @@ def main_suite(args):
     check_good(host, args.build_root, failures)
     if not args.only:
         check_protocol(host, args.build_root, failures)
+    if not args.only or "reach" in args.only.split(","):
+        check_reach(host, args.build_root, failures)
     only = set(args.only.split(",")) if args.only else None
     listener = tcp_listener()
     port = listener.getsockname()[1]
