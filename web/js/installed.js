@@ -1,0 +1,260 @@
+// Installed plugins: tabs All/Enabled/Disabled, live state badges (polled),
+// the enable toggle, Configure (Form and JSON), upgrade and roll back,
+// uninstall with confirmation, and a plugin's status in detail.
+
+import { api } from './api.js';
+import { clear, h, id, modal, toast, when } from './dom.js';
+import { configForm } from './configform.js';
+import { icon, permissionList } from './marketplace.js';
+
+const POLL_MS = 1500;
+
+export function stateOf(p) {
+  if (!p.enabled) return 'disabled';
+  return (p.runtime && p.runtime.state) || 'starting';
+}
+
+function badge(p) {
+  const s = stateOf(p);
+  return h('span', { class: `badge ${s}`, 'data-state': s }, s);
+}
+
+function lastCrash(p) {
+  const x = p.runtime && p.runtime.last_exit;
+  return x ? (x.description || x.reason) : null;
+}
+
+async function catalogByName() {
+  try {
+    const c = await api.catalog({});
+    return new Map(c.plugins.map((p) => [p.name, p]));
+  } catch {
+    return new Map();
+  }
+}
+
+function toggle(p, after) {
+  const tid = id('tgl');
+  const input = h('input', { type: 'checkbox', id: tid, role: 'switch', checked: !!p.enabled,
+    disabled: p.managed === false });
+  input.addEventListener('change', async () => {
+    input.disabled = true;
+    try {
+      await (input.checked ? api.enable(p.name) : api.disable(p.name));
+      toast(`${p.name} ${input.checked ? 'enabled' : 'disabled'}`);
+    } catch (e) {
+      input.checked = !input.checked;
+      toast(e.message);
+    }
+    input.disabled = false;
+    after();
+  });
+  return h('label', { class: 'switch', for: tid }, input, h('span', {}, 'Enabled'),
+    h('span', { class: 'visually-hidden' }, ` ${p.name}`));
+}
+
+export async function configureFlow(p, cat) {
+  const schema = (cat && cat.configSchema) || {};
+  const form = configForm(schema, p.config || {});
+  const status = h('div', { role: 'status' });
+  const saved = await modal(`Configure ${p.name}`, (body, close) => {
+    body.append(form.element, status);
+    const save = h('button', {
+      type: 'button', class: 'primary',
+      onclick: async () => {
+        const v = form.value();
+        if (!v.ok) return;
+        save.disabled = true;
+        try {
+          await api.configure(p.name, v.raw !== undefined ? JSON.parse(v.raw) : v.config);
+          close(true);
+        } catch (e) {
+          form.showErrors(e.fieldErrors || [], e.message);
+          save.disabled = false;
+        }
+      },
+    }, 'Save');
+    return [h('button', { type: 'button', onclick: () => close(false) }, 'Cancel'), save];
+  });
+  form.destroy();
+  if (saved) toast(`Configuration of ${p.name} saved; the plugin has it now`);
+  return saved;
+}
+
+export async function uninstallFlow(p) {
+  const pid = id('purge');
+  const purge = h('input', { type: 'checkbox', id: pid });
+  const ok = await modal(`Uninstall ${p.name}?`, (body, close) => {
+    body.append(h('p', {}, `The plugin is stopped and its files and settings are removed.`),
+      h('p', {}, h('label', { class: 'switch', for: pid }, purge, h('span', {}, 'Also delete the data it stored (purge)'))));
+    return [h('button', { type: 'button', onclick: () => close(false) }, 'Cancel'),
+      h('button', { type: 'button', class: 'danger', onclick: () => close(true) }, 'Uninstall')];
+  });
+  if (!ok) return false;
+  try {
+    await api.uninstall(p.name, purge.checked);
+    toast(`${p.name} uninstalled`);
+    return true;
+  } catch (e) {
+    toast(e.message);
+    return false;
+  }
+}
+
+async function changeVersion(p, version, verb) {
+  try {
+    await api.install(p.name, { version });
+    toast(`${p.name} ${verb} to ${version}`);
+  } catch (e) {
+    toast(e.message);
+  }
+}
+
+function card(p, cat, refresh) {
+  const crash = lastCrash(p);
+  const rt = p.runtime || {};
+  return h('article', { class: 'card', 'data-plugin': p.name, 'aria-labelledby': `i-${p.name}` },
+    h('div', { class: 'head' }, icon(cat || p),
+      h('div', {}, h('div', { class: 'title', id: `i-${p.name}` },
+        h('a', { href: `#/installed/${encodeURIComponent(p.name)}` }, (cat && cat.displayName) || p.name)),
+      h('div', { class: 'meta' }, h('span', {}, `v${p.version}`), badge(p)))),
+    h('div', { class: 'meta' },
+      h('span', {}, `restarts: ${rt.restarts ?? 0}`),
+      rt.pid ? h('span', {}, `pid ${rt.pid}`) : null),
+    crash ? h('p', { class: 'desc error' }, `Last crash: ${crash}`) : null,
+    p.error ? h('p', { class: 'desc error' }, p.error) : null,
+    h('div', { class: 'actions' }, toggle(p, refresh),
+      p.managed === false ? h('span', { class: 'meta' }, 'run with --plugin') : [
+        h('button', { type: 'button', onclick: async () => { if (await configureFlow(p, cat)) refresh(); } }, 'Configure'),
+        h('button', { type: 'button', class: 'danger', onclick: async () => { if (await uninstallFlow(p)) refresh(); } }, 'Uninstall')]));
+}
+
+export async function installedView(main) {
+  const tabs = ['All', 'Enabled', 'Disabled'];
+  let current = 'All';
+  let timer = 0;
+  let stopped = false;
+  let cat = await catalogByName();
+  const list = h('div', { class: 'grid', id: 'installed-list' });
+  const tablist = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Show' },
+    tabs.map((t) => h('button', { type: 'button', role: 'tab', 'aria-controls': 'installed-list', dataset: { tab: t },
+      onclick: () => { current = t; paintTabs(); refresh(); } }, t)));
+  tablist.addEventListener('keydown', (ev) => {
+    const i = tabs.indexOf(current);
+    if (ev.key === 'ArrowRight' || ev.key === 'ArrowLeft') {
+      current = tabs[(i + (ev.key === 'ArrowRight' ? 1 : tabs.length - 1)) % tabs.length];
+      paintTabs();
+      tablist.querySelector(`[data-tab="${current}"]`).focus();
+      refresh();
+    }
+  });
+  function paintTabs() {
+    for (const b of tablist.children) {
+      b.setAttribute('aria-selected', String(b.dataset.tab === current));
+      b.tabIndex = b.dataset.tab === current ? 0 : -1;
+    }
+  }
+  let last = '';
+  async function refresh() {
+    clearTimeout(timer);
+    try {
+      const data = await api.installed();
+      if (stopped) return;
+      const shown = data.plugins.filter((p) => current === 'All' || (current === 'Enabled') === !!p.enabled);
+      // Repaint only on change, so focus and open controls survive the poll.
+      const key = JSON.stringify([current, shown]);
+      if (key !== last) {
+        last = key;
+        if (shown.some((p) => !cat.has(p.name) && p.managed !== false)) cat = await catalogByName();
+        clear(list, shown.length ? shown.map((p) => card(p, cat.get(p.name), refresh))
+          : h('p', { class: 'notice' }, current === 'All' ? 'Nothing is installed yet: see the Marketplace.' : `No ${current.toLowerCase()} plugins.`));
+      }
+    } catch (e) {
+      if (e.status !== 401) clear(list, h('p', { class: 'error-box', role: 'alert' }, e.message));
+      last = '';
+    }
+    if (!stopped) timer = setTimeout(refresh, POLL_MS);
+  }
+  paintTabs();
+  clear(main, h('h1', {}, 'Installed plugins'), tablist, list);
+  await refresh();
+  return () => { stopped = true; clearTimeout(timer); };
+}
+
+export async function installedDetailView(main, name) {
+  let timer = 0;
+  let stopped = false;
+  let cat = (await catalogByName()).get(name);
+  const body = h('div', {});
+  let last = '';
+  async function refresh() {
+    clearTimeout(timer);
+    let p;
+    try {
+      p = await api.installedOne(name);
+    } catch (e) {
+      if (e.status === 404 || e.status === 409) {
+        clear(body, h('p', { class: 'notice' }, `${name} is not installed.`));
+        return;
+      }
+      if (e.status !== 401) clear(body, h('p', { class: 'error-box', role: 'alert' }, e.message));
+      if (!stopped) timer = setTimeout(refresh, POLL_MS);
+      return;
+    }
+    if (stopped) return;
+    const key = JSON.stringify(p);
+    if (key !== last) {
+      last = key;
+      paint(p);
+    }
+    timer = setTimeout(refresh, POLL_MS);
+  }
+  function paint(p) {
+    const rt = p.runtime || {};
+    const sb = rt.sandbox || {};
+    const x = rt.last_exit;
+    const versions = (cat && cat.versions) || [];
+    const newest = cat && cat.version;
+    const older = versions.filter((v) => v !== p.version);
+    const rid = id('ver');
+    const verSel = h('select', { id: rid }, older.map((v) => h('option', { value: v }, v)));
+    clear(body,
+      h('div', { class: 'detail' },
+        h('section', { class: 'panel', 'aria-label': 'State' },
+          h('p', {}, 'State: ', badge(p)),
+          h('div', { class: 'actions' }, toggle(p, refresh),
+            p.managed === false ? null : [
+              h('button', { type: 'button', onclick: async () => { if (await configureFlow(p, cat)) refresh(); } }, 'Configure'),
+              h('button', { type: 'button', class: 'danger', onclick: async () => { if (await uninstallFlow(p)) location.hash = '#/installed'; } }, 'Uninstall')]),
+          h('dl', { class: 'kv' },
+            h('dt', {}, 'Version'), h('dd', {}, p.version),
+            h('dt', {}, 'Process'), h('dd', {}, rt.pid ? `pid ${rt.pid}` : '—'),
+            h('dt', {}, 'Restarts'), h('dd', {}, String(rt.restarts ?? 0)),
+            h('dt', {}, 'Crashes'), h('dd', {}, String(rt.crashes ?? 0)),
+            h('dt', {}, 'Events'), h('dd', {}, `${rt.delivered ?? 0} delivered, ${rt.failed ?? 0} failed, ${rt.dropped ?? 0} dropped, ${rt.queue_depth ?? 0} queued`),
+            h('dt', {}, 'Installed'), h('dd', {}, `${when(p.installedAt)} by ${p.installedBy || '—'}`),
+            h('dt', {}, 'Last crash'), h('dd', {}, x ? (x.description || x.reason) : 'none'),
+            rt.restart_in_ms ? [h('dt', {}, 'Restart in'), h('dd', {}, `${rt.restart_in_ms} ms`)] : null),
+          p.error ? h('p', { class: 'error-box' }, p.error) : null,
+          h('h2', {}, 'Recent output'),
+          x && x.stderr && x.stderr.length
+            ? h('pre', { class: 'log', tabindex: '0', 'aria-label': 'Last lines the plugin wrote before it ended' }, x.stderr.join('\n'))
+            : h('p', { class: 'meta' }, 'The last lines a plugin writes before it ends show here; its running log is in the daemon\'s log.')),
+        h('aside', { class: 'panel', 'aria-label': 'Sandbox and versions' },
+          h('h2', {}, 'Sandbox'),
+          h('p', {}, (sb.layers || []).map((l) => h('span', { class: 'pill' }, l))),
+          sb.missing && sb.missing.length ? h('p', { class: 'error' }, `Missing: ${sb.missing.join(', ')}`) : null,
+          h('h2', {}, 'Permissions'), permissionList(cat && cat.permissions),
+          h('h2', {}, 'Versions'),
+          newest && newest !== p.version && versions.indexOf(newest) > versions.indexOf(p.version)
+            ? h('p', {}, h('button', { type: 'button', class: 'primary', onclick: () => changeVersion(p, newest, 'upgraded').then(refresh) }, `Upgrade to ${newest}`))
+            : h('p', { class: 'meta' }, 'This is the newest version in the catalog.'),
+          older.length ? h('form', { onsubmit: (ev) => { ev.preventDefault(); changeVersion(p, verSel.value, 'changed').then(refresh); } },
+            h('label', { for: rid }, 'Roll back or change to'), ' ', verSel, ' ', h('button', { type: 'submit' }, 'Change version'))
+            : h('p', { class: 'meta' }, 'No other version to roll back to.'))));
+  }
+  clear(main, h('p', {}, h('a', { href: '#/installed' }, '← Installed')),
+    h('h1', {}, (cat && cat.displayName) || name), body);
+  await refresh();
+  return () => { stopped = true; clearTimeout(timer); };
+}
