@@ -31,6 +31,7 @@ enum {
 	OPT_PING,
 	OPT_STOP_TIMEOUT,
 	OPT_SHUTDOWN_TIMEOUT,
+	OPT_WEB_ROOT,
 };
 
 static const struct option options[] = {
@@ -51,6 +52,7 @@ static const struct option options[] = {
     {"ping-interval-ms", required_argument, NULL, OPT_PING},
     {"stop-timeout-ms", required_argument, NULL, OPT_STOP_TIMEOUT},
     {"shutdown-timeout-ms", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT},
+    {"web-root", required_argument, NULL, OPT_WEB_ROOT},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -81,7 +83,10 @@ void config_usage(FILE *out)
 	    "  --event-timeout-ms MS       per-event deadline (5000)\n"
 	    "  --ping-interval-ms MS       liveness ping interval (10000)\n"
 	    "  --stop-timeout-ms MS        grace before SIGKILL on stop (3000)\n"
-	    "  --shutdown-timeout-ms MS    time to deliver queued events at exit (5000)\n");
+	    "  --shutdown-timeout-ms MS    time to deliver queued events at exit (5000)\n"
+	    "  --web-root DIR              the admin UI's files, served at /admin/\n"
+	    "                              (STREAMSPACE_WEB_ROOT; the source tree's web/ for a\n"
+	    "                              build-tree daemon, else the installed datadir)\n");
 }
 
 /* Parses a positive number within [min, max]; -1 on error. */
@@ -128,6 +133,27 @@ static char *default_host_path(void)
 	return xstrdup(SS_LIBEXECDIR "/streamspace-plugin-host");
 }
 
+/*
+ * The admin UI's files: a daemon run from its build tree serves the source
+ * tree's web/ (edits show at the next start, no install step), an installed
+ * one the copy meson installed.
+ */
+static char *default_web_root(void)
+{
+	char self[PATH_MAX], build[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+
+	if (n > 0 && realpath(SS_BUILD_ROOT, build) != NULL) {
+		size_t len = strlen(build);
+
+		self[n] = '\0';
+		if (strncmp(self, build, len) == 0 && self[len] == '/' &&
+		    access(SS_SOURCE_ROOT "/web/index.html", R_OK) == 0)
+			return xstrdup(SS_SOURCE_ROOT "/web");
+	}
+	return xstrdup(SS_DATADIR "/streamspace/web");
+}
+
 static void defaults(struct config *c)
 {
 	const char *e;
@@ -140,6 +166,8 @@ static void defaults(struct config *c)
 		c->database = xstrdup(e);
 	if ((e = getenv("STREAMSPACE_HOST_PATH")) != NULL)
 		c->host_path = xstrdup(e);
+	if ((e = getenv("STREAMSPACE_WEB_ROOT")) != NULL)
+		c->web_root = xstrdup(e);
 	c->log_level = LOG_LVL_INFO;
 	if ((e = getenv("STREAMSPACE_LOG_LEVEL")) != NULL && log_level_parse(e) >= 0)
 		c->log_level = log_level_parse(e);
@@ -211,6 +239,9 @@ int config_parse(struct config *c, int argc, char **argv)
 		case OPT_HOST:
 			set_str(&c->host_path, optarg);
 			break;
+		case OPT_WEB_ROOT:
+			set_str(&c->web_root, optarg);
+			break;
 		case OPT_LOG_LEVEL:
 			if ((c->log_level = log_level_parse(optarg)) < 0) {
 				fprintf(stderr, "streamspaced: unknown log level \"%s\"\n", optarg);
@@ -271,6 +302,8 @@ int config_parse(struct config *c, int argc, char **argv)
 	}
 	if (c->host_path == NULL)
 		c->host_path = default_host_path();
+	if (c->web_root == NULL)
+		c->web_root = default_web_root();
 	return 0;
 }
 
@@ -282,5 +315,6 @@ void config_free(struct config *c)
 	free(c->plugin_dir);
 	free(c->database);
 	free(c->host_path);
+	free(c->web_root);
 	memset(c, 0, sizeof *c);
 }

@@ -18,6 +18,7 @@ struct config {
 	char *plugin_dir;
 	char *database;
 	char *host_path;
+	char *web_root; /* the admin UI's files */
 	int log_level;
 	bool strict;
 	bool sandbox_debug;

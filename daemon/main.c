@@ -28,6 +28,7 @@
 #include "names.h"
 #include "ss_config.h"
 #include "secrets.h"
+#include "static.h"
 #include "supervisor.h"
 #if SS_HAVE_LIBPQ
 #include "db.h"
@@ -45,6 +46,7 @@ struct daemon {
 	struct core_api core;
 	struct registry *registry;
 	struct cgroup *cgroup;
+	struct static_site *web;   /* the admin UI at /admin/ */
 	struct discovery builtins; /* the host's built-in plugins, for --plugin builtin:NAME */
 	struct event *sig_chld, *sig_term, *sig_int, *sig_hup, *watchdog;
 	int stopping;
@@ -198,6 +200,22 @@ static bool database_up(void *arg)
 }
 #endif
 
+/* Loads the admin UI from --web-root; without it the daemon serves on and /admin/ says why. */
+static void web_register(struct daemon *d)
+{
+	char err[512];
+
+	d->web = static_site_load(d->cfg.web_root, err, sizeof err);
+	if (d->web != NULL) {
+		log_info("streamspaced", "admin UI at /admin/: %zu files (%zu bytes) from %s",
+			 static_site_count(d->web), static_site_bytes(d->web), d->cfg.web_root);
+	} else {
+		log_warn("streamspaced", "no admin UI: %s", err);
+		d->web = static_site_unavailable(err);
+	}
+	static_register(d->api, d->web);
+}
+
 static void shutdown_done(void *arg)
 {
 	struct daemon *d = arg;
@@ -285,6 +303,7 @@ static int run(int argc, char **argv)
 	d.core.bus = d.bus;
 	d.core.sup = d.sup;
 	core_api_register(d.api, &d.core);
+	web_register(&d);
 
 	d.sig_chld = evsignal_new(d.base, SIGCHLD, on_signal, &d);
 	d.sig_term = evsignal_new(d.base, SIGTERM, on_signal, &d);
@@ -354,6 +373,7 @@ out:
 	cgroup_free(d.cgroup);
 	discovery_clear(&d.builtins);
 	api_free(d.api);
+	static_site_free(d.web);
 	bus_free(d.bus);
 	event_base_free(d.base);
 	config_free(&d.cfg);

@@ -130,7 +130,9 @@ static void reply(struct api_req *req, int status, const char *content_type, con
 	if (newline)
 		evbuffer_add(buf, "\n", 1);
 	api_reply_header(req, "Content-Type", content_type);
-	api_reply_header(req, "Cache-Control", "no-store");
+	/* API answers are never cached; a handler that says otherwise (static files) wins. */
+	if (evhttp_find_header(evhttp_request_get_output_headers(req->ev), "Cache-Control") == NULL)
+		api_reply_header(req, "Cache-Control", "no-store");
 	api_reply_header(req, "X-Content-Type-Options", "nosniff");
 	/* RFC 9110's phrase, so our 413 is told apart from libevent's own (see below). */
 	evhttp_send_reply(req->ev, status, status == 413 ? "Content Too Large" : NULL, buf);

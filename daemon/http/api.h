@@ -88,7 +88,7 @@ enum api_role api_req_role(const struct api_req *req);
  */
 int api_read_json(struct api_req *req, bool allow_empty, json_object **out);
 
-/* Adds a header to the answer (before api_reply_*). */
+/* Adds a header to the answer (before api_reply_*); a Cache-Control replaces no-store. */
 void api_reply_header(struct api_req *req, const char *name, const char *value);
 /* Replies with status and body (consumed); req is freed. */
 void api_reply_json(struct api_req *req, int status, json_object *body);
