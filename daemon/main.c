@@ -22,6 +22,7 @@
 #include "config.h"
 #include "core_api.h"
 #include "discovery.h"
+#include "hostuser.h"
 #include "log.h"
 #include "manifest.h"
 #include "msg.h"
@@ -252,6 +253,41 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
+/*
+ * Refuses to start when the user the plugin hosts run as (nobody, under a
+ * root daemon) cannot read the plugin directory or a --plugin's directory
+ * and file: every start of every plugin there would fail in the host's
+ * sandbox setup. The message names the path and the user. A plugin
+ * directory that does not exist yet is created later (0755) and passes.
+ */
+static int plugins_readable(const struct config *cfg)
+{
+	char err[512];
+	int rc = 0;
+
+	if (cfg->plugin_dir != NULL && cfg->database != NULL && access(cfg->plugin_dir, F_OK) == 0 &&
+	    hostuser_can_read(cfg->plugin_dir, true, err, sizeof err) < 0) {
+		log_error("streamspaced", "%s", err);
+		rc = -1;
+	}
+	for (size_t i = 0; i < cfg->nplugins; i++) {
+		const char *eq = strchr(cfg->plugins[i], '=');
+		const char *path = eq ? eq + 1 : cfg->plugins[i];
+		char *dir;
+
+		if (strncmp(path, "builtin:", 8) == 0)
+			continue;
+		dir = xstrdup(path);
+		if (hostuser_can_read(dirname(dir), true, err, sizeof err) < 0 ||
+		    hostuser_can_read(path, false, err, sizeof err) < 0) {
+			log_error("streamspaced", "--plugin %s: %s", cfg->plugins[i], err);
+			rc = -1;
+		}
+		free(dir);
+	}
+	return rc;
+}
+
 static int run(int argc, char **argv)
 {
 	struct daemon d;
@@ -266,6 +302,10 @@ static int run(int argc, char **argv)
 	}
 	log_set_level((enum log_level)d.cfg.log_level);
 	signal(SIGPIPE, SIG_IGN);
+	if (plugins_readable(&d.cfg) < 0) {
+		config_free(&d.cfg);
+		return 1;
+	}
 
 	d.base = event_base_new();
 	if (d.base == NULL)

@@ -7,6 +7,8 @@
  * run inside dlopen. So the sandbox goes up before dlopen and tightens after.
  */
 #include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -104,6 +106,34 @@ static const struct ss_plugin_def *load_plugin(const struct host_args *a)
 	return def;
 }
 
+/*
+ * The plugin must be readable by the user we now run as (nobody under a
+ * root daemon): checked before Landlock, so that a directory that user
+ * cannot enter is reported as what it is, a plugin that cannot be loaded
+ * (65), naming the directory and the user, and not as a sandbox failure.
+ */
+static void check_readable(const char *plugin)
+{
+	int fd = open(plugin, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	int err = errno;
+	int len = (int)(strrchr(plugin, '/') - plugin);
+	uid_t uid = getuid();
+
+	if (fd >= 0) {
+		close(fd);
+		return;
+	}
+	if (err != EACCES && err != EPERM)
+		return; /* missing, or not a file: dlopen says it */
+	die(HOST_EXIT_LOAD,
+	    "plugin directory %.*s (or %s in it) is not readable by uid %u (%s): %s; the directory "
+	    "and every one above it must be searchable, and the plugin readable, by that user",
+	    len > 0 ? len : 1, plugin, plugin + len + 1, (unsigned)uid,
+	    uid == HOST_NOBODY ? "nobody, the user plugin hosts of a root daemon run as"
+			       : "the daemon's user",
+	    strerror(err));
+}
+
 int main(int argc, char *argv[])
 {
 	struct host_args args;
@@ -122,11 +152,13 @@ int main(int argc, char *argv[])
 	setvbuf(stdout, stdout_buf, _IOLBF, sizeof stdout_buf);
 	setvbuf(stderr, NULL, _IONBF, 0);
 
-	sandbox_fds(&sb);					     /* a */
-	sandbox_nonroot(&sb);					     /* b */
-	sandbox_process(&sb);					     /* c */
-	sandbox_namespaces(&sb);				     /* d */
-	sandbox_rlimits(&sb, args.mem_limit, args.cpu_limit);	     /* e */
+	sandbox_fds(&sb);				      /* a */
+	sandbox_nonroot(&sb);				      /* b */
+	sandbox_process(&sb);				      /* c */
+	sandbox_namespaces(&sb);			      /* d */
+	sandbox_rlimits(&sb, args.mem_limit, args.cpu_limit); /* e */
+	if (!is_builtin(&args))
+		check_readable(args.plugin);
 	landlock_apply(&sb, is_builtin(&args) ? NULL : args.plugin); /* f */
 	sandbox_no_new_privs(&sb);				     /* g */
 	filter_loading(&sb);

@@ -441,6 +441,17 @@ def check_protocol(host, build_root, failures):
     expect("ABI mismatch: exit 65", rc == 65 and "99" in out and "ABI 1" in out, out)
     rc, out, _ = scripted(host, "/nonexistent/x/x.so", "x", lambda r: r.expect(5, "hello"))
     expect("missing plugin: exit 65", rc == 65, out)
+    # A directory the hosts' user (nobody, for a root driver) cannot enter: 65, naming both.
+    import shutil
+    import tempfile
+    closed = tempfile.mkdtemp(prefix="ss-closed.")  # 0700, root's
+    shutil.copy(plug("hello"), closed)
+    rc, out, _ = scripted(host, os.path.join(closed, "hello.so"), "hello",
+                          lambda r: r.expect(5, "hello"))
+    shutil.rmtree(closed)
+    expect("unreadable plugin directory: exit 65", rc == 65 and
+           ("plugin directory %s (or hello.so in it) is not readable by uid 65534 (nobody" %
+            closed) in out and "landlock" not in out, out)
 
     def fail_load(r):
         r.expect(5, "hello")
