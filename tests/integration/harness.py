@@ -69,6 +69,8 @@ class FakeHost:
         import stat
         import tempfile
         self.work = tempfile.mkdtemp(prefix=prefix)
+        # A root daemon refuses plugin directories its hosts' user cannot read.
+        os.chmod(self.work, 0o755)
         self.path = os.path.join(self.work, "fake_host.py")
         shutil.copy(os.path.join(os.path.dirname(os.path.abspath(__file__)), "fake_host.py"),
                     self.path)
