@@ -6,9 +6,10 @@
  * validations; nothing is re-parsed per call. Compilation and validation are
  * bounded (schema depth and size, evaluation depth and steps, regex match
  * limits), so a hostile manifest's schema yields an error, never a crash or
- * a hang. Only local references ("#..." JSON Pointers into the same document)
- * are resolved; anything else is a compile error. README.md ("Configuration
- * schemas") lists what is supported and what is not.
+ * a hang. Only references within the document are resolved ("#..." JSON
+ * Pointers, and URIs that an "$id" of the same document names); anything
+ * else is a compile error. README.md ("Configuration schemas") lists what
+ * is supported and what is not.
  */
 #ifndef SS_SCHEMA_H
 #define SS_SCHEMA_H

@@ -3,13 +3,15 @@
  * walks. Every keyword the validator knows is checked here, once, so that a
  * malformed schema is refused at install time with the location that is
  * wrong, and validation never meets a surprise. "$ref"s are resolved after
- * the tree is built: each one is a JSON Pointer into the same document, and
- * a target that is not yet compiled is compiled then, so recursive schemas
- * become cycles in the graph rather than infinite trees.
+ * the tree is built: each one is resolved against its base URI (the nearest
+ * "$id"), looked up among the document's "$id"s, then followed as a JSON
+ * Pointer; a target that is not yet compiled is compiled then, so recursive
+ * schemas become cycles in the graph rather than infinite trees.
  */
 #include <json-c/linkhash.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +23,15 @@
 struct cctx {
 	struct schema *s;
 	struct lh_table *seen; /* json_object * -> struct snode *, every compiled location */
-	struct snode **refs;   /* nodes whose "$ref" is still to resolve */
+	struct pending {
+		struct snode *n;
+		const char *base; /* the base URI the "$ref" is resolved against */
+	} * refs;		  /* "$ref"s still to resolve */
 	size_t nrefs, caprefs;
+	struct schema_ids ids; /* every "$id", as an absolute URI */
+	const char *base;      /* the base URI of the schema being compiled ("": none) */
+	char **owned;	       /* base URIs made for lazily compiled targets */
+	size_t nowned;
 	char *err;
 	size_t errlen;
 };
@@ -315,18 +324,6 @@ static int array_keywords(struct cctx *c, struct snode *n, json_object *j, const
 			return -1;
 		}
 	}
-	if (json_object_object_get_ex(j, "additionalItems", &v) &&
-	    (n->additional_items = sub(c, v, where, "additionalItems", -1, depth)) == NULL)
-		return -1;
-	if (json_object_object_get_ex(j, "contains", &v) &&
-	    (n->contains = sub(c, v, where, "contains", -1, depth)) == NULL)
-		return -1;
-	if (json_object_object_get_ex(j, "minItems", &v) &&
-	    count_kw(c, v, where, "minItems", &n->min_items) < 0)
-		return -1;
-	if (json_object_object_get_ex(j, "maxItems", &v) &&
-	    count_kw(c, v, where, "maxItems", &n->max_items) < 0)
-		return -1;
 	if (json_object_object_get_ex(j, "uniqueItems", &v)) {
 		if (!json_object_is_type(v, json_type_boolean)) {
 			cerr(c, where, "uniqueItems must be a boolean");
@@ -341,12 +338,6 @@ static int array_keywords(struct cctx *c, struct snode *n, json_object *j, const
 static int scalar_keywords(struct cctx *c, struct snode *n, json_object *j, const char *where)
 {
 	json_object *v;
-	if (json_object_object_get_ex(j, "minLength", &v) &&
-	    count_kw(c, v, where, "minLength", &n->min_length) < 0)
-		return -1;
-	if (json_object_object_get_ex(j, "maxLength", &v) &&
-	    count_kw(c, v, where, "maxLength", &n->max_length) < 0)
-		return -1;
 	if (json_object_object_get_ex(j, "pattern", &v) &&
 	    pattern_kw(c, v, where, "pattern", &n->pattern) < 0)
 		return -1;
@@ -358,15 +349,6 @@ static int scalar_keywords(struct cctx *c, struct snode *n, json_object *j, cons
 		if (schema_format_known(json_object_get_string(v)))
 			n->format = json_object_get_string(v);
 	}
-	if ((json_object_object_get_ex(j, "minimum", &v) &&
-	     bound_kw(c, v, where, "minimum", &n->minimum) < 0) ||
-	    (json_object_object_get_ex(j, "maximum", &v) &&
-	     bound_kw(c, v, where, "maximum", &n->maximum) < 0) ||
-	    (json_object_object_get_ex(j, "exclusiveMinimum", &v) &&
-	     bound_kw(c, v, where, "exclusiveMinimum", &n->xminimum) < 0) ||
-	    (json_object_object_get_ex(j, "exclusiveMaximum", &v) &&
-	     bound_kw(c, v, where, "exclusiveMaximum", &n->xmaximum) < 0))
-		return -1;
 	if (json_object_object_get_ex(j, "multipleOf", &v)) {
 		long double d;
 		if (!schema_number(v, &d) || !(d > 0)) {
@@ -401,16 +383,6 @@ static int any_keywords(struct cctx *c, struct snode *n, json_object *j, const c
 			return -1;
 		n->required = v;
 	}
-	if ((json_object_object_get_ex(j, "minProperties", &v) &&
-	     count_kw(c, v, where, "minProperties", &n->min_props) < 0) ||
-	    (json_object_object_get_ex(j, "maxProperties", &v) &&
-	     count_kw(c, v, where, "maxProperties", &n->max_props) < 0))
-		return -1;
-	if ((json_object_object_get_ex(j, "additionalProperties", &v) &&
-	     (n->additional_props = sub(c, v, where, "additionalProperties", -1, depth)) == NULL) ||
-	    (json_object_object_get_ex(j, "propertyNames", &v) &&
-	     (n->property_names = sub(c, v, where, "propertyNames", -1, depth)) == NULL))
-		return -1;
 	if ((json_object_object_get_ex(j, "allOf", &v) &&
 	     schema_list(c, v, where, "allOf", depth, &n->all_of, &n->nall_of) < 0) ||
 	    (json_object_object_get_ex(j, "anyOf", &v) &&
@@ -418,15 +390,67 @@ static int any_keywords(struct cctx *c, struct snode *n, json_object *j, const c
 	    (json_object_object_get_ex(j, "oneOf", &v) &&
 	     schema_list(c, v, where, "oneOf", depth, &n->one_of, &n->none_of) < 0))
 		return -1;
-	if ((json_object_object_get_ex(j, "not", &v) &&
-	     (n->not_ = sub(c, v, where, "not", -1, depth)) == NULL) ||
-	    (json_object_object_get_ex(j, "if", &v) &&
-	     (n->if_ = sub(c, v, where, "if", -1, depth)) == NULL) ||
-	    (json_object_object_get_ex(j, "then", &v) &&
-	     (n->then_ = sub(c, v, where, "then", -1, depth)) == NULL) ||
-	    (json_object_object_get_ex(j, "else", &v) &&
-	     (n->else_ = sub(c, v, where, "else", -1, depth)) == NULL))
-		return -1;
+	return 0;
+}
+
+/* Where each keyword of the tables below lands in a node. */
+struct kw {
+	const char *name;
+	size_t off;
+};
+#define KW(name, member)                                                                           \
+	{                                                                                          \
+		name, offsetof(struct snode, member)                                               \
+	}
+
+/* Keywords whose value is one subschema (struct snode *). */
+static const struct kw schema_kws[] = {
+    KW("additionalItems", additional_items),
+    KW("contains", contains),
+    KW("additionalProperties", additional_props),
+    KW("propertyNames", property_names),
+    KW("not", not_),
+    KW("if", if_),
+    KW("then", then_),
+    KW("else", else_),
+};
+
+/* Non-negative integers (int64_t). */
+static const struct kw count_kws[] = {
+    KW("minLength", min_length), KW("maxLength", max_length),	 KW("minItems", min_items),
+    KW("maxItems", max_items),	 KW("minProperties", min_props), KW("maxProperties", max_props),
+};
+
+/* Numeric bounds (struct sbound). */
+static const struct kw bound_kws[] = {
+    KW("minimum", minimum),
+    KW("maximum", maximum),
+    KW("exclusiveMinimum", xminimum),
+    KW("exclusiveMaximum", xmaximum),
+};
+#define NKW(t) (sizeof(t) / sizeof((t)[0]))
+
+/* The keywords of the tables above, each stored at its offset in n. */
+static int table_keywords(struct cctx *c, struct snode *n, json_object *j, const char *where,
+			  int depth)
+{
+	json_object *v;
+	char *base = (char *)n;
+	for (size_t i = 0; i < NKW(schema_kws); i++)
+		if (json_object_object_get_ex(j, schema_kws[i].name, &v) &&
+		    (*(struct snode **)(base + schema_kws[i].off) =
+			 sub(c, v, where, schema_kws[i].name, -1, depth)) == NULL)
+			return -1;
+	for (size_t i = 0; i < NKW(count_kws); i++)
+		if (json_object_object_get_ex(j, count_kws[i].name, &v) &&
+		    count_kw(c, v, where, count_kws[i].name, (int64_t *)(base + count_kws[i].off)) <
+			0)
+			return -1;
+	for (size_t i = 0; i < NKW(bound_kws); i++)
+		if (json_object_object_get_ex(j, bound_kws[i].name, &v) &&
+		    bound_kw(c, v, where, bound_kws[i].name,
+			     (struct sbound *)(base + bound_kws[i].off)) < 0)
+			return -1;
 	return 0;
 }
 
@@ -442,6 +466,32 @@ static struct snode *node_new(struct cctx *c, json_object *j, const char *where)
 	c->s->nnodes++;
 	lh_table_insert(c->seen, j, n);
 	return n;
+}
+
+/*
+ * "$id": registers the schema under its absolute URI and makes that URI the
+ * base of what it contains (a plain-name "$id": "#foo" names it, the base
+ * stays).
+ */
+static int id_kw(struct cctx *c, json_object *j, json_object *v, const char *where)
+{
+	if (!json_object_is_type(v, json_type_string)) {
+		cerr(c, where, "$id must be a string");
+		return -1;
+	}
+	char *abs = schema_uri_resolve(c->base, json_object_get_string(v));
+	size_t len = strlen(abs);
+	if (len > 0 && abs[len - 1] == '#')
+		abs[--len] = '\0';
+	bool anchor = strchr(abs, '#') != NULL;
+	const char *stored = schema_ids_add(&c->ids, abs, j);
+	if (stored == NULL) {
+		cerr(c, where, "$id \"%s\" names two different schemas", json_object_get_string(v));
+		return -1;
+	}
+	if (!anchor)
+		c->base = stored;
+	return 0;
 }
 
 static struct snode *compile(struct cctx *c, json_object *j, const char *where, int depth)
@@ -480,106 +530,63 @@ static struct snode *compile(struct cctx *c, json_object *j, const char *where, 
 			c->caprefs = c->caprefs ? c->caprefs * 2 : 16;
 			c->refs = xrealloc(c->refs, c->caprefs * sizeof(*c->refs));
 		}
-		c->refs[c->nrefs++] = n;
+		c->refs[c->nrefs++] = (struct pending){n, c->base};
 		return n;
 	}
-	if (any_keywords(c, n, j, where, depth) < 0 || scalar_keywords(c, n, j, where) < 0 ||
-	    array_keywords(c, n, j, where, depth) < 0 || object_keywords(c, n, j, where, depth) < 0)
+	const char *saved = c->base;
+	if (json_object_object_get_ex(j, "$id", &v) && id_kw(c, j, v, where) < 0)
 		return NULL;
-	return n;
-}
-
-static int hexval(char h)
-{
-	if (h >= '0' && h <= '9')
-		return h - '0';
-	if (h >= 'a' && h <= 'f')
-		return h - 'a' + 10;
-	if (h >= 'A' && h <= 'F')
-		return h - 'A' + 10;
-	return -1;
+	bool bad = table_keywords(c, n, j, where, depth) < 0 ||
+		   any_keywords(c, n, j, where, depth) < 0 || scalar_keywords(c, n, j, where) < 0 ||
+		   array_keywords(c, n, j, where, depth) < 0 ||
+		   object_keywords(c, n, j, where, depth) < 0;
+	c->base = saved;
+	return bad ? NULL : n;
 }
 
 /*
- * The location "#/a/b" names in doc: percent-decoding (it is a URI
- * fragment), then JSON Pointer tokens with ~1 for "/" and ~0 for "~".
- * NULL with a message when it names nothing.
+ * The schema a pending "$ref" names: the reference resolved against its base
+ * URI, the document part looked up among the "$id"s (none: the document
+ * itself), then the fragment as a JSON Pointer from there or as a plain-name
+ * "$id". *base is set to the target's base URI. NULL with a message.
  */
-static json_object *resolve(struct cctx *c, const struct snode *n)
+static json_object *resolve(struct cctx *c, const struct pending *p, const char **base)
 {
-	const char *ref = n->ref_src;
-	if (ref[0] != '#') {
-		cerr(c, n->where, "$ref \"%s\": only local references (\"#...\") are supported",
+	const char *ref = p->n->ref_src;
+	char msg[64];
+	char *abs = schema_uri_resolve(p->base, ref);
+	char *hash = strchr(abs, '#');
+	const char *frag = hash ? hash + 1 : "";
+	json_object *res = c->s->doc, *target = NULL;
+	if (hash != NULL)
+		*hash = '\0';
+	if (abs[0] != '\0' && (res = schema_ids_find(&c->ids, abs)) == NULL) {
+		cerr(c, p->n->where,
+		     "$ref \"%s\": only local references (\"#...\" or a \"$id\" of this document) "
+		     "are supported",
 		     ref);
-		return NULL;
+		goto out;
 	}
-	size_t len = strlen(ref + 1);
-	char *ptr = xmalloc(len + 1), *q = ptr;
-	for (const char *p = ref + 1; *p; p++) {
-		if (*p == '%') {
-			int hi = hexval(p[1]), lo = hi < 0 ? -1 : hexval(p[2]);
-			if (lo < 0 || (hi == 0 && lo == 0)) {
-				cerr(c, n->where, "$ref \"%s\": bad percent-encoding", ref);
-				free(ptr);
-				return NULL;
-			}
-			*q++ = (char)(hi * 16 + lo);
-			p += 2;
-		} else {
-			*q++ = *p;
-		}
+	if (frag[0] == '\0' || frag[0] == '/') {
+		if ((target = schema_pointer(res, frag, msg, sizeof(msg))) == NULL)
+			cerr(c, p->n->where, "$ref \"%s\": %s", ref, msg);
+	} else {
+		char *named = xasprintf("%s#%s", abs, frag);
+		if ((target = schema_ids_find(&c->ids, named)) == NULL)
+			cerr(c, p->n->where,
+			     "$ref \"%s\": the fragment is not a JSON Pointer and no "
+			     "\"$id\" names it",
+			     ref);
+		free(named);
 	}
-	*q = '\0';
-	json_object *cur = c->s->doc;
-	if (ptr[0] != '\0' && ptr[0] != '/') {
-		cerr(c, n->where, "$ref \"%s\": the fragment is not a JSON Pointer", ref);
-		goto fail;
+	if (target != NULL) {
+		c->owned = xrealloc(c->owned, (c->nowned + 1) * sizeof(*c->owned));
+		c->owned[c->nowned++] = abs;
+		*base = abs;
+		return target;
 	}
-	for (char *tok = ptr[0] ? ptr + 1 : NULL; tok != NULL;) {
-		char *next = strchr(tok, '/');
-		if (next != NULL)
-			*next++ = '\0';
-		/* Unescape in place: ~1 then ~0, in one left-to-right pass. */
-		char *w = tok;
-		for (char *r = tok; *r; r++) {
-			if (*r == '~') {
-				if (r[1] != '0' && r[1] != '1') {
-					cerr(c, n->where, "$ref \"%s\": bad ~ escape", ref);
-					goto fail;
-				}
-				*w++ = r[1] == '0' ? '~' : '/';
-				r++;
-			} else {
-				*w++ = *r;
-			}
-		}
-		*w = '\0';
-		json_object *child = NULL;
-		if (json_object_is_type(cur, json_type_object)) {
-			if (!json_object_object_get_ex(cur, tok, &child))
-				cur = NULL;
-			else
-				cur = child;
-		} else if (json_object_is_type(cur, json_type_array)) {
-			char *end;
-			unsigned long idx = strtoul(tok, &end, 10);
-			bool ok = tok[0] >= '0' && tok[0] <= '9' && *end == '\0' &&
-				  !(tok[0] == '0' && tok[1] != '\0') &&
-				  idx < json_object_array_length(cur);
-			cur = ok ? json_object_array_get_idx(cur, idx) : NULL;
-		} else {
-			cur = NULL;
-		}
-		if (cur == NULL) {
-			cerr(c, n->where, "$ref \"%s\" does not resolve", ref);
-			goto fail;
-		}
-		tok = next;
-	}
-	free(ptr);
-	return cur;
-fail:
-	free(ptr);
+out:
+	free(abs);
 	return NULL;
 }
 
@@ -587,37 +594,49 @@ fail:
 static int link_refs(struct cctx *c)
 {
 	for (size_t i = 0; i < c->nrefs; i++) {
-		struct snode *n = c->refs[i];
-		json_object *target = resolve(c, n);
+		struct snode *n = c->refs[i].n;
+		const char *base;
+		json_object *target = resolve(c, &c->refs[i], &base);
 		if (target == NULL)
 			return -1;
-		char *w = xasprintf("%s", n->ref_src + 1);
-		n->ref = compile(c, target, w, 0);
-		free(w);
+		/* A target not compiled yet is compiled in the base it was found in. */
+		c->base = base;
+		n->ref = compile(c, target, n->ref_src, 0);
+		c->base = "";
 		if (n->ref == NULL)
 			return -1;
 	}
 	/* A chain of "$ref"s that comes back to itself accepts or refuses nothing. */
 	for (size_t i = 0; i < c->nrefs; i++) {
-		const struct snode *n = c->refs[i];
+		const struct snode *n = c->refs[i].n;
 		size_t steps = 0;
 		while (n->ref != NULL && steps <= c->nrefs) {
 			n = n->ref;
 			steps++;
 		}
 		if (n->ref != NULL) {
-			cerr(c, c->refs[i]->where, "$ref \"%s\" is a cycle of references",
-			     c->refs[i]->ref_src);
+			cerr(c, c->refs[i].n->where, "$ref \"%s\" is a cycle of references",
+			     c->refs[i].n->ref_src);
 			return -1;
 		}
 	}
 	return 0;
 }
 
+static void cctx_free(struct cctx *c)
+{
+	lh_table_free(c->seen);
+	free(c->refs);
+	schema_ids_free(&c->ids);
+	for (size_t i = 0; i < c->nowned; i++)
+		free(c->owned[i]);
+	free(c->owned);
+}
+
 struct schema *schema_compile(json_object *doc, char *err, size_t errlen)
 {
 	struct schema *s = xcalloc(1, sizeof(*s));
-	struct cctx c = {.s = s, .err = err, .errlen = errlen};
+	struct cctx c = {.s = s, .err = err, .errlen = errlen, .base = ""};
 	s->doc = json_object_get(doc);
 	c.seen = lh_kptr_table_new(64, NULL);
 	if (c.seen == NULL)
@@ -628,12 +647,10 @@ struct schema *schema_compile(json_object *doc, char *err, size_t errlen)
 	s->root = compile(&c, doc, "", 0);
 	if (s->root == NULL || link_refs(&c) < 0)
 		goto fail;
-	lh_table_free(c.seen);
-	free(c.refs);
+	cctx_free(&c);
 	return s;
 fail:
-	lh_table_free(c.seen);
-	free(c.refs);
+	cctx_free(&c);
 	schema_free(s);
 	return NULL;
 }

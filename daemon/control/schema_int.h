@@ -7,6 +7,7 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <json-c/json.h>
+#include <json-c/linkhash.h>
 #include <pcre2.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -123,6 +124,25 @@ pcre2_match_context *schema_regex_limits(void);
 bool schema_number(json_object *j, long double *out);
 /* JSON equality: 1 and 1.0 equal, member order irrelevant. */
 bool schema_json_equal(json_object *a, json_object *b);
+/* ref resolved against base (RFC 3986 5.2), as a new string. */
+char *schema_uri_resolve(const char *base, const char *ref);
+/*
+ * What the fragment frag (without "#", still percent-encoded) names from
+ * start as a JSON Pointer; NULL with a message ("does not resolve", ...).
+ */
+json_object *schema_pointer(json_object *start, const char *frag, char *err, size_t errlen);
+
+/* The "$id"s of one document: absolute URI -> the schema it names (a hash). */
+struct schema_ids {
+	struct lh_table *by_uri;
+};
+/*
+ * Takes uri; returns the stored copy, or NULL when it already names a
+ * different schema.
+ */
+const char *schema_ids_add(struct schema_ids *t, char *uri, json_object *j);
+json_object *schema_ids_find(const struct schema_ids *t, const char *uri);
+void schema_ids_free(struct schema_ids *t);
 /* Code points in s (len bytes of UTF-8). */
 size_t schema_utf8_length(const char *s, size_t len);
 

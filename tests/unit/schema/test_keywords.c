@@ -1,6 +1,7 @@
 /* One test per draft-07 keyword: what passes, what fails, and the exact errors. */
 #include <stdlib.h>
 
+#include "schema_int.h"
 #include "schema_test.h"
 
 static void type_names(void **state)
@@ -268,6 +269,83 @@ static void refs(void **state)
 		      "/1 type");
 }
 
+/* "$id" sets the base URI a "$ref" is resolved against; nothing is fetched. */
+static void ids(void **state)
+{
+	const char *s = "{\"$id\":\"http://example.com/root.json\",\"properties\":{"
+			"\"a\":{\"$ref\":\"item.json\"},\"b\":{\"$ref\":\"#/definitions/n\"},"
+			"\"c\":{\"$ref\":\"http://example.com/dir/leaf.json#/definitions/s\"},"
+			"\"d\":{\"$ref\":\"#anchor\"}},"
+			"\"definitions\":{\"n\":{\"type\":\"null\"},"
+			"\"i\":{\"$id\":\"item.json\",\"type\":\"integer\"},"
+			"\"x\":{\"$id\":\"#anchor\",\"type\":\"boolean\"},"
+			"\"l\":{\"$id\":\"dir/leaf.json\",\"definitions\":{\"s\":"
+			"{\"$ref\":\"../item.json\"}}}}}";
+	assert_valid(s, "{\"a\":1,\"b\":null,\"c\":2,\"d\":true}");
+	assert_errors(s, "{\"a\":\"x\",\"b\":0,\"c\":\"y\",\"d\":1}",
+		      "/a type;/b type;/c type;/d type");
+	/* Inside a subschema with its own "$id", "#/..." is relative to that subschema. */
+	const char *inner =
+	    "{\"definitions\":{\"s\":{\"type\":\"string\"}},\"properties\":{"
+	    "\"p\":{\"$id\":\"http://x.example/p\",\"definitions\":{\"s\":"
+	    "{\"type\":\"integer\"}},\"$ref\":\"#/definitions/s\"},"
+	    "\"q\":{\"$id\":\"http://x.example/q\",\"definitions\":{\"s\":"
+	    "{\"type\":\"integer\"}},\"properties\":{\"r\":{\"$ref\":\"#/definitions/s\"}}}}}";
+	/* p: "$ref" replaces its siblings, "$id" included, so the root's string applies. */
+	assert_valid(inner, "{\"p\":\"s\",\"q\":{\"r\":1}}");
+	assert_errors(inner, "{\"p\":1,\"q\":{\"r\":\"s\"}}", "/p type;/q/r type");
+	assert_compile_error("{\"$id\":\"http://a.example/\",\"$ref\":\"other.json\"}",
+			     "only local references");
+	assert_compile_error("{\"definitions\":{\"a\":{\"$id\":\"x.json\"},\"b\":{\"$id\":"
+			     "\"x.json\"}}}",
+			     "names two different schemas");
+	assert_compile_error("{\"$id\":1}", "$id must be a string");
+}
+
+/* RFC 3986 5.4's examples, against its base URI. */
+static void uri_resolution(void **state)
+{
+	static const char *cases[][2] = {
+	    {"g:h", "g:h"},
+	    {"g", "http://a/b/c/g"},
+	    {"./g", "http://a/b/c/g"},
+	    {"g/", "http://a/b/c/g/"},
+	    {"/g", "http://a/g"},
+	    {"//g", "http://g"},
+	    {"?y", "http://a/b/c/d;p?y"},
+	    {"g?y", "http://a/b/c/g?y"},
+	    {"#s", "http://a/b/c/d;p?q#s"},
+	    {"g#s", "http://a/b/c/g#s"},
+	    {";x", "http://a/b/c/;x"},
+	    {"", "http://a/b/c/d;p?q"},
+	    {".", "http://a/b/c/"},
+	    {"./", "http://a/b/c/"},
+	    {"..", "http://a/b/"},
+	    {"../g", "http://a/b/g"},
+	    {"../..", "http://a/"},
+	    {"../../g", "http://a/g"},
+	    {"../../../g", "http://a/g"},
+	    {"/./g", "http://a/g"},
+	    {"/../g", "http://a/g"},
+	    {"g.", "http://a/b/c/g."},
+	    {"..g", "http://a/b/c/..g"},
+	    {"./../g", "http://a/b/g"},
+	    {"./g/.", "http://a/b/c/g/"},
+	    {"g/./h", "http://a/b/c/g/h"},
+	    {"g/../h", "http://a/b/c/h"},
+	    {"g;x=1/../y", "http://a/b/c/y"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = schema_uri_resolve("http://a/b/c/d;p?q", cases[i][0]);
+		if (strcmp(got, cases[i][1]) != 0)
+			fail_msg("\"%s\": got \"%s\", want \"%s\"", cases[i][0], got, cases[i][1]);
+		free(got);
+	}
+	char *got = schema_uri_resolve("", "#/definitions/a");
+	assert_string_equal(got, "#/definitions/a");
+	free(got);
+}
+
 static void ref_errors(void **state)
 {
 	assert_compile_error("{\"$ref\":\"#/definitions/missing\"}", "does not resolve");
@@ -374,6 +452,8 @@ int main(void)
 	    cmocka_unit_test(boolean_schemas),
 	    cmocka_unit_test(default_is_annotation),
 	    cmocka_unit_test(refs),
+	    cmocka_unit_test(ids),
+	    cmocka_unit_test(uri_resolution),
 	    cmocka_unit_test(ref_errors),
 	    cmocka_unit_test(bad_keywords),
 	    cmocka_unit_test(every_error_in_stable_order),
