@@ -308,8 +308,8 @@ static bool multiple_of(json_object *inst, json_object *m)
 			return x % d == 0;
 	}
 	long double x, d;
-	schema_number(inst, &x);
-	schema_number(m, &d);
+	if (!schema_number(inst, &x) || !schema_number(m, &d))
+		return true; /* not reached: eval_number checked both */
 	long double q = x / d;
 	if (!isfinite(q))
 		return false;
