@@ -15,7 +15,9 @@
  *
  * These functions keep no global state, never log and take no locks: the
  * registry may call them on a worker thread. Errors come back in the
- * caller's struct pkg_error or struct catalog.
+ * caller's struct pkg_error or struct catalog. A struct catalog holds json-c
+ * objects, whose reference counts are not atomic: hand it from one thread to
+ * the other (the worker parses, the reactor takes the result), never share it.
  */
 #ifndef SS_CATALOG_ENTRY_H
 #define SS_CATALOG_ENTRY_H

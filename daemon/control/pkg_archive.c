@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "utf8.h"
 #include "xmalloc.h"
@@ -342,6 +343,65 @@ static int extract_entries(struct extract *x)
 	return 0;
 }
 
+/*
+ * The whole gzip stream, inflated and thrown away, so its CRC-32 and length
+ * are checked: libarchive stops at the tar's end and never reads the
+ * trailer, so a damaged one would pass. Exactly one member, nothing after it,
+ * and at most max_out bytes inflated: zeros hidden after the tar's end are a
+ * bomb too.
+ */
+static int gzip_check(int fd, unsigned char *buf, uint64_t max_out, struct pkg_error *err)
+{
+	unsigned char out[BLOCK];
+	z_stream z = {0};
+	off_t off = 0;
+	int zr = Z_OK, rc = -1;
+
+	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
+		pkg_error_set(err, "internal", NULL, "zlib failed to initialise");
+		return -1;
+	}
+	while (zr != Z_STREAM_END) {
+		ssize_t n = pread(fd, buf, BLOCK, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			pkg_error_set(err, n == 0 ? "corrupt" : "io", NULL,
+				      n == 0 ? "the gzip data is truncated" : "read: %s",
+				      strerror(errno));
+			goto out;
+		}
+		off += n;
+		z.next_in = buf;
+		z.avail_in = (uInt)n;
+		do {
+			z.next_out = out;
+			z.avail_out = sizeof out;
+			zr = inflate(&z, Z_NO_FLUSH);
+			if (z.total_out > max_out) {
+				pkg_error_set(err, "archive-bomb", NULL,
+					      "the gzip data inflates to more than %llu bytes",
+					      (unsigned long long)max_out);
+				goto out;
+			}
+		} while (zr == Z_OK && (z.avail_in > 0 || z.avail_out == 0));
+		if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
+			pkg_error_set(err, "corrupt", NULL, "the gzip data is damaged: %s",
+				      z.msg ? z.msg : "inflate failed");
+			goto out;
+		}
+	}
+	if (z.avail_in > 0 || pread(fd, buf, 1, off) != 0) {
+		pkg_error_set(err, "corrupt", NULL, "data follows the gzip stream");
+		goto out;
+	}
+	rc = 0;
+out:
+	inflateEnd(&z);
+	return rc;
+}
+
 /* Removes everything below the directory fd (which it closes). */
 static int remove_below(int fd, unsigned depth)
 {
@@ -446,7 +506,10 @@ char *pkg_archive_extract(const char *path, const char *parent,
 			      archive_error_string(x.a));
 		goto out;
 	}
-	if (extract_entries(&x) < 0)
+	/* Headers (and long names) of every entry and the tar's padding beyond the data. */
+	if (extract_entries(&x) < 0 ||
+	    gzip_check(afd, x.buf, lim.max_total + (lim.max_entries + 4) * 4096 + (1 << 20), err) <
+		0)
 		goto out;
 	if (fchmod(x.root, 0755) < 0) {
 		pkg_error_set(err, "io", dir, "chmod: %s", strerror(errno));

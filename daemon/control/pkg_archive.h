@@ -8,7 +8,9 @@
  * come out of it. Refused, each with its check name in pkg_error.check:
  *
  *   format        not a gzip-compressed tar
- *   corrupt       damaged or truncated data (a truncated gzip included)
+ *   corrupt       damaged or truncated data: a truncated gzip, a bad CRC-32
+ *                 or length in its trailer (checked with zlib over the whole
+ *                 stream), data after it
  *   name          a name that is empty, not UTF-8, or holds control characters
  *   absolute-path a name starting with "/"
  *   dotdot        a ".." (or ".") component, or an empty one ("a//b")

@@ -119,6 +119,22 @@ def main():
     good = open(p("good"), "rb").read()
     with open(p("truncated"), "wb") as f:
         f.write(good[:len(good) // 2])
+    # Only the gzip trailer (CRC-32 and length) missing, and one byte of it.
+    with open(p("truncated-trailer"), "wb") as f:
+        f.write(good[:-8])
+    with open(p("truncated-crc"), "wb") as f:
+        f.write(good[:-1])
+    bad_crc = bytearray(good)
+    bad_crc[-8] ^= 0xff
+    with open(p("bad-crc"), "wb") as f:
+        f.write(bytes(bad_crc))
+    # Zeros after the tar's end, inside the gzip stream: libarchive never reads them.
+    raw = gzip.decompress(good)
+    with open(p("hidden-zeros"), "wb") as f:
+        f.write(gzip.compress(raw + bytes(8 << 20), mtime=0))
+    # Data after the gzip member.
+    with open(p("trailing-garbage"), "wb") as f:
+        f.write(good + b"garbage after the archive")
     write(p("plain", ".tar"), files(so), compress=False)
     with open(p("garbage"), "wb") as f:
         f.write(b"this is not a gzip file at all\n" * 20)
