@@ -67,7 +67,7 @@ struct registry {
 };
 
 const char registry_rows_sql[] =
-    "SELECT row_to_json(t)::text FROM (SELECT i.name, i.version, COALESCE(i.enabled, false)"
+    "SELECT row_to_json(t)::text, t.name FROM (SELECT i.name, i.version, COALESCE(i.enabled, false)"
     " AS enabled, COALESCE(i.config, '{}'::jsonb) AS config, i.installed_by AS \"installedBy\","
     " i.installed_at AS \"installedAt\", i.updated_at AS \"updatedAt\","
     " c.manifest->'configSchema' AS schema"
@@ -414,14 +414,23 @@ json_object *registry_view(struct registry *reg, json_object *row)
 	return out;
 }
 
-/* Parses the JSON text of a row (column 0 of registry_rows_sql). */
-static json_object *parse_row(const char *text)
+/*
+ * Parses row i of a registry_rows_sql result (column 0, its JSON). A row that
+ * does not read back (a config written in plain SQL deeper than any reader
+ * allows) is an error of that plugin, named by column 1, never a NULL that
+ * would mean "not installed": its host and files stay as they are.
+ */
+static json_object *parse_row(struct registry *reg, const PGresult *res, int i)
 {
-	char err[JSON_ERR_MAX];
+	char err[JSON_ERR_MAX], msg[JSON_ERR_MAX + 64];
+	const char *text = PQgetvalue(res, i, 0), *name = PQgetvalue(res, i, 1);
 	json_object *o = json_read_object(text, strlen(text), JSON_MAX_DEPTH, err, sizeof err);
 
-	if (o == NULL)
-		log_error("registry", "a row of installed_plugins does not read back: %s", err);
+	if (o == NULL && name_plugin_valid(name)) {
+		snprintf(msg, sizeof msg, "its stored row does not read back: %s", err);
+		log_error("registry", "%s: %s", name, msg);
+		set_error(applied_get(reg, name), msg);
+	}
 	return o;
 }
 
@@ -455,13 +464,8 @@ static void sweep_install_dir(struct registry *reg, const PGresult *res)
 			continue;
 		if (de->d_name[0] == '.' && strstr(de->d_name, ".tmp-") == NULL)
 			continue;
-		for (int i = 0; res && i < PQntuples(res) && !keep; i++) {
-			json_object *row = parse_row(PQgetvalue(res, i, 0));
-			const char *n = row ? row_str(row, "name") : NULL;
-
-			keep = n && strcmp(n, de->d_name) == 0;
-			json_object_put(row);
-		}
+		for (int i = 0; res && i < PQntuples(res) && !keep; i++)
+			keep = strcmp(PQgetvalue(res, i, 1), de->d_name) == 0;
 		if (keep)
 			continue;
 		path = xasprintf("%s/%s", reg->install_dir, de->d_name);
@@ -481,36 +485,22 @@ static void apply_all(struct registry *reg, const PGresult *res)
 {
 	struct applied *a, *next;
 	char err[512];
-	bool unreadable = false;
 
 	for (int i = 0; i < PQntuples(res); i++) {
-		json_object *row = parse_row(PQgetvalue(res, i, 0));
+		json_object *row = parse_row(reg, res, i);
 		const char *name = row ? row_str(row, "name") : NULL;
 
 		if (name)
 			registry_apply(reg, name, row, false, err, sizeof err);
-		unreadable |= row == NULL;
 		json_object_put(row);
-	}
-	/*
-	 * A row that does not read back names no plugin, so which plugins are
-	 * absent is not known: nothing is uninstalled or swept on a guess.
-	 */
-	if (unreadable) {
-		log_error("registry", "resynchronising: a row did not read back; nothing removed");
-		return;
 	}
 	for (a = reg->applied; a != NULL; a = next) {
 		bool present = false;
 
 		next = a->next;
-		for (int i = 0; i < PQntuples(res) && !present; i++) {
-			json_object *row = parse_row(PQgetvalue(res, i, 0));
-			const char *n = row ? row_str(row, "name") : NULL;
-
-			present = n && strcmp(n, a->name) == 0;
-			json_object_put(row);
-		}
+		/* By column 1: a row that does not read back still names its plugin. */
+		for (int i = 0; i < PQntuples(res) && !present; i++)
+			present = strcmp(PQgetvalue(res, i, 1), a->name) == 0;
 		if (!present && !a->fetching)
 			registry_apply(reg, a->name, NULL, false, err, sizeof err);
 	}
@@ -574,7 +564,7 @@ static void fetch_done(enum db_status st, PGresult *res, const char *err, void *
 	} else if (PQntuples(res) == 0) {
 		registry_apply(reg, f->name, NULL, false, msg, sizeof msg);
 	} else {
-		json_object *row = parse_row(PQgetvalue(res, 0, 0));
+		json_object *row = parse_row(reg, res, 0);
 
 		if (row)
 			registry_apply(reg, f->name, row, false, msg, sizeof msg);

@@ -357,6 +357,21 @@ static void add_unmanaged(struct registry *reg, json_object *list)
 	json_object_put(all);
 }
 
+/*
+ * Row i of a registry_rows_sql result; one that does not read back is shown
+ * by its name (column 1) alone, with the registry's error for it.
+ */
+static json_object *installed_row(const PGresult *res, int i)
+{
+	json_object *row = api_call_parse(PQgetvalue(res, i, 0));
+
+	if (row == NULL) {
+		row = json_object_new_object();
+		json_object_object_add(row, "name", json_object_new_string(PQgetvalue(res, i, 1)));
+	}
+	return row;
+}
+
 static void installed_done(enum db_status st, PGresult *res, const char *err, void *arg)
 {
 	struct call *c = arg;
@@ -378,17 +393,16 @@ static void installed_done(enum db_status st, PGresult *res, const char *err, vo
 					c->name);
 			goto out;
 		}
-		row = api_call_parse(PQgetvalue(res, 0, 0));
+		row = installed_row(res, 0);
 		api_reply_json(c->req, 200, registry_view(c->reg, row));
 		json_object_put(row);
 		goto out;
 	}
 	list = json_object_new_array();
 	for (int i = 0; i < PQntuples(res); i++) {
-		json_object *row = api_call_parse(PQgetvalue(res, i, 0));
+		json_object *row = installed_row(res, i);
 
-		if (row)
-			json_object_array_add(list, registry_view(c->reg, row));
+		json_object_array_add(list, registry_view(c->reg, row));
 		json_object_put(row);
 	}
 	add_unmanaged(c->reg, list);

@@ -63,6 +63,44 @@ def test_deep_config_reads_back(ctx):
     assert "does not read back" not in d2.log(), d2.log()[-3000:]
 
 
+def test_unreadable_row_is_an_error_of_that_plugin(ctx):
+    """A row deeper than any reader allows, written in plain SQL: the plugin's error, not 'gone'."""
+    d = ctx.fresh()
+    viewer = h.make_token(d.ci, "vera", "viewer", d)
+    assert d.post(f"{M}/install/hello", {"config": {"greeting": "before"}}).status == 201
+    d.wait_state("hello", "running")
+    pid = d.runtime("hello")["pid"]
+    deep = json.dumps(nest(70)).replace("'", "''")
+    ctx.pg.psql(d.db, f"UPDATE installed_plugins SET config = '{deep}' WHERE name = 'hello'")
+
+    def reported(daemon):
+        r = daemon.get(f"{M}/installed/hello", token=viewer)
+        assert r.status == 200, r
+        err = r.json.get("error") or ""
+        return ("does not read back" in err and "nesting deeper than 64" in err) and r
+
+    r = h.wait_for(lambda: reported(d), what="the unreadable row to be reported")
+    # Nothing was taken for "uninstalled": the host runs on, its files stay.
+    assert r.json["runtime"]["state"] == "running" and r.json["runtime"]["pid"] == pid, r
+    assert os.path.exists(os.path.join(d.install_dir, "hello", "manifest.json"))
+    listed = d.get(f"{M}/installed", token=viewer)
+    assert listed.status == 200 and [p["name"] for p in listed.json["plugins"]] == ["hello"]
+    # A restart reads it again: reported, nothing removed, the daemon serves.
+    work = d.workdir
+    assert d.stop() == 0, d.log()[-3000:]
+    ctx.daemons.remove(d)
+    d2 = h.Daemon(d.ci, work)
+    d2.token, d2.ci, d2.db = d.token, d.ci, d.db
+    ctx.daemons.append(d2)
+    h.wait_for(lambda: reported(d2), what="the unreadable row reported after a restart")
+    assert os.path.exists(os.path.join(d2.install_dir, "hello", "manifest.json"))
+    assert ctx.pg.psql(d.db, "SELECT count(*) FROM installed_plugins") == "1"
+    # A good configuration repairs it.
+    assert put_config(d2, {"greeting": "after"}).status == 200
+    d2.wait_state("hello", "running")
+    assert installed(d2).json["error"] is None, installed(d2)
+
+
 def test_depth_limit_at_the_api(ctx):
     d = ctx.fresh()
     assert d.post(f"{M}/install/hello").status == 201
@@ -144,8 +182,8 @@ def main():
     pg = h.PG()
     ctx = h.Ctx(pg, "j", "ss-json-")
     suite = h.Suite()
-    tests = [test_deep_config_reads_back, test_depth_limit_at_the_api, test_numbers_kept,
-             test_strict_json]
+    tests = [test_deep_config_reads_back, test_unreadable_row_is_an_error_of_that_plugin,
+             test_depth_limit_at_the_api, test_numbers_kept, test_strict_json]
     only = sys.argv[1:]
     try:
         wrapped = []
