@@ -91,8 +91,8 @@ static int read_json(const char *path, json_object **out)
 	if (text == NULL)
 		return -1;
 	char err[JSON_ERR_MAX];
-	/* The reader every untrusted JSON goes through, at the depth the daemon reads. */
-	json_object *obj = json_read(text, len, JSON_MAX_DEPTH, err, sizeof err);
+	/* As the daemon reads a config sent over HTTP: the same reader, the same depth. */
+	json_object *obj = json_read(text, len, JSON_INPUT_DEPTH, err, sizeof err);
 	if (obj == NULL && err[0] != '\0') {
 		fprintf(stderr, "streamspaced config: %s: not valid JSON (%s)\n", path, err);
 		goto out;

@@ -288,7 +288,12 @@ struct manifest *manifest_parse(const char *text, size_t len, char *err, size_t 
 		snprintf(err, errlen, "manifest: larger than %d bytes", MANIFEST_MAX_BYTES);
 		return NULL;
 	}
-	obj = json_read_object(text, len, JSON_MAX_DEPTH, why, sizeof why);
+	/*
+	 * JSON_INPUT_DEPTH: a manifest's defaultConfig becomes a plugin's config,
+	 * stored in a row and sent in frames, so it needs the same room as an
+	 * HTTP body.
+	 */
+	obj = json_read_object(text, len, JSON_INPUT_DEPTH, why, sizeof why);
 	if (obj == NULL) {
 		snprintf(err, errlen, "manifest: not valid JSON (%s)", why);
 		return NULL;

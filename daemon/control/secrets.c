@@ -235,27 +235,32 @@ static bool is_true(json_object *sch, const char *kw)
 	       json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
 }
 
-/* Whether the value the schemas in s describe, under key (NULL in an array), is a secret. */
-static bool is_secret(const struct schemas *s, const char *key)
+/*
+ * Whether value v, which the schemas in s describe, under key (NULL in an
+ * array), is a secret. The name alone does not make a boolean one: a flag
+ * such as "requireAuth": true hides nothing.
+ */
+static bool is_secret(const struct schemas *s, const char *key, json_object *v)
 {
-	bool public = false;
+	bool shown = false; /* a schema says "sensitive": false */
 
 	if (s->overflow)
 		return true;
 	for (size_t i = 0; i < s->n; i++) {
-		json_object *v;
+		json_object *m;
 
 		if (is_true(s->v[i], "sensitive") || is_true(s->v[i], "writeOnly"))
 			return true;
-		if (json_object_object_get_ex(s->v[i], "format", &v) &&
-		    json_object_is_type(v, json_type_string) &&
-		    strcmp(json_object_get_string(v), "password") == 0)
+		if (json_object_object_get_ex(s->v[i], "format", &m) &&
+		    json_object_is_type(m, json_type_string) &&
+		    strcmp(json_object_get_string(m), "password") == 0)
 			return true;
-		if (json_object_object_get_ex(s->v[i], "sensitive", &v) &&
-		    json_object_is_type(v, json_type_boolean) && !json_object_get_boolean(v))
-		public = true;
+		if (json_object_object_get_ex(s->v[i], "sensitive", &m) &&
+		    json_object_is_type(m, json_type_boolean) && !json_object_get_boolean(m))
+			shown = true;
 	}
-	return key != NULL && !public && secrets_name(key);
+	return key != NULL && !shown && !json_object_is_type(v, json_type_boolean) &&
+	       secrets_name(key);
 }
 
 static json_object *mask(json_object *v, const struct schemas *s)
@@ -271,7 +276,7 @@ static json_object *mask(json_object *v, const struct schemas *s)
 		{
 			child_of_key(s, it.key, &c);
 			json_object_object_add(out, it.key,
-					       it.val != NULL && is_secret(&c, it.key)
+					       it.val != NULL && is_secret(&c, it.key, it.val)
 						   ? json_object_new_string(SECRETS_MASK)
 						   : mask(it.val, &c));
 		}
@@ -285,7 +290,7 @@ static json_object *mask(json_object *v, const struct schemas *s)
 			json_object *e = json_object_array_get_idx(v, i);
 
 			child_of_index(s, i, &c);
-			json_object_array_add(out, e != NULL && is_secret(&c, NULL)
+			json_object_array_add(out, e != NULL && is_secret(&c, NULL, e)
 						       ? json_object_new_string(SECRETS_MASK)
 						       : mask(e, &c));
 		}
@@ -326,7 +331,7 @@ static json_object *unmask(json_object *sent, json_object *stored, const struct 
 				   json_object_object_get_ex(stored, it.key, &old);
 
 			child_of_key(s, it.key, &c);
-			if (has && is_mask(it.val) && is_secret(&c, it.key))
+			if (has && is_mask(it.val) && is_secret(&c, it.key, old))
 				json_object_object_add(out, it.key, json_object_get(old));
 			else
 				json_object_object_add(out, it.key,
@@ -345,7 +350,7 @@ static json_object *unmask(json_object *sent, json_object *stored, const struct 
 
 			old = has ? json_object_array_get_idx(stored, i) : NULL;
 			child_of_index(s, i, &c);
-			if (has && is_mask(e) && is_secret(&c, NULL))
+			if (has && is_mask(e) && is_secret(&c, NULL, old))
 				json_object_array_add(out, json_object_get(old));
 			else
 				json_object_array_add(out, unmask(e, old, &c));
@@ -389,14 +394,15 @@ static void collect(json_object *v, const struct schemas *s, bool secret, json_o
 		json_object_object_foreachC(v, it)
 		{
 			child_of_key(s, it.key, &c);
-			collect(it.val, &c, secret || is_secret(&c, it.key), out);
+			collect(it.val, &c, secret || is_secret(&c, it.key, it.val), out);
 		}
 		return;
 	}
 	case json_type_array:
 		for (size_t i = 0; i < json_object_array_length(v); i++) {
 			child_of_index(s, i, &c);
-			collect(json_object_array_get_idx(v, i), &c, secret || is_secret(&c, NULL),
+			collect(json_object_array_get_idx(v, i), &c,
+				secret || is_secret(&c, NULL, json_object_array_get_idx(v, i)),
 				out);
 		}
 		return;

@@ -153,6 +153,10 @@ static void test_names(void **state)
 	masks_to("{\"properties\":{\"greeting\":{}}}",
 		 "{\"nested\":{\"deeper\":[{\"passphrase\":\"p\",\"ok\":1}]}}",
 		 "{\"nested\":{\"deeper\":[{\"passphrase\":" M ",\"ok\":1}]}}");
+	/* A flag hides nothing: a boolean is not a secret by its name (but by a marker). */
+	masks_to("{\"properties\":{\"b\":{\"sensitive\":true}}}",
+		 "{\"requireAuth\":true,\"token\":false,\"b\":true}",
+		 "{\"requireAuth\":true,\"token\":false,\"b\":" M "}");
 	/* Described as a plain string, still a secret by its name; unless the schema says not. */
 	masks_to("{\"properties\":{\"token\":{\"type\":\"string\"},"
 		 "\"tokenLimit\":{\"type\":\"integer\",\"sensitive\":false}}}",

@@ -10,12 +10,45 @@
 
 #include <cmocka.h>
 
+#include "json.h"
 #include "manifest.h"
 #include "names.h"
 
 static struct manifest *parse(const char *text, char *err, size_t errlen)
 {
 	return manifest_parse(text, strlen(text), err, errlen);
+}
+
+/* A manifest is input: at most JSON_INPUT_DEPTH deep, so its defaultConfig fits a frame. */
+static void test_depth(void **state)
+{
+	char text[512], err[256];
+	struct manifest *m;
+	size_t n = 0;
+	(void)state;
+	for (int depth = JSON_INPUT_DEPTH; depth <= JSON_INPUT_DEPTH + 1; depth++) {
+		/* {"name":"a","version":"1.0.0","defaultConfig":{"a":[[...]]}}: depth-3 arrays. */
+		n = (size_t)snprintf(
+		    text, sizeof text,
+		    "{\"name\":\"a\",\"version\":\"1.0.0\",\"defaultConfig\":{\"a\":");
+		for (int i = 0; i < depth - 2; i++)
+			text[n++] = '[';
+		for (int i = 0; i < depth - 2; i++)
+			text[n++] = ']';
+		text[n++] = '}';
+		text[n++] = '}';
+		text[n] = '\0';
+		err[0] = '\0';
+		m = parse(text, err, sizeof err);
+		if (depth == JSON_INPUT_DEPTH) {
+			if (m == NULL)
+				fail_msg("depth %d refused: %s", depth, err);
+		} else {
+			assert_null(m);
+			assert_non_null(strstr(err, "nesting deeper than"));
+		}
+		manifest_free(m);
+	}
 }
 
 static void test_full_manifest(void **state)
@@ -229,13 +262,10 @@ static void test_merge(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_full_manifest),
-	    cmocka_unit_test(test_defaults),
-	    cmocka_unit_test(test_rejects),
-	    cmocka_unit_test(test_too_large),
-	    cmocka_unit_test(test_versions_permissions),
-	    cmocka_unit_test(test_names),
-	    cmocka_unit_test(test_merge),
+	    cmocka_unit_test(test_full_manifest), cmocka_unit_test(test_depth),
+	    cmocka_unit_test(test_defaults),	  cmocka_unit_test(test_rejects),
+	    cmocka_unit_test(test_too_large),	  cmocka_unit_test(test_versions_permissions),
+	    cmocka_unit_test(test_names),	  cmocka_unit_test(test_merge),
 	    cmocka_unit_test(test_limits),
 	};
 
