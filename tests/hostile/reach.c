@@ -2,8 +2,9 @@
  * Reaches for other processes: the daemon, the host's parent, a neighbour
  * host, pid 1. For each target it tries what the attack of issue 8 did
  * (RLIMIT_NOFILE 0, nice 19, affinity to CPU 0) and what would follow
- * (a signal, ptrace, writing into its memory), plus the calls that name
- * a whole group: setpriority(PRIO_USER) and kill(-1).
+ * (a signal, ptrace, writing into its memory), then every other call of
+ * the filters' pid table (try_more), plus the calls that name a whole
+ * group: setpriority(PRIO_USER) and kill(-1).
  *
  * Both variants attack from a constructor (loading filter: each call must
  * fail with EPERM). reach.so then attacks again at its first event
@@ -25,7 +26,9 @@
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/prctl.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 
 #include "hostile.h"
 
@@ -76,6 +79,113 @@ static void read_targets_file(void)
 	set_targets(buf);
 }
 
+/*
+ * The rest of the filters' pid table (plugin-host/README.md, "The pid
+ * rules"), each with arguments that change nothing or only ask: success
+ * means the kernel let us name another process at all.
+ */
+static int try_more(const char *call, pid_t t)
+{
+	if (strcmp(call, "getpriority") == 0) {
+		errno = 0;
+		return getpriority(PRIO_PROCESS, (id_t)t) == -1 && errno != 0 ? -1 : 0;
+	}
+	if (strcmp(call, "prlimit64-get") == 0) {
+		struct rlimit rl;
+		return (int)syscall(SYS_prlimit64, t, RLIMIT_NOFILE, NULL, &rl);
+	}
+	if (strcmp(call, "ioprio_get") == 0)
+		return syscall(SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, t) < 0 ? -1 : 0;
+	if (strcmp(call, "ioprio_set") == 0)
+		return (int)syscall(SYS_ioprio_set, 1, t, (2 << 13) | 4 /* best effort, 4 */);
+	if (strcmp(call, "sched_getaffinity") == 0) {
+		cpu_set_t set;
+		return sched_getaffinity(t, sizeof set, &set);
+	}
+	if (strcmp(call, "sched_getparam") == 0 || strcmp(call, "sched_setparam") == 0) {
+		struct sched_param sp = {0};
+		return call[6] == 'g' ? sched_getparam(t, &sp) : sched_setparam(t, &sp);
+	}
+	if (strcmp(call, "sched_getscheduler") == 0)
+		return sched_getscheduler(t) < 0 ? -1 : 0;
+	if (strcmp(call, "sched_setscheduler") == 0) {
+		struct sched_param sp = {0};
+		return sched_setscheduler(t, SCHED_OTHER, &sp);
+	}
+	if (strcmp(call, "sched_getattr") == 0) {
+		uint32_t attr[16] = {0};
+		return (int)syscall(SYS_sched_getattr, t, attr, sizeof attr, 0);
+	}
+	if (strcmp(call, "sched_rr_get_interval") == 0) {
+		struct timespec ts;
+		return sched_rr_get_interval(t, &ts);
+	}
+	if (strcmp(call, "migrate_pages") == 0) {
+		unsigned long none = 0;
+		return syscall(SYS_migrate_pages, t, 8, &none, &none) < 0 ? -1 : 0;
+	}
+	if (strcmp(call, "move_pages") == 0)
+		return (int)syscall(SYS_move_pages, t, 0, NULL, NULL, NULL, 0);
+	if (strcmp(call, "get_robust_list") == 0) {
+		void *head;
+		size_t len;
+		return (int)syscall(SYS_get_robust_list, t, &head, &len);
+	}
+	if (strcmp(call, "getpgid") == 0)
+		return getpgid(t) < 0 ? -1 : 0;
+	if (strcmp(call, "getsid") == 0)
+		return getsid(t) < 0 ? -1 : 0;
+	if (strcmp(call, "setpgid") == 0)
+		return setpgid(t, t);
+	if (strcmp(call, "tkill") == 0)
+		return (int)syscall(SYS_tkill, t, 0);
+	if (strcmp(call, "tgkill") == 0)
+		return (int)syscall(SYS_tgkill, t, t, 0);
+	if (strcmp(call, "rt_sigqueueinfo") == 0) {
+		siginfo_t si;
+		memset(&si, 0, sizeof si);
+		si.si_code = SI_QUEUE;
+		return (int)syscall(SYS_rt_sigqueueinfo, t, 0, &si);
+	}
+	if (strcmp(call, "pidfd_open") == 0) {
+		long fd = syscall(SYS_pidfd_open, t, 0);
+		if (fd >= 0)
+			close((int)fd);
+		return fd < 0 ? -1 : 0;
+	}
+	if (strcmp(call, "kcmp") == 0)
+		return (int)syscall(SYS_kcmp, getpid(), t, 0 /* KCMP_FILE */, 0, 0) < 0 ? -1 : 0;
+	if (strcmp(call, "process_vm_readv") == 0) {
+		char byte;
+		struct iovec local = {&byte, 1}, remote = {(void *)16, 1};
+		if (process_vm_readv(t, &local, 1, &remote, 1, 0) < 0 && errno != EFAULT)
+			return -1;
+		return 0;
+	}
+	if (strcmp(call, "waitid") == 0) {
+		siginfo_t si;
+		return waitid(P_PID, (id_t)t, &si, WEXITED | WNOHANG);
+	}
+	if (strcmp(call, "fcntl-setown") == 0) {
+		/* SIGIO for our stderr aimed at the target; undone if it worked. */
+		if (fcntl(STDERR_FILENO, F_SETOWN, t) < 0)
+			return -1;
+		fcntl(STDERR_FILENO, F_SETOWN, 0);
+		return 0;
+	}
+	if (strcmp(call, "sched_core") == 0) {
+		unsigned long cookie;
+		return prctl(62 /* PR_SCHED_CORE */, 0 /* GET */, t, 0 /* PIDTYPE_PID */, &cookie);
+	}
+	if (strcmp(call, "capget") == 0) {
+		uint32_t hdr[2] = {0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, (uint32_t)t};
+		uint32_t data[6];
+		return (int)syscall(SYS_capget, hdr, data);
+	}
+	errno = EINVAL;
+	return -1;
+}
+
 /* One attempt: returns 0 when the kernel let it through (an escape). */
 static int try_call(const char *call, pid_t t)
 {
@@ -107,12 +217,20 @@ static int try_call(const char *call, pid_t t)
 			return -1;
 		return 0;
 	}
-	errno = EINVAL;
-	return -1;
+	return try_more(call, t);
 }
 
-static const char *const calls[] = {"prlimit64",	 "kill",   "setpriority",
-				    "sched_setaffinity", "ptrace", "process_vm_writev"};
+// clang-format off
+static const char *const calls[] = {
+	"prlimit64", "kill", "setpriority", "sched_setaffinity", "ptrace", "process_vm_writev",
+	"getpriority", "prlimit64-get", "ioprio_get", "ioprio_set", "sched_getaffinity",
+	"sched_getparam", "sched_setparam", "sched_getscheduler", "sched_setscheduler",
+	"sched_getattr", "sched_rr_get_interval", "migrate_pages", "move_pages",
+	"get_robust_list", "getpgid", "getsid", "setpgid", "tkill", "tgkill",
+	"rt_sigqueueinfo", "pidfd_open", "kcmp", "process_vm_readv", "waitid",
+	"fcntl-setown", "sched_core", "capget",
+};
+// clang-format on
 
 static void try_one(ss_plugin *p, const char *call, pid_t t)
 {

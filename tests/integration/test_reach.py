@@ -16,7 +16,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Daemon, check, echo_ids, hostile_path, main, wait_echo  # noqa: E402
 
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-CALLS = ["prlimit64", "kill", "setpriority", "sched_setaffinity", "ptrace", "process_vm_writev"]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "hostile"))
+from run_host import REACH_CALLS_ALL as CALLS  # noqa: E402  every call reach.c tries
 
 # The plugin's directory, readable by nobody; reach.c reads "targets" beside the .so.
 WORK = tempfile.mkdtemp(prefix="ss-reach.")
