@@ -7,17 +7,14 @@
 #include "elf_check.h"
 
 #include <elf.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <link.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <streamspace/plugin.h>
 
+#include "pkg_file.h"
 #include "xmalloc.h"
 
 #if defined(__x86_64__)
@@ -76,50 +73,6 @@ static const char *machine_name(unsigned m)
 static bool in_file(uint64_t off, uint64_t len, uint64_t size)
 {
 	return off <= size && len <= size - off;
-}
-
-/* Reads the whole file; NULL with err. */
-static unsigned char *slurp(int dirfd, const char *name, uint64_t max, size_t *len,
-			    struct pkg_error *err)
-{
-	unsigned char *buf = NULL;
-	struct stat st;
-	size_t got = 0;
-	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-
-	if (fd < 0) {
-		pkg_error_set(err, "so", name, "the shared object is missing (%s)",
-			      strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		pkg_error_set(err, "so", name, "the shared object is not a regular file");
-		goto fail;
-	}
-	if ((uint64_t)st.st_size > max) {
-		pkg_error_set(err, "so", name, "the shared object is larger than %llu bytes",
-			      (unsigned long long)max);
-		goto fail;
-	}
-	buf = xmalloc((size_t)st.st_size + 1);
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			pkg_error_set(err, "so", name, "read failed");
-			goto fail;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	*len = got;
-	return buf;
-fail:
-	free(buf);
-	close(fd);
-	return NULL;
 }
 
 static int check_header(const ElfW(Ehdr) * h, size_t len, const char *name, struct pkg_error *err)
@@ -236,7 +189,8 @@ int elf_check_plugin(int dirfd, const char *name, uint64_t max_bytes, uint32_t a
 		     struct pkg_error *err)
 {
 	size_t len = 0;
-	unsigned char *buf = slurp(dirfd, name, max_bytes, &len, err);
+	unsigned char *buf =
+	    (unsigned char *)pkg_file_read_at(dirfd, name, max_bytes, &len, "so", err);
 	ElfW(Ehdr) h;
 	ElfW(Shdr) *sh = NULL;
 	ElfW(Sym) sym;

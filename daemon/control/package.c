@@ -98,39 +98,17 @@ int package_verify(const char *path, const char *sha256_hex, const char *signatu
 /* Reads manifest.json from the extracted directory; NULL with err. */
 static struct manifest *read_manifest(int root, struct pkg_error *err)
 {
-	char *text = NULL, why[512];
-	struct manifest *m = NULL;
-	struct stat st;
-	size_t got = 0;
-	int fd = openat(root, "manifest.json", O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	char why[512], *text;
+	struct manifest *m;
+	size_t len = 0;
 
-	if (fd < 0) {
-		pkg_error_set(err, "manifest", "manifest.json", "the package has no manifest.json");
+	text = pkg_file_read_at(root, "manifest.json", MANIFEST_MAX_BYTES, &len, "manifest", err);
+	if (text == NULL)
 		return NULL;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > MANIFEST_MAX_BYTES) {
-		pkg_error_set(err, "manifest", "manifest.json",
-			      "not a regular file of at most %d bytes", MANIFEST_MAX_BYTES);
-		goto out;
-	}
-	text = xmalloc((size_t)st.st_size + 1);
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, text + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			pkg_error_set(err, "manifest", "manifest.json", "read failed");
-			goto out;
-		}
-		got += (size_t)n;
-	}
-	m = manifest_parse(text, got, why, sizeof why);
+	m = manifest_parse(text, len, why, sizeof why);
 	if (m == NULL)
 		pkg_error_set(err, "manifest", "manifest.json", "%s", why);
-out:
 	free(text);
-	close(fd);
 	return m;
 }
 

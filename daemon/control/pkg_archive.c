@@ -169,8 +169,13 @@ static int open_dirs(struct extract *x, char *name, const char *raw, size_t part
 		}
 		next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (next < 0) {
-			pkg_error_set(x->err, "duplicate", raw,
-				      "a component is already a file in the archive");
+			/* Only this extraction writes here: what is not a directory came earlier.
+			 */
+			if (errno == ENOTDIR || errno == ELOOP)
+				pkg_error_set(x->err, "duplicate", raw,
+					      "a component is already a file in the archive");
+			else
+				pkg_error_set(x->err, "io", raw, "open: %s", strerror(errno));
 			goto fail_restore;
 		}
 		close(fd);
@@ -217,6 +222,13 @@ static int write_file(struct extract *x, struct archive_entry *e, char *name, co
 
 	if (seen_before(x, name)) {
 		pkg_error_set(x->err, "duplicate", raw, "the name appears twice");
+		return -1;
+	}
+	/* A header that admits too much is refused at once; the bytes are still counted below. */
+	if (archive_entry_size_is_set(e) && archive_entry_size(e) >= 0 &&
+	    (uint64_t)archive_entry_size(e) > x->lim->max_file) {
+		pkg_error_set(x->err, "file-size", raw, "larger than %llu bytes",
+			      (unsigned long long)x->lim->max_file);
 		return -1;
 	}
 	dfd = open_dirs(x, name, raw, parts - 1);

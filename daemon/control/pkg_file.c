@@ -62,3 +62,45 @@ out:
 	close(fd);
 	return rc;
 }
+
+char *pkg_file_read_at(int dirfd, const char *name, uint64_t max, size_t *len, const char *check,
+		       struct pkg_error *err)
+{
+	char *buf = NULL;
+	struct stat st;
+	size_t got = 0;
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0) {
+		pkg_error_set(err, check, name, "missing from the package (%s)", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		pkg_error_set(err, check, name, "not a regular file");
+		goto fail;
+	}
+	if ((uint64_t)st.st_size > max) {
+		pkg_error_set(err, check, name, "larger than %llu bytes", (unsigned long long)max);
+		goto fail;
+	}
+	buf = xmalloc((size_t)st.st_size + 1);
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			pkg_error_set(err, check, name, "read failed");
+			goto fail;
+		}
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	close(fd);
+	*len = got;
+	return buf;
+fail:
+	free(buf);
+	close(fd);
+	return NULL;
+}

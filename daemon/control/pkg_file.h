@@ -26,4 +26,13 @@ typedef int (*pkg_chunk_fn)(void *ctx, const unsigned char *buf, size_t n);
 int pkg_file_stream(const char *path, uint64_t max, pkg_chunk_fn fn, void *ctx,
 		    struct pkg_error *err);
 
+/*
+ * The whole regular file name below directory dirfd (not following a
+ * symlink), at most max bytes, NUL-terminated; its length in *len. NULL with
+ * err under the caller's check name: "missing", "not a regular file",
+ * "larger than max bytes" or a read error, naming name as the subject.
+ */
+char *pkg_file_read_at(int dirfd, const char *name, uint64_t max, size_t *len, const char *check,
+		       struct pkg_error *err);
+
 #endif

@@ -167,3 +167,20 @@ char *pt_listing(const char *dir)
 	free(l.v);
 	return out;
 }
+
+void pt_make_keys(const char *dir, struct minisign_key *k1, struct minisign_key *k2)
+{
+	struct minisign_key *k[2] = {k1, k2};
+	struct pkg_error err;
+	char *p;
+
+	for (int i = 1; i <= 2; i++) {
+		assert_int_equal(pt_run("cd '%s' && '%s' -G -W -p k%d.pub -s k%d.key >/dev/null",
+					dir, pt_env("SS_MINISIGN"), i, i),
+				 0);
+		assert_true(asprintf(&p, "%s/k%d.pub", dir, i) > 0);
+		if (!minisign_key_load(p, k[i - 1], &err))
+			fail_msg("%s: %s", p, err.message);
+		free(p);
+	}
+}

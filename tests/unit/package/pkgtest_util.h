@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "minisign.h"
+
 /* A new directory under $TMPDIR (or /tmp); the caller frees the path. */
 char *pt_tempdir(void);
 /* Removes a tree made by the tests (rm -rf). */
@@ -21,5 +23,11 @@ char *pt_read(const char *path, size_t *len);
  * listings mean a byte-for-byte equal tree.
  */
 char *pt_listing(const char *dir);
+
+/*
+ * Two minisign key pairs made by Debian's minisign without a password,
+ * dir/k1.{pub,key} and dir/k2.{pub,key}, and their public keys read back.
+ */
+void pt_make_keys(const char *dir, struct minisign_key *k1, struct minisign_key *k2);
 
 #endif

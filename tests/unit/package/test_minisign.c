@@ -34,16 +34,6 @@ static char *path_in(const struct fixture *f, const char *name)
 	return p;
 }
 
-static void load_key(const struct fixture *f, const char *name, struct minisign_key *k)
-{
-	char *p = path_in(f, name);
-	struct pkg_error err;
-
-	if (!minisign_key_load(p, k, &err))
-		fail_msg("%s: %s", p, err.message);
-	free(p);
-}
-
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
@@ -51,12 +41,7 @@ static int setup(void **state)
 	char *p;
 
 	f->dir = pt_tempdir();
-	for (int i = 1; i <= 2; i++)
-		assert_int_equal(pt_run("cd '%s' && '%s' -G -W -p k%d.pub -s k%d.key >/dev/null",
-					f->dir, ms, i, i),
-				 0);
-	load_key(f, "k1.pub", &f->k1);
-	load_key(f, "k2.pub", &f->k2);
+	pt_make_keys(f->dir, &f->k1, &f->k2);
 	f->file = path_in(f, "plugin.tar.gz");
 	pt_write(f->file, "pretend this is a package\n", 26);
 	assert_int_equal(pt_run("cd '%s' && '%s' -S -s k1.key -m plugin.tar.gz -x hashed.minisig "

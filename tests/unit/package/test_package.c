@@ -46,10 +46,6 @@ static char *archive(const struct fixture *f, const char *name)
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
-	const char *ms = pt_env("SS_MINISIGN");
-	struct pkg_error err;
-	char *p;
-
 	umask(022);
 	f->dir = pt_tempdir();
 	assert_true(asprintf(&f->arch, "%s/archives", f->dir) > 0);
@@ -64,16 +60,7 @@ static int setup(void **state)
 				"install/hello/1.0.0/manifest.json && echo keep > install/keep.txt",
 				f->dir),
 			 0);
-	for (int i = 1; i <= 2; i++)
-		assert_int_equal(pt_run("cd '%s' && '%s' -G -W -p k%d.pub -s k%d.key >/dev/null",
-					f->dir, ms, i, i),
-				 0);
-	assert_true(asprintf(&p, "%s/k1.pub", f->dir) > 0);
-	assert_true(minisign_key_load(p, &f->k1, &err));
-	free(p);
-	assert_true(asprintf(&p, "%s/k2.pub", f->dir) > 0);
-	assert_true(minisign_key_load(p, &f->k2, &err));
-	free(p);
+	pt_make_keys(f->dir, &f->k1, &f->k2);
 	*state = f;
 	return 0;
 }
@@ -357,6 +344,18 @@ static void prepare_refused(const struct fixture *f, const char *name,
 	free(p);
 }
 
+/* prepare_refused for an entry of archive name made from the other arguments (see entry). */
+static void entry_refused(const struct fixture *f, const char *name, const char *sha, int abi,
+			  const char *arch, const char *sig, const struct package_trust *t,
+			  const char *check)
+{
+	struct catalog_entry e;
+
+	entry(f, &e, name, sha, abi, arch, sig);
+	prepare_refused(f, name, &e, t, check);
+	catalog_entry_clear(&e);
+}
+
 static void test_prepare(void **state)
 {
 	struct fixture *f = *state;
@@ -411,38 +410,22 @@ static void test_prepare(void **state)
 	catalog_entry_clear(&e);
 
 	/* Signed by a key nobody trusts. */
-	entry(f, &e, "good", NULL, SS_SDK_ABI, host, sig2);
-	prepare_refused(f, "good", &e, &trust_k1_required, "signature-key");
-	catalog_entry_clear(&e);
+	entry_refused(f, "good", NULL, SS_SDK_ABI, host, sig2, &trust_k1_required, "signature-key");
 	/* A good signature of another file. */
-	entry(f, &e, "good", NULL, SS_SDK_ABI, host, sig_other);
-	prepare_refused(f, "good", &e, &trust, "signature");
-	catalog_entry_clear(&e);
+	entry_refused(f, "good", NULL, SS_SDK_ABI, host, sig_other, &trust, "signature");
 	/* The catalog's digest is not the download's. */
-	entry(f, &e, "good", "00000000000000000000000000000000000000000000000000000000000000ff",
-	      SS_SDK_ABI, host, sig1);
-	prepare_refused(f, "good", &e, &trust, "sha256");
-	catalog_entry_clear(&e);
+	entry_refused(f, "good", "00000000000000000000000000000000000000000000000000000000000000ff",
+		      SS_SDK_ABI, host, sig1, &trust, "sha256");
 	/* The entry says another ABI or machine: refused before anything is read. */
-	entry(f, &e, "good", NULL, SS_SDK_ABI + 1, host, NULL);
-	prepare_refused(f, "good", &e, &none, "abi");
-	catalog_entry_clear(&e);
-	entry(f, &e, "good", NULL, SS_SDK_ABI, other, NULL);
-	prepare_refused(f, "good", &e, &none, "arch");
-	catalog_entry_clear(&e);
+	entry_refused(f, "good", NULL, SS_SDK_ABI + 1, host, NULL, &none, "abi");
+	entry_refused(f, "good", NULL, SS_SDK_ABI, other, NULL, &none, "arch");
 	/* The entry lies about the .so: the file's own ABI and machine are checked. */
-	entry(f, &e, "bad-abi", NULL, SS_SDK_ABI, host, NULL);
-	prepare_refused(f, "bad-abi", &e, &none, "abi");
-	catalog_entry_clear(&e);
-	entry(f, &e, "wrong-arch", NULL, SS_SDK_ABI, host, NULL);
-	prepare_refused(f, "wrong-arch", &e, &none, "arch");
-	catalog_entry_clear(&e);
+	entry_refused(f, "bad-abi", NULL, SS_SDK_ABI, host, NULL, &none, "abi");
+	entry_refused(f, "wrong-arch", NULL, SS_SDK_ABI, host, NULL, &none, "arch");
 	/* A hostile archive with a valid digest and signature is still refused. */
 	free(sig1);
 	sig1 = sign(f, "symlink", 1);
-	entry(f, &e, "symlink", NULL, SS_SDK_ABI, host, sig1);
-	prepare_refused(f, "symlink", &e, &trust_k1_required, "symlink");
-	catalog_entry_clear(&e);
+	entry_refused(f, "symlink", NULL, SS_SDK_ABI, host, sig1, &trust_k1_required, "symlink");
 
 	free(p);
 	free(sig1);
