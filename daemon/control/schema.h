@@ -26,6 +26,7 @@
 #define SCHEMA_MAX_EVAL_DEPTH 256 /* nested subschema evaluations */
 #define SCHEMA_MAX_STEPS 4000000  /* subschema evaluations and value comparisons */
 #define SCHEMA_MAX_ERRORS 1000	  /* errors kept; one more says there were more */
+#define SCHEMA_MAX_MS 500	  /* time, for what steps cannot count (regex searches) */
 
 struct schema;
 struct schema_errors;

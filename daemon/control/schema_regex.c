@@ -13,7 +13,7 @@
 #include "xmalloc.h"
 
 /* Bounds on one search: a pathological pattern fails the value, never hangs. */
-#define REGEX_MATCH_LIMIT 1000000
+#define REGEX_MATCH_LIMIT 100000
 #define REGEX_DEPTH_LIMIT 10000
 #define REGEX_HEAP_LIMIT 8192 /* KiB */
 

@@ -5,10 +5,10 @@
  * "propertyNames") run quietly: they stop at the first failure and report
  * nothing, and the keyword that asked reports one error for them.
  *
- * Every evaluation is counted: past SCHEMA_MAX_EVAL_DEPTH nested subschemas
- * or SCHEMA_MAX_STEPS steps (or a regex over its match limit) the validation
- * stops with an error saying so. A schema built to recurse without consuming
- * the instance, or to branch exponentially, therefore ends in bounded time.
+ * Every evaluation is counted: past SCHEMA_MAX_EVAL_DEPTH nested subschemas,
+ * SCHEMA_MAX_STEPS steps or SCHEMA_MAX_MS milliseconds (or a regex over its
+ * match limit) the validation stops with an error saying so. A schema built to recurse without
+ * consuming the instance, or to branch exponentially, therefore ends in bounded time.
  */
 #define _GNU_SOURCE /* vasprintf */
 #include <math.h>
@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "schema.h"
 #include "schema_int.h"
@@ -43,7 +44,8 @@ struct vctx {
 	char *path; /* the instance location being validated, as a JSON Pointer */
 	size_t plen, pcap;
 	size_t steps;
-	bool aborted; /* a limit was reached: the result is invalid, whatever follows */
+	struct timespec deadline; /* past it the validation stops: see over_time() */
+	bool aborted;		  /* a limit was reached: the result is invalid, whatever follows */
 	char *abort_path, *abort_message;
 	const char *abort_keyword;
 	bool truncated;
@@ -141,6 +143,41 @@ static void pop(struct vctx *c, size_t saved)
 {
 	c->plen = saved;
 	c->path[saved] = '\0';
+}
+
+/*
+ * The steps bound what the validator itself does, deterministically; a
+ * regex search under its match limit may still cost milliseconds, and many
+ * of them add up. So time is bounded too: SCHEMA_MAX_MS per validation,
+ * looked at after every search and every 1024 steps. Only input built to be
+ * slow comes near it (a plugin config takes microseconds).
+ */
+static bool over_time(struct vctx *c)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec < c->deadline.tv_sec ||
+	    (now.tv_sec == c->deadline.tv_sec && now.tv_nsec < c->deadline.tv_nsec))
+		return false;
+	limit(c, "$schema", "took longer than " SS_STR(SCHEMA_MAX_MS) " ms");
+	return true;
+}
+
+/* A regex search as a step of the validation: 1 match, 0 none, -1 stopped. */
+static int search(struct vctx *c, const pcre2_code *re, const char *s, size_t len,
+		  const char *keyword)
+{
+	if (++c->steps > SCHEMA_MAX_STEPS) {
+		limit(c, "$schema", "more than " SS_STR(SCHEMA_MAX_STEPS) " steps");
+		return -1;
+	}
+	int r = schema_regex_search(re, c->s->mctx, c->md, s, len);
+	if (r < 0) {
+		limit(c, keyword,
+		      "the pattern could not be matched (not UTF-8, or over the match limit)");
+		return -1;
+	}
+	return over_time(c) ? -1 : r;
 }
 
 bool schema_number(json_object *j, long double *out)
@@ -354,11 +391,9 @@ static bool eval_string(struct vctx *c, const struct snode *n, json_object *inst
 			     (long long)n->max_length);
 	}
 	if (n->pattern.re != NULL) {
-		int r = schema_regex_search(n->pattern.re, c->s->mctx, c->md, s, len);
+		int r = search(c, n->pattern.re, s, len, "pattern");
 		if (r < 0)
-			return limit(c, "pattern",
-				     "the pattern could not be matched (not UTF-8, or "
-				     "over the match limit)");
+			return false;
 		if (r == 0)
 			FAIL("pattern", "must match the pattern \"%s\"", n->pattern.src);
 	}
@@ -427,6 +462,9 @@ static bool eval_member(struct vctx *c, const struct snode *n, const char *key, 
 {
 	bool ok = true, matched = false;
 	size_t klen = strlen(key);
+	/* A member costs a step even when no subschema applies (a scan of properties). */
+	if (++c->steps > SCHEMA_MAX_STEPS)
+		return limit(c, "$schema", "more than " SS_STR(SCHEMA_MAX_STEPS) " steps");
 	size_t saved = push(c, key, klen);
 	for (size_t i = 0; i < n->nprops; i++)
 		if (n->props[i].len == klen && memcmp(n->props[i].name, key, klen) == 0) {
@@ -434,11 +472,10 @@ static bool eval_member(struct vctx *c, const struct snode *n, const char *key, 
 			ok = eval(c, n->props[i].schema, val, depth + 1) && ok;
 		}
 	for (size_t i = 0; i < n->npatprops && (ok || !c->quiet); i++) {
-		int r = schema_regex_search(n->patprops[i].re, c->s->mctx, c->md, key, klen);
+		int r = search(c, n->patprops[i].re, key, klen, "patternProperties");
 		if (r < 0) {
 			pop(c, saved);
-			return limit(c, "patternProperties",
-				     "a property name could not be matched");
+			return false;
 		}
 		if (r == 1) {
 			matched = true;
@@ -596,6 +633,8 @@ static bool eval(struct vctx *c, const struct snode *n, json_object *inst, int d
 		return false;
 	if (++c->steps > SCHEMA_MAX_STEPS)
 		return limit(c, "$schema", "more than " SS_STR(SCHEMA_MAX_STEPS) " steps");
+	if ((c->steps & 1023) == 0 && over_time(c))
+		return false;
 	if (depth > SCHEMA_MAX_EVAL_DEPTH)
 		return limit(c, "$ref",
 			     "subschemas nested deeper than " SS_STR(
@@ -654,6 +693,13 @@ struct schema_errors *schema_validate(const struct schema *s, json_object *insta
 	struct vctx c = {.s = s, .out = e, .pcap = 64};
 	c.path = xmalloc(c.pcap);
 	c.path[0] = '\0';
+	clock_gettime(CLOCK_MONOTONIC, &c.deadline);
+	c.deadline.tv_sec += SCHEMA_MAX_MS / 1000;
+	c.deadline.tv_nsec += (SCHEMA_MAX_MS % 1000) * 1000000L;
+	if (c.deadline.tv_nsec >= 1000000000L) {
+		c.deadline.tv_sec++;
+		c.deadline.tv_nsec -= 1000000000L;
+	}
 	c.md = pcre2_match_data_create(1, NULL);
 	if (c.md == NULL)
 		abort();
