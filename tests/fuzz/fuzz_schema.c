@@ -5,8 +5,8 @@
  * input is both: a schema validating itself). Whatever the bytes, compiling
  * ends with a schema or a message, validating ends within its limits, and
  * the result holds these invariants: validating twice gives the same errors
- * in the same order, every path is a JSON Pointer, the JSON list matches,
- * and a value equals itself.
+ * in the same order (unless the clock stopped one of them), every path is a JSON Pointer, the JSON
+ * list matches, and a value equals itself.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -35,6 +35,12 @@ static json_object *parse(const char *p, size_t n, bool *ok)
 	return j;
 }
 
+static bool timed_out(const struct schema_errors *e)
+{
+	size_t n = schema_errors_count(e);
+	return n > 0 && strstr(schema_errors_message(e, n - 1), "took longer than") != NULL;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *text = (const char *)data;
@@ -56,6 +62,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	struct schema_errors *a = schema_validate(s, inst), *b = schema_validate(s, inst);
 	size_t n = schema_errors_count(a);
+	/* The clock is the one bound that may end two runs differently. */
+	if (timed_out(a) || timed_out(b))
+		goto done;
 	CHECK(n == schema_errors_count(b));
 	CHECK(n <= SCHEMA_MAX_ERRORS + 2);
 	for (size_t i = 0; i < n; i++) {
@@ -66,6 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(strcmp(schema_errors_message(a, i), schema_errors_message(b, i)) == 0);
 		CHECK(schema_errors_message(a, i)[0] != '\0');
 	}
+done:;
 	json_object *list = schema_errors_to_json(a);
 	CHECK(json_object_array_length(list) == n);
 	json_object_put(list);
