@@ -341,6 +341,15 @@ class Ctx:
         self.daemons.append(d)
         return d
 
+    def restart(self, d, **kw):
+        """Stops d (it must exit 0) and starts a daemon on the same database and directories."""
+        assert d.stop() == 0, d.log()[-3000:]
+        self.daemons.remove(d)
+        d2 = Daemon(d.ci, d.workdir, **kw)
+        d2.token, d2.ci, d2.db = d.token, d.ci, d.db
+        self.daemons.append(d2)
+        return d2
+
     def cleanup(self):
         """Stops every daemon; a nonzero exit status (a crash included) fails the test."""
         bad = []
@@ -350,6 +359,30 @@ class Ctx:
                 bad.append(f"daemon exit status {rc}:\n{d.log()[-4000:]}")
         self.daemons = []
         assert not bad, "\n".join(bad)
+
+
+def run_with_ctx(db_prefix, dir_prefix, tests):
+    """main() of a test file whose tests take a Ctx: each test (or those named on the
+    command line) in order, its daemons stopped after it, one cluster for all."""
+    pg = PG()
+    ctx = Ctx(pg, db_prefix, dir_prefix)
+    only = sys.argv[1:]
+    try:
+        wrapped = []
+        for t in tests:
+            if only and t.__name__ not in only:
+                continue
+
+            def run(t=t):
+                try:
+                    t(ctx)
+                finally:
+                    ctx.cleanup()
+            run.__name__ = t.__name__
+            wrapped.append(run)
+        return Suite().run(wrapped)
+    finally:
+        pg.close()
 
 
 class Suite:

@@ -52,12 +52,7 @@ def test_deep_config_reads_back(ctx):
     # The plugin received it: hello logs each new configuration it is given.
     h.wait_for(lambda: d.log().count("new configuration") >= 2, what="the plugin to get it")
     # A restart reads every row back from PostgreSQL and starts the plugin with it.
-    work = d.workdir
-    assert d.stop() == 0, d.log()[-3000:]
-    ctx.daemons.remove(d)
-    d2 = h.Daemon(d.ci, work)
-    d2.token, d2.ci, d2.db = d.token, d.ci, d.db
-    ctx.daemons.append(d2)
+    d2 = ctx.restart(d)
     d2.wait_state("hello", "running")
     assert installed(d2, token=viewer).json["config"] == nest(INPUT_DEPTH)
     assert "does not read back" not in d2.log(), d2.log()[-3000:]
@@ -86,12 +81,7 @@ def test_unreadable_row_is_an_error_of_that_plugin(ctx):
     listed = d.get(f"{M}/installed", token=viewer)
     assert listed.status == 200 and [p["name"] for p in listed.json["plugins"]] == ["hello"]
     # A restart reads it again: reported, nothing removed, the daemon serves.
-    work = d.workdir
-    assert d.stop() == 0, d.log()[-3000:]
-    ctx.daemons.remove(d)
-    d2 = h.Daemon(d.ci, work)
-    d2.token, d2.ci, d2.db = d.token, d.ci, d.db
-    ctx.daemons.append(d2)
+    d2 = ctx.restart(d)
     h.wait_for(lambda: reported(d2), what="the unreadable row reported after a restart")
     assert os.path.exists(os.path.join(d2.install_dir, "hello", "manifest.json"))
     assert ctx.pg.psql(d.db, "SELECT count(*) FROM installed_plugins") == "1"
@@ -179,28 +169,9 @@ def test_strict_json(ctx):
 
 
 def main():
-    pg = h.PG()
-    ctx = h.Ctx(pg, "j", "ss-json-")
-    suite = h.Suite()
-    tests = [test_deep_config_reads_back, test_unreadable_row_is_an_error_of_that_plugin,
-             test_depth_limit_at_the_api, test_numbers_kept, test_strict_json]
-    only = sys.argv[1:]
-    try:
-        wrapped = []
-        for t in tests:
-            if only and t.__name__ not in only:
-                continue
-
-            def run(t=t):
-                try:
-                    t(ctx)
-                finally:
-                    ctx.cleanup()
-            run.__name__ = t.__name__
-            wrapped.append(run)
-        return suite.run(wrapped)
-    finally:
-        pg.close()
+    return h.run_with_ctx("j", "ss-json-", [
+        test_deep_config_reads_back, test_unreadable_row_is_an_error_of_that_plugin,
+        test_depth_limit_at_the_api, test_numbers_kept, test_strict_json])
 
 
 if __name__ == "__main__":

@@ -364,33 +364,14 @@ def test_ratings(ctx):
 
 
 def main():
-    pg = h.PG()
-    ctx = h.Ctx(pg, "t", "ss-reg-")
-    suite = h.Suite()
-    tests = [test_migrations_empty_then_up_to_date, test_migrations_concurrent_start,
-             test_schema_newer_refused, test_install_disable_enable_config_uninstall,
-             test_events_reach_installed_plugin, test_startup_loads_enabled,
-             test_plain_sql_changes_applied, test_unmanaged_plugins_listed,
-             test_pg_environment_variables, test_install_dir_housekeeping,
-             test_failing_plugin_isolated_and_reenabled, test_upgrade_in_place,
-             test_catalog_filters_and_sort, test_ratings]
-    only = sys.argv[1:]
-    try:
-        def run_one(t):
-            try:
-                t(ctx)
-            finally:
-                ctx.cleanup()
-        wrapped = []
-        for t in tests:
-            if only and t.__name__ not in only:
-                continue
-            f = (lambda t: lambda: run_one(t))(t)
-            f.__name__ = t.__name__
-            wrapped.append(f)
-        return suite.run(wrapped)
-    finally:
-        pg.close()
+    return h.run_with_ctx("t", "ss-reg-", [
+        test_migrations_empty_then_up_to_date, test_migrations_concurrent_start,
+        test_schema_newer_refused, test_install_disable_enable_config_uninstall,
+        test_events_reach_installed_plugin, test_startup_loads_enabled,
+        test_plain_sql_changes_applied, test_unmanaged_plugins_listed,
+        test_pg_environment_variables, test_install_dir_housekeeping,
+        test_failing_plugin_isolated_and_reenabled, test_upgrade_in_place,
+        test_catalog_filters_and_sort, test_ratings])
 
 
 if __name__ == "__main__":
