@@ -18,6 +18,7 @@ BATCH=${SS_BENCH_BATCH:-1000}               # events per POST
 RATE=${SS_BENCH_RATE:-2000}                 # events/s for the latency run
 SECONDS_LAT=${SS_BENCH_LATENCY_SECONDS:-3}
 VALIDATIONS=${SS_BENCH_VALIDATIONS:-200000} # config validations for schema_validate_per_s
+PACKAGE_MIB=${SS_BENCH_PACKAGE_MIB:-32}     # size of the package for package_*
 
 bin="$build/bench"
 host="$build/plugin-host/streamspace-plugin-host"
@@ -64,6 +65,11 @@ say "host start: $STARTS starts of the counter plugin's host"
 
 say "schema: $VALIDATIONS validations of a Slack-like config against its compiled schema"
 "$bin/schema_validate" "$VALIDATIONS"
+
+if [ -x "$bin/package_install" ]; then
+	say "package: sha256 and unpack of a ${PACKAGE_MIB} MiB plugin package"
+	"$bin/package_install" "$counter" "$PACKAGE_MIB"
+fi
 
 say "raw frames: $RAW_EVENTS event frames through a socketpair"
 raw=$("$bin/raw_frames" "$RAW_EVENTS")

@@ -163,7 +163,7 @@ static int pre_cmp(const struct parsed *a, const struct parsed *b)
 	const char *ea = a->pre + a->pre_len, *eb = b->pre + b->pre_len;
 
 	for (;;) {
-		struct ident ia, ib;
+		struct ident ia = {0}, ib = {0};
 		bool ha = next_ident(&sa, ea, &ia), hb = next_ident(&sb, eb, &ib);
 		int c;
 
