@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "schema_int.h"
 
@@ -19,13 +20,67 @@
 #define SCHEMAS_MAX 64
 /* How deep $ref and combinators are followed from one position. */
 #define EXPAND_MAX 16
+/* Distinct patternProperties patterns compiled per walk; past it, a pattern matches. */
+#define PATTERNS_MAX 128
+/*
+ * What one walk may cost on the reactor: the schema comes from a plugin's
+ * manifest and the walk runs for every GET of its config. Past the budget
+ * every value not yet decided is taken for a secret (masked, redacted).
+ */
+#define WALK_BUDGET_NS (100 * 1000 * 1000)
+
+/* One mask, unmask or values call: the schema's root, the patterns compiled, the budget. */
+struct walk {
+	json_object *root; /* the whole configSchema, for "$ref": "#/..." */
+	struct timespec start;
+	unsigned steps;
+	bool spent;
+	pcre2_match_context *mctx;
+	struct {
+		const char *src; /* the key in patternProperties, alive as long as the schema */
+		pcre2_code *re;	 /* NULL: did not compile */
+		pcre2_match_data *md;
+	} pat[PATTERNS_MAX];
+	size_t npat;
+};
 
 struct schemas {
-	json_object *root; /* the whole configSchema, for "$ref": "#/..." */
+	struct walk *w;
 	json_object *v[SCHEMAS_MAX];
 	size_t n;
 	bool overflow;
 };
+
+static void walk_init(struct walk *w, json_object *root)
+{
+	memset(w, 0, sizeof *w);
+	w->root = root;
+	clock_gettime(CLOCK_MONOTONIC, &w->start);
+	w->mctx = schema_regex_limits();
+}
+
+static void walk_done(struct walk *w)
+{
+	for (size_t i = 0; i < w->npat; i++) {
+		pcre2_match_data_free(w->pat[i].md);
+		pcre2_code_free(w->pat[i].re);
+	}
+	pcre2_match_context_free(w->mctx);
+}
+
+/* Counts a step; whether the walk's time is up (the clock is read every 64 steps). */
+static bool walk_spent(struct walk *w)
+{
+	struct timespec now;
+
+	if (w->spent || (++w->steps & 63) != 0)
+		return w->spent;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	w->spent =
+	    (now.tv_sec - w->start.tv_sec) * 1000000000LL + (now.tv_nsec - w->start.tv_nsec) >
+	    WALK_BUDGET_NS;
+	return w->spent;
+}
 
 /*
  * Words that make a key a secret wherever they appear in it, compared with
@@ -115,13 +170,13 @@ static void gather(struct schemas *s, json_object *sch, int depth)
 	for (size_t i = 0; i < s->n; i++)
 		if (s->v[i] == sch)
 			return; /* already here: also ends $ref cycles */
-	if (s->n == SCHEMAS_MAX || depth > EXPAND_MAX) {
+	if (s->n == SCHEMAS_MAX || depth > EXPAND_MAX || walk_spent(s->w)) {
 		s->overflow = true;
 		return;
 	}
 	s->v[s->n++] = sch;
 	if (json_object_object_get_ex(sch, "$ref", &v) && json_object_is_type(v, json_type_string))
-		gather(s, resolve_ref(s->root, json_object_get_string(v)), depth + 1);
+		gather(s, resolve_ref(s->w->root, json_object_get_string(v)), depth + 1);
 	for (size_t i = 0; i < sizeof lists / sizeof *lists; i++)
 		if (json_object_object_get_ex(sch, lists[i], &v) &&
 		    json_object_is_type(v, json_type_array))
@@ -132,9 +187,9 @@ static void gather(struct schemas *s, json_object *sch, int depth)
 			gather(s, v, depth + 1);
 }
 
-static void schemas_init(struct schemas *s, json_object *root)
+static void schemas_init(struct schemas *s, struct walk *w)
 {
-	s->root = root;
+	s->w = w;
 	s->n = 0;
 	s->overflow = false;
 }
@@ -142,35 +197,37 @@ static void schemas_init(struct schemas *s, json_object *root)
 /*
  * Whether the ECMA-262 pattern (unanchored, as JSON Schema uses it) matches
  * key, with the validator's own translation to PCRE2 (schema_regex.c), so
- * both read a pattern alike. A pattern that does not compile, or a search
- * that runs out of its budget, counts as matching: its markers then apply
+ * both read a pattern alike; each pattern is compiled once per walk. A
+ * pattern that does not compile, a search that runs out of its budget, and a
+ * pattern past PATTERNS_MAX count as matching: their markers then apply
  * rather than be lost.
  */
-static bool pattern_matches(const char *pattern, const char *key)
+static bool pattern_matches(struct walk *w, const char *pattern, const char *key)
 {
+	size_t i;
 	char err[160];
-	pcre2_code *re = schema_regex_compile(pattern, strlen(pattern), err, sizeof err);
-	pcre2_match_context *mc = NULL;
-	pcre2_match_data *md = NULL;
-	int rc = -1;
 
-	if (re == NULL)
+	for (i = 0; i < w->npat && w->pat[i].src != pattern; i++)
+		;
+	if (i == w->npat) {
+		if (w->npat == PATTERNS_MAX)
+			return true;
+		w->pat[i].src = pattern;
+		w->pat[i].re = schema_regex_compile(pattern, strlen(pattern), err, sizeof err);
+		w->pat[i].md =
+		    w->pat[i].re ? pcre2_match_data_create_from_pattern(w->pat[i].re, NULL) : NULL;
+		w->npat++;
+	}
+	if (w->pat[i].md == NULL || w->mctx == NULL)
 		return true;
-	mc = schema_regex_limits();
-	md = pcre2_match_data_create_from_pattern(re, NULL);
-	if (mc != NULL && md != NULL)
-		rc = schema_regex_search(re, mc, md, key, strlen(key));
-	pcre2_match_data_free(md);
-	pcre2_match_context_free(mc);
-	pcre2_code_free(re);
-	return rc != 0;
+	return schema_regex_search(w->pat[i].re, w->mctx, w->pat[i].md, key, strlen(key)) != 0;
 }
 
 /* The schemas that apply to member key of an object the schemas in s describe. */
 static void child_of_key(const struct schemas *s, const char *key, struct schemas *out)
 {
-	schemas_init(out, s->root);
-	out->overflow = s->overflow;
+	schemas_init(out, s->w);
+	out->overflow = s->overflow || walk_spent(s->w);
 	for (size_t i = 0; i < s->n; i++) {
 		json_object *sch = s->v[i], *props, *v;
 		bool matched = false;
@@ -187,7 +244,7 @@ static void child_of_key(const struct schemas *s, const char *key, struct schema
 
 			json_object_object_foreachC(props, it)
 			{
-				if (pattern_matches(it.key, key)) {
+				if (pattern_matches(s->w, it.key, key)) {
 					gather(out, it.val, 0);
 					matched = true;
 				}
@@ -202,8 +259,8 @@ static void child_of_key(const struct schemas *s, const char *key, struct schema
 /* The schemas that apply to element i of an array the schemas in s describe. */
 static void child_of_index(const struct schemas *s, size_t i, struct schemas *out)
 {
-	schemas_init(out, s->root);
-	out->overflow = s->overflow;
+	schemas_init(out, s->w);
+	out->overflow = s->overflow || walk_spent(s->w);
 	for (size_t k = 0; k < s->n; k++) {
 		json_object *sch = s->v[k], *prefix = NULL, *items = NULL, *more = NULL;
 
@@ -301,13 +358,18 @@ static json_object *mask(json_object *v, const struct schemas *s)
 
 json_object *secrets_mask(json_object *config, json_object *schema)
 {
+	struct walk w;
 	struct schemas s;
+	json_object *out;
 
-	schemas_init(&s, schema);
-	gather(&s, schema, 0);
 	if (!json_object_is_type(config, json_type_object))
 		return json_object_new_object();
-	return mask(config, &s);
+	walk_init(&w, schema);
+	schemas_init(&s, &w);
+	gather(&s, schema, 0);
+	out = mask(config, &s);
+	walk_done(&w);
+	return out;
 }
 
 static bool is_mask(json_object *v)
@@ -362,13 +424,18 @@ static json_object *unmask(json_object *sent, json_object *stored, const struct 
 
 json_object *secrets_unmask(json_object *sent, json_object *stored, json_object *schema)
 {
+	struct walk w;
 	struct schemas s;
+	json_object *out;
 
-	schemas_init(&s, schema);
-	gather(&s, schema, 0);
 	if (!json_object_is_type(sent, json_type_object))
 		return json_object_new_object();
-	return unmask(sent, stored, &s);
+	walk_init(&w, schema);
+	schemas_init(&s, &w);
+	gather(&s, schema, 0);
+	out = unmask(sent, stored, &s);
+	walk_done(&w);
+	return out;
 }
 
 static void add_value(json_object *out, const char *text)
@@ -422,11 +489,14 @@ static void collect(json_object *v, const struct schemas *s, bool secret, json_o
 
 json_object *secrets_values(json_object *config, json_object *schema)
 {
+	struct walk w;
 	struct schemas s;
 	json_object *out = json_object_new_array();
 
-	schemas_init(&s, schema);
+	walk_init(&w, schema);
+	schemas_init(&s, &w);
 	gather(&s, schema, 0);
 	collect(config, &s, false, out);
+	walk_done(&w);
 	return out;
 }

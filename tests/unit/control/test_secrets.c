@@ -223,6 +223,26 @@ static void test_not_an_object(void **state)
 		 "{\"a\":" M "}");
 }
 
+/*
+ * A manifest's schema is the plugin author's: past 128 distinct patterns
+ * each further one counts as matching, so its markers apply (masked), and
+ * the walk's cost stays bounded.
+ */
+static void test_many_patterns(void **state)
+{
+	char *schema = malloc(200 * 48 + 64), *p = schema;
+	(void)state;
+	p += sprintf(p, "{\"patternProperties\":{");
+	for (int i = 0; i < 200; i++)
+		p += sprintf(p, "%s\"^never-%d$\":{\"sensitive\":true}", i ? "," : "", i);
+	sprintf(p, "}}");
+	masks_to(schema, "{\"visible\":\"v\"}", "{\"visible\":" M "}");
+	/* Within the limit, a pattern that does not match leaves the value alone. */
+	masks_to("{\"patternProperties\":{\"^never$\":{\"sensitive\":true}}}",
+		 "{\"visible\":\"v\"}", "{\"visible\":\"v\"}");
+	free(schema);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +254,7 @@ int main(void)
 	    cmocka_unit_test(test_unmask),
 	    cmocka_unit_test(test_values),
 	    cmocka_unit_test(test_not_an_object),
+	    cmocka_unit_test(test_many_patterns),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
