@@ -32,6 +32,7 @@ enum {
 	OPT_STOP_TIMEOUT,
 	OPT_SHUTDOWN_TIMEOUT,
 	OPT_WEB_ROOT,
+	OPT_HTTP_TIMEOUT,
 };
 
 static const struct option options[] = {
@@ -53,6 +54,7 @@ static const struct option options[] = {
     {"stop-timeout-ms", required_argument, NULL, OPT_STOP_TIMEOUT},
     {"shutdown-timeout-ms", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT},
     {"web-root", required_argument, NULL, OPT_WEB_ROOT},
+    {"http-timeout-ms", required_argument, NULL, OPT_HTTP_TIMEOUT},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -84,6 +86,7 @@ void config_usage(FILE *out)
 	    "  --ping-interval-ms MS       liveness ping interval (10000)\n"
 	    "  --stop-timeout-ms MS        grace before SIGKILL on stop (3000)\n"
 	    "  --shutdown-timeout-ms MS    time to deliver queued events at exit (5000)\n"
+	    "  --http-timeout-ms MS        a whole HTTP request, and an idle connection (30000)\n"
 	    "  --web-root DIR              the admin UI's files, served at /admin/\n"
 	    "                              (STREAMSPACE_WEB_ROOT; the source tree's web/ for a\n"
 	    "                              build-tree daemon, else the installed datadir)\n");
@@ -180,6 +183,7 @@ static void defaults(struct config *c)
 	c->ping_interval_ms = 10000;
 	c->stop_timeout_ms = 3000;
 	c->shutdown_timeout_ms = 5000;
+	c->http_timeout_ms = 30000;
 }
 
 /* --plugin [NAME=]PATH: the path is made absolute now, while the cwd is known. */
@@ -284,6 +288,8 @@ int config_parse(struct config *c, int argc, char **argv)
 			NUM(stop_timeout_ms, 10, 600000);
 		case OPT_SHUTDOWN_TIMEOUT:
 			NUM(shutdown_timeout_ms, 0, 600000);
+		case OPT_HTTP_TIMEOUT:
+			NUM(http_timeout_ms, 100, 600000);
 #undef NUM
 		case 'h':
 			config_usage(stdout);

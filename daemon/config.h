@@ -31,6 +31,7 @@ struct config {
 	int ping_interval_ms;
 	int stop_timeout_ms;
 	int shutdown_timeout_ms;
+	int http_timeout_ms;
 };
 
 /*

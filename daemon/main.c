@@ -301,6 +301,7 @@ static int run(int argc, char **argv)
 		return r > 0 ? 0 : 64;
 	}
 	log_set_level((enum log_level)d.cfg.log_level);
+	log_route_libevent();
 	signal(SIGPIPE, SIG_IGN);
 	if (plugins_readable(&d.cfg) < 0) {
 		config_free(&d.cfg);
@@ -333,7 +334,9 @@ static int run(int argc, char **argv)
 				   .stop_timeout_ms = d.cfg.stop_timeout_ms,
 			       });
 	d.api = api_new(d.base,
-			&(struct api_options){.listen = d.cfg.listen, .max_body = d.cfg.max_body},
+			&(struct api_options){.listen = d.cfg.listen,
+					      .max_body = d.cfg.max_body,
+					      .timeout_ms = d.cfg.http_timeout_ms},
 			err, sizeof err);
 	if (d.api == NULL) {
 		log_error("streamspaced", "%s", err);
@@ -417,6 +420,7 @@ out:
 	bus_free(d.bus);
 	event_base_free(d.base);
 	config_free(&d.cfg);
+	log_flush_suppressed();
 	return rc;
 }
 

@@ -11,8 +11,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "route.h"
+
 struct event_base;
 struct api;
+
 /*
  * One HTTP request as handlers see it; the HTTP library underneath is api.c's
  * business alone. A request stays valid until it has been answered (once, by
@@ -21,31 +24,10 @@ struct api;
  */
 struct api_req;
 
-enum api_role {
-	API_ROLE_NONE = 0, /* no token needed (healthz, metrics) */
-	API_ROLE_VIEWER,   /* any valid token */
-	API_ROLE_SERVICE,  /* service or admin */
-	API_ROLE_ADMIN,
-};
-
-/*
- * A route handler. rest is the part of the path after the route's prefix
- * (for "/api/plugins/marketplace/installed/" and ".../installed/hello", "hello");
- * it is "" for an exact route. The handler must reply, now or later.
- */
-typedef void (*api_handler)(struct api_req *req, const char *rest, void *arg);
-
-/*
- * Resolves a bearer token to the role it grants, or API_ROLE_NONE when the
- * token is unknown or revoked; *name is then the token's name (copied by the
- * API before the request goes on). Returns -1 when it cannot tell right now
- * (the database is down and the token is not cached): the API answers 503.
- */
-typedef int (*api_auth_fn)(const char *token, void *arg, const char **name);
-
 struct api_options {
 	const char *listen; /* "HOST:PORT" */
 	size_t max_body;    /* JSON 413 above this; default 1 MiB */
+	int timeout_ms;	    /* a whole request, and an idle connection; default 30000 */
 };
 
 struct api *api_new(struct event_base *base, const struct api_options *opts, char *err,

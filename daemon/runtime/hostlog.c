@@ -110,7 +110,8 @@ void hostlog_write(struct hostlog *hl, enum log_level level, const char *line)
 	char *clean = redact(hl, line);
 
 	log_sanitize(clean);
-	log_msg(level, hl->name, "%s", clean);
+	/* Limited by the caller (hostlog_allow), so never held back again in log.c. */
+	log_line(level, hl->name, clean);
 	free(clean);
 }
 
@@ -203,7 +204,7 @@ void hostlog_drain(struct hostlog *hl, struct evbuffer *in, bool eof)
 		log_sanitize(clean);
 		keep(hl, clean);
 		if (hostlog_allow(hl))
-			log_info(hl->name, "%s", clean);
+			log_line(LOG_LVL_INFO, hl->name, clean);
 		free(clean);
 	}
 }

@@ -80,8 +80,8 @@ def test(d):
     pipe = connect(d)
     one = b'{"type":"session.started","data":{"p":1}}'
     two = b'{"type":"session.stopped","data":{"p":2}}'
-    pipe.sendall(b"".join(b"POST /api/events HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s"
-                          % (len(b), b) for b in (one, two)))
+    pipe.sendall(b"".join(b"POST /api/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                          b"Content-Length: %d\r\n\r\n%s" % (len(b), b) for b in (one, two)))
     s1 = read_status(pipe)
     check(s1 == 202, "first pipelined request: %s", s1)
     pipe.close()

@@ -1,0 +1,680 @@
+/*
+ * The HTTP/1.1 server under the API (see httpd.h).
+ *
+ * Why our own connection layer over http-parser rather than evhttp or
+ * libmicrohttpd: both of those answer a request they cannot parse (framing,
+ * oversize headers, a malformed Content-Length, an unknown method in evhttp)
+ * with a fixed HTML page that no hook replaces, and both read header values
+ * as C strings, so "Bearer <token>\0junk" arrives as "Bearer <token>".
+ * http-parser only parses, strictly, and leaves every byte we send to us.
+ * daemon/README.md has the full comparison.
+ *
+ * A connection is READING (parsing; a deadline runs from the first byte of a
+ * request, or an idle timeout between requests), HANDLING (a complete request
+ * is with the API; reading is off, so pipelined requests wait in the input
+ * buffer and memory stays bounded) or CLOSING (the last answer is queued:
+ * once written, our side is shut and the client's remaining bytes are read
+ * and discarded for a moment, so a client still sending gets the answer
+ * rather than a reset). A client that goes away while its request is
+ * HANDLING leaves the connection object alive until the answer comes.
+ */
+#define _GNU_SOURCE
+#include "httpd.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+#include <http_parser.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "xmalloc.h"
+
+#define HTTPD_MAX_HEAD 16384  /* request line and headers, bytes */
+#define HTTPD_MAX_HEADERS 100 /* header fields */
+#define HTTPD_LINGER_MS 2000  /* reading what a refused client still sends */
+#define HTTPD_ACCEPT_PAUSE_MS 200
+
+enum conn_state { C_READING, C_HANDLING, C_CLOSING };
+
+struct httpd_conn {
+	struct httpd *h;
+	struct bufferevent *bev; /* NULL once the client is gone */
+	struct event *timer;
+	http_parser parser;
+	enum conn_state state;
+	bool in_request; /* a request has begun (its deadline runs) */
+	bool keepalive;	 /* of the request being handled */
+	bool last_value; /* the last header callback was a value */
+	bool parsing;	 /* inside conn_parse */
+	int fail_status; /* set by a parser callback that refuses the request */
+	const char *fail_code, *fail_msg;
+	char *target;
+	size_t target_len;
+	struct httpd_header *hdr;
+	size_t nhdr, hdr_alloc, name_len, value_len;
+	struct httpd_request req;
+	LIST_ENTRY(httpd_conn) entry;
+};
+
+struct httpd {
+	struct event_base *base;
+	struct evconnlistener *lev;
+	struct event *resume; /* re-enables accepting after EMFILE */
+	struct httpd_options o;
+	int port;
+	httpd_request_fn fn;
+	void *arg;
+	http_parser_settings settings;
+	LIST_HEAD(, httpd_conn) conns;
+};
+
+static void conn_parse(struct httpd_conn *c);
+
+json_object *httpd_error_body(const char *code, const char *message)
+{
+	json_object *body = json_object_new_object(), *e = json_object_new_object();
+
+	json_object_object_add(e, "code", json_object_new_string(code));
+	json_object_object_add(e, "message", json_object_new_string(message));
+	json_object_object_add(body, "error", e);
+	return body;
+}
+
+const char *httpd_header(const struct httpd_request *r, const char *name)
+{
+	for (size_t i = 0; i < r->nheaders; i++)
+		if (strcasecmp(r->headers[i].name, name) == 0)
+			return r->headers[i].value;
+	return NULL;
+}
+
+static void timer_arm(struct httpd_conn *c, int ms)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	evtimer_add(c->timer, &tv);
+}
+
+static void request_clear(struct httpd_conn *c)
+{
+	for (size_t i = 0; i < c->nhdr; i++) {
+		free(c->hdr[i].name);
+		free(c->hdr[i].value);
+	}
+	c->nhdr = 0;
+	c->name_len = c->value_len = 0;
+	c->last_value = false;
+	free(c->target);
+	c->target = NULL;
+	c->target_len = 0;
+	if (c->req.body != NULL)
+		evbuffer_drain(c->req.body, evbuffer_get_length(c->req.body));
+	c->fail_status = 0;
+	c->in_request = false;
+}
+
+static void conn_free(struct httpd_conn *c)
+{
+	request_clear(c);
+	free(c->hdr);
+	if (c->req.body != NULL)
+		evbuffer_free(c->req.body);
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
+	event_free(c->timer);
+	LIST_REMOVE(c, entry);
+	free(c);
+}
+
+/* The client is gone or done: free now, or, while its request is handled, at the answer. */
+static void conn_gone(struct httpd_conn *c)
+{
+	if (c->state == C_HANDLING) {
+		if (c->bev != NULL) {
+			bufferevent_free(c->bev);
+			c->bev = NULL;
+		}
+		evtimer_del(c->timer);
+		return;
+	}
+	conn_free(c);
+}
+
+/*
+ * Everything queued has been written. After the last answer, our side is
+ * shut and what the client still sends is read and dropped (read_cb) until
+ * its EOF or the linger timer, so it reads the answer instead of a reset.
+ */
+static void write_done(struct bufferevent *bev, void *arg)
+{
+	struct httpd_conn *c = arg;
+
+	if (c->state != C_CLOSING)
+		return;
+	shutdown(bufferevent_getfd(bev), SHUT_WR);
+	timer_arm(c, HTTPD_LINGER_MS);
+	bufferevent_enable(bev, EV_READ);
+}
+
+static void status_line(struct evbuffer *out, int status)
+{
+	const char *reason = http_status_str((enum http_status)status);
+
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", status,
+			    strcmp(reason, "<unknown>") == 0 ? "Unknown" : reason);
+}
+
+void httpd_respond(struct httpd_conn *c, int status, const char *content_type,
+		   const struct httpd_header *extra, size_t n, const void *body, size_t len)
+{
+	struct evbuffer *out;
+	bool head = c->req.head;
+
+	if (c->state != C_HANDLING)
+		fatal("httpd_respond: no request to answer");
+	if (c->bev == NULL) {
+		/* The client went away meanwhile: the answer has nowhere to go. */
+		conn_free(c);
+		return;
+	}
+	out = bufferevent_get_output(c->bev);
+	status_line(out, status);
+	if (content_type != NULL)
+		evbuffer_add_printf(out, "Content-Type: %s\r\n", content_type);
+	/* 204 and 304 have no body, and no Content-Length to announce one (RFC 9110 8.6). */
+	if (status == 204 || status == 304)
+		len = 0;
+	else
+		evbuffer_add_printf(out, "Content-Length: %zu\r\n", len);
+	for (size_t i = 0; i < n; i++)
+		evbuffer_add_printf(out, "%s: %s\r\n", extra[i].name, extra[i].value);
+	if (!c->keepalive)
+		evbuffer_add_printf(out, "Connection: close\r\n");
+	else if (c->parser.http_minor == 0)
+		evbuffer_add_printf(out, "Connection: keep-alive\r\n");
+	evbuffer_add(out, "\r\n", 2);
+	if (!head && len > 0)
+		evbuffer_add(out, body, len);
+	request_clear(c);
+	if (!c->keepalive) {
+		/* No deadline now: the write timeout, then write_done's linger, end it. */
+		evtimer_del(c->timer);
+		c->state = C_CLOSING;
+		return;
+	}
+	c->state = C_READING;
+	timer_arm(c, c->h->o.timeout_ms);
+	bufferevent_enable(c->bev, EV_READ);
+	/* Requests already buffered (pipelined) are parsed from the loop, not from here. */
+	if (!c->parsing && evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		bufferevent_trigger(c->bev, EV_READ,
+				    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+}
+
+/* A refusal of what the client sent: JSON, and the connection closes after it. */
+static void conn_refuse(struct httpd_conn *c, int status, const char *code, const char *msg)
+{
+	struct httpd_header hdrs[] = {{"Cache-Control", "no-store"},
+				      {"X-Content-Type-Options", "nosniff"},
+				      {"Allow", (char *)c->h->o.allow}};
+	json_object *body = httpd_error_body(code, msg);
+	size_t len = 0;
+	const char *s = json_object_to_json_string_length(body, JSON_C_TO_STRING_PLAIN, &len);
+	char *text = xasprintf("%s\n", s);
+
+	log_debug("httpd", "refused with %d: %s", status, msg);
+	c->state = C_HANDLING;
+	c->keepalive = false;
+	c->req.head = false;
+	bufferevent_disable(c->bev, EV_READ);
+	/* A method the parser does not know: Allow says what this server speaks at all. */
+	httpd_respond(c, status, "application/json", hdrs, status == 405 && c->h->o.allow ? 3 : 2,
+		      text, len + 1);
+	free(text);
+	json_object_put(body);
+}
+
+/* Parser callbacks. A refusal is recorded in c->fail_* and stops the parser. */
+static int refuse_cb(struct httpd_conn *c, int status, const char *code, const char *msg)
+{
+	c->fail_status = status;
+	c->fail_code = code;
+	c->fail_msg = msg;
+	return -1;
+}
+
+static int on_message_begin(http_parser *p)
+{
+	struct httpd_conn *c = p->data;
+
+	request_clear(c);
+	c->in_request = true;
+	timer_arm(c, c->h->o.timeout_ms);
+	return 0;
+}
+
+static void append(char **s, size_t *len, const char *at, size_t n)
+{
+	*s = xrealloc(*s, *len + n + 1);
+	memcpy(*s + *len, at, n);
+	*len += n;
+	(*s)[*len] = '\0';
+}
+
+static int on_url(http_parser *p, const char *at, size_t n)
+{
+	struct httpd_conn *c = p->data;
+
+	if (c->target_len + n > HTTPD_MAX_HEAD)
+		return refuse_cb(c, 414, "uri_too_long", "the request target is too long");
+	append(&c->target, &c->target_len, at, n);
+	return 0;
+}
+
+static int on_header_field(http_parser *p, const char *at, size_t n)
+{
+	struct httpd_conn *c = p->data;
+	struct httpd_header *h;
+
+	if (c->nhdr == 0 || c->last_value) {
+		if (c->nhdr == HTTPD_MAX_HEADERS)
+			return refuse_cb(c, 431, "headers_too_large", "too many header fields");
+		if (c->nhdr == c->hdr_alloc) {
+			c->hdr_alloc = c->hdr_alloc ? c->hdr_alloc * 2 : 16;
+			c->hdr = xrealloc(c->hdr, c->hdr_alloc * sizeof *c->hdr);
+		}
+		c->hdr[c->nhdr++] = (struct httpd_header){xstrdup(""), xstrdup("")};
+		c->name_len = c->value_len = 0;
+		c->last_value = false;
+	}
+	h = &c->hdr[c->nhdr - 1];
+	append(&h->name, &c->name_len, at, n);
+	return 0;
+}
+
+static int on_header_value(http_parser *p, const char *at, size_t n)
+{
+	struct httpd_conn *c = p->data;
+
+	if (c->nhdr == 0)
+		return refuse_cb(c, 400, "bad_request", "a header value without a name");
+	append(&c->hdr[c->nhdr - 1].value, &c->value_len, at, n);
+	c->last_value = true;
+	return 0;
+}
+
+static int on_headers_complete(http_parser *p)
+{
+	struct httpd_conn *c = p->data;
+	struct httpd *h = c->h;
+	char *q;
+
+	if (p->http_major != 1)
+		return refuse_cb(c, 400, "bad_request",
+				 "only HTTP/1.0 and HTTP/1.1 are spoken here");
+	/* RFC 9112: the request target is ASCII; anything else is not echoed or routed. */
+	for (size_t i = 0; i < c->target_len; i++) {
+		unsigned char ch = (unsigned char)c->target[i];
+		if (ch <= 0x20 || ch >= 0x7f)
+			return refuse_cb(c, 400, "bad_request",
+					 "the request target must be printable ASCII");
+	}
+	if (c->target == NULL || c->target[0] != '/')
+		return refuse_cb(c, 400, "bad_request", "malformed request path");
+	/* Trailing white space of a value is not part of it (RFC 9110 5.5). */
+	for (size_t i = 0; i < c->nhdr; i++) {
+		char *v = c->hdr[i].value;
+		size_t len = strlen(v);
+		while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+			v[--len] = '\0';
+	}
+	q = strchr(c->target, '?');
+	if (q != NULL)
+		*q++ = '\0';
+	c->req = (struct httpd_request){
+	    .method = http_method_str((enum http_method)p->method),
+	    .head = p->method == HTTP_HEAD,
+	    .path = c->target,
+	    .query = q,
+	    .headers = c->hdr,
+	    .nheaders = c->nhdr,
+	    .body = c->req.body,
+	};
+	if ((p->flags & F_CONTENTLENGTH) && p->content_length > h->o.max_body)
+		return refuse_cb(c, 413, "too_large", "request body over the limit");
+	/* The client waits for our word before sending the body: give it, unless refused above. */
+	{
+		const char *expect = httpd_header(&c->req, "Expect");
+		if (expect != NULL && strcasecmp(expect, "100-continue") == 0 && p->http_minor >= 1)
+			evbuffer_add_printf(bufferevent_get_output(c->bev),
+					    "HTTP/1.1 100 Continue\r\n\r\n");
+		else if (expect != NULL)
+			return refuse_cb(c, 417, "expectation_failed",
+					 "only Expect: 100-continue is understood");
+	}
+	return 0;
+}
+
+static int on_body(http_parser *p, const char *at, size_t n)
+{
+	struct httpd_conn *c = p->data;
+
+	if (evbuffer_get_length(c->req.body) + n > c->h->o.max_body)
+		return refuse_cb(c, 413, "too_large", "request body over the limit");
+	evbuffer_add(c->req.body, at, n);
+	return 0;
+}
+
+static int on_message_complete(http_parser *p)
+{
+	struct httpd_conn *c = p->data;
+
+	evtimer_del(c->timer);
+	c->keepalive = http_should_keep_alive(p) && !p->upgrade;
+	c->state = C_HANDLING;
+	/* One request at a time: the parser stops here and resumes after the answer. */
+	http_parser_pause(p, 1);
+	return 0;
+}
+
+/* The status and JSON error code for a parse error of http-parser. */
+static void parse_refusal(enum http_errno e, int *status, const char **code, const char **msg)
+{
+	*status = 400;
+	*code = "bad_request";
+	*msg = http_errno_description(e);
+	switch (e) {
+	case HPE_HEADER_OVERFLOW:
+		*status = 431;
+		*code = "headers_too_large";
+		*msg = "request line and headers over 16384 bytes";
+		break;
+	case HPE_INVALID_METHOD:
+		*status = 405;
+		*code = "method_not_allowed";
+		*msg = "unknown method";
+		break;
+	case HPE_UNEXPECTED_CONTENT_LENGTH:
+		*msg =
+		    "conflicting framing: several Content-Length, or one beside Transfer-Encoding";
+		break;
+	case HPE_INVALID_CONTENT_LENGTH:
+		*msg = "Content-Length must be decimal digits";
+		break;
+	case HPE_INVALID_TRANSFER_ENCODING:
+		*msg = "Transfer-Encoding must end with chunked";
+		break;
+	default:
+		break;
+	}
+}
+
+/* Whether s starts with what could be a method: upper-case letters, then a space. */
+static bool method_like(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && s[i] >= 'A' && s[i] <= 'Z')
+		i++;
+	return i > 0 && i < n && s[i] == ' ';
+}
+
+/* Parses what has arrived, handing each complete request to the API. */
+static void conn_parse(struct httpd_conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+
+	c->parsing = true;
+	while (c->state == C_READING && evbuffer_get_length(in) > 0) {
+		size_t len = evbuffer_get_contiguous_space(in), done;
+		const char *data = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
+		enum http_errno e;
+
+		done = http_parser_execute(&c->parser, &c->h->settings, data, len);
+		e = HTTP_PARSER_ERRNO(&c->parser);
+		if (e == HPE_PAUSED) {
+			evbuffer_drain(in, done);
+			http_parser_pause(&c->parser, 0);
+			bufferevent_disable(c->bev, EV_READ);
+			if (c->parser.upgrade)
+				evbuffer_drain(in, evbuffer_get_length(in));
+			c->h->fn(c, &c->req, c->h->arg);
+			/* c may be answered (READING/CLOSING again) or still HANDLING. */
+			continue;
+		}
+		if (e != HPE_OK) {
+			int status;
+			const char *code, *msg;
+
+			if (c->fail_status != 0) {
+				status = c->fail_status;
+				code = c->fail_code;
+				msg = c->fail_msg;
+			} else {
+				parse_refusal(e, &status, &code, &msg);
+				if (e == HPE_INVALID_METHOD &&
+				    !method_like(data + done, len - done)) {
+					/* Not a method we do not know, but no HTTP at all. */
+					status = 400;
+					code = "bad_request";
+					msg = "not an HTTP request";
+				}
+			}
+			evbuffer_drain(in, evbuffer_get_length(in));
+			conn_refuse(c, status, code, msg);
+			break;
+		}
+		evbuffer_drain(in, done);
+	}
+	c->parsing = false;
+}
+
+static void read_cb(struct bufferevent *bev, void *arg)
+{
+	struct httpd_conn *c = arg;
+
+	if (c->state == C_CLOSING) {
+		evbuffer_drain(bufferevent_get_input(bev),
+			       evbuffer_get_length(bufferevent_get_input(bev)));
+		return;
+	}
+	if (c->state == C_READING)
+		conn_parse(c);
+}
+
+static void event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct httpd_conn *c = arg;
+
+	(void)bev;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
+		conn_gone(c);
+}
+
+static void timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct httpd_conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->state == C_READING && c->in_request) {
+		/* The whole request had its time: a client trickling bytes holds nothing longer. */
+		conn_refuse(c, 408, "request_timeout", "the request did not arrive in time");
+		return;
+	}
+	/* Idle between requests, or done lingering. */
+	conn_gone(c);
+}
+
+static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, int slen,
+		      void *arg)
+{
+	struct httpd *h = arg;
+	struct httpd_conn *c = xcalloc(1, sizeof *c);
+	struct timeval wtv = {h->o.timeout_ms / 1000, (h->o.timeout_ms % 1000) * 1000};
+	int one = 1;
+
+	(void)lev;
+	(void)sa;
+	(void)slen;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	c->h = h;
+	c->bev = bufferevent_socket_new(h->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		log_warn("httpd", "bufferevent_socket_new failed: closing a new connection");
+		evutil_closesocket(fd);
+		free(c);
+		return;
+	}
+	c->timer = evtimer_new(h->base, timer_cb, c);
+	c->req.body = evbuffer_new();
+	http_parser_init(&c->parser, HTTP_REQUEST);
+	c->parser.data = c;
+	LIST_INSERT_HEAD(&h->conns, c, entry);
+	bufferevent_setcb(c->bev, read_cb, write_done, event_cb, c);
+	bufferevent_set_timeouts(c->bev, NULL, &wtv);
+	bufferevent_enable(c->bev, EV_READ);
+	timer_arm(c, h->o.timeout_ms);
+}
+
+static void resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct httpd *h = arg;
+
+	(void)fd;
+	(void)what;
+	if (h->lev != NULL)
+		evconnlistener_enable(h->lev);
+}
+
+/*
+ * accept() failed. Out of descriptors (EMFILE, ENFILE) or memory, the
+ * pending connection stays queued and the socket stays readable: retrying at
+ * once would spin the loop and log without end, so accepting pauses briefly.
+ */
+static void accept_error_cb(struct evconnlistener *lev, void *arg)
+{
+	struct httpd *h = arg;
+	int e = EVUTIL_SOCKET_ERROR();
+	struct timeval tv = {0, HTTPD_ACCEPT_PAUSE_MS * 1000};
+
+	log_warn("httpd", "accept: %s; pausing new connections for %d ms", strerror(e),
+		 HTTPD_ACCEPT_PAUSE_MS);
+	evconnlistener_disable(lev);
+	evtimer_add(h->resume, &tv);
+}
+
+/*
+ * ADDRESS:PORT, numeric, with a port ("127.0.0.1:8080", "[::1]:8080"). Port
+ * 0 (any free port: tests) is given as the address alone, the one form in
+ * which evutil_parse_sockaddr_port accepts it.
+ */
+static int parse_listen(const char *s, struct sockaddr_storage *ss, int *len, char *err,
+			size_t errlen)
+{
+	const char *colon = s ? strrchr(s, ':') : NULL, *bracket = s ? strrchr(s, ']') : NULL;
+	char *addr = NULL;
+	int rc = -1;
+
+	*len = (int)sizeof *ss;
+	if (s == NULL || colon == NULL || (bracket != NULL && colon < bracket) || colon[1] == '\0')
+		goto out;
+	addr = strcmp(colon + 1, "0") == 0 ? xstrndup(s, (size_t)(colon - s)) : xstrdup(s);
+	rc = evutil_parse_sockaddr_port(addr, (struct sockaddr *)ss, len);
+out:
+	if (rc < 0)
+		snprintf(err, errlen,
+			 "--listen wants a numeric ADDRESS:PORT (127.0.0.1:8080, [::1]:8080), "
+			 "got \"%s\"",
+			 s ? s : "");
+	free(addr);
+	return rc < 0 ? -1 : 0;
+}
+
+struct httpd *httpd_new(struct event_base *base, const struct httpd_options *o, httpd_request_fn fn,
+			void *arg, char *err, size_t errlen)
+{
+	struct httpd *h = xcalloc(1, sizeof *h);
+	struct sockaddr_storage ss = {0};
+	socklen_t sl;
+	int len, fd = -1, one = 1;
+
+	h->base = base;
+	h->o = *o;
+	h->fn = fn;
+	h->arg = arg;
+	LIST_INIT(&h->conns);
+	http_parser_settings_init(&h->settings);
+	h->settings.on_message_begin = on_message_begin;
+	h->settings.on_url = on_url;
+	h->settings.on_header_field = on_header_field;
+	h->settings.on_header_value = on_header_value;
+	h->settings.on_headers_complete = on_headers_complete;
+	h->settings.on_body = on_body;
+	h->settings.on_message_complete = on_message_complete;
+	/* http-parser counts the request line and headers against this (HPE_HEADER_OVERFLOW). */
+	http_parser_set_max_header_size(HTTPD_MAX_HEAD);
+	h->resume = evtimer_new(base, resume_cb, h);
+	if (parse_listen(o->listen, &ss, &len, err, errlen) < 0)
+		goto fail;
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+	    bind(fd, (struct sockaddr *)&ss, (socklen_t)len) < 0 || listen(fd, 511) < 0) {
+		snprintf(err, errlen, "cannot listen on %s: %s", o->listen, strerror(errno));
+		goto fail;
+	}
+	sl = sizeof ss;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+		h->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+							 : ((struct sockaddr_in *)&ss)->sin_port);
+	h->lev = evconnlistener_new(base, accept_cb, h, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+	if (h->lev == NULL) {
+		snprintf(err, errlen, "cannot listen on %s: evconnlistener_new failed", o->listen);
+		goto fail;
+	}
+	fd = -1;
+	evconnlistener_set_error_cb(h->lev, accept_error_cb);
+	return h;
+fail:
+	if (fd >= 0)
+		close(fd);
+	httpd_free(h);
+	return NULL;
+}
+
+int httpd_port(const struct httpd *h)
+{
+	return h->port;
+}
+
+void httpd_close_listener(struct httpd *h)
+{
+	if (h->lev != NULL) {
+		evconnlistener_free(h->lev);
+		h->lev = NULL;
+	}
+}
+
+void httpd_free(struct httpd *h)
+{
+	if (h == NULL)
+		return;
+	httpd_close_listener(h);
+	while (!LIST_EMPTY(&h->conns))
+		conn_free(LIST_FIRST(&h->conns));
+	if (h->resume != NULL)
+		event_free(h->resume);
+	free(h);
+}

@@ -1,0 +1,69 @@
+/*
+ * httpd: the HTTP/1.1 server under the API, on our libevent loop. It owns the
+ * listening socket and every connection: it parses requests with the
+ * http-parser library (strict framing: one Content-Length, never beside
+ * Transfer-Encoding, digits only; no control bytes in headers), enforces the
+ * limits (header bytes, body bytes, a deadline for the whole request) and
+ * writes every byte of every answer itself, so that each refusal, even of a
+ * request too broken to route, is JSON. A complete request goes to one
+ * callback; the answer may come later (httpd_respond).
+ */
+#ifndef SS_HTTPD_H
+#define SS_HTTPD_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct event_base;
+struct evbuffer;
+struct httpd;
+struct httpd_conn;
+
+struct httpd_header {
+	char *name;
+	char *value;
+};
+
+/* A complete request, valid until it is answered. */
+struct httpd_request {
+	const char *method; /* "GET", "HEAD", "PATCH", ... */
+	bool head;	    /* HEAD: answered as GET, without the body */
+	const char *path;   /* the request target up to '?' (printable ASCII) */
+	const char *query;  /* after '?', or NULL */
+	const struct httpd_header *headers;
+	size_t nheaders;
+	struct evbuffer *body;
+};
+
+typedef void (*httpd_request_fn)(struct httpd_conn *c, const struct httpd_request *r, void *arg);
+
+struct httpd_options {
+	const char *listen; /* numeric "ADDRESS:PORT", "[::1]:PORT" */
+	size_t max_body;    /* 413 above this (by Content-Length or as chunks arrive) */
+	int timeout_ms;	    /* a request must arrive whole within this; idle keep-alive too */
+	const char *allow;  /* the Allow of a 405 for a method not known at all */
+};
+
+struct httpd *httpd_new(struct event_base *base, const struct httpd_options *o, httpd_request_fn fn,
+			void *arg, char *err, size_t errlen);
+/* Closes every connection; a request still waiting for its answer is answered into the void. */
+void httpd_free(struct httpd *h);
+int httpd_port(const struct httpd *h);
+void httpd_close_listener(struct httpd *h);
+
+/* The first header of that name (case-insensitive), or NULL. */
+const char *httpd_header(const struct httpd_request *r, const char *name);
+
+/*
+ * Answers the request of c: status, content_type (may be NULL for no body),
+ * n extra headers, and len bytes of body (not sent for HEAD). r and c are
+ * not to be used afterwards. Exactly once per request.
+ */
+void httpd_respond(struct httpd_conn *c, int status, const char *content_type,
+		   const struct httpd_header *extra, size_t n, const void *body, size_t len);
+
+/* {"error": {"code": code, "message": message}}, the one shape of every refusal. */
+json_object *httpd_error_body(const char *code, const char *message);
+
+#endif
