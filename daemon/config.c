@@ -67,7 +67,7 @@ void config_usage(FILE *out)
 	    "usage: streamspaced [run] [options]\n"
 	    "       streamspaced token create --name NAME --role admin|service|viewer\n"
 	    "\n"
-	    "  --listen HOST:PORT          HTTP API address (STREAMSPACE_LISTEN, 127.0.0.1:8080)\n"
+	    "  --listen ADDRESS:PORT       HTTP API address, numeric (STREAMSPACE_LISTEN, 127.0.0.1:8080)\n"
 	    "  --plugin [NAME=]PATH        run this plugin .so with its default config and no\n"
 	    "                              database; repeatable (the plugin author's loop)\n"
 	    "  --plugin-dir DIR            plugin directory (STREAMSPACE_PLUGIN_DIR)\n"
