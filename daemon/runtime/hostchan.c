@@ -327,18 +327,21 @@ static void on_reply(struct plugin *p, json_object *m)
 		p->config_id = 0;
 		free(p->config_error);
 		p->config_error = NULL;
-		if (error == NULL)
+		if (error == NULL) {
+			plugin_config_answer(p, true, false, NULL);
 			return;
+		}
 		const char *code = msg_get_str(error, "code");
 		if (code != NULL && strcmp(code, ERR_UNIMPLEMENTED) == 0) {
 			/* No on_config hook: restart the host with the new configuration. */
 			log_info(p->name, "restarting to apply the new configuration");
-			plugin_restart(p);
+			plugin_config_answer(p, true, true, NULL);
 			return;
 		}
 		const char *text = msg_get_str(error, "message");
 		p->config_error = xstrdup(text ? text : "rejected");
 		log_warn(p->name, "plugin rejected the new configuration: %s", p->config_error);
+		plugin_config_answer(p, false, false, p->config_error);
 		return;
 	}
 	r = bus_sub_ack(p->sub, id, error == NULL);

@@ -35,10 +35,81 @@ static const char *const state_names[] = {"starting", "running", "stopping",
 
 static void plugin_start(struct plugin *p);
 
+struct deferred {
+	supervisor_done_fn fn;
+	void *arg;
+	bool ok;
+	char *reason;
+};
+
+static void deferred_cb(evutil_socket_t fd, short what, void *d_)
+{
+	struct deferred *d = d_;
+
+	d->fn(d->arg, d->ok, d->reason);
+	free(d->reason);
+	free(d);
+}
+
+/* Calls fn on the next turn of the loop: a verb's done never runs inside the verb. */
+static void call_later(struct supervisor *sup, supervisor_done_fn fn, void *arg, bool ok,
+		       const char *reason)
+{
+	struct timeval now = {0, 0};
+	struct deferred *d = fn ? xcalloc(1, sizeof *d) : NULL;
+
+	if (d == NULL)
+		return;
+	d->fn = fn;
+	d->arg = arg;
+	d->ok = ok;
+	d->reason = reason ? xstrdup(reason) : NULL;
+	if (event_base_once(sup->base, -1, EV_TIMEOUT, deferred_cb, d, &now) < 0)
+		fatal("event_base_once failed");
+}
+
+/* The first host of a run became ready, or ended (reason) before it did. */
+static void run_answer(struct plugin *p, bool ok, const char *reason)
+{
+	supervisor_done_fn fn = p->run_done;
+
+	p->run_done = NULL;
+	call_later(p->sup, fn, p->run_arg, ok, reason);
+}
+
+/* The configuration sent last will get no answer (reason), or got one. */
+static void cfg_answer(struct plugin *p, bool ok, const char *reason)
+{
+	supervisor_done_fn fn = p->cfg_done;
+
+	p->cfg_done = NULL;
+	json_object_put(p->cfg_pending);
+	p->cfg_pending = NULL;
+	call_later(p->sup, fn, p->cfg_arg, ok, reason);
+}
+
 void plugin_set_state(struct plugin *p, enum pstate st)
 {
 	p->state = st;
 	p->state_since_ms = bus_now_ms();
+	if (p->run_done != NULL && st == ST_RUNNING)
+		run_answer(p, true, NULL);
+	else if (p->run_done != NULL && st != ST_STARTING && st != ST_STOPPING)
+		run_answer(p, false,
+			   p->last_exit.description ? p->last_exit.description : "the host ended");
+	if ((p->cfg_done != NULL || p->cfg_pending != NULL) && st != ST_RUNNING)
+		cfg_answer(p, false, "the host ended before it answered");
+}
+
+void plugin_config_answer(struct plugin *p, bool ok, bool unimplemented, const char *msg)
+{
+	if (ok && p->cfg_pending != NULL) {
+		json_object_put(p->config);
+		p->config = json_object_get(p->cfg_pending);
+	}
+	cfg_answer(p, ok, msg);
+	if (unimplemented)
+		plugin_restart(p);
 }
 
 static int opt_or(int v, int def)
@@ -380,7 +451,8 @@ static struct plugin *plugin_new(struct supervisor *sup, const struct plugin_spe
 	return p;
 }
 
-int supervisor_run(struct supervisor *sup, const struct plugin_spec *spec, char *err, size_t errlen)
+int supervisor_run(struct supervisor *sup, const struct plugin_spec *spec, supervisor_done_fn done,
+		   void *arg, char *err, size_t errlen)
 {
 	struct plugin *p;
 
@@ -388,9 +460,9 @@ int supervisor_run(struct supervisor *sup, const struct plugin_spec *spec, char 
 		snprintf(err, errlen, "invalid plugin name");
 		return -1;
 	}
-	if (spec->path != NULL && strncmp(spec->path, "builtin:", 8) == 0) {
+	if (name_builtin(spec->path) != NULL) {
 		/* Compiled into the host: the host checks that it has it. */
-		if (strcmp(spec->path + 8, spec->name) != 0) {
+		if (strcmp(name_builtin(spec->path), spec->name) != 0) {
 			snprintf(err, errlen, "%s does not name the built-in %s", spec->path,
 				 spec->name);
 			return -1;
@@ -412,6 +484,12 @@ int supervisor_run(struct supervisor *sup, const struct plugin_spec *spec, char 
 		plugin_set_spec(p, spec);
 		backoff_reset(&p->backoff);
 		p->remove_after = false;
+		if (p->run_done)
+			run_answer(p, false, "superseded by another start");
+		if (p->cfg_done || p->cfg_pending)
+			cfg_answer(p, false, "superseded by a restart");
+		p->run_done = done;
+		p->run_arg = arg;
 		if (p->pid > 0) {
 			plugin_restart(p);
 		} else {
@@ -420,7 +498,10 @@ int supervisor_run(struct supervisor *sup, const struct plugin_spec *spec, char 
 		}
 		return 0;
 	}
-	plugin_start(plugin_new(sup, spec));
+	p = plugin_new(sup, spec);
+	p->run_done = done;
+	p->run_arg = arg;
+	plugin_start(p);
 	return 0;
 }
 
@@ -443,6 +524,10 @@ int supervisor_adopt(struct supervisor *sup, const struct plugin_spec *spec, int
 
 static void plugin_destroy(struct plugin *p)
 {
+	if (p->run_done)
+		run_answer(p, false, "stopped before it was ready");
+	if (p->cfg_done || p->cfg_pending)
+		cfg_answer(p, false, "stopped before it answered");
 	TAILQ_REMOVE(&p->sup->plugins, p, entry);
 	if (p->pid > 0)
 		kill(p->pid, SIGKILL);
@@ -482,17 +567,27 @@ int supervisor_stop(struct supervisor *sup, const char *name)
 	return 0;
 }
 
-int supervisor_configure(struct supervisor *sup, const char *name, json_object *config)
+int supervisor_configure(struct supervisor *sup, const char *name, json_object *config,
+			 supervisor_done_fn done, void *arg)
 {
 	struct plugin *p = find(sup, name);
 	json_object *m;
 
 	if (p == NULL || config == NULL || !json_object_is_type(config, json_type_object))
 		return -1;
-	json_object_put(p->config);
-	p->config = json_object_get(config);
-	if (p->hs != HS_SERVING || p->chan == NULL)
-		return 0; /* the next start takes the new configuration */
+	if (p->hs != HS_SERVING || p->chan == NULL) {
+		/* The next start takes the new configuration. */
+		json_object_put(p->config);
+		p->config = json_object_get(config);
+		call_later(sup, done, arg, true, NULL);
+		return 0;
+	}
+	if (p->cfg_done || p->cfg_pending)
+		cfg_answer(p, false, "superseded by a newer configuration");
+	/* In force only once the plugin accepts it: a refusal keeps the old one. */
+	p->cfg_pending = json_object_get(config);
+	p->cfg_done = done;
+	p->cfg_arg = arg;
 	p->config_id = bus_next_id(sup->bus);
 	m = msg_new_request(MSG_CONFIG, p->config_id);
 	json_object_object_add(m, "config", json_object_get(config));
@@ -513,6 +608,41 @@ int supervisor_set_secrets(struct supervisor *sup, const char *name, json_object
 bool supervisor_has(struct supervisor *sup, const char *name)
 {
 	return find(sup, name) != NULL;
+}
+
+static void fill_stats(const struct plugin *p, struct supervisor_stats *out)
+{
+	static const enum supervisor_state states[] = {
+	    [ST_STARTING] = SUP_STARTING, [ST_RUNNING] = SUP_RUNNING, [ST_STOPPING] = SUP_STOPPING,
+	    [ST_CRASHED] = SUP_CRASHED,	  [ST_FAILED] = SUP_FAILED,   [ST_STOPPED] = SUP_STOPPED,
+	};
+
+	out->name = p->name;
+	out->version = p->version;
+	out->state = states[p->state];
+	out->pid = p->pid;
+}
+
+int supervisor_stats(struct supervisor *sup, const char *name, struct supervisor_stats *out)
+{
+	struct plugin *p = find(sup, name);
+
+	if (p != NULL)
+		fill_stats(p, out);
+	return p != NULL ? 0 : -1;
+}
+
+void supervisor_foreach(struct supervisor *sup,
+			void (*fn)(const struct supervisor_stats *st, void *arg), void *arg)
+{
+	struct plugin *p;
+	struct supervisor_stats st;
+
+	TAILQ_FOREACH(p, &sup->plugins, entry)
+	{
+		fill_stats(p, &st);
+		fn(&st, arg);
+	}
 }
 
 static json_object *plugin_status(struct plugin *p)

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct event_base;
 struct bus;
@@ -53,11 +54,22 @@ struct supervisor *supervisor_new(struct event_base *base, struct bus *bus,
 void supervisor_free(struct supervisor *sup);
 
 /*
- * Starts a plugin, or restarts it with a new spec when it already runs
- * (upgrade). Returns 0, or -1 with a message in err.
+ * Completion of a verb: ok, or the start or the configuration failed with
+ * a sentence in reason (borrowed for the call). Always called from the event
+ * loop, never before the verb returns, and exactly once per accepted call.
  */
-int supervisor_run(struct supervisor *sup, const struct plugin_spec *spec, char *err,
-		   size_t errlen);
+typedef void (*supervisor_done_fn)(void *arg, bool ok, const char *reason);
+
+/*
+ * Starts a plugin, or restarts it with a new spec when it already runs
+ * (upgrade). Returns -1 with a message in err when the spec is refused (done
+ * is not called); else 0, and done (may be NULL) says how the first host of
+ * this run did: ok when it is ready, or why it could not start (the host
+ * ended before ready, or the plugin was stopped first). A host ending before
+ * ready is still retried by the restart policy; done reports only the first.
+ */
+int supervisor_run(struct supervisor *sup, const struct plugin_spec *spec, supervisor_done_fn done,
+		   void *arg, char *err, size_t errlen);
 
 /*
  * Runs a plugin over a channel the caller already holds (its end of a
@@ -70,8 +82,42 @@ int supervisor_adopt(struct supervisor *sup, const struct plugin_spec *spec, int
 /* Stops a plugin gracefully and forgets it. Returns -1 when unknown. */
 int supervisor_stop(struct supervisor *sup, const char *name);
 
-/* Sends a new configuration to a running plugin (live, no restart when it can). */
-int supervisor_configure(struct supervisor *sup, const char *name, json_object *config);
+/*
+ * Gives a plugin a new configuration (an object, borrowed). -1 when the
+ * plugin is unknown or config not an object (done is not called). Else done
+ * (may be NULL) gets the plugin's answer: a serving host is sent config and
+ * its reply decides (rejected: reason is the plugin's message, and the old
+ * configuration stays in force, also for later restarts); a plugin without
+ * an on_config hook is restarted with it; a plugin with no serving host
+ * takes it at its next start (ok at once).
+ */
+int supervisor_configure(struct supervisor *sup, const char *name, json_object *config,
+			 supervisor_done_fn done, void *arg);
+
+/* A plugin's state, as status shows it ("starting", "running", ...). */
+enum supervisor_state {
+	SUP_STARTING,
+	SUP_RUNNING,
+	SUP_STOPPING,
+	SUP_CRASHED,
+	SUP_FAILED,
+	SUP_STOPPED,
+	SUP_STATE_COUNT
+};
+
+/* Typed figures of one plugin; strings point into the supervisor (valid until it changes). */
+struct supervisor_stats {
+	const char *name;
+	const char *version; /* NULL before the first hello */
+	enum supervisor_state state;
+	pid_t pid; /* 0 when no host runs */
+};
+
+/* Fills out for name; -1 when unknown. */
+int supervisor_stats(struct supervisor *sup, const char *name, struct supervisor_stats *out);
+/* Calls fn for every plugin in the order they were first run. */
+void supervisor_foreach(struct supervisor *sup,
+			void (*fn)(const struct supervisor_stats *st, void *arg), void *arg);
 
 /* Replaces the strings blanked out of a plugin's log lines (a new config's). -1 when unknown. */
 int supervisor_set_secrets(struct supervisor *sup, const char *name, json_object *secrets);

@@ -77,6 +77,11 @@ struct plugin {
 	} last_exit;
 	struct hostlog *out;
 	char *config_error;
+
+	/* Waiting for the first host of a run to be ready, and for a config reply. */
+	supervisor_done_fn run_done, cfg_done;
+	void *run_arg, *cfg_arg;
+	json_object *cfg_pending; /* in force once the plugin accepts it */
 };
 
 struct supervisor {
@@ -95,6 +100,11 @@ struct supervisor {
 void plugin_set_state(struct plugin *p, enum pstate st);
 /* Stops the host gracefully and starts it again (new files, new configuration). */
 void plugin_restart(struct plugin *p);
+/*
+ * The plugin answered the configuration sent last: accepted (ok), refused
+ * with msg, or it has no on_config hook (unimplemented: restart with it).
+ */
+void plugin_config_answer(struct plugin *p, bool ok, bool unimplemented, const char *msg);
 
 /* hostchan.c: the protocol conversation with the current host. */
 /* Sets up the channel on sock (the daemon's end of the socketpair). */
