@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "names.h"
 #include "ss_config.h"
 #include "xmalloc.h"
 
@@ -202,7 +203,7 @@ static int add_plugin(struct config *c, const char *arg)
 		path = eq + 1;
 	else
 		eq = NULL;
-	if (strncmp(path, "builtin:", 8) == 0) {
+	if (name_builtin(path) != NULL) {
 		/* A plugin compiled into the host: no file to resolve. */
 		c->plugins[c->nplugins++] = xstrdup(arg);
 		return 0;

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <libgen.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,9 @@
 #include "static.h"
 #include "supervisor.h"
 #if SS_HAVE_LIBPQ
+#include "api_catalog.h"
+#include "api_marketplace.h"
+#include "market.h"
 #include "db.h"
 #include "registry.h"
 #include "token.h"
@@ -46,6 +50,9 @@ struct daemon {
 	struct api *api;
 	struct core_api core;
 	struct registry *registry;
+	struct db *db;
+	struct token_cache *tokens;
+	struct market *catalog;
 	struct cgroup *cgroup;
 	struct static_site *web;   /* the admin UI at /admin/ */
 	struct discovery builtins; /* the host's built-in plugins, for --plugin builtin:NAME */
@@ -98,29 +105,6 @@ static void watchdog_start(struct daemon *d)
 	event_add(d->watchdog, &tv);
 }
 
-/* Reads a manifest.json of at most MANIFEST_MAX_BYTES; NULL with a message. */
-static struct manifest *read_manifest(const char *path, char *err, size_t errlen)
-{
-	char *text = xmalloc(MANIFEST_MAX_BYTES + 1);
-	struct manifest *m = NULL;
-	FILE *f = fopen(path, "re");
-	size_t n;
-
-	if (f == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	n = fread(text, 1, MANIFEST_MAX_BYTES + 1, f);
-	if (ferror(f))
-		snprintf(err, errlen, "%s: read error", path);
-	else
-		m = manifest_parse(text, n, err, errlen);
-	fclose(f);
-out:
-	free(text);
-	return m;
-}
-
 /*
  * Starts (or, on SIGHUP, restarts) the --plugin [NAME=]PATH plugins: name,
  * permissions, default config and limits from the manifest.json beside the
@@ -139,9 +123,10 @@ static void run_dev_plugins(struct daemon *d)
 		char err[512];
 
 		mpath = xasprintf("%s/manifest.json", dirname(dir));
-		if (strncmp(path, "builtin:", 8) == 0) {
+		if (name_builtin(path) != NULL) {
 			/* Compiled into the host: its manifest comes from the host's list. */
-			const struct discovered *b = discovery_find(&d->builtins, path + 8);
+			const struct discovered *b =
+			    discovery_find(&d->builtins, name_builtin(path));
 			if (b == NULL) {
 				log_error("config",
 					  "--plugin %s: the plugin host has no such built-in", arg);
@@ -149,7 +134,7 @@ static void run_dev_plugins(struct daemon *d)
 			}
 			m = manifest_from_json(b->manifest->json, err, sizeof err);
 		} else if (access(mpath, F_OK) == 0 &&
-			   (m = read_manifest(mpath, err, sizeof err)) == NULL) {
+			   (m = manifest_read_file(mpath, err, sizeof err)) == NULL) {
 			log_error("config", "--plugin %s: %s", arg, err);
 			goto next;
 		}
@@ -181,7 +166,7 @@ static void run_dev_plugins(struct daemon *d)
 		if (!name_plugin_valid(name))
 			log_error("config", "--plugin %s: \"%s\" is not a valid plugin name", arg,
 				  name);
-		else if (supervisor_run(d->sup, &spec, err, sizeof err) < 0)
+		else if (supervisor_run(d->sup, &spec, NULL, NULL, err, sizeof err) < 0)
 			log_error("config", "--plugin %s: %s", arg, err);
 	next:
 		json_object_put(spec.secrets);
@@ -197,7 +182,62 @@ static void run_dev_plugins(struct daemon *d)
 #if SS_HAVE_LIBPQ
 static bool database_up(void *arg)
 {
-	return db_is_up(registry_db(arg));
+	return db_is_up(arg);
+}
+
+/* The store's token roles are the API's: the same ladder, mapped here where both meet. */
+static int authenticate(const char *token, void *arg, const char **name)
+{
+	int role = token_cache_auth(token, arg, name);
+
+	switch (role) {
+	case TOKEN_ROLE_ADMIN:
+		return API_ROLE_ADMIN;
+	case TOKEN_ROLE_SERVICE:
+		return API_ROLE_SERVICE;
+	case TOKEN_ROLE_VIEWER:
+		return API_ROLE_VIEWER;
+	case TOKEN_ROLE_NONE:
+		return API_ROLE_NONE;
+	default:
+		return -1; /* cannot tell now: 503 */
+	}
+}
+
+/* The database, the token cache, the catalog and the registry, and their routes. */
+static int start_registry(struct daemon *d, char *err, size_t errlen)
+{
+	char abs[PATH_MAX], *url;
+
+	url = xasprintf("file://%s",
+			d->cfg.plugin_dir && realpath(d->cfg.plugin_dir, abs) ? abs : "");
+	d->db = db_new(d->base, d->cfg.database, 4);
+	d->tokens = token_cache_new(NULL);
+	d->catalog = market_new(d->db, url);
+	free(url);
+	d->registry = registry_new(d->base, d->sup, d->db, d->tokens, d->catalog, &d->builtins,
+				   &(struct registry_options){.conninfo = d->cfg.database,
+							      .plugin_dir = d->cfg.plugin_dir},
+				   err, errlen);
+	if (d->registry == NULL)
+		return -1;
+	api_marketplace_register(d->api, d->registry);
+	api_catalog_register(d->api, d->catalog);
+	api_set_auth(d->api, authenticate, d->tokens);
+	d->core.database_up = database_up;
+	d->core.database_arg = d->db;
+	return 0;
+}
+
+/* In this order: pending queries complete into what still exists. */
+static void stop_registry(struct daemon *d)
+{
+	if (d->api)
+		api_set_auth(d->api, NULL, NULL);
+	db_free(d->db);
+	registry_free(d->registry);
+	market_free(d->catalog);
+	token_cache_free(d->tokens);
 }
 #endif
 
@@ -361,20 +401,19 @@ static int run(int argc, char **argv)
 		log_warn("streamspaced", "--sandbox-debug: refused syscalls trap and are logged; "
 					 "for development only");
 	log_info("streamspaced", "version %s, plugin host %s", SS_VERSION, d.cfg.host_path);
+	/* The host's built-in plugins, listed once: the registry's and --plugin builtin:NAME. */
+	bool want_builtins = d.cfg.database != NULL;
+	for (size_t i = 0; i < d.cfg.nplugins; i++)
+		want_builtins |= strstr(d.cfg.plugins[i], SS_BUILTIN_PREFIX) != NULL;
+	if (want_builtins)
+		discovery_builtins(d.cfg.host_path, &d.builtins);
 	if (d.cfg.database != NULL) {
 #if SS_HAVE_LIBPQ
-		d.registry = registry_new(d.base, d.sup, d.api,
-					  &(struct registry_options){.conninfo = d.cfg.database,
-								     .plugin_dir = d.cfg.plugin_dir,
-								     .host_path = d.cfg.host_path},
-					  err, sizeof err);
-		if (d.registry == NULL) {
+		if (start_registry(&d, err, sizeof err) < 0) {
 			log_error("registry", "%s", err);
 			rc = 1;
 			goto out;
 		}
-		d.core.database_up = database_up;
-		d.core.database_arg = d.registry;
 #else
 		log_error("streamspaced",
 			  "built without PostgreSQL support: --database unavailable");
@@ -385,12 +424,6 @@ static int run(int argc, char **argv)
 		log_warn("streamspaced",
 			 "--plugin-dir needs --database: the registry keeps what is "
 			 "installed; ignoring it");
-	}
-	for (size_t i = 0; i < d.cfg.nplugins; i++) {
-		if (strstr(d.cfg.plugins[i], "builtin:") != NULL) {
-			discovery_builtins(d.cfg.host_path, &d.builtins);
-			break;
-		}
 	}
 	run_dev_plugins(&d);
 	log_info("streamspaced", "listening on %.*s:%d",
@@ -410,7 +443,7 @@ out:
 		event_free(d.sig_hup);
 	}
 #if SS_HAVE_LIBPQ
-	registry_free(d.registry);
+	stop_registry(&d);
 #endif
 	supervisor_free(d.sup);
 	cgroup_free(d.cgroup);

@@ -111,8 +111,8 @@ int args_parse(int argc, char *const argv[], struct host_args *a, char *err, siz
 		return -1;
 	}
 	/* builtin:<name> runs a plugin compiled into the host (builtin.h). */
-	if (strncmp(a->plugin, "builtin:", 8) == 0) {
-		if (strcmp(a->plugin + 8, a->name) != 0) {
+	if (name_builtin(a->plugin) != NULL) {
+		if (strcmp(name_builtin(a->plugin), a->name) != 0) {
 			snprintf(err, errlen, "--plugin '%s' does not name the built-in '%s'",
 				 a->plugin, a->name);
 			return -1;

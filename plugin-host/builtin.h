@@ -8,9 +8,11 @@
 #define SS_HOST_BUILTIN_H
 
 #include <stddef.h>
+
+#include "names.h"
 #include <streamspace/plugin.h>
 
-#define BUILTIN_PREFIX "builtin:"
+#define BUILTIN_PREFIX SS_BUILTIN_PREFIX
 #define BUILTIN_MAX 16
 
 struct builtin_plugin {

@@ -102,3 +102,10 @@ bool name_pattern_match(const char *pattern, const char *name)
 		return strncmp(pattern, name, n - 1) == 0 && name[n - 1] != '\0';
 	return strcmp(pattern, name) == 0;
 }
+
+const char *name_builtin(const char *path)
+{
+	const size_t n = sizeof SS_BUILTIN_PREFIX - 1;
+
+	return path != NULL && strncmp(path, SS_BUILTIN_PREFIX, n) == 0 ? path + n : NULL;
+}

@@ -10,6 +10,12 @@
 #define SS_NAME_MAX 63
 #define SS_EVENT_NAME_MAX 128
 
+/* The plugin path that names a plugin compiled into the host: "builtin:<name>". */
+#define SS_BUILTIN_PREFIX "builtin:"
+
+/* The name after SS_BUILTIN_PREFIX when path has it (maybe ""), else NULL. */
+const char *name_builtin(const char *path);
+
 /* ^[a-z0-9][a-z0-9-]{0,62}$ and not a reserved word ("marketplace"). */
 bool name_plugin_valid(const char *name);
 

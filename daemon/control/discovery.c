@@ -1,21 +1,21 @@
 /*
- * The plugin directory on disk. A scan reads at most one manifest per
- * subdirectory (bounded in size), so it is cheap enough to repeat whenever
- * the catalog is listed or a plugin installed: a plugin dropped into the
- * directory shows up without a restart.
+ * The plugin directory on disk and the built-in plugins. A scan opens at
+ * most one manifest per subdirectory through manifest_read_file (bounded,
+ * never blocking on a FIFO), on the worker thread; the reactor only swaps
+ * the finished list in. inotify says when to scan again.
  */
 #define _GNU_SOURCE
 #include "discovery.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <event2/event.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <event2/event.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -25,45 +25,13 @@
 #include "log.h"
 #include "manifest.h"
 #include "names.h"
+#include "worker.h"
 #include "xmalloc.h"
 
-/* Reads a regular file of at most max bytes; NULL with a message. */
-static char *read_small_file(const char *path, size_t max, size_t *len, char *err, size_t errlen)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	struct stat st;
-	char *buf = NULL;
-	size_t got = 0;
-
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
-		snprintf(err, errlen, "%s: not a regular file of at most %zu bytes", path, max);
-		goto fail;
-	}
-	buf = xmalloc((size_t)st.st_size + 1);
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			snprintf(err, errlen, "%s: read failed", path);
-			goto fail;
-		}
-		got += (size_t)r;
-	}
-	buf[got] = '\0';
-	*len = got;
-	close(fd);
-	return buf;
-fail:
-	free(buf);
-	close(fd);
-	return NULL;
-}
+/* A change is scanned this long after the first event of a burst (a copy is many events). */
+#define DEBOUNCE_MS 200
+/* Without inotify, the directory is rescanned this often. */
+#define POLL_MS 5000
 
 static int cmp_discovered(const void *a, const void *b)
 {
@@ -72,88 +40,86 @@ static int cmp_discovered(const void *a, const void *b)
 	return strcmp(x->manifest->name, y->manifest->name);
 }
 
-/* Looks at one <dir>/<name>; fills d and returns 0, or -1 with a message. */
-static int scan_one(const char *base, const char *name, struct discovered *d, char *err,
-		    size_t errlen)
+static int cmp_str(const void *a, const void *b)
 {
-	char *dir = xasprintf("%s/%s", base, name), *path = NULL, *text = NULL;
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void add_issue(struct discovery *d, char *issue)
+{
+	d->issues = xrealloc(d->issues, (d->nissues + 1) * sizeof *d->issues);
+	d->issues[d->nissues++] = issue;
+}
+
+static void add_entry(struct discovery *d, char *dir, char *so_path, struct manifest *m)
+{
+	d->v = xrealloc(d->v, (d->n + 1) * sizeof *d->v);
+	d->v[d->n].dir = dir;
+	d->v[d->n].so_path = so_path;
+	d->v[d->n].manifest = m;
+	d->n++;
+}
+
+/* Looks at one <dir>/<name>; adds it to out, or its issue. */
+static void scan_one(const char *base, const char *name, struct discovery *out)
+{
+	char *dir = xasprintf("%s/%s", base, name), *path = NULL, err[512];
 	struct manifest *m = NULL;
 	struct stat st;
-	size_t len = 0;
 
 	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "not a directory");
+		snprintf(err, sizeof err, "not a directory");
 		goto fail;
 	}
 	path = xasprintf("%s/manifest.json", dir);
-	text = read_small_file(path, MANIFEST_MAX_BYTES, &len, err, errlen);
-	if (text == NULL)
-		goto fail;
-	m = manifest_parse(text, len, err, errlen);
+	m = manifest_read_file(path, err, sizeof err);
 	if (m == NULL)
 		goto fail;
 	if (strcmp(m->name, name) != 0) {
-		snprintf(err, errlen, "manifest names \"%s\", the directory \"%s\"", m->name, name);
+		snprintf(err, sizeof err, "manifest names \"%s\", the directory \"%s\"", m->name,
+			 name);
 		goto fail;
 	}
 	free(path);
 	path = xasprintf("%s/%s", dir, m->entry_main);
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: the shared object is missing", path);
+	/* lstat: a symlink or a FIFO in the name of the shared object is not one. */
+	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, sizeof err, "%s: the shared object is missing", path);
 		goto fail;
 	}
-	d->dir = dir;
-	d->so_path = path;
-	d->manifest = m;
-	free(text);
-	return 0;
+	add_entry(out, dir, path, m);
+	return;
 fail:
+	add_issue(out, xasprintf("%s/%s: skipped: %s", base, name, err));
 	manifest_free(m);
-	free(text);
 	free(path);
 	free(dir);
-	return -1;
 }
 
 void discovery_scan(const char *dir, struct discovery *out)
 {
-	char abs[PATH_MAX], err[512];
+	char abs[PATH_MAX];
 	DIR *dp;
 	struct dirent *de;
-	size_t cap = 0;
 
-	out->v = NULL;
-	out->n = 0;
+	memset(out, 0, sizeof *out);
 	if (dir == NULL || *dir == '\0')
 		return;
 	if (realpath(dir, abs) == NULL || (dp = opendir(abs)) == NULL) {
-		log_warn("discovery", "plugin directory %s: %s", dir, strerror(errno));
+		add_issue(out, xasprintf("plugin directory %s: %s", dir, strerror(errno)));
 		return;
 	}
 	while ((de = readdir(dp)) != NULL) {
-		struct discovered d;
-
-		/* Hidden entries (".", "..", ".installed") are never plugins. */
-		if (de->d_name[0] == '.')
+		/* Hidden entries (".", "..", ".installed") and other names are never plugins. */
+		if (de->d_name[0] == '.' || !name_plugin_valid(de->d_name))
 			continue;
-		if (!name_plugin_valid(de->d_name)) {
-			log_debug("discovery", "%s/%s: not a plugin name, skipped", abs,
-				  de->d_name);
-			continue;
-		}
-		if (scan_one(abs, de->d_name, &d, err, sizeof err) < 0) {
-			log_warn("discovery", "%s/%s: skipped: %s", abs, de->d_name, err);
-			continue;
-		}
-		if (out->n == cap) {
-			cap = cap ? cap * 2 : 8;
-			out->v = xrealloc(out->v, cap * sizeof *out->v);
-		}
-		out->v[out->n++] = d;
+		scan_one(abs, de->d_name, out);
 	}
 	closedir(dp);
 	if (out->n > 1)
 		qsort(out->v, out->n, sizeof *out->v, cmp_discovered);
+	if (out->nissues > 1)
+		qsort(out->issues, out->nissues, sizeof *out->issues, cmp_str);
 }
 
 void discovery_clear(struct discovery *d)
@@ -163,14 +129,24 @@ void discovery_clear(struct discovery *d)
 		free(d->v[i].so_path);
 		manifest_free(d->v[i].manifest);
 	}
+	for (size_t i = 0; i < d->nissues; i++)
+		free(d->issues[i]);
 	free(d->v);
-	d->v = NULL;
-	d->n = 0;
+	free(d->issues);
+	memset(d, 0, sizeof *d);
 }
 
 bool discovery_is_builtin(const struct discovered *d)
 {
 	return d->dir == NULL;
+}
+
+const struct discovered *discovery_find(const struct discovery *d, const char *name)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (strcmp(d->v[i].manifest->name, name) == 0)
+			return &d->v[i];
+	return NULL;
 }
 
 /* Reads all of fd (at most max bytes) into a new string; NULL when longer. */
@@ -251,7 +227,7 @@ void discovery_builtins(const char *host_path, struct discovery *out)
 		}
 		out->v = xrealloc(out->v, (out->n + 1) * sizeof *out->v);
 		out->v[out->n].dir = NULL;
-		out->v[out->n].so_path = xasprintf("builtin:%s", m->name);
+		out->v[out->n].so_path = xasprintf(SS_BUILTIN_PREFIX "%s", m->name);
 		out->v[out->n].manifest = m;
 		out->n++;
 	}
@@ -262,19 +238,24 @@ out:
 	free(text);
 }
 
-void discovery_merge(struct discovery *d, const struct discovery *extra)
+/*
+ * Adds copies of the built-ins to d (on the reactor: the manifests' JSON is
+ * shared by reference). A directory entry with a built-in's name is dropped
+ * and becomes an issue.
+ */
+static void merge_builtins(struct discovery *d, const struct discovery *builtins)
 {
 	char err[256];
 
-	for (size_t i = 0; i < extra->n; i++) {
-		const struct discovered *e = &extra->v[i];
+	for (size_t i = 0; i < builtins->n; i++) {
+		const struct discovered *e = &builtins->v[i];
 		struct manifest *m;
 
 		for (size_t j = 0; j < d->n; j++) {
 			if (strcmp(d->v[j].manifest->name, e->manifest->name) != 0)
 				continue;
-			log_warn("discovery", "%s: the name of a built-in plugin; %s skipped",
-				 e->manifest->name, d->v[j].dir ? d->v[j].dir : "duplicate");
+			add_issue(d, xasprintf("%s: skipped: the name of a built-in plugin",
+					       d->v[j].dir));
 			free(d->v[j].dir);
 			free(d->v[j].so_path);
 			manifest_free(d->v[j].manifest);
@@ -284,274 +265,81 @@ void discovery_merge(struct discovery *d, const struct discovery *extra)
 		m = manifest_from_json(e->manifest->json, err, sizeof err);
 		if (m == NULL)
 			continue; /* it parsed once; it parses again */
-		d->v = xrealloc(d->v, (d->n + 1) * sizeof *d->v);
-		d->v[d->n].dir = e->dir ? xstrdup(e->dir) : NULL;
-		d->v[d->n].so_path = xstrdup(e->so_path);
-		d->v[d->n].manifest = m;
-		d->n++;
+		add_entry(d, NULL, xstrdup(e->so_path), m);
 	}
 	if (d->n > 1)
 		qsort(d->v, d->n, sizeof *d->v, cmp_discovered);
+	if (d->nissues > 1)
+		qsort(d->issues, d->nissues, sizeof *d->issues, cmp_str);
 }
 
-const struct discovered *discovery_find(const struct discovery *d, const char *name)
-{
-	for (size_t i = 0; i < d->n; i++)
-		if (strcmp(d->v[i].manifest->name, name) == 0)
-			return &d->v[i];
-	return NULL;
-}
-
-int discovery_same(const struct discovery *a, const struct discovery *b)
+/* Whether a and b list the same plugins at the same versions and paths. */
+static bool same_list(const struct discovery *a, const struct discovery *b)
 {
 	if (a->n != b->n)
-		return 0;
+		return false;
 	for (size_t i = 0; i < a->n; i++) {
-		const char *ja =
-		    json_object_to_json_string_ext(a->v[i].manifest->json, JSON_C_TO_STRING_PLAIN);
-		char *sa = xstrdup(ja);
-		int same = strcmp(sa, json_object_to_json_string_ext(
-					  b->v[i].manifest->json, JSON_C_TO_STRING_PLAIN)) == 0 &&
-			   strcmp(a->v[i].so_path, b->v[i].so_path) == 0;
+		char *sa = xstrdup(
+		    json_object_to_json_string_ext(a->v[i].manifest->json, JSON_C_TO_STRING_PLAIN));
+		bool same = strcmp(sa, json_object_to_json_string_ext(
+					   b->v[i].manifest->json, JSON_C_TO_STRING_PLAIN)) == 0 &&
+			    strcmp(a->v[i].so_path, b->v[i].so_path) == 0;
 
 		free(sa);
 		if (!same)
-			return 0;
+			return false;
 	}
-	return 1;
+	return true;
 }
 
-const char discovery_sync_sql[] =
-    "WITH repo AS ("
-    " INSERT INTO catalog_repositories (name, url, type, last_synced_at, plugin_count)"
-    " VALUES ('local', $1, 'local', NOW(), jsonb_array_length($2::jsonb))"
-    " ON CONFLICT (name) DO UPDATE SET url = EXCLUDED.url, last_synced_at = NOW(),"
-    "  plugin_count = EXCLUDED.plugin_count, updated_at = NOW()"
-    " RETURNING id),"
-    " src AS (SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(name text, version text,"
-    "  display_name text, description text, category text, plugin_type text, icon_url text,"
-    "  manifest jsonb, tags jsonb, author text, license text, homepage text)),"
-    " up AS (INSERT INTO catalog_plugins (repository_id, name, version, display_name,"
-    "  description, category, plugin_type, icon_url, manifest, tags, author, license,"
-    "  homepage, avg_rating, rating_count)"
-    " SELECT repo.id, src.name, src.version, src.display_name, src.description, src.category,"
-    "  src.plugin_type, src.icon_url, src.manifest,"
-    "  ARRAY(SELECT jsonb_array_elements_text(COALESCE(src.tags, '[]'::jsonb))),"
-    "  src.author, src.license, src.homepage,"
-    "  (SELECT avg(rating)::numeric(3,2) FROM plugin_ratings r WHERE r.plugin_name = src.name),"
-    "  (SELECT count(*) FROM plugin_ratings r WHERE r.plugin_name = src.name)"
-    " FROM repo, src"
-    " ON CONFLICT (repository_id, name, version) DO UPDATE SET"
-    "  display_name = EXCLUDED.display_name, description = EXCLUDED.description,"
-    "  category = EXCLUDED.category, plugin_type = EXCLUDED.plugin_type,"
-    "  icon_url = EXCLUDED.icon_url, manifest = EXCLUDED.manifest, tags = EXCLUDED.tags,"
-    "  author = EXCLUDED.author, license = EXCLUDED.license, homepage = EXCLUDED.homepage"
-    "  WHERE catalog_plugins.manifest IS DISTINCT FROM EXCLUDED.manifest"
-    " RETURNING id)"
-    " DELETE FROM catalog_plugins c USING repo"
-    " WHERE c.repository_id = repo.id"
-    "  AND NOT EXISTS (SELECT 1 FROM src WHERE src.name = c.name AND src.version = c.version)"
-    "  AND NOT EXISTS (SELECT 1 FROM installed_plugins i WHERE i.catalog_plugin_id = c.id)";
-
-static void add_str(json_object *o, const char *key, const char *v)
+static bool has_issue(const struct discovery *d, const char *issue)
 {
-	json_object_object_add(o, key, v ? json_object_new_string(v) : NULL);
+	if (d->nissues == 0)
+		return false;
+	return bsearch(&issue, d->issues, d->nissues, sizeof *d->issues, cmp_str) != NULL;
 }
 
-char *discovery_catalog_json(const struct discovery *d)
-{
-	json_object *arr = json_object_new_array();
-	char *out;
+/* ---- the cache ---- */
 
-	for (size_t i = 0; i < d->n; i++) {
-		const struct manifest *m = d->v[i].manifest;
-		json_object *o = json_object_new_object();
+struct settle_waiter {
+	void (*done)(void *arg);
+	void *arg;
+	struct settle_waiter *next;
+};
 
-		add_str(o, "name", m->name);
-		add_str(o, "version", m->version);
-		add_str(o, "display_name", m->display_name ? m->display_name : m->name);
-		add_str(o, "description", m->description);
-		add_str(o, "category", m->category);
-		add_str(o, "plugin_type", m->type);
-		add_str(o, "icon_url", m->icon);
-		json_object_object_add(o, "manifest", json_object_get(m->json));
-		json_object_object_add(o, "tags", json_object_get(m->tags));
-		add_str(o, "author", m->author);
-		add_str(o, "license", m->license);
-		add_str(o, "homepage", m->homepage);
-		json_object_array_add(arr, o);
-	}
-	out = xstrdup(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN));
-	json_object_put(arr);
-	return out;
-}
+struct discovery_cache {
+	struct event_base *base;
+	struct worker *worker;
+	char *dir;
+	const struct discovery *builtins;
+	struct discovery cur;
+	void (*changed)(void *arg);
+	void *arg;
+	int fd; /* inotify, or -1 */
+	struct event *ev, *debounce;
+	bool scanning; /* a scan job is on the worker */
+	bool dirty;    /* a change came after the running scan began, or is debouncing */
+	struct settle_waiter *waiters;
+	struct scan_job *job; /* the one in flight, to detach on free */
+};
 
-int discovery_remove_tree(const char *path)
-{
-	struct stat st;
-	DIR *dp;
-	struct dirent *de;
-	int rc = 0;
-
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (!S_ISDIR(st.st_mode))
-		return unlink(path);
-	dp = opendir(path);
-	if (dp == NULL)
-		return -1;
-	while ((de = readdir(dp)) != NULL) {
-		char *child;
-
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		child = xasprintf("%s/%s", path, de->d_name);
-		if (discovery_remove_tree(child) < 0)
-			rc = -1;
-		free(child);
-	}
-	closedir(dp);
-	if (rmdir(path) < 0)
-		rc = -1;
-	return rc;
-}
-
-/* Copies one regular file, keeping its mode. */
-static int copy_file(const char *src, const char *dst, mode_t mode)
-{
-	char buf[65536];
-	int in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), out = -1, rc = -1;
-
-	if (in < 0)
-		return -1;
-	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 0755);
-	if (out < 0)
-		goto done;
-	for (;;) {
-		ssize_t r = read(in, buf, sizeof buf), w = 0;
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			goto done;
-		if (r == 0)
-			break;
-		while (w < r) {
-			ssize_t k = write(out, buf + w, (size_t)(r - w));
-
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k < 0)
-				goto done;
-			w += k;
-		}
-	}
-	{
-		/* Keep the mtime: the registry compares it to notice a rebuilt plugin. */
-		struct stat st;
-		struct timespec ts[2];
-
-		if (fstat(in, &st) == 0) {
-			ts[0] = st.st_atim;
-			ts[1] = st.st_mtim;
-			futimens(out, ts);
-		}
-	}
-	rc = 0;
-done:
-	if (out >= 0 && close(out) < 0)
-		rc = -1;
-	close(in);
-	return rc;
-}
-
-/* meson's per-target object directories ("hello.so.p") in a build tree's plugin directory. */
-static bool build_objects(const char *name)
-{
-	size_t n = strlen(name);
-
-	return n > 2 && strcmp(name + n - 2, ".p") == 0;
-}
-
-/* Copies regular files and directories below src; symlinks and the rest are skipped. */
-static int copy_tree(const char *src, const char *dst, int depth)
-{
-	DIR *dp;
-	struct dirent *de;
-	int rc = 0;
-
-	if (depth > 8 || mkdir(dst, 0755) < 0)
-		return -1;
-	dp = opendir(src);
-	if (dp == NULL)
-		return -1;
-	while (rc == 0 && (de = readdir(dp)) != NULL) {
-		char *s, *d;
-		struct stat st;
-
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		s = xasprintf("%s/%s", src, de->d_name);
-		d = xasprintf("%s/%s", dst, de->d_name);
-		if (lstat(s, &st) == 0) {
-			if (S_ISREG(st.st_mode))
-				rc = copy_file(s, d, st.st_mode);
-			else if (S_ISDIR(st.st_mode) && !build_objects(de->d_name))
-				rc = copy_tree(s, d, depth + 1);
-		}
-		free(s);
-		free(d);
-	}
-	closedir(dp);
-	return rc;
-}
-
-int discovery_copy_dir(const char *src, const char *parent, const char *name, char *err,
-		       size_t errlen)
-{
-	char *tmp = xasprintf("%s/.%s.tmp-%ld", parent, name, (long)getpid());
-	char *dest = xasprintf("%s/%s", parent, name);
-	int rc = -1;
-
-	discovery_remove_tree(tmp);
-	if (copy_tree(src, tmp, 0) < 0) {
-		snprintf(err, errlen, "copying %s to %s: %s", src, tmp, strerror(errno));
-		discovery_remove_tree(tmp);
-		goto out;
-	}
-	if (discovery_remove_tree(dest) < 0 || rename(tmp, dest) < 0) {
-		snprintf(err, errlen, "installing %s: %s", dest, strerror(errno));
-		discovery_remove_tree(tmp);
-		goto out;
-	}
-	rc = 0;
-out:
-	free(dest);
-	free(tmp);
-	return rc;
-}
-
-/* ---- watching the plugin directory ---- */
-
-struct discovery_watch {
+struct scan_job {
+	struct discovery_cache *c; /* NULL once the cache was freed */
 	char *dir;
 	int fd;
-	struct event *ev;
-	struct event *debounce; /* one callback after a burst of changes */
-	void (*fn)(void *arg);
-	void *arg;
+	struct discovery found;
 };
 
 /* Watches the directory and each plugin's own directory (manifest edits, rebuilds). */
-static void watch_dirs(struct discovery_watch *w)
+static void watch_dirs(int fd, const char *dir)
 {
 	const uint32_t mask = IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE |
 			      IN_ATTRIB | IN_DELETE_SELF | IN_ONLYDIR;
 	DIR *dp;
 	struct dirent *de;
 
-	inotify_add_watch(w->fd, w->dir, mask);
-	dp = opendir(w->dir);
+	inotify_add_watch(fd, dir, mask);
+	dp = opendir(dir);
 	if (dp == NULL)
 		return;
 	while ((de = readdir(dp)) != NULL) {
@@ -559,67 +347,218 @@ static void watch_dirs(struct discovery_watch *w)
 
 		if (de->d_name[0] == '.' || !name_plugin_valid(de->d_name))
 			continue;
-		sub = xasprintf("%s/%s", w->dir, de->d_name);
-		/* Adding a watch twice returns the same one; a non-directory fails. */
-		inotify_add_watch(w->fd, sub, mask);
+		sub = xasprintf("%s/%s", dir, de->d_name);
+		/* Adding a watch twice returns the same one; IN_ONLYDIR refuses the rest. */
+		inotify_add_watch(fd, sub, mask);
 		free(sub);
 	}
 	closedir(dp);
 }
 
+/* On the worker thread. */
+static void scan_work(void *arg)
+{
+	struct scan_job *j = arg;
+
+	if (j->fd >= 0)
+		watch_dirs(j->fd, j->dir);
+	discovery_scan(j->dir, &j->found);
+}
+
+static void start_scan(struct discovery_cache *c);
+
+static void run_waiters(struct discovery_cache *c)
+{
+	struct settle_waiter *w = c->waiters;
+
+	c->waiters = NULL;
+	while (w != NULL) {
+		struct settle_waiter *next = w->next;
+
+		w->done(w->arg);
+		free(w);
+		w = next;
+	}
+}
+
+/* On the reactor: the scan is in. */
+static void scan_done(void *arg, bool cancelled)
+{
+	struct scan_job *j = arg;
+	struct discovery_cache *c = j->c;
+	bool differs;
+
+	if (c != NULL) {
+		c->job = NULL;
+		c->scanning = false;
+	}
+	if (cancelled || c == NULL)
+		goto out;
+	merge_builtins(&j->found, c->builtins);
+	/* Once per change: what was already reported stays quiet. */
+	for (size_t i = 0; i < j->found.nissues; i++)
+		if (!has_issue(&c->cur, j->found.issues[i]))
+			log_warn("discovery", "%s", j->found.issues[i]);
+	differs = !same_list(&j->found, &c->cur);
+	discovery_clear(&c->cur);
+	c->cur = j->found;
+	memset(&j->found, 0, sizeof j->found);
+	if (differs) {
+		log_info("discovery", "plugin directory changed: %zu plugins", c->cur.n);
+		if (c->changed)
+			c->changed(c->arg);
+	}
+	if (c->dirty && !evtimer_pending(c->debounce, NULL))
+		start_scan(c);
+	else if (!c->dirty)
+		run_waiters(c);
+out:
+	discovery_clear(&j->found);
+	free(j->dir);
+	free(j);
+}
+
+static void start_scan(struct discovery_cache *c)
+{
+	struct scan_job *j;
+
+	if (c->scanning)
+		return; /* scan_done starts the next one: dirty is set */
+	j = xcalloc(1, sizeof *j);
+	j->c = c;
+	j->dir = c->dir ? xstrdup(c->dir) : NULL;
+	j->fd = c->fd;
+	c->job = j;
+	c->scanning = true;
+	c->dirty = false;
+	worker_submit(c->worker, scan_work, scan_done, j);
+}
+
 static void debounce_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct discovery_watch *w = arg;
+	(void)fd;
+	(void)what;
+	start_scan(arg);
+}
 
-	watch_dirs(w);
-	w->fn(w->arg);
+/* Reads what inotify has; whether there was anything. Never blocks (IN_NONBLOCK). */
+static bool drain_events(struct discovery_cache *c)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool any = false;
+
+	/* What changed does not matter: the scan compares the whole directory. */
+	while (read(c->fd, buf, sizeof buf) > 0)
+		any = true;
+	return any;
 }
 
 static void inotify_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct discovery_watch *w = arg;
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	struct timeval tv = {0, 200 * 1000};
+	struct discovery_cache *c = arg;
+	struct timeval tv = {0, DEBOUNCE_MS * 1000};
 
-	/* What changed does not matter: the rescan compares the whole directory. */
-	while (read(fd, buf, sizeof buf) > 0)
-		;
-	evtimer_add(w->debounce, &tv);
+	(void)fd;
+	(void)what;
+	if (!drain_events(c))
+		return;
+	c->dirty = true;
+	if (!evtimer_pending(c->debounce, NULL))
+		evtimer_add(c->debounce, &tv);
 }
 
-struct discovery_watch *discovery_watch_new(struct event_base *base, const char *dir,
-					    void (*fn)(void *arg), void *arg)
+static void poll_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct discovery_watch *w;
-	int fd;
+	struct discovery_cache *c = arg;
 
-	if (dir == NULL)
-		return NULL;
-	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (fd < 0) {
-		log_warn("discovery", "inotify: %s; %s is rescanned on catalog listings only",
-			 strerror(errno), dir);
-		return NULL;
+	(void)fd;
+	(void)what;
+	c->dirty = true;
+	start_scan(c);
+}
+
+struct discovery_cache *discovery_cache_new(struct event_base *base, struct worker *worker,
+					    const char *dir, const struct discovery *builtins,
+					    void (*changed)(void *arg), void *arg)
+{
+	struct discovery_cache *c = xcalloc(1, sizeof *c);
+
+	c->base = base;
+	c->worker = worker;
+	c->dir = dir ? xstrdup(dir) : NULL;
+	c->builtins = builtins;
+	c->fd = -1;
+	if (c->dir != NULL) {
+		c->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		if (c->fd < 0) {
+			struct timeval tv = {POLL_MS / 1000, 0};
+
+			log_warn("discovery", "inotify: %s; %s is rescanned every %d s",
+				 strerror(errno), c->dir, POLL_MS / 1000);
+			c->ev = event_new(base, -1, EV_PERSIST, poll_cb, c);
+			event_add(c->ev, &tv);
+		} else {
+			c->ev = event_new(base, c->fd, EV_READ | EV_PERSIST, inotify_cb, c);
+			event_add(c->ev, NULL);
+		}
+	}
+	c->debounce = evtimer_new(base, debounce_cb, c);
+	/* Start-up: the first scan is in before anything is served or installed. */
+	c->changed = NULL;
+	start_scan(c);
+	worker_drain(worker);
+	c->changed = changed;
+	c->arg = arg;
+	return c;
+}
+
+void discovery_cache_free(struct discovery_cache *c)
+{
+	struct settle_waiter *w;
+
+	if (c == NULL)
+		return;
+	if (c->job)
+		c->job->c = NULL; /* the worker's done frees it */
+	while ((w = c->waiters) != NULL) {
+		c->waiters = w->next;
+		free(w);
+	}
+	if (c->ev)
+		event_free(c->ev);
+	event_free(c->debounce);
+	if (c->fd >= 0)
+		close(c->fd);
+	discovery_clear(&c->cur);
+	free(c->dir);
+	free(c);
+}
+
+const struct discovery *discovery_cache_list(const struct discovery_cache *c)
+{
+	return &c->cur;
+}
+
+void discovery_cache_settle(struct discovery_cache *c, void (*done)(void *arg), void *arg)
+{
+	struct settle_waiter *w;
+
+	/* Events the loop has not read yet count too: a copy that just finished. */
+	if (c->fd >= 0 && drain_events(c))
+		c->dirty = true;
+	if (c->fd < 0 && c->dir != NULL)
+		c->dirty = true; /* no inotify: only a scan can tell */
+	if (!c->dirty && !c->scanning) {
+		done(arg);
+		return;
 	}
 	w = xcalloc(1, sizeof *w);
-	w->dir = xstrdup(dir);
-	w->fd = fd;
-	w->fn = fn;
+	w->done = done;
 	w->arg = arg;
-	w->ev = event_new(base, fd, EV_READ | EV_PERSIST, inotify_cb, w);
-	w->debounce = evtimer_new(base, debounce_cb, w);
-	event_add(w->ev, NULL);
-	watch_dirs(w);
-	return w;
-}
-
-void discovery_watch_free(struct discovery_watch *w)
-{
-	if (w == NULL)
-		return;
-	event_free(w->ev);
-	event_free(w->debounce);
-	close(w->fd);
-	free(w->dir);
-	free(w);
+	w->next = c->waiters;
+	c->waiters = w;
+	/* Waiting for the debounce would only add latency to a request. */
+	evtimer_del(c->debounce);
+	if (c->dirty)
+		start_scan(c);
 }

@@ -1,81 +1,74 @@
 /*
- * Local discovery: the plugin directory (<dir>/<name>/manifest.json and the
- * shared object its entrypoints.main names) listed as catalog entries of the
- * built-in "local" repository, so plugins are installable before any remote
- * marketplace exists.
+ * Discovery: which plugins exist to be installed. Two sources: the plugin
+ * directory (<dir>/<name>/manifest.json and the shared object its
+ * entrypoints.main names) and the host's built-in plugins. The directory's
+ * scan is cached (struct discovery_cache) and refreshed when inotify reports
+ * a change, on the worker thread: never per request, never on the reactor.
  */
 #ifndef SS_DISCOVERY_H
 #define SS_DISCOVERY_H
 
-#include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 struct manifest;
+struct event_base;
+struct worker;
 
 struct discovered {
 	char *dir;     /* absolute path of <plugin_dir>/<name>; NULL for a built-in */
-	char *so_path; /* absolute path of the shared object; "builtin:<name>" for a built-in */
+	char *so_path; /* absolute path of the shared object; SS_BUILTIN_PREFIX<name> for a built-in
+			*/
 	struct manifest *manifest;
 };
 
 struct discovery {
 	struct discovered *v; /* sorted by name */
 	size_t n;
+	char **issues; /* entries that are not usable plugins, "<entry>: why", sorted */
+	size_t nissues;
 };
 
 /*
- * Scans dir (a NULL dir yields nothing). Entries that are not plugins, or
- * whose manifest is invalid, are skipped and logged once per scan.
+ * Scans dir (a NULL dir yields nothing) into out. Entries that are not
+ * plugins, or whose manifest is invalid, are left out and listed in
+ * out->issues. Logs nothing and touches nothing shared: it runs on the
+ * worker thread. Never blocks on what an entry is (FIFOs, devices).
  */
 void discovery_scan(const char *dir, struct discovery *out);
 void discovery_clear(struct discovery *d);
+const struct discovered *discovery_find(const struct discovery *d, const char *name);
+/* Whether d is a built-in plugin. */
+bool discovery_is_builtin(const struct discovered *d);
 
 /*
  * The built-in plugins of the host at host_path (compiled into it): runs
- * `host_path --list-builtins` once and reads their manifests. Each entry has
- * dir NULL and so_path "builtin:<name>". A host that cannot list them yields
- * none, logged.
+ * `host_path --list-builtins` once and reads their manifests. Start-up only
+ * (it waits for the host). A host that cannot list them yields none, logged.
  */
 void discovery_builtins(const char *host_path, struct discovery *out);
-/*
- * Adds copies of the entries of extra to d, keeping d sorted. A built-in's
- * name is taken: a plugin directory entry of the same name is dropped, logged.
- */
-void discovery_merge(struct discovery *d, const struct discovery *extra);
-/* Whether d is a built-in plugin. */
-bool discovery_is_builtin(const struct discovered *d);
-const struct discovered *discovery_find(const struct discovery *d, const char *name);
-/* Whether a and b list the same plugins at the same versions and paths. */
-int discovery_same(const struct discovery *a, const struct discovery *b);
 
 /*
- * The statement that makes the "local" repository's catalog rows match a
- * scan: $1 the repository URL, $2 discovery_catalog_json(). Rows of versions
- * no longer on disk go, unless an installed plugin still refers to them.
+ * The plugin directory's scan, merged with the built-ins (a built-in's name
+ * is taken: a directory entry of the same name is an issue). The first scan
+ * completes before discovery_cache_new returns (start-up); later ones run on
+ * worker when inotify reports a change, and changed(arg) is called on the
+ * reactor when the list differs. An issue is logged when it first appears,
+ * not again while it stays. Without inotify the directory is rescanned
+ * every few seconds instead.
  */
-extern const char discovery_sync_sql[];
-/* The scan as the JSON array text $2 of discovery_sync_sql (caller frees). */
-char *discovery_catalog_json(const struct discovery *d);
-
+struct discovery_cache;
+struct discovery_cache *discovery_cache_new(struct event_base *base, struct worker *worker,
+					    const char *dir, const struct discovery *builtins,
+					    void (*changed)(void *arg), void *arg);
+void discovery_cache_free(struct discovery_cache *c);
+/* The current list (valid until the next change is applied on the reactor). */
+const struct discovery *discovery_cache_list(const struct discovery_cache *c);
 /*
- * Copies a plugin's directory src to <parent>/<name>, atomically: into a
- * hidden temporary directory first, then renamed into place. 0 or -1.
+ * Calls done once every change already reported for the directory has been
+ * scanned: at once when there is none. For a lookup that missed (a plugin
+ * dropped into the directory a moment ago is then found).
  */
-int discovery_copy_dir(const char *src, const char *parent, const char *name, char *err,
-		       size_t errlen);
-/* Removes a directory tree (no symlinks followed). 0, or -1 with errno. */
-int discovery_remove_tree(const char *path);
-
-/*
- * Calls fn (on the reactor, once per burst of changes) whenever something in
- * dir or in one of its plugins' directories changes. NULL when dir is NULL
- * or inotify is unavailable (then the catalog is rescanned when listed).
- */
-struct event_base;
-struct discovery_watch;
-struct discovery_watch *discovery_watch_new(struct event_base *base, const char *dir,
-					    void (*fn)(void *arg), void *arg);
-void discovery_watch_free(struct discovery_watch *w);
+void discovery_cache_settle(struct discovery_cache *c, void (*done)(void *arg), void *arg);
 
 #endif

@@ -46,6 +46,12 @@ struct manifest *manifest_parse(const char *text, size_t len, char *err, size_t 
 /* Validates obj (a reference is taken); NULL with a message. */
 struct manifest *manifest_from_json(json_object *obj, char *err, size_t errlen);
 void manifest_free(struct manifest *m);
+/*
+ * Reads and parses the manifest file at path: only a regular file of at most
+ * MANIFEST_MAX_BYTES, never blocking (a FIFO, a device or a symlink there is
+ * refused at once). NULL with a message.
+ */
+struct manifest *manifest_read_file(const char *path, char *err, size_t errlen);
 
 /* 1.2.3, 1.0.0-beta.1, 2.0.1+build: starts with a digit, [0-9A-Za-z.+-], at most 64. */
 bool manifest_version_valid(const char *v);

@@ -1,11 +1,13 @@
 /*
  * The plugin registry: installed_plugins in PostgreSQL is the desired state,
- * and the registry makes the supervisor's running hosts match it. It applies
- * the schema migrations at start-up, lists the plugin directory as the
- * built-in "local" catalog repository, starts every enabled plugin, serves
- * the marketplace REST API, authenticates bearer tokens, and converges on
+ * and the registry makes the supervisor's running hosts match it. It
+ * applies the schema migrations at start-up, keeps the local catalog equal
+ * to the plugin directory, starts every enabled plugin, and converges on
  * every change announced with NOTIFY (by this daemon, another daemon sharing
  * the database, or plain SQL).
+ *
+ * It knows nothing of HTTP. Its verbs take a completion (verb.h) and say
+ * what happened; the front end validates input, calls a verb and answers.
  */
 #ifndef SS_REGISTRY_H
 #define SS_REGISTRY_H
@@ -14,72 +16,63 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "verb.h"
+
 struct event_base;
 struct supervisor;
-struct api;
+struct db;
+struct token_cache;
+struct market;
+struct discovery;
 struct registry;
 
 struct registry_options {
 	const char *conninfo;	/* libpq URI or key=value string ("" uses PG* variables) */
 	const char *plugin_dir; /* <dir>/<name>/manifest.json + .so; may be NULL */
-	const char *host_path;	/* the plugin host, asked for its built-in plugins */
-	/*
-	 * Where installed plugins' files are copied (one directory per plugin).
-	 * NULL: $STREAMSPACE_INSTALL_DIR, else <plugin_dir>/.installed, else
-	 * /var/lib/streamspace/plugins. Never the plugin directory itself.
-	 */
+	/* Where installed plugins' files are copied: see installdir_open. */
 	const char *install_dir;
-	int pool_size; /* database connections for queries; 0: 4 */
 };
 
 /*
- * Connects to the database, applies pending migrations, scans the plugin
- * directory, loads the token cache, registers the marketplace routes and the
- * authenticator on api, and starts every enabled plugin. The start-up part is
- * synchronous (before the loop serves); everything after runs on the reactor.
- * Returns NULL with a message in err when the database cannot be used.
+ * Applies the migrations, loads the token cache, updates the local catalog,
+ * scans the plugin directory and starts every enabled plugin; the file work
+ * of start-up is finished before it returns (the loop does not serve yet).
+ * db, tokens, cat and builtins are borrowed; db must be freed before the
+ * registry (its pending queries complete into it). NULL with a message.
  */
-struct registry *registry_new(struct event_base *base, struct supervisor *sup, struct api *api,
-			      const struct registry_options *opts, char *err, size_t errlen);
-/* Stops listening and closes the database connections; plugins are left to the supervisor. */
+struct registry *registry_new(struct event_base *base, struct supervisor *sup, struct db *db,
+			      struct token_cache *tokens, struct market *cat,
+			      const struct discovery *builtins, const struct registry_options *opts,
+			      char *err, size_t errlen);
 void registry_free(struct registry *reg);
 
-/* ---- for the marketplace API (api_marketplace.c, api_catalog.c, api_call.c) ---- */
-
-struct db;
-struct token_cache;
-struct discovered;
-
-struct db *registry_db(struct registry *reg);
-struct token_cache *registry_tokens(struct registry *reg);
-struct supervisor *registry_supervisor(struct registry *reg);
-
 /*
- * Installed plugins as JSON rows, one per row of the result: $1 a name, or
- * NULL for all. Each row is {name, version, enabled, config, installedBy,
- * installedAt, updatedAt, schema} (schema: the manifest's configSchema).
+ * Installs name (version NULL: the one the plugin directory has; another
+ * version of an installed plugin is an upgrade in place) with config (an
+ * object over the manifest's defaults, or NULL), recorded as user's doing.
+ * Completes once the host is ready (body {"created": bool, "plugin": view})
+ * or could not start: then VERB_START_FAILED, and no row and no files are
+ * left behind.
  */
-extern const char registry_rows_sql[];
-
-/* Rescans the plugin directory; when it changed, updates the local catalog, then calls done. */
-void registry_refresh_catalog(struct registry *reg, void (*done)(bool ok, void *arg), void *arg);
-/* The plugin directory's entry for name (after the last scan), or NULL. */
-const struct discovered *registry_discovered(struct registry *reg, const char *name);
-
+void registry_install(struct registry *reg, const char *name, const char *version,
+		      json_object *config, const char *user, verb_done_fn done, void *arg);
+/* body {"plugin": view}; completes once the change has been applied. */
+void registry_set_enabled(struct registry *reg, const char *name, bool enabled, verb_done_fn done,
+			  void *arg);
 /*
- * Makes the running state of name match row (NULL: not installed): copies
- * or removes its files, starts, stops or reconfigures its host. With
- * restart_failed, a plugin the supervisor gave up on is started again.
- * Returns 0, or -1 with a message (also kept for the plugin's status).
+ * Gives name a new configuration (masked secrets sent back keep their stored
+ * value). A running plugin must accept it first: VERB_REJECTED leaves the old
+ * one in the database and in the plugin. body {"plugin": view}.
  */
-int registry_apply(struct registry *reg, const char *name, json_object *row, bool restart_failed,
-		   char *err, size_t errlen);
-
-/*
- * What the API shows of an installed plugin: row with its configuration's
- * secrets masked, schema dropped, and "runtime" from the supervisor (plus
- * "error" when the registry could not apply it). A new object.
- */
-json_object *registry_view(struct registry *reg, json_object *row);
+void registry_configure(struct registry *reg, const char *name, json_object *config,
+			verb_done_fn done, void *arg);
+/* Deletes the row and the storage, stops the host, removes the files. body {"plugin": {name,
+ * version}}. */
+void registry_uninstall(struct registry *reg, const char *name, const char *user, verb_done_fn done,
+			void *arg);
+/* body: the view of name (a plugin run with --plugin has an unmanaged view). */
+void registry_get(struct registry *reg, const char *name, verb_done_fn done, void *arg);
+/* body {"count", "plugins": [views]}. */
+void registry_list(struct registry *reg, verb_done_fn done, void *arg);
 
 #endif

@@ -1,4 +1,8 @@
-/* Helpers shared by the marketplace handlers (api_marketplace.c, api_catalog.c). */
+/*
+ * Helpers shared by the marketplace handlers (api_marketplace.c,
+ * api_catalog.c): the checks of their input, and the one mapping from what a
+ * control-plane verb says to an HTTP answer.
+ */
 #include "api_call.h"
 
 #include <math.h>
@@ -7,68 +11,46 @@
 #include <string.h>
 
 #include "api.h"
-#include "json.h"
-#include "log.h"
-#include "registry.h"
 #include "utf8.h"
 #include "xmalloc.h"
 
-struct call *api_call_new(struct registry *reg, struct api_req *req, const char *name)
-{
-	struct call *c = xcalloc(1, sizeof *c);
+/* The status and error code of each verb outcome, indexed by enum verb_code. */
+static const struct {
+	int status;
+	const char *code;
+} outcomes[] = {
+    [VERB_OK] = {200, NULL},
+    [VERB_BAD_VALUE] = {400, "bad_field"},
+    [VERB_NOT_FOUND] = {404, "not_found"},
+    [VERB_NOT_INSTALLED] = {409, "not_installed"},
+    [VERB_ALREADY] = {409, "already_installed"},
+    /* The request was understood and the plugin said no, or could not run it. */
+    [VERB_REJECTED] = {422, "config_rejected"},
+    [VERB_START_FAILED] = {422, "start_failed"},
+    /* What the database holds for the plugin cannot be used: a conflict, not a crash. */
+    [VERB_UNREADABLE] = {409, "unreadable"},
+    [VERB_UNAVAILABLE] = {503, "unavailable"},
+    [VERB_INTERNAL] = {500, "internal"},
+};
 
-	c->reg = reg;
-	c->req = req;
-	if (name)
-		snprintf(c->name, sizeof c->name, "%s", name);
-	return c;
-}
-
-void api_call_free(struct call *c)
+void api_call_answer(struct api_req *req, const struct verb_result *r, int ok_status)
 {
-	json_object_put(c->body);
-	json_object_put(c->config);
-	free(c->version);
-	free(c->config_text);
-	free(c);
-}
+	unsigned code = (unsigned)r->code;
 
-void api_call_unavailable(struct api_req *req)
-{
-	api_reply_error(req, 503, "unavailable", "the database is unavailable; try again shortly");
-}
-
-/* The answer to a failed statement: 503 when the database went away, else a bug. */
-void api_call_db_failure(struct call *c, enum db_status st, const PGresult *res, const char *err)
-{
-	if (st == DB_DOWN) {
-		api_call_unavailable(c->req);
-	} else if (strncmp(db_sqlstate(res), "22", 2) == 0) {
-		/* A data exception: a value the checks let through but PostgreSQL refuses. */
-		api_reply_error(c->req, 400, "bad_field", "a value was refused: %s", err);
-	} else {
-		log_error("marketplace", "%s %s: %s", api_req_path(c->req), c->name, err);
-		api_reply_error(c->req, 500, "internal", "the request failed inside the daemon");
+	if (code >= sizeof outcomes / sizeof *outcomes)
+		code = VERB_INTERNAL;
+	if (code == VERB_OK) {
+		api_reply_json(req, ok_status, json_object_get(r->body));
+		return;
 	}
+	/* 503 carries Retry-After (api_reply_error adds it). */
+	api_reply_error(req, outcomes[code].status, outcomes[code].code, "%s",
+			r->message && *r->message ? r->message : "the request failed");
 }
 
-/* Queues a statement for c; on -1 it has answered 503 and freed c. */
-bool api_call_ok(struct call *c, enum db_status st, const PGresult *res, const char *err)
+void api_call_answered(const struct verb_result *r, void *req)
 {
-	if (st == DB_OK)
-		return true;
-	api_call_db_failure(c, st, res, err);
-	return false;
-}
-
-int api_call_run(struct call *c, const char *sql, int n, const char *const *params, db_result_fn fn)
-{
-	if (db_query(registry_db(c->reg), sql, n, params, fn, c) < 0) {
-		api_call_unavailable(c->req);
-		api_call_free(c);
-		return -1;
-	}
-	return 0;
+	api_call_answer(req, r, 200);
 }
 
 /* The plugin name in the path: 0, or -1 after answering 400. */
@@ -82,34 +64,6 @@ int api_call_name(struct api_req *req, const char *rest, char out[SS_NAME_MAX + 
 	}
 	snprintf(out, SS_NAME_MAX + 1, "%s", rest);
 	return 0;
-}
-
-void api_call_by_name(struct api_req *req, const char *rest, struct registry *reg, const char *sql,
-		      db_result_fn fn)
-{
-	char name[SS_NAME_MAX + 1];
-	const char *params[1];
-	struct call *c;
-
-	if (api_call_name(req, rest, name) < 0)
-		return;
-	c = api_call_new(reg, req, name);
-	params[0] = c->name;
-	api_call_run(c, sql, 1, params, fn);
-}
-
-json_object *api_call_parse(const char *text)
-{
-	char err[JSON_ERR_MAX];
-	json_object *v;
-
-	if (text == NULL || *text == '\0')
-		return NULL;
-	/* We wrote it, within JSON_MAX_DEPTH; a row that does not read back is worth a line. */
-	v = json_read(text, strlen(text), JSON_MAX_DEPTH, err, sizeof err);
-	if (v == NULL && err[0] != '\0')
-		log_error("api", "a row from the database does not read back: %s", err);
-	return v;
 }
 
 /*

@@ -7,16 +7,19 @@
 
 #include <stddef.h>
 
-struct api;
-struct registry;
+#include "catalog_store.h"
 
-void api_catalog_register(struct api *api, struct registry *reg);
+struct api;
+struct market;
+
+/* Registers the routes on api; the handlers call cat's verbs. */
+void api_catalog_register(struct api *api, struct market *cat);
 
 /*
- * Checks a catalog listing's query parameters and returns the ORDER BY
- * clause for sort (NULL or "": by name), or NULL with a message in err.
+ * Checks a catalog listing's query parameters into f (the strings are
+ * borrowed: empty ones become NULL, no filter): 0, or -1 with a message.
  */
-const char *api_catalog_order(const char *sort, const char *q, const char *category,
-			      const char *type, char *err, size_t errlen);
+int api_catalog_filter(const char *sort, const char *q, const char *category, const char *type,
+		       struct catalog_filter *f, char *err, size_t errlen);
 
 #endif

@@ -1,7 +1,8 @@
 /*
- * The marketplace REST API of the guide, under /api/plugins/marketplace/:
- * catalog, install, enable, disable, uninstall, installed, config, rate and
- * ratings. JSON in and out; errors as {"error": {"code", "message"}}.
+ * The installed-plugin routes of the guide's marketplace API, under
+ * /api/plugins/marketplace/: install, enable, disable, uninstall, installed,
+ * config (the catalog and ratings are api_catalog.h's). JSON in and out;
+ * errors as {"error": {"code", "message"}}.
  */
 #ifndef SS_API_MARKETPLACE_H
 #define SS_API_MARKETPLACE_H
@@ -9,7 +10,7 @@
 struct api;
 struct registry;
 
-/* Registers every route on api; handlers use reg. */
+/* Registers the routes on api; the handlers call reg's verbs. */
 void api_marketplace_register(struct api *api, struct registry *reg);
 
 #endif

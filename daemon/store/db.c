@@ -97,11 +97,21 @@ static void query_finish(struct db_query *q, enum db_status st, PGresult *res, c
 	query_free(q);
 }
 
-/* A one-line copy of a libpq message (they end with newlines). */
+void db_error_line(char *dst, size_t n, const char *what, const char *msg)
+{
+	if (msg == NULL || *msg == '\0')
+		msg = "unknown error";
+	if (what)
+		snprintf(dst, n, "%s: %s", what, msg);
+	else
+		snprintf(dst, n, "%s", msg);
+	/* libpq messages end with a newline and may go on with DETAIL lines. */
+	dst[strcspn(dst, "\n")] = '\0';
+}
+
 static void one_line(char *dst, size_t n, const char *src)
 {
-	snprintf(dst, n, "%s", src && *src ? src : "unknown error");
-	dst[strcspn(dst, "\n")] = '\0';
+	db_error_line(dst, n, NULL, src);
 }
 
 const char *db_sqlstate(const PGresult *res)

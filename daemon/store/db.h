@@ -62,6 +62,13 @@ bool db_is_up(const struct db *db);
  */
 PGconn *db_connect_params(const char *conninfo, bool nonblocking);
 
+/*
+ * The one-line form of a libpq message (PQerrorMessage, PQresultErrorMessage:
+ * they end with a newline and may carry DETAIL lines) into dst, after
+ * "what: " when what is set.
+ */
+void db_error_line(char *dst, size_t n, const char *what, const char *msg);
+
 /* The SQLSTATE of a failed result ("23505"), or "". */
 const char *db_sqlstate(const PGresult *res);
 

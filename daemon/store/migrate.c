@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db.h"
 #include "xmalloc.h"
 
 /*
@@ -111,9 +112,7 @@ static int exec_ok(PGconn *conn, const char *sql, const char *what, char *err, s
 	int rc = 0;
 
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		snprintf(err, errlen, "%s: %s", what, PQresultErrorMessage(res));
-		/* libpq messages end with a newline; keep log lines single. */
-		err[strcspn(err, "\n")] = '\0';
+		db_error_line(err, errlen, what, PQresultErrorMessage(res));
 		rc = -1;
 	}
 	PQclear(res);
@@ -152,8 +151,7 @@ int migrate_apply(void *pgconn, const struct migration *m, size_t n, char *err, 
 		goto fail;
 	res = PQexec(conn, "SELECT version FROM schema_migrations ORDER BY version");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		snprintf(err, errlen, "reading schema_migrations: %s", PQresultErrorMessage(res));
-		err[strcspn(err, "\n")] = '\0';
+		db_error_line(err, errlen, "reading schema_migrations", PQresultErrorMessage(res));
 		goto fail;
 	}
 	napplied = PQntuples(res);
@@ -179,9 +177,10 @@ int migrate_apply(void *pgconn, const struct migration *m, size_t n, char *err, 
 				   "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
 				   2, NULL, params, NULL, NULL, 0);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			snprintf(err, errlen, "recording %s: %s", m[i].name,
-				 PQresultErrorMessage(res));
-			err[strcspn(err, "\n")] = '\0';
+			char what[96];
+
+			snprintf(what, sizeof what, "recording %s", m[i].name);
+			db_error_line(err, errlen, what, PQresultErrorMessage(res));
 			goto fail;
 		}
 		PQclear(res);

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api.h"
 #include "db.h"
 #include "log.h"
 #include "migrate.h"
@@ -36,16 +35,16 @@ struct token_cache {
 };
 
 static const char *const role_names[] = {
-    [API_ROLE_VIEWER] = "viewer",
-    [API_ROLE_SERVICE] = "service",
-    [API_ROLE_ADMIN] = "admin",
+    [TOKEN_ROLE_VIEWER] = "viewer",
+    [TOKEN_ROLE_SERVICE] = "service",
+    [TOKEN_ROLE_ADMIN] = "admin",
 };
 
 int token_role_parse(const char *s)
 {
 	if (s == NULL)
 		return -1;
-	for (int r = API_ROLE_VIEWER; r <= API_ROLE_ADMIN; r++)
+	for (int r = TOKEN_ROLE_VIEWER; r <= TOKEN_ROLE_ADMIN; r++)
 		if (strcmp(s, role_names[r]) == 0)
 			return r;
 	return -1;
@@ -53,7 +52,7 @@ int token_role_parse(const char *s)
 
 const char *token_role_name(int role)
 {
-	return role >= API_ROLE_VIEWER && role <= API_ROLE_ADMIN ? role_names[role] : "none";
+	return role >= TOKEN_ROLE_VIEWER && role <= TOKEN_ROLE_ADMIN ? role_names[role] : "none";
 }
 
 void token_hash(const char *token, char out[TOKEN_HASH_HEX])
@@ -137,8 +136,7 @@ int token_cache_load_sync(struct token_cache *tc, void *pgconn, char *err, size_
 	PGresult *res = PQexec(pgconn, token_select);
 
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		snprintf(err, errlen, "loading api_tokens: %s", PQresultErrorMessage(res));
-		err[strcspn(err, "\n")] = '\0';
+		db_error_line(err, errlen, "loading api_tokens", PQresultErrorMessage(res));
 		PQclear(res);
 		return -1;
 	}
@@ -209,7 +207,7 @@ int token_cache_auth(const char *token, void *arg, const char **name)
 	 */
 	if (tc->loading || (tc->db && !db_is_up(tc->db)))
 		return -1;
-	return API_ROLE_NONE;
+	return TOKEN_ROLE_NONE;
 }
 
 /* ---- streamspaced token ... ---- */
@@ -227,11 +225,11 @@ static void cli_usage(void)
 /* Prints a libpq failure and returns the exit status for it. */
 static int cli_pgfail(const char *what, const PGresult *res, PGconn *conn)
 {
-	const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(conn);
+	char line[512];
 
-	fprintf(stderr, "streamspaced token: %s: %s", what, msg);
-	if (msg[0] == '\0' || msg[strlen(msg) - 1] != '\n')
-		fputc('\n', stderr);
+	db_error_line(line, sizeof line, what,
+		      res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
+	fprintf(stderr, "streamspaced token: %s\n", line);
 	return 1;
 }
 

@@ -15,7 +15,18 @@ struct token_cache;
 
 #define TOKEN_HASH_HEX 65 /* 64 hex digits and NUL */
 
-/* "admin" -> API_ROLE_ADMIN, ...; -1 for anything else. */
+/*
+ * What a token grants. The store knows nothing of HTTP: the front end maps
+ * these to the roles its routes require (main.c wires the two).
+ */
+enum token_role {
+	TOKEN_ROLE_NONE = 0, /* unknown or revoked */
+	TOKEN_ROLE_VIEWER,
+	TOKEN_ROLE_SERVICE,
+	TOKEN_ROLE_ADMIN,
+};
+
+/* "admin" -> TOKEN_ROLE_ADMIN, ...; -1 for anything else. */
 int token_role_parse(const char *s);
 const char *token_role_name(int role);
 
@@ -33,9 +44,11 @@ int token_cache_load_sync(struct token_cache *tc, void *pgconn, char *err, size_
 /* Reloads asynchronously (on NOTIFY and after the database came back). */
 void token_cache_reload(struct token_cache *tc);
 /*
- * An api_auth_fn: the token's role and *name (valid until the next reload),
- * API_ROLE_NONE when unknown or revoked, -1 when the cache cannot tell (never
- * loaded, or the database is down and the token is not cached).
+ * The token's role (enum token_role) and *name (valid until the next
+ * reload), TOKEN_ROLE_NONE when unknown or revoked, -1 when the cache cannot
+ * tell (never loaded, or the database is down and the token is not cached).
+ * The token is the bearer credential as the front end extracted it; parsing
+ * headers is not the store's business.
  */
 int token_cache_auth(const char *token, void *tc, const char **name);
 

@@ -328,13 +328,13 @@ class Ctx:
         self.daemons = []
         self.db_prefix, self.dir_prefix = db_prefix, dir_prefix
 
-    def fresh(self, **kw):
-        """A new database with an admin token, and a daemon on it."""
+    def fresh(self, work=None, **kw):
+        """A new database with an admin token, and a daemon on it (in work, when given)."""
         self.n += 1
         db = f"{self.db_prefix}{self.n}"
         ci = self.pg.createdb(db)
         tok = make_token(ci, "admin", "admin")
-        d = Daemon(ci, tempdir(self.dir_prefix), **kw)
+        d = Daemon(ci, work or tempdir(self.dir_prefix), **kw)
         d.token = tok
         d.db = db
         d.ci = ci

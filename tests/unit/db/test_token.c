@@ -7,7 +7,6 @@
 
 #include <cmocka.h>
 
-#include "api.h"
 #include "token.h"
 
 /* Known SHA-256 vectors (FIPS 180-2). */
@@ -46,15 +45,15 @@ static void test_generate(void **state)
 static void test_roles(void **state)
 {
 	(void)state;
-	assert_int_equal(token_role_parse("admin"), API_ROLE_ADMIN);
-	assert_int_equal(token_role_parse("service"), API_ROLE_SERVICE);
-	assert_int_equal(token_role_parse("viewer"), API_ROLE_VIEWER);
+	assert_int_equal(token_role_parse("admin"), TOKEN_ROLE_ADMIN);
+	assert_int_equal(token_role_parse("service"), TOKEN_ROLE_SERVICE);
+	assert_int_equal(token_role_parse("viewer"), TOKEN_ROLE_VIEWER);
 	assert_int_equal(token_role_parse("root"), -1);
 	assert_int_equal(token_role_parse("Admin"), -1);
 	assert_int_equal(token_role_parse(""), -1);
 	assert_int_equal(token_role_parse(NULL), -1);
-	assert_string_equal(token_role_name(API_ROLE_ADMIN), "admin");
-	assert_string_equal(token_role_name(API_ROLE_VIEWER), "viewer");
+	assert_string_equal(token_role_name(TOKEN_ROLE_ADMIN), "admin");
+	assert_string_equal(token_role_name(TOKEN_ROLE_VIEWER), "viewer");
 	assert_string_equal(token_role_name(42), "none");
 }
 

@@ -1,0 +1,486 @@
+/*
+ * One plugin's apply, step by step (each step's completion calls the next):
+ *
+ *   queued ─▶ files (worker: ensure the install copy, or remove it)
+ *          ─▶ supervisor (stop, configure, or run) ─▶ finished
+ *
+ * A target is one plugin's state: what was applied last and the queue. It
+ * lives while it has something applied, queued or an error to report.
+ */
+#include "apply.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include "discovery.h"
+#include "installdir.h"
+#include "json.h"
+#include "log.h"
+#include "manifest.h"
+#include "names.h"
+#include "plugin_store.h"
+#include "secrets.h"
+#include "supervisor.h"
+#include "xmalloc.h"
+
+struct op;
+TAILQ_HEAD(op_list, op);
+
+struct target {
+	char *name;
+	char *version; /* what runs (or was last told to run) */
+	char *config;  /* its configuration, canonical JSON text */
+	bool enabled;
+	char *error; /* why the last apply failed, or NULL */
+	bool busy;   /* the head of ops is running */
+	struct op_list ops;
+	LIST_ENTRY(target) entry;
+};
+
+struct op {
+	struct applier *ap;
+	struct target *t;
+	bool present;
+	struct plugin_row row;
+	unsigned flags;
+	apply_done_fn done;
+	void *arg;
+	struct manifest *m;
+	bool changed;
+	char *cfgtext;
+	TAILQ_ENTRY(op) entry;
+};
+
+struct applier {
+	struct supervisor *sup;
+	struct installdir *dir;
+	struct discovery_cache *cache;
+	const struct discovery *builtins;
+	LIST_HEAD(, target) targets;
+	bool closing;
+};
+
+static void run_next(struct target *t);
+
+struct applier *applier_new(struct supervisor *sup, struct installdir *dir,
+			    struct discovery_cache *cache, const struct discovery *builtins)
+{
+	struct applier *ap = xcalloc(1, sizeof *ap);
+
+	ap->sup = sup;
+	ap->dir = dir;
+	ap->cache = cache;
+	ap->builtins = builtins;
+	LIST_INIT(&ap->targets);
+	return ap;
+}
+
+static void op_free(struct op *op)
+{
+	plugin_row_clear(&op->row);
+	manifest_free(op->m);
+	free(op->cfgtext);
+	free(op);
+}
+
+static void set_error(struct target *t, const char *msg)
+{
+	free(t->error);
+	t->error = msg ? xstrdup(msg) : NULL;
+}
+
+static void target_free(struct target *t)
+{
+	struct op *op;
+
+	LIST_REMOVE(t, entry);
+	while ((op = TAILQ_FIRST(&t->ops)) != NULL) {
+		TAILQ_REMOVE(&t->ops, op, entry);
+		op_free(op);
+	}
+	free(t->name);
+	free(t->version);
+	free(t->config);
+	free(t->error);
+	free(t);
+}
+
+void applier_close(struct applier *ap)
+{
+	if (ap)
+		ap->closing = true;
+}
+
+void applier_free(struct applier *ap)
+{
+	struct target *t;
+
+	if (ap == NULL)
+		return;
+	while ((t = LIST_FIRST(&ap->targets)) != NULL)
+		target_free(t);
+	free(ap);
+}
+
+static struct target *find(const struct applier *ap, const char *name)
+{
+	struct target *t;
+
+	LIST_FOREACH(t, &ap->targets, entry)
+	if (strcmp(t->name, name) == 0)
+		return t;
+	return NULL;
+}
+
+const char *applier_error(const struct applier *ap, const char *name)
+{
+	const struct target *t = find(ap, name);
+
+	return t ? t->error : NULL;
+}
+
+bool applier_knows(const struct applier *ap, const char *name)
+{
+	return find(ap, name) != NULL;
+}
+
+void applier_foreach(const struct applier *ap, void (*fn)(const char *name, void *arg), void *arg)
+{
+	struct target *t, *next;
+
+	/* fn may queue applies, never free targets (that happens when an apply finishes). */
+	for (t = LIST_FIRST(&ap->targets); t != NULL; t = next) {
+		next = LIST_NEXT(t, entry);
+		fn(t->name, arg);
+	}
+}
+
+void applier_apply(struct applier *ap, const char *name, const struct plugin_row *row,
+		   unsigned flags, apply_done_fn done, void *arg)
+{
+	struct target *t = find(ap, name);
+	struct op *op = xcalloc(1, sizeof *op);
+
+	if (t == NULL) {
+		t = xcalloc(1, sizeof *t);
+		t->name = xstrdup(name);
+		TAILQ_INIT(&t->ops);
+		LIST_INSERT_HEAD(&ap->targets, t, entry);
+	}
+	op->ap = ap;
+	op->t = t;
+	op->present = row != NULL;
+	if (row)
+		plugin_row_copy(&op->row, row);
+	op->flags = flags;
+	op->done = done;
+	op->arg = arg;
+	TAILQ_INSERT_TAIL(&t->ops, op, entry);
+	run_next(t);
+}
+
+/* Ends the running op of its target, then starts the next one. */
+static void finish(struct op *op, enum verb_code code, const char *msg)
+{
+	struct target *t = op->t;
+	struct apply_outcome o = {.code = code, .message = msg ? msg : ""};
+
+	if (code != VERB_OK)
+		log_error("registry", "%s: %s", t->name, o.message);
+	TAILQ_REMOVE(&t->ops, op, entry);
+	t->busy = false;
+	if (op->done)
+		op->done(&o, op->arg);
+	/* Uninstalled, nothing queued, nothing to report: forget it. */
+	if (!op->present && TAILQ_EMPTY(&t->ops) && t->error == NULL) {
+		op_free(op);
+		target_free(t);
+		return;
+	}
+	op_free(op);
+	run_next(t);
+}
+
+static bool state_is(struct supervisor *sup, const char *name, enum supervisor_state want)
+{
+	struct supervisor_stats st;
+
+	return supervisor_stats(sup, name, &st) == 0 && st.state == want;
+}
+
+/* Stops name's host unless it is already on its way out. */
+static void stop_host(struct applier *ap, const char *name, const char *why)
+{
+	if (!supervisor_has(ap->sup, name) || state_is(ap->sup, name, SUP_STOPPING))
+		return;
+	log_info("registry", "%s: %s: stopping", name, why);
+	supervisor_stop(ap->sup, name);
+}
+
+static void removed(struct installdir_result *r, void *arg)
+{
+	struct op *op = arg;
+
+	if (op->ap->closing) {
+		TAILQ_REMOVE(&op->t->ops, op, entry);
+		op_free(op);
+		return;
+	}
+	if (r->rc < 0)
+		log_warn("registry", "%s: %s", op->t->name, r->err);
+	set_error(op->t, NULL);
+	free(op->t->version);
+	op->t->version = NULL;
+	free(op->t->config);
+	op->t->config = NULL;
+	op->t->enabled = false;
+	finish(op, VERB_OK, NULL);
+}
+
+static void started(void *arg, bool ok, const char *reason)
+{
+	struct op *op = arg;
+	struct target *t = op->t;
+	char msg[768];
+
+	if (ok) {
+		t->enabled = true;
+		set_error(t, NULL);
+		finish(op, VERB_OK, NULL);
+		return;
+	}
+	snprintf(msg, sizeof msg, "%s could not be started: %s", t->name,
+		 reason ? reason : "unknown reason");
+	if (op->flags & APPLY_STOP_IF_NOT_READY) {
+		supervisor_stop(op->ap->sup, t->name);
+		t->enabled = false;
+		free(t->version);
+		t->version = NULL;
+	}
+	/*
+	 * Otherwise the restart policy keeps trying and the status shows it;
+	 * the error is only what this apply saw.
+	 */
+	set_error(t, msg);
+	finish(op, VERB_START_FAILED, msg);
+}
+
+/* The strings blanked out of name's log lines: those of config (and of also, when set). */
+static void set_secrets(struct applier *ap, const char *name, json_object *schema,
+			json_object *config, json_object *also)
+{
+	json_object *v = secrets_values(config, schema);
+
+	if (also != NULL) {
+		json_object *more = secrets_values(also, schema);
+
+		for (size_t i = 0; i < json_object_array_length(more); i++)
+			json_object_array_add(v,
+					      json_object_get(json_object_array_get_idx(more, i)));
+		json_object_put(more);
+	}
+	supervisor_set_secrets(ap->sup, name, v);
+	json_object_put(v);
+}
+
+/* The configuration in force now (what was applied last), or NULL. */
+static json_object *current_config(const struct target *t)
+{
+	return t->config ? json_read(t->config, strlen(t->config), JSON_MAX_DEPTH, NULL, 0) : NULL;
+}
+
+static void configured(void *arg, bool ok, const char *reason)
+{
+	struct op *op = arg;
+	struct target *t = op->t;
+	char msg[768];
+
+	if (ok) {
+		set_secrets(op->ap, t->name, op->m->config_schema, op->row.config, NULL);
+		log_info("registry", "%s: configuration changed", t->name);
+		free(t->config);
+		t->config = op->cfgtext;
+		op->cfgtext = NULL;
+		set_error(t, NULL);
+		finish(op, VERB_OK, NULL);
+		return;
+	}
+	if (!state_is(op->ap->sup, t->name, SUP_RUNNING)) {
+		/*
+		 * Not a refusal: the host ended (stopped, crashed) before it
+		 * answered. The configuration is still what is wanted; the next
+		 * apply gives it to the next host (t->config stays the old one).
+		 */
+		finish(op, VERB_OK, NULL);
+		return;
+	}
+	/* The plugin keeps the configuration it has; so do we (and its secrets). */
+	{
+		json_object *old = current_config(t);
+
+		if (old != NULL)
+			set_secrets(op->ap, t->name, op->m->config_schema, old, NULL);
+		json_object_put(old);
+	}
+	snprintf(msg, sizeof msg, "%s refused the configuration: %s", t->name,
+		 reason ? reason : "no reason given");
+	finish(op, VERB_REJECTED, msg);
+}
+
+/* The files are there (or the plugin is built in): stop, reconfigure or start. */
+static void have_files(struct op *op)
+{
+	struct applier *ap = op->ap;
+	struct target *t = op->t;
+	const struct plugin_row *row = &op->row;
+	char err[512], *so;
+
+	if (!row->enabled) {
+		stop_host(ap, t->name, "disabled");
+		t->enabled = false;
+		set_error(t, NULL);
+		finish(op, VERB_OK, NULL);
+		return;
+	}
+	op->cfgtext = xstrdup(json_object_to_json_string_ext(row->config, JSON_C_TO_STRING_PLAIN));
+	if (t->enabled && !op->changed && supervisor_has(ap->sup, t->name) && t->version &&
+	    strcmp(t->version, row->version) == 0 &&
+	    !((op->flags & APPLY_RESTART_FAILED) && state_is(ap->sup, t->name, SUP_FAILED))) {
+		if (t->config != NULL && strcmp(t->config, op->cfgtext) == 0) {
+			finish(op, VERB_OK, NULL);
+			return;
+		}
+		json_object *old = current_config(t);
+
+		/*
+		 * Before the host has the new config, so it never logs it unredacted;
+		 * the old one's too, while it may still be in force.
+		 */
+		set_secrets(ap, t->name, op->m->config_schema, row->config, old);
+		json_object_put(old);
+		if (supervisor_configure(ap->sup, t->name, row->config, configured, op) == 0)
+			return;
+		/* Gone meanwhile: start it with the new configuration below. */
+	}
+	if (discovery_find(ap->builtins, t->name) != NULL)
+		so = xasprintf(SS_BUILTIN_PREFIX "%s", t->name);
+	else
+		so = xasprintf("%s/%s/%s", installdir_path(ap->dir), t->name, op->m->entry_main);
+	{
+		struct plugin_spec spec = {
+		    .name = t->name,
+		    .path = so,
+		    .config = row->config,
+		    .permissions = op->m->permissions,
+		    .mem_limit = op->m->mem_limit,
+		    .event_timeout_ms = op->m->event_timeout_ms,
+		    .handshake_timeout_ms = op->m->handshake_timeout_ms,
+		    .secrets = secrets_values(row->config, op->m->config_schema),
+		};
+		int rc;
+
+		log_info("registry", "%s: starting version %s", t->name, row->version);
+		rc = supervisor_run(ap->sup, &spec, started, op, err, sizeof err);
+		json_object_put(spec.secrets);
+		if (rc < 0) {
+			free(so);
+			set_error(t, err);
+			t->enabled = false;
+			finish(op, VERB_START_FAILED, err);
+			return;
+		}
+	}
+	free(so);
+	/* What runs now, whatever its first host says. */
+	free(t->version);
+	t->version = xstrdup(row->version);
+	free(t->config);
+	t->config = xstrdup(op->cfgtext);
+	t->enabled = true;
+}
+
+static void ensured(struct installdir_result *r, void *arg)
+{
+	struct op *op = arg;
+	struct target *t = op->t;
+
+	if (op->ap->closing) {
+		TAILQ_REMOVE(&t->ops, op, entry);
+		op_free(op);
+		return;
+	}
+	if (r->rc < 0) {
+		set_error(t, r->err);
+		/* Whatever ran before is not what is wanted any more. */
+		stop_host(op->ap, t->name, "cannot be applied");
+		t->enabled = false;
+		finish(op, VERB_START_FAILED, r->err);
+		return;
+	}
+	op->m = r->manifest;
+	r->manifest = NULL;
+	op->changed = r->changed;
+	have_files(op);
+}
+
+static void run_next(struct target *t)
+{
+	struct op *op = TAILQ_FIRST(&t->ops);
+	struct applier *ap;
+	const struct discovered *b;
+	char err[512];
+
+	if (t->busy || op == NULL)
+		return;
+	t->busy = true;
+	ap = op->ap;
+	b = discovery_find(ap->builtins, t->name);
+	if (!op->present) {
+		stop_host(ap, t->name, "uninstalled");
+		if (b != NULL) {
+			/* A built-in has no files of its own. */
+			struct installdir_result r = {0};
+
+			removed(&r, op);
+		} else {
+			installdir_remove(ap->dir, t->name, removed, op);
+		}
+		return;
+	}
+	if (op->row.error != NULL) {
+		/*
+		 * The row is there but unusable: say so, and leave what runs
+		 * alone. Never an uninstall. Only "disabled" needs nothing else
+		 * from it, and stopping is always safe.
+		 */
+		set_error(t, op->row.error);
+		if (!op->row.enabled) {
+			stop_host(ap, t->name, "disabled");
+			t->enabled = false;
+		}
+		finish(op, VERB_UNREADABLE, op->row.error);
+		return;
+	}
+	if (b != NULL) {
+		/* Compiled into the host: nothing to copy, the version is the host's. */
+		if (strcmp(b->manifest->version, op->row.version) != 0) {
+			snprintf(err, sizeof err, "the built-in %s is version %s, not %s", t->name,
+				 b->manifest->version, op->row.version);
+			set_error(t, err);
+			stop_host(ap, t->name, "cannot be applied");
+			t->enabled = false;
+			finish(op, VERB_START_FAILED, err);
+			return;
+		}
+		op->m = manifest_from_json(b->manifest->json, err, sizeof err);
+		if (op->m == NULL)
+			fatal("registry: the built-in %s's manifest parsed once, not twice",
+			      t->name);
+		have_files(op);
+		return;
+	}
+	installdir_ensure(ap->dir, t->name, op->row.version,
+			  discovery_find(discovery_cache_list(ap->cache), t->name), ensured, op);
+}

@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""Issue 8, the registry's part, on a real PostgreSQL: a row that does not
+read back is an error for that plugin (never an uninstall, never a crash); a
+FIFO named manifest.json does not hang the daemon and a broken plugin
+directory entry is reported once per change, not per request; a
+configuration the plugin refuses is not stored; an install whose plugin
+cannot start leaves nothing behind and says why."""
+import json
+import os
+import shutil
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pgharness as h  # noqa: E402
+
+M = "/api/plugins/marketplace"
+PICKY = os.path.join(h.BUILD, "tests", "integration", "plugins", "picky.so")
+
+
+def plugin_dir_with_builds(work):
+    """<work>/plugins as the harness makes it, so a test can add to it before start."""
+    pd = os.path.join(work, "plugins")
+    os.makedirs(pd)
+    for name in sorted(os.listdir(h.PLUGINS)):
+        src = os.path.join(h.PLUGINS, name)
+        if os.path.exists(os.path.join(src, "manifest.json")):
+            shutil.copytree(src, os.path.join(pd, name))
+    return pd
+
+
+def add_picky(pd):
+    d = os.path.join(pd, "picky")
+    os.makedirs(d)
+    shutil.copy(PICKY, d)
+    with open(os.path.join(d, "manifest.json"), "w") as f:
+        json.dump({"name": "picky", "version": "1.0.0", "permissions": ["read:sessions"]}, f)
+
+
+def test_unreadable_row(ctx):
+    d = ctx.fresh()
+    assert d.post(f"{M}/install/hello", {"config": {"greeting": "hi"}}).status == 201
+    d.wait_state("hello", "running")
+    pid = d.runtime("hello")["pid"]
+    inst = os.path.join(d.install_dir, "hello")
+    # Deeper than any document the daemon reads (JSON_MAX_DEPTH): only plain SQL writes this.
+    deep = '{"a":' * 80 + "1" + "}" * 80
+    ctx.pg.psql(d.db, f"UPDATE installed_plugins SET config = '{deep}' WHERE name = 'hello'")
+
+    def reported():
+        r = d.get(f"{M}/installed/hello")
+        return r.status == 200 and r.json.get("error") and r
+    r = h.wait_for(reported, 10, "the unreadable row to be reported")
+    assert "does not read back" in r.json["error"], r
+    assert r.json["config"] is None, r
+    # Nothing was taken for an uninstall: the host runs, the files stay.
+    assert d.runtime("hello")["pid"] == pid and h.pid_alive(pid)
+    assert os.path.exists(os.path.join(inst, "hello.so"))
+    lst = d.get(f"{M}/installed")
+    assert lst.status == 200, lst
+    row = [p for p in lst.json["plugins"] if p["name"] == "hello"]
+    assert row and "does not read back" in row[0]["error"], lst
+    # Disabling needs nothing from it and takes effect; enabling is recorded and says why
+    # it cannot be applied.
+    r = d.post(f"{M}/disable/hello")
+    assert r.status == 200 and "does not read back" in r.json["message"], r
+    h.wait_for(lambda: not h.pid_alive(pid), what="the host to stop")
+    r = d.post(f"{M}/enable/hello")
+    assert r.status == 200 and "does not read back" in r.json["plugin"]["error"], r
+    assert d.runtime("hello") is None
+    # A restart reads it again: reported, not started, not removed, no crash.
+    d = ctx.restart(d)
+    r = d.get(f"{M}/installed/hello")
+    assert r.status == 200 and "does not read back" in r.json["error"], r
+    assert r.json["runtime"] is None, r
+    assert os.path.exists(os.path.join(inst, "hello.so"))
+    # Repaired with SQL, it runs again.
+    ctx.pg.psql(d.db, "UPDATE installed_plugins SET config = '{}' WHERE name = 'hello'")
+    d.wait_state("hello", "running")
+    assert d.get(f"{M}/installed/hello").json["error"] is None
+
+
+def test_fifo_and_broken_entries(ctx):
+    work = h.tempdir("ss-fifo-")
+    pd = plugin_dir_with_builds(work)
+    os.makedirs(os.path.join(pd, "evil"))
+    os.mkfifo(os.path.join(pd, "evil", "manifest.json"))
+    os.makedirs(os.path.join(pd, "broken"))
+    with open(os.path.join(pd, "broken", "manifest.json"), "w") as f:
+        f.write('{"name":')
+    # Before: open() of the FIFO waited for a writer and the daemon never listened.
+    d = ctx.fresh(work=work)
+    for _ in range(20):
+        r = d.get(f"{M}/catalog")
+        assert r.status == 200, r
+    names = [p["name"] for p in r.json["plugins"]]
+    assert "hello" in names and "evil" not in names and "broken" not in names, names
+    log = d.log()
+    assert log.count("/evil: skipped") == 1, log
+    assert log.count("/broken: skipped") == 1, log
+    assert "not a regular file" in log, log
+    # A change is reported (once); what did not change stays quiet.
+    os.makedirs(os.path.join(pd, "broken2"))
+    with open(os.path.join(pd, "broken2", "manifest.json"), "w") as f:
+        f.write("[]")
+    h.wait_for(lambda: "/broken2: skipped" in d.log(), 10, "the new broken entry")
+    for _ in range(10):
+        assert d.get(f"{M}/catalog").status == 200
+    log = d.log()
+    assert log.count("/broken2: skipped") == 1, log
+    assert log.count("/evil: skipped") == 1, log
+    assert log.count("/broken: skipped") == 1, log
+    assert d.post(f"{M}/install/evil").status == 404
+
+
+def test_config_rejected(ctx):
+    work = h.tempdir("ss-picky-")
+    add_picky(plugin_dir_with_builds(work))
+    d = ctx.fresh(work=work)
+    r = d.post(f"{M}/install/picky", {"config": {"accept": True, "n": 1}})
+    assert r.status == 201, r
+    d.wait_state("picky", "running")
+    pid = d.runtime("picky")["pid"]
+    stored = "SELECT config FROM installed_plugins WHERE name = 'picky'"
+    r = d.request("PUT", f"{M}/config/picky", body={"accept": False, "n": 2})
+    assert r.status == 422 and r.json["error"]["code"] == "config_rejected", r
+    # The old one stays: in the database, in the API, in the running plugin.
+    assert json.loads(ctx.pg.psql(d.db, stored)) == {"accept": True, "n": 1}
+    assert d.get(f"{M}/installed/picky").json["config"] == {"accept": True, "n": 1}
+    assert d.runtime("picky")["pid"] == pid
+    # ... and after a restart of the plugin.
+    assert d.post(f"{M}/disable/picky").status == 200
+    d.wait_no_runtime("picky")
+    assert d.post(f"{M}/enable/picky").status == 200
+    d.wait_state("picky", "running")
+    last = [ln for ln in d.log().splitlines() if "config now" in ln][-1]
+    assert '"n":1' in last, last
+    # One it accepts is stored and in force.
+    r = d.request("PUT", f"{M}/config/picky", body={"accept": True, "n": 3})
+    assert r.status == 200, r
+    assert json.loads(ctx.pg.psql(d.db, stored)) == {"accept": True, "n": 3}
+    h.wait_for(lambda: '"n":3' in [ln for ln in d.log().splitlines()
+                                    if "config now" in ln][-1], 10, "the new configuration")
+
+
+def test_install_failure_leaves_nothing(ctx):
+    work = h.tempdir("ss-fail-")
+    pd = plugin_dir_with_builds(work)
+    dst = os.path.join(pd, "fail-load")
+    os.makedirs(dst)
+    shutil.copy(os.path.join(h.BUILD, "tests", "hostile", "fail-load.so"), dst)
+    with open(os.path.join(dst, "manifest.json"), "w") as f:
+        json.dump({"name": "fail-load", "version": "0.0.1"}, f)
+    d = ctx.fresh(work=work)
+    before = ctx.pg.psql(d.db, "SELECT count(*), COALESCE(sum(install_count), 0) "
+                         "FROM catalog_plugins")
+    r = d.post(f"{M}/install/fail-load")
+    # Answered once the host failed, with the reason; before: 201 "activated successfully".
+    assert r.status == 422 and r.json["error"]["code"] == "start_failed", r
+    assert "on_load" in r.json["error"]["message"], r
+    assert ctx.pg.psql(d.db, "SELECT count(*) FROM installed_plugins") == "0"
+    assert ctx.pg.psql(d.db, "SELECT count(*), COALESCE(sum(install_count), 0) "
+                       "FROM catalog_plugins") == before
+    assert not os.path.exists(os.path.join(d.install_dir, "fail-load"))
+    assert os.listdir(d.install_dir) == [], os.listdir(d.install_dir)
+    d.wait_no_runtime("fail-load")
+    assert d.get(f"{M}/installed/fail-load").status == 404
+    # A plugin that can run installs as before.
+    assert d.post(f"{M}/install/hello").status == 201
+
+
+def main():
+    return h.run_with_ctx("h", "ss-hard-", [
+        test_unreadable_row, test_fifo_and_broken_entries, test_config_rejected,
+        test_install_failure_leaves_nothing])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
