@@ -28,7 +28,7 @@
 
 #include "pkg_error.h"
 
-#define CATALOG_MAX_BYTES_DEFAULT (8u * 1024 * 1024)
+#define CATALOG_MAX_BYTES_DEFAULT ((size_t)8 * 1024 * 1024)
 #define CATALOG_MAX_ENTRIES_DEFAULT 4096u
 #define CATALOG_MAX_PROBLEMS 64u
 

@@ -82,7 +82,7 @@ static bool b64_exact(struct line l, uint8_t *out, size_t want)
 void minisign_key_id_hex(const uint8_t id[8], char out[17])
 {
 	/* minisign prints the id as a little-endian 64-bit number. */
-	for (int i = 0; i < 8; i++)
+	for (size_t i = 0; i < 8; i++)
 		snprintf(out + 2 * i, 3, "%02X", id[7 - i]);
 }
 

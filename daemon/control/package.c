@@ -102,7 +102,8 @@ static struct manifest *read_manifest(int root, struct pkg_error *err)
 	struct manifest *m;
 	size_t len = 0;
 
-	text = pkg_file_read_at(root, "manifest.json", MANIFEST_MAX_BYTES, &len, "manifest", err);
+	text = pkg_file_read_at(root, "manifest.json", (uint64_t)MANIFEST_MAX_BYTES, &len,
+				"manifest", err);
 	if (text == NULL)
 		return NULL;
 	m = manifest_parse(text, len, why, sizeof why);

@@ -11,7 +11,7 @@
 
 #include "pkg_error.h"
 
-#define PKG_FILE_CHUNK (64 * 1024)
+#define PKG_FILE_CHUNK ((size_t)64 * 1024)
 
 /* Consumes one chunk; non-zero stops the stream (the function's own failure). */
 typedef int (*pkg_chunk_fn)(void *ctx, const unsigned char *buf, size_t n);
