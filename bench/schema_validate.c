@@ -2,8 +2,9 @@
  * schema_validate_per_s: validations per second of a realistic plugin
  * config (a Slack-like schema: 10 properties, a URL pattern and format, an
  * enum, bounds, an array of $ref'd items) against one compiled schema, the
- * way the daemon checks a PUT config. Also schema_compile_per_s, what an
- * install pays once.
+ * way a config is checked (schema_validate_cpu_us: the CPU time
+ * of one, which a busy machine does not inflate). Also schema_compile_per_s,
+ * what an install pays once.
  *
  *   schema_validate [N]
  */
@@ -37,11 +38,16 @@ static const char *CONFIG =
     "\"notifyOnSessionDeleted\":false,\"rateLimitPerMinute\":60,"
     "\"mentions\":[\"@oncall\",\"@platform\",\"@sre\"],\"includeDetails\":true}";
 
-static double now(void)
+static double clock_s(clockid_t id)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double now(void)
+{
+	return clock_s(CLOCK_MONOTONIC);
 }
 
 int main(int argc, char **argv)
@@ -65,19 +71,22 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	size_t errors = 0;
+	double cpu0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
 	t0 = now();
 	for (long i = 0; i < n; i++) {
 		struct schema_errors *e = schema_validate(s, config);
 		errors += schema_errors_count(e);
 		schema_errors_free(e);
 	}
-	double dt = now() - t0;
+	double dt = now() - t0, cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - cpu0;
 	if (errors != 0) {
 		fprintf(stderr, "schema_validate: the benchmark config is not valid\n");
 		return 1;
 	}
 	printf("schema_validate_per_s %.0f validations/s\n", (double)n / dt);
 	printf("schema_validate_us %.2f us\n", dt * 1e6 / (double)n);
+	/* CPU time: what one validation costs whatever else the machine runs. */
+	printf("schema_validate_cpu_us %.2f us\n", cpu * 1e6 / (double)n);
 	printf("schema_compile_per_s %.0f compiles/s\n", (double)compiles / compile_s);
 	schema_free(s);
 	json_object_put(doc);
