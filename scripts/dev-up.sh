@@ -98,6 +98,7 @@ StreamSpace development daemon
   database     $conninfo
   plugins      $plugins (installed copies in $dev/installed)
   listening    $base
+  admin UI     $base/admin/ (log in with the admin token)
   admin token  $token
   service token (POST /api/events) $service
 

@@ -23,7 +23,10 @@ export function token() { return sessionStorage.getItem(KEY); }
 export function setToken(t) { sessionStorage.setItem(KEY, t); }
 export function clearToken() { sessionStorage.removeItem(KEY); }
 
-export async function call(method, path, body, tok = token()) {
+// tok: a token to try (the login form's) instead of the session's; its 401 is the caller's.
+export async function call(method, path, body, tok) {
+  const session = tok === undefined;
+  if (session) tok = token();
   const headers = { Accept: 'application/json' };
   if (tok) headers.Authorization = `Bearer ${tok}`;
   const init = { method, headers, cache: 'no-store', credentials: 'omit' };
@@ -42,7 +45,7 @@ export async function call(method, path, body, tok = token()) {
   if (text) {
     try { data = JSON.parse(text); } catch { data = null; }
   }
-  if (r.status === 401 && tok) {
+  if (r.status === 401 && session) {
     clearToken();
     onLogout((data && data.error && data.error.message) || 'your token was refused');
   }

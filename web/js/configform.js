@@ -9,15 +9,18 @@
 import { h, id } from './dom.js';
 
 export const MASK = '********';
-const SECRET_WORDS = ['password', 'passwd', 'secret', 'token', 'apikey', 'api_key',
-  'privatekey', 'private_key', 'credential'];
+// As the daemon's secrets.c tells a secret by its name (a display hint here:
+// what the API masks is what comes back as "********").
+const SECRET_WORDS = ['password', 'passwd', 'passphrase', 'secret', 'token', 'apikey', 'privatekey',
+  'accesskey', 'signingkey', 'credential', 'authorization', 'webhookurl', 'connectionstring'];
+const SECRET_SUFFIXES = ['pwd', 'auth', 'dsn', 'webhook', 'cookie'];
 
 function isSecret(schema, key) {
   if (schema && (schema.sensitive === true || schema.writeOnly === true || schema.format === 'password')) {
     return true;
   }
-  const low = String(key).toLowerCase();
-  return SECRET_WORDS.some((w) => low.includes(w));
+  const low = String(key).toLowerCase().replace(/[-_. ]/g, '');
+  return SECRET_WORDS.some((w) => low.includes(w)) || SECRET_SUFFIXES.some((w) => low.endsWith(w));
 }
 
 // A copy of the schema for the form: secrets become password inputs with no default.
@@ -147,6 +150,23 @@ export function configForm(schema, config) {
   const panelJson = id('panel');
   const jsonId = id('json');
   const [start, masked] = unmask(config || {});
+  // A stored secret that is not a string (a whole object the daemon masks)
+  // cannot be edited field by field: it leaves the form and is sent back masked.
+  const form = prepareSchema(schema);
+  const keptWhole = [];
+  for (const ptr of masked) {
+    const parts = ptr.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+    let sch = form;
+    for (const p of parts.slice(0, -1)) sch = sch && sch.properties && sch.properties[p];
+    const last = parts[parts.length - 1];
+    const leaf = sch && sch.properties && sch.properties[last];
+    if (leaf && leaf.type && leaf.type !== 'string') {
+      sch.properties = { ...sch.properties };
+      delete sch.properties[last];
+      keptWhole.push(ptr);
+      setPtr(start, ptr, undefined);
+    }
+  }
   const haveSchema = schema && typeof schema === 'object' &&
     schema.properties && Object.keys(schema.properties).length > 0;
   const topErrors = h('div', { class: 'form-errors', 'aria-live': 'assertive' });
@@ -159,7 +179,7 @@ export function configForm(schema, config) {
   if (haveSchema && JSONEditor) {
     defineTheme(JSONEditor);
     editor = new JSONEditor(formHolder, {
-      schema: prepareSchema(schema),
+      schema: form,
       startval: Object.keys(start).length ? start : undefined,
       theme: 'streamspace',
       iconlib: null,
@@ -180,15 +200,19 @@ export function configForm(schema, config) {
   }
 
   // A stored secret shows as an empty field that says so.
-  for (const ptr of masked) {
-    const ed = editor && editor.getEditor(pointerToPath(ptr));
-    if (ed && ed.input) ed.input.placeholder = 'stored — leave empty to keep it';
+  if (editor) {
+    editor.on('ready', () => {
+      for (const ptr of masked) {
+        const ed = editor.getEditor(pointerToPath(ptr));
+        if (ed && ed.input) ed.input.placeholder = 'stored — leave empty to keep it';
+      }
+    });
   }
 
   // The config the form holds, with untouched secrets sent back masked.
   function formValue() {
     const v = structuredClone(editor.getValue());
-    for (const ptr of masked) if (getPtr(v, ptr) === '') setPtr(v, ptr, MASK);
+    for (const ptr of masked) if (getPtr(v, ptr) === '' || keptWhole.includes(ptr)) setPtr(v, ptr, MASK);
     return v;
   }
 
@@ -202,6 +226,7 @@ export function configForm(schema, config) {
     }
   });
   const pForm = h('div', { role: 'tabpanel', id: panelForm, 'aria-labelledby': tabForm },
+    keptWhole.length ? h('p', { class: 'meta' }, `Stored secrets kept as they are: ${keptWhole.map((p) => p.slice(1)).join(', ')}.`) : null,
     haveSchema ? formHolder : h('p', { class: 'notice' }, 'This plugin declares no configuration fields; edit its configuration as JSON.'));
   const pJson = h('div', { role: 'tabpanel', id: panelJson, 'aria-labelledby': tabJson },
     h('label', { for: jsonId }, 'Configuration (JSON)'), textarea, jsonError);

@@ -7,7 +7,10 @@ import { clear, h, id, modal, toast, when } from './dom.js';
 import { configForm } from './configform.js';
 import { icon, permissionList } from './marketplace.js';
 
+// How often states are fetched: the list every 1.5 s, one plugin's page every
+// 0.5 s (a crash is often over, restarted, within a second).
 const POLL_MS = 1500;
+const DETAIL_POLL_MS = 500;
 
 export function stateOf(p) {
   if (!p.enabled) return 'disabled';
@@ -198,7 +201,7 @@ export async function installedDetailView(main, name) {
         return;
       }
       if (e.status !== 401) clear(body, h('p', { class: 'error-box', role: 'alert' }, e.message));
-      if (!stopped) timer = setTimeout(refresh, POLL_MS);
+      if (!stopped) timer = setTimeout(refresh, DETAIL_POLL_MS);
       return;
     }
     if (stopped) return;
@@ -207,7 +210,7 @@ export async function installedDetailView(main, name) {
       last = key;
       paint(p);
     }
-    timer = setTimeout(refresh, POLL_MS);
+    timer = setTimeout(refresh, DETAIL_POLL_MS);
   }
   function paint(p) {
     const rt = p.runtime || {};

@@ -1,0 +1,359 @@
+// The admin UI in Debian's Chromium (headless, driven by playwright-core)
+// against a real daemon and PostgreSQL started by run_ui.py, which passes:
+// SS_UI_URL, SS_UI_TOKEN (admin), SS_UI_DAEMON_LOG, SS_UI_SHOTS, SS_CHROMIUM.
+// One browser, one page, the steps in order, as an operator would go.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const URL = process.env.SS_UI_URL;
+const TOKEN = process.env.SS_UI_TOKEN;
+const LOG = process.env.SS_UI_DAEMON_LOG;
+const SHOTS = process.env.SS_UI_SHOTS;
+const M = `${URL}/api/plugins/marketplace`;
+const WAIT = 20000;
+
+let browser;
+let page;
+const problems = []; // console errors and page errors nobody expected
+// The browser reports every non-2xx fetch as a console error; these are the
+// answers the steps below provoke on purpose (a refused token, a refused
+// config, endpoints this server lacks), nothing else is allowed.
+const EXPECTED = /Failed to load resource: the server responded with a status of (400|401|404|409|422)/;
+
+async function shot(name) {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+async function apiGet(path) {
+  const r = await fetch(`${M}${path}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+  return { status: r.status, body: await r.json() };
+}
+
+// What the database holds (the API masks secrets; this is the truth behind it).
+function sql(query) {
+  const [psql, ...args] = JSON.parse(process.env.SS_UI_PSQL);
+  return execFileSync(psql, [...args, '-c', query], { encoding: 'utf8' }).trim();
+}
+
+function daemonLog() {
+  return readFileSync(LOG, 'utf8');
+}
+
+async function waitFor(pred, what, timeout = WAIT) {
+  const end = Date.now() + timeout;
+  let last;
+  while (Date.now() < end) {
+    last = await pred();
+    if (last) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+}
+
+// The steps build on each other: after a failure the rest are skipped, so
+// the first failure is the one reported (the run fails either way).
+let broken = false;
+function step(name, fn) {
+  test(name, async (t) => {
+    if (broken) {
+      t.skip('an earlier step failed');
+      return;
+    }
+    try {
+      await fn();
+    } catch (e) {
+      broken = true;
+      await shot(`failed-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 40)}`).catch(() => {});
+      throw e;
+    }
+  });
+}
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: process.env.SS_CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  page = await ctx.newPage();
+  page.setDefaultTimeout(WAIT);
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !EXPECTED.test(m.text())) problems.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+});
+
+after(async () => {
+  if (browser) await browser.close();
+});
+
+step('the login refuses a bad token, then logs in; the token is never in the URL', async () => {
+  await page.goto(`${URL}/`);
+  assert.match(page.url(), /\/admin\/$/);
+  await page.getByLabel('API token').fill('sst_not-a-real-token');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByText('That token was refused.').waitFor();
+  await shot('01-login');
+  await page.getByLabel('API token').fill(TOKEN);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('heading', { name: 'Marketplace' }).waitFor();
+  assert.ok(!page.url().includes(TOKEN), 'token in the URL');
+  const stored = await page.evaluate(() => sessionStorage.getItem('streamspace.token'));
+  assert.equal(stored, TOKEN);
+  const local = await page.evaluate(() => JSON.stringify(localStorage));
+  assert.ok(!local.includes(TOKEN), 'token in localStorage');
+});
+
+step('the catalog: cards, search, filters and sort', async () => {
+  await page.locator('article.card').first().waitFor();
+  const all = await page.locator('article.card').count();
+  assert.ok(all >= 3, `only ${all} cards`);
+  const hello = page.locator('article.card', { hasText: 'Hello' });
+  await assert.doesNotReject(hello.getByText('v1.0.0').waitFor());
+  await hello.getByText('installs').waitFor();
+  await page.getByLabel('Search').fill('logs every session');
+  await waitFor(async () => (await page.locator('article.card').count()) === 1, 'one search result');
+  assert.equal(await page.locator('article.card .title').innerText(), 'Hello');
+  await page.getByLabel('Search').fill('');
+  await waitFor(async () => (await page.locator('article.card').count()) === all, 'all cards back');
+  await page.getByLabel('Category').selectOption('Monitoring');
+  await waitFor(async () => (await page.locator('article.card').count()) === 1, 'the Monitoring category');
+  assert.equal(await page.locator('article.card .title').innerText(), 'Counter');
+  await page.getByLabel('Category').selectOption('');
+  await page.getByLabel('Sort by').selectOption('name');
+  await waitFor(async () => (await page.locator('article.card').count()) === all, 'sorted by name');
+  const names = await page.locator('article.card .title').allInnerTexts();
+  await shot('02-marketplace');
+  assert.ok(names.length === all, names.join());
+});
+
+step('a plugin\'s detail page: permissions, versions, rate it', async () => {
+  await page.getByRole('link', { name: 'Details of Hello' }).click();
+  await page.getByRole('heading', { name: 'Hello', level: 1 }).waitFor();
+  await page.getByRole('list', { name: 'Permissions requested' }).getByText('read:sessions').waitFor();
+  await page.getByRole('heading', { name: 'Versions' }).waitFor();
+  await page.getByLabel('Rating', { exact: true }).selectOption('4');
+  await page.getByLabel('Review (optional)').fill('tidy logs');
+  await page.getByRole('button', { name: 'Save rating' }).click();
+  await page.getByText('tidy logs').waitFor();
+  const r = await apiGet('/ratings/hello');
+  assert.equal(r.body.count, 1);
+  assert.equal(r.body.ratings[0].rating, 4);
+  await shot('03-detail');
+});
+
+step('install with the generated form: a refused config, a field error, then Activate', async () => {
+  await page.getByRole('button', { name: 'Install', exact: true }).click();
+  const dlg = page.getByRole('dialog');
+  await dlg.getByRole('heading', { name: /Install Hello/ }).waitFor();
+  // The form has every kind of field the schema asks for.
+  await dlg.getByLabel('Greeting').waitFor();
+  assert.equal(await dlg.getByLabel('Greeting').inputValue(), 'hello');
+  assert.equal(await dlg.getByLabel('Port').inputValue(), '8080');
+  assert.equal(await dlg.getByLabel('Level').evaluate((e) => e.tagName), 'SELECT');
+  assert.equal(await dlg.getByLabel('API key').getAttribute('type'), 'password');
+  assert.equal(await dlg.getByLabel('API key').inputValue(), '');
+  assert.equal(await dlg.getByLabel('Retries').inputValue(), '3');
+  await shot('04-install-form');
+
+  // The JSON tab sends what it holds: the server refuses a config that is not an object.
+  await dlg.getByRole('tab', { name: 'JSON' }).click();
+  await dlg.getByLabel('Configuration (JSON)').fill('[1]');
+  await dlg.getByRole('button', { name: 'Activate' }).click();
+  await dlg.getByRole('alert').filter({ hasText: 'config must be a JSON object' }).waitFor();
+  assert.equal((await apiGet('/installed/hello')).status, 404);
+
+  // Back to the form with a valid object; a port out of range is shown at its field.
+  await dlg.getByLabel('Configuration (JSON)').fill('{"greeting": "ui-hi", "port": 70000}');
+  await dlg.getByRole('tab', { name: 'Form' }).click();
+  assert.equal(await dlg.getByLabel('Greeting').inputValue(), 'ui-hi');
+  await dlg.getByRole('button', { name: 'Activate' }).click();
+  const portField = dlg.locator('[data-schemapath="root.port"]');
+  await portField.locator('.field-error').waitFor();
+  assert.match(await portField.locator('.field-error').innerText(), /65535/);
+  assert.equal(await dlg.getByLabel('Port').getAttribute('aria-invalid'), 'true');
+  await shot('05-install-field-error');
+  assert.equal((await apiGet('/installed/hello')).status, 404, 'installed despite the error');
+
+  await dlg.getByLabel('Port').fill('9000');
+  await dlg.getByLabel('API key').fill('s3cret-key');
+  await dlg.getByLabel('Level').selectOption('debug');
+  await dlg.getByRole('button', { name: 'Activate' }).click();
+  await page.getByRole('heading', { name: 'Hello', level: 1 }).waitFor();
+  await page.locator('.badge[data-state="running"]').waitFor();
+  const st = await apiGet('/installed/hello');
+  assert.equal(st.status, 200);
+  assert.equal(st.body.config.greeting, 'ui-hi');
+  assert.equal(st.body.config.port, 9000);
+  assert.equal(st.body.config.level, 'debug');
+  assert.equal(st.body.config.apiKey, '********');
+  assert.equal(sql("SELECT config->>'apiKey' FROM installed_plugins WHERE name = 'hello'"), 's3cret-key');
+  assert.deepEqual(st.body.config.delivery, { url: 'https://example.invalid/hook', retries: 3 });
+  assert.deepEqual(st.body.config.channels, ['#general']);
+  await waitFor(() => /hello: ui-hi from hello/.test(daemonLog()), 'the plugin to greet with ui-hi');
+  await shot('06-installed-detail');
+});
+
+step('installed: tabs, toggle off and on', async () => {
+  await page.getByRole('link', { name: 'Installed', exact: true }).click();
+  await page.getByRole('heading', { name: 'Installed plugins' }).waitFor();
+  const card = page.locator('article.card[data-plugin="hello"]');
+  await card.locator('.badge[data-state="running"]').waitFor();
+  await card.getByRole('switch').uncheck();
+  await card.locator('.badge[data-state="disabled"]').waitFor();
+  await waitFor(async () => (await apiGet('/installed/hello')).body.runtime === null, 'the host to stop');
+  await page.getByRole('tab', { name: 'Enabled' }).click();
+  await page.getByText('No enabled plugins.').waitFor();
+  await page.getByRole('tab', { name: 'Disabled' }).click();
+  await card.waitFor();
+  await shot('07-installed-disabled');
+  await card.getByRole('switch').check();
+  await page.getByRole('tab', { name: 'All' }).click();
+  await page.locator('article.card[data-plugin="hello"] .badge[data-state="running"]').waitFor();
+  await shot('08-installed');
+});
+
+step('configure: a stored secret is never shown and is kept; the plugin gets the new config', async () => {
+  const card = page.locator('article.card[data-plugin="hello"]');
+  await card.getByRole('button', { name: 'Configure' }).click();
+  const dlg = page.getByRole('dialog');
+  await dlg.getByLabel('Greeting').waitFor();
+  await dlg.locator('input[type="password"][placeholder*="stored"]').waitFor();
+  assert.equal(await dlg.getByLabel('API key').inputValue(), '', 'secret pre-filled');
+  const before = daemonLog().length;
+  await dlg.getByLabel('Greeting').fill('ui-changed');
+  await shot('09-configure');
+  await dlg.getByRole('button', { name: 'Save' }).click();
+  await dlg.waitFor({ state: 'detached' });
+  // hello logs each configuration it receives: the new greeting, and the stored
+  // key (the daemon blanks a secret out of log lines, so it shows masked).
+  const line = await waitFor(() => daemonLog().slice(before).split('\n')
+    .find((l) => l.includes('new configuration') && l.includes('ui-changed')), 'hello to get the new config');
+  assert.ok(!line.includes('s3cret-key'), `secret in the log: ${line}`);
+  const st = await apiGet('/installed/hello');
+  assert.equal(st.body.config.greeting, 'ui-changed');
+  assert.equal(st.body.config.apiKey, '********');
+  assert.equal(sql("SELECT config->>'apiKey' FROM installed_plugins WHERE name = 'hello'"), 's3cret-key');
+  // The masked value sent back kept the stored one (not "********" itself):
+  // the JSON tab shows what the API has, masked, and a save from it keeps it too.
+  await card.getByRole('button', { name: 'Configure' }).click();
+  await dlg.getByRole('tab', { name: 'JSON' }).click();
+  const text = await dlg.getByLabel('Configuration (JSON)').inputValue();
+  assert.match(text, /"apiKey": "\*\*\*\*\*\*\*\*"/);
+  assert.ok(!text.includes('s3cret-key'));
+  await dlg.getByRole('button', { name: 'Cancel' }).click();
+});
+
+step('kill the host: the badge goes crashed, then running again', async () => {
+  await page.getByRole('link', { name: 'Hello' }).first().click();
+  await page.getByRole('heading', { name: 'Hello', level: 1 }).waitFor();
+  await page.locator('.badge[data-state="running"]').waitFor();
+  // Record every state the badge shows, however briefly.
+  await page.evaluate(() => {
+    window.__states = [];
+    const seen = () => {
+      const b = document.querySelector('.badge');
+      if (b && window.__states[window.__states.length - 1] !== b.dataset.state) window.__states.push(b.dataset.state);
+    };
+    new MutationObserver(seen).observe(document.getElementById('main'), { subtree: true, childList: true });
+    seen();
+  });
+  // The restart delay doubles (100 ms, 200, 400, 800): kill until the page has shown the crash.
+  let kills = 0;
+  for (; kills < 4; kills++) {
+    const rt = (await apiGet('/installed/hello')).body.runtime;
+    assert.ok(rt && rt.pid > 0, 'no pid');
+    process.kill(rt.pid, 'SIGKILL');
+    await waitFor(async () => {
+      const r = (await apiGet('/installed/hello')).body.runtime;
+      return r && r.state === 'running' && r.pid !== rt.pid;
+    }, 'the host to be restarted');
+    await page.waitForTimeout(1200);
+    if ((await page.evaluate(() => window.__states)).includes('crashed')) break;
+  }
+  await page.locator('.badge[data-state="running"]').waitFor();
+  const states = await page.evaluate(() => window.__states);
+  const c = states.indexOf('crashed');
+  assert.ok(c > 0 && states.slice(c).includes('running'), `states seen: ${states.join(' ')}`);
+  await page.getByText(/SIGKILL/).first().waitFor();
+  const rt = (await apiGet('/installed/hello')).body.runtime;
+  assert.equal(rt.restarts, kills + 1);
+  console.log(`# the page showed the crash after ${kills + 1} kill(s): ${states.join(' -> ')}`);
+  await shot('10-after-crash');
+});
+
+step('versions and repositories show what the server has, nothing made up', async () => {
+  const one = (await apiGet('/catalog?q=hello')).body.plugins.find((p) => p.name === 'hello');
+  if (one.versions.length === 1) await page.getByText('No other version to roll back to.').waitFor();
+  await page.getByRole('link', { name: 'Repositories' }).click();
+  await page.getByRole('heading', { name: 'Repositories' }).waitFor();
+  const r = await fetch(`${M}/repositories`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+  if (r.status === 404) {
+    await page.getByText('not available on this server').waitFor();
+  } else {
+    await page.getByRole('table').waitFor();
+  }
+  await shot('11-repositories');
+});
+
+step('uninstall with confirmation', async () => {
+  await page.getByRole('link', { name: 'Installed', exact: true }).click();
+  const card = page.locator('article.card[data-plugin="hello"]');
+  await card.getByRole('button', { name: 'Uninstall' }).click();
+  const dlg = page.getByRole('dialog');
+  await dlg.getByText('Also delete the data it stored (purge)').waitFor();
+  await shot('12-uninstall-confirm');
+  await dlg.getByRole('button', { name: 'Uninstall' }).click();
+  await card.waitFor({ state: 'detached' });
+  await waitFor(async () => (await apiGet('/installed/hello')).status !== 200, 'hello to be gone');
+});
+
+step('a phone\'s width: no sideways scrolling, the nav and cards fit', async () => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.getByRole('link', { name: 'Marketplace' }).click();
+  await page.locator('article.card').first().waitFor();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `scrolls sideways by ${overflow}px`);
+  await shot('13-phone-marketplace');
+  await page.getByRole('button', { name: 'Install Hello' }).click();
+  const overflow2 = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow2 <= 0, `the dialog scrolls sideways by ${overflow2}px`);
+  await shot('14-phone-install');
+  await page.keyboard.press('Escape');
+  await page.getByRole('dialog').waitFor({ state: 'detached' });
+  await page.setViewportSize({ width: 1280, height: 800 });
+});
+
+step('keyboard: the login and the catalog work without a mouse', async () => {
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByLabel('API token').waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement.id), await page.getByLabel('API token').getAttribute('id'));
+  await page.keyboard.type(TOKEN);
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'Marketplace' }).waitFor();
+  // Tab reaches the search box from the top of the page.
+  let found = false;
+  for (let i = 0; i < 12 && !found; i++) {
+    await page.keyboard.press('Tab');
+    found = await page.evaluate(() => document.activeElement && document.activeElement.type === 'search');
+  }
+  assert.ok(found, 'Tab never reached the search box');
+});
+
+step('a refused token (revoked, expired) returns to the login', async () => {
+  await page.evaluate(() => sessionStorage.setItem('streamspace.token', 'sst_revoked'));
+  await page.getByRole('link', { name: 'Installed', exact: true }).click();
+  await page.getByLabel('API token').waitFor();
+  await page.getByText(/Logged out/).waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('streamspace.token')), null);
+});
+
+test('no console errors, no page errors', () => {
+  assert.deepEqual(problems, []);
+});
