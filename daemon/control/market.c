@@ -178,22 +178,31 @@ void market_list(struct market *cat, const struct catalog_filter *f, verb_done_f
 	call_queued(c, catalog_store_list(cat->db, f, listed, c));
 }
 
-static void rated(const struct store_status *s, json_object *out, bool found, void *arg)
+/* Whether a statement about plugin c->name went well; if not, c is answered and gone. */
+static bool found_ok(struct call *c, const struct store_status *s, bool found, const char *what)
 {
-	struct call *c = arg;
-	json_object *body;
 	char msg[128];
 
 	if (s->st != DB_OK) {
-		market_failure(s, "rate", c->done, c->arg);
+		market_failure(s, what, c->done, c->arg);
 		free(c);
-		return;
+		return false;
 	}
 	if (!found) {
 		snprintf(msg, sizeof msg, "no plugin named %s", c->name);
 		reply(c, VERB_NOT_FOUND, msg, NULL);
-		return;
+		return false;
 	}
+	return true;
+}
+
+static void rated(const struct store_status *s, json_object *out, bool found, void *arg)
+{
+	struct call *c = arg;
+	json_object *body;
+
+	if (!found_ok(c, s, found, "rate"))
+		return;
 	body = json_object_new_object();
 	json_object_object_add(body, "message", json_object_new_string("Rating saved"));
 	json_object_object_add(body, "rating", json_object_get(out));
@@ -212,18 +221,9 @@ static void ratings_read(const struct store_status *s, json_object *out, bool fo
 {
 	struct call *c = arg;
 	json_object *body, *v;
-	char msg[128];
 
-	if (s->st != DB_OK) {
-		market_failure(s, "ratings", c->done, c->arg);
-		free(c);
+	if (!found_ok(c, s, found, "ratings"))
 		return;
-	}
-	if (!found) {
-		snprintf(msg, sizeof msg, "no plugin named %s", c->name);
-		reply(c, VERB_NOT_FOUND, msg, NULL);
-		return;
-	}
 	body = json_object_new_object();
 	json_object_object_add(body, "plugin", json_object_new_string(c->name));
 	json_object_object_foreach(out, key, val)
