@@ -9,9 +9,11 @@
 #include "db.h"
 
 #include <event2/event.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "xmalloc.h"
@@ -22,6 +24,14 @@
 /* A connection attempt or a statement that takes longer is treated as a lost connection. */
 #define DB_CONNECT_TIMEOUT_MS 10000
 #define DB_QUERY_TIMEOUT_MS 30000
+/*
+ * The listener asks "SELECT 1" this often; a server that has not answered
+ * after DB_LIVENESS_TIMEOUT_MS is frozen (SIGSTOP, a hung host, a network
+ * that drops without a reset): queries are refused (503) until it answers.
+ * TCP keepalives cannot see this on a Unix socket, nor soon enough on TCP.
+ */
+#define DB_LIVENESS_INTERVAL_MS 1000
+#define DB_LIVENESS_TIMEOUT_MS 3000
 
 struct db_query {
 	char *sql;
@@ -49,6 +59,8 @@ struct db_conn {
 	struct db_query *q; /* in flight (query connections) */
 	PGresult *res;	    /* last result of the statement in flight */
 	bool listening;	    /* listener: LISTEN sent and answered */
+	bool pinging;	    /* listener: the liveness query is out */
+	struct timespec ping_sent;
 };
 
 struct db_channel {
@@ -72,6 +84,8 @@ struct db {
 	void *state_arg;
 	bool closing;
 	bool was_down; /* for logging transitions once */
+	bool frozen;   /* the liveness query is overdue: refuse queries until it answers */
+	struct event *ev_live;
 };
 
 static void conn_start(struct db_conn *c);
@@ -146,7 +160,7 @@ static bool any_usable(const struct db *db)
 static void update_state(struct db *db)
 {
 	const struct db_conn *l = &db->conns[db->nconns];
-	bool up = !db->closing && l->listening && any_up(db);
+	bool up = !db->closing && !db->frozen && l->listening && any_up(db);
 
 	if (up == db->reported_up)
 		return;
@@ -157,7 +171,7 @@ static void update_state(struct db *db)
 
 bool db_is_up(const struct db *db)
 {
-	return !db->closing && any_up(db);
+	return !db->closing && !db->frozen && any_up(db);
 }
 
 static void conn_clear_events(struct db_conn *c)
@@ -202,14 +216,21 @@ static void arm_deadline(struct db_conn *c, int ms)
  */
 PGconn *db_connect_params(const char *conninfo, bool nonblocking)
 {
-	const char *keys[] = {
-	    "application_name",	   "connect_timeout",  "keepalives", "keepalives_idle",
-	    "keepalives_interval", "keepalives_count", "dbname",     NULL};
-	const char *vals[] = {"streamspaced", "10", "1", "30", "10", "3", conninfo, NULL};
+	const char *keys[] = {"application_name",
+			      "connect_timeout",
+			      "keepalives",
+			      "keepalives_idle",
+			      "keepalives_interval",
+			      "keepalives_count",
+			      "tcp_user_timeout",
+			      "dbname",
+			      NULL};
+	/* Over TCP a peer that vanished is noticed in about 10 s, unanswered writes in 5 s. */
+	const char *vals[] = {"streamspaced", "10", "1", "5", "2", "3", "5000", conninfo, NULL};
 
 	/* An empty conninfo means "the PG* variables": pass no dbname at all. */
 	if (conninfo == NULL || *conninfo == '\0')
-		keys[6] = NULL;
+		keys[7] = NULL;
 	return nonblocking ? PQconnectStartParams(keys, vals, 1) : PQconnectdbParams(keys, vals, 1);
 }
 
@@ -251,6 +272,7 @@ static void conn_fail(struct db_conn *c, const char *why)
 	c->q = NULL;
 	c->state = CONN_DOWN;
 	c->listening = false;
+	c->pinging = false;
 	if (!db->closing && (was_up || c->backoff_ms == 0 || c->backoff_ms >= DB_BACKOFF_MAX_MS))
 		log_warn("db", "connection %d%s lost or refused: %s", c->index,
 			 c->listener ? " (listener)" : "", msg);
@@ -363,6 +385,19 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		c->q = NULL;
 		c->state = CONN_IDLE;
 		evtimer_del(c->ev_deadline);
+		if (c->listener && c->pinging) {
+			/* The server answers: whatever froze it is over. */
+			c->pinging = false;
+			PQclear(res);
+			if (db->frozen) {
+				db->frozen = false;
+				log_warn("db", "the database answers again");
+				update_state(db);
+			}
+			if (db->listen_dirty && c->state == CONN_IDLE)
+				listener_send_listen(c);
+			break;
+		}
 		if (c->listener) {
 			ExecStatusType st = PQresultStatus(res);
 
@@ -535,7 +570,7 @@ int db_query(struct db *db, const char *sql, int nparams, const char *const *par
 {
 	struct db_query *q;
 
-	if (db->closing || !any_usable(db) || db->queued >= DB_QUEUE_MAX)
+	if (db->closing || db->frozen || !any_usable(db) || db->queued >= DB_QUEUE_MAX)
 		return -1;
 	q = xcalloc(1, sizeof *q);
 	q->sql = xstrdup(sql);
@@ -553,6 +588,53 @@ int db_query(struct db *db, const char *sql, int nparams, const char *const *par
 	db->queued++;
 	dispatch(db);
 	return 0;
+}
+
+static int64_t ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)(now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+/*
+ * The liveness check, on the listener (idle but for notifications): sends
+ * SELECT 1 when none is out; one out for too long freezes the pool. Queries
+ * in flight on a frozen server end now as DB_DOWN (their callers answer 503)
+ * instead of at the statement deadline.
+ */
+static void live_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct db *db = arg;
+	struct db_conn *l = &db->conns[db->nconns];
+
+	(void)fd;
+	(void)what;
+	if (l->state == CONN_IDLE && l->listening) {
+		if (!PQsendQuery(l->pg, "SELECT 1")) {
+			conn_fail(l, PQerrorMessage(l->pg));
+			return;
+		}
+		l->state = CONN_BUSY;
+		l->pinging = true;
+		clock_gettime(CLOCK_MONOTONIC, &l->ping_sent);
+		arm_deadline(l, DB_QUERY_TIMEOUT_MS);
+		if (PQflush(l->pg) == 1)
+			event_add(l->ev_write, NULL);
+		return;
+	}
+	if (!l->pinging || db->frozen || ms_since(&l->ping_sent) < DB_LIVENESS_TIMEOUT_MS)
+		return;
+	log_error("db",
+		  "the database has not answered for %d ms: refusing queries (503) until it does",
+		  DB_LIVENESS_TIMEOUT_MS);
+	db->frozen = true;
+	for (int i = 0; i < db->nconns; i++)
+		if (db->conns[i].state == CONN_BUSY)
+			conn_fail(&db->conns[i], "the database stopped answering");
+	fail_queue(db, "the database stopped answering");
+	update_state(db);
 }
 
 void db_listen(struct db *db, const char *channel, db_notify_fn fn, void *arg)
@@ -599,6 +681,9 @@ struct db *db_new(struct event_base *base, const char *conninfo, int pool_size)
 	}
 	for (int i = 0; i <= db->nconns; i++)
 		conn_start(&db->conns[i]);
+	db->ev_live = event_new(base, -1, EV_PERSIST, live_cb, db);
+	event_add(db->ev_live, &(struct timeval){DB_LIVENESS_INTERVAL_MS / 1000,
+						 (DB_LIVENESS_INTERVAL_MS % 1000) * 1000});
 	return db;
 }
 
@@ -607,6 +692,7 @@ void db_free(struct db *db)
 	if (db == NULL)
 		return;
 	db->closing = true;
+	event_free(db->ev_live);
 	for (int i = 0; i <= db->nconns; i++) {
 		struct db_conn *c = &db->conns[i];
 

@@ -250,12 +250,44 @@ def test_frozen_database_never_blocks(d, pg):
     h.wait_for(lambda: d.runtime("hello")["delivered"] >= 1, 10, "delivery")
 
 
+def test_frozen_database_noticed(d, pg):
+    # Issue 8 item 7: PostgreSQL stopped by SIGSTOP for longer than a moment is
+    # noticed within a few seconds: /readyz says so and requests that need the
+    # database answer 503 with Retry-After at once, instead of hanging until
+    # the statement deadline (30 s) and then answering. Before: /readyz stayed 200.
+    assert d.post(f"{M}/install/hello").status == 201
+    d.wait_state("hello", "running")
+    pg.freeze()
+    try:
+        start = time.monotonic()
+        h.wait_for(lambda: d.get("/readyz", token="").status == 503, 8,
+                   "/readyz to say the database is away")
+        noticed = time.monotonic() - start
+        assert noticed < 6, noticed
+        for path in (f"{M}/installed", f"{M}/catalog", f"{M}/installed/hello"):
+            t0 = time.monotonic()
+            r = d.get(path)
+            err(r, 503, "unavailable")
+            assert int(r.headers.get("Retry-After", "0")) >= 1, r.headers
+            assert time.monotonic() - t0 < 1.0, (path, time.monotonic() - t0)
+        assert d.get("/healthz", token="").status == 200
+        assert "streamspace_database_up 0" in d.get("/metrics", token="").raw
+        assert "has not answered" in d.log(), d.log()[-2000:]
+    finally:
+        pg.thaw()
+    h.wait_for(lambda: d.get("/readyz", token="").status == 200, 15, "ready again")
+    h.wait_for(lambda: d.get(f"{M}/installed/hello").status == 200, 15, "requests again")
+    assert "answers again" in d.log()
+    assert d.state("hello") == "running"
+
+
 def main():
     pg = h.PG()
     suite = h.Suite()
     only = sys.argv[1:]
     tests = [test_400, test_401_403, test_404_409, test_413, test_garbage_never_5xx,
-             test_503_while_database_down, test_frozen_database_never_blocks]
+             test_503_while_database_down, test_frozen_database_never_blocks,
+             test_frozen_database_noticed]
     daemons = []
     try:
         wrapped = []
