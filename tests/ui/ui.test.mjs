@@ -25,8 +25,21 @@ const problems = []; // console errors and page errors nobody expected
 // config, endpoints this server lacks), nothing else is allowed.
 const EXPECTED = /Failed to load resource: the server responded with a status of (400|401|404|409|422)/;
 
+// axe-core (npm, pinned) checks each page for WCAG 2 A/AA problems; it is
+// evaluated through the DevTools protocol, which the page's CSP does not govern.
+const AXE = readFileSync(join(process.cwd(), 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+const a11y = []; // serious or critical violations, by page
+
 async function shot(name) {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  if (name.startsWith('failed-')) return;
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(AXE);
+  const found = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] });
+    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  for (const v of found) a11y.push(`${name}: ${v}`);
 }
 
 async function apiGet(path) {
@@ -356,4 +369,8 @@ step('a refused token (revoked, expired) returns to the login', async () => {
 
 test('no console errors, no page errors', () => {
   assert.deepEqual(problems, []);
+});
+
+test('no serious accessibility problems on any page (axe-core, WCAG 2.1 A/AA)', () => {
+  assert.deepEqual(a11y, []);
 });

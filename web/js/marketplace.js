@@ -34,7 +34,8 @@ function card(p) {
     h('p', { class: 'desc' }, p.description || ''),
     h('div', { class: 'meta' },
       h('span', { title: 'installs' }, `${p.installCount ?? 0} installs`),
-      h('span', { 'aria-label': `rating ${p.avgRating ?? 'none'}` }, h('span', { class: 'stars', 'aria-hidden': 'true' }, stars(p.avgRating)),
+      h('span', {}, h('span', { class: 'stars', 'aria-hidden': 'true' }, stars(p.avgRating)),
+        h('span', { class: 'visually-hidden' }, p.avgRating == null ? 'not rated yet' : `rated ${p.avgRating} of 5`),
         ` ${p.ratingCount ? `(${p.ratingCount})` : ''}`)),
     h('div', { class: 'actions' },
       p.installed
@@ -180,10 +181,11 @@ export async function pluginView(main, name) {
   async function loadRatings() {
     try {
       const r = await api.ratings(name);
-      clear(reviews, h('p', {}, h('span', { class: 'stars' }, stars(r.average)),
+      clear(reviews, h('p', {}, h('span', { class: 'stars', 'aria-hidden': 'true' }, stars(r.average)),
         ` ${r.average ?? '—'} from ${r.count} rating${r.count === 1 ? '' : 's'}`),
       r.ratings.length ? h('ul', { class: 'reviews' }, r.ratings.map((x) => h('li', {},
-        h('strong', {}, x.user), ' ', h('span', { class: 'stars', 'aria-label': `${x.rating} of 5` }, '★'.repeat(x.rating)),
+        h('strong', {}, x.user), ' ', h('span', { class: 'stars', 'aria-hidden': 'true' }, '★'.repeat(x.rating)),
+        h('span', { class: 'visually-hidden' }, `${x.rating} of 5`),
         x.review ? h('p', {}, x.review) : null, h('span', { class: 'meta' }, when(x.updatedAt))))) : h('p', {}, 'No reviews yet.'));
     } catch (e) {
       clear(reviews, h('p', { class: 'error' }, e.message));
