@@ -320,7 +320,7 @@ step('uninstall with confirmation', async () => {
   const card = page.locator('article.card[data-plugin="hello"]');
   await card.getByRole('button', { name: 'Uninstall' }).click();
   const dlg = page.getByRole('dialog');
-  await dlg.getByText('Also delete the data it stored (purge)').waitFor();
+  await dlg.getByText('the data it stored are removed').waitFor();
   await shot('12-uninstall-confirm');
   await dlg.getByRole('button', { name: 'Uninstall' }).click();
   await card.waitFor({ state: 'detached' });

@@ -84,18 +84,17 @@ export async function configureFlow(p, cat) {
   return saved;
 }
 
+// Today's daemon removes a plugin's stored data with it (there is no
+// "?purge" to choose yet), and the dialog says so rather than offer a choice.
 export async function uninstallFlow(p) {
-  const pid = id('purge');
-  const purge = h('input', { type: 'checkbox', id: pid });
   const ok = await modal(`Uninstall ${p.name}?`, (body, close) => {
-    body.append(h('p', {}, `The plugin is stopped and its files and settings are removed.`),
-      h('p', {}, h('label', { class: 'switch', for: pid }, purge, h('span', {}, 'Also delete the data it stored (purge)'))));
+    body.append(h('p', {}, 'The plugin is stopped; its files, its settings and the data it stored are removed.'));
     return [h('button', { type: 'button', onclick: () => close(false) }, 'Cancel'),
       h('button', { type: 'button', class: 'danger', onclick: () => close(true) }, 'Uninstall')];
   });
   if (!ok) return false;
   try {
-    await api.uninstall(p.name, purge.checked);
+    await api.uninstall(p.name);
     toast(`${p.name} uninstalled`);
     return true;
   } catch (e) {
