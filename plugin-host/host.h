@@ -40,6 +40,13 @@ struct ss_plugin {
 	int64_t next_id; /* ids of host -> daemon requests */
 	struct pending *pending;
 	size_t n_pending, cap_pending;
+
+	int protocol;		/* negotiated in init: calls need 2 */
+	bool in_call;		/* a call waits for its reply: no second call, no callback */
+	json_object **deferred; /* what arrived during calls, in order (call.c) */
+	size_t n_deferred, first_deferred, cap_deferred;
+	char err_code[32]; /* the last failed call's code and message */
+	char err_msg[256];
 };
 
 struct ss_event {
@@ -58,6 +65,9 @@ struct ss_event {
 struct ss_plugin *sdk_plugin_new(const struct ss_plugin_def *def, struct channel *ch,
 				 json_object *config);
 
+/* Whether p is the one plugin the SDK accepts (a handle check for every ss_* call). */
+bool sdk_is_plugin(const struct ss_plugin *p);
+
 /* Marks ev as the event being delivered (NULL afterwards), for the ss_event_* checks. */
 void sdk_set_current_event(const struct ss_event *ev);
 
@@ -66,6 +76,16 @@ void sdk_set_current_event(const struct ss_event *ev);
  * socket error means the daemon went away: the host exits 76.
  */
 int host_send(struct ss_plugin *p, json_object *msg);
+
+/*
+ * The next message from the daemon, checked to be of a daemon type (the
+ * caller puts it). EOF and framing errors end the host (serve.c).
+ */
+json_object *host_recv(struct ss_plugin *p);
+
+/* Ends the host for a message the daemon should never have sent. */
+__attribute__((noreturn)) void host_protocol_error(const char *code, const char *what,
+						   json_object *m);
 
 /* Replaces the configuration (takes over config). */
 void sdk_set_config(struct ss_plugin *p, json_object *config);

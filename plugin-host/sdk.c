@@ -70,9 +70,14 @@ bool sdk_take_pending(struct ss_plugin *p, int64_t id, char **pattern)
 	return false;
 }
 
-static bool valid_plugin(const ss_plugin *p)
+bool sdk_is_plugin(const struct ss_plugin *p)
 {
 	return p != NULL && p == the_plugin;
+}
+
+static bool valid_plugin(const ss_plugin *p)
+{
+	return sdk_is_plugin(p);
 }
 
 static bool valid_event(const ss_event *ev)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "call.h"
 #include "diag.h"
 #include "frame.h"
 #include "host.h"
@@ -14,17 +15,14 @@
 /* What hello says about the plugin's version: bounded, valid UTF-8. */
 #define VERSION_MAX 64
 
-/* Ends the host for a message the daemon should never have sent. */
-__attribute__((noreturn)) static void protocol_error(const char *code, const char *what,
-						     json_object *m)
+void host_protocol_error(const char *code, const char *what, json_object *m)
 {
 	const char *t = m != NULL ? msg_get_str(m, "t") : NULL;
 	die(HOST_EXIT_PROTOCOL, "protocol error (%s): %s%s%s", code, what, t ? " in " : "",
 	    t ? t : "");
 }
 
-/* Receives the next message from the daemon; EOF and framing errors end the host. */
-static json_object *recv_msg(struct ss_plugin *p)
+json_object *host_recv(struct ss_plugin *p)
 {
 	char err[160] = "";
 	json_object *m = NULL;
@@ -36,7 +34,7 @@ static json_object *recv_msg(struct ss_plugin *p)
 		die(HOST_EXIT_PROTOCOL, "protocol error (%s): %s", ERR_BAD_FRAME, err);
 	enum msg_type t = msg_type_of(m);
 	if (t == MSG_UNKNOWN || (msg_type_dir(t) & MSG_FROM_DAEMON) == 0)
-		protocol_error(ERR_UNKNOWN_TYPE, "unknown or host-only message type", m);
+		host_protocol_error(ERR_UNKNOWN_TYPE, "unknown or host-only message type", m);
 	return m;
 }
 
@@ -75,14 +73,14 @@ static int64_t limit(json_object *limits, const char *key, int64_t def, json_obj
 	if (!json_object_object_get_ex(limits, key, &v))
 		return def;
 	if (!msg_get_int(limits, key, &n) || n <= 0)
-		protocol_error(ERR_BAD_MESSAGE, key, m);
+		host_protocol_error(ERR_BAD_MESSAGE, key, m);
 	return n;
 }
 
 /* Waits for init (or reject) and applies it. */
 static void handshake(struct ss_plugin *p)
 {
-	json_object *m = recv_msg(p);
+	json_object *m = host_recv(p);
 	json_object *config, *limits, *perms, *err;
 	int64_t protocol, max_frame, line_max;
 
@@ -95,29 +93,31 @@ static void handshake(struct ss_plugin *p)
 		    err && msg_get_str(err, "code") ? msg_get_str(err, "code") : "?",
 		    err && msg_get_str(err, "message") ? msg_get_str(err, "message") : "?");
 	default:
-		protocol_error(ERR_OUT_OF_STATE, "expected init or reject", m);
+		host_protocol_error(ERR_OUT_OF_STATE, "expected init or reject", m);
 	}
 	if (!msg_get_int(m, "protocol", &protocol))
-		protocol_error(ERR_BAD_MESSAGE, "protocol", m);
-	if (protocol != SS_PROTOCOL_VERSION)
+		host_protocol_error(ERR_BAD_MESSAGE, "protocol", m);
+	/* The daemon chooses a version from 1 up to the one hello offered. */
+	if (protocol < 1 || protocol > SS_PROTOCOL_VERSION)
 		die(HOST_EXIT_PROTOCOL,
-		    "protocol error (%s): daemon chose protocol %lld, host speaks %d", ERR_VERSION,
-		    (long long)protocol, SS_PROTOCOL_VERSION);
+		    "protocol error (%s): daemon chose protocol %lld, host speaks 1 to %d",
+		    ERR_VERSION, (long long)protocol, SS_PROTOCOL_VERSION);
+	p->protocol = (int)protocol;
 	config = msg_get_obj(m, "config");
 	perms = msg_get_array(m, "permissions");
 	limits = msg_get_obj(m, "limits");
 	if (config == NULL)
-		protocol_error(ERR_BAD_MESSAGE, "config", m);
+		host_protocol_error(ERR_BAD_MESSAGE, "config", m);
 	if (perms == NULL)
-		protocol_error(ERR_BAD_MESSAGE, "permissions", m);
+		host_protocol_error(ERR_BAD_MESSAGE, "permissions", m);
 	if (limits == NULL)
-		protocol_error(ERR_BAD_MESSAGE, "limits", m);
+		host_protocol_error(ERR_BAD_MESSAGE, "limits", m);
 	max_frame = limit(limits, "max_frame", FRAME_MAX_DEFAULT, m);
 	line_max = limit(limits, "log_line_max", LOG_LINE_MAX_DEFAULT, m);
 	(void)limit(limits, "event_timeout_ms", 5000, m);
 	(void)limit(limits, "ping_interval_ms", 10000, m);
 	if (max_frame > UINT32_MAX)
-		protocol_error(ERR_BAD_MESSAGE, "max_frame over 2^32-1", m);
+		host_protocol_error(ERR_BAD_MESSAGE, "max_frame over 2^32-1", m);
 	channel_set_max(p->ch, (size_t)max_frame);
 	/* A log line must fit a frame with room for its envelope. */
 	if (line_max > max_frame / 2)
@@ -156,15 +156,15 @@ static void on_event(struct ss_plugin *p, json_object *m)
 	int64_t ts;
 
 	if (!msg_get_int(m, "id", &ev.id))
-		protocol_error(ERR_BAD_MESSAGE, "id", m);
+		host_protocol_error(ERR_BAD_MESSAGE, "id", m);
 	ev.type = msg_get_str(m, "type");
 	ev.data = msg_get_obj(m, "data");
 	if (ev.type == NULL)
-		protocol_error(ERR_BAD_MESSAGE, "type", m);
+		host_protocol_error(ERR_BAD_MESSAGE, "type", m);
 	if (ev.data == NULL)
-		protocol_error(ERR_BAD_MESSAGE, "data", m);
+		host_protocol_error(ERR_BAD_MESSAGE, "data", m);
 	if (json_object_object_get_ex(m, "ts", NULL) && !msg_get_int(m, "ts", &ts))
-		protocol_error(ERR_BAD_MESSAGE, "ts", m);
+		host_protocol_error(ERR_BAD_MESSAGE, "ts", m);
 
 	sdk_set_current_event(&ev);
 	/* By index: a callback may subscribe, which grows the table under us. */
@@ -196,9 +196,9 @@ static void on_config(struct ss_plugin *p, json_object *m)
 	json_object *config = msg_get_obj(m, "config");
 
 	if (!msg_get_int(m, "id", &id))
-		protocol_error(ERR_BAD_MESSAGE, "id", m);
+		host_protocol_error(ERR_BAD_MESSAGE, "id", m);
 	if (config == NULL)
-		protocol_error(ERR_BAD_MESSAGE, "config", m);
+		host_protocol_error(ERR_BAD_MESSAGE, "config", m);
 	if (p->def->on_config == NULL) {
 		send_or_die(p, msg_reply_error(id, ERR_UNIMPLEMENTED,
 					       "plugin has no on_config hook: restart it"));
@@ -221,9 +221,9 @@ static void on_reply(struct ss_plugin *p, json_object *m)
 	json_object *err;
 
 	if (!msg_get_int(m, "id", &id))
-		protocol_error(ERR_BAD_MESSAGE, "id", m);
+		host_protocol_error(ERR_BAD_MESSAGE, "id", m);
 	if (!sdk_take_pending(p, id, &pattern))
-		protocol_error(ERR_BAD_MESSAGE, "reply to an id that is not outstanding", m);
+		host_protocol_error(ERR_BAD_MESSAGE, "reply to an id that is not outstanding", m);
 	err = msg_get_obj(m, "error");
 	if (err != NULL) {
 		const char *msg = msg_get_str(err, "message");
@@ -236,9 +236,12 @@ static void on_reply(struct ss_plugin *p, json_object *m)
 static void serve(struct ss_plugin *p)
 {
 	for (;;) {
-		json_object *m = recv_msg(p);
+		/* What came while the plugin waited on a call goes first, in order. */
+		json_object *m = call_take_deferred(p);
 		int64_t id;
 
+		if (m == NULL)
+			m = host_recv(p);
 		switch (msg_type_of(m)) {
 		case MSG_EVENT:
 			on_event(p, m);
@@ -248,7 +251,7 @@ static void serve(struct ss_plugin *p)
 			break;
 		case MSG_PING:
 			if (!msg_get_int(m, "id", &id))
-				protocol_error(ERR_BAD_MESSAGE, "id", m);
+				host_protocol_error(ERR_BAD_MESSAGE, "id", m);
 			{
 				json_object *pong = msg_new_request(MSG_PONG, id);
 				send_or_die(p, pong);
@@ -260,7 +263,7 @@ static void serve(struct ss_plugin *p)
 		case MSG_HTTP_REQUEST:
 			/* Reserved: routes do not exist in protocol 1. */
 			if (!msg_get_int(m, "id", &id))
-				protocol_error(ERR_BAD_MESSAGE, "id", m);
+				host_protocol_error(ERR_BAD_MESSAGE, "id", m);
 			send_or_die(p, msg_reply_error(id, ERR_UNIMPLEMENTED,
 						       "http routes are not served yet"));
 			break;
@@ -271,7 +274,7 @@ static void serve(struct ss_plugin *p)
 				p->def->on_unload(p);
 			host_exit(HOST_EXIT_OK);
 		default:
-			protocol_error(ERR_OUT_OF_STATE, "not allowed while serving", m);
+			host_protocol_error(ERR_OUT_OF_STATE, "not allowed while serving", m);
 		}
 		json_object_put(m);
 	}

@@ -11,9 +11,9 @@
 #include <stdint.h>
 
 /* Protocol and SDK ABI versions this tree speaks (PROTOCOL.md, "Versions"). */
-#define SS_PROTOCOL_VERSION 1
+#define SS_PROTOCOL_VERSION 2
 #define SS_PROTOCOL_MIN 1
-#define SS_PROTOCOL_MAX 1
+#define SS_PROTOCOL_MAX 2
 
 enum msg_type {
 	MSG_UNKNOWN = 0,
@@ -57,6 +57,14 @@ enum msg_dir { MSG_FROM_HOST = 1, MSG_FROM_DAEMON = 2, MSG_BOTH = 3 };
 #define ERR_TIMEOUT "timeout"
 #define ERR_TOO_LARGE "too_large"
 #define ERR_LOAD "load_failed"
+/* Answers to a host's calls (protocol 2): the request was well formed, the call failed. */
+#define ERR_BAD_REQUEST "bad_request"
+#define ERR_NOT_FOUND "not_found"
+#define ERR_CONFLICT "conflict"
+#define ERR_QUOTA "quota_exceeded"
+#define ERR_RATE "rate_limited"
+#define ERR_UNAVAILABLE "unavailable"
+#define ERR_INTERNAL "internal"
 
 /* The type of m from its "t" field; MSG_UNKNOWN if absent, not a string or unknown. */
 enum msg_type msg_type_of(json_object *m);

@@ -129,10 +129,88 @@ SS_EXPORT void ss_logv(ss_plugin *p, enum ss_log_level level, const char *fmt, v
 SS_EXPORT void ss_log_fields(ss_plugin *p, enum ss_log_level level, json_object *fields,
 			     const char *msg);
 
+/* ---- calls to the daemon ----
+ *
+ * Storage and emit are requests to the daemon: the call blocks until the
+ * daemon answers (the daemon does the work asynchronously and bounds each
+ * kind of call with its own timeout). Time spent waiting does not count
+ * against the event deadline of the callback that made the call. While a call
+ * waits, no callback of the plugin runs: events and configuration changes
+ * that arrive meanwhile are handled after the callback returns.
+ *
+ * Every call returns SS_OK (0) or one of the negative results below; after a
+ * failure ss_error_code() and ss_error_message() say why (the wire's error
+ * code, e.g. "permission_denied", and a sentence), until the next call.
+ */
+enum ss_result {
+	SS_OK = 0,
+	SS_ERR_INVALID = -1,	   /* bad argument (bad_request, bad_key) */
+	SS_ERR_NOT_FOUND = -2,	   /* no such key (not_found) */
+	SS_ERR_CONFLICT = -3,	   /* compare-and-set: the value was not the expected one */
+	SS_ERR_PERMISSION = -4,	   /* the manifest lacks the permission (permission_denied) */
+	SS_ERR_LIMIT = -5,	   /* too_large, quota_exceeded */
+	SS_ERR_RATE = -6,	   /* rate_limited */
+	SS_ERR_UNAVAILABLE = -7,   /* the daemon has no database (unavailable) */
+	SS_ERR_TIMEOUT = -8,	   /* the daemon gave up on its own work (timeout) */
+	SS_ERR_UNIMPLEMENTED = -9, /* this daemon does not serve the call (unimplemented) */
+	SS_ERR_INTERNAL = -10,	   /* anything else (internal) */
+};
+
+/* The wire code and message of the last failed call (borrowed; "" after a success). */
+SS_EXPORT const char *ss_error_code(const ss_plugin *p);
+SS_EXPORT const char *ss_error_message(const ss_plugin *p);
+
+/* ---- storage (needs the "storage" permission) ----
+ *
+ * A key-value store of JSON values, private to the plugin: the daemon binds
+ * every call to the plugin it came from, so no key of another plugin can be
+ * named. Keys are 1..256 bytes of UTF-8 without NUL; a value serialises to
+ * at most 1 MiB. The daemon enforces a quota of keys and bytes per plugin.
+ * Storage outlives restarts and upgrades; uninstall keeps it unless purged.
+ */
+
+/* *value = the value of key (the caller puts it), or SS_ERR_NOT_FOUND. */
+SS_EXPORT int ss_storage_get(ss_plugin *p, const char *key, json_object **value);
+/* Sets key to value (borrowed). */
+SS_EXPORT int ss_storage_set(ss_plugin *p, const char *key, json_object *value);
+/* Sets key to value; the key disappears ttl_ms (> 0) milliseconds from now. */
+SS_EXPORT int ss_storage_set_ttl(ss_plugin *p, const char *key, json_object *value, int64_t ttl_ms);
+/*
+ * Compare-and-set: sets key to value only if its current value equals
+ * expected (as JSON), or, with expected NULL, only if key does not exist.
+ * SS_ERR_CONFLICT otherwise (nothing changed).
+ */
+SS_EXPORT int ss_storage_cas(ss_plugin *p, const char *key, json_object *expected,
+			     json_object *value);
+/* Deletes key: SS_OK, or SS_ERR_NOT_FOUND when there was none. */
+SS_EXPORT int ss_storage_delete(ss_plugin *p, const char *key);
+/* Deletes every key of the plugin; *deleted (may be NULL) = how many. */
+SS_EXPORT int ss_storage_clear(ss_plugin *p, int64_t *deleted);
+/*
+ * One page of the keys starting with prefix ("" for all), in byte order,
+ * after cursor (NULL for the first page), at most limit (1..1000) of them.
+ * *page = {"keys": [str...], "next": str or null} (the caller puts it); pass
+ * "next" back as cursor for the following page; null means the last page.
+ */
+SS_EXPORT int ss_storage_list(ss_plugin *p, const char *prefix, const char *cursor, int limit,
+			      json_object **page);
+
+/* ---- events ---- */
+
+/*
+ * Publishes an event with data (an object, borrowed; NULL for {}). A bare
+ * name ("report-ready") becomes plugin.<own name>.report-ready; a full name
+ * may be the plugin's own plugin.<name>.*, or session.* / user.* with
+ * write:sessions / write:users. Emits are rate-limited per plugin
+ * (SS_ERR_RATE past it). The event does not come back to the emitter unless
+ * it subscribed to its own namespace (plugin.<name>.* or the exact name).
+ */
+SS_EXPORT int ss_emit(ss_plugin *p, const char *event, json_object *data);
+
 /* ---- reserved for later ABI additions (declared, not yet served) ----
- * ss_emit (custom events), ss_storage_* (key-value storage), ss_route (HTTP
- * routes under /api/plugins/<name>/), ss_http_request (egress) and ss_every
- * (scheduled jobs) arrive with the issues that build them.
+ * ss_route (HTTP routes under /api/plugins/<name>/), ss_http_request
+ * (egress) and ss_every (scheduled jobs) arrive with the issues that build
+ * them, as more calls of the kind above.
  */
 
 #ifdef __cplusplus
