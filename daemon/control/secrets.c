@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "schema_int.h"
+#include "xmalloc.h"
 
 /* Schemas gathered for one position; more than this is taken as "secret". */
 #define SCHEMAS_MAX 64
@@ -26,6 +27,8 @@
  * What one walk may cost on the reactor: the schema comes from a plugin's
  * manifest and the walk runs for every GET of its config. Past the budget
  * every value not yet decided is taken for a secret (masked, redacted).
+ * Counted in the thread's CPU time, not the wall clock, so that a loaded
+ * machine does not change what a viewer sees.
  */
 #define WALK_BUDGET_NS (100 * 1000 * 1000)
 
@@ -55,7 +58,7 @@ static void walk_init(struct walk *w, json_object *root)
 {
 	memset(w, 0, sizeof *w);
 	w->root = root;
-	clock_gettime(CLOCK_MONOTONIC, &w->start);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &w->start);
 	w->mctx = schema_regex_limits();
 }
 
@@ -75,7 +78,7 @@ static bool walk_spent(struct walk *w)
 
 	if (w->spent || (++w->steps & 63) != 0)
 		return w->spent;
-	clock_gettime(CLOCK_MONOTONIC, &now);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
 	w->spent =
 	    (now.tv_sec - w->start.tv_sec) * 1000000000LL + (now.tv_nsec - w->start.tv_nsec) >
 	    WALK_BUDGET_NS;
@@ -438,14 +441,21 @@ json_object *secrets_unmask(json_object *sent, json_object *stored, json_object 
 	return out;
 }
 
-static void add_value(json_object *out, const char *text)
+/* Adds text to the set (an object whose keys are the values), once. */
+static void add_value(json_object *set, const char *text)
 {
-	if (strlen(text) < SECRETS_REDACT_MIN)
+	if (strlen(text) < SECRETS_REDACT_MIN || json_object_object_get_ex(set, text, NULL))
 		return;
-	for (size_t i = 0; i < json_object_array_length(out); i++)
-		if (strcmp(json_object_get_string(json_object_array_get_idx(out, i)), text) == 0)
-			return;
-	json_object_array_add(out, json_object_new_string(text));
+	json_object_object_add(set, text, NULL);
+}
+
+/* Longest first; equal lengths in byte order, so the result does not depend on the walk. */
+static int longer_first(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	size_t lx = strlen(x), ly = strlen(y);
+
+	return lx != ly ? (lx > ly ? -1 : 1) : strcmp(x, y);
 }
 
 /* Adds the strings and numbers of v to out: all of them when secret, else those of secrets in it.
@@ -491,12 +501,25 @@ json_object *secrets_values(json_object *config, json_object *schema)
 {
 	struct walk w;
 	struct schemas s;
-	json_object *out = json_object_new_array();
+	json_object *set = json_object_new_object(), *out = json_object_new_array();
+	const char **v;
+	size_t n = 0;
 
 	walk_init(&w, schema);
 	schemas_init(&s, &w);
 	gather(&s, schema, 0);
-	collect(config, &s, false, out);
+	collect(config, &s, false, set);
 	walk_done(&w);
+	v = xcalloc((size_t)json_object_object_length(set) + 1, sizeof *v);
+	{
+		struct json_object_iter it;
+
+		json_object_object_foreachC(set, it) v[n++] = it.key;
+	}
+	qsort(v, n, sizeof *v, longer_first);
+	for (size_t i = 0; i < n && i < SECRETS_VALUES_MAX; i++)
+		json_object_array_add(out, json_object_new_string(v[i]));
+	free(v);
+	json_object_put(set);
 	return out;
 }

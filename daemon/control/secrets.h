@@ -33,10 +33,14 @@ json_object *secrets_mask(json_object *config, json_object *schema);
  */
 json_object *secrets_unmask(json_object *sent, json_object *stored, json_object *schema);
 
+/* Most secrets secrets_values lists: the log redaction looks for each in every line. */
+#define SECRETS_VALUES_MAX 256
+
 /*
  * Every secret string of config (the strings inside a secret object or array
  * included, numbers as written) of at least SECRETS_REDACT_MIN bytes, as a JSON
- * array of strings without repeats (new reference).
+ * array of strings without repeats, longest first, at most SECRETS_VALUES_MAX
+ * of them (the longest) (new reference).
  */
 json_object *secrets_values(json_object *config, json_object *schema);
 

@@ -18,46 +18,70 @@ struct hostlog {
 	uint64_t dropped, truncated;
 	char *ring[HOSTLOG_KEEP];
 	size_t head, len;
-	char **secrets; /* longest first, so a secret inside another goes with it */
+	/*
+	 * The secrets, longest first (a secret inside another goes with it),
+	 * and for each first byte the indexes of those that start with it, so
+	 * a line is redacted in one pass however many secrets there are.
+	 */
+	struct secret {
+		char *s;
+		size_t len;
+	} * secrets;
 	size_t nsecrets;
+	size_t *first[256];
+	size_t nfirst[256];
 };
 
 #define HOSTLOG_MASK "********"
+/*
+ * Shorter secrets are not looked for: they would shred every line (the
+ * control plane lists none shorter, see SECRETS_REDACT_MIN), and with it a
+ * mask of 8 bytes never more than doubles a line.
+ */
+#define HOSTLOG_SECRET_MIN 4
 
 static void secrets_clear(struct hostlog *hl)
 {
 	for (size_t i = 0; i < hl->nsecrets; i++)
-		free(hl->secrets[i]);
+		free(hl->secrets[i].s);
 	free(hl->secrets);
 	hl->secrets = NULL;
 	hl->nsecrets = 0;
+	for (size_t b = 0; b < 256; b++) {
+		free(hl->first[b]);
+		hl->first[b] = NULL;
+		hl->nfirst[b] = 0;
+	}
 }
 
 static void secret_add(struct hostlog *hl, const char *s)
 {
-	size_t i;
-
-	if (*s == '\0')
+	if (strlen(s) < HOSTLOG_SECRET_MIN)
 		return;
-	for (i = 0; i < hl->nsecrets; i++)
-		if (strcmp(hl->secrets[i], s) == 0)
-			return;
 	hl->secrets = xrealloc(hl->secrets, (hl->nsecrets + 1) * sizeof *hl->secrets);
-	for (i = hl->nsecrets; i > 0 && strlen(hl->secrets[i - 1]) < strlen(s); i--)
-		hl->secrets[i] = hl->secrets[i - 1];
-	hl->secrets[i] = xstrdup(s);
+	hl->secrets[hl->nsecrets].s = xstrdup(s);
+	hl->secrets[hl->nsecrets].len = strlen(s);
 	hl->nsecrets++;
+}
+
+static int longer_first(const void *a, const void *b)
+{
+	const struct secret *x = a, *y = b;
+
+	return x->len != y->len ? (x->len > y->len ? -1 : 1) : strcmp(x->s, y->s);
 }
 
 void hostlog_set_secrets(struct hostlog *hl, json_object *secrets)
 {
+	size_t n = 0;
+
 	secrets_clear(hl);
 	if (!json_object_is_type(secrets, json_type_array))
 		return;
 	for (size_t i = 0; i < json_object_array_length(secrets); i++) {
 		json_object *v = json_object_array_get_idx(secrets, i), *tmp;
 		const char *esc;
-		size_t n;
+		size_t k;
 
 		if (!json_object_is_type(v, json_type_string))
 			continue;
@@ -66,43 +90,79 @@ void hostlog_set_secrets(struct hostlog *hl, json_object *secrets)
 		 */
 		tmp = json_object_new_string(json_object_get_string(v));
 		esc = json_object_to_json_string_ext(tmp, JSON_C_TO_STRING_PLAIN);
-		n = strlen(esc);
-		if (n >= 2) {
-			char *inner = xstrndup(esc + 1, n - 2);
+		k = strlen(esc);
+		if (k >= 2 && (k - 2 != strlen(json_object_get_string(v)) ||
+			       memcmp(esc + 1, json_object_get_string(v), k - 2) != 0)) {
+			char *inner = xstrndup(esc + 1, k - 2);
 			secret_add(hl, inner);
 			free(inner);
 		}
 		json_object_put(tmp);
 	}
+	/* Sorted, repeats are neighbours: drop them, then index by first byte. */
+	qsort(hl->secrets, hl->nsecrets, sizeof *hl->secrets, longer_first);
+	for (size_t i = 0; i < hl->nsecrets; i++) {
+		if (n > 0 && strcmp(hl->secrets[n - 1].s, hl->secrets[i].s) == 0) {
+			free(hl->secrets[i].s);
+			continue;
+		}
+		hl->secrets[n++] = hl->secrets[i];
+	}
+	hl->nsecrets = n;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char b = (unsigned char)hl->secrets[i].s[0];
+
+		hl->first[b] = xrealloc(hl->first[b], (hl->nfirst[b] + 1) * sizeof *hl->first[b]);
+		hl->first[b][hl->nfirst[b]++] = i;
+	}
 }
 
-/* A copy of line with every secret replaced by the mask. */
+/* Length of the longest secret that starts at line[i] (n bytes in all), or 0. */
+static size_t match_at(const struct hostlog *hl, const char *line, size_t n, size_t i)
+{
+	unsigned char b = (unsigned char)line[i];
+
+	for (size_t k = 0; k < hl->nfirst[b]; k++) {
+		const struct secret *sc = &hl->secrets[hl->first[b][k]];
+
+		if (sc->len <= n - i && memcmp(line + i, sc->s, sc->len) == 0)
+			return sc->len;
+	}
+	return 0;
+}
+
+/*
+ * A copy of line with every secret replaced by the mask, in one pass: where
+ * secrets overlap ("abcd-1111" and "1111-wxyz" in "abcd-1111-wxyz") the
+ * whole stretch they cover becomes one mask, so no part of either shows.
+ */
 static char *redact(const struct hostlog *hl, const char *line)
 {
-	char *cur = xstrdup(line);
+	size_t n = strlen(line), o = 0;
+	/* Each mask replaces at least HOSTLOG_SECRET_MIN bytes: at most twice the length. */
+	char *out;
 
-	for (size_t i = 0; i < hl->nsecrets; i++) {
-		const char *s = hl->secrets[i], *p, *from;
-		size_t k = strlen(s), count = 0, n;
-		char *out, *o;
+	if (hl->nsecrets == 0)
+		return xstrdup(line);
+	out = xmalloc(2 * n + sizeof HOSTLOG_MASK);
+	for (size_t i = 0; i < n;) {
+		size_t end = i + match_at(hl, line, n, i);
 
-		for (p = strstr(cur, s); p != NULL; p = strstr(p + k, s))
-			count++;
-		if (count == 0)
+		if (end == i) {
+			out[o++] = line[i++];
 			continue;
-		n = strlen(cur) - count * k + count * (sizeof HOSTLOG_MASK - 1);
-		out = o = xmalloc(n + 1);
-		for (from = cur; (p = strstr(from, s)) != NULL; from = p + k) {
-			memcpy(o, from, (size_t)(p - from));
-			o += p - from;
-			memcpy(o, HOSTLOG_MASK, sizeof HOSTLOG_MASK - 1);
-			o += sizeof HOSTLOG_MASK - 1;
 		}
-		strcpy(o, from);
-		free(cur);
-		cur = out;
+		for (size_t j = i + 1; j < end; j++) {
+			size_t m = match_at(hl, line, n, j);
+			if (j + m > end)
+				end = j + m;
+		}
+		memcpy(out + o, HOSTLOG_MASK, sizeof HOSTLOG_MASK - 1);
+		o += sizeof HOSTLOG_MASK - 1;
+		i = end;
 	}
-	return cur;
+	out[o] = '\0';
+	return out;
 }
 
 void hostlog_write(struct hostlog *hl, enum log_level level, const char *line)

@@ -202,10 +202,32 @@ static void test_values(void **state)
 	/* Once each; numbers as written; "abc" is below SECRETS_REDACT_MIN; greeting is not secret.
 	 */
 	assert_string_equal(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN),
-			    "[\"first-secret\",\"12345678\",\"admin-user\",\"in-a-list\"]");
+			    "[\"first-secret\",\"admin-user\",\"in-a-list\",\"12345678\"]");
 	json_object_put(v);
 	json_object_put(c);
 	json_object_put(s);
+}
+
+/* At most SECRETS_VALUES_MAX, the longest: what the log redaction can afford per line. */
+static void test_values_bounded(void **state)
+{
+	json_object *c = json_object_new_object(), *v;
+	char key[32], val[32];
+	(void)state;
+	for (int i = 0; i < 3000; i++) {
+		snprintf(key, sizeof key, "password%d", i);
+		snprintf(val, sizeof val, "%s%d", i >= 1000 ? "secret-" : "s-", i);
+		json_object_object_add(c, key, json_object_new_string(val));
+	}
+	v = secrets_values(c, NULL);
+	assert_int_equal(json_object_array_length(v), SECRETS_VALUES_MAX);
+	/* The 2000 of "secret-<i>" are the longer ones: they come first. */
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(v, 0)), "secret-1000");
+	for (size_t i = 0; i < json_object_array_length(v); i++)
+		assert_true(strncmp(json_object_get_string(json_object_array_get_idx(v, i)),
+				    "secret-", 7) == 0);
+	json_object_put(v);
+	json_object_put(c);
 }
 
 static void test_not_an_object(void **state)
@@ -253,6 +275,7 @@ int main(void)
 	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_unmask),
 	    cmocka_unit_test(test_values),
+	    cmocka_unit_test(test_values_bounded),
 	    cmocka_unit_test(test_not_an_object),
 	    cmocka_unit_test(test_many_patterns),
 	};

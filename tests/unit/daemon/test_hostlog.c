@@ -132,6 +132,16 @@ static void redacted(void **state)
 	buf[n] = '\0';
 	assert_non_null(strstr(buf, "token=******** and ********"));
 	assert_null(strstr(buf, "s3cret"));
+	/* Overlapping secrets: the whole stretch goes; shorter than 4 bytes are not looked for. */
+	secrets = json_object_new_array();
+	json_object_array_add(secrets, json_object_new_string("abcd-1111"));
+	json_object_array_add(secrets, json_object_new_string("1111-wxyz"));
+	json_object_array_add(secrets, json_object_new_string("a"));
+	hostlog_set_secrets(hl, secrets);
+	json_object_put(secrets);
+	add(in, "x abcd-1111-wxyz y abcd-1111 1111-wxyz a\n");
+	hostlog_drain(hl, in, false);
+	assert_string_equal(hostlog_last(hl), "x ******** y ******** ******** a");
 	/* A new set replaces the old one. */
 	hostlog_set_secrets(hl, NULL);
 	add(in, "s3cret\n");
