@@ -99,6 +99,8 @@ void hostlog_set_secrets(struct hostlog *hl, json_object *secrets)
 		}
 		json_object_put(tmp);
 	}
+	if (hl->nsecrets == 0)
+		return;
 	/* Sorted, repeats are neighbours: drop them, then index by first byte. */
 	qsort(hl->secrets, hl->nsecrets, sizeof *hl->secrets, longer_first);
 	for (size_t i = 0; i < hl->nsecrets; i++) {

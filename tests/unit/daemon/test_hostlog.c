@@ -142,7 +142,10 @@ static void redacted(void **state)
 	add(in, "x abcd-1111-wxyz y abcd-1111 1111-wxyz a\n");
 	hostlog_drain(hl, in, false);
 	assert_string_equal(hostlog_last(hl), "x ******** y ******** ******** a");
-	/* A new set replaces the old one. */
+	/* A new set replaces the old one; an empty one is none. */
+	secrets = json_object_new_array();
+	hostlog_set_secrets(hl, secrets);
+	json_object_put(secrets);
 	hostlog_set_secrets(hl, NULL);
 	add(in, "s3cret\n");
 	hostlog_drain(hl, in, false);
