@@ -69,7 +69,9 @@ int package_sha256_file(const char *path, uint64_t max, unsigned char out[32],
  * one of them; without any, a signature cannot be checked and is noted as
  * such. require_signatures refuses an archive that is unsigned or whose
  * signature could not be checked. 0, or -1 with err: "sha256", "unsigned",
- * "signature", "signature-key", "io", "file-size". out may be NULL.
+ * "signature", "signature-key", "io", "file-size". out may be NULL, and
+ * trust NULL is no keys and nothing required. max_archive 0 is
+ * PACKAGE_MAX_ARCHIVE_DEFAULT.
  */
 int package_verify(const char *path, const char *sha256_hex, const char *signature,
 		   const struct package_trust *trust, uint64_t max_archive,
