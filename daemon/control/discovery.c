@@ -12,6 +12,8 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +27,7 @@
 #include "log.h"
 #include "manifest.h"
 #include "names.h"
+#include "spawn.h"
 #include "worker.h"
 #include "xmalloc.h"
 
@@ -149,64 +152,66 @@ const struct discovered *discovery_find(const struct discovery *d, const char *n
 	return NULL;
 }
 
-/* Reads all of fd (at most max bytes) into a new string; NULL when longer. */
+/* The host has this long to list its built-ins (start-up waits for it). */
+#define LIST_TIMEOUT_MS 10000
+
+/*
+ * Reads all of the non-blocking fd (at most max bytes) into a new string
+ * until EOF; NULL when longer, or when it takes over LIST_TIMEOUT_MS.
+ */
 static char *read_all(int fd, size_t max)
 {
 	char *buf = xmalloc(max + 1);
 	size_t len = 0;
 
 	for (;;) {
-		ssize_t n = read(fd, buf + len, max + 1 - len);
-		if (n < 0 && errno == EINTR)
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		ssize_t n;
+		int r = poll(&pfd, 1, LIST_TIMEOUT_MS);
+
+		if (r < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (r <= 0)
+			goto fail;
+		n = read(fd, buf + len, max + 1 - len);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0)
+			goto fail;
+		if (n == 0)
 			break;
 		len += (size_t)n;
-		if (len > max) {
-			free(buf);
-			return NULL;
-		}
+		if (len > max)
+			goto fail;
 	}
 	buf[len] = '\0';
 	return buf;
+fail:
+	free(buf);
+	return NULL;
 }
 
 void discovery_builtins(const char *host_path, struct discovery *out)
 {
-	int pipefd[2] = {-1, -1}, status = 0;
+	char *const argv[] = {"streamspace-plugin-host", "--list-builtins", NULL};
+	struct spawn_child child;
 	char *text = NULL, err[512];
 	json_object *all = NULL;
-	pid_t pid;
+	int status = 0;
 
-	out->v = NULL;
-	out->n = 0;
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		log_warn("discovery", "built-in plugins: pipe: %s", strerror(errno));
+	memset(out, 0, sizeof *out);
+	/* Start-up only: one short run of the host, started as every host is, which lists and
+	 * exits. */
+	if (spawn_host(host_path, argv, &child, err, sizeof err) < 0) {
+		log_warn("discovery", "built-in plugins: %s", err);
 		return;
 	}
-	/* Start-up only: one short exec of the host, which lists and exits. */
-	pid = fork();
-	if (pid == 0) {
-		char *const argv[] = {"streamspace-plugin-host", "--list-builtins", NULL};
-		static char *const envp[] = {"PATH=/usr/bin:/bin", NULL};
-		int null = open("/dev/null", O_RDWR);
-		dup2(pipefd[1], 1);
-		if (null >= 0) {
-			dup2(null, 0);
-			dup2(null, 2);
-		}
-		execve(host_path, argv, envp);
-		_exit(127);
-	}
-	close(pipefd[1]);
-	if (pid < 0) {
-		log_warn("discovery", "built-in plugins: fork: %s", strerror(errno));
-		close(pipefd[0]);
-		return;
-	}
-	text = read_all(pipefd[0], MANIFEST_MAX_BYTES);
-	close(pipefd[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	close(child.sock);
+	text = read_all(child.logfd, MANIFEST_MAX_BYTES);
+	close(child.logfd);
+	if (text == NULL)
+		kill(child.pid, SIGKILL);
+	while (waitpid(child.pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (text == NULL || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		log_warn("discovery", "%s --list-builtins failed: no built-in plugins", host_path);

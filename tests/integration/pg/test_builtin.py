@@ -15,7 +15,8 @@ M = "/api/plugins/marketplace"
 def test_builtin_lifecycle(pg):
     ci = pg.createdb("builtin")
     d = h.Daemon(ci, h.tempdir("ss-builtin-"))
-    d.token = h.make_token(ci, "admin", "admin")
+    # Created after the daemon started: wait until it knows the token (NOTIFY, reload).
+    d.token = h.make_token(ci, "admin", "admin", d)
     try:
         cat = d.get(f"{M}/catalog").json
         names = [p["name"] for p in cat["plugins"]]
