@@ -72,12 +72,7 @@ def main():
         work = H.tempdir("ss-ui-")
         os.chmod(work, 0o755)
         # The plugin directory as the daemon will see it, hello with the richer schema.
-        plugin_dir = os.path.join(work, "plugins")
-        os.makedirs(plugin_dir)
-        for name in sorted(os.listdir(H.PLUGINS)):
-            src = os.path.join(H.PLUGINS, name)
-            if os.path.exists(os.path.join(src, "manifest.json")):
-                shutil.copytree(src, os.path.join(plugin_dir, name))
+        plugin_dir = H.copy_plugins(work)
         mpath = os.path.join(plugin_dir, "hello", "manifest.json")
         with open(mpath) as f:
             m = json.load(f)

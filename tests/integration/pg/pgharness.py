@@ -181,6 +181,19 @@ class Response:
         return f"<{self.status} {self.raw[:300]!r}>"
 
 
+def copy_plugins(workdir, plugin_src=PLUGINS):
+    """<workdir>/plugins: every built plugin with a manifest, as the build tree
+    has it (object directories included), for a test to change before a Daemon
+    starts on it. Returns its path."""
+    pd = os.path.join(workdir, "plugins")
+    os.makedirs(pd)
+    for name in sorted(os.listdir(plugin_src)):
+        src = os.path.join(plugin_src, name)
+        if os.path.exists(os.path.join(src, "manifest.json")):
+            shutil.copytree(src, os.path.join(pd, name))
+    return pd
+
+
 class Daemon:
     """streamspaced on a real database, with its own plugin and install directories."""
 
@@ -192,12 +205,7 @@ class Daemon:
         self.plugin_dir = os.path.join(workdir, "plugins")
         self.install_dir = os.path.join(workdir, "installed")
         if not os.path.exists(self.plugin_dir):
-            os.makedirs(self.plugin_dir)
-            for name in sorted(os.listdir(plugin_src)):
-                src = os.path.join(plugin_src, name)
-                if os.path.exists(os.path.join(src, "manifest.json")):
-                    # As the build tree has it, object directories included.
-                    shutil.copytree(src, os.path.join(self.plugin_dir, name))
+            copy_plugins(workdir, plugin_src)
         self.logpath = os.path.join(workdir, f"daemon-{self.port}.log")
         self.logf = open(self.logpath, "w")
         e = dict(os.environ)

@@ -19,13 +19,7 @@ PICKY = os.path.join(h.BUILD, "tests", "integration", "plugins", "picky.so")
 
 def plugin_dir_with_builds(work):
     """<work>/plugins as the harness makes it, so a test can add to it before start."""
-    pd = os.path.join(work, "plugins")
-    os.makedirs(pd)
-    for name in sorted(os.listdir(h.PLUGINS)):
-        src = os.path.join(h.PLUGINS, name)
-        if os.path.exists(os.path.join(src, "manifest.json")):
-            shutil.copytree(src, os.path.join(pd, name))
-    return pd
+    return h.copy_plugins(work)
 
 
 def add_picky(pd):
