@@ -1,0 +1,384 @@
+/*
+ * libcurl's multi interface on libevent, in the shape of curl's own
+ * hiperfifo example: CURLMOPT_SOCKETFUNCTION keeps one event per socket curl
+ * wants watched, CURLMOPT_TIMERFUNCTION one timer; both end in
+ * curl_multi_socket_action, after which finished transfers are collected
+ * from curl_multi_info_read and their done functions run. Nothing here
+ * blocks: DNS goes through curl's threaded resolver, file:// reads are of
+ * bounded size.
+ */
+#include "fetch.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/queue.h>
+#include <unistd.h>
+
+#include "xmalloc.h"
+
+#define DEFAULT_MAX_BYTES ((uint64_t)8 * 1024 * 1024)
+#define MAX_REDIRECTS 10
+#define ETAG_MAX 256
+
+struct fetch_xfer {
+	struct fetch *f;
+	CURL *easy;
+	fetch_done_fn done;
+	void *arg;
+	uint64_t max_bytes;
+	int fd;
+	char *buf; /* memory transfers */
+	size_t len, cap;
+	bool too_large, io_failed;
+	int io_errno;
+	char etag[ETAG_MAX];
+	struct curl_slist *headers;
+	char curl_err[CURL_ERROR_SIZE];
+	LIST_ENTRY(fetch_xfer) entry;
+};
+
+struct fetch {
+	struct event_base *base;
+	CURLM *multi;
+	struct event *timer;
+	char *ca_bundle;
+	LIST_HEAD(, fetch_xfer) xfers;
+};
+
+/* One per socket curl watches; curl_multi_assign keeps it with the socket. */
+struct sock {
+	struct fetch *f;
+	curl_socket_t fd;
+	struct event *ev;
+};
+
+static void check_done(struct fetch *f);
+
+static void xfer_free(struct fetch_xfer *x)
+{
+	LIST_REMOVE(x, entry);
+	curl_multi_remove_handle(x->f->multi, x->easy);
+	curl_easy_cleanup(x->easy);
+	curl_slist_free_all(x->headers);
+	free(x->buf);
+	free(x);
+}
+
+static void sock_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct fetch *f = arg;
+	int action =
+	    (what & EV_READ ? CURL_CSELECT_IN : 0) | (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
+	int running;
+
+	curl_multi_socket_action(f->multi, fd, action, &running);
+	check_done(f);
+}
+
+static void timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct fetch *f = arg;
+	int running;
+
+	(void)fd;
+	(void)what;
+	curl_multi_socket_action(f->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	check_done(f);
+}
+
+/* CURLMOPT_SOCKETFUNCTION: watch s for what, or stop watching it. */
+static int curl_sock(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	struct fetch *f = userp;
+	struct sock *k = socketp;
+	short kind;
+
+	(void)easy;
+	if (what == CURL_POLL_REMOVE) {
+		if (k != NULL) {
+			event_free(k->ev);
+			free(k);
+			curl_multi_assign(f->multi, s, NULL);
+		}
+		return 0;
+	}
+	kind = (short)(EV_PERSIST | (what & CURL_POLL_IN ? EV_READ : 0) |
+		       (what & CURL_POLL_OUT ? EV_WRITE : 0));
+	if (k == NULL) {
+		k = xcalloc(1, sizeof *k);
+		k->f = f;
+		k->fd = s;
+		curl_multi_assign(f->multi, s, k);
+	} else {
+		event_free(k->ev);
+	}
+	k->ev = event_new(f->base, s, kind, sock_cb, f);
+	event_add(k->ev, NULL);
+	return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: -1 stops the timer, anything else (re)arms it. */
+static int curl_timer(CURLM *multi, long ms, void *userp)
+{
+	struct fetch *f = userp;
+	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+
+	(void)multi;
+	if (ms < 0)
+		evtimer_del(f->timer);
+	else
+		evtimer_add(f->timer, &tv);
+	return 0;
+}
+
+static size_t on_data(char *p, size_t size, size_t n, void *arg)
+{
+	struct fetch_xfer *x = arg;
+	size_t len = size * n, off = 0;
+
+	if (len > x->max_bytes - x->len) {
+		x->too_large = true;
+		return 0; /* curl aborts with CURLE_WRITE_ERROR */
+	}
+	if (x->fd < 0) {
+		if (x->len + len + 1 > x->cap) {
+			size_t cap = x->cap ? x->cap : 16384;
+
+			while (cap < x->len + len + 1)
+				cap *= 2;
+			x->buf = xrealloc(x->buf, cap);
+			x->cap = cap;
+		}
+		memcpy(x->buf + x->len, p, len);
+		x->buf[x->len + len] = '\0';
+	} else {
+		while (off < len) {
+			ssize_t w = write(x->fd, p + off, len - off);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				x->io_failed = true;
+				x->io_errno = w < 0 ? errno : ENOSPC;
+				return 0;
+			}
+			off += (size_t)w;
+		}
+	}
+	x->len += len;
+	return len;
+}
+
+/* Keeps the ETag of the last answer (a redirect's own answer is forgotten). */
+static size_t on_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct fetch_xfer *x = arg;
+	size_t len = size * n, v;
+
+	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0)
+		x->etag[0] = '\0';
+	else if (len > 5 && strncasecmp(p, "etag:", 5) == 0) {
+		for (v = 5; v < len && (p[v] == ' ' || p[v] == '\t'); v++)
+			;
+		while (len > v && (p[len - 1] == '\r' || p[len - 1] == '\n' || p[len - 1] == ' '))
+			len--;
+		if (len - v < sizeof x->etag) {
+			memcpy(x->etag, p + v, len - v);
+			x->etag[len - v] = '\0';
+		}
+	}
+	return size * n;
+}
+
+static void classify(struct fetch_xfer *x, CURLcode rc, struct fetch_result *r, char *msg,
+		     size_t msglen)
+{
+	long code = 0;
+
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
+	r->http_code = code;
+	if (x->too_large || rc == CURLE_FILESIZE_EXCEEDED) {
+		r->check = "too-large";
+		snprintf(msg, msglen, "the answer is over the limit of %llu bytes",
+			 (unsigned long long)x->max_bytes);
+	} else if (x->io_failed) {
+		r->check = "io";
+		snprintf(msg, msglen, "writing the download failed: %s", strerror(x->io_errno));
+	} else if (rc == CURLE_OPERATION_TIMEDOUT) {
+		r->check = "timeout";
+		snprintf(msg, msglen, "timed out: %s",
+			 x->curl_err[0] ? x->curl_err : curl_easy_strerror(rc));
+	} else if (rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_TOO_MANY_REDIRECTS) {
+		r->check = "protocol";
+		snprintf(msg, msglen, "%s", x->curl_err[0] ? x->curl_err : curl_easy_strerror(rc));
+	} else if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CONNECT_ERROR ||
+		   rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CERTPROBLEM) {
+		r->check = "tls";
+		snprintf(msg, msglen, "TLS: %s",
+			 x->curl_err[0] ? x->curl_err : curl_easy_strerror(rc));
+	} else if (rc == CURLE_FILE_COULDNT_READ_FILE) {
+		r->check = "not-found";
+		snprintf(msg, msglen, "%s", x->curl_err[0] ? x->curl_err : curl_easy_strerror(rc));
+	} else if (rc != CURLE_OK) {
+		r->check = "network";
+		snprintf(msg, msglen, "%s", x->curl_err[0] ? x->curl_err : curl_easy_strerror(rc));
+	} else if (code == 304) {
+		r->ok = r->not_modified = true;
+	} else if (code != 0 && (code < 200 || code > 299)) {
+		r->check = code == 404 ? "not-found" : "http-status";
+		snprintf(msg, msglen, "the server answered HTTP %ld", code);
+	} else {
+		r->ok = true;
+	}
+	r->error = r->ok ? NULL : msg;
+}
+
+static void check_done(struct fetch *f)
+{
+	CURLMsg *m;
+	int left;
+
+	while ((m = curl_multi_info_read(f->multi, &left)) != NULL) {
+		struct fetch_xfer *x = NULL;
+		struct fetch_result r = {0};
+		char msg[CURL_ERROR_SIZE + 128];
+
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+		classify(x, m->data.result, &r, msg, sizeof msg);
+		r.etag = x->etag[0] ? x->etag : NULL;
+		r.body = r.ok && !r.not_modified ? (x->buf ? x->buf : "") : NULL;
+		r.len = x->len;
+		x->done(&r, x->arg);
+		xfer_free(x);
+	}
+}
+
+struct fetch *fetch_new(struct event_base *base, const char *ca_bundle)
+{
+	static bool global;
+	struct fetch *f = xcalloc(1, sizeof *f);
+
+	/* Once per process, before any thread but the worker exists (it never uses curl). */
+	if (!global) {
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		global = true;
+	}
+	f->base = base;
+	f->multi = curl_multi_init();
+	f->timer = evtimer_new(base, timer_cb, f);
+	f->ca_bundle = ca_bundle ? xstrdup(ca_bundle) : NULL;
+	LIST_INIT(&f->xfers);
+	curl_multi_setopt(f->multi, CURLMOPT_SOCKETFUNCTION, curl_sock);
+	curl_multi_setopt(f->multi, CURLMOPT_SOCKETDATA, f);
+	curl_multi_setopt(f->multi, CURLMOPT_TIMERFUNCTION, curl_timer);
+	curl_multi_setopt(f->multi, CURLMOPT_TIMERDATA, f);
+	return f;
+}
+
+void fetch_free(struct fetch *f)
+{
+	if (f == NULL)
+		return;
+	while (!LIST_EMPTY(&f->xfers))
+		xfer_free(LIST_FIRST(&f->xfers));
+	curl_multi_cleanup(f->multi);
+	event_free(f->timer);
+	free(f->ca_bundle);
+	free(f);
+}
+
+void fetch_cancel(struct fetch_xfer *x)
+{
+	if (x != NULL)
+		xfer_free(x);
+}
+
+/* Whether the comma-separated list has name as one of its items. */
+static bool has_item(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = list; p != NULL; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
+/* The schemes a redirect may lead to: the http ones of protos, or NULL (none: not followed). */
+static const char *redirect_protocols(const char *protos)
+{
+	bool http = has_item(protos, "http"), https = has_item(protos, "https");
+
+	return http && https ? "http,https" : https ? "https" : http ? "http" : NULL;
+}
+
+struct fetch_xfer *fetch_start(struct fetch *f, const struct fetch_opts *o, fetch_done_fn done,
+			       void *arg, char *err, size_t errlen)
+{
+	const char *protos = o->protocols ? o->protocols : "http,https", *redir;
+	struct fetch_xfer *x;
+	CURL *e;
+
+	if (o->url == NULL || o->max_redirects < 0 || o->max_redirects > MAX_REDIRECTS) {
+		snprintf(err, errlen, "a URL is required and at most %d redirects", MAX_REDIRECTS);
+		return NULL;
+	}
+	if (o->if_none_match &&
+	    (strlen(o->if_none_match) >= ETAG_MAX || strpbrk(o->if_none_match, "\r\n") != NULL)) {
+		snprintf(err, errlen, "the ETag is not a usable header value");
+		return NULL;
+	}
+	x = xcalloc(1, sizeof *x);
+	x->f = f;
+	x->done = done;
+	x->arg = arg;
+	x->fd = o->fd;
+	x->max_bytes = o->max_bytes ? o->max_bytes : DEFAULT_MAX_BYTES;
+	x->easy = e = curl_easy_init();
+	curl_easy_setopt(e, CURLOPT_URL, o->url);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->curl_err);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, protos);
+	/* A redirect may go to http(s) only (of those allowed), never to a file on this machine. */
+	redir = redirect_protocols(protos);
+	if (redir != NULL)
+		curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, redir);
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, o->max_redirects > 0 && redir ? 1L : 0L);
+	curl_easy_setopt(e, CURLOPT_MAXREDIRS, o->max_redirects);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+			 o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 10000L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
+			 o->total_timeout_ms > 0 ? o->total_timeout_ms : 60000L);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT,
+			 o->low_speed_bytes > 0 ? o->low_speed_bytes : 1L);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, o->low_speed_s > 0 ? o->low_speed_s : 30L);
+	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max_bytes);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (f->ca_bundle)
+		curl_easy_setopt(e, CURLOPT_CAINFO, f->ca_bundle);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "streamspaced");
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+	if (o->if_none_match) {
+		char h[ETAG_MAX + 32];
+
+		snprintf(h, sizeof h, "If-None-Match: %s", o->if_none_match);
+		x->headers = curl_slist_append(NULL, h);
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
+	}
+	LIST_INSERT_HEAD(&f->xfers, x, entry);
+	/* The transfer starts from the timer curl arms now: done never runs inside this call. */
+	curl_multi_add_handle(f->multi, e);
+	return x;
+}
