@@ -258,12 +258,13 @@ static void started(void *arg, bool ok, const char *reason)
 		t->enabled = false;
 		free(t->version);
 		t->version = NULL;
+		set_error(t, msg);
 	}
 	/*
-	 * Otherwise the restart policy keeps trying and the status shows it;
-	 * the error is only what this apply saw.
+	 * Otherwise the restart policy keeps trying and the runtime status
+	 * shows it (a later host may well be ready): the reason goes to the
+	 * caller and the log, not into a lasting error.
 	 */
-	set_error(t, msg);
 	finish(op, VERB_START_FAILED, msg);
 }
 
