@@ -17,6 +17,7 @@
 
 #include "json.h"
 #include "names.h"
+#include "schema.h"
 #include "xmalloc.h"
 
 #define TEXT_MAX 4096
@@ -252,6 +253,13 @@ struct manifest *manifest_from_json(json_object *obj, char *err, size_t errlen)
 				 "manifest: configSchema.properties must be an object");
 			goto fail;
 		}
+		/* Compiled once per manifest: install and every config change reuse it. */
+		char why[384];
+		m->schema = schema_compile(m->config_schema, why, sizeof why);
+		if (m->schema == NULL) {
+			snprintf(err, errlen, "manifest: configSchema: %s", why);
+			goto fail;
+		}
 	}
 	if (entry && opt_string(entry, "main", 255, &m->entry_main, err, errlen) < 0)
 		goto fail;
@@ -311,6 +319,7 @@ void manifest_free(struct manifest *m)
 {
 	if (m == NULL)
 		return;
+	schema_free(m->schema);
 	json_object_put(m->json);
 	free(m->entry_default);
 	free(m);

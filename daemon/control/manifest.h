@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct schema;
+
 #define MANIFEST_MAX_BYTES (1024 * 1024)
 
 struct manifest {
@@ -28,6 +30,7 @@ struct manifest {
 	json_object *tags;	     /* array of strings, never NULL */
 	json_object *permissions;    /* array of strings, never NULL */
 	json_object *config_schema;  /* object or NULL */
+	struct schema *schema;	     /* config_schema compiled (schema.h), or NULL */
 	json_object *default_config; /* object, never NULL */
 	json_object *requirements;   /* object or NULL */
 	/*

@@ -25,6 +25,7 @@
 #include "migrate.h"
 #include "names.h"
 #include "plugin_store.h"
+#include "schema.h"
 #include "secrets.h"
 #include "supervisor.h"
 #include "token.h"
@@ -406,6 +407,38 @@ static void install_unknown(const struct store_status *s, const struct plugin_ro
 	answer(c, rows->n ? VERB_ALREADY : VERB_NOT_FOUND, c->msg, NULL);
 }
 
+/*
+ * Checks config against the plugin's compiled configSchema (NULL: none, any
+ * configuration goes). True when it may be stored; otherwise the call is
+ * answered VERB_INVALID_CONFIG with every error, {"errors": [{path, keyword,
+ * message}]}, and ended. The messages name schema values, never the
+ * configuration's, so no secret reaches an answer or a log through them.
+ */
+static bool config_valid(struct call *c, const struct schema *sch, json_object *config)
+{
+	struct schema_errors *e;
+	json_object *body;
+	size_t n;
+
+	if (sch == NULL)
+		return true;
+	e = schema_validate(sch, config);
+	n = schema_errors_count(e);
+	if (n == 0) {
+		schema_errors_free(e);
+		return true;
+	}
+	body = json_object_new_object();
+	json_object_object_add(body, "errors", schema_errors_to_json(e));
+	snprintf(c->msg, sizeof c->msg,
+		 "the configuration does not match the configSchema of %s: %s: %s%s", c->name,
+		 *schema_errors_path(e, 0) ? schema_errors_path(e, 0) : "(root)",
+		 schema_errors_message(e, 0), n > 1 ? " (and more, see errors)" : "");
+	schema_errors_free(e);
+	answer(c, VERB_INVALID_CONFIG, c->msg, body);
+	return false;
+}
+
 /* The plugin directory is up to date: resolve the version, then record the install. */
 static void install_settled(void *arg)
 {
@@ -428,6 +461,10 @@ static void install_settled(void *arg)
 	free(c->version);
 	c->version = xstrdup(d->manifest->version);
 	config = manifest_merge_config(d->manifest->default_config, c->config);
+	if (!config_valid(c, d->manifest->schema, config)) {
+		json_object_put(config);
+		return;
+	}
 	c->config_text = xstrdup(json_object_to_json_string_ext(config, JSON_C_TO_STRING_PLAIN));
 	json_object_put(config);
 	converge_hold(c->reg->cv, c->name);
@@ -504,6 +541,35 @@ static void config_applied(const struct apply_outcome *o, void *arg)
 	queued(c, plugin_store_set_config(c->reg->db, c->name, c->config_text, config_stored, c));
 }
 
+/*
+ * config_valid against the installed version's schema: the plugin
+ * directory's compiled one when it is that version, else the row's
+ * configSchema compiled for this call (one that does not compile is
+ * refused as unreadable). False when the call was answered.
+ */
+static bool config_checked(struct call *c, json_object *config)
+{
+	const struct discovered *d = discovered(c->reg, c->name);
+	struct schema *own = NULL;
+	char why[384];
+	bool ok;
+
+	if (d != NULL && c->row.version && strcmp(d->manifest->version, c->row.version) == 0)
+		return config_valid(c, d->manifest->schema, config);
+	if (c->row.schema == NULL)
+		return config_valid(c, d ? d->manifest->schema : NULL, config);
+	own = schema_compile(c->row.schema, why, sizeof why);
+	if (own == NULL) {
+		snprintf(c->msg, sizeof c->msg, "the configSchema of %s cannot be used: %s",
+			 c->name, why);
+		answer(c, VERB_UNREADABLE, c->msg, NULL);
+		return false;
+	}
+	ok = config_valid(c, own, config);
+	schema_free(own);
+	return ok;
+}
+
 static void config_current(const struct store_status *s, const struct plugin_rows *rows, void *arg)
 {
 	struct call *c = arg;
@@ -518,6 +584,11 @@ static void config_current(const struct store_status *s, const struct plugin_row
 	 */
 	merged = secrets_unmask(c->config, c->row.config,
 				c->row.schema ? c->row.schema : fallback_schema(c->reg, c->name));
+	/* Checked with the secrets restored: a mask sent back is not the value. */
+	if (!config_checked(c, merged)) {
+		json_object_put(merged);
+		return;
+	}
 	c->config_text = xstrdup(json_object_to_json_string_ext(merged, JSON_C_TO_STRING_PLAIN));
 	/* The plugin accepts it first; only then is it recorded. */
 	plugin_row_copy(&next, &c->row);

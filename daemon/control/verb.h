@@ -20,6 +20,8 @@ enum verb_code {
 	VERB_UNREADABLE,    /* the stored row cannot be read (see the message) */
 	VERB_UNAVAILABLE,   /* the database is away: try again shortly */
 	VERB_INTERNAL,	    /* a bug, logged */
+	/* The configuration does not match the configSchema: body {"errors": [...]}. */
+	VERB_INVALID_CONFIG,
 };
 
 struct verb_result {

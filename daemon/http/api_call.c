@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "httpd.h"
 #include "utf8.h"
 #include "xmalloc.h"
 
@@ -26,6 +27,7 @@ static const struct {
     [VERB_ALREADY] = {409, "already_installed"},
     /* The request was understood and the plugin said no, or could not run it. */
     [VERB_REJECTED] = {422, "config_rejected"},
+    [VERB_INVALID_CONFIG] = {422, "invalid_config"},
     [VERB_START_FAILED] = {422, "start_failed"},
     /* What the database holds for the plugin cannot be used: a conflict, not a crash. */
     [VERB_UNREADABLE] = {409, "unreadable"},
@@ -41,6 +43,15 @@ void api_call_answer(struct api_req *req, const struct verb_result *r, int ok_st
 		code = VERB_INTERNAL;
 	if (code == VERB_OK) {
 		api_reply_json(req, ok_status, json_object_get(r->body));
+		return;
+	}
+	/* A refused configuration lists every error: {"error": {code, message, errors}}. */
+	json_object *errors;
+	if (code == VERB_INVALID_CONFIG && json_object_object_get_ex(r->body, "errors", &errors)) {
+		json_object *body = httpd_error_body(outcomes[code].code, r->message), *e;
+		json_object_object_get_ex(body, "error", &e);
+		json_object_object_add(e, "errors", json_object_get(errors));
+		api_reply_json(req, outcomes[code].status, body);
 		return;
 	}
 	/* 503 carries Retry-After (api_reply_error adds it). */
