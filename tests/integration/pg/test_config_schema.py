@@ -9,7 +9,6 @@ as the value it stands for, and no error or log line holds a secret. A plugin
 whose configSchema does not compile is not offered at all."""
 import json
 import os
-import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -36,21 +35,18 @@ SCHEMA = {
 }
 
 
-def plugin_src():
+def plugin_dir(work):
     """hello with the schema above; echo with a configSchema that does not compile."""
-    src = h.tempdir("ss-cfs-src-")
-    for name in ("hello", "echo"):
-        shutil.copytree(os.path.join(h.PLUGINS, name), os.path.join(src, name))
+    pd = h.copy_plugins(work)
     for name, schema, defaults in (("hello", SCHEMA, {"greeting": "hello", "level": "info"}),
                                    ("echo", {"$ref": "#/definitions/missing"}, {})):
-        path = os.path.join(src, name, "manifest.json")
+        path = os.path.join(pd, name, "manifest.json")
         with open(path) as f:
             m = json.load(f)
         m["configSchema"] = schema
         m["defaultConfig"] = defaults
         with open(path, "w") as f:
             json.dump(m, f)
-    return src
 
 
 def errors_of(r):
@@ -67,7 +63,9 @@ def stored_config(pg):
 def test_config_checked_on_install_and_change(pg):
     ci = pg.createdb("cfs")
     admin = h.make_token(ci, "admin", "admin")
-    d = h.Daemon(ci, h.tempdir("ss-cfs-"), plugin_src=plugin_src())
+    work = h.tempdir("ss-cfs-")
+    plugin_dir(work)
+    d = h.Daemon(ci, work)
     d.token = admin
     try:
         # One of each mistake: all of them listed, in a stable order, and nothing installed.
