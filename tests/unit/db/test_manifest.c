@@ -13,6 +13,7 @@
 #include "json.h"
 #include "manifest.h"
 #include "names.h"
+#include "schema.h"
 
 static struct manifest *parse(const char *text, char *err, size_t errlen)
 {
@@ -241,6 +242,42 @@ static void test_limits(void **state)
 	}
 }
 
+/* configSchema is compiled with the manifest: one that does not compile refuses it. */
+static void test_config_schema_compiled(void **state)
+{
+	char err[512] = "";
+	struct manifest *m = parse("{\"name\": \"p\", \"version\": \"1.0.0\", \"configSchema\": "
+				   "{\"type\": \"object\", \"required\": [\"url\"], "
+				   "\"properties\": {\"url\": {\"format\": \"uri\"}}}}",
+				   err, sizeof err);
+	json_object *cfg = json_object_new_object();
+	struct schema_errors *e;
+
+	(void)state;
+	assert_non_null(m);
+	assert_non_null(m->schema);
+	e = schema_validate(m->schema, cfg);
+	assert_int_equal(schema_errors_count(e), 1);
+	assert_string_equal(schema_errors_path(e, 0), "/url");
+	schema_errors_free(e);
+	json_object_put(cfg);
+	manifest_free(m);
+	/* No configSchema, no compiled schema. */
+	m = parse("{\"name\": \"p\", \"version\": \"1.0.0\"}", err, sizeof err);
+	assert_non_null(m);
+	assert_null(m->schema);
+	manifest_free(m);
+	assert_null(parse("{\"name\": \"p\", \"version\": \"1.0.0\", \"configSchema\": "
+			  "{\"properties\": {\"a\": {\"$ref\": \"#/definitions/x\"}}}}",
+			  err, sizeof err));
+	assert_non_null(strstr(err, "manifest: configSchema: schema at \"#/properties/a\""));
+	assert_non_null(strstr(err, "does not resolve"));
+	assert_null(parse("{\"name\": \"p\", \"version\": \"1.0.0\", \"configSchema\": "
+			  "{\"properties\": {\"a\": {\"pattern\": \"(\"}}}}",
+			  err, sizeof err));
+	assert_non_null(strstr(err, "invalid pattern"));
+}
+
 static void test_merge(void **state)
 {
 	json_object *defs = json_tokener_parse("{\"a\": 1, \"b\": 2}");
@@ -266,7 +303,7 @@ int main(void)
 	    cmocka_unit_test(test_defaults),	  cmocka_unit_test(test_rejects),
 	    cmocka_unit_test(test_too_large),	  cmocka_unit_test(test_versions_permissions),
 	    cmocka_unit_test(test_names),	  cmocka_unit_test(test_merge),
-	    cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_limits),	  cmocka_unit_test(test_config_schema_compiled),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
