@@ -106,16 +106,9 @@ out:
 	return rc;
 }
 
-/* Prints every error of instance against schema; the exit status. */
-static int check(json_object *schema_doc, const char *schema_name, json_object *instance,
-		 const char *instance_name)
+/* Prints every error of instance against s; the exit status. */
+static int report(const struct schema *s, json_object *instance, const char *instance_name)
 {
-	char err[512];
-	struct schema *s = schema_compile(schema_doc, err, sizeof(err));
-	if (s == NULL) {
-		fprintf(stderr, "streamspaced config: %s: %s\n", schema_name, err);
-		return EXIT_UNUSABLE;
-	}
 	struct schema_errors *e = schema_validate(s, instance);
 	size_t n = schema_errors_count(e);
 	for (size_t i = 0; i < n; i++) {
@@ -128,8 +121,22 @@ static int check(json_object *schema_doc, const char *schema_name, json_object *
 	else
 		printf("%s: invalid, %zu error%s\n", instance_name, n, n == 1 ? "" : "s");
 	schema_errors_free(e);
-	schema_free(s);
 	return n == 0 ? EXIT_VALID : EXIT_INVALID;
+}
+
+/* schema_doc compiled, then report; a schema that does not compile is unusable input. */
+static int check(json_object *schema_doc, const char *schema_name, json_object *instance,
+		 const char *instance_name)
+{
+	char err[512];
+	struct schema *s = schema_compile(schema_doc, err, sizeof(err));
+	if (s == NULL) {
+		fprintf(stderr, "streamspaced config: %s: %s\n", schema_name, err);
+		return EXIT_UNUSABLE;
+	}
+	int rc = report(s, instance, instance_name);
+	schema_free(s);
+	return rc;
 }
 
 static int check_manifest(const char *manifest_path, const char *config_path)
@@ -159,7 +166,8 @@ static int check_manifest(const char *manifest_path, const char *config_path)
 		rc = EXIT_VALID;
 		goto out;
 	}
-	rc = check(m->config_schema, "configSchema", config, label);
+	/* manifest_parse compiled it (one that does not compile failed the manifest). */
+	rc = report(m->schema, config, label);
 out:
 	json_object_put(config);
 	manifest_free(m);
