@@ -46,6 +46,7 @@
 #define HTTPD_MAX_HEADERS 100 /* header fields */
 #define HTTPD_LINGER_MS 2000  /* reading what a refused client still sends */
 #define HTTPD_ACCEPT_PAUSE_MS 200
+#define HTTPD_OUT_MAX (256 * 1024) /* answers queued to a client that does not read */
 
 enum conn_state { C_READING, C_HANDLING, C_CLOSING };
 
@@ -59,6 +60,7 @@ struct httpd_conn {
 	bool keepalive;	 /* of the request being handled */
 	bool last_value; /* the last header callback was a value */
 	bool parsing;	 /* inside conn_parse */
+	bool out_full;	 /* reading waits for the client to take HTTPD_OUT_MAX / 2 of its answers */
 	int fail_status; /* set by a parser callback that refuses the request */
 	const char *fail_code, *fail_msg;
 	char *target;
@@ -153,19 +155,32 @@ static void conn_gone(struct httpd_conn *c)
 }
 
 /*
- * Everything queued has been written. After the last answer, our side is
- * shut and what the client still sends is read and dropped (read_cb) until
- * its EOF or the linger timer, so it reads the answer instead of a reset.
+ * The output went down to the write low-watermark. After the last answer
+ * (CLOSING, watermark 0: all written) our side is shut and what the client
+ * still sends is read and dropped (read_cb) until its EOF or the linger
+ * timer, so it reads the answer instead of a reset. A client that pipelines
+ * without reading its answers had reading paused (out_full): it resumes.
  */
 static void write_done(struct bufferevent *bev, void *arg)
 {
 	struct httpd_conn *c = arg;
 
-	if (c->state != C_CLOSING)
+	if (c->state == C_CLOSING) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+			return;
+		shutdown(bufferevent_getfd(bev), SHUT_WR);
+		timer_arm(c, HTTPD_LINGER_MS);
+		bufferevent_enable(bev, EV_READ);
 		return;
-	shutdown(bufferevent_getfd(bev), SHUT_WR);
-	timer_arm(c, HTTPD_LINGER_MS);
-	bufferevent_enable(bev, EV_READ);
+	}
+	if (c->out_full) {
+		c->out_full = false;
+		bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+		bufferevent_enable(bev, EV_READ);
+		if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
+			bufferevent_trigger(bev, EV_READ,
+					    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+	}
 }
 
 static void status_line(struct evbuffer *out, int status)
@@ -212,10 +227,17 @@ void httpd_respond(struct httpd_conn *c, int status, const char *content_type,
 		/* No deadline now: the write timeout, then write_done's linger, end it. */
 		evtimer_del(c->timer);
 		c->state = C_CLOSING;
+		bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 		return;
 	}
 	c->state = C_READING;
 	timer_arm(c, c->h->o.timeout_ms);
+	if (evbuffer_get_length(out) > HTTPD_OUT_MAX) {
+		/* Memory per client stays bounded: no more requests until it reads. */
+		c->out_full = true;
+		bufferevent_setwatermark(c->bev, EV_WRITE, HTTPD_OUT_MAX / 2, 0);
+		return;
+	}
 	bufferevent_enable(c->bev, EV_READ);
 	/* Requests already buffered (pipelined) are parsed from the loop, not from here. */
 	if (!c->parsing && evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
@@ -437,7 +459,7 @@ static void conn_parse(struct httpd_conn *c)
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 
 	c->parsing = true;
-	while (c->state == C_READING && evbuffer_get_length(in) > 0) {
+	while (c->state == C_READING && !c->out_full && evbuffer_get_length(in) > 0) {
 		size_t len = evbuffer_get_contiguous_space(in), done;
 		const char *data = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
 		enum http_errno e;

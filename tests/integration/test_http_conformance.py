@@ -7,7 +7,9 @@ Transfer-Encoding, a negative or non-numeric length) is refused with 400 and
 the connection closed, an oversize body gets 413 even when chunked behind
 Expect: 100-continue, oversize headers get 431, a request trickled too slowly
 gets 408 at the deadline, a body that is not application/json gets 415, a path
-that is not ASCII is refused in valid JSON, a NUL in a header is refused."""
+that is not ASCII is refused in valid JSON, a NUL in a header is refused, and
+a client that pipelines without reading its answers holds 256 KiB of them,
+not all of them."""
 import json
 import os
 import select
@@ -94,6 +96,14 @@ def closed(s):
         return s.buf == b"" and not recv_more(s)
     except socket.timeout:
         return False
+
+
+def rss_kb(d):
+    with open("/proc/%d/status" % d.proc.pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
 
 
 def send(s, data):
@@ -280,6 +290,28 @@ def test(d):
     check(not recv_more(s), "idle connection got bytes: %r", s.buf)
     check(time.monotonic() - t0 < TIMEOUT_MS / 1000 + 1.5, "idle connection kept %.1f s",
           time.monotonic() - t0)
+    s.close()
+
+    # A client that pipelines without reading its answers: the daemon stops
+    # reading from it once 256 KiB of answers wait (memory stays bounded), and
+    # every answer comes, in order, once it reads. A large static file makes
+    # each answer big: 100 of them would be 50 MB held for nobody.
+    big = "/admin/vendor/json-editor-2.17.2/jsoneditor.js"
+    s, r = exchange(d, req("GET", big))
+    check(r is not None and r.status == 200 and len(r.body) > 256 * 1024,
+          "%s is not a large file here: %r", big, r)
+    s.close()
+    n = 100
+    s = connect(d)
+    rss0 = rss_kb(d)
+    send(s, req("GET", big) * n)
+    time.sleep(1.5)
+    grown = rss_kb(d) - rss0
+    s.settimeout(30)
+    answers = [read_response(s) for _ in range(n)]
+    check(all(a is not None and a.status == 200 and len(a.body) == len(r.body)
+              for a in answers), "not every pipelined answer came whole")
+    check(grown < 16 * 1024, "the daemon grew by %d kB holding answers nobody read", grown)
     s.close()
 
     check(d.accepted_total() - before == 1, "accepted %d events, expected 1",
