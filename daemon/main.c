@@ -24,6 +24,7 @@
 #include "core_api.h"
 #include "discovery.h"
 #include "hostuser.h"
+#include "clock.h"
 #include "log.h"
 #include "manifest.h"
 #include "msg.h"
@@ -98,9 +99,7 @@ static void watchdog_start(struct daemon *d)
 
 	if (us <= 0)
 		return;
-	us /= 2;
-	tv.tv_sec = us / 1000000;
-	tv.tv_usec = us % 1000000;
+	tv = clock_tv(us / 2000);
 	d->watchdog = event_new(d->base, -1, EV_PERSIST, watchdog_cb, d);
 	event_add(d->watchdog, &tv);
 }
@@ -315,7 +314,7 @@ static int plugins_readable(const struct config *cfg)
 		const char *path = eq ? eq + 1 : cfg->plugins[i];
 		char *dir;
 
-		if (strncmp(path, "builtin:", 8) == 0)
+		if (name_builtin(path) != NULL)
 			continue;
 		dir = xstrdup(path);
 		if (hostuser_can_read(dirname(dir), true, err, sizeof err) < 0 ||

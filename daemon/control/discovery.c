@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "clock.h"
 #include "log.h"
 #include "manifest.h"
 #include "names.h"
@@ -461,7 +462,7 @@ static bool drain_events(struct discovery_cache *c)
 static void inotify_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct discovery_cache *c = arg;
-	struct timeval tv = {0, DEBOUNCE_MS * 1000};
+	struct timeval tv = clock_tv(DEBOUNCE_MS);
 
 	(void)fd;
 	(void)what;
@@ -496,7 +497,7 @@ struct discovery_cache *discovery_cache_new(struct event_base *base, struct work
 	if (c->dir != NULL) {
 		c->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 		if (c->fd < 0) {
-			struct timeval tv = {POLL_MS / 1000, 0};
+			struct timeval tv = clock_tv(POLL_MS);
 
 			log_warn("discovery", "inotify: %s; %s is rescanned every %d s",
 				 strerror(errno), c->dir, POLL_MS / 1000);

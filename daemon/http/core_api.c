@@ -40,8 +40,8 @@ static void readyz(struct api_req *req, const char *rest, void *arg)
 	api_reply_json(req, 200, o);
 }
 
-/* Checks one event of a request; 0, or -1 with why. */
-static int check_event(struct bus *bus, json_object *ev, char *err, size_t errlen)
+/* Checks and serialises one event of a request; NULL with why. */
+static struct bus_event *prepare_event(struct bus *bus, json_object *ev, char *err, size_t errlen)
 {
 	json_object *data = NULL;
 	struct json_object_iter it;
@@ -49,35 +49,37 @@ static int check_event(struct bus *bus, json_object *ev, char *err, size_t errle
 
 	if (!json_object_is_type(ev, json_type_object)) {
 		snprintf(err, errlen, "an event must be an object {\"type\", \"data\"}");
-		return -1;
+		return NULL;
 	}
 
 	json_object_object_foreachC(ev, it)
 	{
 		if (strcmp(it.key, "type") != 0 && strcmp(it.key, "data") != 0) {
 			snprintf(err, errlen, "unknown field \"%.64s\"", it.key);
-			return -1;
+			return NULL;
 		}
 	}
 	type = msg_get_str(ev, "type");
 	if (type == NULL) {
 		snprintf(err, errlen, "\"type\" (a string) is required");
-		return -1;
+		return NULL;
 	}
 	json_object_object_get_ex(ev, "data", &data);
-	return bus_validate(bus, type, data, err, errlen);
+	return bus_prepare(bus, type, data, err, errlen);
 }
 
 /*
  * POST /api/events: one event object, or an array of them accepted all or
- * none. Every event is checked before the first is published.
+ * none: every event is prepared (checked and serialised) before the first
+ * is committed, and a commit cannot fail.
  */
 static void post_events(struct api_req *req, const char *rest, void *arg)
 {
 	struct core_api *core = arg;
 	json_object *body = NULL, *ids, *reply;
+	struct bus_event **prepared = NULL;
 	char err[256];
-	size_t n;
+	size_t n = 0, i;
 
 	if (core->draining) {
 		api_reply_error(req, 503, "shutting_down", "the daemon is shutting down");
@@ -86,19 +88,13 @@ static void post_events(struct api_req *req, const char *rest, void *arg)
 	if (api_read_json(req, false, &body) < 0)
 		return;
 	if (!json_object_is_type(body, json_type_array)) {
-		if (check_event(core->bus, body, err, sizeof err) < 0) {
+		struct bus_event *ev = prepare_event(core->bus, body, err, sizeof err);
+		if (ev == NULL) {
 			api_reply_error(req, 400, "bad_event", "%s", err);
 			goto out;
 		}
-		json_object *data = NULL;
-		json_object_object_get_ex(body, "data", &data);
-		int64_t id = bus_publish(core->bus, msg_get_str(body, "type"), data);
-		if (id < 0) {
-			api_reply_error(req, 413, "too_large", "event over the frame limit");
-			goto out;
-		}
 		reply = json_object_new_object();
-		msg_add_int(reply, "id", id);
+		msg_add_int(reply, "id", bus_commit(core->bus, ev));
 		api_reply_json(req, 202, reply);
 		goto out;
 	}
@@ -112,26 +108,29 @@ static void post_events(struct api_req *req, const char *rest, void *arg)
 				core->batch_max);
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (check_event(core->bus, json_object_array_get_idx(body, i), err, sizeof err) <
-		    0) {
+	prepared = xcalloc(n, sizeof *prepared);
+	for (i = 0; i < n; i++) {
+		prepared[i] =
+		    prepare_event(core->bus, json_object_array_get_idx(body, i), err, sizeof err);
+		if (prepared[i] == NULL) {
 			api_reply_error(req, 400, "bad_event", "event %zu: %s", i, err);
 			goto out;
 		}
 	}
 	ids = json_object_new_array_ext((int)n);
-	for (size_t i = 0; i < n; i++) {
-		json_object *ev = json_object_array_get_idx(body, i), *data = NULL;
-		json_object_object_get_ex(ev, "data", &data);
-		/* Checked above, so this cannot fail: the batch is all or none. */
-		int64_t id = bus_publish(core->bus, msg_get_str(ev, "type"), data);
-		json_object_array_add(ids, json_object_new_int64(id));
+	for (i = 0; i < n; i++) {
+		json_object_array_add(ids,
+				      json_object_new_int64(bus_commit(core->bus, prepared[i])));
+		prepared[i] = NULL;
 	}
 	reply = json_object_new_object();
 	json_object_object_add(reply, "ids", ids);
 	msg_add_int(reply, "count", (int64_t)n);
 	api_reply_json(req, 202, reply);
 out:
+	for (i = 0; prepared != NULL && i < n; i++)
+		bus_discard(prepared[i]);
+	free(prepared);
 	json_object_put(body);
 }
 
@@ -166,47 +165,87 @@ static void installed_one(struct api_req *req, const char *rest, void *arg)
 	api_reply_json(req, 200, st);
 }
 
-/* Prometheus text format, the counters an operator alerts on. */
+/* One series of /metrics per plugin: its name and how to read it from the stats. */
+struct metric {
+	const char *name, *type;
+	uint64_t (*get)(const struct supervisor_stats *st);
+};
+
+static uint64_t m_delivered(const struct supervisor_stats *st)
+{
+	return st->events.delivered;
+}
+static uint64_t m_failed(const struct supervisor_stats *st)
+{
+	return st->events.failed;
+}
+static uint64_t m_dropped(const struct supervisor_stats *st)
+{
+	return st->events.dropped;
+}
+static uint64_t m_poisoned(const struct supervisor_stats *st)
+{
+	return st->events.poisoned;
+}
+static uint64_t m_crashes(const struct supervisor_stats *st)
+{
+	return st->crashes;
+}
+static uint64_t m_restarts(const struct supervisor_stats *st)
+{
+	return st->restarts;
+}
+static uint64_t m_queue_depth(const struct supervisor_stats *st)
+{
+	return st->events.queued;
+}
+static uint64_t m_up(const struct supervisor_stats *st)
+{
+	return st->state == SUP_RUNNING;
+}
+
+static const struct metric metrics_table[] = {
+    {"delivered", "counter", m_delivered},   {"failed", "counter", m_failed},
+    {"dropped", "counter", m_dropped},	     {"poisoned", "counter", m_poisoned},
+    {"crashes", "counter", m_crashes},	     {"restarts", "counter", m_restarts},
+    {"queue_depth", "gauge", m_queue_depth}, {"up", "gauge", m_up},
+};
+
+struct metrics_walk {
+	FILE *buf;
+	const struct metric *m;
+};
+
+static void metric_line(const struct supervisor_stats *st, void *arg)
+{
+	struct metrics_walk *w = arg;
+	fprintf(w->buf, "streamspace_plugin_%s{plugin=\"%s\"} %" PRIu64 "\n", w->m->name,
+		st->name, w->m->get(st));
+}
+
+/* Prometheus text format, the counters an operator alerts on, from the typed stats. */
 static void metrics(struct api_req *req, const char *rest, void *arg)
 {
 	struct core_api *core = arg;
 	char *text = NULL;
 	size_t len = 0;
-	FILE *buf = open_memstream(&text, &len);
-	json_object *all;
-	static const char *const counters[] = {"delivered", "failed",	"dropped",    "poisoned",
-					       "crashes",   "restarts", "queue_depth"};
+	struct metrics_walk w = {.buf = open_memstream(&text, &len)};
 
-	if (buf == NULL)
+	if (w.buf == NULL)
 		fatal("metrics: open_memstream: %s", strerror(errno));
-	all = supervisor_status_all(core->sup);
-	fprintf(buf, "# TYPE streamspace_events_accepted_total counter\n");
-	fprintf(buf, "streamspace_events_accepted_total %" PRIu64 "\n", bus_accepted(core->bus));
+	fprintf(w.buf, "# TYPE streamspace_events_accepted_total counter\n");
+	fprintf(w.buf, "streamspace_events_accepted_total %" PRIu64 "\n", bus_accepted(core->bus));
 	if (core->database_up != NULL) {
-		fprintf(buf, "# TYPE streamspace_database_up gauge\n");
-		fprintf(buf, "streamspace_database_up %d\n",
+		fprintf(w.buf, "# TYPE streamspace_database_up gauge\n");
+		fprintf(w.buf, "streamspace_database_up %d\n",
 			core->database_up(core->database_arg) ? 1 : 0);
 	}
-	for (size_t c = 0; c < sizeof counters / sizeof counters[0]; c++) {
-		fprintf(buf, "# TYPE streamspace_plugin_%s %s\n", counters[c],
-			strcmp(counters[c], "queue_depth") == 0 ? "gauge" : "counter");
-		for (size_t i = 0; i < json_object_array_length(all); i++) {
-			json_object *p = json_object_array_get_idx(all, i);
-			int64_t v = 0;
-			msg_get_int(p, counters[c], &v);
-			fprintf(buf, "streamspace_plugin_%s{plugin=\"%s\"} %" PRId64 "\n",
-				counters[c], msg_get_str(p, "name"), v);
-		}
+	for (size_t c = 0; c < sizeof metrics_table / sizeof metrics_table[0]; c++) {
+		w.m = &metrics_table[c];
+		fprintf(w.buf, "# TYPE streamspace_plugin_%s %s\n", w.m->name, w.m->type);
+		supervisor_foreach(core->sup, metric_line, &w);
 	}
-	fprintf(buf, "# TYPE streamspace_plugin_up gauge\n");
-	for (size_t i = 0; i < json_object_array_length(all); i++) {
-		json_object *p = json_object_array_get_idx(all, i);
-		const char *state = msg_get_str(p, "state");
-		fprintf(buf, "streamspace_plugin_up{plugin=\"%s\"} %d\n", msg_get_str(p, "name"),
-			state != NULL && strcmp(state, "running") == 0);
-	}
-	json_object_put(all);
-	if (fclose(buf) != 0)
+	if (fclose(w.buf) != 0)
 		fatal("metrics: writing the page: %s", strerror(errno));
 	api_reply_data(req, 200, "text/plain; version=0.0.4", text, len);
 	free(text);

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "clock.h"
+
 void backoff_init(struct backoff *b, int initial_ms, int max_ms, int limit, int window_ms)
 {
 	memset(b, 0, sizeof *b);
@@ -9,33 +11,28 @@ void backoff_init(struct backoff *b, int initial_ms, int max_ms, int limit, int 
 	b->max_ms = max_ms >= b->initial_ms ? max_ms : b->initial_ms;
 	b->limit = limit > 0 ? (limit < BACKOFF_HISTORY ? limit : BACKOFF_HISTORY) : 1;
 	b->window_ms = window_ms > 0 ? window_ms : 1;
+	ring_init(&b->ring, BACKOFF_HISTORY);
 }
 
 void backoff_reset(struct backoff *b)
 {
-	b->ncrashes = 0;
-	b->head = 0;
+	ring_init(&b->ring, BACKOFF_HISTORY);
 }
 
 int backoff_recent(const struct backoff *b, int64_t now_ms)
 {
 	int n = 0;
-	for (size_t i = 0; i < b->ncrashes; i++) {
-		size_t at = (b->head + BACKOFF_HISTORY - 1 - i) % BACKOFF_HISTORY;
-		if (now_ms - b->crashes[at] < b->window_ms)
+	for (size_t i = 0; i < b->ring.len; i++)
+		if (now_ms - b->crashes[ring_at(&b->ring, i)] < b->window_ms)
 			n++;
-	}
 	return n;
 }
 
 int backoff_crash(struct backoff *b, int64_t now_ms)
 {
-	int recent, delay;
+	int recent, delay = 0;
 
-	b->crashes[b->head] = now_ms;
-	b->head = (b->head + 1) % BACKOFF_HISTORY;
-	if (b->ncrashes < BACKOFF_HISTORY)
-		b->ncrashes++;
+	b->crashes[ring_push_overwrite(&b->ring)] = now_ms;
 	recent = backoff_recent(b, now_ms);
 	if (recent >= b->limit)
 		return -1;
@@ -44,8 +41,7 @@ int backoff_crash(struct backoff *b, int64_t now_ms)
 	 * plugin that crashed once long ago restarts at once, and one that keeps
 	 * crashing backs off quickly towards the cap.
 	 */
-	delay = b->initial_ms;
-	for (int i = 1; i < recent && delay < b->max_ms; i++)
-		delay *= 2;
-	return delay < b->max_ms ? delay : b->max_ms;
+	for (int i = 0; i < recent && delay < b->max_ms; i++)
+		delay = clock_double_delay(delay, b->initial_ms, b->max_ms);
+	return delay;
 }

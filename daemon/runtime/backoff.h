@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ring.h"
+
 #define BACKOFF_HISTORY 32
 
 struct backoff {
@@ -13,9 +15,8 @@ struct backoff {
 	int max_ms;
 	int limit; /* crashes within window_ms that mean "failed" */
 	int window_ms;
-	int64_t crashes[BACKOFF_HISTORY]; /* ring of crash times (ms) */
-	size_t ncrashes;
-	size_t head;
+	int64_t crashes[BACKOFF_HISTORY]; /* crash times (ms), the most recent kept */
+	struct ring ring;
 };
 
 void backoff_init(struct backoff *b, int initial_ms, int max_ms, int limit, int window_ms);

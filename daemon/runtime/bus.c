@@ -7,11 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
-#include <time.h>
 
+#include "clock.h"
 #include "frame.h"
 #include "json.h"
 #include "names.h"
+#include "ring.h"
 #include "utf8.h"
 #include "xmalloc.h"
 
@@ -33,10 +34,10 @@ struct bus_slot {
 	int64_t since_ms;  /* when it became the oldest in flight */
 };
 
-/* A FIFO of slots with a fixed capacity. */
+/* A FIFO of slots with a fixed capacity (ring.h does the arithmetic). */
 struct bus_ring {
 	struct bus_slot *slots;
-	size_t cap, head, len;
+	struct ring r;
 };
 
 struct bus_sub {
@@ -62,65 +63,44 @@ struct bus {
 	TAILQ_HEAD(, bus_sub) subs;
 };
 
-int64_t bus_now_ms(void)
+static void ring_new(struct bus_ring *q, size_t cap)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	q->slots = xcalloc(cap, sizeof *q->slots);
+	ring_init(&q->r, cap);
 }
 
-static void ring_init(struct bus_ring *r, size_t cap)
+static struct bus_slot *ring_slot(struct bus_ring *q, size_t i)
 {
-	r->slots = xcalloc(cap, sizeof *r->slots);
-	r->cap = cap;
-	r->head = r->len = 0;
+	return &q->slots[ring_at(&q->r, i)];
 }
 
-static struct bus_slot *ring_at(struct bus_ring *r, size_t i)
+static void ring_push_back_slot(struct bus_ring *q, struct bus_slot s)
 {
-	return &r->slots[(r->head + i) % r->cap];
+	q->slots[ring_push_back(&q->r)] = s;
 }
 
-static bool ring_push_back(struct bus_ring *r, struct bus_slot s)
+static void ring_push_front_slot(struct bus_ring *q, struct bus_slot s)
 {
-	if (r->len == r->cap)
-		return false;
-	*ring_at(r, r->len) = s;
-	r->len++;
-	return true;
+	q->slots[ring_push_front(&q->r)] = s;
 }
 
-static bool ring_push_front(struct bus_ring *r, struct bus_slot s)
+static struct bus_slot ring_pop_front_slot(struct bus_ring *q)
 {
-	if (r->len == r->cap)
-		return false;
-	r->head = (r->head + r->cap - 1) % r->cap;
-	r->slots[r->head] = s;
-	r->len++;
-	return true;
+	return q->slots[ring_pop_front(&q->r)];
 }
 
-static struct bus_slot ring_pop_front(struct bus_ring *r)
+static struct bus_slot ring_pop_back_slot(struct bus_ring *q)
 {
-	struct bus_slot s = r->slots[r->head];
-	r->head = (r->head + 1) % r->cap;
-	r->len--;
-	return s;
-}
-
-static struct bus_slot ring_pop_back(struct bus_ring *r)
-{
-	r->len--;
-	return *ring_at(r, r->len);
+	return q->slots[ring_pop_back(&q->r)];
 }
 
 /* Removes element i, keeping the order of the rest. */
-static struct bus_slot ring_remove(struct bus_ring *r, size_t i)
+static struct bus_slot ring_remove(struct bus_ring *q, size_t i)
 {
-	struct bus_slot s = *ring_at(r, i);
-	for (size_t j = i; j + 1 < r->len; j++)
-		*ring_at(r, j) = *ring_at(r, j + 1);
-	r->len--;
+	struct bus_slot s = *ring_slot(q, i);
+	for (size_t j = i; j + 1 < q->r.len; j++)
+		*ring_slot(q, j) = *ring_slot(q, j + 1);
+	q->r.len--;
 	return s;
 }
 
@@ -139,12 +119,12 @@ static void event_unref_cb(const void *data, size_t len, void *arg)
 	event_unref(arg);
 }
 
-static void ring_clear(struct bus_ring *r)
+static void ring_clear(struct bus_ring *q)
 {
-	while (r->len > 0)
-		event_unref(ring_pop_front(r).ev);
-	free(r->slots);
-	r->slots = NULL;
+	while (q->r.len > 0)
+		event_unref(ring_pop_front_slot(q).ev);
+	free(q->slots);
+	q->slots = NULL;
 }
 
 struct bus *bus_new(const struct bus_options *opts)
@@ -201,115 +181,110 @@ static bool json_nonfinite(json_object *o)
 	return false;
 }
 
-int bus_validate(const struct bus *bus, const char *type, json_object *data, char *err,
-		 size_t errlen)
+struct bus_event *bus_prepare(struct bus *bus, const char *type, json_object *data, char *err,
+			      size_t errlen)
 {
-	size_t dlen = 2;
+	size_t dlen = 2, tlen, hlen;
+	const char *d = "{}";
+	char head[BUS_ENVELOPE_MAX + 32];
+	struct bus_event *ev;
 
 	if (type == NULL || !name_event_valid(type)) {
 		snprintf(err, errlen,
 			 "unknown event type (want a core event such as session.created, "
 			 "or plugin.<name>.<event>)");
-		return -1;
+		return NULL;
 	}
 	if (data != NULL && !json_object_is_type(data, json_type_object)) {
 		snprintf(err, errlen, "\"data\" must be an object");
-		return -1;
+		return NULL;
 	}
 	/*
 	 * Every host refuses a frame it cannot parse and is ended for it, so an
 	 * event it would refuse must not be accepted: json-c lets malformed
-	 * UTF-8 through, and the HTTP body may nest deeper than a frame.
+	 * UTF-8 through, and the HTTP body may nest deeper than a frame. The
+	 * data is serialised here, once; the frame is built from these bytes.
 	 */
 	if (data != NULL) {
-		const char *s =
-		    json_object_to_json_string_length(data, JSON_C_TO_STRING_PLAIN, &dlen);
-		if (!utf8_valid((const unsigned char *)s, dlen)) {
-			snprintf(err, errlen, "\"data\" holds malformed UTF-8");
-			return -1;
-		}
 		if (json_nonfinite(data)) {
 			snprintf(err, errlen,
 				 "\"data\" holds NaN or Infinity, which JSON cannot carry");
-			return -1;
+			return NULL;
 		}
 		/* The event frame puts data one level down: {"t":"event",...,"data":...}. */
 		if (json_depth(data) > JSON_MAX_DEPTH - 1) {
 			snprintf(err, errlen, "\"data\" nests deeper than %d levels",
 				 JSON_MAX_DEPTH - 1);
-			return -1;
+			return NULL;
+		}
+		d = json_object_to_json_string_length(data, JSON_C_TO_STRING_PLAIN, &dlen);
+		if (!utf8_valid((const unsigned char *)d, dlen)) {
+			snprintf(err, errlen, "\"data\" holds malformed UTF-8");
+			return NULL;
 		}
 	}
 	if (dlen + BUS_ENVELOPE_MAX > bus->opts.max_frame) {
 		snprintf(err, errlen, "event data of %zu bytes is over the frame limit of %zu",
 			 dlen, bus->opts.max_frame);
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * Builds the event's frame once. The type is a validated event name (no
- * characters that need escaping), so the envelope is printed around the
- * data's own serialisation rather than building a second JSON tree.
- */
-static struct bus_event *event_build(struct bus *bus, const char *type, json_object *data)
-{
-	size_t dlen = 2, tlen = strlen(type), hlen;
-	const char *d = "{}";
-	char head[BUS_ENVELOPE_MAX + 32];
-	struct bus_event *ev;
-	struct timespec now;
-	int64_t id = bus->next_id;
-
-	if (data != NULL)
-		d = json_object_to_json_string_length(data, JSON_C_TO_STRING_PLAIN, &dlen);
-	clock_gettime(CLOCK_REALTIME, &now);
-	hlen = (size_t)snprintf(
-	    head, sizeof head,
-	    "{\"t\":\"event\",\"id\":%" PRId64 ",\"type\":\"%s\",\"ts\":%" PRId64 ",\"data\":", id,
-	    type, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
-	if (hlen >= sizeof head || hlen + dlen + 1 > bus->opts.max_frame)
 		return NULL;
+	}
+	/*
+	 * The type is a validated event name (no characters that need
+	 * escaping), so the envelope is printed around the data's own
+	 * serialisation rather than building a second JSON tree.
+	 */
+	hlen = (size_t)snprintf(head, sizeof head,
+				"{\"t\":\"event\",\"id\":%" PRId64
+				",\"type\":\"%s\",\"ts\":%" PRId64 ",\"data\":",
+				bus->next_id, type, clock_real_ms());
+	tlen = strlen(type);
 	ev = xmalloc(sizeof *ev + tlen + 1);
 	memcpy(ev->type, type, tlen + 1);
 	ev->refs = 1;
-	ev->id = id;
+	ev->id = bus->next_id++;
 	ev->len = FRAME_HEADER_LEN + hlen + dlen + 1;
 	ev->frame = xmalloc(ev->len);
 	frame_header(ev->frame, (uint32_t)(hlen + dlen + 1));
 	memcpy(ev->frame + FRAME_HEADER_LEN, head, hlen);
 	memcpy(ev->frame + FRAME_HEADER_LEN + hlen, d, dlen);
 	ev->frame[ev->len - 1] = '}';
-	bus->next_id++;
 	return ev;
 }
 
-int64_t bus_publish(struct bus *bus, const char *type, json_object *data)
+void bus_discard(struct bus_event *ev)
 {
-	struct bus_event *ev = event_build(bus, type, data);
-	struct bus_sub *sub;
-	int64_t id;
+	event_unref(ev);
+}
 
-	if (ev == NULL)
-		return -1;
-	id = ev->id;
+int64_t bus_commit(struct bus *bus, struct bus_event *ev)
+{
+	struct bus_sub *sub;
+	int64_t id = ev->id;
+
 	bus->accepted++;
 	TAILQ_FOREACH(sub, &bus->subs, entry)
 	{
-		if (!bus_sub_matches(sub, type))
+		if (!bus_sub_matches(sub, ev->type))
 			continue;
-		if (sub->queue.len >= bus->opts.queue_max) {
+		if (sub->queue.r.len >= bus->opts.queue_max) {
 			sub->st.dropped++;
 			continue;
 		}
 		ev->refs++;
-		ring_push_back(&sub->queue, (struct bus_slot){.ev = ev});
-		if (sub->attached && sub->ready != NULL && sub->inflight.len < bus->opts.window)
+		ring_push_back_slot(&sub->queue, (struct bus_slot){.ev = ev});
+		/* The host's peer flushes when it gets its turn of the loop. */
+		if (sub->attached && sub->ready != NULL && sub->inflight.r.len < bus->opts.window)
 			sub->ready(sub, sub->ready_arg);
 	}
 	event_unref(ev);
 	return id;
+}
+
+int64_t bus_publish(struct bus *bus, const char *type, json_object *data)
+{
+	char err[8];
+	struct bus_event *ev = bus_prepare(bus, type, data, err, sizeof err);
+	return ev ? bus_commit(bus, ev) : -1;
 }
 
 struct bus_sub *bus_sub_new(struct bus *bus, const char *name, bus_ready_fn ready, void *arg)
@@ -320,8 +295,8 @@ struct bus_sub *bus_sub_new(struct bus *bus, const char *name, bus_ready_fn read
 	sub->ready = ready;
 	sub->ready_arg = arg;
 	/* Room for a full queue plus a window put back after a crash. */
-	ring_init(&sub->queue, bus->opts.queue_max + bus->opts.window);
-	ring_init(&sub->inflight, bus->opts.window);
+	ring_new(&sub->queue, bus->opts.queue_max + bus->opts.window);
+	ring_new(&sub->inflight, bus->opts.window);
 	TAILQ_INSERT_TAIL(&bus->subs, sub, entry);
 	return sub;
 }
@@ -369,7 +344,7 @@ bool bus_sub_matches(const struct bus_sub *sub, const char *type)
 void bus_sub_attach(struct bus_sub *sub)
 {
 	sub->attached = true;
-	if (sub->queue.len > 0 && sub->ready != NULL)
+	if (sub->queue.r.len > 0 && sub->ready != NULL)
 		sub->ready(sub, sub->ready_arg);
 }
 
@@ -389,13 +364,13 @@ size_t bus_sub_detach(struct bus_sub *sub, bool crashed)
 	size_t poisoned = 0;
 
 	sub->attached = false;
-	if (sub->inflight.len == 0)
+	if (sub->inflight.r.len == 0)
 		return 0;
 	if (crashed) {
 		/* Hosts handle events one at a time: the oldest was being handled. */
-		struct bus_slot *oldest = ring_at(&sub->inflight, 0);
+		struct bus_slot *oldest = ring_slot(&sub->inflight, 0);
 		if (++oldest->attempts >= 2) {
-			struct bus_slot s = ring_pop_front(&sub->inflight);
+			struct bus_slot s = ring_pop_front_slot(&sub->inflight);
 			poison_record(sub, s.ev->id);
 			event_unref(s.ev);
 			poisoned = 1;
@@ -404,10 +379,9 @@ size_t bus_sub_detach(struct bus_sub *sub, bool crashed)
 		}
 	}
 	/* Back to the front of the queue, newest first, so the order holds. */
-	while (sub->inflight.len > 0) {
-		struct bus_slot s = ring_pop_back(&sub->inflight);
-		if (!ring_push_front(&sub->queue, s))
-			event_unref(s.ev); /* cannot happen: the queue has room for a window */
+	while (sub->inflight.r.len > 0) {
+		/* The queue has room for a full window on top of queue_max. */
+		ring_push_front_slot(&sub->queue, ring_pop_back_slot(&sub->inflight));
 	}
 	return poisoned;
 }
@@ -415,20 +389,20 @@ size_t bus_sub_detach(struct bus_sub *sub, bool crashed)
 size_t bus_sub_flush(struct bus_sub *sub, struct evbuffer *out)
 {
 	size_t n = 0;
-	int64_t now = bus_now_ms();
+	int64_t now = clock_mono_ms();
 
 	if (!sub->attached)
 		return 0;
-	while (sub->queue.len > 0 && sub->inflight.len < sub->inflight.cap) {
-		struct bus_slot s = ring_pop_front(&sub->queue);
+	while (sub->queue.r.len > 0 && sub->inflight.r.len < sub->inflight.r.cap) {
+		struct bus_slot s = ring_pop_front_slot(&sub->queue);
 		s.ev->refs++;
 		if (evbuffer_add_reference(out, s.ev->frame, s.ev->len, event_unref_cb, s.ev) < 0) {
 			s.ev->refs--;
-			ring_push_front(&sub->queue, s);
+			ring_push_front_slot(&sub->queue, s);
 			break;
 		}
 		s.since_ms = now;
-		ring_push_back(&sub->inflight, s);
+		ring_push_back_slot(&sub->inflight, s);
 		n++;
 	}
 	return n;
@@ -436,8 +410,8 @@ size_t bus_sub_flush(struct bus_sub *sub, struct evbuffer *out)
 
 int bus_sub_ack(struct bus_sub *sub, int64_t id, bool ok)
 {
-	for (size_t i = 0; i < sub->inflight.len; i++) {
-		struct bus_slot *s = ring_at(&sub->inflight, i);
+	for (size_t i = 0; i < sub->inflight.r.len; i++) {
+		struct bus_slot *s = ring_slot(&sub->inflight, i);
 		if (s->ev->id != id)
 			continue;
 		event_unref(ring_remove(&sub->inflight, i).ev);
@@ -446,9 +420,9 @@ int bus_sub_ack(struct bus_sub *sub, int64_t id, bool ok)
 		else
 			sub->st.failed++;
 		/* The next event's deadline starts when the host can begin on it. */
-		if (i == 0 && sub->inflight.len > 0)
-			ring_at(&sub->inflight, 0)->since_ms = bus_now_ms();
-		if (sub->queue.len > 0 && sub->ready != NULL)
+		if (i == 0 && sub->inflight.r.len > 0)
+			ring_slot(&sub->inflight, 0)->since_ms = clock_mono_ms();
+		if (sub->queue.r.len > 0 && sub->ready != NULL)
 			sub->ready(sub, sub->ready_arg);
 		return i == 0 ? 1 : 0;
 	}
@@ -457,16 +431,16 @@ int bus_sub_ack(struct bus_sub *sub, int64_t id, bool ok)
 
 int64_t bus_sub_oldest_age_ms(const struct bus_sub *sub, int64_t now_ms)
 {
-	if (sub->inflight.len == 0)
+	if (sub->inflight.r.len == 0)
 		return -1;
-	return now_ms - sub->inflight.slots[sub->inflight.head].since_ms;
+	return now_ms - sub->inflight.slots[sub->inflight.r.head].since_ms;
 }
 
 void bus_sub_stats(const struct bus_sub *sub, struct bus_sub_stats *out)
 {
 	*out = sub->st;
-	out->queued = sub->queue.len;
-	out->inflight = sub->inflight.len;
+	out->queued = sub->queue.r.len;
+	out->inflight = sub->inflight.r.len;
 }
 
 json_object *bus_sub_poison_json(const struct bus_sub *sub)
@@ -482,7 +456,7 @@ bool bus_busy(const struct bus *bus)
 	struct bus_sub *sub;
 	TAILQ_FOREACH(sub, &bus->subs, entry)
 	{
-		if (sub->attached && (sub->queue.len > 0 || sub->inflight.len > 0))
+		if (sub->attached && (sub->queue.r.len > 0 || sub->inflight.r.len > 0))
 			return true;
 	}
 	return false;

@@ -14,6 +14,7 @@
 
 struct evbuffer;
 struct bus;
+struct bus_event;
 struct bus_sub;
 
 struct bus_options {
@@ -32,19 +33,25 @@ void bus_free(struct bus *bus);
 int64_t bus_next_id(struct bus *bus);
 
 /*
- * Accepts an event: serialises it once and queues it to each matching
- * subscriber. type must be a valid event name and data an object (borrowed).
- * Returns the event's id, or -1 when it is over the frame limit.
+ * An accepted event is made in two steps, so that a batch is all or none by
+ * construction. bus_prepare checks it (a valid name, an object as data,
+ * nothing a host would refuse, a frame within the limit) and serialises it,
+ * once: the frame built here is the bytes every host receives. It returns
+ * NULL with a message in err, or the prepared event, which the caller owns
+ * until it passes it to bus_commit or bus_discard. data is borrowed.
  */
-int64_t bus_publish(struct bus *bus, const char *type, json_object *data);
-
+struct bus_event *bus_prepare(struct bus *bus, const char *type, json_object *data, char *err,
+			      size_t errlen);
 /*
- * Checks an event before acceptance: a valid name, an object as data, and a
- * frame within the limit. 0, or -1 with a message; a publish of an event that
- * passed cannot fail, which is what lets a batch be all or none.
+ * Accepts a prepared event (consumed): queues it to each matching
+ * subscriber. Cannot fail; returns the event's id.
  */
-int bus_validate(const struct bus *bus, const char *type, json_object *data, char *err,
-		 size_t errlen);
+int64_t bus_commit(struct bus *bus, struct bus_event *ev);
+/* Drops a prepared event that will not be committed (consumed; NULL is fine). */
+void bus_discard(struct bus_event *ev);
+
+/* bus_prepare then bus_commit: the event's id, or -1 when it is refused. */
+int64_t bus_publish(struct bus *bus, const char *type, json_object *data);
 
 /* A subscriber: one per running plugin, outliving its host's restarts. */
 struct bus_sub *bus_sub_new(struct bus *bus, const char *name, bus_ready_fn ready, void *arg);
@@ -96,8 +103,5 @@ json_object *bus_sub_poison_json(const struct bus_sub *sub);
 uint64_t bus_accepted(const struct bus *bus);
 /* Whether any subscriber still has queued or in-flight events (for draining). */
 bool bus_busy(const struct bus *bus);
-
-/* Monotonic clock in milliseconds and microseconds. */
-int64_t bus_now_ms(void);
 
 #endif

@@ -1,11 +1,16 @@
+#define _GNU_SOURCE
 #include "hostlog.h"
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "bus.h"
+#include "clock.h"
 #include "log.h"
+#include "ring.h"
 #include "xmalloc.h"
 
 #define HOSTLOG_RATE 200
@@ -16,8 +21,9 @@ struct hostlog {
 	double tokens;
 	int64_t refill_ms;
 	uint64_t dropped, truncated;
-	char *ring[HOSTLOG_KEEP];
-	size_t head, len;
+	struct bufferevent *pipe;  /* the host's stdout/stderr, or NULL */
+	char *lines[HOSTLOG_KEEP]; /* the last lines, oldest first from ring.head */
+	struct ring ring;
 	/*
 	 * The secrets, longest first (a secret inside another goes with it),
 	 * and for each first byte the indexes of those that start with it, so
@@ -182,23 +188,25 @@ struct hostlog *hostlog_new(const char *name)
 	struct hostlog *hl = xcalloc(1, sizeof *hl);
 	hl->name = xstrdup(name);
 	hl->tokens = HOSTLOG_BURST;
-	hl->refill_ms = bus_now_ms();
+	hl->refill_ms = clock_mono_ms();
+	ring_init(&hl->ring, HOSTLOG_KEEP);
 	return hl;
 }
 
 static void ring_clear(struct hostlog *hl)
 {
 	for (size_t i = 0; i < HOSTLOG_KEEP; i++) {
-		free(hl->ring[i]);
-		hl->ring[i] = NULL;
+		free(hl->lines[i]);
+		hl->lines[i] = NULL;
 	}
-	hl->head = hl->len = 0;
+	ring_init(&hl->ring, HOSTLOG_KEEP);
 }
 
 void hostlog_free(struct hostlog *hl)
 {
 	if (hl == NULL)
 		return;
+	hostlog_close_pipe(hl);
 	ring_clear(hl);
 	secrets_clear(hl);
 	free(hl->name);
@@ -207,7 +215,7 @@ void hostlog_free(struct hostlog *hl)
 
 bool hostlog_allow(struct hostlog *hl)
 {
-	int64_t now = bus_now_ms();
+	int64_t now = clock_mono_ms();
 
 	hl->tokens += (double)(now - hl->refill_ms) * HOSTLOG_RATE / 1000.0;
 	if (hl->tokens > HOSTLOG_BURST)
@@ -226,14 +234,9 @@ bool hostlog_allow(struct hostlog *hl)
 
 static void keep(struct hostlog *hl, const char *line)
 {
-	if (hl->len == HOSTLOG_KEEP) {
-		free(hl->ring[hl->head]);
-		hl->ring[hl->head] = xstrdup(line);
-		hl->head = (hl->head + 1) % HOSTLOG_KEEP;
-		return;
-	}
-	hl->ring[(hl->head + hl->len) % HOSTLOG_KEEP] = xstrdup(line);
-	hl->len++;
+	size_t at = ring_push_overwrite(&hl->ring);
+	free(hl->lines[at]);
+	hl->lines[at] = xstrdup(line);
 }
 
 void hostlog_drain(struct hostlog *hl, struct evbuffer *in, bool eof)
@@ -271,22 +274,49 @@ void hostlog_drain(struct hostlog *hl, struct evbuffer *in, bool eof)
 	}
 }
 
-void hostlog_count_truncated(struct hostlog *hl)
+void hostlog_record(struct hostlog *hl, enum log_level level, const char *text, json_object *fields)
 {
-	hl->truncated++;
+	char *line = NULL;
+	size_t size = 0;
+	FILE *f;
+
+	if (level < log_get_level() || !hostlog_allow(hl))
+		return;
+	f = open_memstream(&line, &size);
+	if (f == NULL)
+		return;
+	fprintf(f, "%.*s", HOSTLOG_LINE_MAX, text);
+	if (fields != NULL) {
+		struct json_object_iter it;
+		json_object_object_foreachC(fields, it)
+		{
+			if (json_object_is_type(it.val, json_type_string))
+				fprintf(f, " %s=%s", it.key, json_object_get_string(it.val));
+			else
+				fprintf(
+				    f, " %s=%s", it.key,
+				    json_object_to_json_string_ext(it.val, JSON_C_TO_STRING_PLAIN));
+		}
+	}
+	fclose(f);
+	if (size > HOSTLOG_LINE_MAX) {
+		line[HOSTLOG_LINE_MAX] = '\0';
+		hl->truncated++;
+	}
+	hostlog_write(hl, level, line);
+	free(line);
 }
 
 const char *hostlog_last(const struct hostlog *hl)
 {
-	return hl->len ? hl->ring[(hl->head + hl->len - 1) % HOSTLOG_KEEP] : NULL;
+	return hl->ring.len ? hl->lines[ring_at(&hl->ring, hl->ring.len - 1)] : NULL;
 }
 
 json_object *hostlog_take_tail(struct hostlog *hl)
 {
 	json_object *a = json_object_new_array();
-	for (size_t i = 0; i < hl->len; i++)
-		json_object_array_add(
-		    a, json_object_new_string(hl->ring[(hl->head + i) % HOSTLOG_KEEP]));
+	for (size_t i = 0; i < hl->ring.len; i++)
+		json_object_array_add(a, json_object_new_string(hl->lines[ring_at(&hl->ring, i)]));
 	ring_clear(hl);
 	return a;
 }
@@ -299,4 +329,40 @@ uint64_t hostlog_dropped(const struct hostlog *hl)
 uint64_t hostlog_truncated(const struct hostlog *hl)
 {
 	return hl->truncated;
+}
+
+static void pipe_read(struct bufferevent *bev, void *arg)
+{
+	hostlog_drain(arg, bufferevent_get_input(bev), false);
+}
+
+static void pipe_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct hostlog *hl = arg;
+	hostlog_drain(hl, bufferevent_get_input(bev), true);
+	bufferevent_free(hl->pipe);
+	hl->pipe = NULL;
+}
+
+void hostlog_open_pipe(struct hostlog *hl, struct event_base *base, int fd)
+{
+	hostlog_close_pipe(hl);
+	hl->pipe = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (hl->pipe == NULL)
+		fatal("hostlog_open_pipe: out of memory");
+	/* Bounded: a host that writes faster than we log waits on its pipe. */
+	bufferevent_setwatermark(hl->pipe, EV_READ, 0, HOSTLOG_LINE_MAX * 4);
+	bufferevent_setcb(hl->pipe, pipe_read, NULL, pipe_event, hl);
+	bufferevent_enable(hl->pipe, EV_READ);
+}
+
+void hostlog_close_pipe(struct hostlog *hl)
+{
+	struct evbuffer *in;
+
+	if (hl->pipe == NULL)
+		return;
+	in = bufferevent_get_input(hl->pipe);
+	evbuffer_read(in, bufferevent_getfd(hl->pipe), HOSTLOG_LINE_MAX * 4);
+	pipe_event(hl->pipe, BEV_EVENT_EOF, hl);
 }

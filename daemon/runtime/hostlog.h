@@ -17,6 +17,7 @@
 #include "log.h"
 
 struct evbuffer;
+struct event_base;
 struct hostlog;
 
 #define HOSTLOG_LINE_MAX 4096
@@ -35,6 +36,17 @@ void hostlog_set_secrets(struct hostlog *hl, json_object *secrets);
 /* Logs one record of the plugin (line is its text): secrets blanked, sanitised. */
 void hostlog_write(struct hostlog *hl, enum log_level level, const char *line);
 
+/*
+ * Reads the host's stdout/stderr pipe (fd, consumed) on base from now on,
+ * draining it line by line; a previous pipe is closed first.
+ */
+void hostlog_open_pipe(struct hostlog *hl, struct event_base *base, int fd);
+/*
+ * The host is gone: takes what is left in the pipe (what it wrote last is
+ * part of the report of its end), logs it and closes the pipe.
+ */
+void hostlog_close_pipe(struct hostlog *hl);
+
 /* Whether one more line may be logged now (token bucket); counts the refusals. */
 bool hostlog_allow(struct hostlog *hl);
 
@@ -45,8 +57,12 @@ bool hostlog_allow(struct hostlog *hl);
  */
 void hostlog_drain(struct hostlog *hl, struct evbuffer *in, bool eof);
 
-/* Counts a record that was cut to HOSTLOG_LINE_MAX. */
-void hostlog_count_truncated(struct hostlog *hl);
+/*
+ * Logs a record the host sent (PROTOCOL.md, log): "<msg> key=value ...",
+ * cut to HOSTLOG_LINE_MAX and rate-limited like the host's output.
+ */
+void hostlog_record(struct hostlog *hl, enum log_level level, const char *text,
+		    json_object *fields);
 
 /* The last line the host wrote, or NULL. */
 const char *hostlog_last(const struct hostlog *hl);

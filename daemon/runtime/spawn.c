@@ -2,6 +2,7 @@
 #include "spawn.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,16 +16,20 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
+/* Where the child's fds are parked while they are moved into place. */
+#define SPAWN_FD_PARK 16
+
 /* What the child reports through the error pipe when setup or exec fails. */
 struct spawn_failure {
 	int step;
 	int err;
 };
 
+enum { STEP_DUP2, STEP_DEVNULL, STEP_CLOSE_RANGE, STEP_EXEC, STEP_CGROUP };
 static const char *const spawn_steps[] = {"dup2", "/dev/null", "close_range", "execve",
 					  "joining the plugin's cgroup"};
 
-static void child_fail(int errfd, int step)
+static void __attribute__((noreturn)) child_fail(int errfd, int step)
 {
 	struct spawn_failure f = {step, errno};
 	(void)!write(errfd, &f, sizeof f);
@@ -36,86 +41,102 @@ static void child_fail(int errfd, int step)
  * Moves the fds into place, marks every other fd close-on-exec and execs.
  */
 static void __attribute__((noreturn))
-child_exec(const char *path, char *const argv[], int sock, int logw, int errfd, int cgfd)
+child_exec(const char *path, char *const argv[], const int fds[4], int errfd, int cgfd)
 {
 	static char *const envp[] = {"PATH=/usr/bin:/bin", "LANG=C.UTF-8", NULL};
+	int src[4];
 	sigset_t none;
-	int devnull;
 
-	/* Into the plugin's cgroup first, before any fd moves (cgfd may be 3). */
+	/* Into the cgroup first, before any fd moves (cgfd may be low). */
 	if (cgfd >= 0 && write(cgfd, "0", 1) != 1)
-		child_fail(errfd, 4);
+		child_fail(errfd, STEP_CGROUP);
 	for (int sig = 1; sig < NSIG; sig++)
 		signal(sig, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
-	/* Sources are all above 3 (0..2 stay open in the daemon), so no clobbering. */
-	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (devnull < 0)
-		child_fail(errfd, 1);
-	if (dup2(devnull, 0) < 0 || dup2(logw, 1) < 0 || dup2(logw, 2) < 0 || dup2(sock, 3) < 0)
-		child_fail(errfd, 0);
-	/* Everything above 3 goes at exec, including the error pipe on success. */
-	if (syscall(SYS_close_range, 4U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+	/* Park every source above the targets first, so no dup2 clobbers another source. */
+	for (int i = 0; i < 4; i++) {
+		src[i] = -1;
+		if (fds[i] >= 0)
+			src[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, SPAWN_FD_PARK);
+		else if (i < 3)
+			src[i] = open("/dev/null", (i == 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC);
+		if (src[i] < 0 && (fds[i] >= 0 || i < 3))
+			child_fail(errfd, fds[i] >= 0 ? STEP_DUP2 : STEP_DEVNULL);
+	}
+	for (int i = 0; i < 4; i++)
+		if (src[i] >= 0 && dup2(src[i], i) < 0)
+			child_fail(errfd, STEP_DUP2);
+	/* Everything above the fixed fds goes at exec, including the error pipe on success. */
+	unsigned first = fds[3] >= 0 ? 4U : 3U;
+	if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
 		long max = sysconf(_SC_OPEN_MAX);
-		for (int fd = 4; fd < (max > 0 ? max : 65536); fd++)
+		for (int fd = (int)first; fd < (max > 0 ? max : 65536); fd++)
 			if (fd != errfd)
 				fcntl(fd, F_SETFD, FD_CLOEXEC);
 	}
 	execve(path, argv, envp);
-	child_fail(errfd, 3);
-	_exit(127);
+	child_fail(errfd, STEP_EXEC);
 }
 
-int spawn_host(const char *path, char *const argv[], struct spawn_child *out, char *err,
-	       size_t errlen)
+pid_t spawn_exec(const char *path, char *const argv[], const int fds[4], int cgroup_procs,
+		 char *err, size_t errlen)
 {
-	return spawn_host_in(path, argv, -1, out, err, errlen);
-}
-
-int spawn_host_in(const char *path, char *const argv[], int cgroup_procs, struct spawn_child *out,
-		  char *err, size_t errlen)
-{
-	int sv[2] = {-1, -1}, logp[2] = {-1, -1}, errp[2] = {-1, -1};
+	int errp[2] = {-1, -1};
 	sigset_t all, old;
 	struct spawn_failure f;
 	ssize_t n;
 	pid_t pid;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 ||
-	    pipe2(logp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
-		snprintf(err, errlen, "socketpair/pipe: %s", strerror(errno));
-		goto fail;
+	if (pipe2(errp, O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		return -1;
 	}
 	/* Signals stay blocked across fork so no daemon handler runs in the child. */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
 	pid = fork();
 	if (pid == 0)
-		child_exec(path, argv, sv[1], logp[1], errp[1], cgroup_procs);
+		child_exec(path, argv, fds, errp[1], cgroup_procs);
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(errp[1]);
 	if (pid < 0) {
 		snprintf(err, errlen, "fork: %s", strerror(errno));
-		goto fail;
+		close(errp[0]);
+		return -1;
 	}
-	close(sv[1]);
-	close(logp[1]);
-	close(errp[1]);
-	sv[1] = logp[1] = errp[1] = -1;
-
 	/* EOF means exec succeeded; this read lasts as long as one fork+exec. */
 	do
 		n = read(errp[0], &f, sizeof f);
 	while (n < 0 && errno == EINTR);
 	close(errp[0]);
-	errp[0] = -1;
 	if (n == (ssize_t)sizeof f) {
 		snprintf(err, errlen, "%s %s: %s", spawn_steps[f.step], path, strerror(f.err));
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
+		return -1;
+	}
+	return pid;
+}
+
+int spawn_host_in(const char *path, char *const argv[], int cgroup_procs, struct spawn_child *out,
+		  char *err, size_t errlen)
+{
+	int sv[2] = {-1, -1}, logp[2] = {-1, -1};
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 ||
+	    pipe2(logp, O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "socketpair/pipe: %s", strerror(errno));
 		goto fail;
 	}
+	pid = spawn_exec(path, argv, (const int[4]){-1, logp[1], logp[1], sv[1]}, cgroup_procs, err,
+			 errlen);
+	if (pid < 0)
+		goto fail;
+	close(sv[1]);
+	close(logp[1]);
 	fcntl(sv[0], F_SETFL, O_NONBLOCK);
 	fcntl(logp[0], F_SETFL, O_NONBLOCK);
 	out->pid = pid;
@@ -128,8 +149,35 @@ fail:
 			close(sv[i]);
 		if (logp[i] >= 0)
 			close(logp[i]);
-		if (errp[i] >= 0)
-			close(errp[i]);
 	}
 	return -1;
+}
+
+int spawn_host(const char *path, char *const argv[], struct spawn_child *out, char *err,
+	       size_t errlen)
+{
+	return spawn_host_in(path, argv, -1, out, err, errlen);
+}
+
+int spawn_plugin_host(const char *host_path, const struct host_args *a, int cgroup_procs,
+		      struct spawn_child *out, char *err, size_t errlen)
+{
+	char mem[24];
+	char *argv[12];
+	int n = 0;
+
+	snprintf(mem, sizeof mem, "%" PRIu64, a->mem_limit);
+	argv[n++] = "streamspace-plugin-host";
+	argv[n++] = "--name";
+	argv[n++] = (char *)a->name;
+	argv[n++] = "--plugin";
+	argv[n++] = (char *)a->plugin;
+	argv[n++] = "--mem-limit";
+	argv[n++] = mem;
+	if (a->strict)
+		argv[n++] = "--strict";
+	if (a->sandbox_debug)
+		argv[n++] = "--sandbox-debug";
+	argv[n] = NULL;
+	return spawn_host_in(host_path, argv, cgroup_procs, out, err, errlen);
 }

@@ -1,9 +1,12 @@
+/*
+ * Plugin hosts as processes. Like tmux's job.c, a host has two deaths - its
+ * channel lost (the peer says so) and its pid reaped - and whichever comes
+ * second completes it (host_end_check); there is no other place a host ends.
+ */
 #define _GNU_SOURCE
 #include "supervisor.h"
 
 #include <errno.h>
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -15,106 +18,515 @@
 #include <unistd.h>
 
 #include "backoff.h"
-#include "cgroup.h"
-#include "exitcause.h"
-#include "hostlog.h"
 #include "bus.h"
+#include "cgroup.h"
+#include "clock.h"
+#include "exitcause.h"
 #include "frame.h"
+#include "hostlog.h"
 #include "log.h"
 #include "msg.h"
 #include "names.h"
+#include "peer.h"
 #include "spawn.h"
-#include "supervisor_int.h"
+#include "waiter.h"
 #include "xmalloc.h"
 
 #define DEFAULT_MEM_LIMIT (256ull << 20)
 #define CGROUP_PIDS_MAX 4
+#define SHUTDOWN_POLL_MS 20
 
-static const char *const state_names[] = {"starting", "running", "stopping",
-					  "crashed",  "failed",	 "stopped"};
+static const char *const state_names[SUP_STATE_COUNT] = {"starting", "running", "stopping",
+							 "crashed",  "failed",	"stopped"};
+
+struct plugin {
+	struct supervisor *sup;
+	TAILQ_ENTRY(plugin) entry;
+
+	/* What to run. */
+	char *name, *path;
+	json_object *config, *permissions;
+	uint64_t mem_limit;
+	int handshake_timeout_ms, event_timeout_ms;
+
+	/* The current host: its process, its conversation, its two deaths. */
+	enum supervisor_state state;
+	int64_t state_since_ms, started_ms;
+	uint64_t host_no; /* hosts started so far; the current one's number */
+	pid_t pid;
+	struct peer *peer;
+	bool lost, reaped;
+	int status;
+	enum exit_cause cause; /* decided before the end completes, else from the status */
+	char *reason;
+	bool stop_requested, restart_after, remove_after;
+	struct event *stop_timer;    /* a host that does not exit in time is killed */
+	struct event *restart_timer; /* the backoff delay after a crash */
+
+	/* What the last host declared. */
+	char *version;
+	json_object *sandbox, *subscriptions;
+
+	/* Accounting. */
+	struct bus_sub *sub;
+	struct hostlog *out;
+	struct backoff backoff;
+	uint64_t restarts, crashes, causes[CAUSE_COUNT];
+	int next_delay_ms;
+	struct {
+		bool ended;
+		enum exit_cause cause;
+		int code, sig;
+		char *description;
+		json_object *stderr_tail;
+	} last_exit;
+	char *config_error;
+	struct waitlist *waiters; /* runs waiting for a host's ready, by host number */
+};
+
+/* A configuration sent to a serving host, waiting for its answer. */
+struct config_wait {
+	struct plugin *p;
+	struct waiter *w;
+	json_object *config;
+};
+
+struct supervisor {
+	struct event_base *base;
+	struct bus *bus;
+	struct supervisor_options o;
+	TAILQ_HEAD(, plugin) plugins;
+	struct event *shutdown_timer;
+	int64_t shutdown_deadline_ms;
+	void (*shutdown_done)(void *);
+	void *shutdown_arg;
+	bool shutting_down;
+	bool freeing; /* supervisor_free: no callback follows */
+};
 
 static void plugin_start(struct plugin *p);
 
-struct deferred {
-	supervisor_done_fn fn;
-	void *arg;
-	bool ok;
-	char *reason;
-};
-
-static void deferred_cb(evutil_socket_t fd, short what, void *d_)
+const char *supervisor_state_name(enum supervisor_state st)
 {
-	struct deferred *d = d_;
-
-	d->fn(d->arg, d->ok, d->reason);
-	free(d->reason);
-	free(d);
+	return (unsigned)st < SUP_STATE_COUNT ? state_names[st] : "unknown";
 }
 
-/* Calls fn on the next turn of the loop: a verb's done never runs inside the verb. */
-static void call_later(struct supervisor *sup, supervisor_done_fn fn, void *arg, bool ok,
-		       const char *reason)
-{
-	struct timeval now = {0, 0};
-	struct deferred *d = fn ? xcalloc(1, sizeof *d) : NULL;
-
-	if (d == NULL)
-		return;
-	d->fn = fn;
-	d->arg = arg;
-	d->ok = ok;
-	d->reason = reason ? xstrdup(reason) : NULL;
-	if (event_base_once(sup->base, -1, EV_TIMEOUT, deferred_cb, d, &now) < 0)
-		fatal("event_base_once failed");
-}
-
-/* The first host of a run became ready, or ended (reason) before it did. */
-static void run_answer(struct plugin *p, bool ok, const char *reason)
-{
-	supervisor_done_fn fn = p->run_done;
-
-	p->run_done = NULL;
-	call_later(p->sup, fn, p->run_arg, ok, reason);
-}
-
-/* The configuration sent last will get no answer (reason), or got one. */
-static void cfg_answer(struct plugin *p, bool ok, const char *reason)
-{
-	supervisor_done_fn fn = p->cfg_done;
-
-	p->cfg_done = NULL;
-	json_object_put(p->cfg_pending);
-	p->cfg_pending = NULL;
-	call_later(p->sup, fn, p->cfg_arg, ok, reason);
-}
-
-void plugin_set_state(struct plugin *p, enum pstate st)
+static void set_state(struct plugin *p, enum supervisor_state st)
 {
 	p->state = st;
-	p->state_since_ms = bus_now_ms();
-	if (p->run_done != NULL && st == ST_RUNNING)
-		run_answer(p, true, NULL);
-	else if (p->run_done != NULL && st != ST_STARTING && st != ST_STOPPING)
-		run_answer(p, false,
-			   p->last_exit.description ? p->last_exit.description : "the host ended");
-	if ((p->cfg_done != NULL || p->cfg_pending != NULL) && st != ST_RUNNING)
-		cfg_answer(p, false, "the host ended before it answered");
-}
-
-void plugin_config_answer(struct plugin *p, bool ok, bool unimplemented, const char *msg)
-{
-	if (ok && p->cfg_pending != NULL) {
-		json_object_put(p->config);
-		p->config = json_object_get(p->cfg_pending);
-	}
-	cfg_answer(p, ok, msg);
-	if (unimplemented)
-		plugin_restart(p);
+	p->state_since_ms = clock_mono_ms();
 }
 
 static int opt_or(int v, int def)
 {
 	return v > 0 ? v : def;
+}
+
+static struct plugin *find(struct supervisor *sup, const char *name)
+{
+	struct plugin *p;
+	TAILQ_FOREACH(p, &sup->plugins, entry)
+	{
+		if (strcmp(p->name, name) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+static void arm(struct event *ev, int64_t ms)
+{
+	struct timeval tv = clock_tv(ms);
+	evtimer_add(ev, &tv);
+}
+
+/* ---- waiters ---- */
+
+/* The current host is ready (ok) or ended before it: answers the runs waiting for it. */
+static void waiters_host_done(struct plugin *p, bool ok, const char *reason)
+{
+	waitlist_answer_upto(p->waiters, p->host_no, ok, reason);
+}
+
+/* The plugin will not start again by itself (failed, stopped, forgotten). */
+static void waiters_all_done(struct plugin *p, const char *reason)
+{
+	waitlist_answer_all(p->waiters, false, reason);
+}
+
+/* A run waits for the next host to be started. */
+static void wait_next_host(struct plugin *p, supervisor_done_fn done, void *arg)
+{
+	waitlist_add(p->waiters, waiter_new(p->sup->base, done, arg), p->host_no + 1);
+}
+
+/* ---- ending a host ---- */
+
+/* Records why the host ends, unless that is already decided (the first reason wins). */
+static void decide(struct plugin *p, enum exit_cause cause, const char *reason)
+{
+	if (p->cause != CAUSE_NONE || cause == CAUSE_NONE)
+		return;
+	p->cause = cause;
+	free(p->reason);
+	p->reason = xstrdup(reason ? reason : exit_cause_name(cause));
+}
+
+static void kill_host(struct plugin *p)
+{
+	if (p->pid > 0 && !p->reaped)
+		kill(p->pid, SIGKILL);
+}
+
+static void plugin_destroy(struct plugin *p);
+
+/* What the plugin does next once a host has crashed, been refused or failed to load. */
+static void after_crash(struct plugin *p, enum exit_cause cause, const char *desc)
+{
+	p->crashes++;
+	p->causes[cause]++;
+	if (bus_sub_detach(p->sub, true) > 0)
+		log_error(p->name,
+			  "event set aside as poison: it was being handled at two crashes");
+	log_warn(p->name, "host crashed (%s): %s", exit_cause_name(cause), desc);
+	waiters_host_done(p, false, desc);
+	if (p->remove_after) {
+		plugin_destroy(p);
+		return;
+	}
+	if (p->sup->shutting_down) {
+		set_state(p, SUP_STOPPED);
+		waiters_all_done(p, "the daemon is shutting down");
+		return;
+	}
+	if (cause == CAUSE_LOAD) {
+		/* The same files and configuration fail the same way: no retry helps. */
+		log_error(p->name, "cannot be loaded: marked failed until it is enabled again");
+		set_state(p, SUP_FAILED);
+		waiters_all_done(p, desc);
+		return;
+	}
+	p->next_delay_ms = backoff_crash(&p->backoff, clock_mono_ms());
+	if (p->next_delay_ms < 0) {
+		log_error(p->name,
+			  "crashed %d times within %d s: marked failed until it is enabled again",
+			  p->sup->o.crash_limit, p->sup->o.crash_window_ms / 1000);
+		set_state(p, SUP_FAILED);
+		waiters_all_done(p, desc);
+		return;
+	}
+	set_state(p, SUP_CRASHED);
+	arm(p->restart_timer, p->next_delay_ms);
+}
+
+/*
+ * Both deaths have happened: the host is gone. Accounts for it, then stops,
+ * restarts or fails the plugin. The only place a host's end is handled.
+ */
+static void host_end_check(struct plugin *p)
+{
+	char desc[256];
+	enum exit_cause cause;
+	bool clean = p->stop_requested && p->cause == CAUSE_NONE;
+	int status = p->status;
+
+	if (!p->lost || !p->reaped)
+		return;
+	evtimer_del(p->stop_timer);
+	hostlog_close_pipe(p->out);
+	peer_free(p->peer);
+	p->peer = NULL;
+	p->pid = 0;
+	if (p->sup->o.cgroup != NULL)
+		cgroup_release(p->sup->o.cgroup, p->name);
+
+	if (p->cause != CAUSE_NONE) {
+		cause = p->cause;
+		snprintf(desc, sizeof desc, "%s", p->reason);
+	} else {
+		cause = exit_classify(status, desc, sizeof desc);
+		/* A host at its address-space limit dies in malloc; say so when it said so. */
+		const char *last = hostlog_last(p->out);
+		if (cause == CAUSE_SIGNAL && last != NULL && strstr(last, "out of memory") != NULL)
+			cause = CAUSE_MEMORY;
+	}
+	p->last_exit.ended = true;
+	p->last_exit.cause = clean ? CAUSE_NONE : cause;
+	p->last_exit.sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+	p->last_exit.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	free(p->last_exit.description);
+	p->last_exit.description = xstrdup(clean ? "stopped" : desc);
+	json_object_put(p->last_exit.stderr_tail);
+	p->last_exit.stderr_tail = hostlog_take_tail(p->out);
+
+	if (!clean) {
+		after_crash(p, cause, desc);
+		return;
+	}
+	/* Stopped on purpose: events in flight go back to the queue. */
+	bus_sub_detach(p->sub, false);
+	waiters_host_done(p, false, "stopped before it was ready");
+	if (p->remove_after) {
+		plugin_destroy(p);
+		return;
+	}
+	if (p->restart_after) {
+		plugin_start(p);
+		return;
+	}
+	set_state(p, SUP_STOPPED);
+	waiters_all_done(p, "stopped");
+}
+
+static void host_ready(struct peer *peer, void *arg)
+{
+	struct plugin *p = arg;
+
+	free(p->version);
+	p->version = xstrdup(peer_version(peer));
+	json_object_put(p->sandbox);
+	p->sandbox = json_object_get(peer_sandbox(peer));
+	json_object_put(p->subscriptions);
+	p->subscriptions = json_object_get(peer_subscriptions(peer));
+	set_state(p, SUP_RUNNING);
+	log_info(p->name, "ready: pid %d, version %s, start %" PRId64 " ms", (int)p->pid,
+		 p->version, clock_mono_ms() - p->started_ms);
+	bus_sub_attach(p->sub);
+	waiters_host_done(p, true, NULL);
+}
+
+/* The conversation is over (the first death). */
+static void host_lost(struct peer *peer, enum exit_cause cause, const char *reason, bool told,
+		      void *arg)
+{
+	struct plugin *p = arg;
+
+	p->lost = true;
+	if (cause != CAUSE_NONE) {
+		if (p->cause == CAUSE_NONE && !told)
+			log_warn(p->name, "killing host (pid %d): %s", (int)p->pid, reason);
+		decide(p, cause, reason);
+	}
+	if (p->pid > 0 && !p->reaped) {
+		if (cause != CAUSE_NONE && !told)
+			kill_host(p);
+		else if (!evtimer_pending(p->stop_timer, NULL))
+			/* Told why, or it hung up on us: it has stop_timeout_ms to exit. */
+			arm(p->stop_timer, p->sup->o.stop_timeout_ms);
+	}
+	host_end_check(p);
+}
+
+/* A host that outstays its stop timeout is killed. */
+static void stop_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct plugin *p = arg;
+
+	if (p->pid <= 0 || p->reaped)
+		return;
+	if (!p->stop_requested && p->cause == CAUSE_NONE) {
+		/* It hung up on us but kept running: that breaks the protocol. */
+		char why[96];
+		snprintf(why, sizeof why, "closed its channel but did not exit within %d ms",
+			 p->sup->o.stop_timeout_ms);
+		decide(p, CAUSE_PROTOCOL, why);
+	}
+	log_warn(p->name, "host did not exit within %d ms: SIGKILL", p->sup->o.stop_timeout_ms);
+	kill_host(p);
+}
+
+static void restart_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct plugin *p = arg;
+	p->restarts++;
+	plugin_start(p);
+}
+
+void supervisor_reap(struct supervisor *sup)
+{
+	struct plugin *p, *next;
+	int status;
+
+	/* By pid: a child that is not a host (the built-in listing) is its owner's. */
+	for (p = TAILQ_FIRST(&sup->plugins); p != NULL; p = next) {
+		next = TAILQ_NEXT(p, entry);
+		if (p->pid <= 0 || p->reaped)
+			continue;
+		if (waitpid(p->pid, &status, WNOHANG) != p->pid)
+			continue;
+		p->reaped = true;
+		p->status = status;
+		host_end_check(p);
+	}
+}
+
+/* ---- starting ---- */
+
+static void bus_ready(struct bus_sub *sub, void *arg)
+{
+	struct plugin *p = arg;
+	if (p->peer != NULL)
+		peer_kick(p->peer);
+}
+
+/* The host binary itself cannot be started: no use retrying. */
+static void start_failed(struct plugin *p, const char *err)
+{
+	log_error(p->name, "cannot start host: %s", err);
+	p->last_exit.ended = true;
+	free(p->last_exit.description);
+	p->last_exit.description = xstrdup(err);
+	p->last_exit.cause = CAUSE_SETUP;
+	set_state(p, SUP_FAILED);
+	waiters_all_done(p, err);
+}
+
+static void plugin_start(struct plugin *p)
+{
+	struct supervisor *sup = p->sup;
+	struct spawn_child c;
+	char err[256];
+	int cgfd = -1, r;
+
+	evtimer_del(p->restart_timer);
+	p->cause = CAUSE_NONE;
+	free(p->reason);
+	p->reason = NULL;
+	p->stop_requested = p->restart_after = false;
+	p->lost = p->reaped = false;
+	p->host_no++;
+	p->started_ms = clock_mono_ms();
+	set_state(p, SUP_STARTING);
+	if (sup->o.cgroup != NULL) {
+		/* memory.max as the address-space limit; a few tasks, though the host needs one. */
+		cgfd = cgroup_prepare(sup->o.cgroup, p->name, p->mem_limit, CGROUP_PIDS_MAX, err,
+				      sizeof err);
+		if (cgfd < 0)
+			log_warn(p->name, "no cgroup limits for this host: %s", err);
+	}
+	r = spawn_plugin_host(sup->o.host_path,
+			      &(struct host_args){.name = p->name,
+						  .plugin = p->path,
+						  .mem_limit = p->mem_limit,
+						  .strict = sup->o.strict,
+						  .sandbox_debug = sup->o.sandbox_debug},
+			      cgfd, &c, err, sizeof err);
+	if (cgfd >= 0)
+		close(cgfd);
+	if (r < 0) {
+		start_failed(p, err);
+		return;
+	}
+	p->pid = c.pid;
+	p->peer = peer_new(sup->base, sup->bus, p->sub, p->out, c.sock,
+			   &(struct peer_params){
+			       .name = p->name,
+			       .config = p->config,
+			       .permissions = p->permissions,
+			       .max_frame = sup->o.max_frame,
+			       .handshake_timeout_ms = p->handshake_timeout_ms,
+			       .event_timeout_ms = p->event_timeout_ms,
+			       .ping_interval_ms = sup->o.ping_interval_ms,
+			       .ping_timeout_ms = sup->o.ping_timeout_ms,
+			       .strict = sup->o.strict,
+			   },
+			   &(struct peer_owner){.ready = host_ready, .lost = host_lost, .arg = p});
+	hostlog_open_pipe(p->out, sup->base, c.logfd);
+	log_debug(p->name, "host started (pid %d)", (int)p->pid);
+}
+
+/* Asks the host to stop; the stop timer escalates to SIGKILL. */
+static void plugin_request_stop(struct plugin *p)
+{
+	p->stop_requested = true;
+	evtimer_del(p->restart_timer);
+	if (p->pid <= 0)
+		return;
+	set_state(p, SUP_STOPPING);
+	if (p->peer != NULL && peer_serving(p->peer)) {
+		peer_shutdown(p->peer);
+		arm(p->stop_timer, p->sup->o.stop_timeout_ms);
+	} else {
+		kill_host(p);
+	}
+}
+
+/* Stops the host gracefully and starts it again (new files, new configuration). */
+static void plugin_restart(struct plugin *p)
+{
+	plugin_request_stop(p);
+	p->restart_after = true;
+}
+
+/* ---- public verbs ---- */
+
+static void plugin_set_spec(struct plugin *p, const struct plugin_spec *spec)
+{
+	free(p->path);
+	p->path = xstrdup(spec->path);
+	json_object_put(p->config);
+	p->config = spec->config ? json_object_get(spec->config) : json_object_new_object();
+	json_object_put(p->permissions);
+	p->permissions =
+	    spec->permissions ? json_object_get(spec->permissions) : json_object_new_array();
+	p->mem_limit = spec->mem_limit ? spec->mem_limit : DEFAULT_MEM_LIMIT;
+	p->handshake_timeout_ms =
+	    opt_or(spec->handshake_timeout_ms, p->sup->o.handshake_timeout_ms);
+	p->event_timeout_ms = opt_or(spec->event_timeout_ms, p->sup->o.event_timeout_ms);
+	hostlog_set_secrets(p->out, spec->secrets);
+}
+
+/* A plugin's record, known to the supervisor, with no host yet. */
+static struct plugin *plugin_new(struct supervisor *sup, const struct plugin_spec *spec)
+{
+	struct plugin *p = xcalloc(1, sizeof *p);
+
+	p->sup = sup;
+	p->name = xstrdup(spec->name);
+	p->out = hostlog_new(p->name);
+	plugin_set_spec(p, spec);
+	p->subscriptions = json_object_new_array();
+	p->sandbox = json_object_new_object();
+	p->stop_timer = evtimer_new(sup->base, stop_timer_cb, p);
+	p->restart_timer = evtimer_new(sup->base, restart_timer_cb, p);
+	if (p->stop_timer == NULL || p->restart_timer == NULL)
+		fatal("plugin_new: out of memory");
+	p->sub = bus_sub_new(sup->bus, p->name, bus_ready, p);
+	backoff_init(&p->backoff, sup->o.backoff_initial_ms, sup->o.backoff_max_ms,
+		     sup->o.crash_limit, sup->o.crash_window_ms);
+	p->waiters = waitlist_new();
+	TAILQ_INSERT_TAIL(&sup->plugins, p, entry);
+	return p;
+}
+
+static void plugin_destroy(struct plugin *p)
+{
+	TAILQ_REMOVE(&p->sup->plugins, p, entry);
+	if (!p->sup->freeing)
+		waiters_all_done(p, "the plugin was removed");
+	waitlist_free(p->waiters);
+	if (p->pid > 0 && !p->reaped) {
+		/* Only at teardown: a host being removed is otherwise reaped first. */
+		kill_host(p);
+		while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	peer_free(p->peer);
+	event_free(p->stop_timer);
+	event_free(p->restart_timer);
+	bus_sub_free(p->sub);
+	json_object_put(p->config);
+	json_object_put(p->permissions);
+	json_object_put(p->sandbox);
+	json_object_put(p->subscriptions);
+	hostlog_free(p->out);
+	json_object_put(p->last_exit.stderr_tail);
+	free(p->last_exit.description);
+	free(p->reason);
+	free(p->config_error);
+	free(p->version);
+	free(p->path);
+	free(p->name);
+	free(p);
 }
 
 struct supervisor *supervisor_new(struct event_base *base, struct bus *bus,
@@ -139,330 +551,19 @@ struct supervisor *supervisor_new(struct event_base *base, struct bus *bus,
 	return sup;
 }
 
-static struct plugin *find(struct supervisor *sup, const char *name)
-{
-	struct plugin *p;
-	TAILQ_FOREACH(p, &sup->plugins, entry)
-	{
-		if (strcmp(p->name, name) == 0)
-			return p;
-	}
-	return NULL;
-}
-
-static struct plugin *find_pid(struct supervisor *sup, pid_t pid)
-{
-	struct plugin *p;
-	TAILQ_FOREACH(p, &sup->plugins, entry)
-	{
-		if (p->pid == pid)
-			return p;
-	}
-	return NULL;
-}
-
-/* ---- output of the host ---- */
-
-static void logp_read(struct bufferevent *bev, void *arg)
-{
-	hostlog_drain(((struct plugin *)arg)->out, bufferevent_get_input(bev), false);
-}
-
-static void logp_event(struct bufferevent *bev, short what, void *arg)
-{
-	struct plugin *p = arg;
-	hostlog_drain(p->out, bufferevent_get_input(bev), true);
-	bufferevent_free(p->logp);
-	p->logp = NULL;
-}
-
-/* One timer, three uses: handshake deadline, stop timeout, restart delay. */
-static void deadline_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct plugin *p = arg;
-
-	switch (p->state) {
-	case ST_STARTING:
-		host_kill(p, CAUSE_DEADLINE, "no %s within %d ms",
-			  p->hs == HS_HELLO ? "hello" : "ready", p->handshake_timeout_ms);
-		break;
-	case ST_RUNNING:
-	case ST_STOPPING:
-		if (p->pid <= 0)
-			break;
-		if (!p->stop_requested && p->chan == NULL) {
-			/* It hung up on us but kept running: that breaks the protocol. */
-			host_kill(p, CAUSE_PROTOCOL,
-				  "closed its channel but did not exit within %d ms",
-				  p->sup->o.stop_timeout_ms);
-			break;
-		}
-		log_warn(p->name, "host did not stop within %d ms: SIGKILL",
-			 p->sup->o.stop_timeout_ms);
-		kill(p->pid, SIGKILL);
-		break;
-	case ST_CRASHED:
-		p->restarts++;
-		plugin_start(p);
-		break;
-	default:
-		break;
-	}
-}
-
-static char *mem_arg(uint64_t v)
-{
-	return xasprintf("%" PRIu64, v);
-}
-
-static void plugin_start(struct plugin *p)
-{
-	struct supervisor *sup = p->sup;
-	struct spawn_child c;
-	char err[256];
-	char *mem = mem_arg(p->mem_limit);
-	char *argv[12];
-	int n = 0, cgfd = -1, r;
-	struct timeval tv = {p->handshake_timeout_ms / 1000,
-			     (p->handshake_timeout_ms % 1000) * 1000};
-
-	argv[n++] = "streamspace-plugin-host";
-	argv[n++] = "--name";
-	argv[n++] = p->name;
-	argv[n++] = "--plugin";
-	argv[n++] = p->path;
-	argv[n++] = "--mem-limit";
-	argv[n++] = mem;
-	if (sup->o.strict)
-		argv[n++] = "--strict";
-	if (sup->o.sandbox_debug)
-		argv[n++] = "--sandbox-debug";
-	argv[n] = NULL;
-
-	p->pending_cause = CAUSE_NONE;
-	p->stop_requested = p->restart_after = false;
-	p->hs = HS_HELLO;
-	p->ping_id = 0;
-	p->config_id = 0;
-	p->started_ms = bus_now_ms();
-	plugin_set_state(p, ST_STARTING);
-	if (sup->o.cgroup != NULL) {
-		/* memory.max as the address-space limit; a few tasks, though the host needs one. */
-		cgfd = cgroup_prepare(sup->o.cgroup, p->name, p->mem_limit, CGROUP_PIDS_MAX, err,
-				      sizeof err);
-		if (cgfd < 0)
-			log_warn(p->name, "no cgroup limits for this host: %s", err);
-	}
-	r = spawn_host_in(sup->o.host_path, argv, cgfd, &c, err, sizeof err);
-	if (cgfd >= 0)
-		close(cgfd);
-	if (r < 0) {
-		free(mem);
-		/* The host binary itself is missing or broken: no use retrying. */
-		log_error(p->name, "cannot start host: %s", err);
-		free(p->last_exit.description);
-		p->last_exit.description = xstrdup(err);
-		p->last_exit.cause = CAUSE_SETUP;
-		plugin_set_state(p, ST_FAILED);
-		return;
-	}
-	free(mem);
-	p->pid = c.pid;
-	host_open(p, c.sock);
-	p->logp = bufferevent_socket_new(sup->base, c.logfd, BEV_OPT_CLOSE_ON_FREE);
-	if (p->logp == NULL)
-		fatal("bufferevent_socket_new failed");
-	bufferevent_setwatermark(p->logp, EV_READ, 0, HOSTLOG_LINE_MAX * 4);
-	bufferevent_setcb(p->logp, logp_read, NULL, logp_event, p);
-	bufferevent_enable(p->logp, EV_READ);
-	evtimer_add(p->deadline, &tv);
-	log_debug(p->name, "host started (pid %d)", (int)p->pid);
-}
-
-/* Why the host ended: what we decided before killing it, else its wait status. */
-static enum exit_cause classify(struct plugin *p, int status, char *desc, size_t len)
-{
-	if (p->pending_cause != CAUSE_NONE) {
-		snprintf(desc, len, "%s", p->pending_reason ? p->pending_reason : "killed");
-		return p->pending_cause;
-	}
-	return exit_classify(status, desc, len);
-}
-
-static void record_exit(struct plugin *p, enum exit_cause cause, int status, const char *desc)
-{
-	p->last_exit.cause = cause;
-	p->last_exit.sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-	p->last_exit.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-	free(p->last_exit.description);
-	p->last_exit.description = xstrdup(desc);
-	json_object_put(p->last_exit.stderr_tail);
-	p->last_exit.stderr_tail = hostlog_take_tail(p->out);
-}
-
-static void plugin_destroy(struct plugin *p);
-
-/* The host is gone (reaped): account for it and decide what comes next. */
-static void host_exited(struct plugin *p, int status)
-{
-	char desc[256];
-	enum exit_cause cause;
-	bool clean = p->stop_requested && p->pending_cause == CAUSE_NONE;
-	size_t poisoned;
-
-	/* Whatever the host wrote last is part of the report. */
-	if (p->logp != NULL) {
-		struct evbuffer *in = bufferevent_get_input(p->logp);
-		evbuffer_read(in, bufferevent_getfd(p->logp), HOSTLOG_LINE_MAX * 4);
-		hostlog_drain(p->out, in, true);
-		bufferevent_free(p->logp);
-		p->logp = NULL;
-	}
-	host_close_io(p);
-	p->pid = 0;
-	p->hs = HS_HELLO;
-	if (p->sup->o.cgroup != NULL)
-		cgroup_release(p->sup->o.cgroup, p->name);
-
-	if (clean) {
-		/* Stopped on purpose: events in flight go back to the queue. */
-		bus_sub_detach(p->sub, false);
-		record_exit(p, CAUSE_NONE, status, "stopped");
-		if (p->remove_after) {
-			plugin_destroy(p);
-			return;
-		}
-		if (p->restart_after) {
-			plugin_start(p);
-			return;
-		}
-		plugin_set_state(p, ST_STOPPED);
-		return;
-	}
-	cause = classify(p, status, desc, sizeof desc);
-	if (cause == CAUSE_SIGNAL && p->pending_cause == CAUSE_NONE) {
-		/* A host at its address-space limit dies in malloc; say so when it said so. */
-		const char *last = hostlog_last(p->out);
-		if (last != NULL && strstr(last, "out of memory") != NULL)
-			cause = CAUSE_MEMORY;
-	}
-	record_exit(p, cause, status, desc);
-	p->crashes++;
-	p->causes[cause]++;
-	poisoned = bus_sub_detach(p->sub, true);
-	if (poisoned > 0)
-		log_error(p->name,
-			  "event set aside as poison: it was being handled at two crashes");
-	log_warn(p->name, "host crashed (%s): %s", exit_cause_name(cause), desc);
-	if (p->remove_after) {
-		plugin_destroy(p);
-		return;
-	}
-	if (p->sup->shutting_down) {
-		plugin_set_state(p, ST_STOPPED);
-		return;
-	}
-	p->next_delay_ms = backoff_crash(&p->backoff, bus_now_ms());
-	if (p->next_delay_ms < 0) {
-		log_error(p->name,
-			  "crashed %d times within %d s: marked failed until it is enabled again",
-			  p->sup->o.crash_limit, p->sup->o.crash_window_ms / 1000);
-		plugin_set_state(p, ST_FAILED);
-		return;
-	}
-	plugin_set_state(p, ST_CRASHED);
-	struct timeval tv = {p->next_delay_ms / 1000, (p->next_delay_ms % 1000) * 1000};
-	evtimer_add(p->deadline, &tv);
-}
-
-void supervisor_reap(struct supervisor *sup)
-{
-	int status;
-	pid_t pid;
-
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		struct plugin *p = find_pid(sup, pid);
-		if (p != NULL)
-			host_exited(p, status);
-	}
-}
-
-/* ---- public verbs ---- */
-
-static void plugin_set_spec(struct plugin *p, const struct plugin_spec *spec)
-{
-	free(p->path);
-	p->path = xstrdup(spec->path);
-	json_object_put(p->config);
-	p->config = spec->config ? json_object_get(spec->config) : json_object_new_object();
-	json_object_put(p->permissions);
-	p->permissions =
-	    spec->permissions ? json_object_get(spec->permissions) : json_object_new_array();
-	p->mem_limit = spec->mem_limit ? spec->mem_limit : DEFAULT_MEM_LIMIT;
-	p->handshake_timeout_ms = spec->handshake_timeout_ms > 0 ? spec->handshake_timeout_ms
-								 : p->sup->o.handshake_timeout_ms;
-	p->event_timeout_ms =
-	    spec->event_timeout_ms > 0 ? spec->event_timeout_ms : p->sup->o.event_timeout_ms;
-	hostlog_set_secrets(p->out, spec->secrets);
-}
-
-/* Asks the host to stop; the deadline timer escalates to SIGKILL. */
-static void plugin_request_stop(struct plugin *p)
-{
-	struct timeval tv = {p->sup->o.stop_timeout_ms / 1000,
-			     (p->sup->o.stop_timeout_ms % 1000) * 1000};
-	p->stop_requested = true;
-	if (p->pid <= 0)
-		return;
-	plugin_set_state(p, ST_STOPPING);
-	if (p->chan != NULL && p->hs == HS_SERVING) {
-		host_send(p, msg_new(MSG_SHUTDOWN));
-		evtimer_del(p->tick);
-		evtimer_add(p->deadline, &tv);
-	} else {
-		kill(p->pid, SIGKILL);
-	}
-}
-
-void plugin_restart(struct plugin *p)
-{
-	plugin_request_stop(p);
-	p->restart_after = true;
-}
-
-/* A plugin's record, known to the supervisor, with no host yet. */
-static struct plugin *plugin_new(struct supervisor *sup, const struct plugin_spec *spec)
-{
-	struct plugin *p = xcalloc(1, sizeof *p);
-
-	p->sup = sup;
-	p->name = xstrdup(spec->name);
-	p->out = hostlog_new(p->name);
-	plugin_set_spec(p, spec);
-	p->subscriptions = json_object_new_array();
-	p->sandbox = json_object_new_object();
-	p->deadline = evtimer_new(sup->base, deadline_cb, p);
-	p->tick = evtimer_new(sup->base, host_tick_cb, p);
-	p->kick = event_new(sup->base, -1, 0, host_kick_cb, p);
-	p->sub = bus_sub_new(sup->bus, p->name, host_bus_ready, p);
-	backoff_init(&p->backoff, sup->o.backoff_initial_ms, sup->o.backoff_max_ms,
-		     sup->o.crash_limit, sup->o.crash_window_ms);
-	TAILQ_INSERT_TAIL(&sup->plugins, p, entry);
-	return p;
-}
-
 int supervisor_run(struct supervisor *sup, const struct plugin_spec *spec, supervisor_done_fn done,
 		   void *arg, char *err, size_t errlen)
 {
+	const char *builtin = spec->path ? name_builtin(spec->path) : NULL;
 	struct plugin *p;
 
 	if (!name_plugin_valid(spec->name)) {
 		snprintf(err, errlen, "invalid plugin name");
 		return -1;
 	}
-	if (name_builtin(spec->path) != NULL) {
+	if (builtin != NULL) {
 		/* Compiled into the host: the host checks that it has it. */
-		if (strcmp(name_builtin(spec->path), spec->name) != 0) {
+		if (strcmp(builtin, spec->name) != 0) {
 			snprintf(err, errlen, "%s does not name the built-in %s", spec->path,
 				 spec->name);
 			return -1;
@@ -479,78 +580,22 @@ int supervisor_run(struct supervisor *sup, const struct plugin_spec *spec, super
 		return -1;
 	}
 	p = find(sup, spec->name);
-	if (p != NULL) {
-		/* Upgrade or re-enable: new spec, fresh crash history. */
-		plugin_set_spec(p, spec);
-		backoff_reset(&p->backoff);
-		p->remove_after = false;
-		if (p->run_done)
-			run_answer(p, false, "superseded by another start");
-		if (p->cfg_done || p->cfg_pending)
-			cfg_answer(p, false, "superseded by a restart");
-		p->run_done = done;
-		p->run_arg = arg;
-		if (p->pid > 0) {
-			plugin_restart(p);
-		} else {
-			evtimer_del(p->deadline);
-			plugin_start(p);
-		}
+	if (p == NULL) {
+		p = plugin_new(sup, spec);
+		wait_next_host(p, done, arg);
+		plugin_start(p);
 		return 0;
 	}
-	p = plugin_new(sup, spec);
-	p->run_done = done;
-	p->run_arg = arg;
-	plugin_start(p);
-	return 0;
-}
-
-int supervisor_adopt(struct supervisor *sup, const struct plugin_spec *spec, int sock)
-{
-	struct plugin *p;
-	struct timeval tv;
-
-	if (!name_plugin_valid(spec->name) || find(sup, spec->name) != NULL)
-		return -1;
-	p = plugin_new(sup, spec);
-	tv.tv_sec = p->handshake_timeout_ms / 1000;
-	tv.tv_usec = (p->handshake_timeout_ms % 1000) * 1000;
-	p->started_ms = bus_now_ms();
-	plugin_set_state(p, ST_STARTING);
-	host_open(p, sock);
-	evtimer_add(p->deadline, &tv);
-	return 0;
-}
-
-static void plugin_destroy(struct plugin *p)
-{
-	if (p->run_done)
-		run_answer(p, false, "stopped before it was ready");
-	if (p->cfg_done || p->cfg_pending)
-		cfg_answer(p, false, "stopped before it answered");
-	TAILQ_REMOVE(&p->sup->plugins, p, entry);
+	/* Upgrade or re-enable: new spec, fresh crash history. */
+	plugin_set_spec(p, spec);
+	backoff_reset(&p->backoff);
+	p->remove_after = false;
+	wait_next_host(p, done, arg);
 	if (p->pid > 0)
-		kill(p->pid, SIGKILL);
-	host_close_io(p);
-	if (p->logp != NULL)
-		bufferevent_free(p->logp);
-	event_free(p->deadline);
-	event_free(p->tick);
-	event_free(p->kick);
-	bus_sub_free(p->sub);
-	json_object_put(p->config);
-	json_object_put(p->permissions);
-	json_object_put(p->sandbox);
-	json_object_put(p->subscriptions);
-	hostlog_free(p->out);
-	json_object_put(p->last_exit.stderr_tail);
-	free(p->last_exit.description);
-	free(p->pending_reason);
-	free(p->config_error);
-	free(p->version);
-	free(p->path);
-	free(p->name);
-	free(p);
+		plugin_restart(p);
+	else
+		plugin_start(p);
+	return 0;
 }
 
 int supervisor_stop(struct supervisor *sup, const char *name)
@@ -567,31 +612,58 @@ int supervisor_stop(struct supervisor *sup, const char *name)
 	return 0;
 }
 
+/* The serving host's answer to a config request. */
+static void config_answered(void *arg, bool ok, const char *code, const char *message)
+{
+	struct config_wait *cw = arg;
+	struct plugin *p = cw->p;
+
+	if (ok) {
+		json_object_put(p->config);
+		p->config = json_object_get(cw->config);
+		free(p->config_error);
+		p->config_error = NULL;
+		waiter_answer(cw->w, true, NULL);
+	} else if (strcmp(code, "lost") == 0) {
+		/* The host is gone (p may be on its way out): the old configuration stands. */
+		waiter_answer(cw->w, false, message);
+	} else if (strcmp(code, ERR_UNIMPLEMENTED) == 0) {
+		/* No on_config hook: a host started with it applies it. */
+		log_info(p->name, "restarting to apply the new configuration");
+		json_object_put(p->config);
+		p->config = json_object_get(cw->config);
+		waitlist_add(p->waiters, cw->w, p->host_no + 1);
+		plugin_restart(p);
+	} else {
+		free(p->config_error);
+		p->config_error = xstrdup(message ? message : "rejected");
+		log_warn(p->name, "plugin rejected the new configuration: %s", p->config_error);
+		waiter_answer(cw->w, false, p->config_error);
+	}
+	json_object_put(cw->config);
+	free(cw);
+}
+
 int supervisor_configure(struct supervisor *sup, const char *name, json_object *config,
 			 supervisor_done_fn done, void *arg)
 {
 	struct plugin *p = find(sup, name);
-	json_object *m;
+	struct config_wait *cw;
 
 	if (p == NULL || config == NULL || !json_object_is_type(config, json_type_object))
 		return -1;
-	if (p->hs != HS_SERVING || p->chan == NULL) {
-		/* The next start takes the new configuration. */
-		json_object_put(p->config);
-		p->config = json_object_get(config);
-		call_later(sup, done, arg, true, NULL);
+	cw = xcalloc(1, sizeof *cw);
+	cw->p = p;
+	cw->w = waiter_new(sup->base, done, arg);
+	cw->config = json_object_get(config);
+	if (p->peer != NULL && peer_configure(p->peer, config, config_answered, cw) == 0)
 		return 0;
-	}
-	if (p->cfg_done || p->cfg_pending)
-		cfg_answer(p, false, "superseded by a newer configuration");
-	/* In force only once the plugin accepts it: a refusal keeps the old one. */
-	p->cfg_pending = json_object_get(config);
-	p->cfg_done = done;
-	p->cfg_arg = arg;
-	p->config_id = bus_next_id(sup->bus);
-	m = msg_new_request(MSG_CONFIG, p->config_id);
-	json_object_object_add(m, "config", json_object_get(config));
-	host_send(p, m);
+	/* No serving host: the next start takes it. */
+	json_object_put(p->config);
+	p->config = json_object_get(config);
+	waiter_answer(cw->w, true, NULL);
+	json_object_put(cw->config);
+	free(cw);
 	return 0;
 }
 
@@ -610,26 +682,47 @@ bool supervisor_has(struct supervisor *sup, const char *name)
 	return find(sup, name) != NULL;
 }
 
-static void fill_stats(const struct plugin *p, struct supervisor_stats *out)
-{
-	static const enum supervisor_state states[] = {
-	    [ST_STARTING] = SUP_STARTING, [ST_RUNNING] = SUP_RUNNING, [ST_STOPPING] = SUP_STOPPING,
-	    [ST_CRASHED] = SUP_CRASHED,	  [ST_FAILED] = SUP_FAILED,   [ST_STOPPED] = SUP_STOPPED,
-	};
+/* ---- what the API and the metrics show (the JSON view is supervisor_status.c) ---- */
 
-	out->name = p->name;
-	out->version = p->version;
-	out->state = states[p->state];
-	out->pid = p->pid;
+static void fill_stats(struct plugin *p, struct supervisor_stats *st)
+{
+	memset(st, 0, sizeof *st);
+	st->name = p->name;
+	st->version = p->version;
+	st->path = p->path;
+	st->state = p->state;
+	st->state_for_ms = clock_mono_ms() - p->state_since_ms;
+	st->pid = p->pid;
+	st->restarts = p->restarts;
+	st->crashes = p->crashes;
+	memcpy(st->causes, p->causes, sizeof st->causes);
+	st->restart_in_ms = p->state == SUP_CRASHED ? p->next_delay_ms : 0;
+	bus_sub_stats(p->sub, &st->events);
+	st->log_dropped = hostlog_dropped(p->out);
+	st->log_truncated = hostlog_truncated(p->out);
+	st->mem_limit = p->mem_limit;
+	st->event_timeout_ms = p->event_timeout_ms;
+	st->handshake_timeout_ms = p->handshake_timeout_ms;
+	st->cgroup = p->sup->o.cgroup != NULL;
+	st->subscriptions = p->subscriptions;
+	st->sandbox = p->sandbox;
+	st->config_error = p->config_error;
+	st->sub = p->sub;
+	st->last_exit.ended = p->last_exit.ended;
+	st->last_exit.cause = p->last_exit.cause;
+	st->last_exit.code = p->last_exit.code;
+	st->last_exit.sig = p->last_exit.sig;
+	st->last_exit.description = p->last_exit.description;
+	st->last_exit.stderr_tail = p->last_exit.stderr_tail;
 }
 
 int supervisor_stats(struct supervisor *sup, const char *name, struct supervisor_stats *out)
 {
 	struct plugin *p = find(sup, name);
-
-	if (p != NULL)
-		fill_stats(p, out);
-	return p != NULL ? 0 : -1;
+	if (p == NULL)
+		return -1;
+	fill_stats(p, out);
+	return 0;
 }
 
 void supervisor_foreach(struct supervisor *sup,
@@ -643,95 +736,6 @@ void supervisor_foreach(struct supervisor *sup,
 		fill_stats(p, &st);
 		fn(&st, arg);
 	}
-}
-
-static json_object *plugin_status(struct plugin *p)
-{
-	json_object *o = json_object_new_object(), *le, *causes, *limits;
-	struct bus_sub_stats st;
-	int64_t now = bus_now_ms();
-
-	bus_sub_stats(p->sub, &st);
-	msg_add_str(o, "name", p->name);
-	if (p->version)
-		msg_add_str(o, "version", p->version);
-	else
-		json_object_object_add(o, "version", NULL);
-	msg_add_str(o, "state", state_names[p->state]);
-	msg_add_int(o, "state_for_ms", now - p->state_since_ms);
-	if (p->pid > 0)
-		msg_add_int(o, "pid", p->pid);
-	else
-		json_object_object_add(o, "pid", NULL);
-	msg_add_str(o, "path", p->path);
-	msg_add_int(o, "restarts", (int64_t)p->restarts);
-	msg_add_int(o, "crashes", (int64_t)p->crashes);
-	causes = json_object_new_object();
-	for (int i = 1; i < CAUSE_COUNT; i++)
-		msg_add_int(causes, exit_cause_name(i), (int64_t)p->causes[i]);
-	json_object_object_add(o, "crash_causes", causes);
-	if (p->state == ST_CRASHED)
-		msg_add_int(o, "restart_in_ms", p->next_delay_ms);
-	msg_add_int(o, "queue_depth", (int64_t)st.queued);
-	msg_add_int(o, "inflight", (int64_t)st.inflight);
-	msg_add_int(o, "delivered", (int64_t)st.delivered);
-	msg_add_int(o, "failed", (int64_t)st.failed);
-	msg_add_int(o, "dropped", (int64_t)st.dropped);
-	msg_add_int(o, "redelivered", (int64_t)st.redelivered);
-	msg_add_int(o, "poisoned", (int64_t)st.poisoned);
-	json_object_object_add(o, "poison_events", bus_sub_poison_json(p->sub));
-	msg_add_int(o, "log_dropped", (int64_t)hostlog_dropped(p->out));
-	msg_add_int(o, "log_truncated", (int64_t)hostlog_truncated(p->out));
-	json_object_object_add(o, "subscriptions", json_object_get(p->subscriptions));
-	json_object_object_add(o, "sandbox", json_object_get(p->sandbox));
-	limits = json_object_new_object();
-	msg_add_int(limits, "memory_bytes", (int64_t)p->mem_limit);
-	msg_add_int(limits, "event_timeout_ms", p->event_timeout_ms);
-	msg_add_int(limits, "handshake_timeout_ms", p->handshake_timeout_ms);
-	msg_add_bool(limits, "cgroup", p->sup->o.cgroup != NULL);
-	json_object_object_add(o, "limits", limits);
-	if (p->config_error)
-		msg_add_str(o, "config_error", p->config_error);
-	if (p->last_exit.description != NULL) {
-		le = json_object_new_object();
-		msg_add_str(le, "reason", exit_cause_name(p->last_exit.cause));
-		msg_add_str(le, "description", p->last_exit.description);
-		msg_add_bool(le, "sandbox_violation", p->last_exit.cause == CAUSE_SANDBOX);
-		if (p->last_exit.sig > 0) {
-			msg_add_int(le, "signal", p->last_exit.sig);
-			json_object *sn =
-			    json_object_new_string(exit_signal_abbrev(p->last_exit.sig));
-			char buf[32];
-			snprintf(buf, sizeof buf, "SIG%s", json_object_get_string(sn));
-			json_object_put(sn);
-			msg_add_str(le, "signal_name", buf);
-		}
-		if (p->last_exit.code >= 0)
-			msg_add_int(le, "exit_code", p->last_exit.code);
-		json_object_object_add(le, "stderr",
-				       p->last_exit.stderr_tail
-					   ? json_object_get(p->last_exit.stderr_tail)
-					   : json_object_new_array());
-		json_object_object_add(o, "last_exit", le);
-	} else {
-		json_object_object_add(o, "last_exit", NULL);
-	}
-	return o;
-}
-
-json_object *supervisor_status(struct supervisor *sup, const char *name)
-{
-	struct plugin *p = find(sup, name);
-	return p ? plugin_status(p) : NULL;
-}
-
-json_object *supervisor_status_all(struct supervisor *sup)
-{
-	json_object *a = json_object_new_array();
-	struct plugin *p;
-	TAILQ_FOREACH(p, &sup->plugins, entry)
-	json_object_array_add(a, plugin_status(p));
-	return a;
 }
 
 /* ---- shutdown: drain, then stop every host ---- */
@@ -751,18 +755,17 @@ static void shutdown_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct supervisor *sup = arg;
 	struct plugin *p;
-	struct timeval tv = {0, 20 * 1000};
-	int64_t now = bus_now_ms();
-	bool draining = bus_busy(sup->bus) && now < sup->shutdown_deadline_ms;
+	bool draining = bus_busy(sup->bus) && clock_mono_ms() < sup->shutdown_deadline_ms;
 
 	if (!draining) {
 		TAILQ_FOREACH(p, &sup->plugins, entry)
 		{
 			if (p->pid > 0 && !p->stop_requested)
 				plugin_request_stop(p);
-			if (p->state == ST_CRASHED) {
-				evtimer_del(p->deadline);
-				plugin_set_state(p, ST_STOPPED);
+			if (p->state == SUP_CRASHED) {
+				evtimer_del(p->restart_timer);
+				set_state(p, SUP_STOPPED);
+				waiters_all_done(p, "the daemon is shutting down");
 			}
 		}
 		if (!any_host(sup)) {
@@ -771,7 +774,7 @@ static void shutdown_tick(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 	}
-	evtimer_add(sup->shutdown_timer, &tv);
+	arm(sup->shutdown_timer, SHUTDOWN_POLL_MS);
 }
 
 void supervisor_shutdown(struct supervisor *sup, int timeout_ms, void (*done)(void *arg), void *arg)
@@ -781,7 +784,7 @@ void supervisor_shutdown(struct supervisor *sup, int timeout_ms, void (*done)(vo
 	sup->shutting_down = true;
 	sup->shutdown_done = done;
 	sup->shutdown_arg = arg;
-	sup->shutdown_deadline_ms = bus_now_ms() + timeout_ms;
+	sup->shutdown_deadline_ms = clock_mono_ms() + timeout_ms;
 	sup->shutdown_timer = evtimer_new(sup->base, shutdown_tick, sup);
 	shutdown_tick(-1, 0, sup);
 }
@@ -790,6 +793,7 @@ void supervisor_free(struct supervisor *sup)
 {
 	if (sup == NULL)
 		return;
+	sup->freeing = true;
 	while (!TAILQ_EMPTY(&sup->plugins))
 		plugin_destroy(TAILQ_FIRST(&sup->plugins));
 	if (sup->shutdown_timer)

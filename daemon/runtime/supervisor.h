@@ -1,9 +1,12 @@
 /*
  * The supervisor: makes the set of running plugin hosts match what it is
- * told to run. It spawns each host (fork+exec of streamspace-plugin-host),
- * speaks the protocol with it, enforces deadlines, detects crashes through
- * SIGCHLD, restarts with exponential backoff and gives up (state "failed")
- * after too many crashes in a window. It records why each host ended.
+ * told to run. It owns each host's process (spawn, pid, state, backoff, how
+ * it last ended); the conversation over the host's socket is a peer
+ * (peer.h). A host's end completes when both have happened, in either
+ * order: its peer reported the channel lost, and its pid was reaped. Then
+ * the supervisor decides: a stop, a restart with exponential backoff after a
+ * crash, or "failed" after too many crashes in a window or at once when the
+ * plugin cannot be loaded (a deterministic failure no retry fixes).
  */
 #ifndef SS_SUPERVISOR_H
 #define SS_SUPERVISOR_H
@@ -13,6 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "bus.h"
+#include "exitcause.h"
 
 struct event_base;
 struct bus;
@@ -51,6 +57,7 @@ struct plugin_spec {
 
 struct supervisor *supervisor_new(struct event_base *base, struct bus *bus,
 				  const struct supervisor_options *opts);
+/* Kills every host still running and waits for it; no callback follows. */
 void supervisor_free(struct supervisor *sup);
 
 /*
@@ -62,22 +69,16 @@ typedef void (*supervisor_done_fn)(void *arg, bool ok, const char *reason);
 
 /*
  * Starts a plugin, or restarts it with a new spec when it already runs
- * (upgrade). Returns -1 with a message in err when the spec is refused (done
- * is not called); else 0, and done (may be NULL) says how the first host of
- * this run did: ok when it is ready, or why it could not start (the host
- * ended before ready, or the plugin was stopped first). A host ending before
- * ready is still retried by the restart policy; done reports only the first.
+ * (upgrade; a fresh crash history). Returns -1 with a message in err when
+ * the spec is refused (done is not called); else 0, and done (may be NULL)
+ * says how the first host of this run did: ok when it is ready, or why it
+ * could not start (the host binary failed to start, the plugin cannot be
+ * loaded, the host ended before ready, or the plugin was stopped first).
+ * A host ending before ready is still retried by the restart policy when it
+ * crashed; done reports only the first host.
  */
 int supervisor_run(struct supervisor *sup, const struct plugin_spec *spec, supervisor_done_fn done,
 		   void *arg, char *err, size_t errlen);
-
-/*
- * Runs a plugin over a channel the caller already holds (its end of a
- * socketpair, consumed), with no process behind it: what the daemon does
- * with whatever a host sends, for the fuzz target and tests. -1 when the
- * name is invalid or taken.
- */
-int supervisor_adopt(struct supervisor *sup, const struct plugin_spec *spec, int sock);
 
 /* Stops a plugin gracefully and forgets it. Returns -1 when unknown. */
 int supervisor_stop(struct supervisor *sup, const char *name);
@@ -88,11 +89,18 @@ int supervisor_stop(struct supervisor *sup, const char *name);
  * (may be NULL) gets the plugin's answer: a serving host is sent config and
  * its reply decides (rejected: reason is the plugin's message, and the old
  * configuration stays in force, also for later restarts); a plugin without
- * an on_config hook is restarted with it; a plugin with no serving host
- * takes it at its next start (ok at once).
+ * an on_config hook is restarted with it (done waits for that host's
+ * ready); a plugin with no serving host takes it at its next start (ok at
+ * once).
  */
 int supervisor_configure(struct supervisor *sup, const char *name, json_object *config,
 			 supervisor_done_fn done, void *arg);
+
+/* Replaces the strings blanked out of a plugin's log lines (a new config's). -1 when unknown. */
+int supervisor_set_secrets(struct supervisor *sup, const char *name, json_object *secrets);
+
+/* Whether the supervisor knows this plugin. */
+bool supervisor_has(struct supervisor *sup, const char *name);
 
 /* A plugin's state, as status shows it ("starting", "running", ...). */
 enum supervisor_state {
@@ -104,13 +112,35 @@ enum supervisor_state {
 	SUP_STOPPED,
 	SUP_STATE_COUNT
 };
+const char *supervisor_state_name(enum supervisor_state st);
 
-/* Typed figures of one plugin; strings point into the supervisor (valid until it changes). */
+/* Typed runtime figures of one plugin; strings point into the supervisor (valid until it changes).
+ */
 struct supervisor_stats {
 	const char *name;
 	const char *version; /* NULL before the first hello */
+	const char *path;
 	enum supervisor_state state;
+	int64_t state_for_ms;
 	pid_t pid; /* 0 when no host runs */
+	uint64_t restarts, crashes;
+	uint64_t causes[CAUSE_COUNT]; /* crashes by cause (index CAUSE_NONE unused) */
+	int restart_in_ms;	      /* when crashed: delay before the next start */
+	struct bus_sub_stats events;
+	uint64_t log_dropped, log_truncated;
+	uint64_t mem_limit;
+	int event_timeout_ms, handshake_timeout_ms;
+	bool cgroup;			      /* the host runs in its own cgroup with limits */
+	json_object *subscriptions, *sandbox; /* as the last host declared them (borrowed) */
+	const char *config_error;	      /* the plugin's last refusal of a config, or NULL */
+	const struct bus_sub *sub;	      /* its bus subscriber (poison list) */
+	struct {
+		bool ended;	       /* a host of this plugin has ended before */
+		enum exit_cause cause; /* CAUSE_NONE: stopped on purpose */
+		int code, sig;	       /* exit status, or the signal (0: none) */
+		const char *description;
+		json_object *stderr_tail; /* its last output lines (borrowed) */
+	} last_exit;
 };
 
 /* Fills out for name; -1 when unknown. */
@@ -119,13 +149,7 @@ int supervisor_stats(struct supervisor *sup, const char *name, struct supervisor
 void supervisor_foreach(struct supervisor *sup,
 			void (*fn)(const struct supervisor_stats *st, void *arg), void *arg);
 
-/* Replaces the strings blanked out of a plugin's log lines (a new config's). -1 when unknown. */
-int supervisor_set_secrets(struct supervisor *sup, const char *name, json_object *secrets);
-
-/* Whether the supervisor knows this plugin. */
-bool supervisor_has(struct supervisor *sup, const char *name);
-
-/* Runtime status of one plugin (new reference), or NULL when unknown. */
+/* Runtime status of one plugin (new reference, built from the stats), or NULL when unknown. */
 json_object *supervisor_status(struct supervisor *sup, const char *name);
 /* Runtime status of every plugin, as an array (new reference). */
 json_object *supervisor_status_all(struct supervisor *sup);
@@ -134,7 +158,10 @@ json_object *supervisor_status_all(struct supervisor *sup);
 void supervisor_shutdown(struct supervisor *sup, int timeout_ms, void (*done)(void *arg),
 			 void *arg);
 
-/* Forwards SIGCHLD: reaps every exited host. Called from the daemon's signal event. */
+/*
+ * Forwards SIGCHLD: reaps every host that exited, by pid (waitpid(pid,
+ * WNOHANG) for each host it started; other children are their owners' to reap).
+ */
 void supervisor_reap(struct supervisor *sup);
 
 #endif

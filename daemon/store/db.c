@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -204,7 +205,7 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 
 static void arm_deadline(struct db_conn *c, int ms)
 {
-	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	struct timeval tv = clock_tv(ms);
 
 	evtimer_add(c->ev_deadline, &tv);
 }
@@ -280,11 +281,8 @@ static void conn_fail(struct db_conn *c, const char *why)
 		query_finish(q, DB_DOWN, NULL, "database connection lost");
 	if (db->closing)
 		return;
-	c->backoff_ms = c->backoff_ms == 0 ? DB_BACKOFF_INITIAL_MS : c->backoff_ms * 2;
-	if (c->backoff_ms > DB_BACKOFF_MAX_MS)
-		c->backoff_ms = DB_BACKOFF_MAX_MS;
-	tv.tv_sec = c->backoff_ms / 1000;
-	tv.tv_usec = (c->backoff_ms % 1000) * 1000;
+	c->backoff_ms = clock_double_delay(c->backoff_ms, DB_BACKOFF_INITIAL_MS, DB_BACKOFF_MAX_MS);
+	tv = clock_tv(c->backoff_ms);
 	evtimer_add(c->ev_retry, &tv);
 	update_state(db);
 	if (!c->listener && !any_usable(db)) {

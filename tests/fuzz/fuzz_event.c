@@ -1,7 +1,7 @@
 /*
  * libFuzzer target for the way an event crosses the daemon: the input is a
  * POST /api/events body, decoded as the API decodes it (json-c, strict,
- * UTF-8 checked, 64 deep), checked event by event with bus_validate, and
+ * UTF-8 checked, 64 deep), prepared event by event with bus_prepare, and
  * what it accepts is published on a real bus (daemon/runtime/bus.c) with one
  * subscriber. Every frame the bus then hands to a host must decode with the
  * host's own decoder (frame_pull) into the same type and data: an event the
@@ -68,11 +68,12 @@ static int64_t offer(json_object *ev, const char **type, json_object **evdata)
 		return 0;
 	t = msg_get_str(ev, "type");
 	json_object_object_get_ex(ev, "data", &d);
-	if (t == NULL || bus_validate(bus, t, d, err, sizeof err) < 0)
+	struct bus_event *prepared = bus_prepare(bus, t, d, err, sizeof err);
+	if (prepared == NULL)
 		return 0;
 	*type = t;
 	*evdata = d;
-	return bus_publish(bus, t, d);
+	return bus_commit(bus, prepared);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

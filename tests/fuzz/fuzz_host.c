@@ -1,12 +1,12 @@
 /*
  * libFuzzer target for everything the daemon does with bytes from a plugin
  * host: the input is what a host writes on its channel, fed to the real
- * supervisor (daemon/runtime/supervisor.c, hostchan.c, bus.c) over a socketpair with
- * no process behind it (supervisor_adopt). Frames, the handshake state
- * machine, replies, logs, subscriptions, events flowing to the host after a
- * ready: whatever arrives, the daemon must neither crash nor leak, and ends
- * the channel on anything it refuses. Events are published before and after
- * the input so delivery paths run too.
+ * peer (daemon/runtime/peer.c, with the real bus and host log) over a
+ * socketpair. Frames, the handshake state machine, replies, logs,
+ * subscriptions, events flowing to the host after a ready: whatever
+ * arrives, the daemon must neither crash nor leak, must end the peer on
+ * anything it refuses, and must report that end exactly once. Events are
+ * published before and after the input so delivery paths run too.
  */
 #include <event2/event.h>
 #include <stdint.h>
@@ -17,37 +17,70 @@
 #include <unistd.h>
 
 #include "bus.h"
+#include "hostlog.h"
 #include "log.h"
-#include "supervisor.h"
+#include "peer.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int lost_calls, ready_calls;
+
+static void on_ready(struct peer *peer, void *arg)
+{
+	(void)peer;
+	ready_calls++;
+	bus_sub_attach(arg);
+}
+
+static void on_lost(struct peer *peer, enum exit_cause cause, const char *reason, bool told,
+		    void *arg)
+{
+	(void)peer;
+	(void)told;
+	lost_calls++;
+	/* A cause the peer decided always comes with a sentence. */
+	if (cause != CAUSE_NONE && reason == NULL)
+		abort();
+	bus_sub_detach(arg, cause != CAUSE_NONE);
+}
+
+static void on_bus_ready(struct bus_sub *sub, void *arg)
+{
+	(void)sub;
+	if (*(struct peer **)arg != NULL)
+		peer_kick(*(struct peer **)arg);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct event_base *base;
 	struct bus *bus;
-	struct supervisor *sup;
+	struct bus_sub *sub;
+	struct hostlog *out;
+	struct peer *peer = NULL;
 	json_object *perms, *ev;
 	char sink[4096];
 	int sv[2];
 
 	log_set_level(LOG_LVL_ERROR);
+	lost_calls = ready_calls = 0;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
 		abort();
 	base = event_base_new();
 	bus = bus_new(&(struct bus_options){.queue_max = 64, .window = 4});
-	sup = supervisor_new(base, bus,
-			     &(struct supervisor_options){.host_path = "/nonexistent/host",
-							  .handshake_timeout_ms = 60000,
-							  .event_timeout_ms = 60000});
+	sub = bus_sub_new(bus, "fuzz", on_bus_ready, &peer);
+	out = hostlog_new("fuzz");
 	perms = json_object_new_array();
 	json_object_array_add(perms, json_object_new_string("read:sessions"));
 	json_object_array_add(perms, json_object_new_string("read:users"));
-	if (supervisor_adopt(
-		sup,
-		&(struct plugin_spec){.name = "fuzz", .path = "builtin:fuzz", .permissions = perms},
-		sv[0]) < 0)
-		abort();
+	peer = peer_new(base, bus, sub, out, sv[0],
+			&(struct peer_params){.name = "fuzz",
+					      .permissions = perms,
+					      .handshake_timeout_ms = 60000,
+					      .event_timeout_ms = 60000,
+					      .ping_interval_ms = 60000,
+					      .ping_timeout_ms = 60000},
+			&(struct peer_owner){.ready = on_ready, .lost = on_lost, .arg = sub});
 	ev = json_object_new_object();
 	json_object_object_add(ev, "id", json_object_new_string("s1"));
 	bus_publish(bus, "session.created", ev);
@@ -64,12 +97,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		while (read(sv[1], sink, sizeof sink) > 0)
 			;
 	}
-	json_object *st = supervisor_status(sup, "fuzz");
-	if (st == NULL)
+	/* End of stream reached the peer: it ended, once, and said so once. */
+	if (lost_calls != 1 || ready_calls > 1)
 		abort();
-	json_object_put(st);
 
-	supervisor_free(sup);
+	peer_free(peer);
+	peer = NULL;
+	hostlog_free(out);
+	bus_sub_free(sub);
 	bus_free(bus);
 	event_base_free(base);
 	json_object_put(ev);

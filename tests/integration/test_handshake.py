@@ -82,6 +82,11 @@ def test(d):
               reason, le)
         check(word in le["description"], "%s: description %r lacks %r", name,
               le["description"], word)
+        if reason == "load":
+            # Deterministic: the same files fail the same way, so no backoff and no retry.
+            st = d.status(name)
+            check(st["state"] == "failed" and st["restarts"] == 0 and st["crashes"] == 1,
+                  "%s: a load failure is failed at once: %s", name, st)
 
     pid = d.status("fake-good")["pid"]
     d.signal(signal.SIGTERM)

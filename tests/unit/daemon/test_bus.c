@@ -205,7 +205,15 @@ static void redeliver_then_poison(void **state)
 	bus_free(bus);
 }
 
-static void validate_rules(void **state)
+/* 0 when bus_prepare accepts the event (then discarded), -1 when it refuses it. */
+static int prepare_ok(struct bus *bus, const char *type, json_object *data, char *err, size_t len)
+{
+	struct bus_event *ev = bus_prepare(bus, type, data, err, len);
+	bus_discard(ev);
+	return ev ? 0 : -1;
+}
+
+static void prepare_rules(void **state)
 {
 	struct bus *bus = bus_new(&(struct bus_options){.max_frame = 4096});
 	char err[256];
@@ -214,34 +222,115 @@ static void validate_rules(void **state)
 
 	memset(blob, 'x', 4999);
 	json_object_object_add(big, "blob", json_object_new_string(blob));
-	assert_int_equal(bus_validate(bus, "session.created", NULL, err, sizeof err), 0);
-	assert_int_equal(bus_validate(bus, "plugin.slack.sent", NULL, err, sizeof err), 0);
-	assert_int_equal(bus_validate(bus, "session.exploded", NULL, err, sizeof err), -1);
-	assert_int_equal(bus_validate(bus, NULL, NULL, err, sizeof err), -1);
+	assert_int_equal(prepare_ok(bus, "session.created", NULL, err, sizeof err), 0);
+	assert_int_equal(prepare_ok(bus, "plugin.slack.sent", NULL, err, sizeof err), 0);
+	assert_int_equal(prepare_ok(bus, "session.exploded", NULL, err, sizeof err), -1);
+	assert_int_equal(prepare_ok(bus, NULL, NULL, err, sizeof err), -1);
 	json_object *arr = json_object_new_array();
-	assert_int_equal(bus_validate(bus, "user.login", arr, err, sizeof err), -1);
-	assert_int_equal(bus_validate(bus, "user.login", big, err, sizeof err), -1);
+	assert_int_equal(prepare_ok(bus, "user.login", arr, err, sizeof err), -1);
+	assert_int_equal(prepare_ok(bus, "user.login", big, err, sizeof err), -1);
 	assert_non_null(strstr(err, "frame limit"));
 	/* NaN and Infinity parse in json-c but are not JSON: refused, however deep. */
 	json_object *nan = json_object_new_object(), *inner = json_object_new_array();
 	json_object_array_add(inner, json_object_new_double(INFINITY));
 	json_object_object_add(nan, "a", inner);
-	assert_int_equal(bus_validate(bus, "user.login", nan, err, sizeof err), -1);
+	assert_int_equal(prepare_ok(bus, "user.login", nan, err, sizeof err), -1);
 	assert_non_null(strstr(err, "NaN"));
 	json_object_put(nan);
 	nan = json_object_new_object();
 	json_object_object_add(nan, "x", json_object_new_double(NAN));
-	assert_int_equal(bus_validate(bus, "user.login", nan, err, sizeof err), -1);
+	assert_int_equal(prepare_ok(bus, "user.login", nan, err, sizeof err), -1);
 	json_object_put(nan);
 	nan = json_object_new_object();
 	json_object_object_add(nan, "x", json_object_new_double(1.5));
-	assert_int_equal(bus_validate(bus, "user.login", nan, err, sizeof err), 0);
+	assert_int_equal(prepare_ok(bus, "user.login", nan, err, sizeof err), 0);
 	json_object_put(nan);
-	/* What validate accepts, publish accepts. */
 	assert_int_equal(bus_publish(bus, "user.login", big), -1);
+	/* Nothing prepared and discarded was accepted. */
+	assert_int_equal(bus_accepted(bus), 0);
 	json_object_put(arr);
 	json_object_put(big);
 	free(blob);
+	bus_free(bus);
+}
+
+/*
+ * Prepared events are queued only when committed, in commit order, with
+ * the bytes prepared; discarded ones reach nobody.
+ */
+static void prepare_then_commit(void **state)
+{
+	struct bus *bus = bus_new(&(struct bus_options){.queue_max = 16, .window = 8});
+	struct bus_sub *s = sub_for(bus, "s", "*");
+	struct evbuffer *out = evbuffer_new();
+	json_object *d = data_with(1);
+	char err[64];
+	int64_t ids[4];
+	struct bus_event *a = bus_prepare(bus, "user.created", d, err, sizeof err);
+	struct bus_event *b = bus_prepare(bus, "user.deleted", d, err, sizeof err);
+	struct bus_event *c = bus_prepare(bus, "user.updated", d, err, sizeof err);
+
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_non_null(c);
+	assert_int_equal(bus_sub_flush(s, out), 0);
+	bus_discard(b);
+	int64_t ia = bus_commit(bus, a), ic = bus_commit(bus, c);
+	assert_int_equal(bus_accepted(bus), 2);
+	assert_int_equal(bus_sub_flush(s, out), 2);
+	assert_int_equal(drain_ids(out, ids, 4), 2);
+	assert_int_equal(ids[0], ia);
+	assert_int_equal(ids[1], ic);
+	json_object_put(d);
+	evbuffer_free(out);
+	bus_free(bus);
+}
+
+/*
+ * The wake-up contract (bus.h, bus_ready_fn): the subscriber's ready
+ * callback runs whenever it has something to send and room to send it -
+ * on attach with a queue, on a commit while attached with room in the
+ * window, and on an ack that opens the window with events still queued -
+ * and never while detached or with a full window. A bus that stops waking
+ * its hosts delivers nothing, so each of those calls is checked.
+ */
+static void wakeups(void **state)
+{
+	struct bus *bus = bus_new(&(struct bus_options){.queue_max = 16, .window = 2});
+	struct bus_sub *s = bus_sub_new(bus, "s", on_ready, NULL);
+	struct evbuffer *out = evbuffer_new();
+	const char *all[] = {"*"};
+	int64_t ids[4];
+
+	bus_sub_set_patterns(s, all, 1);
+	ready_calls = 0;
+	/* Detached: queued, nobody woken. */
+	int64_t e1 = bus_publish(bus, "user.login", NULL);
+	assert_int_equal(ready_calls, 0);
+	/* Attach with something queued: woken. */
+	bus_sub_attach(s);
+	assert_int_equal(ready_calls, 1);
+	/* A commit while attached with room: woken. */
+	int64_t e2 = bus_publish(bus, "user.login", NULL);
+	assert_int_equal(ready_calls, 2);
+	assert_int_equal(bus_sub_flush(s, out), 2);
+	assert_int_equal(drain_ids(out, ids, 4), 2);
+	/* Window full: a commit queues without waking. */
+	bus_publish(bus, "user.login", NULL);
+	assert_int_equal(ready_calls, 2);
+	/* An ack that opens the window with events queued: woken. */
+	assert_int_equal(bus_sub_ack(s, e1, true), 1);
+	assert_int_equal(ready_calls, 3);
+	/* An ack with nothing queued after the flush: not woken. */
+	assert_int_equal(bus_sub_flush(s, out), 1);
+	assert_int_equal(drain_ids(out, ids, 4), 1);
+	assert_int_equal(bus_sub_ack(s, e2, true), 1);
+	assert_int_equal(ready_calls, 3);
+	/* Detached again: nothing wakes it. */
+	bus_sub_detach(s, false);
+	bus_publish(bus, "user.login", NULL);
+	assert_int_equal(ready_calls, 3);
+	evbuffer_free(out);
 	bus_free(bus);
 }
 
@@ -250,7 +339,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(fanout_in_order),	cmocka_unit_test(window_and_acks),
 	    cmocka_unit_test(overflow_counted), cmocka_unit_test(redeliver_then_poison),
-	    cmocka_unit_test(validate_rules),
+	    cmocka_unit_test(prepare_rules),	cmocka_unit_test(prepare_then_commit),
+	    cmocka_unit_test(wakeups),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

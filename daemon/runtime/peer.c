@@ -1,0 +1,797 @@
+/*
+ * One host's conversation (PROTOCOL.md). The shape follows tmux's proc.c and
+ * OpenSSH's monitor.c: what may arrive in which state is a table, anything
+ * else ends the peer, and every ending goes through lose(), which reports it
+ * to the owner once, from the loop.
+ */
+#define _GNU_SOURCE
+#include "peer.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include "bus.h"
+#include "clock.h"
+#include "frame.h"
+#include "grants.h"
+#include "hostlog.h"
+#include "log.h"
+#include "msg.h"
+#include "xmalloc.h"
+
+#define READ_BUDGET 256	 /* frames handled per host per loop turn */
+#define READ_CHUNK 16384 /* bytes read from one host per loop turn */
+#define TICK_MS 100	 /* how often outstanding requests are checked against their deadline */
+#define SUBSCRIPTIONS_MAX 64
+
+/* Where the conversation stands. */
+enum peer_state {
+	PS_HELLO,    /* waiting for hello */
+	PS_INIT,     /* init sent, waiting for ready or fail */
+	PS_SERVING,  /* events, requests, pings */
+	PS_STOPPING, /* shutdown sent: answers and logs still welcome, nothing new sent */
+	PS_LOST,     /* over: lost is reported (or about to be) */
+};
+#define IN(s) (1u << (s))
+
+/*
+ * The kinds of request outstanding on a channel, in either direction. An
+ * event is a daemon request too, but its window lives in the bus (which
+ * redelivers it after a crash), so a reply that matches no entry here goes
+ * to the bus. A new request type (storage, egress, routes, jobs) is a row.
+ */
+enum req_kind { REQ_CONFIG, REQ_PING, REQ_HOST, REQ_KIND_COUNT };
+
+struct request {
+	TAILQ_ENTRY(request) entry;
+	int64_t id;
+	enum req_kind kind;
+	int64_t deadline_ms; /* monotonic; 0: none (a host's request awaiting our answer) */
+	peer_config_fn done;
+	void *arg;
+};
+TAILQ_HEAD(request_list, request);
+
+struct peer;
+static const struct req_kind_info {
+	const char *name;
+	bool from_host;	      /* the host asked, the daemon answers */
+	enum msg_type answer; /* how the host answers a daemon request */
+	const char *missed;   /* "no %s within %d ms" when the deadline passes */
+	void (*answered)(struct peer *, struct request *, json_object *m);
+} req_kinds[REQ_KIND_COUNT];
+
+struct peer {
+	struct event_base *base;
+	struct bus *bus;
+	struct bus_sub *sub;
+	struct hostlog *out;
+	struct peer_owner owner;
+	char *name;
+	json_object *config, *permissions;
+	size_t max_frame;
+	int handshake_timeout_ms, event_timeout_ms, ping_interval_ms, ping_timeout_ms;
+	bool strict;
+
+	enum peer_state state;
+	struct bufferevent *chan;
+	struct request_list requests;
+	struct event *handshake_timer; /* hello and ready within handshake_timeout_ms */
+	struct event *ping_timer;      /* sends a ping every ping_interval_ms */
+	struct event *deadline_timer;  /* outstanding requests and events answered in time */
+	struct event *kick;	       /* deferred flush, and reading past the budget */
+	struct event *end;	       /* reports the loss from the loop */
+
+	/* What the host declared. */
+	char *version;
+	json_object *sandbox, *subscriptions;
+
+	/* Why it ended. */
+	enum exit_cause cause;
+	char *reason;
+	bool told;
+};
+
+/* ---- sending ---- */
+
+/* Queues one message (consumed) to the host. */
+static void send_msg(struct peer *peer, json_object *m)
+{
+	if (peer->chan != NULL &&
+	    frame_append_obj(bufferevent_get_output(peer->chan), m, peer->max_frame) < 0)
+		log_error(peer->name, "message over the frame limit not sent");
+	json_object_put(m);
+}
+
+/* ---- the end ---- */
+
+static void close_chan(struct peer *peer)
+{
+	if (peer->chan != NULL) {
+		bufferevent_free(peer->chan);
+		peer->chan = NULL;
+	}
+}
+
+/* A rejected host has read why (or cannot): our end closes. */
+static void reject_drained(struct bufferevent *bev, void *arg)
+{
+	struct peer *peer = arg;
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		close_chan(peer);
+}
+
+static void reject_chan_event(struct bufferevent *bev, short what, void *arg)
+{
+	close_chan(arg);
+}
+
+/*
+ * The one way a conversation ends: stops every timer, closes the channel
+ * (after the last words when the host is being told why) and reports the
+ * loss from the loop, so no caller up the stack sees a freed peer.
+ */
+static void lose(struct peer *peer, enum exit_cause cause, bool told, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void lose(struct peer *peer, enum exit_cause cause, bool told, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (peer->state == PS_LOST)
+		return;
+	peer->state = PS_LOST;
+	peer->cause = cause;
+	peer->told = told;
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		if (vasprintf(&peer->reason, fmt, ap) < 0)
+			peer->reason = NULL;
+		va_end(ap);
+	}
+	evtimer_del(peer->handshake_timer);
+	evtimer_del(peer->ping_timer);
+	evtimer_del(peer->deadline_timer);
+	event_del(peer->kick);
+	if (told && peer->chan != NULL) {
+		bufferevent_disable(peer->chan, EV_READ);
+		bufferevent_setcb(peer->chan, NULL, reject_drained, reject_chan_event, peer);
+		reject_drained(peer->chan, peer);
+	} else {
+		close_chan(peer);
+	}
+	event_active(peer->end, EV_TIMEOUT, 0);
+}
+
+/* Frees a request without answering it. */
+static void request_free(struct peer *peer, struct request *r)
+{
+	TAILQ_REMOVE(&peer->requests, r, entry);
+	free(r);
+}
+
+/* Whoever waits for an answer from the host learns there will be none. */
+static void abandon_requests(struct peer *peer)
+{
+	struct request *r;
+
+	while ((r = TAILQ_FIRST(&peer->requests)) != NULL) {
+		peer_config_fn done = r->done;
+		void *darg = r->arg;
+		request_free(peer, r);
+		if (done != NULL)
+			done(darg, false, "lost", "the host ended before answering");
+	}
+}
+
+static void end_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct peer *peer = arg;
+
+	abandon_requests(peer);
+	peer->owner.lost(peer, peer->cause, peer->reason, peer->told, peer->owner.arg);
+}
+
+void peer_end(struct peer *peer, enum exit_cause cause, const char *fmt, ...)
+{
+	va_list ap;
+	char *reason = NULL;
+
+	if (peer->state == PS_LOST)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&reason, fmt, ap) < 0)
+		reason = NULL;
+	va_end(ap);
+	lose(peer, cause, false, "%s", reason ? reason : exit_cause_name(cause));
+	free(reason);
+}
+
+/* A fault of the host's: the conversation ends, and the host is to be ended at once. */
+#define fault(peer, cause, ...) lose((peer), (cause), false, __VA_ARGS__)
+
+/*
+ * Turns a host away with reject {error} (PROTOCOL.md, handshake) and lets it
+ * read why before the channel closes.
+ */
+static void reject(struct peer *peer, enum exit_cause cause, const char *code, const char *message)
+{
+	json_object *r = msg_new(MSG_REJECT);
+
+	json_object_object_add(r, "error", msg_error_obj(code, message));
+	send_msg(peer, r);
+	log_warn(peer->name, "rejecting host: %s", message);
+	lose(peer, cause, true, "%s", message);
+}
+
+/* ---- the request table ---- */
+
+static struct request *request_find(struct peer *peer, int64_t id, bool from_host)
+{
+	struct request *r;
+	TAILQ_FOREACH(r, &peer->requests, entry)
+	{
+		if (r->id == id && req_kinds[r->kind].from_host == from_host)
+			return r;
+	}
+	return NULL;
+}
+
+/* Sends a request of a daemon kind (consumed m) and records it with its deadline. */
+static struct request *request_send(struct peer *peer, enum req_kind kind, int64_t id,
+				    json_object *m, int timeout_ms)
+{
+	struct request *r = xcalloc(1, sizeof *r);
+
+	r->id = id;
+	r->kind = kind;
+	r->deadline_ms = clock_mono_ms() + timeout_ms;
+	TAILQ_INSERT_TAIL(&peer->requests, r, entry);
+	send_msg(peer, m);
+	return r;
+}
+
+/*
+ * A request from the host: its id must be present and not outstanding
+ * already (ids are unique per direction). NULL when the peer was ended.
+ */
+static struct request *host_request(struct peer *peer, json_object *m, enum msg_type t)
+{
+	struct request *r;
+	int64_t id;
+
+	if (!msg_get_int(m, "id", &id)) {
+		fault(peer, CAUSE_PROTOCOL, "%s without id", msg_type_name(t));
+		return NULL;
+	}
+	if (request_find(peer, id, true) != NULL) {
+		fault(peer, CAUSE_PROTOCOL, "%s reuses id %" PRId64 ", still outstanding",
+		      msg_type_name(t), id);
+		return NULL;
+	}
+	r = xcalloc(1, sizeof *r);
+	r->id = id;
+	r->kind = REQ_HOST;
+	TAILQ_INSERT_TAIL(&peer->requests, r, entry);
+	return r;
+}
+
+/* Answers a host's request (reply consumed) and forgets it. */
+static void host_answer(struct peer *peer, struct request *r, json_object *reply)
+{
+	send_msg(peer, reply);
+	request_free(peer, r);
+}
+
+static void config_answered(struct peer *peer, struct request *r, json_object *m)
+{
+	json_object *error = msg_get_obj(m, "error");
+	const char *code = msg_get_str(error, "code"), *text = msg_get_str(error, "message");
+	peer_config_fn done = r->done;
+	void *arg = r->arg;
+
+	request_free(peer, r);
+	if (error != NULL && code == NULL)
+		code = ERR_HANDLER;
+	if (done != NULL)
+		done(arg, error == NULL, code, error ? (text ? text : "rejected") : NULL);
+}
+
+static void ping_answered(struct peer *peer, struct request *r, json_object *m)
+{
+	request_free(peer, r);
+}
+
+static const struct req_kind_info req_kinds[REQ_KIND_COUNT] = {
+    [REQ_CONFIG] = {"config", false, MSG_REPLY, "answer to config", config_answered},
+    [REQ_PING] = {"ping", false, MSG_PONG, "pong", ping_answered},
+    [REQ_HOST] = {"host request", true, MSG_UNKNOWN, NULL, NULL},
+};
+
+/* Gives the bus the subscriptions as they now stand. */
+static void apply_subscriptions(struct peer *peer)
+{
+	size_t n = json_object_array_length(peer->subscriptions);
+	const char **pats = xcalloc(n ? n : 1, sizeof *pats);
+
+	for (size_t i = 0; i < n; i++)
+		pats[i] = json_object_get_string(json_object_array_get_idx(peer->subscriptions, i));
+	bus_sub_set_patterns(peer->sub, pats, n);
+	free(pats);
+}
+
+/* ---- handlers, one per message type the host may send ---- */
+
+static void on_hello(struct peer *peer, json_object *m)
+{
+	json_object *plugin = msg_get_obj(m, "plugin"), *sandbox = msg_get_obj(m, "sandbox");
+	json_object *init, *limits;
+	const char *name = msg_get_str(plugin, "name"), *version = msg_get_str(plugin, "version");
+	int64_t proto = 0, abi = 0;
+	char msg[512];
+
+	if (!msg_get_int(m, "protocol", &proto) || !msg_get_int(m, "sdk_abi", &abi) ||
+	    name == NULL || version == NULL) {
+		fault(peer, CAUSE_PROTOCOL,
+		      "hello without protocol, sdk_abi or plugin name/version");
+		return;
+	}
+	if (proto < SS_PROTOCOL_MIN || proto > SS_PROTOCOL_MAX) {
+		snprintf(msg, sizeof msg,
+			 "host speaks protocol %" PRId64 ", this daemon speaks %d to %d", proto,
+			 SS_PROTOCOL_MIN, SS_PROTOCOL_MAX);
+		reject(peer, CAUSE_LOAD, ERR_VERSION, msg);
+		return;
+	}
+	if (strcmp(name, peer->name) != 0) {
+		snprintf(msg, sizeof msg, "the .so declares plugin \"%.64s\", expected \"%s\"",
+			 name, peer->name);
+		reject(peer, CAUSE_LOAD, ERR_LOAD, msg);
+		return;
+	}
+	json_object_put(peer->sandbox);
+	peer->sandbox = sandbox ? json_object_get(sandbox) : json_object_new_object();
+	if (peer->strict) {
+		json_object *missing = msg_get_array(sandbox, "missing");
+		if (sandbox == NULL || (missing != NULL && json_object_array_length(missing) > 0)) {
+			snprintf(msg, sizeof msg, "strict sandbox: layers missing: %.400s",
+				 missing ? json_object_to_json_string(missing) : "unknown");
+			reject(peer, CAUSE_SETUP, "sandbox", msg);
+			return;
+		}
+	}
+	free(peer->version);
+	peer->version = xstrdup(version);
+
+	init = msg_new(MSG_INIT);
+	msg_add_int(init, "protocol", proto);
+	json_object_object_add(init, "config", json_object_get(peer->config));
+	json_object_object_add(init, "permissions", json_object_get(peer->permissions));
+	limits = json_object_new_object();
+	msg_add_int(limits, "max_frame", (int64_t)peer->max_frame);
+	msg_add_int(limits, "event_timeout_ms", peer->event_timeout_ms);
+	msg_add_int(limits, "ping_interval_ms", peer->ping_interval_ms);
+	msg_add_int(limits, "log_line_max", HOSTLOG_LINE_MAX);
+	json_object_object_add(init, "limits", limits);
+	send_msg(peer, init);
+	peer->state = PS_INIT;
+}
+
+static void on_ready(struct peer *peer, json_object *m)
+{
+	json_object *subs = msg_get_array(m, "subscriptions");
+	struct timeval ping = clock_tv(peer->ping_interval_ms), tick = clock_tv(TICK_MS);
+	char why[256];
+	size_t n;
+
+	if (subs == NULL) {
+		fault(peer, CAUSE_PROTOCOL, "ready without subscriptions");
+		return;
+	}
+	n = json_object_array_length(subs);
+	if (n > SUBSCRIPTIONS_MAX) {
+		fault(peer, CAUSE_PROTOCOL, "more than %d subscriptions", SUBSCRIPTIONS_MAX);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_object *s = json_object_array_get_idx(subs, i);
+		if (!json_object_is_type(s, json_type_string)) {
+			fault(peer, CAUSE_PROTOCOL, "subscription is not a string");
+			return;
+		}
+		if (grants_subscribe(peer->permissions, json_object_get_string(s), why,
+				     sizeof why) < 0) {
+			fault(peer, CAUSE_LOAD, "%s", why);
+			return;
+		}
+	}
+	json_object_put(peer->subscriptions);
+	peer->subscriptions = json_object_get(subs);
+	apply_subscriptions(peer);
+	evtimer_del(peer->handshake_timer);
+	peer->state = PS_SERVING;
+	evtimer_add(peer->ping_timer, &ping);
+	evtimer_add(peer->deadline_timer, &tick);
+	peer->owner.ready(peer, peer->owner.arg);
+}
+
+static void on_fail(struct peer *peer, json_object *m)
+{
+	const char *text = msg_get_str(msg_get_obj(m, "error"), "message");
+	fault(peer, CAUSE_LOAD, "on_load failed: %.200s", text ? text : "");
+}
+
+/* A host's log record: "<level> <plugin>: <msg> key=value ...". */
+static void on_log(struct peer *peer, json_object *m)
+{
+	const char *lvl = msg_get_str(m, "level"), *text = msg_get_str(m, "msg");
+	json_object *fields = NULL;
+	int level;
+
+	if (lvl == NULL || text == NULL || (level = log_level_parse(lvl)) < 0 ||
+	    (json_object_object_get_ex(m, "fields", &fields) &&
+	     !json_object_is_type(fields, json_type_object))) {
+		fault(peer, CAUSE_PROTOCOL, "log message without a valid level or msg");
+		return;
+	}
+	hostlog_record(peer->out, (enum log_level)level, text, fields);
+}
+
+/* A reply answers an outstanding request of ours: one in the table, else an event. */
+static void on_reply(struct peer *peer, json_object *m)
+{
+	json_object *error = msg_get_obj(m, "error");
+	struct request *r;
+	int64_t id;
+
+	if (!msg_get_int(m, "id", &id)) {
+		fault(peer, CAUSE_PROTOCOL, "reply without id");
+		return;
+	}
+	if (!TAILQ_EMPTY(&peer->requests) && (r = request_find(peer, id, false)) != NULL) {
+		if (req_kinds[r->kind].answer != MSG_REPLY) {
+			fault(peer, CAUSE_PROTOCOL, "reply to a %s", req_kinds[r->kind].name);
+			return;
+		}
+		req_kinds[r->kind].answered(peer, r, m);
+		return;
+	}
+	if (bus_sub_ack(peer->sub, id, error == NULL) < 0) {
+		fault(peer, CAUSE_PROTOCOL, "reply to id %" PRId64 " that is not outstanding", id);
+		return;
+	}
+	if (error != NULL) {
+		const char *text = msg_get_str(error, "message");
+		log_warn(peer->name, "handler failed on event %" PRId64 ": %.200s", id,
+			 text ? text : "");
+	}
+}
+
+static void on_pong(struct peer *peer, json_object *m)
+{
+	struct request *r;
+	int64_t id;
+
+	if (!msg_get_int(m, "id", &id) || (r = request_find(peer, id, false)) == NULL ||
+	    req_kinds[r->kind].answer != MSG_PONG) {
+		fault(peer, CAUSE_PROTOCOL, "pong to no ping");
+		return;
+	}
+	req_kinds[r->kind].answered(peer, r, m);
+}
+
+static void on_subscribe(struct peer *peer, json_object *m)
+{
+	struct request *r = host_request(peer, m, MSG_SUBSCRIBE);
+	const char *pat = msg_get_str(m, "pattern");
+	char why[256];
+
+	if (r == NULL)
+		return;
+	if (pat == NULL) {
+		fault(peer, CAUSE_PROTOCOL, "subscribe without pattern");
+		return;
+	}
+	if (grants_subscribe(peer->permissions, pat, why, sizeof why) < 0) {
+		host_answer(peer, r, msg_reply_error(r->id, ERR_PERMISSION, why));
+		return;
+	}
+	if (json_object_array_length(peer->subscriptions) >= SUBSCRIPTIONS_MAX) {
+		host_answer(peer, r,
+			    msg_reply_error(r->id, ERR_TOO_LARGE, "at most 64 subscriptions"));
+		return;
+	}
+	json_object_array_add(peer->subscriptions, json_object_new_string(pat));
+	apply_subscriptions(peer);
+	host_answer(peer, r, msg_reply_ok(r->id));
+}
+
+/* Requests whose issues have not landed yet: answered, never ignored. */
+static void on_unserved(struct peer *peer, json_object *m)
+{
+	enum msg_type t = msg_type_of(m);
+	struct request *r = host_request(peer, m, t);
+	char msg[96];
+
+	if (r == NULL)
+		return;
+	snprintf(msg, sizeof msg, "%s is not served by this daemon yet", msg_type_name(t));
+	host_answer(peer, r, msg_reply_error(r->id, ERR_UNIMPLEMENTED, msg));
+}
+
+/*
+ * What the host may send, and when (OpenSSH's MON_PERMIT as data). A type
+ * without a row, or a row whose states exclude the current one, ends the peer.
+ */
+#define AFTER_READY (IN(PS_SERVING) | IN(PS_STOPPING))
+static const struct handler {
+	unsigned states;
+	void (*fn)(struct peer *, json_object *);
+} handlers[MSG_TYPE_COUNT] = {
+    [MSG_HELLO] = {IN(PS_HELLO), on_hello},
+    [MSG_READY] = {IN(PS_INIT), on_ready},
+    [MSG_FAIL] = {IN(PS_INIT), on_fail},
+    [MSG_LOG] = {IN(PS_INIT) | AFTER_READY, on_log},
+    [MSG_REPLY] = {AFTER_READY, on_reply},
+    [MSG_PONG] = {AFTER_READY, on_pong},
+    [MSG_SUBSCRIBE] = {IN(PS_SERVING), on_subscribe},
+    [MSG_EMIT] = {IN(PS_SERVING), on_unserved},
+    [MSG_STORAGE_GET] = {IN(PS_SERVING), on_unserved},
+    [MSG_STORAGE_SET] = {IN(PS_SERVING), on_unserved},
+    [MSG_STORAGE_DELETE] = {IN(PS_SERVING), on_unserved},
+    [MSG_STORAGE_LIST] = {IN(PS_SERVING), on_unserved},
+    [MSG_EGRESS_REQUEST] = {IN(PS_SERVING), on_unserved},
+};
+
+static void dispatch(struct peer *peer, json_object *m)
+{
+	enum msg_type t = msg_type_of(m);
+	const struct handler *h = &handlers[t];
+
+	if (t == MSG_UNKNOWN || !(msg_type_dir(t) & MSG_FROM_HOST) || h->fn == NULL) {
+		const char *name = msg_get_str(m, "t");
+		fault(peer, CAUSE_PROTOCOL, "unknown message type \"%.64s\"",
+		      name ? name : "(none)");
+		return;
+	}
+	if (!(h->states & IN(peer->state))) {
+		fault(peer, CAUSE_PROTOCOL, "message \"%s\" out of state", msg_type_name(t));
+		return;
+	}
+	h->fn(peer, m);
+}
+
+/* ---- I/O ---- */
+
+/*
+ * Reads at most READ_BUDGET frames per turn, so a host that sends as fast as
+ * it can still leaves the loop to other hosts and to HTTP.
+ */
+static void chan_process(struct peer *peer)
+{
+	char err[160];
+
+	for (int i = 0; i < READ_BUDGET && peer->state != PS_LOST; i++) {
+		json_object *m = NULL;
+		enum frame_result r = frame_pull(bufferevent_get_input(peer->chan), peer->max_frame,
+						 &m, err, sizeof err);
+		if (r == FRAME_NEED_MORE)
+			return;
+		if (r == FRAME_ERROR) {
+			fault(peer, CAUSE_PROTOCOL, "bad frame: %s", err);
+			return;
+		}
+		dispatch(peer, m);
+		json_object_put(m);
+	}
+	/* Budget spent with frames left: continue next turn, after everyone else. */
+	if (peer->state != PS_LOST && evbuffer_get_length(bufferevent_get_input(peer->chan)) > 0)
+		event_active(peer->kick, EV_READ, 0);
+}
+
+static void chan_read(struct bufferevent *bev, void *arg)
+{
+	chan_process(arg);
+}
+
+/* End of stream or a socket error: what is already read still counts. */
+static void chan_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct peer *peer = arg;
+
+	chan_process(peer);
+	lose(peer, CAUSE_NONE, false, NULL);
+}
+
+static void kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct peer *peer = arg;
+
+	if (peer->state == PS_LOST)
+		return;
+	if (what & EV_READ)
+		chan_process(peer);
+	if (peer->state == PS_SERVING)
+		bus_sub_flush(peer->sub, bufferevent_get_output(peer->chan));
+}
+
+void peer_kick(struct peer *peer)
+{
+	if (peer->state == PS_SERVING)
+		event_active(peer->kick, EV_WRITE, 0);
+}
+
+/* ---- timers ---- */
+
+static void handshake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct peer *peer = arg;
+	fault(peer, CAUSE_DEADLINE, "no %s within %d ms",
+	      peer->state == PS_HELLO ? "hello" : "ready", peer->handshake_timeout_ms);
+}
+
+static void ping_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct peer *peer = arg;
+	struct request *r;
+	int64_t id;
+
+	if (peer->state != PS_SERVING)
+		return;
+	TAILQ_FOREACH(r, &peer->requests, entry)
+	{
+		if (r->kind == REQ_PING)
+			return; /* still waiting: the deadline timer decides */
+	}
+	id = bus_next_id(peer->bus);
+	request_send(peer, REQ_PING, id, msg_new_request(MSG_PING, id), peer->ping_timeout_ms);
+}
+
+static int kind_timeout_ms(const struct peer *peer, enum req_kind kind)
+{
+	return kind == REQ_PING ? peer->ping_timeout_ms : peer->event_timeout_ms;
+}
+
+static void deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct peer *peer = arg;
+	int64_t now = clock_mono_ms(), age = bus_sub_oldest_age_ms(peer->sub, now);
+	struct request *r;
+
+	if (age > peer->event_timeout_ms) {
+		fault(peer, CAUSE_DEADLINE, "event not handled within %d ms",
+		      peer->event_timeout_ms);
+		return;
+	}
+	TAILQ_FOREACH(r, &peer->requests, entry)
+	{
+		if (r->deadline_ms != 0 && now > r->deadline_ms) {
+			fault(peer, CAUSE_DEADLINE, "no %s within %d ms", req_kinds[r->kind].missed,
+			      kind_timeout_ms(peer, r->kind));
+			return;
+		}
+	}
+}
+
+/* ---- the owner's verbs ---- */
+
+struct peer *peer_new(struct event_base *base, struct bus *bus, struct bus_sub *sub,
+		      struct hostlog *out, int sock, const struct peer_params *params,
+		      const struct peer_owner *owner)
+{
+	struct peer *peer = xcalloc(1, sizeof *peer);
+	struct timeval hs = clock_tv(params->handshake_timeout_ms);
+
+	peer->base = base;
+	peer->bus = bus;
+	peer->sub = sub;
+	peer->out = out;
+	peer->owner = *owner;
+	peer->name = xstrdup(params->name);
+	peer->config = params->config ? json_object_get(params->config) : json_object_new_object();
+	peer->permissions =
+	    params->permissions ? json_object_get(params->permissions) : json_object_new_array();
+	peer->max_frame = params->max_frame ? params->max_frame : FRAME_MAX_DEFAULT;
+	peer->handshake_timeout_ms = params->handshake_timeout_ms;
+	peer->event_timeout_ms = params->event_timeout_ms;
+	peer->ping_interval_ms = params->ping_interval_ms;
+	peer->ping_timeout_ms = params->ping_timeout_ms;
+	peer->strict = params->strict;
+	peer->state = PS_HELLO;
+	peer->sandbox = json_object_new_object();
+	peer->subscriptions = json_object_new_array();
+	TAILQ_INIT(&peer->requests);
+
+	peer->handshake_timer = evtimer_new(base, handshake_cb, peer);
+	peer->ping_timer = event_new(base, -1, EV_PERSIST, ping_cb, peer);
+	peer->deadline_timer = event_new(base, -1, EV_PERSIST, deadline_cb, peer);
+	peer->kick = event_new(base, -1, 0, kick_cb, peer);
+	peer->end = event_new(base, -1, 0, end_cb, peer);
+	peer->chan = bufferevent_socket_new(base, sock, BEV_OPT_CLOSE_ON_FREE);
+	if (peer->handshake_timer == NULL || peer->ping_timer == NULL ||
+	    peer->deadline_timer == NULL || peer->kick == NULL || peer->end == NULL ||
+	    peer->chan == NULL)
+		fatal("peer_new: out of memory");
+	bufferevent_set_max_single_read(peer->chan, READ_CHUNK);
+	/* Bounded memory per host: stop reading a host whose input piles up. */
+	bufferevent_setwatermark(peer->chan, EV_READ, 0,
+				 peer->max_frame + FRAME_HEADER_LEN + READ_CHUNK);
+	bufferevent_setcb(peer->chan, chan_read, NULL, chan_event, peer);
+	bufferevent_enable(peer->chan, EV_READ | EV_WRITE);
+	evtimer_add(peer->handshake_timer, &hs);
+	return peer;
+}
+
+void peer_free(struct peer *peer)
+{
+	if (peer == NULL)
+		return;
+	close_chan(peer);
+	abandon_requests(peer);
+	event_free(peer->handshake_timer);
+	event_free(peer->ping_timer);
+	event_free(peer->deadline_timer);
+	event_free(peer->kick);
+	event_free(peer->end);
+	json_object_put(peer->config);
+	json_object_put(peer->permissions);
+	json_object_put(peer->sandbox);
+	json_object_put(peer->subscriptions);
+	free(peer->version);
+	free(peer->reason);
+	free(peer->name);
+	free(peer);
+}
+
+bool peer_serving(const struct peer *peer)
+{
+	return peer->state == PS_SERVING;
+}
+
+void peer_shutdown(struct peer *peer)
+{
+	if (peer->state != PS_SERVING)
+		return;
+	send_msg(peer, msg_new(MSG_SHUTDOWN));
+	peer->state = PS_STOPPING;
+	evtimer_del(peer->ping_timer);
+	evtimer_del(peer->deadline_timer);
+}
+
+int peer_configure(struct peer *peer, json_object *config, peer_config_fn done, void *arg)
+{
+	struct request *r;
+	json_object *m;
+	int64_t id;
+
+	if (peer->state != PS_SERVING)
+		return -1;
+	id = bus_next_id(peer->bus);
+	m = msg_new_request(MSG_CONFIG, id);
+	json_object_object_add(m, "config", json_object_get(config));
+	r = request_send(peer, REQ_CONFIG, id, m, kind_timeout_ms(peer, REQ_CONFIG));
+	r->done = done;
+	r->arg = arg;
+	return 0;
+}
+
+const char *peer_version(const struct peer *peer)
+{
+	return peer->version;
+}
+
+json_object *peer_sandbox(const struct peer *peer)
+{
+	return peer->sandbox;
+}
+
+json_object *peer_subscriptions(const struct peer *peer)
+{
+	return peer->subscriptions;
+}

@@ -1,0 +1,399 @@
+/*
+ * The host peer (daemon/runtime/peer.c) over a real socketpair, the test
+ * playing the host: the dispatch table lets each message in only in its
+ * states, anything else ends the peer with the right cause, and every way
+ * a conversation ends reaches lost exactly once.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "bus.h"
+#include "clock.h"
+#include "frame.h"
+#include "hostlog.h"
+#include "log.h"
+#include "msg.h"
+#include "peer.h"
+
+struct world {
+	struct event_base *base;
+	struct bus *bus;
+	struct bus_sub *sub;
+	struct hostlog *out;
+	struct peer *peer;
+	int host; /* the test's end of the socketpair */
+	struct evbuffer *from_daemon;
+	int ready, lost;
+	enum exit_cause cause;
+	char reason[256];
+	bool told;
+	int config_done;
+	bool config_ok;
+	char config_code[64];
+};
+
+static void on_ready(struct peer *peer, void *arg)
+{
+	struct world *w = arg;
+	w->ready++;
+	bus_sub_attach(w->sub);
+}
+
+static void on_lost(struct peer *peer, enum exit_cause cause, const char *reason, bool told,
+		    void *arg)
+{
+	struct world *w = arg;
+	w->lost++;
+	w->cause = cause;
+	w->told = told;
+	snprintf(w->reason, sizeof w->reason, "%s", reason ? reason : "");
+}
+
+static void on_bus_ready(struct bus_sub *sub, void *arg)
+{
+	struct world *w = arg;
+	if (w->peer != NULL)
+		peer_kick(w->peer);
+}
+
+static void on_config(void *arg, bool ok, const char *code, const char *message)
+{
+	struct world *w = arg;
+	w->config_done++;
+	w->config_ok = ok;
+	snprintf(w->config_code, sizeof w->config_code, "%s", code ? code : "");
+}
+
+static int setup(void **state)
+{
+	struct world *w = calloc(1, sizeof *w);
+	json_object *perms = json_object_new_array();
+	int sv[2];
+
+	log_set_level(LOG_LVL_ERROR);
+	signal(SIGPIPE,
+	       SIG_IGN); /* the host writes after the peer hung up, as the daemon would see */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+	json_object_array_add(perms, json_object_new_string("read:sessions"));
+	w->host = sv[1];
+	w->base = event_base_new();
+	w->bus = bus_new(&(struct bus_options){.queue_max = 16, .window = 4});
+	w->sub = bus_sub_new(w->bus, "p", on_bus_ready, w);
+	w->out = hostlog_new("p");
+	w->from_daemon = evbuffer_new();
+	w->peer = peer_new(w->base, w->bus, w->sub, w->out, sv[0],
+			   &(struct peer_params){.name = "p",
+						 .permissions = perms,
+						 .handshake_timeout_ms = 200,
+						 .event_timeout_ms = 200,
+						 .ping_interval_ms = 60000,
+						 .ping_timeout_ms = 60000},
+			   &(struct peer_owner){.ready = on_ready, .lost = on_lost, .arg = w});
+	json_object_put(perms);
+	*state = w;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct world *w = *state;
+	peer_free(w->peer);
+	hostlog_free(w->out);
+	bus_sub_free(w->sub);
+	bus_free(w->bus);
+	evbuffer_free(w->from_daemon);
+	event_base_free(w->base);
+	close(w->host);
+	free(w);
+	return 0;
+}
+
+/* Runs the loop for a few turns, collecting what the daemon sent. */
+static void turn(struct world *w, int ms)
+{
+	int64_t until = clock_mono_ms() + ms;
+	do {
+		event_base_loop(w->base, EVLOOP_NONBLOCK);
+		evbuffer_read(w->from_daemon, w->host, 65536);
+		if (ms > 0)
+			usleep(1000);
+	} while (clock_mono_ms() < until);
+}
+
+/* Sends one message as the host (text is a JSON object). */
+static void host_says(struct world *w, const char *text)
+{
+	struct evbuffer *b = evbuffer_new();
+	json_object *m = json_tokener_parse(text);
+
+	assert_non_null(m);
+	assert_int_equal(frame_append_obj(b, m, FRAME_MAX_DEFAULT), 0);
+	size_t len = evbuffer_get_length(b);
+	int n = evbuffer_write(b, w->host);
+	/* Once the peer has hung up, what the host writes may not arrive at all. */
+	if (w->lost == 0)
+		assert_int_equal(n, (int)len);
+	json_object_put(m);
+	evbuffer_free(b);
+}
+
+/* The next message the daemon sent, or NULL (new reference). */
+static json_object *daemon_said(struct world *w)
+{
+	json_object *m = NULL;
+	if (frame_pull(w->from_daemon, FRAME_MAX_DEFAULT, &m, NULL, 0) != FRAME_OK)
+		return NULL;
+	return m;
+}
+
+static void expect_type(struct world *w, const char *type)
+{
+	json_object *m = daemon_said(w);
+	assert_non_null(m);
+	assert_string_equal(msg_get_str(m, "t"), type);
+	json_object_put(m);
+}
+
+#define HELLO                                                                                      \
+	"{\"t\":\"hello\",\"protocol\":1,\"sdk_abi\":1,\"plugin\":{\"name\":\"p\",\"version\":"    \
+	"\"1.0\"},\"subscriptions\":[],\"routes\":[],\"sandbox\":{\"layers\":[],\"missing\":[]}}"
+
+static void handshake(struct world *w)
+{
+	host_says(w, HELLO);
+	turn(w, 0);
+	expect_type(w, "init");
+	host_says(w, "{\"t\":\"ready\",\"subscriptions\":[\"session.*\"]}");
+	turn(w, 0);
+	assert_int_equal(w->ready, 1);
+	assert_true(peer_serving(w->peer));
+}
+
+/* The table in order: hello, init, ready, events flow, replies ack them. */
+static void handshake_then_events(void **state)
+{
+	struct world *w = *state;
+	json_object *m;
+	int64_t id;
+
+	handshake(w);
+	assert_string_equal(peer_version(w->peer), "1.0");
+	id = bus_publish(w->bus, "session.created", NULL);
+	turn(w, 0);
+	m = daemon_said(w);
+	assert_non_null(m);
+	assert_string_equal(msg_get_str(m, "t"), "event");
+	json_object_put(m);
+	char reply[96];
+	snprintf(reply, sizeof reply, "{\"t\":\"reply\",\"id\":%lld,\"ok\":true}", (long long)id);
+	host_says(w, reply);
+	turn(w, 0);
+	struct bus_sub_stats st;
+	bus_sub_stats(w->sub, &st);
+	assert_int_equal(st.delivered, 1);
+	assert_int_equal(w->lost, 0);
+	/* A request not served yet is answered, not ignored. */
+	host_says(w, "{\"t\":\"storage.get\",\"id\":7,\"key\":\"k\"}");
+	turn(w, 0);
+	m = daemon_said(w);
+	assert_non_null(m);
+	assert_string_equal(msg_get_str(msg_get_obj(m, "error"), "code"), "unimplemented");
+	json_object_put(m);
+	/* End of stream: lost once, the exit status decides the cause. */
+	shutdown(w->host, SHUT_WR);
+	turn(w, 10);
+	assert_int_equal(w->lost, 1);
+	assert_int_equal(w->cause, CAUSE_NONE);
+}
+
+/* Each message outside the states its row allows ends the peer as a protocol error. */
+static void out_of_state_ends(void **state)
+{
+	static const char *const early[] = {
+	    "{\"t\":\"ready\",\"subscriptions\":[]}",
+	    "{\"t\":\"log\",\"level\":\"info\",\"msg\":\"x\"}",
+	    "{\"t\":\"reply\",\"id\":1,\"ok\":true}",
+	    "{\"t\":\"pong\",\"id\":1}",
+	};
+	for (size_t i = 0; i < sizeof early / sizeof early[0]; i++) {
+		struct world *w;
+		setup((void **)&w);
+		host_says(w, early[i]);
+		turn(w, 0);
+		assert_int_equal(w->lost, 1);
+		assert_int_equal(w->cause, CAUSE_PROTOCOL);
+		assert_non_null(strstr(w->reason, "out of state"));
+		assert_int_equal(w->ready, 0);
+		/* Whatever the host does next, no second report. */
+		host_says(w, HELLO);
+		shutdown(w->host, SHUT_WR);
+		turn(w, 10);
+		assert_int_equal(w->lost, 1);
+		teardown((void **)&w);
+	}
+	/* A second hello once serving is out of state too. */
+	struct world *w = *state;
+	handshake(w);
+	host_says(w, HELLO);
+	turn(w, 0);
+	assert_int_equal(w->lost, 1);
+	assert_int_equal(w->cause, CAUSE_PROTOCOL);
+	assert_non_null(strstr(w->reason, "\"hello\" out of state"));
+}
+
+/* Unknown types, the daemon's own types, bad frames and stray replies end it too. */
+static void refused_messages(void **state)
+{
+	static const struct {
+		const char *text, *word;
+	} cases[] = {
+	    {"{\"t\":\"teleport\"}", "unknown message type"},
+	    {"{\"t\":\"init\"}", "unknown message type \"init\""},
+	    {"{\"t\":\"reply\",\"id\":999,\"ok\":true}", "not outstanding"},
+	    {"{\"t\":\"pong\",\"id\":5}", "pong to no ping"},
+	    {"{\"t\":\"log\",\"level\":\"loud\",\"msg\":\"x\"}", "log message"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct world *w;
+		setup((void **)&w);
+		handshake(w);
+		host_says(w, cases[i].text);
+		turn(w, 0);
+		assert_int_equal(w->lost, 1);
+		assert_int_equal(w->cause, CAUSE_PROTOCOL);
+		assert_non_null(strstr(w->reason, cases[i].word));
+		teardown((void **)&w);
+	}
+	/* A frame of length 0. */
+	struct world *w = *state;
+	static const unsigned char zero[4] = {0, 0, 0, 0};
+	assert_int_equal(write(w->host, zero, 4), 4);
+	turn(w, 0);
+	assert_int_equal(w->lost, 1);
+	assert_int_equal(w->cause, CAUSE_PROTOCOL);
+	assert_non_null(strstr(w->reason, "bad frame"));
+}
+
+/* Deadline, reject and the owner's own end: each reported once, with its cause. */
+static void every_end_once(void **state)
+{
+	struct world *w = *state;
+
+	/* No hello within the handshake timeout. */
+	turn(w, 300);
+	assert_int_equal(w->lost, 1);
+	assert_int_equal(w->cause, CAUSE_DEADLINE);
+	assert_non_null(strstr(w->reason, "no hello"));
+	peer_end(w->peer, CAUSE_SIGNAL, "too late");
+	shutdown(w->host, SHUT_WR);
+	turn(w, 10);
+	assert_int_equal(w->lost, 1);
+	teardown((void **)&w);
+
+	/* A protocol version it does not speak: rejected, the host told why. */
+	setup((void **)&w);
+	host_says(w, "{\"t\":\"hello\",\"protocol\":2,\"sdk_abi\":1,\"plugin\":{\"name\":\"p\","
+		     "\"version\":\"1\"}}");
+	turn(w, 0);
+	assert_int_equal(w->lost, 1);
+	assert_int_equal(w->cause, CAUSE_LOAD);
+	assert_true(w->told);
+	expect_type(w, "reject");
+	shutdown(w->host, SHUT_WR);
+	turn(w, 10);
+	assert_int_equal(w->lost, 1);
+	teardown((void **)&w);
+
+	/* The owner ends it: lost follows from the loop, not from inside peer_end. */
+	setup((void **)&w);
+	handshake(w);
+	peer_end(w->peer, CAUSE_SIGNAL, "killed by %s", "the test");
+	assert_int_equal(w->lost, 0);
+	turn(w, 0);
+	assert_int_equal(w->lost, 1);
+	assert_int_equal(w->cause, CAUSE_SIGNAL);
+	assert_string_equal(w->reason, "killed by the test");
+	peer_end(w->peer, CAUSE_PROTOCOL, "again");
+	turn(w, 0);
+	assert_int_equal(w->lost, 1);
+	teardown((void **)&w);
+
+	/* An event not answered within its deadline. */
+	setup((void **)&w);
+	handshake(w);
+	bus_publish(w->bus, "session.created", NULL);
+	turn(w, 400);
+	assert_int_equal(w->lost, 1);
+	assert_int_equal(w->cause, CAUSE_DEADLINE);
+	assert_non_null(strstr(w->reason, "event not handled"));
+	*state = w;
+}
+
+/* config is a request in the table: its reply, its rejection, or its loss reach done once. */
+static void config_requests(void **state)
+{
+	struct world *w = *state;
+	json_object *cfg = json_tokener_parse("{\"a\":1}"), *m;
+	int64_t id;
+	char text[128];
+
+	assert_int_equal(peer_configure(w->peer, cfg, on_config, w), -1); /* not serving yet */
+	handshake(w);
+	assert_int_equal(peer_configure(w->peer, cfg, on_config, w), 0);
+	turn(w, 0);
+	m = daemon_said(w);
+	assert_non_null(m);
+	assert_string_equal(msg_get_str(m, "t"), "config");
+	assert_true(msg_get_int(m, "id", &id));
+	json_object_put(m);
+	snprintf(text, sizeof text,
+		 "{\"t\":\"reply\",\"id\":%lld,\"error\":{\"code\":\"handler_failed\","
+		 "\"message\":\"no\"}}",
+		 (long long)id);
+	host_says(w, text);
+	turn(w, 0);
+	assert_int_equal(w->config_done, 1);
+	assert_false(w->config_ok);
+	assert_string_equal(w->config_code, "handler_failed");
+	/* A second reply to the same id is no longer outstanding. */
+	host_says(w, text);
+	turn(w, 0);
+	assert_int_equal(w->lost, 1);
+	assert_int_equal(w->config_done, 1);
+	teardown((void **)&w);
+
+	/* Outstanding when the host goes: done hears of it before lost. */
+	setup((void **)&w);
+	handshake(w);
+	assert_int_equal(peer_configure(w->peer, cfg, on_config, w), 0);
+	shutdown(w->host, SHUT_WR);
+	turn(w, 10);
+	assert_int_equal(w->config_done, 1);
+	assert_false(w->config_ok);
+	assert_string_equal(w->config_code, "lost");
+	assert_int_equal(w->lost, 1);
+	*state = w;
+	json_object_put(cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(handshake_then_events, setup, teardown),
+	    cmocka_unit_test_setup_teardown(out_of_state_ends, setup, teardown),
+	    cmocka_unit_test_setup_teardown(refused_messages, setup, teardown),
+	    cmocka_unit_test_setup_teardown(every_end_once, setup, teardown),
+	    cmocka_unit_test_setup_teardown(config_requests, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
