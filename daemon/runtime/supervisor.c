@@ -740,26 +740,17 @@ void supervisor_foreach(struct supervisor *sup,
 
 /* ---- shutdown: drain, then stop every host ---- */
 
-static bool any_host(struct supervisor *sup)
-{
-	struct plugin *p;
-	TAILQ_FOREACH(p, &sup->plugins, entry)
-	{
-		if (p->pid > 0)
-			return true;
-	}
-	return false;
-}
-
 static void shutdown_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct supervisor *sup = arg;
 	struct plugin *p;
 	bool draining = bus_busy(sup->bus) && clock_mono_ms() < sup->shutdown_deadline_ms;
+	bool hosts = false;
 
 	if (!draining) {
 		TAILQ_FOREACH(p, &sup->plugins, entry)
 		{
+			hosts = hosts || p->pid > 0;
 			if (p->pid > 0 && !p->stop_requested)
 				plugin_request_stop(p);
 			if (p->state == SUP_CRASHED) {
@@ -768,7 +759,7 @@ static void shutdown_tick(evutil_socket_t fd, short what, void *arg)
 				waiters_all_done(p, "the daemon is shutting down");
 			}
 		}
-		if (!any_host(sup)) {
+		if (!hosts) {
 			if (sup->shutdown_done)
 				sup->shutdown_done(sup->shutdown_arg);
 			return;
