@@ -44,8 +44,10 @@ def test_token_with_junk(ctx):
     assert st == 200, (st, body)
     for junk in (b"\x00junk", b"\x00", b" junk", b"\tjunk", b"\x01", b"junk"):
         st, head, body = raw(d, b"Bearer " + tok + junk)
-        assert st in (400, 401), (junk, st, body)
-        assert error_code(body) in ("bad_request", "unauthorized"), (junk, body)
+        # Never the valid token's 200. A well-formed unknown token may also meet a
+        # token cache that is reloading: 503, "cannot tell now", is right then.
+        assert st in (400, 401, 503), (junk, st, body)
+        assert error_code(body) in ("bad_request", "unauthorized", "unavailable"), (junk, body)
     # The scheme is case-insensitive; spaces before the token are fine.
     st, _, body = raw(d, b"bearer   " + tok)
     assert st == 200, (st, body)
