@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "call.h"
+#include "json.h"
 #include "msg.h"
 
 static bool valid_plugin(const ss_plugin *p)
@@ -51,6 +52,21 @@ static int call_plain(ss_plugin *p, json_object *m)
 }
 
 /* A copy of a borrowed value, so the plugin's object is never linked into ours. */
+/*
+ * Whether v can go in a request the daemon will read (json_read: finite
+ * numbers, UTF-8, one level under the frame's depth limit); a value that
+ * cannot is the plugin's error, not a frame that ends its host.
+ */
+static bool sendable(ss_plugin *p, const char *what, json_object *v, int flags)
+{
+	char why[160];
+
+	if (json_check(v, JSON_MAX_DEPTH - 1, flags, why, sizeof why) == 0)
+		return true;
+	call_fail(p, SS_ERR_INVALID, ERR_BAD_REQUEST, "%s: %s", what, why);
+	return false;
+}
+
 static json_object *copy_value(json_object *v)
 {
 	json_object *c = NULL;
@@ -92,6 +108,10 @@ static int storage_set(ss_plugin *p, const char *key, json_object *value, int64_
 		return SS_ERR_INVALID;
 	if (value == NULL)
 		return call_fail(p, SS_ERR_INVALID, ERR_BAD_REQUEST, "storage.set: value is NULL");
+	if (!sendable(p, "storage.set: value", value, JSON_CHECK_NO_NUL) ||
+	    (cas && expected != NULL &&
+	     !sendable(p, "storage.set: expected", expected, JSON_CHECK_NO_NUL)))
+		return SS_ERR_INVALID;
 	if ((m = key_request(p, MSG_STORAGE_SET, key)) == NULL)
 		return SS_ERR_INVALID;
 	json_object_object_add(m, "value", copy_value(value));
@@ -196,6 +216,8 @@ int ss_emit(ss_plugin *p, const char *event, json_object *data)
 	if (data != NULL && !json_object_is_type(data, json_type_object))
 		return call_fail(p, SS_ERR_INVALID, ERR_BAD_REQUEST,
 				 "emit: data must be an object");
+	if (data != NULL && !sendable(p, "emit: data", data, 0))
+		return SS_ERR_INVALID;
 	m = msg_new(MSG_EMIT);
 	msg_add_str(m, "event", event);
 	json_object_object_add(m, "data", data ? copy_value(data) : json_object_new_object());

@@ -522,3 +522,93 @@ int json_depth(json_object *v)
 	}
 	return d + 1;
 }
+
+/* Appends "/token" (with ~0 and ~1 escapes, cut to fit) to the pointer in path. */
+static size_t path_push(char *path, size_t len, size_t cap, const char *tok)
+{
+	if (len < cap - 1)
+		path[len++] = '/';
+	for (; *tok && len < cap - 2; tok++) {
+		if (*tok == '~' || *tok == '/') {
+			path[len++] = '~';
+			path[len++] = *tok == '~' ? '0' : '1';
+		} else {
+			path[len++] = *tok;
+		}
+	}
+	path[len] = '\0';
+	return len;
+}
+
+static int check(json_object *v, int depth, int max_depth, int flags, char *path, size_t plen,
+		 size_t pcap, char *err, size_t errlen)
+{
+	const char *why = NULL;
+
+	if (depth > max_depth) {
+		snprintf(err, errlen, "%s%snests deeper than %d levels", path, plen ? ": " : "",
+			 max_depth);
+		return -1;
+	}
+	switch (json_object_get_type(v)) {
+	case json_type_double:
+		if (!isfinite(json_object_get_double(v)))
+			why = "NaN or Infinity is not JSON";
+		break;
+	case json_type_string:
+		if (!utf8_valid((const unsigned char *)json_object_get_string(v),
+				(size_t)json_object_get_string_len(v)))
+			why = "a string that is not UTF-8";
+		else if ((flags & JSON_CHECK_NO_NUL) &&
+			 memchr(json_object_get_string(v), '\0',
+				(size_t)json_object_get_string_len(v)) != NULL)
+			why = "a string holding U+0000 (\\u0000), which cannot be stored";
+		break;
+	case json_type_array:
+		for (size_t i = 0; i < json_object_array_length(v); i++) {
+			char idx[24];
+
+			snprintf(idx, sizeof idx, "%zu", i);
+			if (check(json_object_array_get_idx(v, i), depth + 1, max_depth, flags,
+				  path, path_push(path, plen, pcap, idx), pcap, err, errlen) < 0)
+				return -1;
+			path[plen] = '\0';
+		}
+		break;
+	case json_type_object: {
+		struct json_object_iterator it = json_object_iter_begin(v);
+		struct json_object_iterator end = json_object_iter_end(v);
+
+		for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+			const char *key = json_object_iter_peek_name(&it);
+
+			if (!utf8_valid((const unsigned char *)key, strlen(key))) {
+				snprintf(err, errlen, "%s%sa key that is not UTF-8", path,
+					 plen ? ": " : "");
+				return -1;
+			}
+			if (check(json_object_iter_peek_value(&it), depth + 1, max_depth, flags,
+				  path, path_push(path, plen, pcap, key), pcap, err, errlen) < 0)
+				return -1;
+			path[plen] = '\0';
+		}
+		break;
+	}
+	default:
+		break;
+	}
+	if (why != NULL) {
+		snprintf(err, errlen, "%s%s%s", path, plen ? ": " : "", why);
+		return -1;
+	}
+	return 0;
+}
+
+int json_check(json_object *v, int max_depth, int flags, char *err, size_t errlen)
+{
+	char path[96] = "";
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	return check(v, 1, max_depth, flags, path, 0, sizeof path, err, errlen);
+}

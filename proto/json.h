@@ -62,4 +62,17 @@ json_object *json_read_object(const char *text, size_t len, int max_depth, char 
 /* Nesting of v as json_read counts it (NULL, JSON null, is 1). */
 int json_depth(json_object *v);
 
+/* json_check: strings must not hold U+0000 (what PostgreSQL's jsonb cannot store). */
+#define JSON_CHECK_NO_NUL 1
+
+/*
+ * Whether a value built in memory (by a plugin, from several sources) can be
+ * written as JSON that json_read reads back: numbers finite (json-c writes
+ * NaN and Infinity), strings and keys well-formed UTF-8, nesting at most
+ * max_depth, and with JSON_CHECK_NO_NUL no U+0000 in strings. 0, or -1 with
+ * err saying what and where ("/a/3: NaN or Infinity is not JSON"; no pointer
+ * for v itself).
+ */
+int json_check(json_object *v, int max_depth, int flags, char *err, size_t errlen);
+
 #endif

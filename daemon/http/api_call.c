@@ -5,14 +5,13 @@
  */
 #include "api_call.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
 #include "httpd.h"
-#include "utf8.h"
+#include "json.h"
 #include "xmalloc.h"
 
 /* The status and error code of each verb outcome, indexed by enum verb_code. */
@@ -100,56 +99,12 @@ int api_call_only_fields(struct api_req *req, json_object *body, const char *con
 	return 0;
 }
 
-/* Walks v: UTF-8 strings and keys without NUL (PostgreSQL text holds neither), finite numbers. */
-static int json_storable(json_object *v, char *err, size_t errlen)
-{
-	switch (json_object_get_type(v)) {
-	case json_type_string:
-		if (strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v)) {
-			snprintf(err, errlen, "strings may not contain NUL (\\u0000)");
-			return -1;
-		}
-		if (!utf8_valid((const unsigned char *)json_object_get_string(v),
-				(size_t)json_object_get_string_len(v))) {
-			snprintf(err, errlen, "strings must be UTF-8");
-			return -1;
-		}
-		return 0;
-	case json_type_double:
-		if (!isfinite(json_object_get_double(v))) {
-			snprintf(err, errlen, "numbers must be finite");
-			return -1;
-		}
-		return 0;
-	case json_type_array:
-		for (size_t i = 0; i < json_object_array_length(v); i++)
-			if (json_storable(json_object_array_get_idx(v, i), err, errlen) < 0)
-				return -1;
-		return 0;
-	case json_type_object: {
-		struct json_object_iter it;
-
-		json_object_object_foreachC(v, it)
-		{
-			if (!utf8_valid((const unsigned char *)it.key, strlen(it.key))) {
-				snprintf(err, errlen, "keys must be UTF-8");
-				return -1;
-			}
-			if (json_storable(it.val, err, errlen) < 0)
-				return -1;
-		}
-		return 0;
-	}
-	default:
-		return 0;
-	}
-}
-
 int api_call_storable(struct api_req *req, const char *what, json_object *v)
 {
-	char err[128];
+	char err[192];
 
-	if (json_storable(v, err, sizeof err) < 0) {
+	/* What PostgreSQL's jsonb can hold and every reader reads back. */
+	if (json_check(v, JSON_MAX_DEPTH, JSON_CHECK_NO_NUL, err, sizeof err) < 0) {
 		api_reply_error(req, 400, "bad_field", "%s: %s", what, err);
 		return -1;
 	}

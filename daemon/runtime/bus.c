@@ -2,7 +2,6 @@
 
 #include <event2/buffer.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +12,6 @@
 #include "json.h"
 #include "names.h"
 #include "ring.h"
-#include "utf8.h"
 #include "xmalloc.h"
 
 #define BUS_POISON_KEEP 16
@@ -160,27 +158,6 @@ uint64_t bus_accepted(const struct bus *bus)
 /* Room for the envelope around the data: {"t":"event","id":..,"type":..,"ts":..,"data":} */
 #define BUS_ENVELOPE_MAX (96 + SS_EVENT_NAME_MAX)
 
-/* Whether o holds a number JSON cannot carry: json-c writes NaN and Infinity, a plugin must not
- * read them. */
-static bool json_nonfinite(json_object *o)
-{
-	if (json_object_is_type(o, json_type_double))
-		return !isfinite(json_object_get_double(o));
-	if (json_object_is_type(o, json_type_object)) {
-		/* The iterator, not json_object_object_foreach: that macro is a GNU extension. */
-		struct json_object_iterator it = json_object_iter_begin(o);
-		struct json_object_iterator end = json_object_iter_end(o);
-		for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
-			if (json_nonfinite(json_object_iter_peek_value(&it)))
-				return true;
-	} else if (json_object_is_type(o, json_type_array)) {
-		for (size_t i = 0; i < json_object_array_length(o); i++)
-			if (json_nonfinite(json_object_array_get_idx(o, i)))
-				return true;
-	}
-	return false;
-}
-
 struct bus_event *bus_prepare(struct bus *bus, const char *type, json_object *data, char *err,
 			      size_t errlen)
 {
@@ -206,22 +183,14 @@ struct bus_event *bus_prepare(struct bus *bus, const char *type, json_object *da
 	 * data is serialised here, once; the frame is built from these bytes.
 	 */
 	if (data != NULL) {
-		if (json_nonfinite(data)) {
-			snprintf(err, errlen,
-				 "\"data\" holds NaN or Infinity, which JSON cannot carry");
-			return NULL;
-		}
+		char why[160];
+
 		/* The event frame puts data one level down: {"t":"event",...,"data":...}. */
-		if (json_depth(data) > JSON_MAX_DEPTH - 1) {
-			snprintf(err, errlen, "\"data\" nests deeper than %d levels",
-				 JSON_MAX_DEPTH - 1);
+		if (json_check(data, JSON_MAX_DEPTH - 1, 0, why, sizeof why) < 0) {
+			snprintf(err, errlen, "\"data\": %s", why);
 			return NULL;
 		}
 		d = json_object_to_json_string_length(data, JSON_C_TO_STRING_PLAIN, &dlen);
-		if (!utf8_valid((const unsigned char *)d, dlen)) {
-			snprintf(err, errlen, "\"data\" holds malformed UTF-8");
-			return NULL;
-		}
 	}
 	if (dlen + BUS_ENVELOPE_MAX > bus->opts.max_frame) {
 		snprintf(err, errlen, "event data of %zu bytes is over the frame limit of %zu",

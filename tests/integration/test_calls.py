@@ -17,6 +17,12 @@ N = 200
 
 def test(d):
     d.wait_running("caller")
+    # Data no reader takes is the plugin's error at the call, and its host runs on.
+    for what, why in (("nan", r"/x: NaN or Infinity is not JSON"),
+                      ("deep", r"nests deeper than 63 levels")):
+        m = d.wait_line(r"caller: emit %s=(-?\d+) code=(\S+) msg=(.*)$" % what)
+        check(int(m.group(1)) < 0 and m.group(2) == "bad_request" and re.search(why, m.group(3)),
+              "emit %s: %s", what, m.group(0))
     ids = d.post_batch([{"type": "session.created", "data": {"i": i}} for i in range(N)])
     st = d.wait_delivered("caller", N)
     check(st["delivered"] == N and st.get("failed", 0) == 0, "caller: %s", st)
@@ -30,6 +36,8 @@ def test(d):
     ans = answers.pop()
     check(re.match(r"get=-9 code=unimplemented msg=storage.get is not served", ans),
           "storage without --database: %r", ans)
+    st = d.status("caller")
+    check(st["crashes"] == 0 and st["state"] == "running", "caller: %s", st)
     check(d.alive(), "daemon died")
 
 

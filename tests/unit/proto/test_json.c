@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,6 +191,44 @@ static void test_null_and_object(void **state)
 	json_object_put(v);
 }
 
+/* json_check: what we build in memory must be what json_read reads back. */
+static void test_check(void **state)
+{
+	char err[160], deep[512];
+	json_object *v = json_object_new_object(), *a = json_object_new_array();
+	size_t n = 0;
+	(void)state;
+	json_object_object_add(v, "ok", json_object_new_string("caf\xc3\xa9"));
+	json_object_object_add(v, "list", a);
+	json_object_array_add(a, json_object_new_int(1));
+	assert_int_equal(json_check(v, JSON_MAX_DEPTH, 0, err, sizeof err), 0);
+	assert_string_equal(err, "");
+	/* json-c writes NaN, which no reader takes. */
+	json_object_array_add(a, json_object_new_double(NAN));
+	assert_int_equal(json_check(v, JSON_MAX_DEPTH, 0, err, sizeof err), -1);
+	assert_string_equal(err, "/list/1: NaN or Infinity is not JSON");
+	json_object_array_del_idx(a, 1, 1);
+	json_object_object_add(v, "a/b~", json_object_new_string("\xff"));
+	assert_int_equal(json_check(v, JSON_MAX_DEPTH, 0, err, sizeof err), -1);
+	assert_string_equal(err, "/a~1b~0: a string that is not UTF-8");
+	json_object_object_del(v, "a/b~");
+	json_object_object_add(v, "nul", json_object_new_string_len("a\0b", 3));
+	assert_int_equal(json_check(v, JSON_MAX_DEPTH, 0, err, sizeof err), 0);
+	assert_int_equal(json_check(v, JSON_MAX_DEPTH, JSON_CHECK_NO_NUL, err, sizeof err), -1);
+	assert_non_null(strstr(err, "/nul: a string holding U+0000"));
+	json_object_put(v);
+	/* Depth as json_read counts it: the limit passes, one more does not. */
+	memset(deep, '[', JSON_MAX_DEPTH);
+	memset(deep + JSON_MAX_DEPTH, ']', JSON_MAX_DEPTH);
+	n = 2 * JSON_MAX_DEPTH;
+	v = json_read(deep, n, JSON_MAX_DEPTH, err, sizeof err);
+	assert_non_null(v);
+	assert_int_equal(json_check(v, JSON_MAX_DEPTH, 0, err, sizeof err), 0);
+	assert_int_equal(json_check(v, JSON_MAX_DEPTH - 1, 0, err, sizeof err), -1);
+	assert_non_null(strstr(err, "nests deeper than 63 levels"));
+	json_object_put(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -200,6 +239,7 @@ int main(void)
 	    cmocka_unit_test(test_strict_grammar),
 	    cmocka_unit_test(test_depth),
 	    cmocka_unit_test(test_null_and_object),
+	    cmocka_unit_test(test_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
