@@ -9,6 +9,7 @@
  */
 #include "fetch.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <event2/event.h>
@@ -17,8 +18,11 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/queue.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include "netaddr.h"
 #include "xmalloc.h"
 
 #define DEFAULT_MAX_BYTES ((uint64_t)8 * 1024 * 1024)
@@ -35,9 +39,11 @@ struct fetch_xfer {
 	char *buf; /* memory transfers */
 	size_t len, cap;
 	bool too_large, io_failed;
+	bool refuse_private;
+	char refused[96]; /* "10.0.0.1 (private)": the last address refused */
 	int io_errno;
 	char etag[ETAG_MAX];
-	struct curl_slist *headers;
+	struct curl_slist *headers, *connect_to;
 	char curl_err[CURL_ERROR_SIZE];
 	LIST_ENTRY(fetch_xfer) entry;
 };
@@ -65,6 +71,7 @@ static void xfer_free(struct fetch_xfer *x)
 	curl_multi_remove_handle(x->f->multi, x->easy);
 	curl_easy_cleanup(x->easy);
 	curl_slist_free_all(x->headers);
+	curl_slist_free_all(x->connect_to);
 	free(x->buf);
 	free(x);
 }
@@ -195,6 +202,59 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+/*
+ * CURLOPT_OPENSOCKETFUNCTION: curl asks for a socket to connect to address.
+ * Refusing here (before the socket exists) is what makes the check hold on
+ * the connected address: curl connects exactly where it opened the socket
+ * for, whatever DNS says next time, and a refused address never sees a byte.
+ */
+static curl_socket_t open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct fetch_xfer *x = arg;
+	const char *cls;
+
+	(void)purpose;
+	if (x->refuse_private) {
+		cls = netaddr_refused_class(&a->addr, a->addrlen);
+		if (cls != NULL) {
+			char num[64];
+
+			netaddr_format(&a->addr, a->addrlen, num, sizeof num);
+			snprintf(x->refused, sizeof x->refused, "%s (%s)", num, cls);
+			return CURL_SOCKET_BAD;
+		}
+	}
+	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
+/*
+ * CURLOPT_PREREQFUNCTION: runs before the request is sent on a new or a
+ * reused connection. open_socket never sees a reused one (opened for an
+ * earlier transfer, perhaps one not refusing private addresses), so the
+ * connection's address is judged again here; nothing has been sent yet.
+ */
+static int prereq(void *arg, char *primary_ip, char *local_ip, int primary_port, int local_port)
+{
+	struct fetch_xfer *x = arg;
+	struct sockaddr_in in = {.sin_family = AF_INET};
+	struct sockaddr_in6 in6 = {.sin6_family = AF_INET6};
+	const char *cls = "unknown family";
+
+	(void)local_ip;
+	(void)primary_port;
+	(void)local_port;
+	if (!x->refuse_private)
+		return CURL_PREREQFUNC_OK;
+	if (inet_pton(AF_INET, primary_ip, &in.sin_addr) == 1)
+		cls = netaddr_refused_class((struct sockaddr *)&in, sizeof in);
+	else if (inet_pton(AF_INET6, primary_ip, &in6.sin6_addr) == 1)
+		cls = netaddr_refused_class((struct sockaddr *)&in6, sizeof in6);
+	if (cls == NULL)
+		return CURL_PREREQFUNC_OK;
+	snprintf(x->refused, sizeof x->refused, "%.63s (%s)", primary_ip, cls);
+	return CURL_PREREQFUNC_ABORT;
+}
+
 static void classify(struct fetch_xfer *x, CURLcode rc, struct fetch_result *r, char *msg,
 		     size_t msglen)
 {
@@ -202,7 +262,10 @@ static void classify(struct fetch_xfer *x, CURLcode rc, struct fetch_result *r, 
 
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
 	r->http_code = code;
-	if (x->too_large || rc == CURLE_FILESIZE_EXCEEDED) {
+	if (x->refused[0] != '\0' && rc != CURLE_OK) {
+		r->check = "address";
+		snprintf(msg, msglen, "refused to connect to %s", x->refused);
+	} else if (x->too_large || rc == CURLE_FILESIZE_EXCEEDED) {
 		r->check = "too-large";
 		snprintf(msg, msglen, "the answer is over the limit of %llu bytes",
 			 (unsigned long long)x->max_bytes);
@@ -330,6 +393,11 @@ struct fetch_xfer *fetch_start(struct fetch *f, const struct fetch_opts *o, fetc
 		snprintf(err, errlen, "a URL is required and at most %d redirects", MAX_REDIRECTS);
 		return NULL;
 	}
+	for (size_t i = 0; o->connect_to && o->connect_to[i]; i++)
+		if (strpbrk(o->connect_to[i], "\r\n") != NULL || strlen(o->connect_to[i]) > 512) {
+			snprintf(err, errlen, "a connect-to entry is not usable");
+			return NULL;
+		}
 	if (o->if_none_match &&
 	    (strlen(o->if_none_match) >= ETAG_MAX || strpbrk(o->if_none_match, "\r\n") != NULL)) {
 		snprintf(err, errlen, "the ETag is not a usable header value");
@@ -366,6 +434,15 @@ struct fetch_xfer *fetch_start(struct fetch *f, const struct fetch_opts *o, fetc
 	if (f->ca_bundle)
 		curl_easy_setopt(e, CURLOPT_CAINFO, f->ca_bundle);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "streamspaced");
+	x->refuse_private = o->refuse_private;
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, x);
+	curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, prereq);
+	curl_easy_setopt(e, CURLOPT_PREREQDATA, x);
+	for (size_t i = 0; o->connect_to && o->connect_to[i]; i++)
+		x->connect_to = curl_slist_append(x->connect_to, o->connect_to[i]);
+	if (x->connect_to)
+		curl_easy_setopt(e, CURLOPT_CONNECT_TO, x->connect_to);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);

@@ -43,6 +43,18 @@ struct fetch_opts {
 	long max_redirects;	   /* 0: none followed; at most 10 */
 	const char *if_none_match; /* an ETag to send as If-None-Match, or NULL */
 	int fd;			   /* -1: the body is kept in memory; else written to fd */
+	/*
+	 * Egress: refuse to connect to an address netaddr_refused_class names
+	 * (loopback, private, link-local, metadata, ...). The check is made on
+	 * the address each socket is opened for (after DNS and connect-to, for
+	 * every redirect and every address curl tries), before it is created:
+	 * nothing is sent to a refused address and no re-resolution gets past it.
+	 * A transfer that found no allowed address ends with check "address".
+	 */
+	bool refuse_private;
+	/* NULL or a NULL-terminated list of "HOST:PORT:CONNECT_HOST:CONNECT_PORT" (curl's
+	 * --connect-to). */
+	const char *const *connect_to;
 };
 
 struct fetch_result {
@@ -51,7 +63,8 @@ struct fetch_result {
 	long http_code;	   /* 0 for file:// */
 	/*
 	 * When !ok, what failed: "timeout", "too-large", "protocol", "tls",
-	 * "http-status", "not-found", "network", "io"; and a sentence in error.
+	 * "http-status", "not-found", "network", "io", "address" (refused by
+	 * refuse_private); and a sentence in error.
 	 */
 	const char *check;
 	const char *error;

@@ -29,6 +29,7 @@ struct server {
 	enum mode mode;
 	char last_request[4096];
 	int requests;
+	int accepts;
 	struct bufferevent *conns[32]; /* open connections, freed by server_stop */
 };
 
@@ -121,6 +122,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	(void)l;
 	(void)sa;
 	(void)len;
+	s->accepts++;
 	for (size_t i = 0; i < sizeof s->conns / sizeof *s->conns; i++)
 		if (s->conns[i] == NULL) {
 			s->conns[i] = bev;
@@ -305,12 +307,59 @@ static void test_free_running(void **state)
 	event_base_free(base);
 }
 
+/*
+ * Egress's address rule: with refuse_private a loopback server is never
+ * connected to, even under another name through connect-to (the address is
+ * judged where the socket would go, not by the name in the URL); without it
+ * connect-to reaches the server under the name the URL gives. A connection
+ * left open by a transfer that allowed the address is not reused by one that
+ * refuses it: the request is never sent (the server sees one request only).
+ */
+static void test_address(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct fetch *f = fetch_new(base, NULL);
+	struct server s = {.mode = M_OK};
+	char map[128];
+	const char *connect_to[] = {map, NULL};
+	struct got g;
+
+	(void)state;
+	server_start(&s, base);
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/x", s.port);
+	g = run(base, f, (struct fetch_opts){.url = url, .refuse_private = true});
+	assert_false(g.r.ok);
+	assert_string_equal(g.check, "address");
+	assert_non_null(strstr(g.r.error, "127.0.0.1 (loopback)"));
+	assert_int_equal(s.accepts, 0);
+
+	snprintf(url, sizeof url, "http://hooks.example.test:%d/x", s.port);
+	snprintf(map, sizeof map, "hooks.example.test:%d:127.0.0.1:%d", s.port, s.port);
+	g = run(base, f, (struct fetch_opts){.url = url, .connect_to = connect_to});
+	if (!g.r.ok)
+		fail_msg("connect-to: %s: %s", g.check, g.r.error ? g.r.error : "");
+	assert_string_equal(g.body, "hello");
+	assert_int_equal(s.accepts, 1);
+	assert_int_equal(s.requests, 1);
+	assert_non_null(strstr(s.last_request, "Host: hooks.example.test:"));
+
+	g = run(base, f,
+		(struct fetch_opts){.url = url, .connect_to = connect_to, .refuse_private = true});
+	assert_false(g.r.ok);
+	assert_string_equal(g.check, "address");
+	assert_int_equal(s.requests, 1);
+	fetch_free(f);
+	server_stop(&s);
+	event_base_free(base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_file),
 	    cmocka_unit_test(test_http),
 	    cmocka_unit_test(test_free_running),
+	    cmocka_unit_test(test_address),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
