@@ -34,6 +34,10 @@ enum {
 	OPT_SHUTDOWN_TIMEOUT,
 	OPT_WEB_ROOT,
 	OPT_HTTP_TIMEOUT,
+	OPT_CATALOG_DIR,
+	OPT_CATALOG_SYNC,
+	OPT_CA_BUNDLE,
+	OPT_CATALOG_TIMEOUT,
 };
 
 static const struct option options[] = {
@@ -56,6 +60,10 @@ static const struct option options[] = {
     {"shutdown-timeout-ms", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT},
     {"web-root", required_argument, NULL, OPT_WEB_ROOT},
     {"http-timeout-ms", required_argument, NULL, OPT_HTTP_TIMEOUT},
+    {"catalog-dir", required_argument, NULL, OPT_CATALOG_DIR},
+    {"catalog-sync-interval", required_argument, NULL, OPT_CATALOG_SYNC},
+    {"ca-bundle", required_argument, NULL, OPT_CA_BUNDLE},
+    {"catalog-timeout-ms", required_argument, NULL, OPT_CATALOG_TIMEOUT},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -68,7 +76,8 @@ void config_usage(FILE *out)
 	    "usage: streamspaced [run] [options]\n"
 	    "       streamspaced token create --name NAME --role admin|service|viewer\n"
 	    "\n"
-	    "  --listen ADDRESS:PORT       HTTP API address, numeric (STREAMSPACE_LISTEN, 127.0.0.1:8080)\n"
+	    "  --listen ADDRESS:PORT       HTTP API address, numeric (STREAMSPACE_LISTEN, "
+	    "127.0.0.1:8080)\n"
 	    "  --plugin [NAME=]PATH        run this plugin .so with its default config and no\n"
 	    "                              database; repeatable (the plugin author's loop)\n"
 	    "  --plugin-dir DIR            plugin directory (STREAMSPACE_PLUGIN_DIR)\n"
@@ -90,7 +99,16 @@ void config_usage(FILE *out)
 	    "  --http-timeout-ms MS        a whole HTTP request, and an idle connection (30000)\n"
 	    "  --web-root DIR              the admin UI's files, served at /admin/\n"
 	    "                              (STREAMSPACE_WEB_ROOT; the source tree's web/ for a\n"
-	    "                              build-tree daemon, else the installed datadir)\n");
+	    "                              build-tree daemon, else the installed datadir)\n"
+	    "  --catalog-dir DIR           the shipped catalog, registered as repository\n"
+	    "                              \"streamspace\" (STREAMSPACE_CATALOG_DIR; \"\" for "
+	    "none;\n"
+	    "                              the build tree's catalog/, else the installed datadir)\n"
+	    "  --catalog-sync-interval S   seconds between repository syncs; 0: start-up and\n"
+	    "                              POST .../sync only (3600)\n"
+	    "  --catalog-timeout-ms MS     fetching one catalog.json, redirects included (30000)\n"
+	    "  --ca-bundle FILE            PEM authorities trusted for https:// repositories\n"
+	    "                              instead of the system's (STREAMSPACE_CA_BUNDLE)\n");
 }
 
 /* Parses a positive number within [min, max]; -1 on error. */
@@ -142,20 +160,32 @@ static char *default_host_path(void)
  * tree's web/ (edits show at the next start, no install step), an installed
  * one the copy meson installed.
  */
-static char *default_web_root(void)
+static bool in_build_tree(void)
 {
 	char self[PATH_MAX], build[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	size_t len;
 
-	if (n > 0 && realpath(SS_BUILD_ROOT, build) != NULL) {
-		size_t len = strlen(build);
+	if (n <= 0 || realpath(SS_BUILD_ROOT, build) == NULL)
+		return false;
+	self[n] = '\0';
+	len = strlen(build);
+	return strncmp(self, build, len) == 0 && self[len] == '/';
+}
 
-		self[n] = '\0';
-		if (strncmp(self, build, len) == 0 && self[len] == '/' &&
-		    access(SS_SOURCE_ROOT "/web/index.html", R_OK) == 0)
-			return xstrdup(SS_SOURCE_ROOT "/web");
-	}
+static char *default_web_root(void)
+{
+	if (in_build_tree() && access(SS_SOURCE_ROOT "/web/index.html", R_OK) == 0)
+		return xstrdup(SS_SOURCE_ROOT "/web");
 	return xstrdup(SS_DATADIR "/streamspace/web");
+}
+
+/* The shipped catalog (meson's catalog target), likewise: the build tree's, else installed. */
+static char *default_catalog_dir(void)
+{
+	if (in_build_tree() && access(SS_BUILD_ROOT "/catalog/catalog.json", R_OK) == 0)
+		return xstrdup(SS_BUILD_ROOT "/catalog");
+	return xstrdup(SS_DATADIR "/streamspace/catalog");
 }
 
 static void defaults(struct config *c)
@@ -172,6 +202,12 @@ static void defaults(struct config *c)
 		c->host_path = xstrdup(e);
 	if ((e = getenv("STREAMSPACE_WEB_ROOT")) != NULL)
 		c->web_root = xstrdup(e);
+	if ((e = getenv("STREAMSPACE_CATALOG_DIR")) != NULL)
+		c->catalog_dir = xstrdup(e);
+	if ((e = getenv("STREAMSPACE_CA_BUNDLE")) != NULL)
+		c->ca_bundle = xstrdup(e);
+	c->catalog_sync_interval_s = 3600;
+	c->catalog_timeout_ms = 30000;
 	c->log_level = LOG_LVL_INFO;
 	if ((e = getenv("STREAMSPACE_LOG_LEVEL")) != NULL && log_level_parse(e) >= 0)
 		c->log_level = log_level_parse(e);
@@ -247,6 +283,12 @@ int config_parse(struct config *c, int argc, char **argv)
 		case OPT_WEB_ROOT:
 			set_str(&c->web_root, optarg);
 			break;
+		case OPT_CATALOG_DIR:
+			set_str(&c->catalog_dir, optarg);
+			break;
+		case OPT_CA_BUNDLE:
+			set_str(&c->ca_bundle, optarg);
+			break;
 		case OPT_LOG_LEVEL:
 			if ((c->log_level = log_level_parse(optarg)) < 0) {
 				fprintf(stderr, "streamspaced: unknown log level \"%s\"\n", optarg);
@@ -291,6 +333,10 @@ int config_parse(struct config *c, int argc, char **argv)
 			NUM(shutdown_timeout_ms, 0, 600000);
 		case OPT_HTTP_TIMEOUT:
 			NUM(http_timeout_ms, 100, 600000);
+		case OPT_CATALOG_SYNC:
+			NUM(catalog_sync_interval_s, 0, 7 * 86400);
+		case OPT_CATALOG_TIMEOUT:
+			NUM(catalog_timeout_ms, 100, 600000);
 #undef NUM
 		case 'h':
 			config_usage(stdout);
@@ -311,6 +357,8 @@ int config_parse(struct config *c, int argc, char **argv)
 		c->host_path = default_host_path();
 	if (c->web_root == NULL)
 		c->web_root = default_web_root();
+	if (c->catalog_dir == NULL)
+		c->catalog_dir = default_catalog_dir();
 	return 0;
 }
 
@@ -323,5 +371,7 @@ void config_free(struct config *c)
 	free(c->database);
 	free(c->host_path);
 	free(c->web_root);
+	free(c->catalog_dir);
+	free(c->ca_bundle);
 	memset(c, 0, sizeof *c);
 }

@@ -18,7 +18,11 @@ struct config {
 	char *plugin_dir;
 	char *database;
 	char *host_path;
-	char *web_root; /* the admin UI's files */
+	char *web_root;	   /* the admin UI's files */
+	char *catalog_dir; /* the shipped catalog ("" for none) */
+	char *ca_bundle;   /* NULL: the system's authorities */
+	int catalog_sync_interval_s;
+	int catalog_timeout_ms;
 	int log_level;
 	bool strict;
 	bool sandbox_debug;

@@ -36,9 +36,12 @@
 #if SS_HAVE_LIBPQ
 #include "api_catalog.h"
 #include "api_marketplace.h"
+#include "api_repos.h"
 #include "market.h"
 #include "db.h"
+#include "fetch.h"
 #include "registry.h"
+#include "repos.h"
 #include "token.h"
 #endif
 #include "xmalloc.h"
@@ -54,6 +57,8 @@ struct daemon {
 	struct db *db;
 	struct token_cache *tokens;
 	struct market *catalog;
+	struct fetch *fetch;
+	struct repos *repos;
 	struct cgroup *cgroup;
 	struct static_site *web;   /* the admin UI at /admin/ */
 	struct discovery builtins; /* the host's built-in plugins, for --plugin builtin:NAME */
@@ -203,6 +208,32 @@ static int authenticate(const char *token, void *arg, const char **name)
 	}
 }
 
+/*
+ * The repositories and their sync; the shipped catalog (--catalog-dir) is
+ * registered as "streamspace" when it exists, so the marketplace has
+ * something to offer offline.
+ */
+static void start_repos(struct daemon *d)
+{
+	char abs[PATH_MAX], *url = NULL;
+
+	if (d->cfg.catalog_dir != NULL && d->cfg.catalog_dir[0] != '\0') {
+		if (realpath(d->cfg.catalog_dir, abs) != NULL)
+			url = xasprintf("file://%s", abs);
+		else
+			log_warn("catalog", "the shipped catalog %s: %s (not registered)",
+				 d->cfg.catalog_dir, strerror(errno));
+	}
+	d->fetch = fetch_new(d->base, d->cfg.ca_bundle);
+	d->repos =
+	    repos_new(d->base, d->db, registry_worker(d->registry), d->fetch,
+		      &(struct repos_options){.default_name = url ? "streamspace" : NULL,
+					      .default_url = url,
+					      .interval_s = d->cfg.catalog_sync_interval_s,
+					      .fetch_timeout_ms = d->cfg.catalog_timeout_ms});
+	free(url);
+}
+
 /* The database, the token cache, the catalog and the registry, and their routes. */
 static int start_registry(struct daemon *d, char *err, size_t errlen)
 {
@@ -222,6 +253,8 @@ static int start_registry(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	api_marketplace_register(d->api, d->registry);
 	api_catalog_register(d->api, d->catalog);
+	start_repos(d);
+	api_repos_register(d->api, d->repos);
 	api_set_auth(d->api, authenticate, d->tokens);
 	d->core.database_up = database_up;
 	d->core.database_arg = d->db;
@@ -233,6 +266,10 @@ static void stop_registry(struct daemon *d)
 {
 	if (d->api)
 		api_set_auth(d->api, NULL, NULL);
+	/* Before the database: its pending queries then complete into orphans that free themselves.
+	 */
+	repos_free(d->repos);
+	fetch_free(d->fetch);
 	db_free(d->db);
 	registry_free(d->registry);
 	market_free(d->catalog);
@@ -304,7 +341,8 @@ static int plugins_readable(const struct config *cfg)
 	char err[512];
 	int rc = 0;
 
-	if (cfg->plugin_dir != NULL && cfg->database != NULL && access(cfg->plugin_dir, F_OK) == 0 &&
+	if (cfg->plugin_dir != NULL && cfg->database != NULL &&
+	    access(cfg->plugin_dir, F_OK) == 0 &&
 	    hostuser_can_read(cfg->plugin_dir, true, err, sizeof err) < 0) {
 		log_error("streamspaced", "%s", err);
 		rc = -1;

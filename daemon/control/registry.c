@@ -137,6 +137,11 @@ fail:
 	return NULL;
 }
 
+struct worker *registry_worker(struct registry *reg)
+{
+	return reg->worker;
+}
+
 void registry_free(struct registry *reg)
 {
 	if (reg == NULL)

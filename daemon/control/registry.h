@@ -25,6 +25,7 @@ struct token_cache;
 struct market;
 struct discovery;
 struct registry;
+struct worker;
 
 struct registry_options {
 	const char *conninfo;	/* libpq URI or key=value string ("" uses PG* variables) */
@@ -45,6 +46,8 @@ struct registry *registry_new(struct event_base *base, struct supervisor *sup, s
 			      const struct discovery *builtins, const struct registry_options *opts,
 			      char *err, size_t errlen);
 void registry_free(struct registry *reg);
+/* The one worker thread (base/worker.h) the registry owns, for other control modules' jobs. */
+struct worker *registry_worker(struct registry *reg);
 
 /*
  * Installs name (version NULL: the one the plugin directory has; another
