@@ -116,6 +116,9 @@ Paste these:
   curl -s -X POST $m/rate/hello -H "Authorization: Bearer \$SS_TOKEN" -H 'Content-Type: application/json' -d '{"rating": 5, "review": "works"}'
   curl -s $m/ratings/hello -H "Authorization: Bearer \$SS_TOKEN"
   curl -s -X DELETE $m/uninstall/hello -H "Authorization: Bearer \$SS_TOKEN"
+  curl -s $m/repositories -H "Authorization: Bearer \$SS_TOKEN"
+  curl -s -X POST $m/repositories -H "Authorization: Bearer \$SS_TOKEN" -H 'Content-Type: application/json' -d '{"name": "mine", "url": "file://$build/catalog"}'
+  curl -s -X POST $m/sync -H "Authorization: Bearer \$SS_TOKEN"
   curl -s $base/healthz; curl -s $base/metrics
   psql "$conninfo"    # the database itself: SELECT name, enabled FROM installed_plugins;
 

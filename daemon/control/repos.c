@@ -293,6 +293,16 @@ static void item_start(struct round *rd, json_object *claim)
 	    xstrdup(json_object_object_get_ex(claim, "url", &v) ? json_object_get_string(v) : "");
 	if (json_object_object_get_ex(claim, "etag", &v) && v != NULL)
 		it->etag = xstrdup(json_object_get_string(v));
+	if (!json_object_object_get_ex(claim, "won", &v) || !json_object_get_boolean(v)) {
+		json_object *res = result_new(it, "busy");
+
+		json_object_object_add(
+		    res, "error",
+		    json_object_new_string("another sync of this repository is in progress (this "
+					   "daemon's or another's); its result appears when done"));
+		round_item_done(it, res);
+		return;
+	}
 	url = catalog_resolve_url(it->url, "catalog.json");
 	it->x = fetch_start(r->f,
 			    &(struct fetch_opts){.url = url,
@@ -373,6 +383,8 @@ static void logged(const struct verb_result *res, void *arg)
 		return;
 	}
 	json_object_object_get_ex(res->body, "repositories", &list);
+	log_info("catalog", "scheduled sync done: %zu repositories",
+		 json_object_array_length(list));
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
 		json_object *o = json_object_array_get_idx(list, i), *a, *u, *d;
 

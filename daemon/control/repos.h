@@ -46,8 +46,8 @@ void repos_delete(struct repos *r, const char *id, verb_done_fn done, void *arg)
 /*
  * Syncs every enabled remote repository (id NULL) or one, now. body
  * {"repositories": [{id, name, status, added, updated, removed, problems,
- * error}]}: those this daemon synced (one another daemon is syncing is
- * left out: its result appears in the tables when it is done).
+ * error}]}; status "busy" for one whose sync is already running (here or in
+ * another daemon: its result appears in the tables when it is done).
  */
 void repos_sync(struct repos *r, const char *id, verb_done_fn done, void *arg);
 

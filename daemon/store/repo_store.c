@@ -34,8 +34,11 @@ static const char claim_sql[] =
     " SET sync_lease_until = NOW() + make_interval(secs => $2::int)"
     " WHERE type = 'remote' AND enabled AND ($1::int IS NULL OR id = $1::int)"
     "  AND (sync_lease_until IS NULL OR sync_lease_until < NOW())"
-    " RETURNING id, name, url, etag)"
-    " SELECT COALESCE(json_agg(c ORDER BY c.id), '[]')::text FROM c";
+    " RETURNING id)"
+    " SELECT COALESCE(json_agg(json_build_object('id', r.id, 'name', r.name, 'url', r.url,"
+    "  'etag', r.etag, 'won', c.id IS NOT NULL) ORDER BY r.id), '[]')::text"
+    " FROM catalog_repositories r LEFT JOIN c ON c.id = r.id"
+    " WHERE r.type = 'remote' AND r.enabled AND ($1::int IS NULL OR r.id = $1::int)";
 
 /*
  * One statement, so that a sync is applied whole or not at all. The rating

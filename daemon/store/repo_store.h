@@ -35,7 +35,8 @@ int repo_store_ensure(struct db *db, const char *name, const char *url, repo_sto
 int repo_store_delete(struct db *db, const char *id, repo_store_fn fn, void *arg);
 /*
  * Claims every enabled remote repository (id NULL) or one, for lease_s
- * seconds: a JSON array of {id, name, url, etag} of those this call won.
+ * seconds: a JSON array of {id, name, url, etag, won}, won false for one
+ * whose lease another sync holds.
  */
 int repo_store_claim(struct db *db, const char *id, int lease_s, repo_store_fn fn, void *arg);
 /*

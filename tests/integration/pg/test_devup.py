@@ -46,7 +46,7 @@ def main():
         curls = [ln.strip() for ln in out.splitlines() if ln.strip().startswith("curl ")]
         paths = " ".join(curls)
         for ep in ("catalog", "install/", "installed", "config/", "enable/", "disable/",
-                   "uninstall/", "rate/", "ratings/", "/api/events"):
+                   "uninstall/", "rate/", "ratings/", "/api/events", "repositories", "sync"):
             assert ep in paths, f"no curl command for {ep}:\n{out}"
         env = dict(os.environ, SS_TOKEN=tok,
                    SS_SERVICE=re.search(r"export SS_TOKEN=\S+ SS_SERVICE=(\S+)", out).group(1))

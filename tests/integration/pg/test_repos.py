@@ -106,6 +106,12 @@ def sync(d, rid=None):
     return {x["name"]: x for x in r.json["repositories"]}
 
 
+def started(d):
+    """Waits for d's start-up sync to end (else it could be the one to sync a repository
+    the test adds next, and the test's sync would find it busy)."""
+    h.wait_for(lambda: "scheduled sync done" in d.log(), what="the start-up sync")
+
+
 def rows(ctx, d, repo_name):
     return ctx.pg.psql(d.db, "SELECT c.name, c.version, c.sha256, c.download_url FROM"
                        " catalog_plugins c JOIN catalog_repositories r ON r.id = c.repository_id"
@@ -139,6 +145,7 @@ def test_remote_etag_versions_problems(ctx):
     srv = Repo()
     try:
         d = ctx.fresh(extra_args=["--catalog-sync-interval", "0"])
+        started(d)
         srv.set([entry("alpha", "1.0.0")], etag='"e1"')
         r = d.post(f"{M}/repositories", {"name": "test", "url": srv.url})
         assert r.status == 201, r
@@ -215,6 +222,7 @@ def test_timeout_and_bad_input(ctx):
     srv = Repo()
     try:
         d = ctx.fresh(extra_args=["--catalog-sync-interval", "0", "--catalog-timeout-ms", "1000"])
+        started(d)
         for body in ({"name": "x", "url": "ftp://example.com"}, {"name": "x", "url": "file:rel"},
                      {"name": "", "url": srv.url}, {"name": "x", "url": "http://a b"},
                      {"name": "x"}, {"name": "x", "url": srv.url, "extra": 1},
@@ -243,6 +251,8 @@ def test_two_daemons_sync_once(ctx):
         b = h.Daemon(a.ci, h.tempdir("ss-repos-b-"), extra_args=["--catalog-sync-interval", "0"])
         b.token, b.db, b.ci = a.token, a.db, a.ci
         ctx.daemons.append(b)
+        started(a)
+        started(b)
         srv.set([entry("alpha", "1.0.0")])
         srv.delay = 1  # so that both requests overlap
         rid = a.post(f"{M}/repositories", {"name": "shared", "url": srv.url}).json["id"]
@@ -253,8 +263,8 @@ def test_two_daemons_sync_once(ctx):
             t.start()
         for t in ts:
             t.join()
-        synced = [k for k in out if "shared" in out[k]]
-        assert len(synced) == 1, out
+        status = sorted(out[k]["shared"]["status"] for k in out)
+        assert status == ["busy", "synced"], out
         assert len([r for r in srv.requests if r[0] == "/catalog.json"]) == 1, srv.requests
         assert rows(ctx, a, "shared").startswith("alpha|1.0.0|")
         # The other daemon sees the result in the database.
