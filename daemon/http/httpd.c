@@ -37,6 +37,7 @@
 #include <strings.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -183,12 +184,21 @@ static void write_done(struct bufferevent *bev, void *arg)
 	}
 }
 
+/* The status line and Date (RFC 9110 6.6.1: an origin server with a clock sends it). */
 static void status_line(struct evbuffer *out, int status)
 {
+	static time_t last;
+	static char date[64];
 	const char *reason = http_status_str((enum http_status)status);
+	time_t now = time(NULL);
+	struct tm tm;
 
-	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", status,
-			    strcmp(reason, "<unknown>") == 0 ? "Unknown" : reason);
+	if (now != last && gmtime_r(&now, &tm) != NULL) {
+		strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		last = now;
+	}
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nDate: %s\r\n", status,
+			    strcmp(reason, "<unknown>") == 0 ? "Unknown" : reason, date);
 }
 
 void httpd_respond(struct httpd_conn *c, int status, const char *content_type,

@@ -170,6 +170,7 @@ def test(d):
     send(s, req("HEAD", "/healthz") + req("GET", "/nope"))
     head = read_response(s, head=True)
     check(head.status == 200, "HEAD /healthz: %r", head)
+    check(get.header("Date") and head.header("Date"), "no Date header: %r %r", get, head)
     check(head.header("Content-Length") == str(len(get.body)),
           "HEAD Content-Length %r, GET body %d bytes", head.header("Content-Length"),
           len(get.body))
