@@ -372,6 +372,15 @@ static int on_headers_complete(http_parser *p)
 		while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
 			v[--len] = '\0';
 	}
+	/* RFC 9112 3.2: HTTP/1.1 names exactly one Host; no version names two. */
+	{
+		size_t hosts = 0;
+		for (size_t i = 0; i < c->nhdr; i++)
+			hosts += strcasecmp(c->hdr[i].name, "Host") == 0;
+		if (hosts > 1 || (hosts == 0 && p->http_minor >= 1))
+			return refuse_cb(c, 400, "bad_request",
+					 "an HTTP/1.1 request names exactly one Host");
+	}
 	q = strchr(c->target, '?');
 	if (q != NULL)
 		*q++ = '\0';

@@ -203,6 +203,17 @@ def test(d):
         check(closed(s), "%s: connection left open after the refusal", label)
         s.close()
 
+    # Host: exactly one in HTTP/1.1 (RFC 9112 3.2), never two.
+    for label, data in [("no Host", b"GET /healthz HTTP/1.1\r\n\r\n"),
+                        ("two Hosts", b"GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
+                        ("two Hosts in 1.0", b"GET /healthz HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n")]:
+        s, r = exchange(d, data)
+        check_json_error(label, r, 400)
+        s.close()
+    s, r = exchange(d, b"GET /healthz HTTP/1.0\r\n\r\n")
+    check(r is not None and r.status == 200, "HTTP/1.0 without Host refused: %r", r)
+    s.close()
+
     # Oversize, chunked, behind Expect: 100-continue: 100, then 413 in JSON.
     s = connect(d)
     send(s, req("POST", "/api/events", [("Content-Type", "application/json"),
