@@ -38,6 +38,8 @@ enum {
 	OPT_CATALOG_SYNC,
 	OPT_CA_BUNDLE,
 	OPT_CATALOG_TIMEOUT,
+	OPT_TRUSTED_KEY,
+	OPT_REQUIRE_SIGNATURES,
 };
 
 static const struct option options[] = {
@@ -64,6 +66,8 @@ static const struct option options[] = {
     {"catalog-sync-interval", required_argument, NULL, OPT_CATALOG_SYNC},
     {"ca-bundle", required_argument, NULL, OPT_CA_BUNDLE},
     {"catalog-timeout-ms", required_argument, NULL, OPT_CATALOG_TIMEOUT},
+    {"trusted-key", required_argument, NULL, OPT_TRUSTED_KEY},
+    {"require-signatures", no_argument, NULL, OPT_REQUIRE_SIGNATURES},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -107,6 +111,9 @@ void config_usage(FILE *out)
 	    "  --catalog-sync-interval S   seconds between repository syncs; 0: start-up and\n"
 	    "                              POST .../sync only (3600)\n"
 	    "  --catalog-timeout-ms MS     fetching one catalog.json, redirects included (30000)\n"
+	    "  --trusted-key FILE          a minisign public key packages may be signed with;\n"
+	    "                              repeatable (a signed package must verify with one)\n"
+	    "  --require-signatures        refuse catalog packages without a verified signature\n"
 	    "  --ca-bundle FILE            PEM authorities trusted for https:// repositories\n"
 	    "                              instead of the system's (STREAMSPACE_CA_BUNDLE)\n");
 }
@@ -286,6 +293,17 @@ int config_parse(struct config *c, int argc, char **argv)
 		case OPT_CATALOG_DIR:
 			set_str(&c->catalog_dir, optarg);
 			break;
+		case OPT_TRUSTED_KEY:
+			if (c->ntrusted_keys == CONFIG_KEYS_MAX) {
+				fprintf(stderr, "streamspaced: at most %d --trusted-key\n",
+					CONFIG_KEYS_MAX);
+				return -1;
+			}
+			c->trusted_keys[c->ntrusted_keys++] = xstrdup(optarg);
+			break;
+		case OPT_REQUIRE_SIGNATURES:
+			c->require_signatures = true;
+			break;
 		case OPT_CA_BUNDLE:
 			set_str(&c->ca_bundle, optarg);
 			break;
@@ -373,5 +391,7 @@ void config_free(struct config *c)
 	free(c->web_root);
 	free(c->catalog_dir);
 	free(c->ca_bundle);
+	for (size_t i = 0; i < c->ntrusted_keys; i++)
+		free(c->trusted_keys[i]);
 	memset(c, 0, sizeof *c);
 }

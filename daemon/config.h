@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #define CONFIG_PLUGINS_MAX 64
+#define CONFIG_KEYS_MAX 16
 
 struct config {
 	char *listen;			   /* HOST:PORT */
@@ -23,6 +24,9 @@ struct config {
 	char *ca_bundle;   /* NULL: the system's authorities */
 	int catalog_sync_interval_s;
 	int catalog_timeout_ms;
+	char *trusted_keys[CONFIG_KEYS_MAX]; /* --trusted-key FILE, repeatable */
+	size_t ntrusted_keys;
+	bool require_signatures;
 	int log_level;
 	bool strict;
 	bool sandbox_debug;

@@ -41,6 +41,8 @@
 #include "db.h"
 #include "fetch.h"
 #include "registry.h"
+#include "minisign.h"
+#include "package.h"
 #include "repos.h"
 #include "token.h"
 #endif
@@ -59,6 +61,8 @@ struct daemon {
 	struct market *catalog;
 	struct fetch *fetch;
 	struct repos *repos;
+	struct minisign_key keys[CONFIG_KEYS_MAX]; /* --trusted-key */
+	struct package_trust trust;
 	struct cgroup *cgroup;
 	struct static_site *web;   /* the admin UI at /admin/ */
 	struct discovery builtins; /* the host's built-in plugins, for --plugin builtin:NAME */
@@ -224,7 +228,6 @@ static void start_repos(struct daemon *d)
 			log_warn("catalog", "the shipped catalog %s: %s (not registered)",
 				 d->cfg.catalog_dir, strerror(errno));
 	}
-	d->fetch = fetch_new(d->base, d->cfg.ca_bundle);
 	d->repos =
 	    repos_new(d->base, d->db, registry_worker(d->registry), d->fetch,
 		      &(struct repos_options){.default_name = url ? "streamspace" : NULL,
@@ -245,9 +248,24 @@ static int start_registry(struct daemon *d, char *err, size_t errlen)
 	d->tokens = token_cache_new(NULL);
 	d->catalog = market_new(d->db, url);
 	free(url);
+	for (size_t i = 0; i < d->cfg.ntrusted_keys; i++) {
+		struct pkg_error pe = {0};
+
+		if (!minisign_key_load(d->cfg.trusted_keys[i], &d->keys[i], &pe)) {
+			snprintf(err, errlen, "--trusted-key %s: %s", d->cfg.trusted_keys[i],
+				 pe.message);
+			return -1;
+		}
+	}
+	d->trust = (struct package_trust){.keys = d->keys,
+					  .n_keys = d->cfg.ntrusted_keys,
+					  .require_signatures = d->cfg.require_signatures};
+	d->fetch = fetch_new(d->base, d->cfg.ca_bundle);
 	d->registry = registry_new(d->base, d->sup, d->db, d->tokens, d->catalog, &d->builtins,
 				   &(struct registry_options){.conninfo = d->cfg.database,
-							      .plugin_dir = d->cfg.plugin_dir},
+							      .plugin_dir = d->cfg.plugin_dir,
+							      .fetch = d->fetch,
+							      .trust = &d->trust},
 				   err, errlen);
 	if (d->registry == NULL)
 		return -1;

@@ -25,6 +25,8 @@
 #include "migrate.h"
 #include "names.h"
 #include "plugin_store.h"
+#include "pkgfetch.h"
+#include "repo_store.h"
 #include "schema.h"
 #include "secrets.h"
 #include "supervisor.h"
@@ -34,6 +36,8 @@
 #include "xmalloc.h"
 
 struct registry {
+	struct fetch *fetch;
+	const struct package_trust *trust;
 	struct event_base *base;
 	struct supervisor *sup;
 	struct db *db;
@@ -120,6 +124,8 @@ struct registry *registry_new(struct event_base *base, struct supervisor *sup, s
 		reg->plugin_dir = xstrdup(abs);
 	}
 	reg->worker = worker_new(base);
+	reg->fetch = opts->fetch;
+	reg->trust = opts->trust;
 	reg->dir = installdir_open(reg->worker, opts->install_dir, reg->plugin_dir, err, errlen);
 	if (reg->dir == NULL)
 		goto fail;
@@ -168,6 +174,7 @@ struct call {
 	char *config_text;   /* what is stored */
 	char *user;
 	bool enable;
+	bool fetched;	       /* install: <install-dir>/<name> came from a catalog package */
 	struct plugin_row row; /* the row acted on */
 	char msg[768];
 	verb_done_fn done;
@@ -201,6 +208,10 @@ static void answer(struct call *c, enum verb_code code, const char *msg, json_ob
 {
 	struct verb_result r = {.code = code, .message = msg ? msg : "", .body = body};
 
+	/* A package fetched for an install that did not happen leaves nothing behind. */
+	if (c->fetched && code != VERB_OK)
+		installdir_remove(c->reg->dir, c->name, NULL, NULL);
+
 	c->done(&r, c->arg);
 	json_object_put(body);
 	call_free(c);
@@ -217,6 +228,8 @@ static void answer_created(struct call *c, json_object *body)
 
 static void failed(struct call *c, const struct store_status *s)
 {
+	if (c->fetched)
+		installdir_remove(c->reg->dir, c->name, NULL, NULL);
 	market_failure(s, c->name[0] ? c->name : "installed", c->done, c->arg);
 	call_free(c);
 }
@@ -398,12 +411,55 @@ static void inserted(const struct store_status *s, const struct plugin_rows *row
 		      install_applied, c);
 }
 
+static void install_record(struct call *c, const struct manifest *m);
+
+/* From a catalog repository: in <install-dir>/<name> now, or refused with the check named. */
+static void install_fetched(struct pkgfetch_result *r, void *arg)
+{
+	struct call *c = arg;
+	json_object *body;
+
+	if (r->rc == 0) {
+		c->fetched = true;
+		install_record(c, r->manifest);
+		return;
+	}
+	snprintf(c->msg, sizeof c->msg, "%.700s (check: %s)", r->err.message, r->err.check);
+	if (strcmp(r->err.check, "not-found") == 0) {
+		answer(c, VERB_NOT_FOUND, c->msg, NULL);
+		return;
+	}
+	body = json_object_new_object();
+	json_object_object_add(body, "check", json_object_new_string(r->err.check));
+	answer(c, VERB_PACKAGE_REFUSED, c->msg, body);
+}
+
+static void catalog_read(const struct store_status *s, json_object *out, bool found, void *arg)
+{
+	struct call *c = arg;
+
+	(void)found;
+	if (s->st != DB_OK) {
+		failed(c, s);
+	} else if (json_object_array_length(out) == 0) {
+		snprintf(c->msg, sizeof c->msg, "no plugin named %s in the catalog", c->name);
+		answer(c, VERB_NOT_FOUND, c->msg, NULL);
+	} else {
+		pkgfetch_install(c->reg->fetch, c->reg->worker, installdir_path(c->reg->dir),
+				 c->reg->trust, out, c->name, c->version, install_fetched, c);
+	}
+}
+
 static void install_unknown(const struct store_status *s, const struct plugin_rows *rows, void *arg)
 {
 	struct call *c = arg;
 
 	if (s->st != DB_OK) {
 		failed(c, s);
+		return;
+	}
+	if (rows->n == 0 && c->reg->fetch != NULL) {
+		queued(c, repo_store_entries(c->reg->db, c->name, catalog_read, c));
 		return;
 	}
 	snprintf(c->msg, sizeof c->msg,
@@ -444,29 +500,16 @@ static bool config_valid(struct call *c, const struct schema *sch, json_object *
 	return false;
 }
 
-/* The plugin directory is up to date: resolve the version, then record the install. */
-static void install_settled(void *arg)
+/* Records the install of c->name at m's version, its configuration checked first. */
+static void install_record(struct call *c, const struct manifest *m)
 {
-	struct call *c = arg;
-	const struct discovered *d = discovered(c->reg, c->name);
 	json_object *config;
 	int rc;
 
-	if (d == NULL) {
-		queued(c, plugin_store_get(c->reg->db, c->name, install_unknown, c));
-		return;
-	}
-	if (c->version && strcmp(c->version, d->manifest->version) != 0) {
-		snprintf(c->msg, sizeof c->msg,
-			 "version %s of %s is not available (the catalog has %s)", c->version,
-			 c->name, d->manifest->version);
-		answer(c, VERB_NOT_FOUND, c->msg, NULL);
-		return;
-	}
 	free(c->version);
-	c->version = xstrdup(d->manifest->version);
-	config = manifest_merge_config(d->manifest->default_config, c->config);
-	if (!config_valid(c, d->manifest->schema, config)) {
+	c->version = xstrdup(m->version);
+	config = manifest_merge_config(m->default_config, c->config);
+	if (!config_valid(c, m->schema, config)) {
 		json_object_put(config);
 		return;
 	}
@@ -479,6 +522,26 @@ static void install_settled(void *arg)
 		converge_release(c->reg->cv, c->name);
 		failed(c, NULL);
 	}
+}
+
+/* The plugin directory is up to date: resolve the version, then record the install. */
+static void install_settled(void *arg)
+{
+	struct call *c = arg;
+	const struct discovered *d = discovered(c->reg, c->name);
+
+	if (d == NULL) {
+		queued(c, plugin_store_get(c->reg->db, c->name, install_unknown, c));
+		return;
+	}
+	if (c->version && strcmp(c->version, d->manifest->version) != 0) {
+		snprintf(c->msg, sizeof c->msg,
+			 "version %s of %s is not available (the catalog has %s)", c->version,
+			 c->name, d->manifest->version);
+		answer(c, VERB_NOT_FOUND, c->msg, NULL);
+		return;
+	}
+	install_record(c, d->manifest);
 }
 
 void registry_install(struct registry *reg, const char *name, const char *version,

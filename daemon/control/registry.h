@@ -26,12 +26,17 @@ struct market;
 struct discovery;
 struct registry;
 struct worker;
+struct fetch;
+struct package_trust;
 
 struct registry_options {
 	const char *conninfo;	/* libpq URI or key=value string ("" uses PG* variables) */
 	const char *plugin_dir; /* <dir>/<name>/manifest.json + .so; may be NULL */
 	/* Where installed plugins' files are copied: see installdir_open. */
 	const char *install_dir;
+	/* Installs from catalog repositories download with fetch (NULL: none) under trust. */
+	struct fetch *fetch;
+	const struct package_trust *trust;
 };
 
 /*

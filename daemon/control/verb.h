@@ -11,15 +11,16 @@
 
 enum verb_code {
 	VERB_OK = 0,
-	VERB_BAD_VALUE,	    /* a value the database refused (the checks let it through) */
-	VERB_NOT_FOUND,	    /* no plugin of that name anywhere (or no such version) */
-	VERB_NOT_INSTALLED, /* known, but not installed */
-	VERB_ALREADY,	    /* already installed (at that version) */
-	VERB_REJECTED,	    /* the plugin refused its new configuration: the old one stays */
-	VERB_START_FAILED,  /* the plugin could not be started: nothing was left behind */
-	VERB_UNREADABLE,    /* the stored row cannot be read (see the message) */
-	VERB_UNAVAILABLE,   /* the database is away: try again shortly */
-	VERB_INTERNAL,	    /* a bug, logged */
+	VERB_BAD_VALUE,	      /* a value the database refused (the checks let it through) */
+	VERB_NOT_FOUND,	      /* no plugin of that name anywhere (or no such version) */
+	VERB_NOT_INSTALLED,   /* known, but not installed */
+	VERB_ALREADY,	      /* already installed (at that version) */
+	VERB_REJECTED,	      /* the plugin refused its new configuration: the old one stays */
+	VERB_START_FAILED,    /* the plugin could not be started: nothing was left behind */
+	VERB_PACKAGE_REFUSED, /* a catalog package failed a check (body {"check"}): nothing left */
+	VERB_UNREADABLE,      /* the stored row cannot be read (see the message) */
+	VERB_UNAVAILABLE,     /* the database is away: try again shortly */
+	VERB_INTERNAL,	      /* a bug, logged */
 	/* The configuration does not match the configSchema: body {"errors": [...]}. */
 	VERB_INVALID_CONFIG,
 };

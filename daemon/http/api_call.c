@@ -28,6 +28,7 @@ static const struct {
     [VERB_REJECTED] = {422, "config_rejected"},
     [VERB_INVALID_CONFIG] = {422, "invalid_config"},
     [VERB_START_FAILED] = {422, "start_failed"},
+    [VERB_PACKAGE_REFUSED] = {422, "package_refused"},
     /* What the database holds for the plugin cannot be used: a conflict, not a crash. */
     [VERB_UNREADABLE] = {409, "unreadable"},
     [VERB_UNAVAILABLE] = {503, "unavailable"},
@@ -50,6 +51,14 @@ void api_call_answer(struct api_req *req, const struct verb_result *r, int ok_st
 		json_object *body = httpd_error_body(outcomes[code].code, r->message), *e;
 		json_object_object_get_ex(body, "error", &e);
 		json_object_object_add(e, "errors", json_object_get(errors));
+		api_reply_json(req, outcomes[code].status, body);
+		return;
+	}
+	/* A refused package names the check that failed: {"error": {code, message, check}}. */
+	if (code == VERB_PACKAGE_REFUSED && json_object_object_get_ex(r->body, "check", &errors)) {
+		json_object *body = httpd_error_body(outcomes[code].code, r->message), *e;
+		json_object_object_get_ex(body, "error", &e);
+		json_object_object_add(e, "check", json_object_get(errors));
 		api_reply_json(req, outcomes[code].status, body);
 		return;
 	}

@@ -82,6 +82,12 @@ static const char apply_sql[] =
     "  'removed', COALESCE((SELECT json_agg(nv ORDER BY nv) FROM del), '[]'))::text"
     " FROM repo";
 
+static const char entries_sql[] =
+    "SELECT COALESCE(json_agg(json_build_object('entry', c.entry, 'url', c.download_url,"
+    " 'repo', r.url) ORDER BY c.id), '[]')::text"
+    " FROM catalog_plugins c JOIN catalog_repositories r ON r.id = c.repository_id"
+    " WHERE r.type = 'remote' AND r.enabled AND c.name = $1 AND c.entry IS NOT NULL";
+
 static const char unchanged_sql[] =
     "UPDATE catalog_repositories SET status = 'ok', last_error = NULL, last_synced_at = NOW(),"
     " sync_lease_until = NULL WHERE id = $1::int"
@@ -176,6 +182,13 @@ int repo_store_apply(struct db *db, const char *id, const char *etag, const char
 	const char *params[4] = {id, etag, entries, problems};
 
 	return run(db, apply_sql, 4, params, fn, arg);
+}
+
+int repo_store_entries(struct db *db, const char *name, repo_store_fn fn, void *arg)
+{
+	const char *params[1] = {name};
+
+	return run(db, entries_sql, 1, params, fn, arg);
 }
 
 int repo_store_unchanged(struct db *db, const char *id, repo_store_fn fn, void *arg)

@@ -50,6 +50,11 @@ int repo_store_claim(struct db *db, const char *id, int lease_s, repo_store_fn f
  */
 int repo_store_apply(struct db *db, const char *id, const char *etag, const char *entries,
 		     const char *problems, repo_store_fn fn, void *arg);
+/*
+ * Every catalog entry of name in enabled remote repositories: a JSON array
+ * of {"entry", "url" (its absolute download URL), "repo" (the repository's URL)}.
+ */
+int repo_store_entries(struct db *db, const char *name, repo_store_fn fn, void *arg);
 /* The answer was 304: status ok, last_synced_at now, the lease ended. */
 int repo_store_unchanged(struct db *db, const char *id, repo_store_fn fn, void *arg);
 /* The sync failed: status error, last_error why, the rows kept, the lease ended. */
