@@ -65,7 +65,8 @@ def test_config_checked_on_install_and_change(pg):
     admin = h.make_token(ci, "admin", "admin")
     work = h.tempdir("ss-cfs-")
     plugin_dir(work)
-    d = h.Daemon(ci, work)
+    # No shipped catalog: a plugin refused here must not come from a repository instead.
+    d = h.Daemon(ci, work, extra_args=["--catalog-dir", ""])
     d.token = admin
     try:
         # One of each mistake: all of them listed, in a stable order, and nothing installed.
