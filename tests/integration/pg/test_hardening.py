@@ -145,6 +145,8 @@ def test_install_failure_leaves_nothing(ctx):
     with open(os.path.join(dst, "manifest.json"), "w") as f:
         json.dump({"name": "fail-load", "version": "0.0.1"}, f)
     d = ctx.fresh(work=work)
+    # The shipped catalog's start-up sync adds rows of its own: counted after it.
+    h.wait_for(lambda: "scheduled sync done" in d.log(), what="the start-up sync")
     before = ctx.pg.psql(d.db, "SELECT count(*), COALESCE(sum(install_count), 0) "
                          "FROM catalog_plugins")
     r = d.post(f"{M}/install/fail-load")
