@@ -27,6 +27,8 @@ enum {
 	OPT_MAX_BODY,
 	OPT_QUEUE_MAX,
 	OPT_WINDOW,
+	OPT_QUEUE_BYTES,
+	OPT_BUS_BYTES,
 	OPT_HANDSHAKE,
 	OPT_EVENT_TIMEOUT,
 	OPT_PING,
@@ -55,6 +57,8 @@ static const struct option options[] = {
     {"max-body", required_argument, NULL, OPT_MAX_BODY},
     {"queue-max", required_argument, NULL, OPT_QUEUE_MAX},
     {"window", required_argument, NULL, OPT_WINDOW},
+    {"queue-bytes-max", required_argument, NULL, OPT_QUEUE_BYTES},
+    {"bus-bytes-max", required_argument, NULL, OPT_BUS_BYTES},
     {"handshake-timeout-ms", required_argument, NULL, OPT_HANDSHAKE},
     {"event-timeout-ms", required_argument, NULL, OPT_EVENT_TIMEOUT},
     {"ping-interval-ms", required_argument, NULL, OPT_PING},
@@ -95,6 +99,9 @@ void config_usage(FILE *out)
 	    "  --max-body BYTES            HTTP body limit (1048576)\n"
 	    "  --queue-max N               queued events per plugin (4096)\n"
 	    "  --window N                  events in flight per plugin (32)\n"
+	    "  --queue-bytes-max N         bytes of events held per plugin (67108864)\n"
+	    "  --bus-bytes-max N           bytes of events held in all (268435456); past it\n"
+	    "                              POST /api/events answers 503 with Retry-After\n"
 	    "  --handshake-timeout-ms MS   hello/ready deadline (5000)\n"
 	    "  --event-timeout-ms MS       per-event deadline (5000)\n"
 	    "  --ping-interval-ms MS       liveness ping interval (10000)\n"
@@ -222,6 +229,8 @@ static void defaults(struct config *c)
 	c->max_body = 1024 * 1024;
 	c->queue_max = 4096;
 	c->window = 32;
+	c->queue_bytes_max = (size_t)64 << 20;
+	c->bus_bytes_max = (size_t)256 << 20;
 	c->handshake_timeout_ms = 5000;
 	c->event_timeout_ms = 5000;
 	c->ping_interval_ms = 10000;
@@ -339,6 +348,10 @@ int config_parse(struct config *c, int argc, char **argv)
 			NUM(queue_max, 1, 1 << 20);
 		case OPT_WINDOW:
 			NUM(window, 1, 1024);
+		case OPT_QUEUE_BYTES:
+			NUM(queue_bytes_max, 4096, 1LL << 40);
+		case OPT_BUS_BYTES:
+			NUM(bus_bytes_max, 4096, 1LL << 40);
 		case OPT_HANDSHAKE:
 			NUM(handshake_timeout_ms, 10, 600000);
 		case OPT_EVENT_TIMEOUT:

@@ -34,6 +34,8 @@ struct config {
 	size_t max_body;
 	size_t queue_max;
 	size_t window;
+	size_t queue_bytes_max; /* bytes of events held per plugin */
+	size_t bus_bytes_max;	/* bytes of events held by the bus */
 	int handshake_timeout_ms;
 	int event_timeout_ms;
 	int ping_interval_ms;

@@ -407,7 +407,8 @@ static int run(int argc, char **argv)
 	if (d.base == NULL)
 		fatal("event_base_new failed");
 	d.bus = bus_new(&(struct bus_options){
-	    .queue_max = d.cfg.queue_max, .window = d.cfg.window, .max_frame = d.cfg.max_frame});
+	    .queue_max = d.cfg.queue_max, .window = d.cfg.window,
+	    .queue_bytes_max = d.cfg.queue_bytes_max, .bytes_max = d.cfg.bus_bytes_max, .max_frame = d.cfg.max_frame});
 	d.cgroup = cgroup_open("/sys/fs/cgroup", NULL, true, err, sizeof err);
 	if (d.cgroup != NULL)
 		log_info("streamspaced",

@@ -216,7 +216,8 @@ static void stop_host(struct applier *ap, const char *name, const char *why)
 	if (!supervisor_has(ap->sup, name) || state_is(ap->sup, name, SUP_STOPPING))
 		return;
 	log_info("registry", "%s: %s: stopping", name, why);
-	supervisor_stop(ap->sup, name);
+	supervisor_stop(ap->sup, name,
+			strcmp(why, "uninstalled") == 0 ? BUS_DROP_UNINSTALLED : BUS_DROP_DISABLED);
 }
 
 static void removed(struct installdir_result *r, void *arg)
@@ -254,7 +255,7 @@ static void started(void *arg, bool ok, const char *reason)
 	snprintf(msg, sizeof msg, "%s could not be started: %s", t->name,
 		 reason ? reason : "unknown reason");
 	if (op->flags & APPLY_STOP_IF_NOT_READY) {
-		supervisor_stop(op->ap->sup, t->name);
+		supervisor_stop(op->ap->sup, t->name, BUS_DROP_DISABLED);
 		t->enabled = false;
 		free(t->version);
 		t->version = NULL;

@@ -88,7 +88,15 @@ static void post_events(struct api_req *req, const char *rest, void *arg)
 	if (api_read_json(req, false, &body) < 0)
 		return;
 	if (!json_object_is_type(body, json_type_array)) {
-		struct bus_event *ev = prepare_event(core->bus, body, err, sizeof err);
+		struct bus_event *ev;
+		if (bus_full(core->bus, 1)) {
+			api_reply_error(
+			    req, 503, "bus_full",
+			    "the event bus is full: events are not accepted until plugins "
+			    "catch up");
+			goto out;
+		}
+		ev = prepare_event(core->bus, body, err, sizeof err);
 		if (ev == NULL) {
 			api_reply_error(req, 400, "bad_event", "%s", err);
 			goto out;
@@ -99,6 +107,13 @@ static void post_events(struct api_req *req, const char *rest, void *arg)
 		goto out;
 	}
 	n = json_object_array_length(body);
+	if (bus_full(core->bus, n ? n : 1)) {
+		n = 0;
+		api_reply_error(
+		    req, 503, "bus_full",
+		    "the event bus is full: events are not accepted until plugins catch up");
+		goto out;
+	}
 	if (n == 0) {
 		api_reply_error(req, 400, "bad_event", "empty batch");
 		goto out;
@@ -165,65 +180,79 @@ static void installed_one(struct api_req *req, const char *rest, void *arg)
 	api_reply_json(req, 200, st);
 }
 
-/* One series of /metrics per plugin: its name and how to read it from the stats. */
+/*
+ * /metrics, Prometheus text format: the counters an operator alerts on. The
+ * event series come from the bus's accounts, which outlive a plugin being
+ * disabled or uninstalled; the process series from the supervisor.
+ */
 struct metric {
 	const char *name, *type;
-	uint64_t (*get)(const struct supervisor_stats *st);
+	uint64_t (*get)(const void *st);
 };
 
-static uint64_t m_delivered(const struct supervisor_stats *st)
+#define EV_METRIC(field)                                                                           \
+	static uint64_t m_##field(const void *st)                                                  \
+	{                                                                                          \
+		return ((const struct bus_sub_stats *)st)->field;                                  \
+	}
+#define SUP_METRIC(field)                                                                          \
+	static uint64_t m_##field(const void *st)                                                  \
+	{                                                                                          \
+		return ((const struct supervisor_stats *)st)->field;                               \
+	}
+EV_METRIC(accepted)
+EV_METRIC(delivered)
+EV_METRIC(failed)
+EV_METRIC(dropped)
+EV_METRIC(poisoned)
+EV_METRIC(queued)
+EV_METRIC(inflight)
+EV_METRIC(bytes)
+SUP_METRIC(crashes)
+SUP_METRIC(restarts)
+
+static uint64_t m_up(const void *st)
 {
-	return st->events.delivered;
-}
-static uint64_t m_failed(const struct supervisor_stats *st)
-{
-	return st->events.failed;
-}
-static uint64_t m_dropped(const struct supervisor_stats *st)
-{
-	return st->events.dropped;
-}
-static uint64_t m_poisoned(const struct supervisor_stats *st)
-{
-	return st->events.poisoned;
-}
-static uint64_t m_crashes(const struct supervisor_stats *st)
-{
-	return st->crashes;
-}
-static uint64_t m_restarts(const struct supervisor_stats *st)
-{
-	return st->restarts;
-}
-static uint64_t m_queue_depth(const struct supervisor_stats *st)
-{
-	return st->events.queued;
-}
-static uint64_t m_up(const struct supervisor_stats *st)
-{
-	return st->state == SUP_RUNNING;
+	return ((const struct supervisor_stats *)st)->state == SUP_RUNNING;
 }
 
-static const struct metric metrics_table[] = {
-    {"delivered", "counter", m_delivered},   {"failed", "counter", m_failed},
-    {"dropped", "counter", m_dropped},	     {"poisoned", "counter", m_poisoned},
-    {"crashes", "counter", m_crashes},	     {"restarts", "counter", m_restarts},
-    {"queue_depth", "gauge", m_queue_depth}, {"up", "gauge", m_up},
+static const struct metric event_metrics[] = {
+    {"accepted", "counter", m_accepted}, {"delivered", "counter", m_delivered},
+    {"failed", "counter", m_failed},	 {"dropped", "counter", m_dropped},
+    {"poisoned", "counter", m_poisoned}, {"queue_depth", "gauge", m_queued},
+    {"inflight", "gauge", m_inflight},	 {"queue_bytes", "gauge", m_bytes},
+};
+static const struct metric process_metrics[] = {
+    {"crashes", "counter", m_crashes},
+    {"restarts", "counter", m_restarts},
+    {"up", "gauge", m_up},
 };
 
 struct metrics_walk {
 	FILE *buf;
 	const struct metric *m;
+	int reason; /* for the dropped-by-reason series */
 };
 
-static void metric_line(const struct supervisor_stats *st, void *arg)
+static void event_line(const char *name, const struct bus_sub_stats *st, void *arg)
 {
 	struct metrics_walk *w = arg;
-	fprintf(w->buf, "streamspace_plugin_%s{plugin=\"%s\"} %" PRIu64 "\n", w->m->name,
-		st->name, w->m->get(st));
+	if (w->m == NULL)
+		fprintf(w->buf,
+			"streamspace_plugin_dropped_by{plugin=\"%s\",reason=\"%s\"} %" PRIu64 "\n",
+			name, bus_drop_name(w->reason), st->dropped_by[w->reason]);
+	else
+		fprintf(w->buf, "streamspace_plugin_%s{plugin=\"%s\"} %" PRIu64 "\n", w->m->name,
+			name, w->m->get(st));
 }
 
-/* Prometheus text format, the counters an operator alerts on, from the typed stats. */
+static void process_line(const struct supervisor_stats *st, void *arg)
+{
+	struct metrics_walk *w = arg;
+	fprintf(w->buf, "streamspace_plugin_%s{plugin=\"%s\"} %" PRIu64 "\n", w->m->name, st->name,
+		w->m->get(st));
+}
+
 static void metrics(struct api_req *req, const char *rest, void *arg)
 {
 	struct core_api *core = arg;
@@ -235,15 +264,26 @@ static void metrics(struct api_req *req, const char *rest, void *arg)
 		fatal("metrics: open_memstream: %s", strerror(errno));
 	fprintf(w.buf, "# TYPE streamspace_events_accepted_total counter\n");
 	fprintf(w.buf, "streamspace_events_accepted_total %" PRIu64 "\n", bus_accepted(core->bus));
+	fprintf(w.buf, "# TYPE streamspace_events_shed_total counter\n");
+	fprintf(w.buf, "streamspace_events_shed_total %" PRIu64 "\n", bus_shed(core->bus));
 	if (core->database_up != NULL) {
 		fprintf(w.buf, "# TYPE streamspace_database_up gauge\n");
 		fprintf(w.buf, "streamspace_database_up %d\n",
 			core->database_up(core->database_arg) ? 1 : 0);
 	}
-	for (size_t c = 0; c < sizeof metrics_table / sizeof metrics_table[0]; c++) {
-		w.m = &metrics_table[c];
+	for (size_t c = 0; c < sizeof event_metrics / sizeof event_metrics[0]; c++) {
+		w.m = &event_metrics[c];
 		fprintf(w.buf, "# TYPE streamspace_plugin_%s %s\n", w.m->name, w.m->type);
-		supervisor_foreach(core->sup, metric_line, &w);
+		bus_foreach(core->bus, event_line, &w);
+	}
+	w.m = NULL;
+	fprintf(w.buf, "# TYPE streamspace_plugin_dropped_by counter\n");
+	for (w.reason = 0; w.reason < BUS_DROP_COUNT; w.reason++)
+		bus_foreach(core->bus, event_line, &w);
+	for (size_t c = 0; c < sizeof process_metrics / sizeof process_metrics[0]; c++) {
+		w.m = &process_metrics[c];
+		fprintf(w.buf, "# TYPE streamspace_plugin_%s %s\n", w.m->name, w.m->type);
+		supervisor_foreach(core->sup, process_line, &w);
 	}
 	if (fclose(w.buf) != 0)
 		fatal("metrics: writing the page: %s", strerror(errno));

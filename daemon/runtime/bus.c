@@ -9,6 +9,7 @@
 
 #include "clock.h"
 #include "frame.h"
+#include "log.h"
 #include "json.h"
 #include "names.h"
 #include "ring.h"
@@ -19,6 +20,7 @@
 
 /* One accepted event: its frame, shared by every queue that holds it. */
 struct bus_event {
+	struct bus *bus; /* whose byte count holds it */
 	unsigned refs;
 	int64_t id;
 	size_t len;
@@ -38,8 +40,18 @@ struct bus_ring {
 	struct ring r;
 };
 
+/* A plugin's counts, kept by name for as long as the bus lives. */
+struct bus_account {
+	char *name;
+	struct bus_sub_stats st;
+	bool live; /* a subscriber holds it */
+	TAILQ_ENTRY(bus_account) entry;
+};
+
 struct bus_sub {
 	struct bus *bus;
+	struct bus_account *acct;
+	size_t bytes;
 	char *name;
 	char **patterns;
 	size_t npatterns;
@@ -48,7 +60,6 @@ struct bus_sub {
 	void *ready_arg;
 	struct bus_ring queue;
 	struct bus_ring inflight;
-	struct bus_sub_stats st;
 	int64_t poison[BUS_POISON_KEEP];
 	size_t npoison;
 	TAILQ_ENTRY(bus_sub) entry;
@@ -57,7 +68,9 @@ struct bus_sub {
 struct bus {
 	struct bus_options opts;
 	int64_t next_id;
-	uint64_t accepted;
+	uint64_t accepted, shed;
+	size_t bytes; /* of every live event */
+	TAILQ_HEAD(, bus_account) accounts;
 	TAILQ_HEAD(, bus_sub) subs;
 };
 
@@ -105,6 +118,7 @@ static struct bus_slot ring_remove(struct bus_ring *q, size_t i)
 static void event_unref(struct bus_event *ev)
 {
 	if (ev != NULL && --ev->refs == 0) {
+		ev->bus->bytes -= ev->len;
 		free(ev->frame);
 		free(ev);
 	}
@@ -131,17 +145,28 @@ struct bus *bus_new(const struct bus_options *opts)
 	bus->opts.queue_max = opts && opts->queue_max ? opts->queue_max : 4096;
 	bus->opts.window = opts && opts->window ? opts->window : 32;
 	bus->opts.max_frame = opts && opts->max_frame ? opts->max_frame : FRAME_MAX_DEFAULT;
+	bus->opts.queue_bytes_max =
+	    opts && opts->queue_bytes_max ? opts->queue_bytes_max : (size_t)64 << 20;
+	bus->opts.bytes_max = opts && opts->bytes_max ? opts->bytes_max : (size_t)256 << 20;
 	bus->next_id = 1;
 	TAILQ_INIT(&bus->subs);
+	TAILQ_INIT(&bus->accounts);
 	return bus;
 }
 
 void bus_free(struct bus *bus)
 {
+	struct bus_account *a;
+
 	if (bus == NULL)
 		return;
 	while (!TAILQ_EMPTY(&bus->subs))
-		bus_sub_free(TAILQ_FIRST(&bus->subs));
+		bus_sub_free(TAILQ_FIRST(&bus->subs), BUS_DROP_SHUTDOWN);
+	while ((a = TAILQ_FIRST(&bus->accounts)) != NULL) {
+		TAILQ_REMOVE(&bus->accounts, a, entry);
+		free(a->name);
+		free(a);
+	}
 	free(bus);
 }
 
@@ -209,15 +234,50 @@ struct bus_event *bus_prepare(struct bus *bus, const char *type, json_object *da
 	tlen = strlen(type);
 	ev = xmalloc(sizeof *ev + tlen + 1);
 	memcpy(ev->type, type, tlen + 1);
+	ev->bus = bus;
 	ev->refs = 1;
 	ev->id = bus->next_id++;
 	ev->len = FRAME_HEADER_LEN + hlen + dlen + 1;
 	ev->frame = xmalloc(ev->len);
+	bus->bytes += ev->len;
 	frame_header(ev->frame, (uint32_t)(hlen + dlen + 1));
 	memcpy(ev->frame + FRAME_HEADER_LEN, head, hlen);
 	memcpy(ev->frame + FRAME_HEADER_LEN + hlen, d, dlen);
 	ev->frame[ev->len - 1] = '}';
 	return ev;
+}
+
+static void drop(struct bus_sub *sub, enum bus_drop why, uint64_t n)
+{
+	sub->acct->st.dropped += n;
+	sub->acct->st.dropped_by[why] += n;
+}
+
+/* An event leaves the subscriber's queue or window for good. */
+static void release(struct bus_sub *sub, struct bus_event *ev)
+{
+	sub->bytes -= ev->len;
+	event_unref(ev);
+}
+
+bool bus_full(struct bus *bus, size_t n)
+{
+	if (bus->bytes < bus->opts.bytes_max)
+		return false;
+	bus->shed += n;
+	return true;
+}
+
+uint64_t bus_shed(const struct bus *bus)
+{
+	return bus->shed;
+}
+
+const char *bus_drop_name(enum bus_drop why)
+{
+	static const char *const names[BUS_DROP_COUNT] = {"overflow", "disabled", "uninstalled",
+							  "shutdown"};
+	return (unsigned)why < BUS_DROP_COUNT ? names[why] : "unknown";
 }
 
 void bus_discard(struct bus_event *ev)
@@ -235,11 +295,14 @@ int64_t bus_commit(struct bus *bus, struct bus_event *ev)
 	{
 		if (!bus_sub_matches(sub, ev->type))
 			continue;
-		if (sub->queue.r.len >= bus->opts.queue_max) {
-			sub->st.dropped++;
+		sub->acct->st.accepted++;
+		if (sub->queue.r.len >= bus->opts.queue_max ||
+		    sub->bytes + ev->len > bus->opts.queue_bytes_max) {
+			drop(sub, BUS_DROP_OVERFLOW, 1);
 			continue;
 		}
 		ev->refs++;
+		sub->bytes += ev->len;
 		ring_push_back_slot(&sub->queue, (struct bus_slot){.ev = ev});
 		/* The host's peer flushes when it gets its turn of the loop. */
 		if (sub->attached && sub->ready != NULL && sub->inflight.r.len < bus->opts.window)
@@ -256,10 +319,28 @@ int64_t bus_publish(struct bus *bus, const char *type, json_object *data)
 	return ev ? bus_commit(bus, ev) : -1;
 }
 
+/* The account kept under name, made on first use. */
+static struct bus_account *account(struct bus *bus, const char *name)
+{
+	struct bus_account *a;
+
+	TAILQ_FOREACH(a, &bus->accounts, entry)
+	{
+		if (strcmp(a->name, name) == 0)
+			return a;
+	}
+	a = xcalloc(1, sizeof *a);
+	a->name = xstrdup(name);
+	TAILQ_INSERT_TAIL(&bus->accounts, a, entry);
+	return a;
+}
+
 struct bus_sub *bus_sub_new(struct bus *bus, const char *name, bus_ready_fn ready, void *arg)
 {
 	struct bus_sub *sub = xcalloc(1, sizeof *sub);
 	sub->bus = bus;
+	sub->acct = account(bus, name);
+	sub->acct->live = true;
 	sub->name = xstrdup(name);
 	sub->ready = ready;
 	sub->ready_arg = arg;
@@ -279,11 +360,17 @@ static void patterns_clear(struct bus_sub *sub)
 	sub->npatterns = 0;
 }
 
-void bus_sub_free(struct bus_sub *sub)
+void bus_sub_free(struct bus_sub *sub, enum bus_drop why)
 {
 	if (sub == NULL)
 		return;
 	TAILQ_REMOVE(&sub->bus->subs, sub, entry);
+	/* Accepted for this plugin and never to reach it: counted, not lost. */
+	if (sub->queue.r.len + sub->inflight.r.len > 0)
+		log_warn(sub->name, "%zu accepted events not delivered: counted dropped (%s)",
+			 sub->queue.r.len + sub->inflight.r.len, bus_drop_name(why));
+	drop(sub, why, sub->queue.r.len + sub->inflight.r.len);
+	sub->acct->live = false;
 	ring_clear(&sub->queue);
 	ring_clear(&sub->inflight);
 	patterns_clear(sub);
@@ -325,7 +412,7 @@ static void poison_record(struct bus_sub *sub, int64_t id)
 		sub->npoison--;
 	}
 	sub->poison[sub->npoison++] = id;
-	sub->st.poisoned++;
+	sub->acct->st.poisoned++;
 }
 
 size_t bus_sub_detach(struct bus_sub *sub, bool crashed)
@@ -341,10 +428,10 @@ size_t bus_sub_detach(struct bus_sub *sub, bool crashed)
 		if (++oldest->attempts >= 2) {
 			struct bus_slot s = ring_pop_front_slot(&sub->inflight);
 			poison_record(sub, s.ev->id);
-			event_unref(s.ev);
+			release(sub, s.ev);
 			poisoned = 1;
 		} else {
-			sub->st.redelivered++;
+			sub->acct->st.redelivered++;
 		}
 	}
 	/* Back to the front of the queue, newest first, so the order holds. */
@@ -383,11 +470,11 @@ int bus_sub_ack(struct bus_sub *sub, int64_t id, bool ok)
 		struct bus_slot *s = ring_slot(&sub->inflight, i);
 		if (s->ev->id != id)
 			continue;
-		event_unref(ring_remove(&sub->inflight, i).ev);
+		release(sub, ring_remove(&sub->inflight, i).ev);
 		if (ok)
-			sub->st.delivered++;
+			sub->acct->st.delivered++;
 		else
-			sub->st.failed++;
+			sub->acct->st.failed++;
 		/* The next event's deadline starts when the host can begin on it. */
 		if (i == 0 && sub->inflight.r.len > 0)
 			ring_slot(&sub->inflight, 0)->since_ms = clock_mono_ms();
@@ -407,9 +494,29 @@ int64_t bus_sub_oldest_age_ms(const struct bus_sub *sub, int64_t now_ms)
 
 void bus_sub_stats(const struct bus_sub *sub, struct bus_sub_stats *out)
 {
-	*out = sub->st;
+	*out = sub->acct->st;
 	out->queued = sub->queue.r.len;
 	out->inflight = sub->inflight.r.len;
+	out->bytes = sub->bytes;
+}
+
+void bus_foreach(const struct bus *bus,
+		 void (*fn)(const char *name, const struct bus_sub_stats *st, void *arg), void *arg)
+{
+	struct bus_account *a;
+	struct bus_sub *sub;
+	struct bus_sub_stats st;
+
+	TAILQ_FOREACH(a, &bus->accounts, entry)
+	{
+		st = a->st;
+		TAILQ_FOREACH(sub, &bus->subs, entry)
+		{
+			if (sub->acct == a)
+				bus_sub_stats(sub, &st);
+		}
+		fn(a->name, &st, arg);
+	}
 }
 
 json_object *bus_sub_poison_json(const struct bus_sub *sub)

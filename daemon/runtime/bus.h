@@ -19,9 +19,23 @@ struct bus_sub;
 
 struct bus_options {
 	size_t queue_max; /* events waiting per plugin (default 4096) */
-	size_t window;	  /* events in flight per plugin (default 32) */
-	size_t max_frame; /* frame limit (default 1 MiB) */
+	size_t
+	    queue_bytes_max; /* bytes of events queued or in flight per plugin (default 64 MiB) */
+	size_t bytes_max;    /* bytes of events the whole bus holds (default 256 MiB) */
+	size_t window;	     /* events in flight per plugin (default 32) */
+	size_t max_frame;    /* frame limit (default 1 MiB) */
 };
+
+/* Why an accepted event did not reach a plugin (each counted per plugin). */
+enum bus_drop {
+	BUS_DROP_OVERFLOW,    /* its queue was full (count or bytes) */
+	BUS_DROP_DISABLED,    /* queued when the plugin was disabled or stopped */
+	BUS_DROP_UNINSTALLED, /* queued when the plugin was uninstalled */
+	BUS_DROP_SHUTDOWN,    /* still queued when the daemon stopped */
+	BUS_DROP_COUNT
+};
+/* "overflow", "disabled", "uninstalled", "shutdown". */
+const char *bus_drop_name(enum bus_drop why);
 
 /* Called when a subscriber's queue has something to send (see bus_sub_flush). */
 typedef void (*bus_ready_fn)(struct bus_sub *sub, void *arg);
@@ -42,6 +56,13 @@ int64_t bus_next_id(struct bus *bus);
  */
 struct bus_event *bus_prepare(struct bus *bus, const char *type, json_object *data, char *err,
 			      size_t errlen);
+
+/*
+ * Whether the bus holds bytes_max or more (events prepared, queued or in
+ * flight anywhere): then new events are to be refused at the door (503),
+ * not accepted and dropped. Counts the n events refused.
+ */
+bool bus_full(struct bus *bus, size_t n);
 /*
  * Accepts a prepared event (consumed): queues it to each matching
  * subscriber. Cannot fail; returns the event's id.
@@ -53,9 +74,14 @@ void bus_discard(struct bus_event *ev);
 /* bus_prepare then bus_commit: the event's id, or -1 when it is refused. */
 int64_t bus_publish(struct bus *bus, const char *type, json_object *data);
 
-/* A subscriber: one per running plugin, outliving its host's restarts. */
+/*
+ * A subscriber: one per running plugin, outliving its host's restarts. Its
+ * counts live in the bus under its name and outlive it: a subscriber made
+ * again for that name carries on with them.
+ */
 struct bus_sub *bus_sub_new(struct bus *bus, const char *name, bus_ready_fn ready, void *arg);
-void bus_sub_free(struct bus_sub *sub);
+/* Frees the subscriber; what it still held is counted dropped for why. NULL is fine. */
+void bus_sub_free(struct bus_sub *sub, enum bus_drop why);
 /* Replaces the subscriber's patterns (from the host's ready message). */
 void bus_sub_set_patterns(struct bus_sub *sub, const char *const *patterns, size_t n);
 /* Whether the subscriber takes events of this type. */
@@ -86,21 +112,36 @@ int bus_sub_ack(struct bus_sub *sub, int64_t id, bool ok);
 /* Milliseconds (monotonic) since the oldest in-flight event was sent, or -1. */
 int64_t bus_sub_oldest_age_ms(const struct bus_sub *sub, int64_t now_ms);
 
+/*
+ * Every event accepted for a plugin is in exactly one of: delivered,
+ * failed, poisoned, dropped (by reason), queued or in flight, so
+ *   accepted == delivered + failed + poisoned + dropped + queued + inflight.
+ */
 struct bus_sub_stats {
+	uint64_t accepted;  /* accepted events that matched its subscriptions */
 	uint64_t delivered; /* acknowledged */
 	uint64_t failed;    /* acknowledged with handler_failed */
-	uint64_t dropped;   /* queue full */
-	uint64_t poisoned;  /* set aside after two crashes */
+	uint64_t dropped;   /* the sum of dropped_by */
+	uint64_t dropped_by[BUS_DROP_COUNT];
+	uint64_t poisoned; /* set aside after two crashes */
 	uint64_t redelivered;
 	size_t queued;	 /* waiting */
 	size_t inflight; /* sent, not yet answered */
+	size_t bytes;	 /* of the events queued and in flight */
 };
 void bus_sub_stats(const struct bus_sub *sub, struct bus_sub_stats *out);
 /* Ids of the poison events kept for status (most recent last), as a JSON array. */
 json_object *bus_sub_poison_json(const struct bus_sub *sub);
 
+/* The counts of every plugin that ever subscribed, present or not, by name. */
+void bus_foreach(const struct bus *bus,
+		 void (*fn)(const char *name, const struct bus_sub_stats *st, void *arg),
+		 void *arg);
+
 /* Total events accepted since start. */
 uint64_t bus_accepted(const struct bus *bus);
+/* Events refused at the door because the bus was full (bus_full). */
+uint64_t bus_shed(const struct bus *bus);
 /* Whether any subscriber still has queued or in-flight events (for draining). */
 bool bus_busy(const struct bus *bus);
 

@@ -60,6 +60,7 @@ struct plugin {
 	enum exit_cause cause; /* decided before the end completes, else from the status */
 	char *reason;
 	bool stop_requested, restart_after, remove_after;
+	enum bus_drop remove_why;    /* what the queue's events are counted as when forgotten */
 	struct event *stop_timer;    /* a host that does not exit in time is killed */
 	struct event *restart_timer; /* the backoff delay after a crash */
 
@@ -491,6 +492,7 @@ static struct plugin *plugin_new(struct supervisor *sup, const struct plugin_spe
 	if (p->stop_timer == NULL || p->restart_timer == NULL)
 		fatal("plugin_new: out of memory");
 	p->sub = bus_sub_new(sup->bus, p->name, bus_ready, p);
+	p->remove_why = BUS_DROP_DISABLED;
 	backoff_init(&p->backoff, sup->o.backoff_initial_ms, sup->o.backoff_max_ms,
 		     sup->o.crash_limit, sup->o.crash_window_ms);
 	p->waiters = waitlist_new();
@@ -513,7 +515,7 @@ static void plugin_destroy(struct plugin *p)
 	peer_free(p->peer);
 	event_free(p->stop_timer);
 	event_free(p->restart_timer);
-	bus_sub_free(p->sub);
+	bus_sub_free(p->sub, p->sup->freeing ? BUS_DROP_SHUTDOWN : p->remove_why);
 	json_object_put(p->config);
 	json_object_put(p->permissions);
 	json_object_put(p->sandbox);
@@ -598,11 +600,12 @@ int supervisor_run(struct supervisor *sup, const struct plugin_spec *spec, super
 	return 0;
 }
 
-int supervisor_stop(struct supervisor *sup, const char *name)
+int supervisor_stop(struct supervisor *sup, const char *name, enum bus_drop why)
 {
 	struct plugin *p = find(sup, name);
 	if (p == NULL)
 		return -1;
+	p->remove_why = why;
 	if (p->pid <= 0) {
 		plugin_destroy(p);
 		return 0;

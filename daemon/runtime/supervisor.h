@@ -80,8 +80,11 @@ typedef void (*supervisor_done_fn)(void *arg, bool ok, const char *reason);
 int supervisor_run(struct supervisor *sup, const struct plugin_spec *spec, supervisor_done_fn done,
 		   void *arg, char *err, size_t errlen);
 
-/* Stops a plugin gracefully and forgets it. Returns -1 when unknown. */
-int supervisor_stop(struct supervisor *sup, const char *name);
+/*
+ * Stops a plugin gracefully and forgets it; the events still queued for it
+ * are counted dropped for why (disabled, uninstalled). -1 when unknown.
+ */
+int supervisor_stop(struct supervisor *sup, const char *name, enum bus_drop why);
 
 /*
  * Gives a plugin a new configuration (an object, borrowed). -1 when the

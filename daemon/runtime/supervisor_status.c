@@ -65,7 +65,13 @@ static json_object *status_json(const struct supervisor_stats *stp)
 	ADD_INT(o, "inflight", st.events.inflight);
 	ADD_INT(o, "delivered", st.events.delivered);
 	ADD_INT(o, "failed", st.events.failed);
+	ADD_INT(o, "accepted", st.events.accepted);
 	ADD_INT(o, "dropped", st.events.dropped);
+	json_object *by = json_object_new_object();
+	for (int i = 0; i < BUS_DROP_COUNT; i++)
+		ADD_INT(by, bus_drop_name(i), st.events.dropped_by[i]);
+	json_object_object_add(o, "dropped_by", by);
+	ADD_INT(o, "queue_bytes", st.events.bytes);
 	ADD_INT(o, "redelivered", st.events.redelivered);
 	ADD_INT(o, "poisoned", st.events.poisoned);
 	json_object_object_add(o, "poison_events", bus_sub_poison_json(st.sub));

@@ -104,7 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	peer_free(peer);
 	peer = NULL;
 	hostlog_free(out);
-	bus_sub_free(sub);
+	bus_sub_free(sub, BUS_DROP_SHUTDOWN);
 	bus_free(bus);
 	event_base_free(base);
 	json_object_put(ev);

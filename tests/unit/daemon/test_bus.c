@@ -334,13 +334,149 @@ static void wakeups(void **state)
 	bus_free(bus);
 }
 
+/* accepted == delivered + failed + poisoned + dropped + queued + inflight. */
+static void assert_sum(const struct bus_sub_stats *st)
+{
+	uint64_t by = 0;
+	for (int i = 0; i < BUS_DROP_COUNT; i++)
+		by += st->dropped_by[i];
+	assert_int_equal(by, st->dropped);
+	assert_int_equal(st->accepted, st->delivered + st->failed + st->poisoned + st->dropped +
+					   st->queued + st->inflight);
+}
+
+struct found {
+	const char *name;
+	struct bus_sub_stats st;
+	int n;
+};
+
+static void find_account(const char *name, const struct bus_sub_stats *st, void *arg)
+{
+	struct found *f = arg;
+	if (strcmp(name, f->name) == 0) {
+		f->st = *st;
+		f->n++;
+	}
+}
+
+/*
+ * Every accepted event is accounted per subscriber through a whole life:
+ * delivered, failed, overflow (count and bytes), redelivered then poisoned
+ * after crashes, and what was queued when it went away (disabled); the
+ * counts outlive the subscriber and a new one carries on with them.
+ */
+static void every_event_accounted(void **state)
+{
+	struct bus *bus = bus_new(&(struct bus_options){
+	    .queue_max = 8, .window = 2, .queue_bytes_max = 2000, .bytes_max = 1 << 20});
+	struct bus_sub *s = sub_for(bus, "s", "*");
+	struct evbuffer *out = evbuffer_new();
+	struct bus_sub_stats st;
+	struct found f = {.name = "s"};
+	json_object *d = data_with(7), *big = json_object_new_object();
+	char blob[1200];
+	int64_t ids[16];
+
+	memset(blob, 'b', sizeof blob - 1);
+	blob[sizeof blob - 1] = '\0';
+	json_object_object_add(big, "blob", json_object_new_string(blob));
+	for (int i = 0; i < 4; i++)
+		bus_publish(bus, "user.login", d);
+	assert_int_equal(bus_sub_flush(s, out), 2);
+	assert_int_equal(drain_ids(out, ids, 16), 2);
+	assert_int_equal(bus_sub_ack(s, ids[0], true), 1);
+	assert_int_equal(bus_sub_ack(s, ids[1], false), 1);
+	/* One big event fits the bytes bound, the second does not: overflow by bytes. */
+	bus_publish(bus, "user.login", big);
+	bus_publish(bus, "user.login", big);
+	bus_sub_stats(s, &st);
+	assert_int_equal(st.dropped_by[BUS_DROP_OVERFLOW], 1);
+	assert_true(st.bytes <= 2000);
+	assert_sum(&st);
+	/* Overflow by count. */
+	for (int i = 0; i < 10; i++)
+		bus_publish(bus, "user.login", d);
+	bus_sub_stats(s, &st);
+	assert_int_equal(st.queued, 8);
+	assert_sum(&st);
+	/* Two crashes while the same event is in flight: redelivered once, then poison. */
+	assert_int_equal(bus_sub_flush(s, out), 2);
+	assert_int_equal(bus_sub_detach(s, true), 0);
+	bus_sub_attach(s);
+	assert_int_equal(bus_sub_flush(s, out), 2);
+	assert_int_equal(bus_sub_detach(s, true), 1);
+	evbuffer_drain(out, evbuffer_get_length(out));
+	bus_sub_stats(s, &st);
+	assert_int_equal(st.poisoned, 1);
+	assert_int_equal(st.redelivered, 1);
+	assert_sum(&st);
+	/* Disabled with events queued: each counted dropped (disabled), none lost. */
+	size_t held = st.queued + st.inflight;
+	assert_true(held > 0);
+	bus_sub_free(s, BUS_DROP_DISABLED);
+	bus_foreach(bus, find_account, &f);
+	assert_int_equal(f.n, 1);
+	assert_int_equal(f.st.dropped_by[BUS_DROP_DISABLED], held);
+	assert_int_equal(f.st.queued + f.st.inflight, 0);
+	assert_sum(&f.st);
+	/* Enabled again: the same series go on. */
+	s = sub_for(bus, "s", "*");
+	bus_publish(bus, "user.login", d);
+	bus_sub_stats(s, &st);
+	assert_int_equal(st.accepted, f.st.accepted + 1);
+	assert_int_equal(st.queued, 1);
+	assert_sum(&st);
+	json_object_put(d);
+	json_object_put(big);
+	evbuffer_free(out);
+	bus_free(bus);
+}
+
+/* The whole bus is bounded in bytes: full, it says so (and counts) instead of dropping. */
+static void bus_bounded_in_bytes(void **state)
+{
+	struct bus *bus = bus_new(&(struct bus_options){
+	    .queue_max = 1000, .window = 2, .queue_bytes_max = 1 << 20, .bytes_max = 4000});
+	struct bus_sub *s = sub_for(bus, "s", "*");
+	struct evbuffer *out = evbuffer_new();
+	json_object *d = data_with(1);
+	int64_t ids[4];
+	int n = 0;
+
+	while (!bus_full(bus, 1)) {
+		assert_true(bus_publish(bus, "user.login", d) > 0);
+		n++;
+	}
+	assert_true(n > 10);
+	assert_int_equal(bus_shed(bus), 1);
+	struct bus_sub_stats st;
+	bus_sub_stats(s, &st);
+	assert_int_equal(st.dropped, 0); /* nothing accepted was dropped */
+	/* Delivering frees room. */
+	assert_int_equal(bus_sub_flush(s, out), 2);
+	assert_int_equal(drain_ids(out, ids, 4), 2);
+	assert_int_equal(bus_sub_ack(s, ids[0], true), 1);
+	assert_int_equal(bus_sub_ack(s, ids[1], true), 1);
+	assert_false(bus_full(bus, 1));
+	assert_int_equal(bus_shed(bus), 1);
+	json_object_put(d);
+	evbuffer_free(out);
+	bus_free(bus);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(fanout_in_order),	cmocka_unit_test(window_and_acks),
-	    cmocka_unit_test(overflow_counted), cmocka_unit_test(redeliver_then_poison),
-	    cmocka_unit_test(prepare_rules),	cmocka_unit_test(prepare_then_commit),
+	    cmocka_unit_test(fanout_in_order),
+	    cmocka_unit_test(window_and_acks),
+	    cmocka_unit_test(overflow_counted),
+	    cmocka_unit_test(redeliver_then_poison),
+	    cmocka_unit_test(prepare_rules),
+	    cmocka_unit_test(prepare_then_commit),
 	    cmocka_unit_test(wakeups),
+	    cmocka_unit_test(every_event_accounted),
+	    cmocka_unit_test(bus_bounded_in_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -111,7 +111,7 @@ static int teardown(void **state)
 		return 0;
 	peer_free(w->peer);
 	hostlog_free(w->out);
-	bus_sub_free(w->sub);
+	bus_sub_free(w->sub, BUS_DROP_SHUTDOWN);
 	bus_free(w->bus);
 	evbuffer_free(w->from_daemon);
 	event_base_free(w->base);
