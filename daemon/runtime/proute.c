@@ -332,24 +332,29 @@ static bool tchar(int c)
 	return isalnum(c) || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
-bool proute_header_allowed(const char *name, const char *value)
+bool http_header_syntax_ok(const char *name, const char *value)
 {
 	if (name[0] == '\0' || strlen(name) > 256 || strlen(value) > PROUTE_HEADER_VALUE_MAX)
 		return false;
 	for (const char *p = name; *p; p++)
 		if (!tchar((unsigned char)*p))
 			return false;
-	for (size_t i = 0; i < sizeof owned_headers / sizeof *owned_headers; i++)
-		if (strcasecmp(name, owned_headers[i]) == 0)
-			return false;
-	if (strncasecmp(name, "proxy-", 6) == 0)
-		return false;
 	for (const char *p = value; *p; p++) {
 		unsigned char c = (unsigned char)*p;
 		if ((c < 0x20 && c != '\t') || c == 0x7f)
 			return false;
 	}
 	return true;
+}
+
+bool proute_header_allowed(const char *name, const char *value)
+{
+	if (!http_header_syntax_ok(name, value))
+		return false;
+	for (size_t i = 0; i < sizeof owned_headers / sizeof *owned_headers; i++)
+		if (strcasecmp(name, owned_headers[i]) == 0)
+			return false;
+	return strncasecmp(name, "proxy-", 6) != 0;
 }
 
 int proute_check_answer(json_object *reply, int *status, char *why, size_t len)

@@ -70,6 +70,13 @@ int proutes_match(const struct proutes *t, const char *method, const char *path,
  */
 int proute_check_answer(json_object *reply, int *status, char *why, size_t len);
 
+/*
+ * The syntax of a header, whoever sets it: the name an HTTP token of at
+ * most 256 bytes, the value at most PROUTE_HEADER_VALUE_MAX bytes with no
+ * CR, LF, NUL or other control but tab (no header can be smuggled in).
+ */
+bool http_header_syntax_ok(const char *name, const char *value);
+
 /* The rule for one header of an answer, as proute_check_answer applies it. */
 bool proute_header_allowed(const char *name, const char *value);
 
