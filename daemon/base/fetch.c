@@ -435,6 +435,12 @@ struct fetch_xfer *fetch_start(struct fetch *f, const struct fetch_opts *o, fetc
 		curl_easy_setopt(e, CURLOPT_CAINFO, f->ca_bundle);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "streamspaced");
 	x->refuse_private = o->refuse_private;
+	/*
+	 * No proxy from the environment for egress: the address judged would be
+	 * the proxy's, and a proxy would reach private addresses for us.
+	 */
+	if (o->refuse_private)
+		curl_easy_setopt(e, CURLOPT_PROXY, "");
 	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
 	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, x);
 	curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, prereq);
