@@ -28,6 +28,7 @@
 #define DEFAULT_MAX_BYTES ((uint64_t)8 * 1024 * 1024)
 #define MAX_REDIRECTS 10
 #define ETAG_MAX 256
+#define HEADERS_MAX 65536 /* bytes of an answer's header lines kept for egress */
 
 struct fetch_xfer {
 	struct fetch *f;
@@ -40,6 +41,10 @@ struct fetch_xfer {
 	size_t len, cap;
 	bool too_large, io_failed;
 	bool refuse_private;
+	bool any_status;
+	bool keep_headers, headers_over;
+	char *hdrs; /* the final answer's header lines (keep_headers) */
+	size_t hlen;
 	char refused[96]; /* "10.0.0.1 (private)": the last address refused */
 	int io_errno;
 	char etag[ETAG_MAX];
@@ -72,6 +77,7 @@ static void xfer_free(struct fetch_xfer *x)
 	curl_easy_cleanup(x->easy);
 	curl_slist_free_all(x->headers);
 	curl_slist_free_all(x->connect_to);
+	free(x->hdrs);
 	free(x->buf);
 	free(x);
 }
@@ -187,9 +193,24 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 	struct fetch_xfer *x = arg;
 	size_t len = size * n, v;
 
-	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0)
+	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+		/* A new answer (after a redirect or a 1xx): forget the last one's headers. */
 		x->etag[0] = '\0';
-	else if (len > 5 && strncasecmp(p, "etag:", 5) == 0) {
+		x->hlen = 0;
+		x->headers_over = false;
+		return size * n;
+	}
+	if (x->keep_headers && len > 2) {
+		if (x->hlen + len + 1 > HEADERS_MAX) {
+			x->headers_over = true;
+			return 0; /* ends the transfer: too-large */
+		}
+		x->hdrs = xrealloc(x->hdrs, x->hlen + len + 1);
+		memcpy(x->hdrs + x->hlen, p, len);
+		x->hlen += len;
+		x->hdrs[x->hlen] = '\0';
+	}
+	if (len > 5 && strncasecmp(p, "etag:", 5) == 0) {
 		for (v = 5; v < len && (p[v] == ' ' || p[v] == '\t'); v++)
 			;
 		while (len > v && (p[len - 1] == '\r' || p[len - 1] == '\n' || p[len - 1] == ' '))
@@ -262,7 +283,10 @@ static void classify(struct fetch_xfer *x, CURLcode rc, struct fetch_result *r, 
 
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
 	r->http_code = code;
-	if (x->refused[0] != '\0' && rc != CURLE_OK) {
+	if (x->headers_over) {
+		r->check = "too-large";
+		snprintf(msg, msglen, "the answer's headers are over %d bytes", HEADERS_MAX);
+	} else if (x->refused[0] != '\0' && rc != CURLE_OK) {
 		r->check = "address";
 		snprintf(msg, msglen, "refused to connect to %s", x->refused);
 	} else if (x->too_large || rc == CURLE_FILESIZE_EXCEEDED) {
@@ -292,7 +316,7 @@ static void classify(struct fetch_xfer *x, CURLcode rc, struct fetch_result *r, 
 		snprintf(msg, msglen, "%s", x->curl_err[0] ? x->curl_err : curl_easy_strerror(rc));
 	} else if (code == 304) {
 		r->ok = r->not_modified = true;
-	} else if (code != 0 && (code < 200 || code > 299)) {
+	} else if (code != 0 && (code < 200 || code > 299) && !x->any_status) {
 		r->check = code == 404 ? "not-found" : "http-status";
 		snprintf(msg, msglen, "the server answered HTTP %ld", code);
 	} else {
@@ -318,6 +342,7 @@ static void check_done(struct fetch *f)
 		r.etag = x->etag[0] ? x->etag : NULL;
 		r.body = r.ok && !r.not_modified ? (x->buf ? x->buf : "") : NULL;
 		r.len = x->len;
+		r.headers = r.ok && x->keep_headers ? (x->hdrs ? x->hdrs : "") : NULL;
 		x->done(&r, x->arg);
 		xfer_free(x);
 	}
@@ -398,6 +423,17 @@ struct fetch_xfer *fetch_start(struct fetch *f, const struct fetch_opts *o, fetc
 			snprintf(err, errlen, "a connect-to entry is not usable");
 			return NULL;
 		}
+	if (o->method != NULL &&
+	    (o->method[0] == '\0' || strlen(o->method) > 16 ||
+	     strspn(o->method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(o->method))) {
+		snprintf(err, errlen, "a method is 1 to 16 capital letters");
+		return NULL;
+	}
+	for (size_t i = 0; o->headers && o->headers[i]; i++)
+		if (strpbrk(o->headers[i], "\r\n") != NULL || strchr(o->headers[i], ':') == NULL) {
+			snprintf(err, errlen, "a request header is not a \"Name: value\" line");
+			return NULL;
+		}
 	if (o->if_none_match &&
 	    (strlen(o->if_none_match) >= ETAG_MAX || strpbrk(o->if_none_match, "\r\n") != NULL)) {
 		snprintf(err, errlen, "the ETag is not a usable header value");
@@ -457,9 +493,24 @@ struct fetch_xfer *fetch_start(struct fetch *f, const struct fetch_opts *o, fetc
 		char h[ETAG_MAX + 32];
 
 		snprintf(h, sizeof h, "If-None-Match: %s", o->if_none_match);
-		x->headers = curl_slist_append(NULL, h);
-		curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
+		x->headers = curl_slist_append(x->headers, h);
 	}
+	for (size_t i = 0; o->headers && o->headers[i]; i++)
+		x->headers = curl_slist_append(x->headers, o->headers[i]);
+	if (o->body != NULL) {
+		/* No "Expect: 100-continue" round trip before a body. */
+		x->headers = curl_slist_append(x->headers, "Expect:");
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->body_len);
+		curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, o->body);
+	}
+	if (x->headers)
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
+	if (o->method != NULL && strcmp(o->method, "HEAD") == 0)
+		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+	else if (o->method != NULL && strcmp(o->method, o->body ? "POST" : "GET") != 0)
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, o->method);
+	x->any_status = o->any_status;
+	x->keep_headers = o->keep_headers;
 	LIST_INSERT_HEAD(&f->xfers, x, entry);
 	/* The transfer starts from the timer curl arms now: done never runs inside this call. */
 	curl_multi_add_handle(f->multi, e);

@@ -52,6 +52,16 @@ struct fetch_opts {
 	 * A transfer that found no allowed address ends with check "address".
 	 */
 	bool refuse_private;
+	/* The request: method (NULL: GET; HEAD asks for no body), extra header lines
+	 * ("Name: value", NULL-terminated; checked to hold no CR or LF), body. */
+	const char *method;
+	const char *const *headers;
+	const char *body; /* NULL: none */
+	size_t body_len;
+	/* Egress: any HTTP status is an answer (ok, the body kept), not a failure. */
+	bool any_status;
+	/* Keep the final answer's header lines (result.headers), at most 64 KiB. */
+	bool keep_headers;
 	/* NULL or a NULL-terminated list of "HOST:PORT:CONNECT_HOST:CONNECT_PORT" (curl's
 	 * --connect-to). */
 	const char *const *connect_to;
@@ -70,10 +80,13 @@ struct fetch_result {
 	const char *error;
 	const char *etag; /* the answer's ETag, or NULL */
 	const char *body; /* memory transfers: NUL-terminated (the NUL is not counted) */
-	size_t len;	  /* bytes received (to memory or to fd) */
+	/* keep_headers: the final answer's header lines, "Name: value\r\n" each, or NULL. */
+	const char *headers;
+	size_t len; /* bytes received (to memory or to fd) */
 };
 
-/* Called exactly once per transfer, on the reactor, never inside fetch_start. */
+/* Called exactly once per transfer, on the reactor, never inside fetch_start; r and its strings
+ * live until it returns. */
 typedef void (*fetch_done_fn)(const struct fetch_result *r, void *arg);
 
 /* ca_bundle: a PEM file of the authorities to trust instead of the system's, or NULL. */

@@ -20,7 +20,7 @@
 
 #include "fetch.h"
 
-enum mode { M_OK, M_ETAG, M_SILENT, M_HUGE, M_HUGE_UNANNOUNCED, M_TO_FILE, M_404 };
+enum mode { M_OK, M_ETAG, M_SILENT, M_HUGE, M_HUGE_UNANNOUNCED, M_TO_FILE, M_404, M_ECHO };
 
 struct server {
 	struct event_base *base;
@@ -28,6 +28,7 @@ struct server {
 	int port;
 	enum mode mode;
 	char last_request[4096];
+	char last_body[256];
 	int requests;
 	int accepts;
 	struct bufferevent *conns[32]; /* open connections, freed by server_stop */
@@ -36,7 +37,8 @@ struct server {
 struct got {
 	bool called;
 	struct fetch_result r;
-	char check[32], etag[64], body[256];
+	char check[32], etag[64], body[256], headers[512];
+	bool has_headers;
 	struct event_base *base;
 };
 
@@ -46,6 +48,11 @@ static void answer(struct bufferevent *bev, struct server *s)
 	char *big;
 
 	switch (s->mode) {
+	case M_ECHO:
+		evbuffer_add_printf(out,
+				    "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n"
+				    "X-Seen: yes\r\nContent-Type: text/plain\r\n\r\nsad!");
+		break;
 	case M_OK:
 		evbuffer_add_printf(
 		    out, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nETag: \"v1\"\r\n\r\nhello");
@@ -90,6 +97,12 @@ static void on_read(struct bufferevent *bev, void *arg)
 							   : sizeof s->last_request - 1;
 	evbuffer_remove(in, s->last_request, n);
 	s->last_request[n] = '\0';
+	/* The body, if any, arrived with the headers (the tests send small ones). */
+	n = evbuffer_get_length(in) < sizeof s->last_body - 1 ? evbuffer_get_length(in)
+							      : sizeof s->last_body - 1;
+	evbuffer_remove(in, s->last_body, n);
+	s->last_body[n] = '\0';
+	evbuffer_drain(in, evbuffer_get_length(in));
 	s->requests++;
 	answer(bev, s);
 }
@@ -155,6 +168,8 @@ static void done(const struct fetch_result *r, void *arg)
 	snprintf(g->check, sizeof g->check, "%s", r->check ? r->check : "");
 	snprintf(g->etag, sizeof g->etag, "%s", r->etag ? r->etag : "");
 	snprintf(g->body, sizeof g->body, "%s", r->body ? r->body : "");
+	snprintf(g->headers, sizeof g->headers, "%s", r->headers ? r->headers : "");
+	g->has_headers = r->headers != NULL;
 	event_base_loopbreak(g->base);
 }
 
@@ -353,13 +368,68 @@ static void test_address(void **state)
 	event_base_free(base);
 }
 
+/* Egress's request shape: a method, header lines and a body out; any status and headers back. */
+static void test_request_shape(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct fetch *f = fetch_new(base, NULL);
+	struct server s = {.mode = M_ECHO};
+	const char *hdrs[] = {"X-Token: abc", "Content-Type: application/json", NULL};
+	struct got g;
+	char err[128];
+
+	(void)state;
+	server_start(&s, base);
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/hook", s.port);
+	g = run(base, f,
+		(struct fetch_opts){.url = url,
+				    .method = "PUT",
+				    .headers = hdrs,
+				    .body = "{\"a\":1}",
+				    .body_len = 7,
+				    .any_status = true,
+				    .keep_headers = true});
+	assert_true(g.r.ok);
+	assert_int_equal(g.r.http_code, 500);
+	assert_string_equal(g.body, "sad!");
+	assert_non_null(strstr(s.last_request, "PUT /hook HTTP/1.1\r\n"));
+	assert_non_null(strstr(s.last_request, "X-Token: abc\r\n"));
+	assert_null(strstr(s.last_request, "Expect:"));
+	assert_string_equal(s.last_body, "{\"a\":1}");
+	assert_true(g.has_headers);
+	assert_non_null(strstr(g.headers, "X-Seen: yes\r\n"));
+	assert_null(strstr(g.headers, "HTTP/1.1"));
+
+	/* Without any_status a 500 is a failure; POST is implied by a body. */
+	g = run(base, f, (struct fetch_opts){.url = url, .body = "x", .body_len = 1});
+	assert_false(g.r.ok);
+	assert_string_equal(g.check, "http-status");
+	assert_non_null(strstr(s.last_request, "POST /hook"));
+	assert_string_equal(s.last_body, "x");
+
+	/* Headers and methods that could smuggle lines are refused before any transfer. */
+	const char *bad[] = {"X-A: 1\r\nX-B: 2", NULL};
+	const char *nocolon[] = {"X-A", NULL};
+	assert_null(fetch_start(f, &(struct fetch_opts){.url = url, .headers = bad, .fd = -1}, done,
+				NULL, err, sizeof err));
+	assert_null(fetch_start(f, &(struct fetch_opts){.url = url, .headers = nocolon, .fd = -1},
+				done, NULL, err, sizeof err));
+	assert_null(fetch_start(f,
+				&(struct fetch_opts){.url = url, .method = "GET /x\r\n", .fd = -1},
+				done, NULL, err, sizeof err));
+	assert_null(fetch_start(f, &(struct fetch_opts){.url = url, .method = "", .fd = -1}, done,
+				NULL, err, sizeof err));
+	fetch_free(f);
+	server_stop(&s);
+	event_base_free(base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_file),
-	    cmocka_unit_test(test_http),
-	    cmocka_unit_test(test_free_running),
-	    cmocka_unit_test(test_address),
+	    cmocka_unit_test(test_file),	  cmocka_unit_test(test_http),
+	    cmocka_unit_test(test_free_running),  cmocka_unit_test(test_address),
+	    cmocka_unit_test(test_request_shape),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
