@@ -14,6 +14,12 @@
  *       Posts single events at RATE per second, each stamped with t0_ns
  *       (CLOCK_MONOTONIC) just before it is sent; the counter plugin turns
  *       the stamps into latencies. Prints nothing on success.
+ *   http_events fanout PORT PREFIX N EVENTS BATCH [ROOM]
+ *       The same stream to N subscribed plugins whose names start with
+ *       PREFIX: flow control and the clock follow the slowest of them,
+ *       read from /metrics (one page for all). Prints two numbers:
+ *       deliveries per second (EVENTS x N over the time until every
+ *       plugin acknowledged every event) and the drops, summed.
  *   http_events post PORT TYPE
  *       Posts one event of TYPE (plugin.counter.report asks for the report).
  *
@@ -244,6 +250,97 @@ out:
 	return rc;
 }
 
+/*
+ * The smallest value, over the plugins whose names start with prefix, of
+ * /metrics' series streamspace_plugin_<series>, and their sum; -1 unless
+ * exactly n plugins have one.
+ */
+static int64_t metrics_min(struct conn *c, const char *series, const char *prefix, long n,
+			   int64_t *sum)
+{
+	char head[128];
+	size_t off, hl, pl = strlen(prefix);
+	int64_t min = -1;
+	long seen = 0;
+
+	if (http(c, "GET", "/metrics", "", 0, &off) != 200)
+		return -1;
+	hl = (size_t)snprintf(head, sizeof head, "streamspace_plugin_%s{plugin=\"", series);
+	*sum = 0;
+	for (char *line = c->buf + off; line != NULL && *line != '\0';) {
+		char *nl = strchr(line, '\n');
+		if (strncmp(line, head, hl) == 0 && strncmp(line + hl, prefix, pl) == 0) {
+			char *sp = strchr(line, ' ');
+			int64_t v = sp ? strtoll(sp + 1, NULL, 10) : -1;
+			if (v < 0)
+				return -1;
+			if (min < 0 || v < min)
+				min = v;
+			*sum += v;
+			seen++;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return seen == n ? min : -1;
+}
+
+static int fanout(struct conn *c, const char *prefix, long nplugins, long events, long batch,
+		  long room)
+{
+	size_t cap = (size_t)batch * 128 + 16, len;
+	char *body = malloc(cap);
+	int64_t base, delivered, posted = 0, t0, t1, dropped0, dropped, sum;
+	int rc = 1;
+
+	if (body == NULL)
+		return 70;
+	base = metrics_min(c, "delivered", prefix, nplugins, &sum);
+	dropped0 = metrics_min(c, "dropped", prefix, nplugins, &sum) < 0 ? -1 : sum;
+	if (base < 0 || dropped0 < 0) {
+		fprintf(stderr, "http_events: /metrics has not %ld plugins %s*\n", nplugins,
+			prefix);
+		goto out;
+	}
+	/* Every plugin starts from the same count: each saw the same events. */
+	delivered = base;
+	t0 = now_ns();
+	while (posted < events) {
+		long n = events - posted < batch ? (long)(events - posted) : batch;
+		while (posted - (delivered - base) + n > room) {
+			delivered = metrics_min(c, "delivered", prefix, nplugins, &sum);
+			if (delivered < 0)
+				goto out;
+			if (posted - (delivered - base) + n > room)
+				usleep(200);
+		}
+		len = 0;
+		body[len++] = '[';
+		for (long i = 0; i < n; i++) {
+			if (i > 0)
+				body[len++] = ',';
+			put_event(body, &len, posted + i);
+		}
+		body[len++] = ']';
+		if (post_ok(c, body, len) < 0)
+			goto out;
+		posted += n;
+	}
+	while ((delivered = metrics_min(c, "delivered", prefix, nplugins, &sum)) - base < events) {
+		if (delivered < 0)
+			goto out;
+		usleep(200);
+	}
+	t1 = now_ns();
+	if (metrics_min(c, "dropped", prefix, nplugins, &dropped) < 0)
+		goto out;
+	printf("%.0f %" PRId64 "\n", (double)events * (double)nplugins * 1e9 / (double)(t1 - t0),
+	       dropped - dropped0);
+	rc = 0;
+out:
+	free(body);
+	return rc;
+}
+
 static int latency(struct conn *c, long rate, long seconds)
 {
 	int64_t period = 1000000000 / rate, start = now_ns() + 1000000;
@@ -277,6 +374,11 @@ int main(int argc, char **argv)
 			 ? 1
 			 : throughput(c, argv[3], atol(argv[4]), atol(argv[5]),
 				      argc == 7 ? atol(argv[6]) : 4000);
+	} else if (argc >= 7 && argc <= 8 && strcmp(argv[1], "fanout") == 0) {
+		rc = conn_open(c, atoi(argv[2])) < 0
+			 ? 1
+			 : fanout(c, argv[3], atol(argv[4]), atol(argv[5]), atol(argv[6]),
+				  argc == 8 ? atol(argv[7]) : 4000);
 	} else if (argc == 5 && strcmp(argv[1], "latency") == 0) {
 		rc = conn_open(c, atoi(argv[2])) < 0 ? 1 : latency(c, atol(argv[3]), atol(argv[4]));
 	} else if (argc == 4 && strcmp(argv[1], "post") == 0) {
@@ -285,6 +387,7 @@ int main(int argc, char **argv)
 		rc = conn_open(c, atoi(argv[2])) < 0 || post_ok(c, body, strlen(body)) < 0 ? 1 : 0;
 	} else {
 		fprintf(stderr, "usage: http_events throughput PORT PLUGIN EVENTS BATCH [ROOM]\n"
+				"       http_events fanout PORT PREFIX N EVENTS BATCH [ROOM]\n"
 				"       http_events latency PORT RATE SECONDS\n"
 				"       http_events post PORT TYPE\n");
 	}

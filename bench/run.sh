@@ -16,6 +16,7 @@ RAW_EVENTS=${SS_BENCH_RAW_EVENTS:-1000000}  # frames for raw_frames_per_s
 EVENTS=${SS_BENCH_EVENTS:-200000}           # events for events_per_s
 BATCH=${SS_BENCH_BATCH:-1000}               # events per POST
 RATE=${SS_BENCH_RATE:-2000}                 # events/s for the latency run
+RATE_HIGH=${SS_BENCH_RATE_HIGH:-20000}      # events/s for the second latency run
 SECONDS_LAT=${SS_BENCH_LATENCY_SECONDS:-3}
 VALIDATIONS=${SS_BENCH_VALIDATIONS:-200000} # config validations for schema_validate_per_s
 PACKAGE_MIB=${SS_BENCH_PACKAGE_MIB:-32}     # size of the package for package_*
@@ -97,9 +98,30 @@ echo "event_latency_p99_us $(sed -E 's/.*p99_us=([0-9]+).*/\1/' <<<"$report") us
 echo "event_latency_max_us $(sed -E 's/.*max_us=([0-9]+).*/\1/' <<<"$report") us"
 echo "event_latency_samples $(sed -E 's/.*count=([0-9]+).*/\1/' <<<"$report") events"
 
+say "latency: single events at $RATE_HIGH/s for $SECONDS_LAT s"
+"$bin/http_events" latency "$port" "$RATE_HIGH" "$SECONDS_LAT"
+"$bin/http_events" post "$port" plugin.counter.report
+report=$(wait_log 3 'counter: count=')
+echo "event_latency_20k_p99_us $(sed -E 's/.*p99_us=([0-9]+).*/\1/' <<<"$report") us"
+echo "event_latency_20k_samples $(sed -E 's/.*count=([0-9]+).*/\1/' <<<"$report") events"
+
 awk -v e="$(value events_per_s "$events")" -v r="$(value raw_frames_per_s "$raw")" \
 	'BEGIN { printf "events_ratio %.3f ratio\n", e / r }'
 
 kill -TERM "$dpid"
 wait "$dpid" || { echo "bench: the daemon exited with $?" >&2; exit 1; }
 dpid=
+
+# N distinct plugins in one daemon: boot, memory, fan-out, latency at each N.
+# shellcheck disable=SC2086
+"$root/bench/scale.sh" "$root" "$build" ${SS_BENCH_SCALE:-1 10 64 200}
+
+# hashicorp/go-plugin beside us (net/rpc, a plugin that parses each event's
+# JSON, 8 concurrent callers), when Go and the library are installed.
+if gp=$("$root/bench/goplugin/run.sh" "$work/goplugin"); then
+	echo "$gp"
+	awk -v e="$(value events_per_s "$events")" -v g="$(value goplugin_events_per_s "$gp")" \
+		'BEGIN { printf "events_vs_goplugin %.2f ratio\n", e / g }'
+else
+	say "go-plugin: not measured (scripts/dev bench installs Go and the library)"
+fi

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -239,6 +240,24 @@ static void defaults(struct config *c)
 	c->http_timeout_ms = 30000;
 }
 
+static rlim_t nofile_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return 1 << 20;
+	return rl.rlim_cur;
+}
+
+/* How many --plugin the open-file limit leaves room for (see config.h). */
+static size_t plugins_max(void)
+{
+	rlim_t n = nofile_limit();
+
+	return n <= CONFIG_FDS_RESERVED ? 0
+					: (size_t)(n - CONFIG_FDS_RESERVED) / CONFIG_FDS_PER_HOST;
+}
+
 /* --plugin [NAME=]PATH: the path is made absolute now, while the cwd is known. */
 static int add_plugin(struct config *c, const char *arg)
 {
@@ -246,10 +265,16 @@ static int add_plugin(struct config *c, const char *arg)
 	const char *path = arg;
 	char *real;
 
-	if (c->nplugins == CONFIG_PLUGINS_MAX) {
-		fprintf(stderr, "streamspaced: at most %d --plugin\n", CONFIG_PLUGINS_MAX);
+	if (c->nplugins >= plugins_max()) {
+		fprintf(
+		    stderr,
+		    "streamspaced: at most %zu --plugin with an open-file limit of %llu "
+		    "(%d descriptors per host, %d kept for the rest; raise it with ulimit -n)\n",
+		    plugins_max(), (unsigned long long)nofile_limit(), CONFIG_FDS_PER_HOST,
+		    CONFIG_FDS_RESERVED);
 		return -1;
 	}
+	c->plugins = xrealloc(c->plugins, (c->nplugins + 1) * sizeof *c->plugins);
 	const char *slash = strchr(arg, '/');
 	if (eq != NULL && (slash == NULL || slash > eq))
 		path = eq + 1;
@@ -398,6 +423,7 @@ void config_free(struct config *c)
 	free(c->listen);
 	for (size_t i = 0; i < c->nplugins; i++)
 		free(c->plugins[i]);
+	free(c->plugins);
 	free(c->plugin_dir);
 	free(c->database);
 	free(c->host_path);

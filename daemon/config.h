@@ -9,12 +9,21 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#define CONFIG_PLUGINS_MAX 64
 #define CONFIG_KEYS_MAX 16
+/*
+ * What the daemon holds open per running host: its socket and its log
+ * pipe, and while it is being spawned the two ends of the exec error pipe
+ * and the child's ends of the socket and the pipe. --plugin is bounded by
+ * the open-file limit at start-up: every host's descriptors fit with
+ * CONFIG_FDS_RESERVED left for everything else (HTTP clients, the
+ * database, libevent, logs).
+ */
+#define CONFIG_FDS_PER_HOST 4
+#define CONFIG_FDS_RESERVED 256
 
 struct config {
-	char *listen;			   /* HOST:PORT */
-	char *plugins[CONFIG_PLUGINS_MAX]; /* --plugin [NAME=]PATH, absolute after parsing */
+	char *listen;	/* HOST:PORT */
+	char **plugins; /* --plugin [NAME=]PATH, absolute after parsing */
 	size_t nplugins;
 	char *plugin_dir;
 	char *database;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "frame.h"
@@ -45,12 +46,28 @@ size_t channel_max(const struct channel *ch)
 	return ch->max;
 }
 
-int channel_write_raw(struct channel *ch, const void *buf, size_t len)
+/*
+ * The length prefix and the message's own serialisation (json-c keeps it
+ * in msg) go out in one writev: no copy of the body into a frame buffer,
+ * no allocation per frame. A short write continues where it stopped.
+ */
+int channel_send(struct channel *ch, json_object *msg)
 {
-	const unsigned char *p = buf;
+	size_t len = 0;
+	const char *s = json_object_to_json_string_length(msg, JSON_C_TO_STRING_PLAIN, &len);
+	unsigned char hdr[FRAME_HEADER_LEN];
+	struct iovec iov[2], *v = iov;
+	int cnt = 2;
 
-	while (len > 0) {
-		ssize_t n = write(ch->fd, p, len);
+	if (len == 0 || len > ch->max || len > UINT32_MAX) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	frame_header(hdr, (uint32_t)len);
+	iov[0] = (struct iovec){.iov_base = hdr, .iov_len = sizeof hdr};
+	iov[1] = (struct iovec){.iov_base = (void *)s, .iov_len = len};
+	while (cnt > 0) {
+		ssize_t n = writev(ch->fd, v, cnt);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -58,25 +75,17 @@ int channel_write_raw(struct channel *ch, const void *buf, size_t len)
 				errno = EPIPE;
 			return -1;
 		}
-		p += n;
-		len -= (size_t)n;
+		while (cnt > 0 && (size_t)n >= v->iov_len) {
+			n -= (ssize_t)v->iov_len;
+			v++;
+			cnt--;
+		}
+		if (cnt > 0) {
+			v->iov_base = (char *)v->iov_base + n;
+			v->iov_len -= (size_t)n;
+		}
 	}
 	return 0;
-}
-
-int channel_send(struct channel *ch, json_object *msg)
-{
-	size_t len = 0;
-	unsigned char *frame = frame_encode(msg, ch->max, &len);
-	int r;
-
-	if (frame == NULL) {
-		errno = EMSGSIZE;
-		return -1;
-	}
-	r = channel_write_raw(ch, frame, len);
-	free(frame);
-	return r;
 }
 
 int channel_recv(struct channel *ch, json_object **out, char *err, size_t errlen)

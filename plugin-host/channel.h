@@ -26,9 +26,6 @@ size_t channel_max(const struct channel *ch);
  */
 int channel_send(struct channel *ch, json_object *msg);
 
-/* Sends bytes exactly as given (an already framed message). 0, or -1 on a socket error. */
-int channel_write_raw(struct channel *ch, const void *buf, size_t len);
-
 /*
  * Receives one message. Returns 1 with *out set (caller puts it), 0 on EOF,
  * -1 on a framing or socket error with a reason in err.

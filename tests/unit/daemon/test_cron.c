@@ -34,7 +34,8 @@ static void refused(const char *text, const char *want)
 	char err[160] = "";
 	assert_int_equal(cron_parse(text, &c, err, sizeof err), -1);
 	if (strstr(err, want) == NULL)
-		fail_msg("\"%s\": error \"%s\" does not say \"%s\"", text, err, want);
+		fail_msg("\"%s\": error \"%s\" does not say \"%s\"", text ? text : "(null)", err,
+			 want);
 }
 
 static void every_minute(void **state)

@@ -5,8 +5,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "channel.h"
@@ -59,6 +61,44 @@ static void test_roundtrip(void **state)
 	}
 	json_object_put(m);
 	channel_free(peer);
+}
+
+/*
+ * A frame far larger than the socket's buffer: the sender's writev of
+ * header and body is taken in many pieces by the reader (a child process
+ * sends, the parent receives) and arrives whole, the bytes as sent.
+ */
+static void test_large_frame(void **state)
+{
+	struct pair *p = *state;
+	size_t n = 900 * 1024;
+	char *big = malloc(n + 1), err[128];
+	json_object *got = NULL, *v;
+	int status = -1, snd = 4096;
+	pid_t pid;
+
+	assert_non_null(big);
+	for (size_t i = 0; i < n; i++)
+		big[i] = (char)('a' + i % 26);
+	big[n] = '\0';
+	assert_int_equal(setsockopt(p->fd[1], SOL_SOCKET, SO_SNDBUF, &snd, sizeof snd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct channel *peer = channel_new(p->fd[1]);
+		json_object *m = json_object_new_object();
+		json_object_object_add(m, "t", json_object_new_string("log"));
+		json_object_object_add(m, "msg", json_object_new_string(big));
+		_exit(channel_send(peer, m) == 0 ? 0 : 1);
+	}
+	assert_int_equal(channel_recv(p->ch, &got, err, sizeof err), 1);
+	assert_true(json_object_object_get_ex(got, "msg", &v));
+	assert_int_equal(json_object_get_string_len(v), (int)n);
+	assert_memory_equal(json_object_get_string(v), big, n);
+	json_object_put(got);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	free(big);
 }
 
 static void test_split_frame(void **state)
@@ -144,6 +184,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_large_frame, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_split_frame, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_over_max_refused_before_body, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_send_over_max, setup, teardown),
