@@ -99,7 +99,8 @@ static const char ratings_sql[] =
     " (SELECT round(avg(rating), 2) FROM plugin_ratings WHERE plugin_name = $1)::text,"
     " (SELECT count(*) FROM plugin_ratings WHERE plugin_name = $1)::text";
 
-enum kind { K_SYNC, K_LIST, K_RATE, K_RATINGS };
+/* K_ROW: one JSON text or no row (rate, and catalog_store_json). */
+enum kind { K_SYNC, K_LIST, K_ROW, K_RATINGS };
 
 struct pending {
 	enum kind kind;
@@ -127,7 +128,7 @@ static void done(enum db_status st, PGresult *res, const char *err, void *arg)
 		case K_LIST:
 			out = parse(PQgetvalue(res, 0, 0));
 			break;
-		case K_RATE:
+		case K_ROW:
 			found = PQntuples(res) > 0;
 			out = found ? parse(PQgetvalue(res, 0, 0)) : NULL;
 			break;
@@ -194,6 +195,12 @@ int catalog_store_sync_local_sync(PGconn *conn, const char *repo_url, const char
 	return rc;
 }
 
+int catalog_store_json(struct db *db, const char *sql, int n, const char *const *params,
+		       catalog_store_fn fn, void *arg)
+{
+	return run(db, K_ROW, sql, n, params, fn, arg);
+}
+
 int catalog_store_list(struct db *db, const struct catalog_filter *f, catalog_store_fn fn,
 		       void *arg)
 {
@@ -215,7 +222,7 @@ int catalog_store_rate(struct db *db, const char *name, const char *user, int ra
 	const char *params[4] = {name, user, r, review};
 
 	snprintf(r, sizeof r, "%d", rating);
-	return run(db, K_RATE, rate_sql, 4, params, fn, arg);
+	return run(db, K_ROW, rate_sql, 4, params, fn, arg);
 }
 
 int catalog_store_ratings(struct db *db, const char *name, catalog_store_fn fn, void *arg)

@@ -54,6 +54,13 @@ int catalog_store_sync_local(struct db *db, const char *repo_url, const char *en
 /* The same, synchronously on conn (start-up). 0, or -1 with a message. */
 int catalog_store_sync_local_sync(PGconn *conn, const char *repo_url, const char *entries,
 				  char *err, size_t errlen);
+/*
+ * Any statement answering one JSON text (row 0, column 0) or no row: out is
+ * that JSON, found whether a row came. For the other catalog statements
+ * (repo_store.c).
+ */
+int catalog_store_json(struct db *db, const char *sql, int n, const char *const *params,
+		       catalog_store_fn fn, void *arg);
 /* The newest version of each plugin matching f, with installed/enabled flags: a JSON array. */
 int catalog_store_list(struct db *db, const struct catalog_filter *f, catalog_store_fn fn,
 		       void *arg);

@@ -27,9 +27,14 @@
 	"(EXISTS (SELECT 1 FROM catalog_plugins WHERE name = $1) OR"                               \
 	" EXISTS (SELECT 1 FROM installed_plugins WHERE name = $1))"
 /* The local catalog's entry of $1 at version $2. */
+/*
+ * The catalog entry of $1 at $2: the local repository's, else the first
+ * remote repository's (an install from a repository counts there).
+ */
 #define LOCAL_ENTRY                                                                                \
 	"cat AS (SELECT c.id FROM catalog_plugins c JOIN catalog_repositories r"                   \
-	" ON r.id = c.repository_id WHERE r.name = 'local' AND c.name = $1 AND c.version = $2)"
+	" ON r.id = c.repository_id WHERE c.name = $1 AND c.version = $2"                          \
+	" ORDER BY (r.type = 'local') DESC, c.id LIMIT 1)"
 
 static const char get_sql[] = "SELECT " COLS("i")
     FROM("installed_plugins", "i") " WHERE $1::text IS NULL OR i.name = $1 ORDER BY i.name";

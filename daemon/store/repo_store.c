@@ -6,8 +6,7 @@
 #include <string.h>
 
 #include "db.h"
-#include "json.h"
-#include "xmalloc.h"
+#include "catalog_store.h"
 
 #define REPO_COLUMNS                                                                               \
 	"id, name, url, type, enabled, last_synced_at AS \"lastSyncedAt\", etag, status,"          \
@@ -98,51 +97,9 @@ static const char failed_sql[] =
     "UPDATE catalog_repositories SET status = 'error', last_error = $2, sync_lease_until = NULL"
     " WHERE id = $1::int RETURNING json_build_object('id', id)::text";
 
-struct pending {
-	repo_store_fn fn;
-	void *arg;
-};
-
-static void done(enum db_status st, PGresult *res, const char *err, void *arg)
-{
-	struct pending *p = arg;
-	struct store_status s = {.st = st, .err = err, .sqlstate = db_sqlstate(res)};
-	json_object *out = NULL;
-	bool found = false;
-
-	if (st == DB_OK && PQntuples(res) > 0) {
-		const char *text = PQgetvalue(res, 0, 0);
-
-		found = true;
-		out = json_read(text, strlen(text), JSON_MAX_DEPTH, NULL, 0);
-		if (out == NULL) {
-			s.st = DB_ERROR;
-			s.err = "the database answered something that is not JSON";
-		}
-	}
-	if (p->fn)
-		p->fn(&s, s.st == DB_OK ? out : NULL, found, p->arg);
-	json_object_put(out);
-	free(p);
-}
-
-static int run(struct db *db, const char *sql, int n, const char *const *params, repo_store_fn fn,
-	       void *arg)
-{
-	struct pending *p = xmalloc(sizeof *p);
-
-	p->fn = fn;
-	p->arg = arg;
-	if (db_query(db, sql, n, params, done, p) < 0) {
-		free(p);
-		return -1;
-	}
-	return 0;
-}
-
 int repo_store_list(struct db *db, repo_store_fn fn, void *arg)
 {
-	return run(db, list_sql, 0, NULL, fn, arg);
+	return catalog_store_json(db, list_sql, 0, NULL, fn, arg);
 }
 
 int repo_store_add(struct db *db, const char *name, const char *url, bool enabled, repo_store_fn fn,
@@ -150,21 +107,21 @@ int repo_store_add(struct db *db, const char *name, const char *url, bool enable
 {
 	const char *params[3] = {name, url, enabled ? "true" : "false"};
 
-	return run(db, add_sql, 3, params, fn, arg);
+	return catalog_store_json(db, add_sql, 3, params, fn, arg);
 }
 
 int repo_store_ensure(struct db *db, const char *name, const char *url, repo_store_fn fn, void *arg)
 {
 	const char *params[2] = {name, url};
 
-	return run(db, ensure_sql, 2, params, fn, arg);
+	return catalog_store_json(db, ensure_sql, 2, params, fn, arg);
 }
 
 int repo_store_delete(struct db *db, const char *id, repo_store_fn fn, void *arg)
 {
 	const char *params[1] = {id};
 
-	return run(db, delete_sql, 1, params, fn, arg);
+	return catalog_store_json(db, delete_sql, 1, params, fn, arg);
 }
 
 int repo_store_claim(struct db *db, const char *id, int lease_s, repo_store_fn fn, void *arg)
@@ -173,7 +130,7 @@ int repo_store_claim(struct db *db, const char *id, int lease_s, repo_store_fn f
 	const char *params[2] = {id, s};
 
 	snprintf(s, sizeof s, "%d", lease_s);
-	return run(db, claim_sql, 2, params, fn, arg);
+	return catalog_store_json(db, claim_sql, 2, params, fn, arg);
 }
 
 int repo_store_apply(struct db *db, const char *id, const char *etag, const char *entries,
@@ -181,26 +138,26 @@ int repo_store_apply(struct db *db, const char *id, const char *etag, const char
 {
 	const char *params[4] = {id, etag, entries, problems};
 
-	return run(db, apply_sql, 4, params, fn, arg);
+	return catalog_store_json(db, apply_sql, 4, params, fn, arg);
 }
 
 int repo_store_entries(struct db *db, const char *name, repo_store_fn fn, void *arg)
 {
 	const char *params[1] = {name};
 
-	return run(db, entries_sql, 1, params, fn, arg);
+	return catalog_store_json(db, entries_sql, 1, params, fn, arg);
 }
 
 int repo_store_unchanged(struct db *db, const char *id, repo_store_fn fn, void *arg)
 {
 	const char *params[1] = {id};
 
-	return run(db, unchanged_sql, 1, params, fn, arg);
+	return catalog_store_json(db, unchanged_sql, 1, params, fn, arg);
 }
 
 int repo_store_failed(struct db *db, const char *id, const char *why, repo_store_fn fn, void *arg)
 {
 	const char *params[2] = {id, why};
 
-	return run(db, failed_sql, 2, params, fn, arg);
+	return catalog_store_json(db, failed_sql, 2, params, fn, arg);
 }

@@ -15,13 +15,12 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 
-#include "plugin_store.h"
+#include "catalog_store.h"
 
 struct db;
 
 /* out: the answer (borrowed), NULL unless s->st is DB_OK; found: a row matched. */
-typedef void (*repo_store_fn)(const struct store_status *s, json_object *out, bool found,
-			      void *arg);
+typedef catalog_store_fn repo_store_fn;
 
 /* Every repository (the local one included): a JSON array. */
 int repo_store_list(struct db *db, repo_store_fn fn, void *arg);

@@ -14,6 +14,8 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import threading
+import http.server
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pgharness as h  # noqa: E402
@@ -34,9 +36,13 @@ def snapshot(ctx, d):
                 else:
                     with open(p, "rb") as f:
                         out[p] = hashlib.sha256(f.read()).hexdigest()
-    for t in ("installed_plugins", "plugin_storage", "catalog_plugins", "catalog_repositories"):
-        out[t] = ctx.pg.psql(d.db, f"SELECT md5(COALESCE(string_agg(x::text, '|' ORDER BY"
-                             f" x::text), '')) FROM {t} x")
+    # catalog_plugins without install_count (installs ever, kept by an uninstall: checked
+    # on its own) and the updated_at its update touches.
+    for t, row in (("installed_plugins", "x::text"), ("plugin_storage", "x::text"),
+                   ("catalog_plugins", "(to_jsonb(x) - 'install_count' - 'updated_at')::text"),
+                   ("catalog_repositories", "x::text")):
+        out[t] = ctx.pg.psql(d.db, f"SELECT md5(COALESCE(string_agg({row}, '|' ORDER BY"
+                             f" {row}), '')) FROM {t} x")
     return out
 
 
@@ -71,7 +77,8 @@ def catalog_repo(ctx, d, work, entries):
         os.makedirs(os.path.join(repo, os.path.dirname(rel)), exist_ok=True)
         with open(os.path.join(repo, rel), "wb") as f:
             f.write(data)
-        e = dict(e, downloadUrl=rel)
+        if not e.get("downloadUrl", "").startswith("http"):
+            e = dict(e, downloadUrl=rel)
         e.setdefault("sha256", hashlib.sha256(data).hexdigest())
         plugins.append(e)
     with open(os.path.join(repo, "catalog.json"), "w") as f:
@@ -125,6 +132,9 @@ def test_install_shipped_from_catalog(ctx):
     row = ctx.pg.psql(d.db, "SELECT name, version, enabled FROM installed_plugins")
     assert row == "counter|1.0.0|t", row
     assert d.post(f"{M}/install/counter").status == 409
+    # Counted once, per plugin: the catalog's counter shows it.
+    cat = [p for p in d.get(f"{M}/catalog").json["plugins"] if p["name"] == "counter"][0]
+    assert cat["installCount"] == 1 and cat["installed"], cat
     # Uninstall: host, files and row gone.
     assert d.request("DELETE", f"{M}/uninstall/counter").status == 200
     d.wait_no_runtime("counter")
@@ -221,6 +231,56 @@ def test_signatures(ctx):
     d.wait_state("counter", "running")
 
 
+def test_archive_too_large(ctx):
+    """A 100 MB archive (no Content-Length) is cut at the 64 MiB limit as it arrives and
+    refused; the daemon is fine and nothing is left."""
+    served = []
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            served.append(self.path)
+            self.send_response(200)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            chunk = b"\0" * 65536
+            try:
+                for _ in range(100 * 1024 * 1024 // len(chunk)):
+                    self.wfile.write(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        work = h.tempdir("ss-catl-")
+        without_counter(work)
+        d = ctx.fresh(work=work, extra_args=["--catalog-sync-interval", "0"])
+        h.wait_for(lambda: "scheduled sync done" in d.log(), what="the start-up sync")
+        good, _ = counter_package(work)
+        big = dict(good, version="8.0.0", sha256="11" * 32,
+                   downloadUrl=f"http://127.0.0.1:{srv.server_address[1]}/big.tar.gz")
+        big.pop("signature", None)
+        catalog_repo(ctx, d, work, [(big, b"")])
+        before = snapshot(ctx, d)
+        r = d.post(f"{M}/install/counter", {"version": "8.0.0"})
+        assert r.status == 422 and r.json["error"]["check"] == "download", r
+        assert "too-large" in r.json["error"]["message"], r
+        assert served == ["/big.tar.gz"], served
+        assert snapshot(ctx, d) == before
+        with open(f"/proc/{d.proc.pid}/status") as f:
+            rss_kb = int([ln for ln in f if ln.startswith("VmHWM:")][0].split()[1])
+        assert rss_kb < 400 * 1024, rss_kb
+        assert d.get("/healthz").status == 200
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
 if __name__ == "__main__":
     sys.exit(h.run_with_ctx("cati", "ss-cati-", [
-        test_install_shipped_from_catalog, test_bad_packages_refused, test_signatures]))
+        test_install_shipped_from_catalog, test_bad_packages_refused, test_signatures,
+        test_archive_too_large]))
