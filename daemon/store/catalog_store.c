@@ -71,7 +71,8 @@ static const char list_sql[] =
     "   '')), lower($1)) > 0)"
     "  AND ($2::text IS NULL OR lower(c.category) = lower($2))"
     "  AND ($3::text IS NULL OR lower(c.plugin_type) = lower($3))"
-    " ORDER BY c.name, c.created_at DESC, c.id DESC) p";
+    /* The plugin directory's entry first: it is the one an install takes. */
+    " ORDER BY c.name, (r.type = 'local') DESC, c.created_at DESC, c.id DESC) p";
 
 /* The ORDER BY of each sort, indexed by enum catalog_sort. */
 static const char *const list_orders[] = {
