@@ -9,7 +9,6 @@
  */
 #include "fetch.h"
 
-#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <event2/event.h>
@@ -18,7 +17,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/queue.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -257,19 +255,14 @@ static curl_socket_t open_socket(void *arg, curlsocktype purpose, struct curl_so
 static int prereq(void *arg, char *primary_ip, char *local_ip, int primary_port, int local_port)
 {
 	struct fetch_xfer *x = arg;
-	struct sockaddr_in in = {.sin_family = AF_INET};
-	struct sockaddr_in6 in6 = {.sin6_family = AF_INET6};
-	const char *cls = "unknown family";
+	const char *cls;
 
 	(void)local_ip;
 	(void)primary_port;
 	(void)local_port;
 	if (!x->refuse_private)
 		return CURL_PREREQFUNC_OK;
-	if (inet_pton(AF_INET, primary_ip, &in.sin_addr) == 1)
-		cls = netaddr_refused_class((struct sockaddr *)&in, sizeof in);
-	else if (inet_pton(AF_INET6, primary_ip, &in6.sin6_addr) == 1)
-		cls = netaddr_refused_class((struct sockaddr *)&in6, sizeof in6);
+	cls = netaddr_refused_class_text(primary_ip);
 	if (cls == NULL)
 		return CURL_PREREQFUNC_OK;
 	snprintf(x->refused, sizeof x->refused, "%.63s (%s)", primary_ip, cls);

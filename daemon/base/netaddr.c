@@ -93,6 +93,18 @@ const char *netaddr_refused_class(const struct sockaddr *sa, socklen_t len)
 	return "unknown family";
 }
 
+const char *netaddr_refused_class_text(const char *ip)
+{
+	struct sockaddr_in in = {.sin_family = AF_INET};
+	struct sockaddr_in6 in6 = {.sin6_family = AF_INET6};
+
+	if (ip != NULL && inet_pton(AF_INET, ip, &in.sin_addr) == 1)
+		return netaddr_refused_class((struct sockaddr *)&in, sizeof in);
+	if (ip != NULL && inet_pton(AF_INET6, ip, &in6.sin6_addr) == 1)
+		return netaddr_refused_class((struct sockaddr *)&in6, sizeof in6);
+	return "unknown family";
+}
+
 void netaddr_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t buflen)
 {
 	const char *r = NULL;

@@ -25,6 +25,10 @@
  */
 const char *netaddr_refused_class(const struct sockaddr *sa, socklen_t len);
 
+/* As netaddr_refused_class for a numeric address in text ("10.0.0.1", "::1"); not numeric: "unknown
+ * family". */
+const char *netaddr_refused_class_text(const char *ip);
+
 /* Writes the numeric address of sa ("10.0.0.1", "fe80::1") to buf; "?" if none. */
 void netaddr_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t buflen);
 

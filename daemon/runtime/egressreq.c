@@ -15,10 +15,9 @@
 
 static const char *const methods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"};
 
-/* Headers the daemon sets (framing, the hop, the target), never a plugin. */
-static const char *const owned[] = {"host",	  "content-length", "transfer-encoding",
-				    "connection", "keep-alive",	    "upgrade",
-				    "te",	  "trailer",	    "expect"};
+/* Beyond the hop-by-hop ones, headers the daemon sets for the request: the target, no 100-continue.
+ */
+static const char *const owned[] = {"host", "expect"};
 
 void egress_req_clear(struct egress_req *r)
 {
@@ -143,7 +142,7 @@ static int check_headers(json_object *h, struct egress_req *out, const char **co
 		for (size_t i = 0; ok && i < sizeof owned / sizeof *owned; i++)
 			ok = strcasecmp(name, owned[i]) != 0;
 		if (ok)
-			ok = strncasecmp(name, "proxy-", 6) != 0;
+			ok = !http_header_hop_by_hop(name);
 		if (!ok)
 			return fail(code, "bad_request", why, len,
 				    "header \"%.64s\" may not be sent by a plugin", name);

@@ -24,14 +24,9 @@ struct proutes {
 
 static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
 
-/* Headers of an answer that belong to the daemon's framing or to the hop, not to a plugin. */
-static const char *const owned_headers[] = {
-    "content-length", "transfer-encoding",
-    "connection",     "keep-alive",
-    "upgrade",	      "te",
-    "trailer",	      "date",
-    "server",
-};
+/* Framing and hop-by-hop headers (Proxy-* too): the daemon's on either side. */
+static const char *const hop_headers[] = {
+    "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer"};
 
 struct proutes *proutes_new(void)
 {
@@ -347,14 +342,19 @@ bool http_header_syntax_ok(const char *name, const char *value)
 	return true;
 }
 
+bool http_header_hop_by_hop(const char *name)
+{
+	for (size_t i = 0; i < sizeof hop_headers / sizeof *hop_headers; i++)
+		if (strcasecmp(name, hop_headers[i]) == 0)
+			return true;
+	return strncasecmp(name, "proxy-", 6) == 0;
+}
+
 bool proute_header_allowed(const char *name, const char *value)
 {
-	if (!http_header_syntax_ok(name, value))
-		return false;
-	for (size_t i = 0; i < sizeof owned_headers / sizeof *owned_headers; i++)
-		if (strcasecmp(name, owned_headers[i]) == 0)
-			return false;
-	return strncasecmp(name, "proxy-", 6) != 0;
+	/* Date and Server are the daemon's too: it answers the HTTP request. */
+	return http_header_syntax_ok(name, value) && !http_header_hop_by_hop(name) &&
+	       strcasecmp(name, "date") != 0 && strcasecmp(name, "server") != 0;
 }
 
 int proute_check_answer(json_object *reply, int *status, char *why, size_t len)

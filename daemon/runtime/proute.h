@@ -77,6 +77,13 @@ int proute_check_answer(json_object *reply, int *status, char *why, size_t len);
  */
 bool http_header_syntax_ok(const char *name, const char *value);
 
+/*
+ * Whether name is a framing or hop-by-hop header (Content-Length,
+ * Transfer-Encoding, Connection, Keep-Alive, Upgrade, TE, Trailer, Proxy-*):
+ * the daemon's to set on either side of a plugin, never the plugin's.
+ */
+bool http_header_hop_by_hop(const char *name);
+
 /* The rule for one header of an answer, as proute_check_answer applies it. */
 bool proute_header_allowed(const char *name, const char *value);
 

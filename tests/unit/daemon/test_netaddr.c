@@ -105,6 +105,12 @@ static void other_families(void **state)
 	assert_string_equal(buf, "10.0.0.7");
 	netaddr_format(&sa, sizeof sa, buf, sizeof buf);
 	assert_string_equal(buf, "?");
+	/* The text form, as curl reports a connection's address. */
+	assert_string_equal(netaddr_refused_class_text("10.0.0.7"), "private");
+	assert_string_equal(netaddr_refused_class_text("::ffff:127.0.0.1"), "loopback");
+	assert_null(netaddr_refused_class_text("8.8.8.8"));
+	assert_string_equal(netaddr_refused_class_text("example.com"), "unknown family");
+	assert_string_equal(netaddr_refused_class_text(NULL), "unknown family");
 }
 
 int main(void)
