@@ -46,11 +46,28 @@ static const char sync_sql[] =
     "  AND NOT EXISTS (SELECT 1 FROM src WHERE src.name = c.name AND src.version = c.version)"
     "  AND NOT EXISTS (SELECT 1 FROM installed_plugins i WHERE i.catalog_plugin_id = c.id)";
 
+/*
+ * A version's precedence as PostgreSQL can sort it: the numbers of its core
+ * (major.minor.patch, a non-numeric part as 0, at most 18 digits each), then
+ * release before pre-release. Finer pre-release order is semver.c's business.
+ */
+#define SEMVER_CORE(t)                                                                             \
+	"ARRAY(SELECT COALESCE(substring(u.x FROM '^[0-9]{1,18}'), '0')::bigint FROM"              \
+	" unnest(string_to_array(split_part(split_part(" t ".version, '+', 1), '-', 1), '.'))"     \
+	" WITH ORDINALITY AS u(x, n) ORDER BY u.n)"
+#define SEMVER_RELEASE(t) "(strpos(split_part(" t ".version, '+', 1), '-') = 0)"
+
+/*
+ * The guide's fields first (name ... manifest), then ours. Not formatted:
+ * clang-format splits the macros inside the concatenated SQL unreadably.
+ */
+/* clang-format off */
 static const char list_sql[] =
     "SELECT COALESCE(json_agg(p ORDER BY %s), '[]')::text FROM ("
     " SELECT DISTINCT ON (c.name) c.name, c.version, c.display_name AS \"displayName\","
-    "  c.description, c.category, c.plugin_type AS type, c.icon_url AS \"iconUrl\","
-    "  COALESCE(to_json(c.tags), '[]'::json) AS tags, c.author, c.license, c.homepage,"
+    "  c.description, c.author, c.category, c.plugin_type AS type,"
+    "  COALESCE(to_json(c.tags), '[]'::json) AS tags, c.icon_url AS \"iconUrl\","
+    "  c.download_url AS \"downloadUrl\", c.manifest, c.license, c.homepage,"
     "  r.name AS repository,"
     "  (SELECT COALESCE(sum(v.install_count), 0) FROM catalog_plugins v WHERE v.name = c.name)"
     "   ::int AS \"installCount\","
@@ -61,8 +78,11 @@ static const char list_sql[] =
     "  COALESCE(c.manifest->'permissions', '[]'::jsonb) AS permissions,"
     "  c.manifest->'configSchema' AS \"configSchema\","
     "  c.manifest->'defaultConfig' AS \"defaultConfig\","
-    "  (SELECT json_agg(v.version ORDER BY v.created_at, v.id) FROM catalog_plugins v"
-    "   WHERE v.name = c.name) AS versions"
+    "  (SELECT json_agg(x.version ORDER BY x.core, x.rel) FROM (SELECT DISTINCT ON"
+    "   (v.version) v.version, " SEMVER_CORE("v") " AS core,"
+    "   " SEMVER_RELEASE("v") " AS rel"
+    "   FROM catalog_plugins v JOIN catalog_repositories vr ON vr.id = v.repository_id"
+    "   WHERE v.name = c.name AND vr.enabled) x) AS versions"
     " FROM catalog_plugins c JOIN catalog_repositories r ON r.id = c.repository_id"
     " LEFT JOIN installed_plugins i ON i.name = c.name"
     " WHERE r.enabled"
@@ -71,8 +91,13 @@ static const char list_sql[] =
     "   '')), lower($1)) > 0)"
     "  AND ($2::text IS NULL OR lower(c.category) = lower($2))"
     "  AND ($3::text IS NULL OR lower(c.plugin_type) = lower($3))"
-    /* The plugin directory's entry first: it is the one an install takes. */
-    " ORDER BY c.name, (r.type = 'local') DESC, c.created_at DESC, c.id DESC) p";
+    /*
+     * The plugin directory's entry first: it is the one an install takes.
+     * Among a repository's versions, the newest by precedence, not by sync order.
+     */
+    " ORDER BY c.name, (r.type = 'local') DESC, " SEMVER_CORE("c") " DESC,"
+    "  " SEMVER_RELEASE("c") " DESC, c.created_at DESC, c.id DESC) p";
+/* clang-format on */
 
 /* The ORDER BY of each sort, indexed by enum catalog_sort. */
 static const char *const list_orders[] = {

@@ -178,14 +178,29 @@ def test_remote_etag_versions_problems(ctx):
         assert {p["index"] for p in res["problems"]} == {2, 3}, res
         assert "2 entries skipped" in repos(d)["test"]["lastError"], repos(d)["test"]
         assert rows(ctx, d, "test").count("alpha|") == 2
+        r = d.get(f"{M}/catalog")
+        alpha = [p for p in r.json["plugins"] if p["name"] == "alpha"][0]
+        # The newest by semver (not by sync order), every version once, oldest first.
+        assert alpha["version"] == "2.0.0" and alpha["versions"] == ["1.0.0", "2.0.0"], alpha
+        # The guide's fields first, in its order.
+        assert list(alpha)[:11] == ["name", "version", "displayName", "description", "author",
+                                    "category", "type", "tags", "iconUrl", "downloadUrl",
+                                    "manifest"], list(alpha)
+        assert alpha["downloadUrl"] == f"{srv.url}/alpha/2.0.0/plugin.tar.gz", alpha
+
+        # 1.5.0 arriving after 2.0.0 is not the newest: semver decides, not the sync order.
+        srv.set([entry("alpha", "1.0.0"), entry("alpha", "2.0.0"), entry("alpha", "1.5.0")],
+                etag='"e2b"')
+        assert sync(d, rid)["test"]["added"] == ["alpha@1.5.0"]
         alpha = [p for p in d.get(f"{M}/catalog").json["plugins"] if p["name"] == "alpha"][0]
-        assert alpha["versions"] == ["1.0.0", "2.0.0"], alpha
+        assert alpha["version"] == "2.0.0", alpha
+        assert alpha["versions"] == ["1.0.0", "1.5.0", "2.0.0"], alpha
 
         # A changed entry is updated, a vanished one removed.
         srv.set([entry("alpha", "2.0.0", description="new words")], etag='"e3"')
         res = sync(d, rid)["test"]
         assert (res["added"], res["updated"], res["removed"]) == \
-            ([], ["alpha@2.0.0"], ["alpha@1.0.0"]), res
+            ([], ["alpha@2.0.0"], ["alpha@1.0.0", "alpha@1.5.0"]), res
 
         # Garbage: refused whole, the rows stay, the status says why.
         before = rows(ctx, d, "test")
