@@ -29,6 +29,7 @@
 #include "manifest.h"
 #include "msg.h"
 #include "names.h"
+#include "peer.h"
 #include "ss_config.h"
 #include "secrets.h"
 #include "static.h"
@@ -406,6 +407,9 @@ static int run(int argc, char **argv)
 	d.base = event_base_new();
 	if (d.base == NULL)
 		fatal("event_base_new failed");
+	/* Before any event exists: host I/O then goes before HTTP work (peer.h). */
+	if (event_base_priority_init(d.base, PEER_PRIORITIES) < 0)
+		fatal("event_base_priority_init failed");
 	d.bus = bus_new(&(struct bus_options){
 	    .queue_max = d.cfg.queue_max, .window = d.cfg.window,
 	    .queue_bytes_max = d.cfg.queue_bytes_max, .bytes_max = d.cfg.bus_bytes_max, .max_frame = d.cfg.max_frame});

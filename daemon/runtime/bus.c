@@ -389,6 +389,20 @@ void bus_sub_set_patterns(struct bus_sub *sub, const char *const *patterns, size
 	sub->npatterns = n;
 }
 
+void bus_sub_set_patterns_json(struct bus_sub *sub, json_object *patterns)
+{
+	size_t n = json_object_array_length(patterns), k = 0;
+	const char **pats = xcalloc(n ? n : 1, sizeof *pats);
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *p = json_object_array_get_idx(patterns, i);
+		if (json_object_is_type(p, json_type_string))
+			pats[k++] = json_object_get_string(p);
+	}
+	bus_sub_set_patterns(sub, pats, k);
+	free(pats);
+}
+
 bool bus_sub_matches(const struct bus_sub *sub, const char *type)
 {
 	for (size_t i = 0; i < sub->npatterns; i++)
@@ -483,6 +497,11 @@ int bus_sub_ack(struct bus_sub *sub, int64_t id, bool ok)
 		return i == 0 ? 1 : 0;
 	}
 	return -1;
+}
+
+size_t bus_sub_inflight(const struct bus_sub *sub)
+{
+	return sub->inflight.r.len;
 }
 
 int64_t bus_sub_oldest_age_ms(const struct bus_sub *sub, int64_t now_ms)

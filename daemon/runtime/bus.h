@@ -84,6 +84,8 @@ struct bus_sub *bus_sub_new(struct bus *bus, const char *name, bus_ready_fn read
 void bus_sub_free(struct bus_sub *sub, enum bus_drop why);
 /* Replaces the subscriber's patterns (from the host's ready message). */
 void bus_sub_set_patterns(struct bus_sub *sub, const char *const *patterns, size_t n);
+/* The same from a JSON array of strings (what a host declared; non-strings are skipped). */
+void bus_sub_set_patterns_json(struct bus_sub *sub, json_object *patterns);
 /* Whether the subscriber takes events of this type. */
 bool bus_sub_matches(const struct bus_sub *sub, const char *type);
 
@@ -109,6 +111,8 @@ size_t bus_sub_flush(struct bus_sub *sub, struct evbuffer *out);
  */
 int bus_sub_ack(struct bus_sub *sub, int64_t id, bool ok);
 
+/* Events sent to the host and not yet answered. */
+size_t bus_sub_inflight(const struct bus_sub *sub);
 /* Milliseconds (monotonic) since the oldest in-flight event was sent, or -1. */
 int64_t bus_sub_oldest_age_ms(const struct bus_sub *sub, int64_t now_ms);
 

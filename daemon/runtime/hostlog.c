@@ -10,6 +10,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "msg.h"
 #include "ring.h"
 #include "xmalloc.h"
 
@@ -274,17 +275,26 @@ void hostlog_drain(struct hostlog *hl, struct evbuffer *in, bool eof)
 	}
 }
 
-void hostlog_record(struct hostlog *hl, enum log_level level, const char *text, json_object *fields)
+int hostlog_record(struct hostlog *hl, json_object *m)
 {
+	const char *lvl = msg_get_str(m, "level"), *text = msg_get_str(m, "msg");
+	json_object *fields = NULL;
+	enum log_level level;
 	char *line = NULL;
 	size_t size = 0;
 	FILE *f;
+	int parsed;
 
+	if (lvl == NULL || text == NULL || (parsed = log_level_parse(lvl)) < 0 ||
+	    (json_object_object_get_ex(m, "fields", &fields) &&
+	     !json_object_is_type(fields, json_type_object)))
+		return -1;
+	level = (enum log_level)parsed;
 	if (level < log_get_level() || !hostlog_allow(hl))
-		return;
+		return 0;
 	f = open_memstream(&line, &size);
 	if (f == NULL)
-		return;
+		return 0;
 	fprintf(f, "%.*s", HOSTLOG_LINE_MAX, text);
 	if (fields != NULL) {
 		struct json_object_iter it;
@@ -305,6 +315,7 @@ void hostlog_record(struct hostlog *hl, enum log_level level, const char *text, 
 	}
 	hostlog_write(hl, level, line);
 	free(line);
+	return 0;
 }
 
 const char *hostlog_last(const struct hostlog *hl)

@@ -58,11 +58,12 @@ bool hostlog_allow(struct hostlog *hl);
 void hostlog_drain(struct hostlog *hl, struct evbuffer *in, bool eof);
 
 /*
- * Logs a record the host sent (PROTOCOL.md, log): "<msg> key=value ...",
- * cut to HOSTLOG_LINE_MAX and rate-limited like the host's output.
+ * Logs a log message the host sent (PROTOCOL.md, log: level, msg, fields):
+ * "<msg> key=value ...", cut to HOSTLOG_LINE_MAX, rate-limited like the
+ * host's output. -1 when the message lacks a valid level or msg (a protocol
+ * error of the host's).
  */
-void hostlog_record(struct hostlog *hl, enum log_level level, const char *text,
-		    json_object *fields);
+int hostlog_record(struct hostlog *hl, json_object *m);
 
 /* The last line the host wrote, or NULL. */
 const char *hostlog_last(const struct hostlog *hl);

@@ -86,7 +86,8 @@ struct peer {
 	struct event *handshake_timer; /* hello and ready within handshake_timeout_ms */
 	struct event *ping_timer;      /* sends a ping every ping_interval_ms */
 	struct event *deadline_timer;  /* outstanding requests and events answered in time */
-	struct event *kick;	       /* deferred flush, and reading past the budget */
+	struct event *kick;	       /* deferred flush of events (host priority) */
+	struct event *more;	       /* reading past the budget (HTTP's priority) */
 	struct event *end;	       /* reports the loss from the loop */
 
 	/* What the host declared. */
@@ -159,6 +160,7 @@ static void lose(struct peer *peer, enum exit_cause cause, bool told, const char
 	evtimer_del(peer->ping_timer);
 	evtimer_del(peer->deadline_timer);
 	event_del(peer->kick);
+	event_del(peer->more);
 	if (told && peer->chan != NULL) {
 		bufferevent_disable(peer->chan, EV_READ);
 		bufferevent_setcb(peer->chan, NULL, reject_drained, reject_chan_event, peer);
@@ -314,16 +316,16 @@ static const struct req_kind_info req_kinds[REQ_KIND_COUNT] = {
     [REQ_HOST] = {"host request", true, MSG_UNKNOWN, NULL, NULL},
 };
 
-/* Gives the bus the subscriptions as they now stand. */
-static void apply_subscriptions(struct peer *peer)
+/*
+ * Host I/O comes before HTTP work (PEER_PRIO_HOST) while the host has
+ * events to answer, so the answers that open its window are read before
+ * more events are accepted; a host with nothing in flight speaks at HTTP's
+ * priority, so one that floods cannot starve the API.
+ */
+static void set_priority(struct peer *peer)
 {
-	size_t n = json_object_array_length(peer->subscriptions);
-	const char **pats = xcalloc(n ? n : 1, sizeof *pats);
-
-	for (size_t i = 0; i < n; i++)
-		pats[i] = json_object_get_string(json_object_array_get_idx(peer->subscriptions, i));
-	bus_sub_set_patterns(peer->sub, pats, n);
-	free(pats);
+	bufferevent_priority_set(peer->chan, bus_sub_inflight(peer->sub) > 0 ? PEER_PRIO_HOST
+									     : PEER_PRIO_HOST + 1);
 }
 
 /* ---- handlers, one per message type the host may send ---- */
@@ -413,7 +415,7 @@ static void on_ready(struct peer *peer, json_object *m)
 	}
 	json_object_put(peer->subscriptions);
 	peer->subscriptions = json_object_get(subs);
-	apply_subscriptions(peer);
+	bus_sub_set_patterns_json(peer->sub, peer->subscriptions);
 	evtimer_del(peer->handshake_timer);
 	peer->state = PS_SERVING;
 	evtimer_add(peer->ping_timer, &ping);
@@ -430,17 +432,8 @@ static void on_fail(struct peer *peer, json_object *m)
 /* A host's log record: "<level> <plugin>: <msg> key=value ...". */
 static void on_log(struct peer *peer, json_object *m)
 {
-	const char *lvl = msg_get_str(m, "level"), *text = msg_get_str(m, "msg");
-	json_object *fields = NULL;
-	int level;
-
-	if (lvl == NULL || text == NULL || (level = log_level_parse(lvl)) < 0 ||
-	    (json_object_object_get_ex(m, "fields", &fields) &&
-	     !json_object_is_type(fields, json_type_object))) {
+	if (hostlog_record(peer->out, m) < 0)
 		fault(peer, CAUSE_PROTOCOL, "log message without a valid level or msg");
-		return;
-	}
-	hostlog_record(peer->out, (enum log_level)level, text, fields);
 }
 
 /* A reply answers an outstanding request of ours: one in the table, else an event. */
@@ -466,6 +459,7 @@ static void on_reply(struct peer *peer, json_object *m)
 		fault(peer, CAUSE_PROTOCOL, "reply to id %" PRId64 " that is not outstanding", id);
 		return;
 	}
+	set_priority(peer);
 	if (error != NULL) {
 		const char *text = msg_get_str(error, "message");
 		log_warn(peer->name, "handler failed on event %" PRId64 ": %.200s", id,
@@ -508,7 +502,7 @@ static void on_subscribe(struct peer *peer, json_object *m)
 		return;
 	}
 	json_object_array_add(peer->subscriptions, json_object_new_string(pat));
-	apply_subscriptions(peer);
+	bus_sub_set_patterns_json(peer->sub, peer->subscriptions);
 	host_answer(peer, r, msg_reply_ok(r->id));
 }
 
@@ -592,7 +586,14 @@ static void chan_process(struct peer *peer)
 	}
 	/* Budget spent with frames left: continue next turn, after everyone else. */
 	if (peer->state != PS_LOST && evbuffer_get_length(bufferevent_get_input(peer->chan)) > 0)
-		event_active(peer->kick, EV_READ, 0);
+		event_active(peer->more, EV_READ, 0);
+}
+
+static void more_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct peer *peer = arg;
+	if (peer->state != PS_LOST)
+		chan_process(peer);
 }
 
 static void chan_read(struct bufferevent *bev, void *arg)
@@ -615,10 +616,9 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (peer->state == PS_LOST)
 		return;
-	if (what & EV_READ)
-		chan_process(peer);
-	if (peer->state == PS_SERVING)
-		bus_sub_flush(peer->sub, bufferevent_get_output(peer->chan));
+	if (peer->state == PS_SERVING &&
+	    bus_sub_flush(peer->sub, bufferevent_get_output(peer->chan)))
+		set_priority(peer);
 }
 
 void peer_kick(struct peer *peer)
@@ -712,17 +712,23 @@ struct peer *peer_new(struct event_base *base, struct bus *bus, struct bus_sub *
 	peer->ping_timer = event_new(base, -1, EV_PERSIST, ping_cb, peer);
 	peer->deadline_timer = event_new(base, -1, EV_PERSIST, deadline_cb, peer);
 	peer->kick = event_new(base, -1, 0, kick_cb, peer);
+	peer->more = event_new(base, -1, 0, more_cb, peer);
 	peer->end = event_new(base, -1, 0, end_cb, peer);
 	peer->chan = bufferevent_socket_new(base, sock, BEV_OPT_CLOSE_ON_FREE);
 	if (peer->handshake_timer == NULL || peer->ping_timer == NULL ||
-	    peer->deadline_timer == NULL || peer->kick == NULL || peer->end == NULL ||
-	    peer->chan == NULL)
+	    peer->deadline_timer == NULL || peer->kick == NULL || peer->more == NULL ||
+	    peer->end == NULL || peer->chan == NULL)
 		fatal("peer_new: out of memory");
 	bufferevent_set_max_single_read(peer->chan, READ_CHUNK);
 	/* Bounded memory per host: stop reading a host whose input piles up. */
 	bufferevent_setwatermark(peer->chan, EV_READ, 0,
 				 peer->max_frame + FRAME_HEADER_LEN + READ_CHUNK);
 	bufferevent_setcb(peer->chan, chan_read, NULL, chan_event, peer);
+	/* One priority below the host's for what may wait (fails harmlessly on a one-priority
+	 * base). */
+	event_priority_set(peer->kick, PEER_PRIO_HOST);
+	event_priority_set(peer->more, PEER_PRIO_HOST + 1);
+	set_priority(peer);
 	bufferevent_enable(peer->chan, EV_READ | EV_WRITE);
 	evtimer_add(peer->handshake_timer, &hs);
 	return peer;
@@ -738,6 +744,7 @@ void peer_free(struct peer *peer)
 	event_free(peer->ping_timer);
 	event_free(peer->deadline_timer);
 	event_free(peer->kick);
+	event_free(peer->more);
 	event_free(peer->end);
 	json_object_put(peer->config);
 	json_object_put(peer->permissions);
@@ -781,17 +788,10 @@ int peer_configure(struct peer *peer, json_object *config, peer_config_fn done, 
 	return 0;
 }
 
-const char *peer_version(const struct peer *peer)
+void peer_declared(const struct peer *peer, const char **version, json_object **sandbox,
+		   json_object **subscriptions)
 {
-	return peer->version;
-}
-
-json_object *peer_sandbox(const struct peer *peer)
-{
-	return peer->sandbox;
-}
-
-json_object *peer_subscriptions(const struct peer *peer)
-{
-	return peer->subscriptions;
+	*version = peer->version;
+	*sandbox = peer->sandbox;
+	*subscriptions = peer->subscriptions;
 }

@@ -20,6 +20,14 @@
 
 #include "exitcause.h"
 
+/*
+ * Event priorities (event_base_priority_init with PEER_PRIORITIES): a host
+ * with events in flight is served at PEER_PRIO_HOST, before the default
+ * priority of everything else (HTTP); see peer.c, set_priority.
+ */
+#define PEER_PRIORITIES 2
+#define PEER_PRIO_HOST 0
+
 struct bus;
 struct bus_sub;
 struct event_base;
@@ -94,9 +102,8 @@ typedef void (*peer_config_fn)(void *arg, bool ok, const char *code, const char 
  */
 int peer_configure(struct peer *peer, json_object *config, peer_config_fn done, void *arg);
 
-/* What the host declared: version (NULL before hello), sandbox, subscriptions. */
-const char *peer_version(const struct peer *peer);
-json_object *peer_sandbox(const struct peer *peer);
-json_object *peer_subscriptions(const struct peer *peer);
+/* What the host declared (borrowed): version (NULL before hello), sandbox, subscriptions. */
+void peer_declared(const struct peer *peer, const char **version, json_object **sandbox,
+		   json_object **subscriptions);
 
 #endif

@@ -282,12 +282,15 @@ static void host_ready(struct peer *peer, void *arg)
 {
 	struct plugin *p = arg;
 
+	const char *version;
+	json_object *sandbox, *subs;
+	peer_declared(peer, &version, &sandbox, &subs);
 	free(p->version);
-	p->version = xstrdup(peer_version(peer));
+	p->version = xstrdup(version);
 	json_object_put(p->sandbox);
-	p->sandbox = json_object_get(peer_sandbox(peer));
+	p->sandbox = json_object_get(sandbox);
 	json_object_put(p->subscriptions);
-	p->subscriptions = json_object_get(peer_subscriptions(peer));
+	p->subscriptions = json_object_get(subs);
 	set_state(p, SUP_RUNNING);
 	log_info(p->name, "ready: pid %d, version %s, start %" PRId64 " ms", (int)p->pid,
 		 p->version, clock_mono_ms() - p->started_ms);

@@ -189,7 +189,11 @@ static void handshake_then_events(void **state)
 	int64_t id;
 
 	handshake(w);
-	assert_string_equal(peer_version(w->peer), "1.0");
+	const char *version;
+	json_object *sandbox, *subs;
+	peer_declared(w->peer, &version, &sandbox, &subs);
+	assert_string_equal(version, "1.0");
+	assert_int_equal(json_object_array_length(subs), 1);
 	id = bus_publish(w->bus, "session.created", NULL);
 	turn(w, 0);
 	m = daemon_said(w);
