@@ -280,7 +280,36 @@ def test_archive_too_large(ctx):
         srv.server_close()
 
 
+def test_start_failure_leaves_nothing(ctx):
+    """A package that passes every check but whose plugin fails its on_load: 422
+    start_failed once the host has failed, and no files, row or host are left."""
+    work = h.tempdir("ss-catf-")
+    without_counter(work)
+    src = os.path.join(work, "fail-load")
+    os.makedirs(src)
+    shutil.copy(os.path.join(h.BUILD, "tests", "hostile", "fail-load.so"), src)
+    with open(os.path.join(src, "manifest.json"), "w") as f:
+        json.dump({"name": "fail-load", "version": "0.0.1"}, f)
+    out = os.path.join(work, "pkg")
+    r = subprocess.run([sys.executable, PACKAGE, src, "--out", out], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr
+    with open(os.path.join(out, "fail-load", "0.0.1", "entry.json")) as f:
+        entry = json.load(f)
+    with open(os.path.join(out, "fail-load", "0.0.1", "plugin.tar.gz"), "rb") as f:
+        data = f.read()
+    d = ctx.fresh(work=work, extra_args=["--catalog-sync-interval", "0"])
+    h.wait_for(lambda: "scheduled sync done" in d.log(), what="the start-up sync")
+    catalog_repo(ctx, d, work, [(entry, data)])
+    before = snapshot(ctx, d)
+    r = d.post(f"{M}/install/fail-load")
+    assert r.status == 422 and r.json["error"]["code"] == "start_failed", r
+    assert "on_load" in r.json["error"]["message"], r
+    d.wait_no_runtime("fail-load")
+    assert snapshot(ctx, d) == before
+
+
 if __name__ == "__main__":
     sys.exit(h.run_with_ctx("cati", "ss-cati-", [
         test_install_shipped_from_catalog, test_bad_packages_refused, test_signatures,
-        test_archive_too_large]))
+        test_archive_too_large, test_start_failure_leaves_nothing]))
