@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tarfile
 import threading
+import time
 import http.server
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -266,7 +267,9 @@ def test_archive_too_large(ctx):
         big.pop("signature", None)
         catalog_repo(ctx, d, work, [(big, b"")])
         before = snapshot(ctx, d)
+        t0 = time.monotonic()
         r = d.post(f"{M}/install/counter", {"version": "8.0.0"})
+        elapsed = time.monotonic() - t0
         assert r.status == 422 and r.json["error"]["check"] == "download", r
         assert "too-large" in r.json["error"]["message"], r
         assert served == ["/big.tar.gz"], served
@@ -274,6 +277,8 @@ def test_archive_too_large(ctx):
         with open(f"/proc/{d.proc.pid}/status") as f:
             rss_kb = int([ln for ln in f if ln.startswith("VmHWM:")][0].split()[1])
         assert rss_kb < 400 * 1024, rss_kb
+        h.log(f"100 MB archive refused at the 64 MiB limit in {elapsed:.2f} s,"
+              f" daemon peak RSS {rss_kb // 1024} MiB (ASan build)")
         assert d.get("/healthz").status == 200
     finally:
         srv.shutdown()

@@ -222,6 +222,8 @@ def test_remote_etag_versions_problems(ctx):
         with open(f"/proc/{d.proc.pid}/status") as f:
             rss_kb = int([ln for ln in f if ln.startswith("VmHWM:")][0].split()[1])
         assert rss_kb < 400 * 1024, rss_kb  # the 100 MB never sat in memory
+        h.log(f"100 MB catalog.json refused in {time.monotonic() - t0:.2f} s,"
+              f" daemon peak RSS {rss_kb // 1024} MiB (ASan build)")
 
         # Deleting the repository takes its rows with it.
         assert d.request("DELETE", f"{M}/repositories/{rid}").status == 200
