@@ -41,6 +41,11 @@ static void schedule_next(struct jobtimer *j)
 		j->due_mono_ms = clock_mono_ms() + j->cron.every_s * 1000;
 	else
 		j->due_s = cron_next(&j->cron, clock_real_ms() / 1000);
+	/* cron_parse refuses what never fires; should the search still find nothing, stay idle. */
+	if (j->cron.every_s == 0 && j->due_s < 0) {
+		log_warn(j->name, "job has no next due time; not scheduled again");
+		return;
+	}
 	arm(j);
 }
 
