@@ -196,60 +196,6 @@ static int post_ok(struct conn *c, const char *body, size_t len)
 	return 0;
 }
 
-static int throughput(struct conn *c, const char *plugin, long events, long batch, long room)
-{
-	size_t cap = (size_t)batch * 128 + 16, len;
-	char *body = malloc(cap);
-	int64_t base, delivered, posted = 0, t0, t1, dropped0, dropped;
-	int rc = 1;
-
-	if (body == NULL)
-		return 70;
-	base = status_field(c, plugin, "delivered");
-	dropped0 = status_field(c, plugin, "dropped");
-	if (base < 0 || dropped0 < 0) {
-		fprintf(stderr, "http_events: no status for plugin %s\n", plugin);
-		goto out;
-	}
-	delivered = base;
-	t0 = now_ns();
-	while (posted < events) {
-		long n = events - posted < batch ? (long)(events - posted) : batch;
-		/* Flow control: never more outstanding than the plugin's queue takes. */
-		while (posted - (delivered - base) + n > room) {
-			delivered = status_field(c, plugin, "delivered");
-			if (delivered < 0)
-				goto out;
-			if (posted - (delivered - base) + n > room)
-				usleep(200);
-		}
-		len = 0;
-		body[len++] = '[';
-		for (long i = 0; i < n; i++) {
-			if (i > 0)
-				body[len++] = ',';
-			put_event(body, &len, posted + i);
-		}
-		body[len++] = ']';
-		if (post_ok(c, body, len) < 0)
-			goto out;
-		posted += n;
-	}
-	while ((delivered = status_field(c, plugin, "delivered")) - base < events) {
-		if (delivered < 0)
-			goto out;
-		usleep(200);
-	}
-	t1 = now_ns();
-	dropped = status_field(c, plugin, "dropped");
-	printf("events_per_s %.0f events/s\n", (double)events * 1e9 / (double)(t1 - t0));
-	printf("events_dropped %" PRId64 " events\n", dropped - dropped0);
-	rc = 0;
-out:
-	free(body);
-	return rc;
-}
-
 /*
  * The smallest value, over the plugins whose names start with prefix, of
  * /metrics' series streamspace_plugin_<series>, and their sum; -1 unless
@@ -284,30 +230,61 @@ static int64_t metrics_min(struct conn *c, const char *series, const char *prefi
 	return seen == n ? min : -1;
 }
 
-static int fanout(struct conn *c, const char *prefix, long nplugins, long events, long batch,
-		  long room)
+/* Whose deliveries are counted: one plugin (n == 0) or the n named prefix*. */
+struct target {
+	const char *name;
+	long n;
+};
+
+/* The target's delivered count (for n plugins the slowest one's), or -1. */
+static int64_t delivered_of(struct conn *c, const struct target *t)
+{
+	int64_t sum;
+
+	if (t->n == 0)
+		return status_field(c, t->name, "delivered");
+	return metrics_min(c, "delivered", t->name, t->n, &sum);
+}
+
+/* The target's drops (for n plugins summed), or -1. */
+static int64_t dropped_of(struct conn *c, const struct target *t)
+{
+	int64_t sum;
+
+	if (t->n == 0)
+		return status_field(c, t->name, "dropped");
+	return metrics_min(c, "dropped", t->name, t->n, &sum) < 0 ? -1 : sum;
+}
+
+/*
+ * Posts events in batches, never more than room beyond what the target
+ * has acknowledged, and times them until it acknowledged the last. The
+ * elapsed nanoseconds and the drops go to *ns and *dropped.
+ */
+static int drive(struct conn *c, const struct target *t, long events, long batch, long room,
+		 int64_t *ns, int64_t *dropped)
 {
 	size_t cap = (size_t)batch * 128 + 16, len;
 	char *body = malloc(cap);
-	int64_t base, delivered, posted = 0, t0, t1, dropped0, dropped, sum;
+	int64_t base, delivered, posted = 0, t0, dropped0;
 	int rc = 1;
 
 	if (body == NULL)
 		return 70;
-	base = metrics_min(c, "delivered", prefix, nplugins, &sum);
-	dropped0 = metrics_min(c, "dropped", prefix, nplugins, &sum) < 0 ? -1 : sum;
+	base = delivered_of(c, t);
+	dropped0 = dropped_of(c, t);
 	if (base < 0 || dropped0 < 0) {
-		fprintf(stderr, "http_events: /metrics has not %ld plugins %s*\n", nplugins,
-			prefix);
+		fprintf(stderr, "http_events: no counts for %s%s\n", t->name, t->n ? "*" : "");
 		goto out;
 	}
-	/* Every plugin starts from the same count: each saw the same events. */
+	/* For n plugins every one starts from the same count: each saw the same events. */
 	delivered = base;
 	t0 = now_ns();
 	while (posted < events) {
 		long n = events - posted < batch ? (long)(events - posted) : batch;
+		/* Flow control: never more outstanding than the plugin's queue takes. */
 		while (posted - (delivered - base) + n > room) {
-			delivered = metrics_min(c, "delivered", prefix, nplugins, &sum);
+			delivered = delivered_of(c, t);
 			if (delivered < 0)
 				goto out;
 			if (posted - (delivered - base) + n > room)
@@ -325,19 +302,42 @@ static int fanout(struct conn *c, const char *prefix, long nplugins, long events
 			goto out;
 		posted += n;
 	}
-	while ((delivered = metrics_min(c, "delivered", prefix, nplugins, &sum)) - base < events) {
+	while ((delivered = delivered_of(c, t)) - base < events) {
 		if (delivered < 0)
 			goto out;
 		usleep(200);
 	}
-	t1 = now_ns();
-	if (metrics_min(c, "dropped", prefix, nplugins, &dropped) < 0)
+	*ns = now_ns() - t0;
+	if ((*dropped = dropped_of(c, t)) < 0)
 		goto out;
-	printf("%.0f %" PRId64 "\n", (double)events * (double)nplugins * 1e9 / (double)(t1 - t0),
-	       dropped - dropped0);
+	*dropped -= dropped0;
 	rc = 0;
 out:
 	free(body);
+	return rc;
+}
+
+static int throughput(struct conn *c, const char *plugin, long events, long batch, long room)
+{
+	int64_t ns, dropped;
+	int rc = drive(c, &(struct target){plugin, 0}, events, batch, room, &ns, &dropped);
+
+	if (rc == 0) {
+		printf("events_per_s %.0f events/s\n", (double)events * 1e9 / (double)ns);
+		printf("events_dropped %" PRId64 " events\n", dropped);
+	}
+	return rc;
+}
+
+static int fanout(struct conn *c, const char *prefix, long nplugins, long events, long batch,
+		  long room)
+{
+	int64_t ns, dropped;
+	int rc = drive(c, &(struct target){prefix, nplugins}, events, batch, room, &ns, &dropped);
+
+	if (rc == 0)
+		printf("%.0f %" PRId64 "\n", (double)events * (double)nplugins * 1e9 / (double)ns,
+		       dropped);
 	return rc;
 }
 

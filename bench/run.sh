@@ -25,19 +25,8 @@ bin="$build/bench"
 host="$build/plugin-host/streamspace-plugin-host"
 daemon="$build/daemon/streamspaced"
 counter="$build/plugins/counter/counter.so"
-work=$(mktemp -d "${TMPDIR:-/tmp}/ss-bench.XXXXXX")
-log="$work/daemon.log"
-dpid=
-
-say() { printf '==> %s\n' "$*" >&2; }
-cleanup() {
-	if [ -n "$dpid" ] && kill -0 "$dpid" 2>/dev/null; then
-		kill -TERM "$dpid" 2>/dev/null || true
-		wait "$dpid" 2>/dev/null || true
-	fi
-	rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh" bench
 
 for f in "$bin/host_start" "$bin/raw_frames" "$bin/http_events" "$bin/schema_validate" "$host" "$daemon" "$counter"; do
 	[ -e "$f" ] || { echo "bench: $f is not built" >&2; exit 1; }

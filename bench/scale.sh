@@ -36,20 +36,8 @@ IDLE_MS=${SS_BENCH_IDLE_MS:-500}
 bin="$build/bench"
 host="$build/plugin-host/streamspace-plugin-host"
 daemon="$build/daemon/streamspaced"
-work=$(mktemp -d "${TMPDIR:-/tmp}/ss-scale.XXXXXX")
-chmod 755 "$work" # a root daemon runs its hosts as nobody: they read the plugins
-log="$work/daemon.log"
-dpid=
-
-say() { printf '==> %s\n' "$*" >&2; }
-cleanup() {
-	if [ -n "$dpid" ] && kill -0 "$dpid" 2>/dev/null; then
-		kill -TERM "$dpid" 2>/dev/null || true
-		wait "$dpid" 2>/dev/null || true
-	fi
-	rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh" scale
 
 # The hosts' descriptors count against the daemon's open-file limit.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
