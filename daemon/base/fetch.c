@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "netaddr.h"
 #include "xmalloc.h"
 
@@ -137,13 +138,13 @@ static int curl_sock(CURL *easy, curl_socket_t s, int what, void *userp, void *s
 static int curl_timer(CURLM *multi, long ms, void *userp)
 {
 	struct fetch *f = userp;
-	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
-
 	(void)multi;
-	if (ms < 0)
+	if (ms < 0) {
 		evtimer_del(f->timer);
-	else
+	} else {
+		struct timeval tv = clock_tv(ms);
 		evtimer_add(f->timer, &tv);
+	}
 	return 0;
 }
 
