@@ -40,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -106,7 +107,7 @@ const char *httpd_header(const struct httpd_request *r, const char *name)
 
 static void timer_arm(struct httpd_conn *c, int ms)
 {
-	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	struct timeval tv = clock_tv(ms);
 	evtimer_add(c->timer, &tv);
 }
 
@@ -564,7 +565,7 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 {
 	struct httpd *h = arg;
 	struct httpd_conn *c = xcalloc(1, sizeof *c);
-	struct timeval wtv = {h->o.timeout_ms / 1000, (h->o.timeout_ms % 1000) * 1000};
+	struct timeval wtv = clock_tv(h->o.timeout_ms);
 	int one = 1;
 
 	(void)lev;
@@ -609,7 +610,7 @@ static void accept_error_cb(struct evconnlistener *lev, void *arg)
 {
 	struct httpd *h = arg;
 	int e = EVUTIL_SOCKET_ERROR();
-	struct timeval tv = {0, HTTPD_ACCEPT_PAUSE_MS * 1000};
+	struct timeval tv = clock_tv(HTTPD_ACCEPT_PAUSE_MS);
 
 	log_warn("httpd", "accept: %s; pausing new connections for %d ms", strerror(e),
 		 HTTPD_ACCEPT_PAUSE_MS);

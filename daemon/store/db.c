@@ -680,8 +680,8 @@ struct db *db_new(struct event_base *base, const char *conninfo, int pool_size)
 	for (int i = 0; i <= db->nconns; i++)
 		conn_start(&db->conns[i]);
 	db->ev_live = event_new(base, -1, EV_PERSIST, live_cb, db);
-	event_add(db->ev_live, &(struct timeval){DB_LIVENESS_INTERVAL_MS / 1000,
-						 (DB_LIVENESS_INTERVAL_MS % 1000) * 1000});
+	struct timeval live = clock_tv(DB_LIVENESS_INTERVAL_MS);
+	event_add(db->ev_live, &live);
 	return db;
 }
 
