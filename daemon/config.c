@@ -43,6 +43,11 @@ enum {
 	OPT_CATALOG_TIMEOUT,
 	OPT_TRUSTED_KEY,
 	OPT_REQUIRE_SIGNATURES,
+	OPT_STORAGE_MAX_KEYS,
+	OPT_STORAGE_MAX_BYTES,
+	OPT_STORAGE_TIMEOUT,
+	OPT_STORAGE_SWEEP,
+	OPT_EMIT_RATE,
 };
 
 static const struct option options[] = {
@@ -73,6 +78,11 @@ static const struct option options[] = {
     {"catalog-timeout-ms", required_argument, NULL, OPT_CATALOG_TIMEOUT},
     {"trusted-key", required_argument, NULL, OPT_TRUSTED_KEY},
     {"require-signatures", no_argument, NULL, OPT_REQUIRE_SIGNATURES},
+    {"storage-max-keys", required_argument, NULL, OPT_STORAGE_MAX_KEYS},
+    {"storage-max-bytes", required_argument, NULL, OPT_STORAGE_MAX_BYTES},
+    {"storage-timeout-ms", required_argument, NULL, OPT_STORAGE_TIMEOUT},
+    {"storage-sweep-ms", required_argument, NULL, OPT_STORAGE_SWEEP},
+    {"emit-rate", required_argument, NULL, OPT_EMIT_RATE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -109,6 +119,12 @@ void config_usage(FILE *out)
 	    "  --stop-timeout-ms MS        grace before SIGKILL on stop (3000)\n"
 	    "  --shutdown-timeout-ms MS    time to deliver queued events at exit (5000)\n"
 	    "  --http-timeout-ms MS        a whole HTTP request, and an idle connection (30000)\n"
+	    "  --storage-max-keys N        plugin storage: live keys per plugin (10000)\n"
+	    "  --storage-max-bytes N       plugin storage: key + value bytes per plugin "
+	    "(67108864)\n"
+	    "  --storage-timeout-ms MS     a storage call the database has not finished (5000)\n"
+	    "  --storage-sweep-ms MS       how often expired keys are deleted (60000)\n"
+	    "  --emit-rate N               events a plugin may emit per second, burst 10x (100)\n"
 	    "  --web-root DIR              the admin UI's files, served at /admin/\n"
 	    "                              (STREAMSPACE_WEB_ROOT; the source tree's web/ for a\n"
 	    "                              build-tree daemon, else the installed datadir)\n"
@@ -238,6 +254,11 @@ static void defaults(struct config *c)
 	c->stop_timeout_ms = 3000;
 	c->shutdown_timeout_ms = 5000;
 	c->http_timeout_ms = 30000;
+	c->storage_max_keys = 10000;
+	c->storage_max_bytes = 64LL << 20;
+	c->storage_timeout_ms = 5000;
+	c->storage_sweep_ms = 60000;
+	c->emit_rate = 100;
 }
 
 static rlim_t nofile_limit(void)
@@ -393,6 +414,16 @@ int config_parse(struct config *c, int argc, char **argv)
 			NUM(catalog_sync_interval_s, 0, 7 * 86400);
 		case OPT_CATALOG_TIMEOUT:
 			NUM(catalog_timeout_ms, 100, 600000);
+		case OPT_STORAGE_MAX_KEYS:
+			NUM(storage_max_keys, 1, 1LL << 40);
+		case OPT_STORAGE_MAX_BYTES:
+			NUM(storage_max_bytes, 1024, 1LL << 50);
+		case OPT_STORAGE_TIMEOUT:
+			NUM(storage_timeout_ms, 10, 600000);
+		case OPT_STORAGE_SWEEP:
+			NUM(storage_sweep_ms, 10, 86400000);
+		case OPT_EMIT_RATE:
+			NUM(emit_rate, 1, 1000000);
 #undef NUM
 		case 'h':
 			config_usage(stdout);

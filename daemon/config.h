@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define CONFIG_KEYS_MAX 16
@@ -51,6 +52,11 @@ struct config {
 	int stop_timeout_ms;
 	int shutdown_timeout_ms;
 	int http_timeout_ms;
+	int64_t storage_max_keys;  /* live keys per plugin */
+	int64_t storage_max_bytes; /* key + value bytes per plugin */
+	int storage_timeout_ms;	   /* a storage call answered timeout past it */
+	int storage_sweep_ms;	   /* how often expired keys are deleted */
+	int emit_rate;		   /* emits per second per plugin (burst 10x) */
 };
 
 /*

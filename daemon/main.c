@@ -33,6 +33,7 @@
 #include "ss_config.h"
 #include "secrets.h"
 #include "static.h"
+#include "call.h"
 #include "supervisor.h"
 #if SS_HAVE_LIBPQ
 #include "api_catalog.h"
@@ -41,6 +42,8 @@
 #include "market.h"
 #include "db.h"
 #include "fetch.h"
+#include "kv.h"
+#include "storage.h"
 #include "registry.h"
 #include "minisign.h"
 #include "package.h"
@@ -58,6 +61,10 @@ struct daemon {
 	struct core_api core;
 	struct registry *registry;
 	struct db *db;
+	struct kv *kv;		 /* plugin storage's statements over db */
+	struct storage *storage; /* answers hosts' storage calls (libpq builds) */
+	struct call_service calls[4];
+	struct call_services services;
 	struct token_cache *tokens;
 	struct market *catalog;
 	struct fetch *fetch;
@@ -246,6 +253,9 @@ static int start_registry(struct daemon *d, char *err, size_t errlen)
 	url = xasprintf("file://%s",
 			d->cfg.plugin_dir && realpath(d->cfg.plugin_dir, abs) ? abs : "");
 	d->db = db_new(d->base, d->cfg.database, 4);
+	d->kv = kv_new(d->db, &(struct kv_limits){.max_keys = d->cfg.storage_max_keys,
+						  .max_bytes = d->cfg.storage_max_bytes});
+	storage_attach(d->storage, d->kv);
 	d->tokens = token_cache_new(NULL);
 	d->catalog = market_new(d->db, url);
 	free(url);
@@ -290,11 +300,35 @@ static void stop_registry(struct daemon *d)
 	repos_free(d->repos);
 	fetch_free(d->fetch);
 	db_free(d->db);
+	kv_free(d->kv);
 	registry_free(d->registry);
 	market_free(d->catalog);
 	token_cache_free(d->tokens);
 }
 #endif
+
+/*
+ * The services that answer hosts' calls (PROTOCOL.md, "Calls"), one row per
+ * call type with the permission it needs and its timeout. Storage answers
+ * unavailable until the database is attached.
+ */
+static void services_init(struct daemon *d)
+{
+	size_t n = 0;
+#if SS_HAVE_LIBPQ
+	static const enum msg_type storage_types[] = {MSG_STORAGE_GET, MSG_STORAGE_SET,
+						      MSG_STORAGE_DELETE, MSG_STORAGE_LIST};
+
+	d->storage = storage_new(d->base, d->cfg.storage_sweep_ms);
+	for (size_t i = 0; i < 4; i++)
+		d->calls[n++] = (struct call_service){.type = storage_types[i],
+						      .permission = "storage",
+						      .timeout_ms = d->cfg.storage_timeout_ms,
+						      .fn = storage_call,
+						      .arg = d->storage};
+#endif
+	d->services = (struct call_services){.rows = d->calls, .n = n};
+}
 
 /* Loads the admin UI from --web-root; without it the daemon serves on and /admin/ says why. */
 static void web_register(struct daemon *d)
@@ -421,6 +455,7 @@ static int run(int argc, char **argv)
 	else
 		log_info("streamspaced", "no per-plugin cgroup limits (%s): hosts rely on rlimits",
 			 err);
+	services_init(&d);
 	d.sup = supervisor_new(d.base, d.bus,
 			       &(struct supervisor_options){
 				   .host_path = d.cfg.host_path,
@@ -432,6 +467,7 @@ static int run(int argc, char **argv)
 				   .event_timeout_ms = d.cfg.event_timeout_ms,
 				   .ping_interval_ms = d.cfg.ping_interval_ms,
 				   .stop_timeout_ms = d.cfg.stop_timeout_ms,
+				   .services = &d.services,
 			       });
 	d.api = api_new(d.base,
 			&(struct api_options){.listen = d.cfg.listen,
@@ -506,6 +542,9 @@ out:
 	stop_registry(&d);
 #endif
 	supervisor_free(d.sup);
+#if SS_HAVE_LIBPQ
+	storage_free(d.storage);
+#endif
 	cgroup_free(d.cgroup);
 	discovery_clear(&d.builtins);
 	api_free(d.api);

@@ -3,7 +3,9 @@
  * and emit. Each builds one request of PROTOCOL.md, "Calls", and goes through
  * call_request. The daemon checks every argument (it is the only authority
  * on keys, sizes, quotas and permissions); the host refuses only what it
- * cannot put on the wire (a NULL pointer).
+ * cannot put on the wire: a NULL pointer, or a string that is not UTF-8
+ * (a frame must be valid UTF-8, and the daemon ends a host that sends one
+ * that is not).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include "call.h"
 #include "json.h"
 #include "msg.h"
+#include "utf8.h"
 
 static bool valid_plugin(const ss_plugin *p)
 {
@@ -27,13 +30,20 @@ const char *ss_error_message(const ss_plugin *p)
 	return valid_plugin(p) ? p->err_msg : "";
 }
 
+/* Whether s can travel in a frame. */
+static bool wire_str(const char *s)
+{
+	return utf8_valid((const unsigned char *)s, strlen(s));
+}
+
 /* A request of type t for key, or NULL with the error recorded. */
 static json_object *key_request(ss_plugin *p, enum msg_type t, const char *key)
 {
 	json_object *m;
 
-	if (key == NULL) {
-		call_fail(p, SS_ERR_INVALID, ERR_BAD_REQUEST, "%s: key is NULL", msg_type_name(t));
+	if (key == NULL || !wire_str(key)) {
+		call_fail(p, SS_ERR_INVALID, ERR_BAD_REQUEST, "%s: key is %s", msg_type_name(t),
+			  key ? "not valid UTF-8" : "NULL");
 		return NULL;
 	}
 	m = msg_new(t);
@@ -51,7 +61,6 @@ static int call_plain(ss_plugin *p, json_object *m)
 	return r;
 }
 
-/* A copy of a borrowed value, so the plugin's object is never linked into ours. */
 /*
  * Whether v can go in a request the daemon will read (json_read: finite
  * numbers, UTF-8, one level under the frame's depth limit); a value that
@@ -67,6 +76,7 @@ static bool sendable(ss_plugin *p, const char *what, json_object *v, int flags)
 	return false;
 }
 
+/* A copy of a borrowed value, so the plugin's object is never linked into ours. */
 static json_object *copy_value(json_object *v)
 {
 	json_object *c = NULL;
@@ -106,9 +116,8 @@ static int storage_set(ss_plugin *p, const char *key, json_object *value, int64_
 
 	if (!valid_plugin(p))
 		return SS_ERR_INVALID;
-	if (value == NULL)
-		return call_fail(p, SS_ERR_INVALID, ERR_BAD_REQUEST, "storage.set: value is NULL");
-	if (!sendable(p, "storage.set: value", value, JSON_CHECK_NO_NUL) ||
+	/* json-c's NULL is JSON null, a value like any other. */
+	if ((value != NULL && !sendable(p, "storage.set: value", value, JSON_CHECK_NO_NUL)) ||
 	    (cas && expected != NULL &&
 	     !sendable(p, "storage.set: expected", expected, JSON_CHECK_NO_NUL)))
 		return SS_ERR_INVALID;
@@ -184,6 +193,9 @@ int ss_storage_list(ss_plugin *p, const char *prefix, const char *cursor, int li
 	if (!valid_plugin(p) || page == NULL)
 		return SS_ERR_INVALID;
 	*page = NULL;
+	if ((prefix != NULL && !wire_str(prefix)) || (cursor != NULL && !wire_str(cursor)))
+		return call_fail(p, SS_ERR_INVALID, ERR_BAD_REQUEST,
+				 "storage.list: prefix or cursor is not valid UTF-8");
 	m = msg_new(MSG_STORAGE_LIST);
 	msg_add_str(m, "prefix", prefix != NULL ? prefix : "");
 	if (cursor != NULL)
@@ -211,8 +223,9 @@ int ss_emit(ss_plugin *p, const char *event, json_object *data)
 
 	if (!valid_plugin(p))
 		return SS_ERR_INVALID;
-	if (event == NULL)
-		return call_fail(p, SS_ERR_INVALID, ERR_BAD_REQUEST, "emit: event is NULL");
+	if (event == NULL || !wire_str(event))
+		return call_fail(p, SS_ERR_INVALID, ERR_BAD_REQUEST, "emit: event is %s",
+				 event ? "not valid UTF-8" : "NULL");
 	if (data != NULL && !json_object_is_type(data, json_type_object))
 		return call_fail(p, SS_ERR_INVALID, ERR_BAD_REQUEST,
 				 "emit: data must be an object");

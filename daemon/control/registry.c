@@ -704,13 +704,13 @@ static void deleted(const struct store_status *s, const struct plugin_rows *rows
 	applier_apply(c->reg->ap, c->name, NULL, 0, uninstalled, c);
 }
 
-void registry_uninstall(struct registry *reg, const char *name, const char *user, verb_done_fn done,
-			void *arg)
+void registry_uninstall(struct registry *reg, const char *name, const char *user, bool purge,
+			verb_done_fn done, void *arg)
 {
 	struct call *c = call_new(reg, name, done, arg);
 
 	c->user = xstrdup(user ? user : "anonymous");
-	queued(c, plugin_store_delete(reg->db, name, deleted, c));
+	queued(c, plugin_store_delete(reg->db, name, purge, deleted, c));
 }
 
 /* -- get, list -- */

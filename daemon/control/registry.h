@@ -74,10 +74,13 @@ void registry_set_enabled(struct registry *reg, const char *name, bool enabled, 
  */
 void registry_configure(struct registry *reg, const char *name, json_object *config,
 			verb_done_fn done, void *arg);
-/* Deletes the row and the storage, stops the host, removes the files. body {"plugin": {name,
- * version}}. */
-void registry_uninstall(struct registry *reg, const char *name, const char *user, verb_done_fn done,
-			void *arg);
+/*
+ * Deletes the row (and, with purge, the plugin's storage, else kept for a
+ * later install), stops the host, removes the files. body {"plugin": {name,
+ * version}}.
+ */
+void registry_uninstall(struct registry *reg, const char *name, const char *user, bool purge,
+			verb_done_fn done, void *arg);
 /* body: the view of name (a plugin run with --plugin has an unmanaged view). */
 void registry_get(struct registry *reg, const char *name, verb_done_fn done, void *arg);
 /* body {"count", "plugins": [views]}. */

@@ -85,15 +85,23 @@ static void h_disable(struct api_req *req, const char *rest, void *arg)
 	set_enabled(req, rest, arg, false);
 }
 
-/* ---- DELETE uninstall/{name} ---- */
+/* ---- DELETE uninstall/{name}[?purge=true] ---- */
 
+/* The plugin's storage is kept unless purge=true asks for it to go too. */
 static void h_uninstall(struct api_req *req, const char *rest, void *arg)
 {
-	char name[SS_NAME_MAX + 1];
+	char name[SS_NAME_MAX + 1], *purge = api_query_param(req, "purge");
+	bool yes = purge != NULL && strcmp(purge, "true") == 0;
 
+	if (purge != NULL && !yes && strcmp(purge, "false") != 0) {
+		api_reply_error(req, 400, "bad_request", "purge must be true or false");
+		free(purge);
+		return;
+	}
+	free(purge);
 	if (api_call_name(req, rest, name) < 0)
 		return;
-	registry_uninstall(arg, name, api_req_user(req), api_call_answered, req);
+	registry_uninstall(arg, name, api_req_user(req), yes, api_call_answered, req);
 }
 
 /* ---- GET installed, GET installed/{name} ---- */

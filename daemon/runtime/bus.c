@@ -504,6 +504,12 @@ size_t bus_sub_inflight(const struct bus_sub *sub)
 	return sub->inflight.r.len;
 }
 
+void bus_sub_pause(struct bus_sub *sub, int64_t ms)
+{
+	if (sub->inflight.r.len > 0)
+		ring_slot(&sub->inflight, 0)->since_ms += ms;
+}
+
 int64_t bus_sub_oldest_age_ms(const struct bus_sub *sub, int64_t now_ms)
 {
 	if (sub->inflight.r.len == 0)

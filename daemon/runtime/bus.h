@@ -113,6 +113,13 @@ int bus_sub_ack(struct bus_sub *sub, int64_t id, bool ok);
 
 /* Events sent to the host and not yet answered. */
 size_t bus_sub_inflight(const struct bus_sub *sub);
+
+/*
+ * The host spent ms waiting on the daemon (a call): the oldest in-flight
+ * event's deadline moves by as much.
+ */
+void bus_sub_pause(struct bus_sub *sub, int64_t ms);
+
 /* Milliseconds (monotonic) since the oldest in-flight event was sent, or -1. */
 int64_t bus_sub_oldest_age_ms(const struct bus_sub *sub, int64_t now_ms);
 

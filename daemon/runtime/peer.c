@@ -18,6 +18,7 @@
 #include <sys/queue.h>
 
 #include "bus.h"
+#include "call.h"
 #include "clock.h"
 #include "frame.h"
 #include "grants.h"
@@ -83,6 +84,7 @@ struct peer {
 	enum peer_state state;
 	struct bufferevent *chan;
 	struct request_list requests;
+	struct calls *calls;	       /* the host's call to a service, at most one */
 	struct event *handshake_timer; /* hello and ready within handshake_timeout_ms */
 	struct event *ping_timer;      /* sends a ping every ping_interval_ms */
 	struct event *deadline_timer;  /* outstanding requests and events answered in time */
@@ -102,8 +104,7 @@ struct peer {
 
 /* ---- sending ---- */
 
-/* Queues one message (consumed) to the host. */
-static void send_msg(struct peer *peer, json_object *m)
+void peer_send(struct peer *peer, json_object *m)
 {
 	if (peer->chan != NULL &&
 	    frame_append_obj(bufferevent_get_output(peer->chan), m, peer->max_frame) < 0)
@@ -227,7 +228,7 @@ static void reject(struct peer *peer, enum exit_cause cause, const char *code, c
 	json_object *r = msg_new(MSG_REJECT);
 
 	json_object_object_add(r, "error", msg_error_obj(code, message));
-	send_msg(peer, r);
+	peer_send(peer, r);
 	log_warn(peer->name, "rejecting host: %s", message);
 	lose(peer, cause, true, "%s", message);
 }
@@ -255,7 +256,7 @@ static struct request *request_send(struct peer *peer, enum req_kind kind, int64
 	r->kind = kind;
 	r->deadline_ms = clock_mono_ms() + timeout_ms;
 	TAILQ_INSERT_TAIL(&peer->requests, r, entry);
-	send_msg(peer, m);
+	peer_send(peer, m);
 	return r;
 }
 
@@ -287,7 +288,7 @@ static struct request *host_request(struct peer *peer, json_object *m, enum msg_
 /* Answers a host's request (reply consumed) and forgets it. */
 static void host_answer(struct peer *peer, struct request *r, json_object *reply)
 {
-	send_msg(peer, reply);
+	peer_send(peer, reply);
 	request_free(peer, r);
 }
 
@@ -381,7 +382,7 @@ static void on_hello(struct peer *peer, json_object *m)
 	msg_add_int(limits, "ping_interval_ms", peer->ping_interval_ms);
 	msg_add_int(limits, "log_line_max", HOSTLOG_LINE_MAX);
 	json_object_object_add(init, "limits", limits);
-	send_msg(peer, init);
+	peer_send(peer, init);
 	peer->state = PS_INIT;
 }
 
@@ -506,17 +507,10 @@ static void on_subscribe(struct peer *peer, json_object *m)
 	host_answer(peer, r, msg_reply_ok(r->id));
 }
 
-/* Requests whose issues have not landed yet: answered, never ignored. */
-static void on_unserved(struct peer *peer, json_object *m)
+/* A call to a service (call.c): storage, emit, and what comes next. */
+static void on_call(struct peer *peer, json_object *m)
 {
-	enum msg_type t = msg_type_of(m);
-	struct request *r = host_request(peer, m, t);
-	char msg[96];
-
-	if (r == NULL)
-		return;
-	snprintf(msg, sizeof msg, "%s is not served by this daemon yet", msg_type_name(t));
-	host_answer(peer, r, msg_reply_error(r->id, ERR_UNIMPLEMENTED, msg));
+	calls_arrive(peer->calls, m);
 }
 
 /*
@@ -535,12 +529,12 @@ static const struct handler {
     [MSG_REPLY] = {AFTER_READY, on_reply},
     [MSG_PONG] = {AFTER_READY, on_pong},
     [MSG_SUBSCRIBE] = {IN(PS_SERVING), on_subscribe},
-    [MSG_EMIT] = {IN(PS_SERVING), on_unserved},
-    [MSG_STORAGE_GET] = {IN(PS_SERVING), on_unserved},
-    [MSG_STORAGE_SET] = {IN(PS_SERVING), on_unserved},
-    [MSG_STORAGE_DELETE] = {IN(PS_SERVING), on_unserved},
-    [MSG_STORAGE_LIST] = {IN(PS_SERVING), on_unserved},
-    [MSG_EGRESS_REQUEST] = {IN(PS_SERVING), on_unserved},
+    [MSG_EMIT] = {IN(PS_INIT) | AFTER_READY, on_call},
+    [MSG_STORAGE_GET] = {IN(PS_INIT) | AFTER_READY, on_call},
+    [MSG_STORAGE_SET] = {IN(PS_INIT) | AFTER_READY, on_call},
+    [MSG_STORAGE_DELETE] = {IN(PS_INIT) | AFTER_READY, on_call},
+    [MSG_STORAGE_LIST] = {IN(PS_INIT) | AFTER_READY, on_call},
+    [MSG_EGRESS_REQUEST] = {IN(PS_SERVING), on_call},
 };
 
 static void dispatch(struct peer *peer, json_object *m)
@@ -664,7 +658,8 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 	int64_t now = clock_mono_ms(), age = bus_sub_oldest_age_ms(peer->sub, now);
 	struct request *r;
 
-	if (age > peer->event_timeout_ms) {
+	/* The plugin waits on the daemon's work: its event's clock is stopped (call.c). */
+	if (age > peer->event_timeout_ms && !calls_busy(peer->calls)) {
 		fault(peer, CAUSE_DEADLINE, "event not handled within %d ms",
 		      peer->event_timeout_ms);
 		return;
@@ -707,6 +702,7 @@ struct peer *peer_new(struct event_base *base, struct bus *bus, struct bus_sub *
 	peer->sandbox = json_object_new_object();
 	peer->subscriptions = json_object_new_array();
 	TAILQ_INIT(&peer->requests);
+	peer->calls = calls_new(base, peer, sub, params->name, peer->permissions, params->services);
 
 	peer->handshake_timer = evtimer_new(base, handshake_cb, peer);
 	peer->ping_timer = event_new(base, -1, EV_PERSIST, ping_cb, peer);
@@ -740,6 +736,7 @@ void peer_free(struct peer *peer)
 		return;
 	close_chan(peer);
 	abandon_requests(peer);
+	calls_free(peer->calls);
 	event_free(peer->handshake_timer);
 	event_free(peer->ping_timer);
 	event_free(peer->deadline_timer);
@@ -765,7 +762,7 @@ void peer_shutdown(struct peer *peer)
 {
 	if (peer->state != PS_SERVING)
 		return;
-	send_msg(peer, msg_new(MSG_SHUTDOWN));
+	peer_send(peer, msg_new(MSG_SHUTDOWN));
 	peer->state = PS_STOPPING;
 	evtimer_del(peer->ping_timer);
 	evtimer_del(peer->deadline_timer);

@@ -30,6 +30,7 @@
 
 struct bus;
 struct bus_sub;
+struct call_services;
 struct event_base;
 struct hostlog;
 struct peer;
@@ -45,6 +46,7 @@ struct peer_params {
 	int ping_interval_ms;
 	int ping_timeout_ms;
 	bool strict; /* reject a host that reports a missing sandbox layer */
+	const struct call_services *services; /* who answers the host's calls (borrowed) */
 };
 
 /*
@@ -79,6 +81,9 @@ void peer_free(struct peer *peer);
 /* Ends the conversation now for the owner's reason: lost follows with it. */
 void peer_end(struct peer *peer, enum exit_cause cause, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Queues one message (consumed) to the host; dropped once the channel is closed. */
+void peer_send(struct peer *peer, json_object *m);
 
 /* The bus has events for this host (call from the subscriber's ready callback). */
 void peer_kick(struct peer *peer);

@@ -432,6 +432,7 @@ static void plugin_start(struct plugin *p)
 			       .ping_interval_ms = sup->o.ping_interval_ms,
 			       .ping_timeout_ms = sup->o.ping_timeout_ms,
 			       .strict = sup->o.strict,
+			       .services = sup->o.services,
 			   },
 			   &(struct peer_owner){.ready = host_ready, .lost = host_lost, .arg = p});
 	hostlog_open_pipe(p->out, sup->base, c.logfd);

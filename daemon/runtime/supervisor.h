@@ -20,6 +20,7 @@
 #include "bus.h"
 #include "exitcause.h"
 
+struct call_services;
 struct event_base;
 struct bus;
 struct supervisor;
@@ -38,7 +39,8 @@ struct supervisor_options {
 	int backoff_initial_ms; /* first restart delay (default 100) */
 	int backoff_max_ms;	/* cap (default 30000) */
 	int crash_limit; /* crashes in crash_window_ms that mark the plugin failed (default 5) */
-	int crash_window_ms; /* default 60000 */
+	int crash_window_ms;		      /* default 60000 */
+	const struct call_services *services; /* who answers hosts' calls (borrowed) */
 };
 
 /* What to run. Strings and objects are copied. */

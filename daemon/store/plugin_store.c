@@ -77,7 +77,8 @@ static const char config_sql[] =
 
 static const char delete_sql[] =
     "WITH u AS (DELETE FROM installed_plugins WHERE name = $1 RETURNING *),"
-    " s AS (DELETE FROM plugin_storage WHERE plugin_name = $1 AND EXISTS (SELECT 1 FROM u))"
+    " s AS (DELETE FROM plugin_storage WHERE plugin_name = $1 AND $2::boolean"
+    "  AND EXISTS (SELECT 1 FROM u))"
     " SELECT " COLS("u") ", k.known FROM (SELECT " KNOWN " AS known) k LEFT JOIN"
 			 " (u LEFT JOIN catalog_plugins c ON c.id = u.catalog_plugin_id) ON true";
 
@@ -300,11 +301,11 @@ int plugin_store_set_config(struct db *db, const char *name, const char *config_
 	return run(db, config_sql, 2, params, fn, arg);
 }
 
-int plugin_store_delete(struct db *db, const char *name, plugin_store_fn fn, void *arg)
+int plugin_store_delete(struct db *db, const char *name, bool purge, plugin_store_fn fn, void *arg)
 {
-	const char *params[1] = {name};
+	const char *params[2] = {name, purge ? "true" : "false"};
 
-	return run(db, delete_sql, 1, params, fn, arg);
+	return run(db, delete_sql, 2, params, fn, arg);
 }
 
 int plugin_store_get_sync(PGconn *conn, struct plugin_rows *out, char *err, size_t errlen)

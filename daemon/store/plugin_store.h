@@ -80,8 +80,11 @@ int plugin_store_set_enabled(struct db *db, const char *name, bool enabled, plug
 			     void *arg);
 int plugin_store_set_config(struct db *db, const char *name, const char *config_text,
 			    plugin_store_fn fn, void *arg);
-/* Deletes the row and the plugin's storage; the deleted row (name, version) comes back. */
-int plugin_store_delete(struct db *db, const char *name, plugin_store_fn fn, void *arg);
+/*
+ * Deletes the row, and with purge the plugin's storage (kept otherwise, for
+ * a later install); the deleted row (name, version) comes back.
+ */
+int plugin_store_delete(struct db *db, const char *name, bool purge, plugin_store_fn fn, void *arg);
 
 /* Start-up (before the loop serves): every row, synchronously on conn. 0, or -1 with a message. */
 int plugin_store_get_sync(PGconn *conn, struct plugin_rows *out, char *err, size_t errlen);

@@ -150,7 +150,7 @@ def main():
         serve(ch, answer_pings=False)
     elif scenario == "unserved":
         handshake(ch, name)
-        ch.send({"t": "storage.get", "id": 7, "key": "k"})
+        ch.send({"t": "egress.request", "id": 7, "url": "http://x/"})
         serve(ch)
     else:
         say("unknown scenario", scenario)

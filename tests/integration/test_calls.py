@@ -4,15 +4,29 @@ plugin: caller makes one inside every event callback. The daemon has several
 events in flight to it, so events arrive while a call waits for its reply;
 they must be kept and delivered after the callback returns - each event's
 callback runs once, in order, none inside another - and every call gets its
-own answer (storage is not served yet: unimplemented)."""
+own answer (without --database: unavailable, naming why)."""
+import atexit
+import json
 import os
 import re
+import shutil
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import check, main, test_plugin_path  # noqa: E402
 
 N = 200
+
+# caller with a manifest that grants storage, so the call reaches the service.
+work = tempfile.mkdtemp(prefix="ss-calls-")
+os.chmod(work, 0o755)
+atexit.register(shutil.rmtree, work, True)
+shutil.copy(test_plugin_path("caller"), work)
+with open(os.path.join(work, "manifest.json"), "w") as f:
+    json.dump({"name": "caller", "version": "1.0.0", "displayName": "caller",
+               "description": "calls", "author": "tests", "entrypoints": {"main": "caller.so"},
+               "permissions": ["read:sessions", "storage"]}, f)
 
 
 def test(d):
@@ -34,11 +48,11 @@ def test(d):
     answers = set(m.group(2) for m in lines)
     check(len(answers) == 1, "calls answered differently: %s", answers)
     ans = answers.pop()
-    check(re.match(r"get=-9 code=unimplemented msg=storage.get is not served", ans),
+    check(re.match(r"get=-7 code=unavailable msg=.*--database", ans),
           "storage without --database: %r", ans)
     st = d.status("caller")
     check(st["crashes"] == 0 and st["state"] == "running", "caller: %s", st)
     check(d.alive(), "daemon died")
 
 
-main(test, plugins=[test_plugin_path("caller")])
+main(test, plugins=[os.path.join(work, "caller.so")])

@@ -71,7 +71,7 @@ def test(d):
     got = d.wait_until("the unimplemented reply", lambda: fake_lines(d, "unserved", "got"))
     reply = json.loads(got[0])
     check(reply.get("t") == "reply" and reply.get("id") == 7 and
-          reply.get("error", {}).get("code") == "unimplemented", "storage.get answer: %s", reply)
+          reply.get("error", {}).get("code") == "unimplemented", "egress.request answer: %s", reply)
 
     for scenario, (reason, word) in FAILING.items():
         name = "fake-" + scenario

@@ -171,13 +171,14 @@ SS_EXPORT const char *ss_error_message(const ss_plugin *p);
 
 /* *value = the value of key (the caller puts it), or SS_ERR_NOT_FOUND. */
 SS_EXPORT int ss_storage_get(ss_plugin *p, const char *key, json_object **value);
-/* Sets key to value (borrowed). */
+/* Sets key to value (borrowed; NULL is JSON null, as in json-c). */
 SS_EXPORT int ss_storage_set(ss_plugin *p, const char *key, json_object *value);
 /* Sets key to value; the key disappears ttl_ms (> 0) milliseconds from now. */
 SS_EXPORT int ss_storage_set_ttl(ss_plugin *p, const char *key, json_object *value, int64_t ttl_ms);
 /*
  * Compare-and-set: sets key to value only if its current value equals
- * expected (as JSON), or, with expected NULL, only if key does not exist.
+ * expected (as JSON), or, with expected NULL, only if key does not exist
+ * (json-c's NULL is also JSON null, so a stored null cannot be expected).
  * SS_ERR_CONFLICT otherwise (nothing changed).
  */
 SS_EXPORT int ss_storage_cas(ss_plugin *p, const char *key, json_object *expected,

@@ -33,7 +33,8 @@ def test_migrations_empty_then_up_to_date(ctx):
     assert ctx.pg.psql("mig", "SELECT string_agg(version::text, ',' ORDER BY version) "
                        "FROM schema_migrations") == ",".join(map(str, range(1, N_MIG + 1)))
     want = {"schema_migrations", "catalog_repositories", "catalog_plugins",
-            "installed_plugins", "plugin_storage", "api_tokens", "plugin_ratings"}
+            "installed_plugins", "plugin_storage", "api_tokens", "plugin_ratings",
+            "plugin_storage_usage"}
     assert want <= tables(ctx.pg, "mig"), tables(ctx.pg, "mig")
     # catalog_plugins keeps every version: unique on (repository, name, version).
     idx = ctx.pg.psql("mig", "SELECT indexdef FROM pg_indexes WHERE tablename = "
@@ -126,10 +127,11 @@ def test_install_disable_enable_config_uninstall(ctx):
     assert d.runtime("hello")["pid"] == pid2
     assert d.get(f"{M}/installed/hello").json["config"]["greeting"] == "hey"
 
-    # Uninstall: host gone, rows gone (storage too), files gone.
+    # Uninstall with purge: host gone, rows gone (storage too), files gone.
+    # (Without purge the storage stays: pg/test_storage.py.)
     ctx.pg.psql(d.db, "INSERT INTO plugin_storage (plugin_name, key, value) "
                 "VALUES ('hello', 'k', '1')")
-    r = d.request("DELETE", f"{M}/uninstall/hello")
+    r = d.request("DELETE", f"{M}/uninstall/hello?purge=true")
     assert r.status == 200, r
     h.wait_for(lambda: not h.pid_alive(pid2), what="the host to exit")
     assert d.get(f"{M}/installed/hello").status == 404

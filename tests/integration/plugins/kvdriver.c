@@ -1,0 +1,95 @@
+/*
+ * kvdriver: runs the storage and emit calls a test asks for, one per
+ * session.created event, and logs what each returned as one line
+ * "res {json}" (tests/integration/pg/test_storage.py). The event's data says
+ * what to do: {"seq": n, "op": "get"|"set"|"ttl"|"cas"|"delete"|"clear"|
+ * "list"|"big"|"emit", ...}. Built twice, as kv-a and kv-b (KV_NAME), so a
+ * test can show that one plugin cannot reach the other's keys whatever it
+ * calls: no call of the SDK names a plugin.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <streamspace/plugin.h>
+
+static json_object *member(json_object *o, const char *k)
+{
+	json_object *v = NULL;
+	return json_object_object_get_ex(o, k, &v) ? v : NULL;
+}
+
+static const char *str(json_object *o, const char *k)
+{
+	json_object *v = member(o, k);
+	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+static int on_event(ss_plugin *p, const ss_event *ev)
+{
+	json_object *d = ss_event_data(ev), *res = json_object_new_object(), *out = NULL;
+	const char *op = str(d, "op"), *key = str(d, "key");
+	int64_t n = 0;
+	int r = SS_ERR_INVALID;
+
+	/* "who" names the one plugin meant; the others let the event pass. */
+	if (str(d, "who") != NULL && strcmp(str(d, "who"), ss_plugin_name(p)) != 0) {
+		json_object_put(res);
+		return 0;
+	}
+	if (op == NULL)
+		op = "";
+	if (strcmp(op, "get") == 0) {
+		r = ss_storage_get(p, key, &out);
+		if (r == SS_OK)
+			json_object_object_add(res, "value", out ? out : json_object_new_null());
+	} else if (strcmp(op, "set") == 0) {
+		r = ss_storage_set(p, key, member(d, "value"));
+	} else if (strcmp(op, "ttl") == 0) {
+		json_object *t = member(d, "ttl_ms");
+		r = ss_storage_set_ttl(p, key, member(d, "value"),
+				       t ? json_object_get_int64(t) : 0);
+	} else if (strcmp(op, "cas") == 0) {
+		r = ss_storage_cas(p, key, member(d, "expect"), member(d, "value"));
+	} else if (strcmp(op, "delete") == 0) {
+		r = ss_storage_delete(p, key);
+	} else if (strcmp(op, "clear") == 0) {
+		r = ss_storage_clear(p, &n);
+		json_object_object_add(res, "deleted", json_object_new_int64(n));
+	} else if (strcmp(op, "list") == 0) {
+		json_object *l = member(d, "limit");
+		r = ss_storage_list(p, str(d, "prefix"), str(d, "cursor"),
+				    l ? json_object_get_int(l) : 100, &out);
+		if (r == SS_OK)
+			json_object_object_add(res, "page", out);
+	} else if (strcmp(op, "big") == 0) {
+		/* A string value of "size" bytes, or a key of "keylen" bytes. */
+		json_object *sz = member(d, "size"), *kl = member(d, "keylen");
+		size_t size = sz ? (size_t)json_object_get_int64(sz) : 0;
+		size_t klen = kl ? (size_t)json_object_get_int64(kl) : 0;
+		char *buf = malloc(size + 1), *kbuf = malloc(klen + 1);
+		memset(buf, 'v', size);
+		buf[size] = '\0';
+		memset(kbuf, 'k', klen);
+		kbuf[klen] = '\0';
+		json_object *v = json_object_new_string(buf);
+		r = ss_storage_set(p, klen ? kbuf : key, v);
+		json_object_put(v);
+		free(buf);
+		free(kbuf);
+	} else if (strcmp(op, "emit") == 0) {
+		r = ss_emit(p, str(d, "event"), member(d, "data"));
+	}
+	json_object_object_add(res, "seq", json_object_get(member(d, "seq")));
+	json_object_object_add(res, "r", json_object_new_int(r));
+	json_object_object_add(res, "code", json_object_new_string(ss_error_code(p)));
+	json_object_object_add(res, "msg", json_object_new_string(ss_error_message(p)));
+	ss_log(p, SS_INFO, "res %s", json_object_to_json_string_ext(res, JSON_C_TO_STRING_PLAIN));
+	json_object_put(res);
+	return 0;
+}
+
+static int on_load(ss_plugin *p)
+{
+	return ss_subscribe(p, "session.created", on_event);
+}
+
+SS_PLUGIN(.name = KV_NAME, .version = "1.0.0", .on_load = on_load);
