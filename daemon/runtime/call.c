@@ -16,12 +16,11 @@
 #include "clock.h"
 #include "grants.h"
 #include "log.h"
-#include "peer.h"
 #include "xmalloc.h"
 
 struct calls {
 	struct event_base *base;
-	struct peer *peer;
+	struct calls_owner owner;
 	struct bus_sub *sub;
 	char *plugin;
 	json_object *perms;
@@ -63,7 +62,7 @@ static void answer(struct call *call, json_object *reply)
 
 	if (cs != NULL) {
 		release(cs, call);
-		peer_send(cs->peer, reply);
+		cs->owner.send(cs->owner.peer, reply);
 	} else {
 		json_object_put(reply);
 	}
@@ -121,7 +120,7 @@ static void timeout_cb(evutil_socket_t fd, short what, void *arg)
 	snprintf(msg, sizeof msg, "%s: the daemon did not finish within %" PRId64 " ms",
 		 msg_type_name(call->type), clock_mono_ms() - call->since_ms);
 	log_warn(cs->plugin, "%s", msg);
-	peer_send(cs->peer, msg_reply_error(call->id, ERR_TIMEOUT, msg));
+	cs->owner.send(cs->owner.peer, msg_reply_error(call->id, ERR_TIMEOUT, msg));
 }
 
 static const struct call_service *service_of(const struct calls *cs, enum msg_type t)
@@ -141,18 +140,19 @@ void calls_arrive(struct calls *cs, json_object *m)
 	int64_t id;
 
 	if (!msg_get_int(m, "id", &id)) {
-		peer_end(cs->peer, CAUSE_PROTOCOL, "%s without id", msg_type_name(t));
+		cs->owner.end(cs->owner.peer, CAUSE_PROTOCOL, "%s without id", msg_type_name(t));
 		return;
 	}
 	if (cs->current != NULL) {
-		peer_end(cs->peer, CAUSE_PROTOCOL, "%s while call %" PRId64 " is outstanding",
-			 msg_type_name(t), cs->current->id);
+		cs->owner.end(cs->owner.peer, CAUSE_PROTOCOL,
+			      "%s while call %" PRId64 " is outstanding", msg_type_name(t),
+			      cs->current->id);
 		return;
 	}
 	if (svc == NULL) {
 		char msg[96];
 		snprintf(msg, sizeof msg, "%s is not served by this daemon", msg_type_name(t));
-		peer_send(cs->peer, msg_reply_error(id, ERR_UNIMPLEMENTED, msg));
+		cs->owner.send(cs->owner.peer, msg_reply_error(id, ERR_UNIMPLEMENTED, msg));
 		return;
 	}
 	if (svc->permission != NULL && !grants_has(cs->perms, svc->permission)) {
@@ -160,7 +160,7 @@ void calls_arrive(struct calls *cs, json_object *m)
 		snprintf(msg, sizeof msg, "%s needs the \"%s\" permission", msg_type_name(t),
 			 svc->permission);
 		log_warn(cs->plugin, "denied: %s", msg);
-		peer_send(cs->peer, msg_reply_error(id, ERR_PERMISSION, msg));
+		cs->owner.send(cs->owner.peer, msg_reply_error(id, ERR_PERMISSION, msg));
 		return;
 	}
 	call = xcalloc(1, sizeof *call);
@@ -184,14 +184,14 @@ bool calls_busy(const struct calls *cs)
 	return cs->current != NULL;
 }
 
-struct calls *calls_new(struct event_base *base, struct peer *peer, struct bus_sub *sub,
-			const char *plugin, json_object *perms,
+struct calls *calls_new(struct event_base *base, const struct calls_owner *owner,
+			struct bus_sub *sub, const char *plugin, json_object *perms,
 			const struct call_services *services)
 {
 	struct calls *cs = xcalloc(1, sizeof *cs);
 
 	cs->base = base;
-	cs->peer = peer;
+	cs->owner = *owner;
 	cs->sub = sub;
 	cs->plugin = xstrdup(plugin);
 	cs->perms = json_object_get(perms);

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "exitcause.h"
 #include "msg.h"
 
 struct bus_sub;
@@ -45,9 +46,20 @@ struct call_services {
 	size_t n;
 };
 
+/*
+ * How a call table reaches its peer, which owns the channel: peer_send and
+ * peer_end (peer.h), passed in so that this module does not depend on it.
+ */
+struct calls_owner {
+	void (*send)(struct peer *peer, json_object *m); /* a reply to the host (consumed) */
+	void (*end)(struct peer *peer, enum exit_cause cause, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+	struct peer *peer;
+};
+
 /* The call table of one peer. plugin and perms are copied / referenced. */
-struct calls *calls_new(struct event_base *base, struct peer *peer, struct bus_sub *sub,
-			const char *plugin, json_object *perms,
+struct calls *calls_new(struct event_base *base, const struct calls_owner *owner,
+			struct bus_sub *sub, const char *plugin, json_object *perms,
 			const struct call_services *services);
 /* Orphans the outstanding call, if any (its service still answers it). NULL is fine. */
 void calls_free(struct calls *cs);

@@ -702,7 +702,8 @@ struct peer *peer_new(struct event_base *base, struct bus *bus, struct bus_sub *
 	peer->sandbox = json_object_new_object();
 	peer->subscriptions = json_object_new_array();
 	TAILQ_INIT(&peer->requests);
-	peer->calls = calls_new(base, peer, sub, params->name, peer->permissions, params->services);
+	peer->calls = calls_new(base, &(struct calls_owner){peer_send, peer_end, peer}, sub,
+				params->name, peer->permissions, params->services);
 
 	peer->handshake_timer = evtimer_new(base, handshake_cb, peer);
 	peer->ping_timer = event_new(base, -1, EV_PERSIST, ping_cb, peer);
