@@ -34,6 +34,7 @@
 #include "secrets.h"
 #include "static.h"
 #include "call.h"
+#include "emit.h"
 #include "supervisor.h"
 #if SS_HAVE_LIBPQ
 #include "api_catalog.h"
@@ -63,7 +64,8 @@ struct daemon {
 	struct db *db;
 	struct kv *kv;		 /* plugin storage's statements over db */
 	struct storage *storage; /* answers hosts' storage calls (libpq builds) */
-	struct call_service calls[4];
+	struct emitter *emitter; /* answers hosts' emit calls */
+	struct call_service calls[5];
 	struct call_services services;
 	struct token_cache *tokens;
 	struct market *catalog;
@@ -315,6 +317,10 @@ static void stop_registry(struct daemon *d)
 static void services_init(struct daemon *d)
 {
 	size_t n = 0;
+
+	d->emitter = emitter_new(d->bus, d->cfg.emit_rate);
+	d->calls[n++] = (struct call_service){
+	    .type = MSG_EMIT, .timeout_ms = 1000, .fn = emitter_call, .arg = d->emitter};
 #if SS_HAVE_LIBPQ
 	static const enum msg_type storage_types[] = {MSG_STORAGE_GET, MSG_STORAGE_SET,
 						      MSG_STORAGE_DELETE, MSG_STORAGE_LIST};
@@ -542,6 +548,7 @@ out:
 	stop_registry(&d);
 #endif
 	supervisor_free(d.sup);
+	emitter_free(d.emitter);
 #if SS_HAVE_LIBPQ
 	storage_free(d.storage);
 #endif

@@ -41,26 +41,24 @@ bool manifest_version_valid(const char *v)
 	return true;
 }
 
+/*
+ * The permissions the daemon knows (PROTOCOL.md, "Permissions"): a closed
+ * list, so that a manifest asking for something the daemon cannot enforce
+ * is refused at install instead of silently meaning nothing.
+ */
+static const char *const permissions[] = {
+    "network",	     "storage",	   "routes",	     "scheduler",   "admin",
+    "read:sessions", "read:users", "write:sessions", "write:users",
+};
+
 bool manifest_permission_valid(const char *p)
 {
-	const char *rest;
-
 	if (p == NULL)
 		return false;
-	if (strcmp(p, "network") == 0 || strcmp(p, "storage") == 0 || strcmp(p, "admin") == 0)
-		return true;
-	if (strncmp(p, "read:", 5) == 0)
-		rest = p + 5;
-	else if (strncmp(p, "write:", 6) == 0)
-		rest = p + 6;
-	else
-		return false;
-	if (*rest == '\0' || strlen(rest) > 32)
-		return false;
-	for (; *rest; rest++)
-		if (!islower((unsigned char)*rest) && *rest != '_')
-			return false;
-	return true;
+	for (size_t i = 0; i < sizeof permissions / sizeof permissions[0]; i++)
+		if (strcmp(p, permissions[i]) == 0)
+			return true;
+	return false;
 }
 
 /* An optional string field: absent is fine, anything but a bounded string is not. */

@@ -58,7 +58,7 @@ struct manifest *manifest_read_file(const char *path, char *err, size_t errlen);
 
 /* 1.2.3, 1.0.0-beta.1, 2.0.1+build: starts with a digit, [0-9A-Za-z.+-], at most 64. */
 bool manifest_version_valid(const char *v);
-/* network, storage, admin, read:<things>, write:<things>. */
+/* One of the permissions the daemon enforces (PROTOCOL.md, "Permissions"). */
 bool manifest_permission_valid(const char *p);
 
 /* defaults overlaid with config (top-level keys), as a new object. */

@@ -285,7 +285,30 @@ void bus_discard(struct bus_event *ev)
 	event_unref(ev);
 }
 
+/*
+ * Whether the emitter origin takes back its own event: only through a
+ * pattern of its own namespace ("plugin.<origin>." ...), never through
+ * "*" or "plugin.*" alone, so an emit cannot loop by accident.
+ */
+static bool wants_own(const struct bus_sub *sub, const char *type, const char *origin)
+{
+	size_t n = strlen(origin);
+
+	for (size_t i = 0; i < sub->npatterns; i++) {
+		const char *p = sub->patterns[i];
+		if (strncmp(p, "plugin.", 7) == 0 && strncmp(p + 7, origin, n) == 0 &&
+		    p[7 + n] == '.' && name_pattern_match(p, type))
+			return true;
+	}
+	return false;
+}
+
 int64_t bus_commit(struct bus *bus, struct bus_event *ev)
+{
+	return bus_commit_from(bus, ev, NULL);
+}
+
+int64_t bus_commit_from(struct bus *bus, struct bus_event *ev, const char *origin)
 {
 	struct bus_sub *sub;
 	int64_t id = ev->id;
@@ -294,6 +317,9 @@ int64_t bus_commit(struct bus *bus, struct bus_event *ev)
 	TAILQ_FOREACH(sub, &bus->subs, entry)
 	{
 		if (!bus_sub_matches(sub, ev->type))
+			continue;
+		if (origin != NULL && strcmp(sub->name, origin) == 0 &&
+		    !wants_own(sub, ev->type, origin))
 			continue;
 		sub->acct->st.accepted++;
 		if (sub->queue.r.len >= bus->opts.queue_max ||

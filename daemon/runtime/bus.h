@@ -68,6 +68,11 @@ bool bus_full(struct bus *bus, size_t n);
  * subscriber. Cannot fail; returns the event's id.
  */
 int64_t bus_commit(struct bus *bus, struct bus_event *ev);
+/*
+ * bus_commit for an event a plugin emitted: the subscriber named origin gets
+ * it only through a pattern of its own namespace (PROTOCOL.md, "Emit").
+ */
+int64_t bus_commit_from(struct bus *bus, struct bus_event *ev, const char *origin);
 /* Drops a prepared event that will not be committed (consumed; NULL is fine). */
 void bus_discard(struct bus_event *ev);
 

@@ -47,3 +47,27 @@ int grants_subscribe(json_object *perms, const char *pattern, char *why, size_t 
 	}
 	return 0;
 }
+
+int grants_emit(json_object *perms, const char *plugin, const char *event, char *why, size_t len)
+{
+	size_t n = strlen(plugin);
+	const char *need = NULL;
+
+	if (strncmp(event, "plugin.", 7) == 0 && strncmp(event + 7, plugin, n) == 0 &&
+	    event[7 + n] == '.')
+		return 0;
+	if (strncmp(event, "session.", 8) == 0)
+		need = "write:sessions";
+	else if (strncmp(event, "user.", 5) == 0)
+		need = "write:users";
+	if (need == NULL) {
+		snprintf(why, len, "emitting \"%.128s\": a plugin emits in plugin.%s.* only", event,
+			 plugin);
+		return -1;
+	}
+	if (!grants_has(perms, need)) {
+		snprintf(why, len, "emitting \"%.128s\" needs the \"%s\" permission", event, need);
+		return -1;
+	}
+	return 0;
+}

@@ -21,4 +21,11 @@ bool grants_has(json_object *perms, const char *perm);
  */
 int grants_subscribe(json_object *perms, const char *pattern, char *why, size_t len);
 
+/*
+ * 0 when a plugin named plugin holding perms may emit event (a full name):
+ * its own plugin.<plugin>.* always, session.* with write:sessions, user.*
+ * with write:users, nothing else. Else -1 with why in a sentence.
+ */
+int grants_emit(json_object *perms, const char *plugin, const char *event, char *why, size_t len);
+
 #endif

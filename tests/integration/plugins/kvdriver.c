@@ -77,6 +77,17 @@ static int on_event(ss_plugin *p, const ss_event *ev)
 		free(kbuf);
 	} else if (strcmp(op, "emit") == 0) {
 		r = ss_emit(p, str(d, "event"), member(d, "data"));
+	} else if (strcmp(op, "flood") == 0) {
+		/* n emits in a row: how many went, how many the rate refused. */
+		json_object *c = member(d, "n");
+		int64_t ok = 0, limited = 0;
+		for (int64_t i = 0; i < (c ? json_object_get_int64(c) : 0); i++) {
+			r = ss_emit(p, "flood", NULL);
+			ok += r == SS_OK;
+			limited += r == SS_ERR_RATE;
+		}
+		json_object_object_add(res, "ok", json_object_new_int64(ok));
+		json_object_object_add(res, "limited", json_object_new_int64(limited));
 	}
 	json_object_object_add(res, "seq", json_object_get(member(d, "seq")));
 	json_object_object_add(res, "r", json_object_new_int(r));
@@ -87,8 +98,19 @@ static int on_event(ss_plugin *p, const ss_event *ev)
 	return 0;
 }
 
+/* Events the configuration's "subscribe" pattern brings: "got <type> <id>". */
+static int on_other(ss_plugin *p, const ss_event *ev)
+{
+	ss_log(p, SS_INFO, "got %s %lld", ss_event_type(ev), (long long)ss_event_id(ev));
+	return 0;
+}
+
 static int on_load(ss_plugin *p)
 {
+	const char *extra = ss_config_str(p, "subscribe", NULL);
+
+	if (extra != NULL && ss_subscribe(p, extra, on_other) != 0)
+		return -1;
 	return ss_subscribe(p, "session.created", on_event);
 }
 

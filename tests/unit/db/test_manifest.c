@@ -175,6 +175,15 @@ static void test_versions_permissions(void **state)
 	assert_false(manifest_permission_valid("read:"));
 	assert_false(manifest_permission_valid("read:Sessions"));
 	assert_false(manifest_permission_valid("sudo"));
+	/* A closed list: the shape of a permission is not enough. */
+	assert_true(manifest_permission_valid("storage"));
+	assert_true(manifest_permission_valid("routes"));
+	assert_true(manifest_permission_valid("scheduler"));
+	assert_true(manifest_permission_valid("admin"));
+	assert_true(manifest_permission_valid("write:sessions"));
+	assert_false(manifest_permission_valid("read:nodes"));
+	assert_false(manifest_permission_valid("write:billing"));
+	assert_false(manifest_permission_valid("Storage"));
 }
 
 /* Plugin names as the API checks them (proto/names.c). */
