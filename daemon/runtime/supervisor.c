@@ -422,18 +422,16 @@ static void plugin_start(struct plugin *p)
 	}
 	p->pid = c.pid;
 	p->peer = peer_new(sup->base, sup->bus, p->sub, p->out, c.sock,
-			   &(struct peer_params){
-			       .name = p->name,
-			       .config = p->config,
-			       .permissions = p->permissions,
-			       .max_frame = sup->o.max_frame,
-			       .handshake_timeout_ms = p->handshake_timeout_ms,
-			       .event_timeout_ms = p->event_timeout_ms,
-			       .ping_interval_ms = sup->o.ping_interval_ms,
-			       .ping_timeout_ms = sup->o.ping_timeout_ms,
-			       .strict = sup->o.strict,
-			       .services = sup->o.services,
-			   },
+			   &(struct peer_params){.name = p->name,
+						 .config = p->config,
+						 .permissions = p->permissions,
+						 .max_frame = sup->o.max_frame,
+						 .handshake_timeout_ms = p->handshake_timeout_ms,
+						 .event_timeout_ms = p->event_timeout_ms,
+						 .ping_interval_ms = sup->o.ping_interval_ms,
+						 .ping_timeout_ms = sup->o.ping_timeout_ms,
+						 .strict = sup->o.strict,
+						 .services = sup->o.services},
 			   &(struct peer_owner){.ready = host_ready, .lost = host_lost, .arg = p});
 	hostlog_open_pipe(p->out, sup->base, c.logfd);
 	log_debug(p->name, "host started (pid %d)", (int)p->pid);
