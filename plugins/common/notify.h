@@ -1,0 +1,70 @@
+/*
+ * notify: the pieces every shipped notifier (Slack, Discord, Teams,
+ * PagerDuty) shares, as pure functions so they are tested without a daemon:
+ * {{field}} templates over an event, the escaping each format needs, a
+ * messages-per-hour limiter, and the retry decision after an HTTP answer.
+ */
+#ifndef SS_PLUGINS_NOTIFY_H
+#define SS_PLUGINS_NOTIFY_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/*
+ * Escapes one substituted value into out (appending); returns false when
+ * out would exceed its bound. NULL escape = the value as it is.
+ */
+struct notify_buf;
+typedef bool (*notify_escape_fn)(struct notify_buf *out, const char *s, size_t n);
+
+/*
+ * Expands tmpl: "{{name}}" becomes the event's field name ("{{event}}" the
+ * event type, "{{id}}" data.id...; a dotted name walks objects, e.g.
+ * {{user.email}}); a missing field becomes "" and a non-string field its JSON
+ * text. Each substituted value goes through esc; the template's own text
+ * does not. Returns a malloc'd string of at most max bytes (truncated at a
+ * UTF-8 boundary), or NULL on allocation failure.
+ */
+char *notify_expand(const char *tmpl, const char *event, json_object *data, notify_escape_fn esc,
+		    size_t max);
+
+/* s escaped by esc, at most max bytes (cut at a UTF-8 boundary); malloc'd, NULL on failure. */
+char *notify_escaped(const char *s, notify_escape_fn esc, size_t max);
+
+/* Slack mrkdwn: & < > become &amp; &lt; &gt; (Slack's documented three). */
+bool notify_escape_mrkdwn(struct notify_buf *out, const char *s, size_t n);
+
+/* Truncates s in place to at most max bytes without splitting a UTF-8 sequence. */
+void notify_truncate_utf8(char *s, size_t max);
+
+/*
+ * A fixed one-hour window: at most per_hour messages from the window's
+ * start; the excess is dropped and counted. per_hour <= 0 = no limit.
+ */
+struct notify_rate {
+	bool open; /* a window has started */
+	int64_t window_start_s;
+	int64_t sent;	 /* in the current window */
+	int64_t dropped; /* since the plugin started */
+};
+bool notify_rate_allow(struct notify_rate *r, int64_t now_s, int64_t per_hour);
+
+/*
+ * After attempt number attempt (1-based) answered status: how long to wait
+ * before the next attempt, in ms, or -1 for no retry. Retried: 429 and 5xx
+ * (and status 0, a transport failure), while attempt < max_attempts and the
+ * wait fits in budget_ms. The wait is retry_after_ms when the service said
+ * (>= 0), else base_ms doubled per attempt.
+ */
+int64_t notify_retry_delay_ms(int status, int attempt, int max_attempts, int64_t retry_after_ms,
+			      int64_t base_ms, int64_t budget_ms);
+
+/*
+ * A Retry-After value in ms: delta-seconds, a decimal number of seconds
+ * (Discord's retry_after is a float), or -1 when absent/unparseable. An
+ * HTTP-date is not honoured (-1: the caller backs off on its own).
+ */
+int64_t notify_retry_after_ms(const char *value);
+
+#endif
