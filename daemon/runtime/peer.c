@@ -90,6 +90,7 @@ struct peer {
 	struct event *deadline_timer;  /* outstanding requests and events answered in time */
 	struct event *kick;	       /* deferred flush of events (host priority) */
 	struct event *more;	       /* reading past the budget (HTTP's priority) */
+	int prio;		       /* the channel's priority now (set_priority) */
 	struct event *end;	       /* reports the loss from the loop */
 
 	/* What the host declared. */
@@ -321,12 +322,14 @@ static const struct req_kind_info req_kinds[REQ_KIND_COUNT] = {
  * Host I/O comes before HTTP work (PEER_PRIO_HOST) while the host has
  * events to answer, so the answers that open its window are read before
  * more events are accepted; a host with nothing in flight speaks at HTTP's
- * priority, so one that floods cannot starve the API.
+ * priority, so one that floods cannot starve the API. Set only on a change:
+ * this runs for every flush and every answer.
  */
 static void set_priority(struct peer *peer)
 {
-	bufferevent_priority_set(peer->chan, bus_sub_inflight(peer->sub) > 0 ? PEER_PRIO_HOST
-									     : PEER_PRIO_HOST + 1);
+	int want = bus_sub_inflight(peer->sub) > 0 ? PEER_PRIO_HOST : PEER_PRIO_HOST + 1;
+	if (want != peer->prio && bufferevent_priority_set(peer->chan, want) == 0)
+		peer->prio = want;
 }
 
 /* ---- handlers, one per message type the host may send ---- */
