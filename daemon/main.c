@@ -265,7 +265,8 @@ static int start_registry(struct daemon *d, char *err, size_t errlen)
 		struct pkg_error pe = {0};
 
 		if (!minisign_key_load(d->cfg.trusted_keys[i], &d->keys[i], &pe)) {
-			snprintf(err, errlen, "--trusted-key %s: %s", d->cfg.trusted_keys[i],
+			/* Bounded: a release build's -Wformat-truncation sees errlen 256. */
+			snprintf(err, errlen, "--trusted-key %.90s: %.140s", d->cfg.trusted_keys[i],
 				 pe.message);
 			return -1;
 		}
@@ -450,9 +451,11 @@ static int run(int argc, char **argv)
 	/* Before any event exists: host I/O then goes before HTTP work (peer.h). */
 	if (event_base_priority_init(d.base, PEER_PRIORITIES) < 0)
 		fatal("event_base_priority_init failed");
-	d.bus = bus_new(&(struct bus_options){
-	    .queue_max = d.cfg.queue_max, .window = d.cfg.window,
-	    .queue_bytes_max = d.cfg.queue_bytes_max, .bytes_max = d.cfg.bus_bytes_max, .max_frame = d.cfg.max_frame});
+	d.bus = bus_new(&(struct bus_options){.queue_max = d.cfg.queue_max,
+					      .window = d.cfg.window,
+					      .queue_bytes_max = d.cfg.queue_bytes_max,
+					      .bytes_max = d.cfg.bus_bytes_max,
+					      .max_frame = d.cfg.max_frame});
 	d.cgroup = cgroup_open("/sys/fs/cgroup", NULL, true, err, sizeof err);
 	if (d.cgroup != NULL)
 		log_info("streamspaced",

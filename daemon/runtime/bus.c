@@ -1,10 +1,12 @@
 #include "bus.h"
 
+#include <errno.h>
 #include <event2/buffer.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/queue.h>
 
 #include "clock.h"
@@ -37,6 +39,7 @@ struct bus_slot {
 /* A FIFO of slots with a fixed capacity (ring.h does the arithmetic). */
 struct bus_ring {
 	struct bus_slot *slots;
+	size_t bytes; /* of the slots' mapping */
 	struct ring r;
 };
 
@@ -74,9 +77,19 @@ struct bus {
 	TAILQ_HEAD(, bus_sub) subs;
 };
 
+/*
+ * The slots come from an anonymous mapping, not calloc: a ring holds room
+ * for queue_max events (about 100 KiB per plugin by default), and calloc
+ * writes its zeros into recycled heap, making all of it resident at once.
+ * A fresh mapping's pages cost nothing until a queue grows into them, so
+ * an idle plugin's queue costs a page or two.
+ */
 static void ring_new(struct bus_ring *q, size_t cap)
 {
-	q->slots = xcalloc(cap, sizeof *q->slots);
+	q->bytes = cap * sizeof *q->slots;
+	q->slots = mmap(NULL, q->bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (q->slots == MAP_FAILED)
+		fatal("bus: mmap %zu bytes for a queue: %s", q->bytes, strerror(errno));
 	ring_init(&q->r, cap);
 }
 
@@ -135,7 +148,8 @@ static void ring_clear(struct bus_ring *q)
 {
 	while (q->r.len > 0)
 		event_unref(ring_pop_front_slot(q).ev);
-	free(q->slots);
+	if (q->slots != NULL)
+		munmap(q->slots, q->bytes);
 	q->slots = NULL;
 }
 
