@@ -48,6 +48,11 @@ enum {
 	OPT_STORAGE_TIMEOUT,
 	OPT_STORAGE_SWEEP,
 	OPT_EMIT_RATE,
+	OPT_EGRESS_ALLOW_PRIVATE,
+	OPT_EGRESS_CA,
+	OPT_EGRESS_CONNECT_TO,
+	OPT_EGRESS_TIMEOUT,
+	OPT_EGRESS_MAX_BYTES,
 };
 
 static const struct option options[] = {
@@ -83,6 +88,11 @@ static const struct option options[] = {
     {"storage-timeout-ms", required_argument, NULL, OPT_STORAGE_TIMEOUT},
     {"storage-sweep-ms", required_argument, NULL, OPT_STORAGE_SWEEP},
     {"emit-rate", required_argument, NULL, OPT_EMIT_RATE},
+    {"egress-allow-private", no_argument, NULL, OPT_EGRESS_ALLOW_PRIVATE},
+    {"egress-ca", required_argument, NULL, OPT_EGRESS_CA},
+    {"egress-connect-to", required_argument, NULL, OPT_EGRESS_CONNECT_TO},
+    {"egress-timeout-ms", required_argument, NULL, OPT_EGRESS_TIMEOUT},
+    {"egress-max-bytes", required_argument, NULL, OPT_EGRESS_MAX_BYTES},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -125,6 +135,13 @@ void config_usage(FILE *out)
 	    "  --storage-timeout-ms MS     a storage call the database has not finished (5000)\n"
 	    "  --storage-sweep-ms MS       how often expired keys are deleted (60000)\n"
 	    "  --emit-rate N               events a plugin may emit per second, burst 10x (100)\n"
+	    "  --egress-allow-private      plugin egress may reach loopback, private, link-local\n"
+	    "                              and metadata addresses (refused by default)\n"
+	    "  --egress-ca FILE            a PEM bundle trusted for egress beside the system's\n"
+	    "  --egress-connect-to H:P:CH:CP  egress to H:P connects to CH:CP (as curl's\n"
+	    "                              --connect-to; repeatable, at most 16)\n"
+	    "  --egress-timeout-ms MS      the most an egress request may take (30000)\n"
+	    "  --egress-max-bytes N        an egress answer's body limit (4194304)\n"
 	    "  --web-root DIR              the admin UI's files, served at /admin/\n"
 	    "                              (STREAMSPACE_WEB_ROOT; the source tree's web/ for a\n"
 	    "                              build-tree daemon, else the installed datadir)\n"
@@ -143,6 +160,35 @@ void config_usage(FILE *out)
 }
 
 /* Parses a positive number within [min, max]; -1 on error. */
+/* HOST:PORT:CONNECT_HOST:CONNECT_PORT, as curl's --connect-to: four parts, ports numeric. */
+static bool connect_to_valid(const char *s)
+{
+	const char *part[4];
+	size_t n = 0;
+
+	if (strchr(s, '[') != NULL || strlen(s) > 300)
+		return false; /* IPv6 literals would need brackets parsing: not offered */
+	part[n++] = s;
+	for (const char *c = s; *c != '\0'; c++) {
+		if (*c == ':') {
+			if (n == 4)
+				return false;
+			part[n++] = c + 1;
+		} else if ((unsigned char)*c <= ' ') {
+			return false;
+		}
+	}
+	if (n != 4 || part[1] == part[0] + 1 || part[2] == part[1] + 1)
+		return false;
+	for (size_t i = 1; i < 4; i += 2) {
+		char *end;
+		long port = strtol(part[i], &end, 10);
+		if (end == part[i] || (*end != ':' && *end != '\0') || port < 1 || port > 65535)
+			return false;
+	}
+	return true;
+}
+
 static long long parse_num(const char *opt, const char *s, long long min, long long max)
 {
 	char *end;
@@ -259,6 +305,8 @@ static void defaults(struct config *c)
 	c->storage_timeout_ms = 5000;
 	c->storage_sweep_ms = 60000;
 	c->emit_rate = 100;
+	c->egress_timeout_ms = 30000;
+	c->egress_max_bytes = 4u << 20;
 }
 
 static rlim_t nofile_limit(void)
@@ -362,6 +410,23 @@ int config_parse(struct config *c, int argc, char **argv)
 		case OPT_CA_BUNDLE:
 			set_str(&c->ca_bundle, optarg);
 			break;
+		case OPT_EGRESS_ALLOW_PRIVATE:
+			c->egress_allow_private = true;
+			break;
+		case OPT_EGRESS_CA:
+			set_str(&c->egress_ca, optarg);
+			break;
+		case OPT_EGRESS_CONNECT_TO:
+			if (c->negress_connect_to == CONFIG_CONNECT_TO_MAX ||
+			    !connect_to_valid(optarg)) {
+				fprintf(stderr,
+					"streamspaced: --egress-connect-to HOST:PORT:CONNECT_HOST:"
+					"CONNECT_PORT, at most %d\n",
+					CONFIG_CONNECT_TO_MAX);
+				return -1;
+			}
+			c->egress_connect_to[c->negress_connect_to++] = xstrdup(optarg);
+			break;
 		case OPT_LOG_LEVEL:
 			if ((c->log_level = log_level_parse(optarg)) < 0) {
 				fprintf(stderr, "streamspaced: unknown log level \"%s\"\n", optarg);
@@ -424,6 +489,10 @@ int config_parse(struct config *c, int argc, char **argv)
 			NUM(storage_sweep_ms, 10, 86400000);
 		case OPT_EMIT_RATE:
 			NUM(emit_rate, 1, 1000000);
+		case OPT_EGRESS_TIMEOUT:
+			NUM(egress_timeout_ms, 100, 600000);
+		case OPT_EGRESS_MAX_BYTES:
+			NUM(egress_max_bytes, 1024, 64LL << 20);
 #undef NUM
 		case 'h':
 			config_usage(stdout);
@@ -461,6 +530,9 @@ void config_free(struct config *c)
 	free(c->web_root);
 	free(c->catalog_dir);
 	free(c->ca_bundle);
+	free(c->egress_ca);
+	for (size_t i = 0; i < c->negress_connect_to; i++)
+		free(c->egress_connect_to[i]);
 	for (size_t i = 0; i < c->ntrusted_keys; i++)
 		free(c->trusted_keys[i]);
 	memset(c, 0, sizeof *c);

@@ -19,6 +19,7 @@
  * CONFIG_FDS_RESERVED left for everything else (HTTP clients, the
  * database, libevent, logs).
  */
+#define CONFIG_CONNECT_TO_MAX 16
 #define CONFIG_FDS_PER_HOST 4
 #define CONFIG_FDS_RESERVED 256
 
@@ -57,6 +58,13 @@ struct config {
 	int storage_timeout_ms;	   /* a storage call answered timeout past it */
 	int storage_sweep_ms;	   /* how often expired keys are deleted */
 	int emit_rate;		   /* emits per second per plugin (burst 10x) */
+	/* Plugin egress (egress.request). */
+	bool egress_allow_private; /* loopback, private, link-local, metadata allowed */
+	char *egress_ca;	   /* an extra CA bundle, trusted beside the system's */
+	char *egress_connect_to[CONFIG_CONNECT_TO_MAX + 1]; /* NULL-terminated */
+	size_t negress_connect_to;
+	int egress_timeout_ms;	 /* the most a request may take (and its default) */
+	size_t egress_max_bytes; /* of an answer's body */
 };
 
 /*

@@ -35,6 +35,7 @@
 #include "static.h"
 #include "call.h"
 #include "emit.h"
+#include "egress.h"
 #include "supervisor.h"
 #if SS_HAVE_LIBPQ
 #include "api_catalog.h"
@@ -65,7 +66,8 @@ struct daemon {
 	struct kv *kv;		 /* plugin storage's statements over db */
 	struct storage *storage; /* answers hosts' storage calls (libpq builds) */
 	struct emitter *emitter; /* answers hosts' emit calls */
-	struct call_service calls[5];
+	struct egress *egress;	 /* answers hosts' egress calls */
+	struct call_service calls[6];
 	struct call_services services;
 	struct token_cache *tokens;
 	struct market *catalog;
@@ -169,6 +171,7 @@ static void run_dev_plugins(struct daemon *d)
 		}
 		if (m != NULL) {
 			spec.permissions = m->permissions;
+			egress_set_hosts(d->egress, name, m->allowed_hosts);
 			spec.config = m->default_config;
 			spec.mem_limit = m->mem_limit;
 			spec.event_timeout_ms = m->event_timeout_ms;
@@ -179,6 +182,7 @@ static void run_dev_plugins(struct daemon *d)
 			json_object_array_add(perms, json_object_new_string("read:sessions"));
 			json_object_array_add(perms, json_object_new_string("read:users"));
 			spec.permissions = perms;
+			egress_set_hosts(d->egress, name, NULL);
 		}
 		spec.name = name;
 		if (!name_plugin_valid(name))
@@ -279,7 +283,8 @@ static int start_registry(struct daemon *d, char *err, size_t errlen)
 				   &(struct registry_options){.conninfo = d->cfg.database,
 							      .plugin_dir = d->cfg.plugin_dir,
 							      .fetch = d->fetch,
-							      .trust = &d->trust},
+							      .trust = &d->trust,
+							      .egress = d->egress},
 				   err, errlen);
 	if (d->registry == NULL)
 		return -1;
@@ -320,6 +325,13 @@ static void services_init(struct daemon *d)
 	size_t n = 0;
 
 	d->emitter = emitter_new(d->bus, d->cfg.emit_rate);
+	if (d->egress != NULL)
+		d->calls[n++] = (struct call_service){.type = MSG_EGRESS_REQUEST,
+						      .permission = "network",
+						      /* egress answers timeout itself first */
+						      .timeout_ms = d->cfg.egress_timeout_ms + 2000,
+						      .fn = egress_call,
+						      .arg = d->egress};
 	d->calls[n++] = (struct call_service){
 	    .type = MSG_EMIT, .timeout_ms = 1000, .fn = emitter_call, .arg = d->emitter};
 #if SS_HAVE_LIBPQ
@@ -464,6 +476,22 @@ static int run(int argc, char **argv)
 	else
 		log_info("streamspaced", "no per-plugin cgroup limits (%s): hosts rely on rlimits",
 			 err);
+	{
+		struct egress_params ep = {
+		    .allow_private = d.cfg.egress_allow_private,
+		    .extra_ca = d.cfg.egress_ca,
+		    .connect_to = (const char *const *)d.cfg.egress_connect_to,
+		    .timeout_ms = d.cfg.egress_timeout_ms,
+		    .max_bytes = d.cfg.egress_max_bytes,
+		    .max_request_body = d.cfg.max_frame / 2,
+		};
+		d.egress = egress_new(d.base, &ep, err, sizeof err);
+		if (d.egress == NULL) {
+			log_error("streamspaced", "--egress-ca: %s", err);
+			config_free(&d.cfg);
+			return 1;
+		}
+	}
 	services_init(&d);
 	d.sup = supervisor_new(d.base, d.bus,
 			       &(struct supervisor_options){
@@ -552,6 +580,7 @@ out:
 #endif
 	supervisor_free(d.sup);
 	emitter_free(d.emitter);
+	egress_free(d.egress);
 #if SS_HAVE_LIBPQ
 	storage_free(d.storage);
 #endif

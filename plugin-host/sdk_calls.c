@@ -236,3 +236,66 @@ int ss_emit(ss_plugin *p, const char *event, json_object *data)
 	json_object_object_add(m, "data", data ? copy_value(data) : json_object_new_object());
 	return call_plain(p, m);
 }
+
+void ss_http_response_free(ss_http_response *res)
+{
+	if (res == NULL)
+		return;
+	json_object_put(res->headers);
+	free(res->body);
+	memset(res, 0, sizeof *res);
+}
+
+int ss_http_request(ss_plugin *p, const char *method, const char *url, json_object *headers,
+		    const char *body, ss_http_response *res)
+{
+	json_object *m, *reply = NULL, *h = NULL, *b = NULL;
+	int64_t status = 0;
+	int r;
+
+	if (res != NULL)
+		memset(res, 0, sizeof *res);
+	if (!valid_plugin(p) || res == NULL)
+		return SS_ERR_INVALID;
+	if (url == NULL || !wire_str(url) || (method != NULL && !wire_str(method)) ||
+	    (body != NULL && !wire_str(body)))
+		return call_fail(p, SS_ERR_INVALID, ERR_BAD_REQUEST,
+				 "egress.request: url is NULL, or a string is not valid UTF-8");
+	if (headers != NULL && !json_object_is_type(headers, json_type_object))
+		return call_fail(p, SS_ERR_INVALID, ERR_BAD_REQUEST,
+				 "egress.request: headers must be an object");
+	if (headers != NULL && !sendable(p, "egress.request: headers", headers, JSON_CHECK_NO_NUL))
+		return SS_ERR_INVALID;
+	m = msg_new(MSG_EGRESS_REQUEST);
+	msg_add_str(m, "method", method != NULL ? method : "GET");
+	msg_add_str(m, "url", url);
+	if (headers != NULL)
+		json_object_object_add(m, "headers", copy_value(headers));
+	if (body != NULL)
+		msg_add_str(m, "body", body);
+	r = call_request(p, m, &reply);
+	if (r != SS_OK)
+		return r;
+	if (!json_object_object_get_ex(reply, "headers", &h) ||
+	    !json_object_is_type(h, json_type_object))
+		h = NULL;
+	if (!msg_get_int(reply, "status", &status) || h == NULL ||
+	    !json_object_object_get_ex(reply, "body", &b) ||
+	    !json_object_is_type(b, json_type_string))
+		host_protocol_error(ERR_BAD_MESSAGE,
+				    "egress.request reply without status, "
+				    "headers or body",
+				    reply);
+	res->status = (int)status;
+	res->headers = json_object_get(h);
+	res->body_len = (size_t)json_object_get_string_len(b);
+	res->body = malloc(res->body_len + 1);
+	if (res->body == NULL) {
+		json_object_put(reply);
+		ss_http_response_free(res);
+		return call_fail(p, SS_ERR_INTERNAL, ERR_INTERNAL, "out of memory");
+	}
+	memcpy(res->body, json_object_get_string(b), res->body_len + 1);
+	json_object_put(reply);
+	return SS_OK;
+}

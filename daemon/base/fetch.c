@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/queue.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -57,6 +58,8 @@ struct fetch {
 	CURLM *multi;
 	struct event *timer;
 	char *ca_bundle;
+	char *ca_blob; /* fetch_add_ca: the system's bundle and the extra one, PEM */
+	size_t ca_blob_len;
 	LIST_HEAD(, fetch_xfer) xfers;
 };
 
@@ -228,6 +231,37 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
  * the connected address: curl connects exactly where it opened the socket
  * for, whatever DNS says next time, and a refused address never sees a byte.
  */
+/*
+ * Whether ip:port is the numeric destination of one of the transfer's
+ * connect-to overrides: the operator pinned that destination on purpose
+ * (tests reach loopback receivers that way), so the address rule lets it
+ * through - it and nothing else, even for a private address.
+ */
+static bool pinned(const struct fetch_xfer *x, const char *ip, int port)
+{
+	for (const struct curl_slist *l = x->connect_to; l != NULL; l = l->next) {
+		const char *c = strchr(l->data, ':'), *ch, *cp;
+		if (c == NULL || (c = strchr(c + 1, ':')) == NULL)
+			continue;
+		ch = c + 1;
+		if ((cp = strchr(ch, ':')) == NULL)
+			continue;
+		if ((size_t)(cp - ch) == strlen(ip) && strncmp(ch, ip, strlen(ip)) == 0 &&
+		    atoi(cp + 1) == port)
+			return true;
+	}
+	return false;
+}
+
+static int sockaddr_port(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port);
+	if (sa->sa_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
+	return -1;
+}
+
 static curl_socket_t open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
 {
 	struct fetch_xfer *x = arg;
@@ -240,6 +274,8 @@ static curl_socket_t open_socket(void *arg, curlsocktype purpose, struct curl_so
 			char num[64];
 
 			netaddr_format(&a->addr, a->addrlen, num, sizeof num);
+			if (pinned(x, num, sockaddr_port(&a->addr)))
+				return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
 			snprintf(x->refused, sizeof x->refused, "%s (%s)", num, cls);
 			return CURL_SOCKET_BAD;
 		}
@@ -259,12 +295,11 @@ static int prereq(void *arg, char *primary_ip, char *local_ip, int primary_port,
 	const char *cls;
 
 	(void)local_ip;
-	(void)primary_port;
 	(void)local_port;
 	if (!x->refuse_private)
 		return CURL_PREREQFUNC_OK;
 	cls = netaddr_refused_class_text(primary_ip);
-	if (cls == NULL)
+	if (cls == NULL || pinned(x, primary_ip, primary_port))
 		return CURL_PREREQFUNC_OK;
 	snprintf(x->refused, sizeof x->refused, "%.63s (%s)", primary_ip, cls);
 	return CURL_PREREQFUNC_ABORT;
@@ -364,6 +399,59 @@ struct fetch *fetch_new(struct event_base *base, const char *ca_bundle)
 	return f;
 }
 
+/* Appends the file at path to *buf; -1 with err. */
+static int append_file(const char *path, char **buf, size_t *len, char *err, size_t errlen)
+{
+	char chunk[16384];
+	size_t n;
+	FILE *fp = fopen(path, "re");
+
+	if (fp == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) {
+		if (*len + n > (64u << 20)) {
+			snprintf(err, errlen, "%s: over 64 MiB of certificates", path);
+			fclose(fp);
+			return -1;
+		}
+		*buf = xrealloc(*buf, *len + n + 2);
+		memcpy(*buf + *len, chunk, n);
+		*len += n;
+	}
+	if (ferror(fp)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		fclose(fp);
+		return -1;
+	}
+	fclose(fp);
+	/* A file without a final newline must not glue its last line to the next file's. */
+	*buf = xrealloc(*buf, *len + 2);
+	(*buf)[(*len)++] = '\n';
+	return 0;
+}
+
+int fetch_add_ca(struct fetch *f, const char *extra, char *err, size_t errlen)
+{
+	const curl_version_info_data *info = curl_version_info(CURLVERSION_NOW);
+	const char *system = f->ca_bundle != NULL   ? f->ca_bundle
+			     : info->cainfo != NULL ? info->cainfo
+						    : "/etc/ssl/certs/ca-certificates.crt";
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (append_file(system, &buf, &len, err, errlen) < 0 ||
+	    append_file(extra, &buf, &len, err, errlen) < 0) {
+		free(buf);
+		return -1;
+	}
+	free(f->ca_blob);
+	f->ca_blob = buf;
+	f->ca_blob_len = len;
+	return 0;
+}
+
 void fetch_free(struct fetch *f)
 {
 	if (f == NULL)
@@ -373,6 +461,7 @@ void fetch_free(struct fetch *f)
 	curl_multi_cleanup(f->multi);
 	event_free(f->timer);
 	free(f->ca_bundle);
+	free(f->ca_blob);
 	free(f);
 }
 
@@ -463,6 +552,11 @@ struct fetch_xfer *fetch_start(struct fetch *f, const struct fetch_opts *o, fetc
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (f->ca_bundle)
 		curl_easy_setopt(e, CURLOPT_CAINFO, f->ca_bundle);
+	if (f->ca_blob != NULL) {
+		struct curl_blob blob = {
+		    .data = f->ca_blob, .len = f->ca_blob_len, .flags = CURL_BLOB_NOCOPY};
+		curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
+	}
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "streamspaced");
 	x->refuse_private = o->refuse_private;
 	/*

@@ -50,6 +50,8 @@ struct fetch_opts {
 	 * every redirect and every address curl tries), before it is created:
 	 * nothing is sent to a refused address and no re-resolution gets past it.
 	 * A transfer that found no allowed address ends with check "address".
+	 * The one exception is the numeric CONNECT_HOST:CONNECT_PORT of a
+	 * connect_to entry: a destination the operator pinned on purpose.
 	 */
 	bool refuse_private;
 	/* The request: method (NULL: GET; HEAD asks for no body), extra header lines
@@ -91,6 +93,12 @@ typedef void (*fetch_done_fn)(const struct fetch_result *r, void *arg);
 
 /* ca_bundle: a PEM file of the authorities to trust instead of the system's, or NULL. */
 struct fetch *fetch_new(struct event_base *base, const char *ca_bundle);
+/*
+ * Trusts the authorities of the PEM file extra beside the system's (egress:
+ * an operator's private CA must not replace the public ones). Read now, once;
+ * -1 with err when the file or the system's bundle cannot be read.
+ */
+int fetch_add_ca(struct fetch *f, const char *extra, char *err, size_t errlen);
 /* Ends every transfer; their done functions are not called. NULL is fine. */
 void fetch_free(struct fetch *f);
 /* Starts a transfer (the strings in o are copied). NULL with err when o is unusable. */

@@ -15,6 +15,7 @@
 #include <sys/queue.h>
 
 #include "discovery.h"
+#include "egress.h"
 #include "installdir.h"
 #include "json.h"
 #include "log.h"
@@ -58,6 +59,7 @@ struct applier {
 	struct installdir *dir;
 	struct discovery_cache *cache;
 	const struct discovery *builtins;
+	struct egress *egress; /* told each plugin's allowedHosts before it starts, or NULL */
 	LIST_HEAD(, target) targets;
 	bool closing;
 };
@@ -65,10 +67,12 @@ struct applier {
 static void run_next(struct target *t);
 
 struct applier *applier_new(struct supervisor *sup, struct installdir *dir,
-			    struct discovery_cache *cache, const struct discovery *builtins)
+			    struct discovery_cache *cache, const struct discovery *builtins,
+			    struct egress *egress)
 {
 	struct applier *ap = xcalloc(1, sizeof *ap);
 
+	ap->egress = egress;
 	ap->sup = sup;
 	ap->dir = dir;
 	ap->cache = cache;
@@ -384,6 +388,8 @@ static void have_files(struct op *op)
 		int rc;
 
 		log_info("registry", "%s: starting version %s", t->name, row->version);
+		if (ap->egress != NULL)
+			egress_set_hosts(ap->egress, t->name, op->m->allowed_hosts);
 		rc = supervisor_run(ap->sup, &spec, started, op, err, sizeof err);
 		json_object_put(spec.secrets);
 		if (rc < 0) {

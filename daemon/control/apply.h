@@ -20,6 +20,7 @@ struct discovery;
 struct discovery_cache;
 struct plugin_row;
 struct applier;
+struct egress;
 
 /* code VERB_OK, or VERB_START_FAILED, VERB_REJECTED, VERB_UNREADABLE, VERB_INTERNAL. */
 struct apply_outcome {
@@ -37,7 +38,8 @@ enum {
 
 /* All borrowed; they outlive the applier. builtins: the host's built-in plugins. */
 struct applier *applier_new(struct supervisor *sup, struct installdir *dir,
-			    struct discovery_cache *cache, const struct discovery *builtins);
+			    struct discovery_cache *cache, const struct discovery *builtins,
+			    struct egress *egress);
 /* Ends without calling any done again (shutdown: the loop no longer runs). */
 void applier_free(struct applier *ap);
 /* From now on, file results (cancelled at shutdown) end their applies quietly. */

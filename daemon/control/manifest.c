@@ -82,6 +82,34 @@ static int opt_string(json_object *obj, const char *key, size_t max, const char 
 	return 0;
 }
 
+/*
+ * An allowedHosts entry: a DNS name in lower case ("hooks.slack.com"), or
+ * "*." and one ("*.example.com": every name under it). Matching is
+ * egressreq's; this only keeps what could never match out of a manifest.
+ */
+static bool host_pattern_valid(const char *h)
+{
+	size_t label = 0;
+
+	if (strncmp(h, "*.", 2) == 0)
+		h += 2;
+	if (*h == '\0' || *h == '.')
+		return false;
+	for (; *h != '\0'; h++) {
+		if (*h == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+		} else if ((*h >= 'a' && *h <= 'z') || (*h >= '0' && *h <= '9') || *h == '-') {
+			if (++label > 63)
+				return false;
+		} else {
+			return false;
+		}
+	}
+	return label > 0;
+}
+
 /* An optional array of bounded strings, each accepted by ok (NULL: any). */
 static int opt_strings(json_object *obj, const char *key, size_t max_items, size_t max_len,
 		       bool (*ok)(const char *), json_object **out, char *err, size_t errlen)
@@ -228,7 +256,9 @@ struct manifest *manifest_from_json(json_object *obj, char *err, size_t errlen)
 		goto fail;
 	if (opt_strings(obj, "tags", TAGS_MAX, TAG_MAX, NULL, &m->tags, err, errlen) < 0 ||
 	    opt_strings(obj, "permissions", PERMISSIONS_MAX, 64, manifest_permission_valid,
-			&m->permissions, err, errlen) < 0)
+			&m->permissions, err, errlen) < 0 ||
+	    opt_strings(obj, "allowedHosts", 256, 253, host_pattern_valid, &m->allowed_hosts, err,
+			errlen) < 0)
 		goto fail;
 	if (opt_object(obj, "configSchema", &m->config_schema, err, errlen) < 0 ||
 	    opt_object(obj, "defaultConfig", &m->default_config, err, errlen) < 0 ||

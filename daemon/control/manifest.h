@@ -29,6 +29,7 @@ struct manifest {
 	const char *entry_main;	     /* entrypoints.main, default "<name>.so" */
 	json_object *tags;	     /* array of strings, never NULL */
 	json_object *permissions;    /* array of strings, never NULL */
+	json_object *allowed_hosts;  /* "allowedHosts": egress host names, or NULL (any) */
 	json_object *config_schema;  /* object or NULL */
 	struct schema *schema;	     /* config_schema compiled (schema.h), or NULL */
 	json_object *default_config; /* object, never NULL */

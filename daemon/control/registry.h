@@ -18,6 +18,8 @@
 
 #include "verb.h"
 
+struct egress;
+
 struct event_base;
 struct supervisor;
 struct db;
@@ -37,6 +39,8 @@ struct registry_options {
 	/* Installs from catalog repositories download with fetch (NULL: none) under trust. */
 	struct fetch *fetch;
 	const struct package_trust *trust;
+	/* Told each started plugin's allowedHosts (NULL: no egress service). */
+	struct egress *egress;
 };
 
 /*

@@ -537,7 +537,7 @@ static const struct handler {
     [MSG_STORAGE_SET] = {IN(PS_INIT) | AFTER_READY, on_call},
     [MSG_STORAGE_DELETE] = {IN(PS_INIT) | AFTER_READY, on_call},
     [MSG_STORAGE_LIST] = {IN(PS_INIT) | AFTER_READY, on_call},
-    [MSG_EGRESS_REQUEST] = {IN(PS_SERVING), on_call},
+    [MSG_EGRESS_REQUEST] = {IN(PS_INIT) | AFTER_READY, on_call},
 };
 
 static void dispatch(struct peer *peer, json_object *m)

@@ -208,10 +208,44 @@ SS_EXPORT int ss_storage_list(ss_plugin *p, const char *prefix, const char *curs
  */
 SS_EXPORT int ss_emit(ss_plugin *p, const char *event, json_object *data);
 
+/* ---- HTTP egress (needs the "network" permission) ----
+ *
+ * The daemon performs the request for the plugin (the plugin has no
+ * sockets): http or https only, TLS verified, redirects followed up to 5
+ * times with every hop checked again, the manifest's "allowedHosts" (exact
+ * names, "*.example.com" for the names under it) enforced on the first
+ * request and on every redirect, and loopback, private, link-local and
+ * metadata addresses refused unless the operator allows them. The daemon's
+ * --egress-timeout-ms bounds the whole call (SS_ERR_TIMEOUT) and
+ * --egress-max-bytes the answer's body (SS_ERR_LIMIT). A refused host or
+ * address is SS_ERR_PERMISSION; a network or TLS failure SS_ERR_UNAVAILABLE.
+ * Any HTTP status is an answer (SS_OK: look at status). The plugin's headers
+ * are sent to the host it named and not to another one a redirect leads to;
+ * the daemon never logs headers, query strings or bodies. Time spent here
+ * does not count against the callback's event deadline.
+ */
+typedef struct ss_http_response {
+	int status;	      /* the final answer's HTTP status */
+	json_object *headers; /* {"lower-case-name": "value"}, repeats joined with ", " */
+	char *body;	      /* NUL-terminated text (binary answers: SS_ERR_UNIMPLEMENTED) */
+	size_t body_len;      /* bytes of body, not counting the NUL */
+} ss_http_response;
+
+/*
+ * method: GET, HEAD, POST, PUT, PATCH or DELETE (NULL: GET); headers: an
+ * object of strings (borrowed, may be NULL; Host, Content-Length and the
+ * framing headers are the daemon's); body: text or NULL. On SS_OK *res is
+ * filled and must be released with ss_http_response_free; on failure it is
+ * zeroed (freeing it is still fine).
+ */
+SS_EXPORT int ss_http_request(ss_plugin *p, const char *method, const char *url,
+			      json_object *headers, const char *body, ss_http_response *res);
+SS_EXPORT void ss_http_response_free(ss_http_response *res);
+
 /* ---- reserved for later ABI additions (declared, not yet served) ----
- * ss_route (HTTP routes under /api/plugins/<name>/), ss_http_request
- * (egress) and ss_every (scheduled jobs) arrive with the issues that build
- * them, as more calls of the kind above.
+ * ss_route (HTTP routes under /api/plugins/<name>/) and ss_every (scheduled
+ * jobs) arrive with the issues that build them, as more calls of the kind
+ * above (and, for their callbacks, the reserved slots of ss_plugin_def).
  */
 
 #ifdef __cplusplus

@@ -77,6 +77,23 @@ static int on_event(ss_plugin *p, const ss_event *ev)
 		free(kbuf);
 	} else if (strcmp(op, "emit") == 0) {
 		r = ss_emit(p, str(d, "event"), member(d, "data"));
+	} else if (strcmp(op, "http") == 0) {
+		/* ss_http_request: the answer's status, a header and the body's length. */
+		ss_http_response hr;
+		r = ss_http_request(p, str(d, "method"), str(d, "url"), member(d, "headers"),
+				    str(d, "body"), &hr);
+		if (r == SS_OK) {
+			json_object *h = member(hr.headers, "x-test");
+			json_object_object_add(res, "status", json_object_new_int(hr.status));
+			json_object_object_add(res, "x_test", json_object_get(h));
+			json_object_object_add(res, "len",
+					       json_object_new_int64((int64_t)hr.body_len));
+			json_object_object_add(
+			    res, "body",
+			    json_object_new_string_len(hr.body,
+						       hr.body_len > 200 ? 200 : (int)hr.body_len));
+		}
+		ss_http_response_free(&hr);
 	} else if (strcmp(op, "flood") == 0) {
 		/* n emits in a row: how many went, how many the rate refused. */
 		json_object *c = member(d, "n");

@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""ss_http_request (PROTOCOL.md, "Egress"). A loopback HTTPS server with a
+certificate for hooks.slack.com (and other.example.com, localhost) signed by
+a CA this test makes with openssl; the daemon reaches it through
+--egress-connect-to (the operator's pinned destination) over TLS verified
+with --egress-ca (added to the system's authorities). A second server (the
+sentinel) stands for a private address nobody pinned: nothing may reach it.
+
+net-a has network and allowedHosts [hooks.slack.com, localhost]; net-n has
+no network. Checked: the permission (works / permission_denied, nothing
+sent), a host outside allowedHosts (refused, nothing sent), a private
+address without the allowance (refused, nothing sent), a slow answer
+(timeout), an oversized one (too_large at the limit), redirects (followed on
+the same host; to a private address or outside allowedHosts refused, nothing
+sent there), an egress call longer than the event deadline (the host is not
+killed), secrets (headers, query) never logged; and with a second daemon
+that has --egress-allow-private but no --egress-ca: the private address is
+reached and TLS verification fails (it is on)."""
+import atexit
+import json
+import os
+import shutil
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Daemon, check, main, test_plugin_path  # noqa: E402
+from tlsserver import Receiver, make_ca  # noqa: E402
+
+work = tempfile.mkdtemp(prefix="ss-egress-")
+os.chmod(work, 0o755)
+atexit.register(shutil.rmtree, work, True)
+
+
+CA = make_ca(work)
+rcv = Receiver(work)
+SENTINEL = [rcv.sentinel_port]
+
+
+def count(who):
+    return rcv.count(who)
+
+
+PLUGINS = {
+    "net-a": {"permissions": ["read:sessions", "network"],
+              "allowedHosts": ["hooks.slack.com", "localhost"]},
+    "net-n": {"permissions": ["read:sessions"]},
+}
+paths = []
+for name, extra in PLUGINS.items():
+    d = os.path.join(work, name)
+    os.makedirs(d)
+    os.chmod(d, 0o755)
+    shutil.copy(test_plugin_path(name), d)
+    with open(os.path.join(d, "manifest.json"), "w") as f:
+        json.dump(dict({"name": name, "version": "1.0.0", "displayName": name,
+                        "description": "egress driver", "author": "tests",
+                        "entrypoints": {"main": name + ".so"}}, **extra), f)
+    paths.append(os.path.join(d, name + ".so"))
+
+seq = [0]
+
+
+def call(d, who, **kw):
+    seq[0] += 1
+    want = seq[0]
+    d.post_event("session.created", dict(kw, seq=want, op="http", who=who))
+
+    def found():
+        for m in d.plugin_lines(who, r"^res (\{.*\})$"):
+            o = json.loads(m.group(1))
+            if o.get("seq") == want:
+                return o
+        return None
+    return d.wait_until("%s's answer #%d" % (who, want), found)
+
+
+def test(d):
+    for name in PLUGINS:
+        d.wait_running(name)
+    pid = d.status("net-a")["pid"]
+
+    # Works: verified TLS to the pinned destination, headers and query sent, answer back.
+    r = call(d, "net-a", url="https://hooks.slack.com/ok?token=QSECRET77",
+             headers={"Authorization": "Bearer HSECRET99"})
+    check(r["r"] == 0 and r["status"] == 200 and r["x_test"] == "yes" and r["body"] == "hello",
+          "GET hooks.slack.com: %s", r)
+    last = rcv.last()
+    check(last["auth"] == "Bearer HSECRET99" and last["query"] == "token=QSECRET77",
+          "the server did not see the plugin's header and query: %s", last)
+    r = call(d, "net-a", method="POST", url="https://hooks.slack.com/ok", body='{"text":"hi"}')
+    last = rcv.last()
+    check(r["r"] == 0 and last["method"] == "POST" and last["body"] == '{"text":"hi"}',
+          "POST: %s / %s", r, last)
+
+    # Without the permission: refused by the daemon, nothing sent.
+    before = count("main")
+    r = call(d, "net-n", url="https://hooks.slack.com/ok")
+    check(r["r"] == -4 and r["code"] == "permission_denied" and "network" in r["msg"],
+          "net-n: %s", r)
+    # Outside allowedHosts: refused before any connection.
+    r = call(d, "net-a", url="https://other.example.com/ok")
+    check(r["r"] == -4 and "allowedHosts" in r["msg"], "other.example.com: %s", r)
+    check(count("main") == before, "a refused request reached the server")
+
+    # A private address nobody pinned (localhost is allowed by name): refused, nothing sent.
+    r = call(d, "net-a", url="https://localhost:%d/ok" % SENTINEL[0])
+    check(r["r"] == -4 and "refused to connect" in r["msg"], "localhost: %s", r)
+    check(count("sentinel") == 0, "the sentinel was reached")
+
+    # Redirects: followed on the same host; to a private address or outside allowedHosts: refused.
+    r = call(d, "net-a", url="https://hooks.slack.com/redirect?to=/ok")
+    check(r["r"] == 0 and r["status"] == 200 and r["body"] == "hello", "redirect: %s", r)
+    r = call(d, "net-a", url="https://hooks.slack.com/redirect?to=https://localhost:SENTINEL/ok")
+    check(r["r"] == -4 and "refused to connect" in r["msg"], "redirect to private: %s", r)
+    r = call(d, "net-a", url="https://hooks.slack.com/redirect?to=https://other.example.com/ok")
+    check(r["r"] == -4 and "allowedHosts" in r["msg"], "redirect outside allowedHosts: %s", r)
+    before = count("main")
+    r = call(d, "net-a", url="https://hooks.slack.com/loop")
+    check(r["r"] == -7 and "more than 5 redirects" in r["msg"] and count("main") == before + 6,
+          "redirect loop: %s after %d requests", r, count("main") - before)
+    check(count("sentinel") == 0, "the sentinel was reached through a redirect")
+
+    # Limits: the answer's size, the whole call's time.
+    r = call(d, "net-a", url="https://hooks.slack.com/big")
+    check(r["r"] == -5 and r["code"] == "too_large", "big: %s", r)
+    r = call(d, "net-a", url="https://hooks.slack.com/slow?ms=6000")
+    check(r["r"] == -8 and r["code"] == "timeout", "slow: %s", r)
+
+    # Longer than the event deadline (1000 ms), within the egress timeout (4000 ms).
+    r = call(d, "net-a", url="https://hooks.slack.com/slow?ms=2500")
+    check(r["r"] == 0 and r["body"] == "slow", "2.5 s answer: %s", r)
+    st = d.status("net-a")
+    check(st["pid"] == pid and st["state"] == "running",
+          "the host was restarted during a long egress call: %s", st)
+
+    log = "\n".join(d.snapshot())
+    for secret in ("QSECRET77", "HSECRET99"):
+        check(secret not in log, "%s reached the daemon log", secret)
+    check(d.matches(r"net-a: egress GET https://hooks\.slack\.com/ok: 200"),
+          "no log line for a served request")
+
+    # Another daemon: the allowance reaches the private address, and TLS is verified
+    # (no --egress-ca: the test CA is not trusted).
+    d2 = Daemon(paths, ["--egress-allow-private", "--event-timeout-ms", "1000"], "debug")
+    try:
+        d2.start()
+        d2.wait_running("net-a")
+        r = call(d2, "net-a", url="https://localhost:%d/ok" % SENTINEL[0])
+        check(r["r"] == -7 and "tls" in r["msg"], "no CA: %s", r)
+        d2.stop()
+    finally:
+        d2.kill()
+
+
+main(test, plugins=paths,
+     extra_args=["--egress-ca", CA] + rcv.connect_to_args() + [
+                 "--egress-timeout-ms", "4000", "--egress-max-bytes", "65536",
+                 "--event-timeout-ms", "1000"])
