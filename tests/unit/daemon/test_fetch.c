@@ -358,11 +358,20 @@ static void test_address(void **state)
 	assert_int_equal(s.requests, 1);
 	assert_non_null(strstr(s.last_request, "Host: hooks.example.test:"));
 
+	/* The numeric destination of a connect-to is the operator's pinned choice: it passes. */
+	g = run(base, f,
+		(struct fetch_opts){.url = url, .connect_to = connect_to, .refuse_private = true});
+	if (!g.r.ok)
+		fail_msg("pinned: %s: %s", g.check, g.r.error ? g.r.error : "");
+	assert_int_equal(s.requests, 2);
+
+	/* A connect-to by name is resolved and judged as any address: refused. */
+	snprintf(map, sizeof map, "hooks.example.test:%d:localhost:%d", s.port, s.port);
 	g = run(base, f,
 		(struct fetch_opts){.url = url, .connect_to = connect_to, .refuse_private = true});
 	assert_false(g.r.ok);
 	assert_string_equal(g.check, "address");
-	assert_int_equal(s.requests, 1);
+	assert_int_equal(s.requests, 2);
 	fetch_free(f);
 	server_stop(&s);
 	event_base_free(base);
