@@ -31,12 +31,25 @@ SCHEMA = {
                  "default": 8080},
         "apiKey": {"type": "string", "title": "API key", "format": "password"},
         "delivery": {"type": "object", "title": "Delivery", "properties": {
-            "url": {"type": "string", "title": "URL", "default": "https://example.invalid/hook"},
+            "url": {"type": "string", "title": "URL", "default": "https://example.invalid/hook",
+                    # json-editor does not check "format": only the daemon refuses
+                    # a URL that is not one, so the test sees a server-side error.
+                    "format": "uri"},
             "retries": {"type": "integer", "title": "Retries", "minimum": 0, "default": 3}}},
         "channels": {"type": "array", "title": "Channels", "items": {"type": "string"},
                      "default": ["#general"]},
     },
 }
+
+# A second repository the test adds, syncs and removes through the UI: a
+# file:// catalog (only its catalog.json is read by a sync; nothing from it is
+# installed, so the download it names need not exist).
+EXTRA = {"plugins": [{
+    "name": "ui-extra", "version": "1.2.0", "displayName": "UI Extra",
+    "description": "A plugin that only the test's repository lists", "author": "test",
+    "category": "Testing", "type": "extension", "tags": ["ui"],
+    "downloadUrl": "ui-extra/1.2.0/plugin.tar.gz", "sha256": "ab" * 32, "abi": 1,
+    "arch": "x86_64"}]}
 
 
 def find_node():
@@ -80,10 +93,15 @@ def main():
         m["defaultConfig"] = {"greeting": "hello"}
         with open(mpath, "w") as f:
             json.dump(m, f)
+        extra = os.path.join(work, "extra-catalog")
+        os.makedirs(extra)
+        with open(os.path.join(extra, "catalog.json"), "w") as f:
+            json.dump(EXTRA, f)
         d = H.Daemon(conninfo, work, extra_args=["--ping-interval-ms", "1000"])
         tok = H.make_token(conninfo, "ui-admin", "admin", d)
         env = dict(os.environ, SS_UI_URL=f"http://127.0.0.1:{d.port}", SS_UI_TOKEN=tok,
                    SS_UI_DAEMON_LOG=d.logpath, SS_UI_SHOTS=shots, SS_CHROMIUM=CHROMIUM,
+                   SS_UI_REPO_URL="file://" + os.path.realpath(extra),
                    SS_UI_PSQL=json.dumps([os.path.join(pg.bindir, "psql"), "-X", "-A", "-t",
                                           "-h", pg.sock, "-U", "postgres", "-d", "ui"]),
                    NODE_PATH=os.path.join(H.SOURCE, "node_modules"))

@@ -194,7 +194,28 @@ step('install with the generated form: a refused config, a field error, then Act
   await shot('05-install-field-error');
   assert.equal((await apiGet('/installed/hello')).status, 404, 'installed despite the error');
 
+  // A rule only the daemon checks (json-editor does not check "format": "uri"):
+  // its 422 invalid_config error is shown at the URL field and listed in the JSON tab.
   await dlg.getByLabel('Port').fill('9000');
+  await dlg.getByLabel('URL', { exact: true }).fill('not a uri');
+  const refused = page.waitForResponse((r) => r.url().includes('/install/hello') && r.status() === 422);
+  await dlg.getByRole('button', { name: 'Activate' }).click();
+  const answer = await (await refused).json();
+  assert.equal(answer.error.code, 'invalid_config');
+  assert.deepEqual(answer.error.errors.map((e) => [e.path, e.keyword]), [['/delivery/url', 'format']]);
+  const urlField = dlg.locator('[data-schemapath="root.delivery.url"]');
+  await waitFor(async () => /valid uri/.test(await urlField.locator('.field-error').innerText().catch(() => '')),
+    'the server\'s error at the URL field');
+  assert.equal(await dlg.getByLabel('URL', { exact: true }).getAttribute('aria-invalid'), 'true');
+  assert.equal(await dlg.locator('.config-form > .form-errors').innerText(), '', 'shown above the form, not at its field');
+  await urlField.scrollIntoViewIfNeeded();
+  await shot('05b-install-server-field-error');
+  await dlg.getByRole('tab', { name: 'JSON' }).click();
+  await dlg.locator('.json-errors li[data-path="/delivery/url"]').filter({ hasText: 'valid uri' }).waitFor();
+  await dlg.getByRole('tab', { name: 'Form' }).click();
+  assert.equal((await apiGet('/installed/hello')).status, 404, 'installed despite the server\'s error');
+
+  await dlg.getByLabel('URL', { exact: true }).fill('https://example.invalid/hook');
   await dlg.getByLabel('API key').fill('s3cret-key');
   await dlg.getByLabel('Level').selectOption('debug');
   await dlg.getByRole('button', { name: 'Activate' }).click();
@@ -301,18 +322,55 @@ step('kill the host: the badge goes crashed, then running again', async () => {
   await shot('10-after-crash');
 });
 
-step('versions and repositories show what the server has, nothing made up', async () => {
+step('versions show what the server has, nothing made up', async () => {
   const one = (await apiGet('/catalog?q=hello')).body.plugins.find((p) => p.name === 'hello');
   if (one.versions.length === 1) await page.getByText('No other version to roll back to.').waitFor();
+});
+
+step('repositories: add one, sync it, its plugins in the marketplace, remove it', async () => {
   await page.getByRole('link', { name: 'Repositories' }).click();
   await page.getByRole('heading', { name: 'Repositories' }).waitFor();
-  const r = await fetch(`${M}/repositories`, { headers: { Authorization: `Bearer ${TOKEN}` } });
-  if (r.status === 404) {
-    await page.getByText('not available on this server').waitFor();
-  } else {
-    await page.getByRole('table').waitFor();
-  }
+  const table = page.getByRole('table');
+  await table.locator('tr[data-repo="local"]').waitFor();
+  await page.getByLabel('Name', { exact: true }).fill('ui-repo');
+  await page.getByLabel('Catalog URL').fill(process.env.SS_UI_REPO_URL);
+  await page.getByRole('button', { name: 'Add', exact: true }).click();
+  const row = table.locator('tr[data-repo="ui-repo"]');
+  await row.getByText('never').first().waitFor();
+  const added = (await apiGet('/repositories')).body.repositories.find((r) => r.name === 'ui-repo');
+  assert.equal(added.url, process.env.SS_UI_REPO_URL);
+  assert.equal(added.status, 'never');
+  // The same name again: the server's 409 is shown by the form.
+  await page.getByLabel('Name', { exact: true }).fill('ui-repo');
+  await page.getByLabel('Catalog URL').fill(process.env.SS_UI_REPO_URL);
+  await page.getByRole('button', { name: 'Add', exact: true }).click();
+  await page.getByRole('alert').filter({ hasText: 'a repository of that name exists' }).waitFor();
+
+  await row.getByRole('button', { name: 'Sync ui-repo' }).click();
+  await page.locator('.sync-list li[data-repo="ui-repo"]').filter({ hasText: 'added ui-extra@1.2.0' }).waitFor();
+  await row.locator('td', { hasText: /^ok$/ }).waitFor();
+  const synced = (await apiGet('/repositories')).body.repositories.find((r) => r.name === 'ui-repo');
+  assert.equal(synced.status, 'ok');
+  assert.equal(synced.pluginCount, 1);
+  assert.ok(synced.lastSyncedAt, 'no lastSyncedAt');
   await shot('11-repositories');
+
+  await page.getByRole('link', { name: 'Marketplace' }).click();
+  await page.getByLabel('Search').fill('only the test');
+  await page.locator('article.card', { hasText: 'UI Extra' }).getByText('v1.2.0').waitFor();
+  await page.getByLabel('Search').fill('');
+
+  await page.getByRole('link', { name: 'Repositories' }).click();
+  await row.getByRole('button', { name: 'Remove ui-repo' }).click();
+  const dlg = page.getByRole('dialog');
+  await dlg.getByText('Its plugins leave the catalog').waitFor();
+  await shot('12-repository-remove-confirm');
+  await dlg.getByRole('button', { name: 'Remove' }).click();
+  await row.waitFor({ state: 'detached' });
+  const left = (await apiGet('/repositories')).body.repositories.map((r) => r.name);
+  assert.ok(!left.includes('ui-repo'), left.join());
+  const cat = (await apiGet('/catalog?q=ui-extra')).body.plugins.map((p) => p.name);
+  assert.ok(!cat.includes('ui-extra'), `still in the catalog: ${cat.join()}`);
 });
 
 step('uninstall with confirmation', async () => {
@@ -321,7 +379,7 @@ step('uninstall with confirmation', async () => {
   await card.getByRole('button', { name: 'Uninstall' }).click();
   const dlg = page.getByRole('dialog');
   await dlg.getByText('the data it stored are removed').waitFor();
-  await shot('12-uninstall-confirm');
+  await shot('13-uninstall-confirm');
   await dlg.getByRole('button', { name: 'Uninstall' }).click();
   await card.waitFor({ state: 'detached' });
   await waitFor(async () => (await apiGet('/installed/hello')).status !== 200, 'hello to be gone');
@@ -333,11 +391,11 @@ step('a phone\'s width: no sideways scrolling, the nav and cards fit', async () 
   await page.locator('article.card').first().waitFor();
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `scrolls sideways by ${overflow}px`);
-  await shot('13-phone-marketplace');
+  await shot('14-phone-marketplace');
   await page.getByRole('button', { name: 'Install Hello' }).click();
   const overflow2 = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow2 <= 0, `the dialog scrolls sideways by ${overflow2}px`);
-  await shot('14-phone-install');
+  await shot('15-phone-install');
   await page.keyboard.press('Escape');
   await page.getByRole('dialog').waitFor({ state: 'detached' });
   await page.setViewportSize({ width: 1280, height: 800 });

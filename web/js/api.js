@@ -11,8 +11,8 @@ export class ApiError extends Error {
     super(e.message || fallback || `HTTP ${status}`);
     this.status = status;
     this.code = e.code || '';
-    // Validation errors, when the server lists them: [{path: "/a/b", message}].
-    const list = e.errors || e.details || (body && body.errors) || [];
+    // invalid_config lists every error: [{path: "/a/b" (JSON Pointer), keyword, message}].
+    const list = e.errors || [];
     this.fieldErrors = Array.isArray(list) ? list : [];
   }
 }
@@ -67,7 +67,7 @@ export const api = {
   repositories: () => call('GET', `${M}/repositories`),
   addRepository: (body) => call('POST', `${M}/repositories`, body),
   removeRepository: (id) => call('DELETE', `${M}/repositories/${encodeURIComponent(id)}`),
-  sync: () => call('POST', `${M}/sync`),
+  sync: (id) => call('POST', id === undefined ? `${M}/sync` : `${M}/sync?id=${encodeURIComponent(id)}`),
 };
 
 // Whether an error means "this server has no such endpoint" (not "no such plugin").

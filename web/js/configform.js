@@ -173,6 +173,8 @@ export function configForm(schema, config) {
   const formHolder = h('div', { class: 'je-form' });
   const textarea = h('textarea', { id: jsonId, rows: 14, spellcheck: 'false', class: 'mono' });
   const jsonError = h('p', { class: 'error', role: 'alert' });
+  // The errors of the last try, listed by path in the JSON tab as well.
+  const jsonList = h('ul', { class: 'form-errors json-errors', 'aria-label': 'Errors' });
   let mode = haveSchema ? 'form' : 'json';
   let editor = null;
 
@@ -229,7 +231,7 @@ export function configForm(schema, config) {
     keptWhole.length ? h('p', { class: 'meta' }, `Stored secrets kept as they are: ${keptWhole.map((p) => p.slice(1)).join(', ')}.`) : null,
     haveSchema ? formHolder : h('p', { class: 'notice' }, 'This plugin declares no configuration fields; edit its configuration as JSON.'));
   const pJson = h('div', { role: 'tabpanel', id: panelJson, 'aria-labelledby': tabJson },
-    h('label', { for: jsonId }, 'Configuration (JSON)'), textarea, jsonError);
+    h('label', { for: jsonId }, 'Configuration (JSON)'), h('div', { 'aria-live': 'assertive' }, jsonList), textarea, jsonError);
   textarea.value = JSON.stringify(config || {}, null, 2);
 
   function select(want) {
@@ -256,6 +258,7 @@ export function configForm(schema, config) {
 
   function clearErrors() {
     topErrors.replaceChildren();
+    jsonList.replaceChildren();
     for (const el of formHolder.querySelectorAll('.field-error')) el.remove();
     for (const el of formHolder.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
   }
@@ -268,6 +271,9 @@ export function configForm(schema, config) {
       const path = e.path && e.path.startsWith('root') ? e.path
         : pointerToPath(e.pointer ?? e.instancePath ?? e.path ?? '');
       const msg = e.message || e.reason || String(e);
+      const ptr = typeof e.path === 'string' && !e.path.startsWith('root') ? e.path
+        : (path === 'root' ? '' : `/${path.split('.').slice(1).join('/')}`);
+      jsonList.append(h('li', { class: 'error', 'data-path': ptr }, `${ptr || '(the whole configuration)'}: ${msg}`));
       const ed = editor && path !== 'root' ? editor.getEditor(path) : null;
       const holder = ed && ed.container;
       if (holder && mode === 'form') {
@@ -279,7 +285,7 @@ export function configForm(schema, config) {
           input.setAttribute('aria-describedby', eid);
           first = first || input;
         }
-      } else {
+      } else if (mode === 'form') {
         topErrors.append(h('p', { class: 'error-box', role: 'alert' }, path === 'root' ? msg : `${path.replace(/^root\.?/, '')}: ${msg}`));
       }
     }
