@@ -30,8 +30,9 @@ const EXPECTED = /Failed to load resource: the server responded with a status of
 const AXE = readFileSync(join(process.cwd(), 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
 const a11y = []; // serious or critical violations, by page
 
-async function shot(name) {
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+// fullPage: false keeps a scrolled dialog where it is (a full-page shot relays it out).
+async function shot(name, fullPage = true) {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
   if (name.startsWith('failed-')) return;
   if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(AXE);
   const found = await page.evaluate(async () => {
@@ -209,7 +210,7 @@ step('install with the generated form: a refused config, a field error, then Act
   assert.equal(await dlg.getByLabel('URL', { exact: true }).getAttribute('aria-invalid'), 'true');
   assert.equal(await dlg.locator('.config-form > .form-errors').innerText(), '', 'shown above the form, not at its field');
   await urlField.scrollIntoViewIfNeeded();
-  await shot('05b-install-server-field-error');
+  await shot('05b-install-server-field-error', false);
   await dlg.getByRole('tab', { name: 'JSON' }).click();
   await dlg.locator('.json-errors li[data-path="/delivery/url"]').filter({ hasText: 'valid uri' }).waitFor();
   await dlg.getByRole('tab', { name: 'Form' }).click();
@@ -373,16 +374,37 @@ step('repositories: add one, sync it, its plugins in the marketplace, remove it'
   assert.ok(!cat.includes('ui-extra'), `still in the catalog: ${cat.join()}`);
 });
 
-step('uninstall with confirmation', async () => {
+// What hello keeps in plugin_storage, written as the plugin's storage would be.
+const storageRows = () => sql("SELECT count(*) FROM plugin_storage WHERE plugin_name = 'hello'");
+
+step('uninstall with confirmation: the stored data kept, then purged', async () => {
+  sql(`INSERT INTO plugin_storage (plugin_name, key, value) VALUES ('hello', 'ui-note', '"kept"')`);
   await page.getByRole('link', { name: 'Installed', exact: true }).click();
   const card = page.locator('article.card[data-plugin="hello"]');
   await card.getByRole('button', { name: 'Uninstall' }).click();
   const dlg = page.getByRole('dialog');
-  await dlg.getByText('the data it stored are removed').waitFor();
+  await dlg.getByText('The data it stored are kept').waitFor();
+  const purge = dlg.getByLabel('Also delete the data it stored (purge)');
+  assert.equal(await purge.isChecked(), false, 'purge checked by default');
   await shot('13-uninstall-confirm');
   await dlg.getByRole('button', { name: 'Uninstall' }).click();
   await card.waitFor({ state: 'detached' });
   await waitFor(async () => (await apiGet('/installed/hello')).status !== 200, 'hello to be gone');
+  assert.equal(storageRows(), '1', 'storage gone without purge');
+
+  // Again, installed (by the API) and uninstalled with purge checked: the storage goes.
+  const r = await fetch(`${M}/install/hello`, { method: 'POST', headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' }, body: '{}' });
+  assert.equal(r.status, 201);
+  const nav = page.getByRole('navigation', { name: 'Sections' });
+  await nav.getByRole('link', { name: 'Marketplace' }).click();
+  await page.locator('article.card').first().waitFor();
+  await nav.getByRole('link', { name: 'Installed' }).click();
+  await card.getByRole('button', { name: 'Uninstall' }).click();
+  await purge.check();
+  await dlg.getByRole('button', { name: 'Uninstall' }).click();
+  await card.waitFor({ state: 'detached' });
+  await waitFor(async () => (await apiGet('/installed/hello')).status !== 200, 'hello to be gone again');
+  assert.equal(storageRows(), '0', 'storage kept despite purge');
 });
 
 step('a phone\'s width: no sideways scrolling, the nav and cards fit', async () => {

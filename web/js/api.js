@@ -61,7 +61,7 @@ export const api = {
   enable: (name) => call('POST', `${M}/enable/${encodeURIComponent(name)}`),
   disable: (name) => call('POST', `${M}/disable/${encodeURIComponent(name)}`),
   configure: (name, config) => call('PUT', `${M}/config/${encodeURIComponent(name)}`, { config }),
-  uninstall: (name) => call('DELETE', `${M}/uninstall/${encodeURIComponent(name)}`),
+  uninstall: (name, purge) => call('DELETE', `${M}/uninstall/${encodeURIComponent(name)}${purge ? '?purge=true' : ''}`),
   ratings: (name) => call('GET', `${M}/ratings/${encodeURIComponent(name)}`),
   rate: (name, rating, review) => call('POST', `${M}/rate/${encodeURIComponent(name)}`, { rating, review }),
   repositories: () => call('GET', `${M}/repositories`),

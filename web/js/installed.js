@@ -84,18 +84,22 @@ export async function configureFlow(p, cat) {
   return saved;
 }
 
-// Today's daemon removes a plugin's stored data with it (there is no
-// "?purge" to choose yet), and the dialog says so rather than offer a choice.
+// The daemon keeps a plugin's storage across an uninstall (a reinstall finds
+// it) unless ?purge=true; the dialog offers that, unchecked.
 export async function uninstallFlow(p) {
+  const purgeId = id('purge');
+  const purge = h('input', { type: 'checkbox', id: purgeId });
   const ok = await modal(`Uninstall ${p.name}?`, (body, close) => {
-    body.append(h('p', {}, 'The plugin is stopped; its files, its settings and the data it stored are removed.'));
+    body.append(h('p', {}, 'The plugin is stopped; its files and its settings are removed. ' +
+      'The data it stored are kept for a later install unless you delete them too.'),
+    h('p', { class: 'check' }, purge, ' ', h('label', { for: purgeId }, 'Also delete the data it stored (purge)')));
     return [h('button', { type: 'button', onclick: () => close(false) }, 'Cancel'),
       h('button', { type: 'button', class: 'danger', onclick: () => close(true) }, 'Uninstall')];
   });
   if (!ok) return false;
   try {
-    await api.uninstall(p.name);
-    toast(`${p.name} uninstalled`);
+    await api.uninstall(p.name, purge.checked);
+    toast(purge.checked ? `${p.name} uninstalled, its data deleted` : `${p.name} uninstalled; its data kept`);
     return true;
   } catch (e) {
     toast(e.message);
