@@ -1,6 +1,7 @@
 #include "notify.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -194,4 +195,106 @@ int64_t notify_retry_after_ms(const char *value)
 	if (errno || *end || !isfinite(secs) || secs < 0 || secs > 86400.0)
 		return -1;
 	return (int64_t)ceil(secs * 1000.0);
+}
+
+/*
+ * The default wording of each event (mrkdwn-like: *x* is bold in Slack,
+ * italic in Discord); a config's templates replace the text.
+ */
+static const struct notify_kind kinds[] = {
+    {"session.created", "notifyOnSessionCreated", "Session created",
+     "Session *{{id}}* was created for {{user}}.", true},
+    {"session.started", "notifyOnSessionStarted", "Session started",
+     "Session *{{id}}* of {{user}} started.", false},
+    {"session.hibernated", "notifyOnSessionHibernated", "Session hibernated",
+     "Session *{{id}}* of {{user}} was hibernated.", true},
+    {"session.woken", "notifyOnSessionWoken", "Session woken",
+     "Session *{{id}}* of {{user}} woke up.", false},
+    {"session.stopped", "notifyOnSessionStopped", "Session stopped",
+     "Session *{{id}}* of {{user}} stopped.", false},
+    {"session.deleted", "notifyOnSessionDeleted", "Session deleted",
+     "Session *{{id}}* of {{user}} was deleted.", false},
+    {"user.created", "notifyOnUserCreated", "User created", "User *{{id}}* was created.", true},
+    {"user.updated", "notifyOnUserUpdated", "User updated", "User *{{id}}* was updated.", false},
+    {"user.deleted", "notifyOnUserDeleted", "User deleted", "User *{{id}}* was deleted.", false},
+};
+
+const struct notify_kind *notify_kind_of(const char *event)
+{
+	for (size_t i = 0; event && i < sizeof kinds / sizeof kinds[0]; i++)
+		if (strcmp(kinds[i].event, event) == 0)
+			return &kinds[i];
+	return NULL;
+}
+
+bool notify_wants(json_object *config, const char *event)
+{
+	const struct notify_kind *k = notify_kind_of(event);
+	json_object *v;
+	if (!k)
+		return false;
+	if (json_object_object_get_ex(config, k->toggle, &v) &&
+	    json_object_is_type(v, json_type_boolean))
+		return json_object_get_boolean(v);
+	return k->on_by_default;
+}
+
+const char *notify_cfg_str(json_object *config, const char *key)
+{
+	json_object *v;
+	if (json_object_object_get_ex(config, key, &v) &&
+	    json_object_is_type(v, json_type_string) && *json_object_get_string(v))
+		return json_object_get_string(v);
+	return NULL;
+}
+
+bool notify_add_str(json_object *o, const char *key, const char *s)
+{
+	json_object *v = s ? json_object_new_string(s) : NULL;
+	if (!v || json_object_object_add(o, key, v) != 0) {
+		json_object_put(v);
+		return false;
+	}
+	return true;
+}
+
+bool notify_add_obj(json_object *o, const char *key, json_object *v)
+{
+	if (!v || json_object_object_add(o, key, v) != 0) {
+		json_object_put(v);
+		return false;
+	}
+	return true;
+}
+
+bool notify_push(json_object *arr, json_object *v)
+{
+	if (!v || json_object_array_add(arr, v) != 0) {
+		json_object_put(v);
+		return false;
+	}
+	return true;
+}
+
+void notify_iso8601(int64_t t, char out[25])
+{
+	/* Days since 1970-01-01 to a civil date (H. Hinnant's algorithm, proleptic Gregorian). */
+	int64_t days = t / 86400, secs = t % 86400;
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	int64_t z = days + 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	int64_t d = doy - (153 * mp + 2) / 5 + 1;
+	int64_t m = mp < 10 ? mp + 3 : mp - 9;
+	int64_t y = yoe + era * 400 + (m <= 2);
+	if (y < 0 || y > 9999)
+		y = y < 0 ? 0 : 9999; /* ISO 8601's four digits; never reached from a real clock */
+	snprintf(out, 25, "%04d-%02d-%02dT%02d:%02d:%02d.000Z", (int)y, (int)m, (int)d,
+		 (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
 }

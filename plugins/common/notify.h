@@ -67,4 +67,31 @@ int64_t notify_retry_delay_ms(int status, int attempt, int max_attempts, int64_t
  */
 int64_t notify_retry_after_ms(const char *value);
 
+/*
+ * t as ISO 8601 UTC with milliseconds ("2026-12-01T18:00:00.000Z") into out
+ * (at least 25 bytes). Computed here, not with gmtime_r/strftime: those may
+ * load time-zone files, which the sandbox forbids (SIGSYS).
+ */
+void notify_iso8601(int64_t t, char out[25]);
+
+/* The events the notifiers know: the config toggle that enables each, its default wording. */
+struct notify_kind {
+	const char *event;  /* "session.created" */
+	const char *toggle; /* "notifyOnSessionCreated" */
+	const char *title;  /* plain text */
+	const char *text;   /* a template, *x* marking the subject */
+	bool on_by_default;
+};
+/* The kind of event, or NULL for an event no notifier posts. */
+const struct notify_kind *notify_kind_of(const char *event);
+/* Whether config enables event: its toggle when a boolean, else the kind's default. */
+bool notify_wants(json_object *config, const char *event);
+
+/* config[key] when a non-empty string, else NULL (borrowed). */
+const char *notify_cfg_str(json_object *config, const char *key);
+/* Adds to o / appends to arr; on failure the value is put and false returned (NULL: false). */
+bool notify_add_str(json_object *o, const char *key, const char *s);
+bool notify_add_obj(json_object *o, const char *key, json_object *v);
+bool notify_push(json_object *arr, json_object *v);
+
 #endif

@@ -8,98 +8,22 @@
 /* Slack's documented limits: header plain_text 150, section text 3000, a field 2000, 10 fields. */
 enum { HEADER_MAX = 150, SECTION_MAX = 3000, FIELD_MAX = 2000, FIELDS_MAX = 10, TEXT_MAX = 3000 };
 
-struct kind {
-	const char *event, *toggle, *title, *text;
-	bool on_by_default;
-};
-
-/* The default wording of each event; the config's templates replace the text. */
-static const struct kind kinds[] = {
-    {"session.created", "notifyOnSessionCreated", "Session created",
-     "Session *{{id}}* was created for {{user}}.", true},
-    {"session.started", "notifyOnSessionStarted", "Session started",
-     "Session *{{id}}* of {{user}} started.", false},
-    {"session.hibernated", "notifyOnSessionHibernated", "Session hibernated",
-     "Session *{{id}}* of {{user}} was hibernated.", true},
-    {"session.woken", "notifyOnSessionWoken", "Session woken",
-     "Session *{{id}}* of {{user}} woke up.", false},
-    {"session.stopped", "notifyOnSessionStopped", "Session stopped",
-     "Session *{{id}}* of {{user}} stopped.", false},
-    {"session.deleted", "notifyOnSessionDeleted", "Session deleted",
-     "Session *{{id}}* of {{user}} was deleted.", false},
-    {"user.created", "notifyOnUserCreated", "User created", "User *{{id}}* was created.", true},
-    {"user.updated", "notifyOnUserUpdated", "User updated", "User *{{id}}* was updated.", false},
-    {"user.deleted", "notifyOnUserDeleted", "User deleted", "User *{{id}}* was deleted.", false},
-};
-
-static const struct kind *kind_of(const char *event)
-{
-	for (size_t i = 0; event && i < sizeof kinds / sizeof kinds[0]; i++)
-		if (strcmp(kinds[i].event, event) == 0)
-			return &kinds[i];
-	return NULL;
-}
-
 const char *slack_toggle_for(const char *event)
 {
-	const struct kind *k = kind_of(event);
+	const struct notify_kind *k = notify_kind_of(event);
 	return k ? k->toggle : NULL;
 }
 
 bool slack_wants(json_object *config, const char *event)
 {
-	const struct kind *k = kind_of(event);
-	json_object *v;
-	if (!k)
-		return false;
-	if (json_object_object_get_ex(config, k->toggle, &v) &&
-	    json_object_is_type(v, json_type_boolean))
-		return json_object_get_boolean(v);
-	return k->on_by_default;
-}
-
-static const char *cfg_str(json_object *config, const char *key)
-{
-	json_object *v;
-	if (json_object_object_get_ex(config, key, &v) &&
-	    json_object_is_type(v, json_type_string) && *json_object_get_string(v))
-		return json_object_get_string(v);
-	return NULL;
-}
-
-static bool add_str(json_object *o, const char *key, const char *s)
-{
-	json_object *v = s ? json_object_new_string(s) : NULL;
-	if (!v || json_object_object_add(o, key, v) != 0) {
-		json_object_put(v);
-		return false;
-	}
-	return true;
-}
-
-static bool add_obj(json_object *o, const char *key, json_object *v)
-{
-	if (!v || json_object_object_add(o, key, v) != 0) {
-		json_object_put(v);
-		return false;
-	}
-	return true;
-}
-
-static bool push(json_object *arr, json_object *v)
-{
-	if (!v || json_object_array_add(arr, v) != 0) {
-		json_object_put(v);
-		return false;
-	}
-	return true;
+	return notify_wants(config, event);
 }
 
 /* {"type": type, "text": text} (a text object of Block Kit). */
 static json_object *text_obj(const char *type, const char *text)
 {
 	json_object *t = json_object_new_object();
-	if (!t || !add_str(t, "type", type) || !add_str(t, "text", text)) {
+	if (!t || !notify_add_str(t, "type", type) || !notify_add_str(t, "text", text)) {
 		json_object_put(t);
 		return NULL;
 	}
@@ -109,7 +33,7 @@ static json_object *text_obj(const char *type, const char *text)
 static json_object *block(const char *type, const char *key, json_object *value)
 {
 	json_object *b = json_object_new_object();
-	if (!b || !add_str(b, "type", type) || !add_obj(b, key, value)) {
+	if (!b || !notify_add_str(b, "type", type) || !notify_add_obj(b, key, value)) {
 		json_object_put(b);
 		json_object_put(value);
 		return NULL;
@@ -150,7 +74,7 @@ static json_object *detail_fields(json_object *data)
 		free(v);
 		json_object *f = text ? text_obj("mrkdwn", text) : NULL;
 		free(text);
-		if (!push(fields, f)) {
+		if (!notify_push(fields, f)) {
 			json_object_put(fields);
 			return NULL;
 		}
@@ -161,13 +85,13 @@ static json_object *detail_fields(json_object *data)
 
 json_object *slack_message(json_object *config, const char *event, json_object *data)
 {
-	const struct kind *k = kind_of(event);
-	if (!k || !slack_wants(config, event))
+	const struct notify_kind *k = notify_kind_of(event);
+	if (!k || !notify_wants(config, event))
 		return NULL;
 
 	/* Templates: messageTemplate (mrkdwn, values escaped) and titleTemplate (plain text). */
-	const char *tmpl = cfg_str(config, "messageTemplate");
-	const char *ttmpl = cfg_str(config, "titleTemplate");
+	const char *tmpl = notify_cfg_str(config, "messageTemplate");
+	const char *ttmpl = notify_cfg_str(config, "titleTemplate");
 	char *title = notify_expand(ttmpl ? ttmpl : k->title, event, data, NULL, HEADER_MAX);
 	char *body =
 	    notify_expand(tmpl ? tmpl : k->text, event, data, notify_escape_mrkdwn, SECTION_MAX);
@@ -190,21 +114,21 @@ json_object *slack_message(json_object *config, const char *event, json_object *
 		free(et);
 		ok = fallback != NULL;
 	}
-	ok = ok && add_str(msg, "text", fallback);
-	const char *channel = cfg_str(config, "channel");
-	const char *username = cfg_str(config, "username");
-	const char *icon = cfg_str(config, "iconEmoji");
-	ok = ok && (!channel || add_str(msg, "channel", channel));
-	ok = ok && (!username || add_str(msg, "username", username));
-	ok = ok && (!icon || add_str(msg, "icon_emoji", icon));
+	ok = ok && notify_add_str(msg, "text", fallback);
+	const char *channel = notify_cfg_str(config, "channel");
+	const char *username = notify_cfg_str(config, "username");
+	const char *icon = notify_cfg_str(config, "iconEmoji");
+	ok = ok && (!channel || notify_add_str(msg, "channel", channel));
+	ok = ok && (!username || notify_add_str(msg, "username", username));
+	ok = ok && (!icon || notify_add_str(msg, "icon_emoji", icon));
 
 	json_object *header = ok ? text_obj("plain_text", title) : NULL;
 	if (header && json_object_object_add(header, "emoji", json_object_new_boolean(1)) != 0) {
 		json_object_put(header);
 		header = NULL;
 	}
-	ok = ok && push(blocks, header ? block("header", "text", header) : NULL);
-	ok = ok && push(blocks, block("section", "text", text_obj("mrkdwn", body)));
+	ok = ok && notify_push(blocks, header ? block("header", "text", header) : NULL);
+	ok = ok && notify_push(blocks, block("section", "text", text_obj("mrkdwn", body)));
 	json_object *v;
 	bool details =
 	    !json_object_object_get_ex(config, "includeDetails", &v) || json_object_get_boolean(v);
@@ -212,7 +136,7 @@ json_object *slack_message(json_object *config, const char *event, json_object *
 		json_object *fields = detail_fields(data);
 		ok = fields != NULL;
 		if (ok && json_object_array_length(fields) > 0)
-			ok = push(blocks, block("section", "fields", fields));
+			ok = notify_push(blocks, block("section", "fields", fields));
 		else
 			json_object_put(fields);
 	}
@@ -220,15 +144,15 @@ json_object *slack_message(json_object *config, const char *event, json_object *
 		json_object *els = json_object_new_array();
 		char *ctx = notify_expand("StreamSpace · `{{event}}`", event, NULL,
 					  notify_escape_mrkdwn, FIELD_MAX);
-		ok = els && ctx && push(els, text_obj("mrkdwn", ctx));
+		ok = els && ctx && notify_push(els, text_obj("mrkdwn", ctx));
 		free(ctx);
 		if (ok)
-			ok = push(blocks, block("context", "elements",
-						els)); /* block puts els on failure */
+			ok = notify_push(blocks, block("context", "elements",
+						       els)); /* block puts els on failure */
 		else
 			json_object_put(els);
 	}
-	ok = ok && add_obj(msg, "blocks", json_object_get(blocks));
+	ok = ok && notify_add_obj(msg, "blocks", json_object_get(blocks));
 
 	json_object_put(blocks);
 	free(title);

@@ -122,6 +122,25 @@ static void test_retry_after(void **state)
 	assert_int_equal(notify_retry_after_ms("nan"), -1);
 }
 
+static void test_iso8601(void **state)
+{
+	(void)state;
+	static const struct {
+		int64_t t;
+		const char *want;
+	} cases[] = {
+	    {0, "1970-01-01T00:00:00.000Z"},	      {1796148000, "2026-12-01T18:00:00.000Z"},
+	    {951782400, "2000-02-29T00:00:00.000Z"},  {951868799, "2000-02-29T23:59:59.000Z"},
+	    {4107542400, "2100-03-01T00:00:00.000Z"}, {-1, "1969-12-31T23:59:59.000Z"},
+	    {1709251199, "2024-02-29T23:59:59.000Z"}, {253402300799, "9999-12-31T23:59:59.000Z"},
+	};
+	char out[25];
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		notify_iso8601(cases[i].t, out);
+		assert_string_equal(out, cases[i].want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -130,6 +149,7 @@ int main(void)
 	    cmocka_unit_test(test_expand_bounded_utf8),
 	    cmocka_unit_test(test_rate),
 	    cmocka_unit_test(test_retry),
+	    cmocka_unit_test(test_iso8601),
 	    cmocka_unit_test(test_retry_after),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

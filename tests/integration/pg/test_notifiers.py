@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""Issue 12, streamspace-slack in the real daemon: listed in the shipped
-catalog with the permissions it needs, installed from it with a webhook URL
-(the schema refuses a URL that is not Slack's, and a config without one),
+"""Issue 12, the shipped notifiers (streamspace-slack, streamspace-discord) in
+the real daemon: listed in the shipped catalog with the permissions they need,
+installed from it with a webhook URL (the schema refuses a URL that is not the
+service's, and a config without one),
 builds a message for each enabled event, skips disabled ones, drops and
 counts the excess over rateLimit, and never logs the webhook URL.
 
 Not here yet: delivery. The SDK has no egress call on main (issue 10), so
-the plugin logs that the message was built and not sent; the loopback HTTPS
+a plugin logs that the message was built and not sent; the loopback HTTPS
 receiver test waits for that call (see plugins/streamspace-slack/README.md)."""
 import os
 import sys
@@ -15,9 +16,21 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pgharness as h  # noqa: E402
 
 M = "/api/plugins/marketplace"
-NAME = "streamspace-slack"
-SECRET = "T0AAA1111/B0BBB2222/xoxSecretTokenValue42"
-URL = "https://hooks.slack.com/services/" + SECRET
+NOTIFIERS = {
+    "streamspace-slack": {
+        "secret": "T0AAA1111/B0BBB2222/xoxSecretTokenValue42",
+        "url": "https://hooks.slack.com/services/",
+        "bad": ("https://evil.example/services/x", "http://hooks.slack.com/services/x",
+                "https://hooks.slack.com.evil.example/services/x"),
+    },
+    "streamspace-discord": {
+        "secret": "112233445566778899/DiscordSecretTokenValue42",
+        "url": "https://discord.com/api/webhooks/",
+        "bad": ("https://evil.example/api/webhooks/1/x", "http://discord.com/api/webhooks/1/x",
+                "https://discord.com.evil.example/api/webhooks/1/x",
+                "https://discord.com/api/webhooks/notanid/x"),
+    },
+}
 
 
 def errors_of(r):
@@ -27,9 +40,11 @@ def errors_of(r):
     return [(e["path"], e["keyword"]) for e in err["errors"]]
 
 
-def test_slack_in_daemon(pg):
-    ci = pg.createdb("slack")
-    d = h.Daemon(ci, h.tempdir("ss-slack-"))
+def notifier_in_daemon(pg, NAME):
+    n = NOTIFIERS[NAME]
+    SECRET, URL = n["secret"], n["url"] + n["secret"]
+    ci = pg.createdb(NAME.replace("-", "_"))
+    d = h.Daemon(ci, h.tempdir(f"ss-{NAME}-"))
     d.token = h.make_token(ci, "admin", "admin", d)
     try:
         cat = d.get(f"{M}/catalog").json
@@ -39,8 +54,7 @@ def test_slack_in_daemon(pg):
             entry[0]
 
         # The schema is Slack's: another host, plain http, or no URL at all is refused.
-        for bad in ("https://evil.example/services/x", "http://hooks.slack.com/services/x",
-                    "https://hooks.slack.com.evil.example/services/x"):
+        for bad in n["bad"]:
             r = d.post(f"{M}/install/{NAME}", {"config": {"webhookUrl": bad}})
             assert ("/webhookUrl", "pattern") in errors_of(r), r
         assert [k for _, k in errors_of(d.post(f"{M}/install/{NAME}", {"config": {}}))] == \
@@ -61,13 +75,16 @@ def test_slack_in_daemon(pg):
                                        "data": {"id": f"s{i}", "user": "alice"}},
                        token=service)
             assert r.status == 202, r
-        h.wait_for(lambda: "dropped by rateLimit (1 dropped so far)" in d.log(),
-                   what="the third message dropped and counted")
+        try:
+            h.wait_for(lambda: "dropped by rateLimit (1 dropped so far)" in d.log(),
+                       what="the third message dropped and counted")
+        except AssertionError as e:
+            raise AssertionError(f"{e}; log: {d.log()[-3000:]}") from None
         built = [ln for ln in d.log().splitlines() if "message built" in ln]
         assert len(built) == 2 and all("session.created" in ln for ln in built), built
         assert "session.stopped" not in "".join(
             ln for ln in d.log().splitlines() if NAME in ln and "message" in ln), d.log()[-3000:]
-        assert SECRET not in d.log() and "hooks.slack.com/services" not in d.log(), \
+        assert SECRET not in d.log() and n["url"] not in d.log(), \
             d.log()[-3000:]
     finally:
         rc = d.stop()
@@ -77,10 +94,12 @@ def test_slack_in_daemon(pg):
 def main():
     pg = h.PG()
     try:
-        def run():
-            test_slack_in_daemon(pg)
-        run.__name__ = "test_slack_in_daemon"
-        return h.Suite().run([run])
+        def case(name):
+            def run():
+                notifier_in_daemon(pg, name)
+            run.__name__ = f"test_{name}_in_daemon"
+            return run
+        return h.Suite().run([case(name) for name in NOTIFIERS])
     finally:
         pg.close()
 

@@ -1,0 +1,29 @@
+/*
+ * notifier: the event handler every shipped notifier runs, around its own
+ * message builder: the builder decides (toggles, format), the hourly limit
+ * drops and counts the excess, and the message is delivered.
+ *
+ * Delivery needs the daemon's egress call (issue 10), which this SDK does not
+ * offer yet: until it does, the message is logged as built and not sent. The
+ * webhook URL is a secret and never appears in a log line.
+ */
+#ifndef SS_PLUGINS_NOTIFIER_H
+#define SS_PLUGINS_NOTIFIER_H
+
+#include <json-c/json.h>
+#include <streamspace/plugin.h>
+
+#include "notify.h"
+
+/* The webhook body for an event, or NULL when the config does not post it. */
+typedef json_object *(*notifier_build_fn)(json_object *config, const char *event,
+					  json_object *data);
+
+/* Handles ev for plugin p: build, rate-limit (config "rateLimit", default 60/hour), deliver. */
+int notifier_on_event(ss_plugin *p, const ss_event *ev, notifier_build_fn build,
+		      struct notify_rate *rate);
+
+/* Subscribes fn to session.* and user.* and logs the plugin's limit. */
+int notifier_load(ss_plugin *p, ss_event_fn fn);
+
+#endif

@@ -1,0 +1,35 @@
+/*
+ * streamspace-discord: posts session and user events to a Discord webhook
+ * as an embed (discord_msg.c builds it; common/notifier.c limits and
+ * delivers it).
+ */
+#include "../common/notifier.h"
+#include "discord_msg.h"
+
+static struct notify_rate rate;
+
+static json_object *build(json_object *config, const char *event, json_object *data)
+{
+	return discord_message(config, event, data, time(NULL));
+}
+
+static int on_event(ss_plugin *p, const ss_event *ev)
+{
+	return notifier_on_event(p, ev, build, &rate);
+}
+
+static int on_load(ss_plugin *p)
+{
+	return notifier_load(p, on_event);
+}
+
+/* The configuration is read at each event: nothing to redo when it changes. */
+static int on_config(ss_plugin *p, json_object *config)
+{
+	(void)config;
+	ss_log(p, SS_INFO, "configuration changed");
+	return 0;
+}
+
+SS_PLUGIN(.name = "streamspace-discord", .version = "1.0.0", .on_load = on_load,
+	  .on_config = on_config);

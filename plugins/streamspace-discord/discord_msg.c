@@ -1,0 +1,158 @@
+#include "discord_msg.h"
+
+#include "../common/notify.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * Discord's documented limits (characters; bounded here in bytes, which is
+ * never more): content 2000, embed title 256, description 4096, 25 fields,
+ * field name 256, value 1024.
+ */
+enum {
+	CONTENT_MAX = 2000,
+	TITLE_MAX = 256,
+	DESC_MAX = 4096,
+	FIELDS_MAX = 25,
+	NAME_MAX = 256,
+	VALUE_MAX = 1024
+};
+
+static const struct {
+	const char *event;
+	int32_t color;
+} colors[] = {
+    {"session.created", 0x2ECC71}, {"session.started", 0x3498DB}, {"session.hibernated", 0x95A5A6},
+    {"session.woken", 0x1ABC9C},   {"session.stopped", 0xE67E22}, {"session.deleted", 0xE74C3C},
+    {"user.created", 0x9B59B6},	   {"user.updated", 0x5865F2},	  {"user.deleted", 0x992D22},
+};
+
+int32_t discord_color_for(const char *event)
+{
+	for (size_t i = 0; event && i < sizeof colors / sizeof colors[0]; i++)
+		if (strcmp(colors[i].event, event) == 0)
+			return colors[i].color;
+	return 0;
+}
+
+/* The event's scalar fields as embed fields {name, value, inline: true}, at most 25. */
+static json_object *embed_fields(json_object *data)
+{
+	json_object *fields = json_object_new_array();
+	int n = 0;
+	if (!fields || !json_object_is_type(data, json_type_object))
+		return fields;
+	json_object_object_foreach(data, key, val)
+	{
+		if (n == FIELDS_MAX)
+			break;
+		if (json_object_is_type(val, json_type_object) ||
+		    json_object_is_type(val, json_type_array))
+			continue;
+		const char *v = json_object_is_type(val, json_type_string)
+				    ? json_object_get_string(val)
+				    : json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN);
+		/* Discord refuses an empty name or value. */
+		char *name = notify_escaped(key, NULL, NAME_MAX);
+		char *value = notify_escaped(*v ? v : "-", NULL, VALUE_MAX);
+		json_object *f = json_object_new_object();
+		bool ok = name && value && f && notify_add_str(f, "name", name) &&
+			  notify_add_str(f, "value", value) &&
+			  notify_add_obj(f, "inline", json_object_new_boolean(1));
+		free(name);
+		free(value);
+		if (!ok || !notify_push(fields, f)) {
+			if (!ok)
+				json_object_put(f);
+			json_object_put(fields);
+			return NULL;
+		}
+		n++;
+	}
+	return fields;
+}
+
+json_object *discord_message(json_object *config, const char *event, json_object *data, time_t now)
+{
+	const struct notify_kind *k = notify_kind_of(event);
+	if (!k || !notify_wants(config, event))
+		return NULL;
+
+	const char *ttmpl = notify_cfg_str(config, "titleTemplate");
+	const char *dtmpl = notify_cfg_str(config, "messageTemplate");
+	const char *ctmpl = notify_cfg_str(config, "contentTemplate");
+	char *title = notify_expand(ttmpl ? ttmpl : k->title, event, data, NULL, TITLE_MAX);
+	char *desc = notify_expand(dtmpl ? dtmpl : k->text, event, data, NULL, DESC_MAX);
+	char *content = ctmpl ? notify_expand(ctmpl, event, data, NULL, CONTENT_MAX) : NULL;
+	char stamp[25];
+	json_object *msg = json_object_new_object();
+	json_object *embeds = json_object_new_array();
+	json_object *embed = json_object_new_object();
+	bool ok = title && desc && (!ctmpl || content) && msg && embeds && embed;
+	notify_iso8601((int64_t)now, stamp);
+
+	const char *username = notify_cfg_str(config, "username");
+	const char *avatar = notify_cfg_str(config, "avatarUrl");
+	ok = ok && (!content || notify_add_str(msg, "content", content));
+	ok = ok && (!username || notify_add_str(msg, "username", username));
+	ok = ok && (!avatar || notify_add_str(msg, "avatar_url", avatar));
+	ok = ok && notify_add_str(embed, "title", title) &&
+	     notify_add_str(embed, "description", desc) &&
+	     notify_add_obj(embed, "color", json_object_new_int(discord_color_for(event))) &&
+	     notify_add_str(embed, "timestamp", stamp);
+	json_object *v;
+	bool details =
+	    !json_object_object_get_ex(config, "includeDetails", &v) || json_object_get_boolean(v);
+	if (ok && details) {
+		json_object *fields = embed_fields(data);
+		ok = fields != NULL;
+		if (ok && json_object_array_length(fields) > 0)
+			ok = notify_add_obj(embed, "fields", fields);
+		else
+			json_object_put(fields);
+	}
+	if (ok) {
+		json_object *footer = json_object_new_object();
+		ok = footer && notify_add_str(footer, "text", event);
+		ok =
+		    ok ? notify_add_obj(embed, "footer", footer) : (json_object_put(footer), false);
+	}
+	/* Event text must not ping: no @everyone, @here, user or role mentions are parsed. */
+	if (ok) {
+		json_object *am = json_object_new_object();
+		ok = am && notify_add_obj(am, "parse", json_object_new_array());
+		ok =
+		    ok ? notify_add_obj(msg, "allowed_mentions", am) : (json_object_put(am), false);
+	}
+	if (ok) {
+		ok = notify_push(embeds, json_object_get(embed)) &&
+		     notify_add_obj(msg, "embeds", json_object_get(embeds));
+	}
+	json_object_put(embed);
+	json_object_put(embeds);
+	free(title);
+	free(desc);
+	free(content);
+	if (!ok) {
+		json_object_put(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+int64_t discord_retry_after_ms(const char *body, const char *retry_after_header)
+{
+	json_object *o = body ? json_tokener_parse(body) : NULL;
+	json_object *v;
+	int64_t ms = -1;
+	if (o && json_object_object_get_ex(o, "retry_after", &v) &&
+	    (json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int))) {
+		double secs = json_object_get_double(v);
+		if (isfinite(secs) && secs >= 0 && secs <= 86400.0)
+			ms = (int64_t)ceil(secs * 1000.0);
+	}
+	json_object_put(o);
+	return ms >= 0 ? ms : notify_retry_after_ms(retry_after_header);
+}
