@@ -44,3 +44,10 @@ int notifier_load(ss_plugin *p, ss_event_fn fn)
 	       (long long)ss_config_int(p, "rateLimit", 60));
 	return 0;
 }
+
+int notifier_on_config(ss_plugin *p, json_object *config)
+{
+	(void)config;
+	ss_log(p, SS_INFO, "configuration changed");
+	return 0;
+}

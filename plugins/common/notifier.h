@@ -26,4 +26,7 @@ int notifier_on_event(ss_plugin *p, const ss_event *ev, notifier_build_fn build,
 /* Subscribes fn to session.* and user.* and logs the plugin's limit. */
 int notifier_load(ss_plugin *p, ss_event_fn fn);
 
+/* The configuration is read at each event: a change needs nothing redone (logged). */
+int notifier_on_config(ss_plugin *p, json_object *config);
+
 #endif

@@ -298,3 +298,28 @@ void notify_iso8601(int64_t t, char out[25])
 	snprintf(out, 25, "%04d-%02d-%02dT%02d:%02d:%02d.000Z", (int)y, (int)m, (int)d,
 		 (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
 }
+
+json_object *notify_detail_fields(json_object *data, int max, notify_field_fn field)
+{
+	json_object *fields = json_object_new_array();
+	int n = 0;
+	if (!fields || !json_object_is_type(data, json_type_object))
+		return fields;
+	json_object_object_foreach(data, key, val)
+	{
+		if (n == max)
+			break;
+		if (json_object_is_type(val, json_type_object) ||
+		    json_object_is_type(val, json_type_array))
+			continue;
+		const char *v = json_object_is_type(val, json_type_string)
+				    ? json_object_get_string(val)
+				    : json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN);
+		if (!notify_push(fields, field(key, v))) {
+			json_object_put(fields);
+			return NULL;
+		}
+		n++;
+	}
+	return fields;
+}

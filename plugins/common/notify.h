@@ -94,4 +94,13 @@ bool notify_add_str(json_object *o, const char *key, const char *s);
 bool notify_add_obj(json_object *o, const char *key, json_object *v);
 bool notify_push(json_object *arr, json_object *v);
 
+/*
+ * The includeDetails list of every notifier: field(key, value) for each
+ * scalar member of data in order (a string as it is, a number or boolean
+ * its JSON text; objects and arrays left out), at most max. A new array, or
+ * NULL when field fails (returns NULL) or out of memory.
+ */
+typedef json_object *(*notify_field_fn)(const char *key, const char *value);
+json_object *notify_detail_fields(json_object *data, int max, notify_field_fn field);
+
 #endif

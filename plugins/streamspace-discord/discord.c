@@ -23,13 +23,5 @@ static int on_load(ss_plugin *p)
 	return notifier_load(p, on_event);
 }
 
-/* The configuration is read at each event: nothing to redo when it changes. */
-static int on_config(ss_plugin *p, json_object *config)
-{
-	(void)config;
-	ss_log(p, SS_INFO, "configuration changed");
-	return 0;
-}
-
 SS_PLUGIN(.name = "streamspace-discord", .version = "1.0.0", .on_load = on_load,
-	  .on_config = on_config);
+	  .on_config = notifier_on_config);

@@ -37,41 +37,22 @@ int32_t discord_color_for(const char *event)
 	return 0;
 }
 
-/* The event's scalar fields as embed fields {name, value, inline: true}, at most 25. */
-static json_object *embed_fields(json_object *data)
+/* One embed field {name, value, inline: true}; Discord refuses an empty name or value. */
+static json_object *embed_field(const char *key, const char *value)
 {
-	json_object *fields = json_object_new_array();
-	int n = 0;
-	if (!fields || !json_object_is_type(data, json_type_object))
-		return fields;
-	json_object_object_foreach(data, key, val)
-	{
-		if (n == FIELDS_MAX)
-			break;
-		if (json_object_is_type(val, json_type_object) ||
-		    json_object_is_type(val, json_type_array))
-			continue;
-		const char *v = json_object_is_type(val, json_type_string)
-				    ? json_object_get_string(val)
-				    : json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN);
-		/* Discord refuses an empty name or value. */
-		char *name = notify_escaped(key, NULL, NAME_MAX);
-		char *value = notify_escaped(*v ? v : "-", NULL, VALUE_MAX);
-		json_object *f = json_object_new_object();
-		bool ok = name && value && f && notify_add_str(f, "name", name) &&
-			  notify_add_str(f, "value", value) &&
-			  notify_add_obj(f, "inline", json_object_new_boolean(1));
-		free(name);
-		free(value);
-		if (!ok || !notify_push(fields, f)) {
-			if (!ok)
-				json_object_put(f);
-			json_object_put(fields);
-			return NULL;
-		}
-		n++;
+	char *name = notify_escaped(*key ? key : "-", NULL, NAME_MAX);
+	char *v = notify_escaped(*value ? value : "-", NULL, VALUE_MAX);
+	json_object *f = json_object_new_object();
+	bool ok = name && v && f && notify_add_str(f, "name", name) &&
+		  notify_add_str(f, "value", v) &&
+		  notify_add_obj(f, "inline", json_object_new_boolean(1));
+	free(name);
+	free(v);
+	if (!ok) {
+		json_object_put(f);
+		return NULL;
 	}
-	return fields;
+	return f;
 }
 
 json_object *discord_message(json_object *config, const char *event, json_object *data, time_t now)
@@ -106,7 +87,7 @@ json_object *discord_message(json_object *config, const char *event, json_object
 	bool details =
 	    !json_object_object_get_ex(config, "includeDetails", &v) || json_object_get_boolean(v);
 	if (ok && details) {
-		json_object *fields = embed_fields(data);
+		json_object *fields = notify_detail_fields(data, FIELDS_MAX, embed_field);
 		ok = fields != NULL;
 		if (ok && json_object_array_length(fields) > 0)
 			ok = notify_add_obj(embed, "fields", fields);

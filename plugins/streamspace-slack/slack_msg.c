@@ -41,46 +41,25 @@ static json_object *block(const char *type, const char *key, json_object *value)
 	return b;
 }
 
-/* The "*Name*\nvalue" mrkdwn fields of includeDetails: every scalar of data, in order. */
-static json_object *detail_fields(json_object *data)
+/* One "*Name*\nvalue" mrkdwn field of includeDetails; both parts are event text: escaped. */
+static json_object *detail_field(const char *key, const char *value)
 {
-	json_object *fields = json_object_new_array();
-	int n = 0;
-	if (!fields || !json_object_is_type(data, json_type_object))
-		return fields;
-	json_object_object_foreach(data, key, val)
-	{
-		if (n == FIELDS_MAX)
-			break;
-		if (json_object_is_type(val, json_type_object) ||
-		    json_object_is_type(val, json_type_array))
-			continue;
-		/* Both parts are event text: escaped, then cut to Slack's field limit. */
-		char *k = notify_escaped(key, notify_escape_mrkdwn, 200);
-		char *v = notify_escaped(
-		    json_object_is_type(val, json_type_string)
-			? json_object_get_string(val)
-			: json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN),
-		    notify_escape_mrkdwn, FIELD_MAX);
-		char *text = k && v ? malloc(strlen(k) + strlen(v) + 4) : NULL;
-		if (text) {
-			strcpy(text, "*");
-			strcat(text, k);
-			strcat(text, "*\n");
-			strcat(text, v);
-			notify_truncate_utf8(text, FIELD_MAX);
-		}
-		free(k);
-		free(v);
-		json_object *f = text ? text_obj("mrkdwn", text) : NULL;
-		free(text);
-		if (!notify_push(fields, f)) {
-			json_object_put(fields);
-			return NULL;
-		}
-		n++;
+	char *k = notify_escaped(key, notify_escape_mrkdwn, 200);
+	char *v = notify_escaped(value, notify_escape_mrkdwn, FIELD_MAX);
+	char *text = k && v ? malloc(strlen(k) + strlen(v) + 4) : NULL;
+	json_object *f = NULL;
+	if (text) {
+		strcpy(text, "*");
+		strcat(text, k);
+		strcat(text, "*\n");
+		strcat(text, v);
+		notify_truncate_utf8(text, FIELD_MAX);
+		f = text_obj("mrkdwn", text);
 	}
-	return fields;
+	free(k);
+	free(v);
+	free(text);
+	return f;
 }
 
 json_object *slack_message(json_object *config, const char *event, json_object *data)
@@ -133,7 +112,7 @@ json_object *slack_message(json_object *config, const char *event, json_object *
 	bool details =
 	    !json_object_object_get_ex(config, "includeDetails", &v) || json_object_get_boolean(v);
 	if (ok && details) {
-		json_object *fields = detail_fields(data);
+		json_object *fields = notify_detail_fields(data, FIELDS_MAX, detail_field);
 		ok = fields != NULL;
 		if (ok && json_object_array_length(fields) > 0)
 			ok = notify_push(blocks, block("section", "fields", fields));
