@@ -243,6 +243,19 @@ class Daemon:
                     out.append(mm)
         return out
 
+    def driver_call(self, who, op, seq, **kw):
+        """One call of a kvdriver plugin (tests/integration/plugins/kvdriver.c): a
+        session.created event naming who, op and seq; returns its "res {json}" answer."""
+        self.post_event("session.created", dict(kw, seq=seq, op=op, who=who))
+
+        def found():
+            for m in self.plugin_lines(who, r"^res (\{.*\})$"):
+                o = json.loads(m.group(1))
+                if o.get("seq") == seq:
+                    return o
+            return None
+        return self.wait_until("%s's answer to %s #%d" % (who, op, seq), found)
+
     def wait_until(self, what, fn, timeout=WAIT, interval=0.05):
         """Polls fn() until it returns something true; returns that value."""
         deadline = time.monotonic() + timeout

@@ -36,7 +36,12 @@ def test(_d):
                        (["--bogus-flag"], "bogus-flag"),
                        (["--plugin", "/nonexistent/x.so"], "/nonexistent/x.so"),
                        (["--max-frame", "0"], "--max-frame"),
-                       (["--queue-max", "many"], "--queue-max")]:
+                       (["--queue-max", "many"], "--queue-max"),
+                       (["--egress-connect-to", "a.example:443:127.0.0.1"],
+                        "--egress-connect-to"),
+                       (["--egress-connect-to", "a.example:99999:127.0.0.1:1"],
+                        "--egress-connect-to"),
+                       (["--egress-timeout-ms", "5"], "--egress-timeout-ms")]:
         rc, out = run(*args)
         check(rc == 64, "%s: rc %d, expected 64: %s", args, rc, out[:300])
         check(word in out, "%s: the message does not name %r: %s", args, word, out[:300])

@@ -44,16 +44,7 @@ seq = [0]
 
 def call(d, who, op, **kw):
     seq[0] += 1
-    want = seq[0]
-    d.post_event("session.created", dict(kw, seq=want, op=op, who=who))
-
-    def found():
-        for m in d.plugin_lines(who, r"^res (\{.*\})$"):
-            o = json.loads(m.group(1))
-            if o.get("seq") == want:
-                return o
-        return None
-    return d.wait_until("%s's answer to %s #%d" % (who, op, want), found)
+    return d.driver_call(who, op, seq[0], **kw)
 
 
 def got(d, who, type_):

@@ -327,6 +327,33 @@ def pid_alive(pid):
     return True
 
 
+class CallDriver:
+    """Drives a kvdriver plugin (tests/integration/plugins/kvdriver.c): each call is a
+    session.created event naming the plugin and the op; its "res {json}" log line
+    is the answer."""
+
+    def __init__(self, d, svc):
+        self.d, self.svc, self.seq = d, svc, 0
+
+    def call(self, who, op, **kw):
+        """Runs one call in plugin who and returns its result object."""
+        self.seq += 1
+        data = dict(kw, seq=self.seq, op=op, who=who)
+        r = self.d.post("/api/events", {"type": "session.created", "data": data},
+                        token=self.svc)
+        assert r.status == 202, r
+        pat = re.compile(r"%s: res (\{.*\})$" % re.escape(who), re.M)
+        want = self.seq
+
+        def found():
+            for m in pat.finditer(self.d.log()):
+                o = json.loads(m.group(1))
+                if o.get("seq") == want:
+                    return o
+            return None
+        return wait_for(found, 20, f"{who}'s answer to {op} #{want}")
+
+
 class Ctx:
     """Fresh databases, each with an admin token and a daemon; cleanup stops them all."""
 

@@ -8,7 +8,6 @@ without network is refused. An upgrade-free reinstall with another
 allowedHosts takes the new list."""
 import json
 import os
-import re
 import shutil
 import sys
 
@@ -34,28 +33,6 @@ def write_src(src, hosts):
                             "entrypoints": {"main": name + ".so"}}, **extra), f)
 
 
-class Driver:
-    def __init__(self, d, svc):
-        self.d, self.svc, self.seq = d, svc, 0
-
-    def call(self, who, **kw):
-        self.seq += 1
-        data = dict(kw, seq=self.seq, op="http", who=who)
-        r = self.d.post("/api/events", {"type": "session.created", "data": data},
-                        token=self.svc)
-        assert r.status == 202, r
-        pat = re.compile(r"%s: res (\{.*\})$" % re.escape(who), re.M)
-        want = self.seq
-
-        def found():
-            for m in pat.finditer(self.d.log()):
-                o = json.loads(m.group(1))
-                if o.get("seq") == want:
-                    return o
-            return None
-        return h.wait_for(found, 20, f"{who}'s answer #{want}")
-
-
 def test_installed(ctx):
     work = h.tempdir("ss-egress-")
     ca = make_ca(work)
@@ -69,13 +46,13 @@ def test_installed(ctx):
         r = d.post(f"{M}/install/{name}")
         assert r.status == 201, r
         d.wait_state(name, "running")
-    k = Driver(d, svc)
-    r = k.call("net-a", url="https://hooks.slack.com/ok")
+    k = h.CallDriver(d, svc)
+    r = k.call("net-a", "http", url="https://hooks.slack.com/ok")
     assert r["r"] == 0 and r["status"] == 200 and r["body"] == "hello", r
     before = rcv.count("main")
-    r = k.call("net-a", url="https://other.example.com/ok")
+    r = k.call("net-a", "http", url="https://other.example.com/ok")
     assert r["r"] == -4 and "allowedHosts" in r["msg"], r
-    r = k.call("net-n", url="https://hooks.slack.com/ok")
+    r = k.call("net-n", "http", url="https://hooks.slack.com/ok")
     assert r["r"] == -4 and "network" in r["msg"], r
     assert rcv.count("main") == before, "a refused request reached the receiver"
 
@@ -86,9 +63,9 @@ def test_installed(ctx):
     r = d.post(f"{M}/install/net-a")
     assert r.status == 201, r
     d.wait_state("net-a", "running")
-    r = k.call("net-a", url="https://other.example.com/ok")
+    r = k.call("net-a", "http", url="https://other.example.com/ok")
     assert r["r"] == 0 and r["status"] == 200, r
-    r = k.call("net-a", url="https://hooks.slack.com/ok")
+    r = k.call("net-a", "http", url="https://hooks.slack.com/ok")
     assert r["r"] == -4 and "allowedHosts" in r["msg"], r
 
 

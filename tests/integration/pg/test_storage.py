@@ -39,29 +39,6 @@ def plugin_src(work):
     return src
 
 
-class Driver:
-    def __init__(self, d, svc):
-        self.d, self.svc, self.seq = d, svc, 0
-
-    def call(self, who, op, **kw):
-        """Runs one call in plugin who and returns its result object."""
-        self.seq += 1
-        data = dict(kw, seq=self.seq, op=op, who=who)
-        r = self.d.post("/api/events", {"type": "session.created", "data": data},
-                        token=self.svc)
-        assert r.status == 202, r
-        pat = re.compile(r"%s: res (\{.*\})$" % re.escape(who), re.M)
-        want = self.seq
-
-        def found():
-            for m in pat.finditer(self.d.log()):
-                o = json.loads(m.group(1))
-                if o.get("seq") == want:
-                    return o
-            return None
-        return h.wait_for(found, 20, f"{who}'s answer to {op} #{want}")
-
-
 def setup(ctx, work=None, extra=()):
     work = work or h.tempdir("ss-storage-")
     src = plugin_src(work) if not os.path.exists(os.path.join(work, "src")) else \
@@ -73,7 +50,7 @@ def setup(ctx, work=None, extra=()):
         assert r.status == 201, r
     for name in ("kv-a", "kv-b", "kv-n"):
         d.wait_state(name, "running")
-    return d, Driver(d, svc), work
+    return d, h.CallDriver(d, svc), work
 
 
 OK, INVALID, NOT_FOUND, CONFLICT, PERM, LIMIT = 0, -1, -2, -3, -4, -5
@@ -231,7 +208,7 @@ def test_persistence_and_uninstall(ctx):
     # A daemon restart.
     d2 = ctx.restart(d, plugin_src=os.path.join(work, "src"))
     d2.wait_state("kv-a", "running")
-    k2 = Driver(d2, k.svc)
+    k2 = h.CallDriver(d2, k.svc)
     k2.seq = k.seq + 1000
     assert k2.call("kv-a", "get", key="p")["value"] == "kept"
     # Uninstall keeps storage by default; reinstalling finds it.
