@@ -101,6 +101,14 @@ kill -TERM "$dpid"
 wait "$dpid" || { echo "bench: the daemon exited with $?" >&2; exit 1; }
 dpid=
 
+# One plugin's sequential ss_http_request rate to a loopback HTTPS receiver.
+if [ -e "$build/tests/integration/plugins/net-a.so" ]; then
+	say "egress: ${SS_BENCH_EGRESS:-2000} ss_http_request calls in a row over verified TLS"
+	python3 "$root/bench/egress.py" "$root" "$build" "${SS_BENCH_EGRESS:-2000}"
+else
+	say "egress: not measured (the test plugins are not built: -Dtests=false)"
+fi
+
 # N distinct plugins in one daemon: boot, memory, fan-out, latency at each N.
 # shellcheck disable=SC2086
 "$root/bench/scale.sh" "$root" "$build" ${SS_BENCH_SCALE:-1 10 64 200}

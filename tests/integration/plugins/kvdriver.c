@@ -3,12 +3,13 @@
  * session.created event, and logs what each returned as one line
  * "res {json}" (tests/integration/pg/test_storage.py). The event's data says
  * what to do: {"seq": n, "op": "get"|"set"|"ttl"|"cas"|"delete"|"clear"|
- * "list"|"big"|"emit", ...}. Built twice, as kv-a and kv-b (KV_NAME), so a
+ * "list"|"big"|"emit"|"http"|"http_n", ...}. Built twice, as kv-a and kv-b (KV_NAME), so a
  * test can show that one plugin cannot reach the other's keys whatever it
  * calls: no call of the SDK names a plugin.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <streamspace/plugin.h>
 
 static json_object *member(json_object *o, const char *k)
@@ -94,6 +95,24 @@ static int on_event(ss_plugin *p, const ss_event *ev)
 						       hr.body_len > 200 ? 200 : (int)hr.body_len));
 		}
 		ss_http_response_free(&hr);
+	} else if (strcmp(op, "http_n") == 0) {
+		/* n requests in a row (bench/egress.py): how many answered 200, and the time. */
+		json_object *c = member(d, "n");
+		int64_t ok = 0, count = c ? json_object_get_int64(c) : 0;
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		for (int64_t i = 0; i < count; i++) {
+			ss_http_response hr;
+			r = ss_http_request(p, "GET", str(d, "url"), NULL, NULL, &hr);
+			ok += r == SS_OK && hr.status == 200;
+			ss_http_response_free(&hr);
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		json_object_object_add(res, "ok", json_object_new_int64(ok));
+		json_object_object_add(
+		    res, "ns",
+		    json_object_new_int64((int64_t)(t1.tv_sec - t0.tv_sec) * 1000000000 +
+					  (t1.tv_nsec - t0.tv_nsec)));
 	} else if (strcmp(op, "flood") == 0) {
 		/* n emits in a row: how many went, how many the rate refused. */
 		json_object *c = member(d, "n");
