@@ -5,6 +5,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <event2/event.h>
+#include <inttypes.h>
+#include <json-c/json.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
@@ -27,6 +29,7 @@
 #include "clock.h"
 #include "log.h"
 #include "manifest.h"
+#include "json.h"
 #include "msg.h"
 #include "names.h"
 #include "peer.h"
@@ -48,11 +51,18 @@
 #include "storage.h"
 #include "registry.h"
 #include "minisign.h"
+#include "outbox.h"
 #include "package.h"
 #include "repos.h"
 #include "token.h"
 #endif
 #include "xmalloc.h"
+
+/*
+ * Events waiting for their group commit past which POST /api/events answers
+ * 503 with Retry-After (with a database).
+ */
+#define OUTBOX_PENDING_MAX 200000
 
 struct daemon {
 	struct config cfg;
@@ -73,6 +83,7 @@ struct daemon {
 	struct market *catalog;
 	struct fetch *fetch;
 	struct repos *repos;
+	struct outbox *outbox;
 	struct minisign_key keys[CONFIG_KEYS_MAX]; /* --trusted-key */
 	struct package_trust trust;
 	struct cgroup *cgroup;
@@ -207,6 +218,29 @@ static bool database_up(void *arg)
 	return db_is_up(arg);
 }
 
+/*
+ * A committed outbox row (from POST /api/events or a service's SQL): into
+ * the bus under its database id, checked as the intake checks (a row a
+ * service inserted by hand may be one the bus refuses: logged, skipped).
+ */
+static void on_outbox_row(int64_t id, const char *type, const char *data, size_t len, void *arg)
+{
+	struct daemon *d = arg;
+	json_tokener *tok = json_tokener_new_ex(JSON_MAX_DEPTH);
+	json_object *o = json_tokener_parse_ex(tok, data, (int)len);
+	struct bus_event *ev = NULL;
+	char err[256] = "not JSON";
+
+	if (o != NULL && json_tokener_get_error(tok) == json_tokener_success)
+		ev = bus_prepare_id(d->bus, id, type, o, err, sizeof err);
+	if (ev != NULL)
+		bus_commit(d->bus, ev);
+	else
+		log_warn("outbox", "event %" PRId64 " (%.64s) not delivered: %s", id, type, err);
+	json_object_put(o);
+	json_tokener_free(tok);
+}
+
 /* The store's token roles are the API's: the same ladder, mapped here where both meet. */
 static int authenticate(const char *token, void *arg, const char **name)
 {
@@ -295,6 +329,11 @@ static int start_registry(struct daemon *d, char *err, size_t errlen)
 	api_set_auth(d->api, authenticate, d->tokens);
 	d->core.database_up = database_up;
 	d->core.database_arg = d->db;
+	/* Events are durable: accepted into the outbox, delivered from it with its ids. */
+	bus_use_external_ids(d->bus);
+	d->outbox = outbox_new(d->base, d->db, on_outbox_row, d);
+	d->core.outbox = d->outbox;
+	d->core.outbox_pending_max = OUTBOX_PENDING_MAX;
 	return 0;
 }
 
@@ -307,6 +346,8 @@ static void stop_registry(struct daemon *d)
 	 */
 	repos_free(d->repos);
 	fetch_free(d->fetch);
+	d->core.outbox = NULL;
+	outbox_free(d->outbox);
 	db_free(d->db);
 	kv_free(d->kv);
 	registry_free(d->registry);

@@ -11,6 +11,10 @@
 #include "log.h"
 #include "msg.h"
 #include "names.h"
+#include "ss_config.h"
+#if SS_HAVE_LIBPQ
+#include "outbox.h"
+#endif
 #include "supervisor.h"
 #include "xmalloc.h"
 
@@ -68,10 +72,92 @@ static struct bus_event *prepare_event(struct bus *bus, json_object *ev, char *e
 	return bus_prepare(bus, type, data, err, errlen);
 }
 
+#if SS_HAVE_LIBPQ
+/* A request waiting for its group commit. */
+struct durable_req {
+	struct api_req *req;
+	bool single; /* answer {"id"} rather than {"ids","count"} */
+};
+
+static void on_durable(const int64_t *ids, size_t n, const char *err, void *arg)
+{
+	struct durable_req *d = arg;
+	json_object *reply;
+
+	if (ids == NULL) {
+		api_reply_error(d->req, 503, "unavailable", "events not stored: %s", err);
+		free(d);
+		return;
+	}
+	reply = json_object_new_object();
+	if (d->single) {
+		msg_add_int(reply, "id", ids[0]);
+	} else {
+		json_object *a = json_object_new_array_ext((int)n);
+		for (size_t i = 0; i < n; i++)
+			json_object_array_add(a, json_object_new_int64(ids[i]));
+		json_object_object_add(reply, "ids", a);
+		msg_add_int(reply, "count", (int64_t)n);
+	}
+	api_reply_json(d->req, 202, reply);
+	free(d);
+}
+
+/*
+ * With a database the prepared events (checked and serialised as the bus
+ * would) go to the outbox; 202 follows the commit. Consumes prepared[].
+ */
+static void append_durable(struct core_api *core, struct api_req *req, struct bus_event **prepared,
+			   size_t n, bool single)
+{
+	const char **types = xcalloc(n, sizeof *types), **data = xcalloc(n, sizeof *data);
+	size_t *len = xcalloc(n, sizeof *len);
+	struct durable_req *d = xcalloc(1, sizeof *d);
+
+	for (size_t i = 0; i < n; i++) {
+		types[i] = bus_event_type(prepared[i]);
+		data[i] = bus_event_data(prepared[i], &len[i]);
+	}
+	d->req = req;
+	d->single = single;
+	if (outbox_append(core->outbox, n, types, data, len, on_durable, d) < 0) {
+		free(d);
+		api_reply_error(req, 503, "unavailable", "the database is unavailable");
+	}
+	for (size_t i = 0; i < n; i++) {
+		bus_discard(prepared[i]);
+		prepared[i] = NULL;
+	}
+	free(types);
+	free(data);
+	free(len);
+}
+#endif
+
+/* Whether the intake must refuse n more events now (it answered 503 if so). */
+static bool intake_full(struct core_api *core, struct api_req *req, size_t n)
+{
+#if SS_HAVE_LIBPQ
+	if (core->outbox != NULL) {
+		if (outbox_pending(core->outbox) + n <= core->outbox_pending_max)
+			return false;
+		api_reply_error(req, 503, "overloaded",
+				"too many events waiting for the database: try again shortly");
+		return true;
+	}
+#endif
+	if (!bus_full(core->bus, n))
+		return false;
+	api_reply_error(req, 503, "bus_full",
+			"the event bus is full: events are not accepted until plugins catch up");
+	return true;
+}
+
 /*
  * POST /api/events: one event object, or an array of them accepted all or
  * none: every event is prepared (checked and serialised) before the first
- * is committed, and a commit cannot fail.
+ * is committed (in memory: a commit cannot fail; with a database: the whole
+ * request is one statement's rows).
  */
 static void post_events(struct api_req *req, const char *rest, void *arg)
 {
@@ -89,29 +175,27 @@ static void post_events(struct api_req *req, const char *rest, void *arg)
 		return;
 	if (!json_object_is_type(body, json_type_array)) {
 		struct bus_event *ev;
-		if (bus_full(core->bus, 1)) {
-			api_reply_error(
-			    req, 503, "bus_full",
-			    "the event bus is full: events are not accepted until plugins "
-			    "catch up");
+		if (intake_full(core, req, 1))
 			goto out;
-		}
 		ev = prepare_event(core->bus, body, err, sizeof err);
 		if (ev == NULL) {
 			api_reply_error(req, 400, "bad_event", "%s", err);
 			goto out;
 		}
+#if SS_HAVE_LIBPQ
+		if (core->outbox != NULL) {
+			append_durable(core, req, &ev, 1, true);
+			goto out;
+		}
+#endif
 		reply = json_object_new_object();
 		msg_add_int(reply, "id", bus_commit(core->bus, ev));
 		api_reply_json(req, 202, reply);
 		goto out;
 	}
 	n = json_object_array_length(body);
-	if (bus_full(core->bus, n ? n : 1)) {
+	if (intake_full(core, req, n ? n : 1)) {
 		n = 0;
-		api_reply_error(
-		    req, 503, "bus_full",
-		    "the event bus is full: events are not accepted until plugins catch up");
 		goto out;
 	}
 	if (n == 0) {
@@ -132,6 +216,12 @@ static void post_events(struct api_req *req, const char *rest, void *arg)
 			goto out;
 		}
 	}
+#if SS_HAVE_LIBPQ
+	if (core->outbox != NULL) {
+		append_durable(core, req, prepared, n, false);
+		goto out;
+	}
+#endif
 	ids = json_object_new_array_ext((int)n);
 	for (i = 0; i < n; i++) {
 		json_object_array_add(ids,
@@ -271,6 +361,21 @@ static void metrics(struct api_req *req, const char *rest, void *arg)
 		fprintf(w.buf, "streamspace_database_up %d\n",
 			core->database_up(core->database_arg) ? 1 : 0);
 	}
+#if SS_HAVE_LIBPQ
+	if (core->outbox != NULL) {
+		struct outbox_stats os;
+
+		outbox_stats(core->outbox, &os);
+		fprintf(w.buf, "# TYPE streamspace_outbox_commits_total counter\n");
+		fprintf(w.buf, "streamspace_outbox_commits_total %" PRIu64 "\n", os.commits);
+		fprintf(w.buf, "# TYPE streamspace_outbox_events_total counter\n");
+		fprintf(w.buf, "streamspace_outbox_events_total %" PRIu64 "\n", os.events);
+		fprintf(w.buf, "# TYPE streamspace_outbox_failed_total counter\n");
+		fprintf(w.buf, "streamspace_outbox_failed_total %" PRIu64 "\n", os.failed);
+		fprintf(w.buf, "# TYPE streamspace_outbox_pending gauge\n");
+		fprintf(w.buf, "streamspace_outbox_pending %zu\n", outbox_pending(core->outbox));
+	}
+#endif
 	for (size_t c = 0; c < sizeof event_metrics / sizeof event_metrics[0]; c++) {
 		w.m = &event_metrics[c];
 		fprintf(w.buf, "# TYPE streamspace_plugin_%s %s\n", w.m->name, w.m->type);

@@ -10,6 +10,7 @@
 
 struct api;
 struct bus;
+struct outbox;
 struct supervisor;
 
 struct core_api {
@@ -23,6 +24,13 @@ struct core_api {
 	 */
 	bool (*database_up)(void *arg);
 	void *database_arg;
+	/*
+	 * With a database: events are accepted into the outbox (202 after the
+	 * commit), refused with 503 while outbox_pending_max are waiting to be
+	 * stored. NULL without one: the in-memory bus accepts them.
+	 */
+	struct outbox *outbox;
+	size_t outbox_pending_max;
 };
 
 void core_api_register(struct api *api, struct core_api *core);

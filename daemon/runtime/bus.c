@@ -26,7 +26,8 @@ struct bus_event {
 	unsigned refs;
 	int64_t id;
 	size_t len;
-	unsigned char *frame; /* header + body, sent as is */
+	size_t data_off, data_len; /* where the data's serialisation sits in frame */
+	unsigned char *frame;	   /* header + body, sent as is */
 	char type[];
 };
 
@@ -197,8 +198,8 @@ uint64_t bus_accepted(const struct bus *bus)
 /* Room for the envelope around the data: {"t":"event","id":..,"type":..,"ts":..,"data":} */
 #define BUS_ENVELOPE_MAX (96 + SS_EVENT_NAME_MAX)
 
-struct bus_event *bus_prepare(struct bus *bus, const char *type, json_object *data, char *err,
-			      size_t errlen)
+static struct bus_event *prepare(struct bus *bus, int64_t id, const char *type, json_object *data,
+				 char *err, size_t errlen)
 {
 	size_t dlen = 2, tlen, hlen;
 	const char *d = "{}";
@@ -241,16 +242,18 @@ struct bus_event *bus_prepare(struct bus *bus, const char *type, json_object *da
 	 * escaping), so the envelope is printed around the data's own
 	 * serialisation rather than building a second JSON tree.
 	 */
-	hlen = (size_t)snprintf(head, sizeof head,
-				"{\"t\":\"event\",\"id\":%" PRId64
-				",\"type\":\"%s\",\"ts\":%" PRId64 ",\"data\":",
-				bus->next_id, type, clock_real_ms());
+	hlen = (size_t)snprintf(
+	    head, sizeof head,
+	    "{\"t\":\"event\",\"id\":%" PRId64 ",\"type\":\"%s\",\"ts\":%" PRId64 ",\"data\":", id,
+	    type, clock_real_ms());
 	tlen = strlen(type);
 	ev = xmalloc(sizeof *ev + tlen + 1);
 	memcpy(ev->type, type, tlen + 1);
 	ev->bus = bus;
 	ev->refs = 1;
-	ev->id = bus->next_id++;
+	ev->id = id;
+	ev->data_off = FRAME_HEADER_LEN + hlen;
+	ev->data_len = dlen;
 	ev->len = FRAME_HEADER_LEN + hlen + dlen + 1;
 	ev->frame = xmalloc(ev->len);
 	bus->bytes += ev->len;
@@ -259,6 +262,39 @@ struct bus_event *bus_prepare(struct bus *bus, const char *type, json_object *da
 	memcpy(ev->frame + FRAME_HEADER_LEN + hlen, d, dlen);
 	ev->frame[ev->len - 1] = '}';
 	return ev;
+}
+
+struct bus_event *bus_prepare(struct bus *bus, const char *type, json_object *data, char *err,
+			      size_t errlen)
+{
+	struct bus_event *ev = prepare(bus, bus->next_id, type, data, err, errlen);
+
+	if (ev != NULL)
+		bus->next_id++;
+	return ev;
+}
+
+struct bus_event *bus_prepare_id(struct bus *bus, int64_t id, const char *type, json_object *data,
+				 char *err, size_t errlen)
+{
+	return prepare(bus, id, type, data, err, errlen);
+}
+
+void bus_use_external_ids(struct bus *bus)
+{
+	if (bus->next_id < BUS_REQUEST_ID_BASE)
+		bus->next_id = BUS_REQUEST_ID_BASE;
+}
+
+const char *bus_event_data(const struct bus_event *ev, size_t *len)
+{
+	*len = ev->data_len;
+	return (const char *)ev->frame + ev->data_off;
+}
+
+const char *bus_event_type(const struct bus_event *ev)
+{
+	return ev->type;
 }
 
 static void drop(struct bus_sub *sub, enum bus_drop why, uint64_t n)

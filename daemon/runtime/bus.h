@@ -58,6 +58,20 @@ struct bus_event *bus_prepare(struct bus *bus, const char *type, json_object *da
 			      size_t errlen);
 
 /*
+ * With a database, events carry the outbox's ids: bus_prepare_id takes the
+ * id given (already unique), and bus_use_external_ids moves the counter of
+ * every other daemon -> host request to BUS_REQUEST_ID_BASE and up, far above
+ * any event id, so the two never meet in one direction.
+ */
+#define BUS_REQUEST_ID_BASE ((int64_t)1 << 62)
+struct bus_event *bus_prepare_id(struct bus *bus, int64_t id, const char *type, json_object *data,
+				 char *err, size_t errlen);
+void bus_use_external_ids(struct bus *bus);
+/* The prepared event's data as serialised (borrowed: len bytes, not terminated) and type. */
+const char *bus_event_data(const struct bus_event *ev, size_t *len);
+const char *bus_event_type(const struct bus_event *ev);
+
+/*
  * Whether the bus holds bytes_max or more (events prepared, queued or in
  * flight anywhere): then new events are to be refused at the door (503),
  * not accepted and dropped. Counts the n events refused.

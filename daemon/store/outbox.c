@@ -1,0 +1,372 @@
+#include "outbox.h"
+
+#include <event2/event.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#define CHANNEL "ss_events"
+/* Rows one read takes: bounded memory per turn, and the loop gets its turn back. */
+#define READ_BATCH 5000
+#define READ_BATCH_STR "5000"
+/*
+ * How long a hole in the ids is waited for before the reader steps over it.
+ * An identity value is taken when a row is inserted and becomes visible at
+ * commit, so a hole is a transaction still open (wait for it) or one rolled
+ * back (nothing will come). A service's transaction that inserts into the
+ * outbox and stays open longer than this may see its event skipped.
+ */
+#define GAP_WAIT_MS 5000
+#define POLL_MS 1000
+
+/* A growing text buffer for a PostgreSQL array literal. */
+struct lit {
+	char *p;
+	size_t len, cap;
+};
+
+static void lit_put(struct lit *l, const char *s, size_t n)
+{
+	if (l->len + n + 1 > l->cap) {
+		l->cap = (l->len + n + 1) * 2;
+		l->p = xrealloc(l->p, l->cap);
+	}
+	memcpy(l->p + l->len, s, n);
+	l->len += n;
+	l->p[l->len] = '\0';
+}
+
+/* One element, quoted: only '"' and '\\' need a backslash inside quotes. */
+static void lit_elem(struct lit *l, const char *s, size_t n)
+{
+	size_t i, from = 0;
+
+	lit_put(l, l->len == 0 ? "{\"" : ",\"", 2);
+	for (i = 0; i < n; i++) {
+		if (s[i] != '"' && s[i] != '\\')
+			continue;
+		lit_put(l, s + from, i - from);
+		lit_put(l, "\\", 1);
+		from = i;
+	}
+	lit_put(l, s + from, n - from);
+	lit_put(l, "\"", 1);
+}
+
+struct append {
+	struct append *next;
+	size_t n;
+	outbox_done_fn done;
+	void *arg;
+};
+
+/* The events of one group commit. */
+struct batch {
+	struct outbox *ob; /* NULL once the outbox is freed: the result is dropped */
+	struct lit types, data;
+	size_t n;
+	struct append *head, **tail;
+};
+
+struct outbox {
+	struct event_base *base;
+	struct db *db;
+	outbox_row_fn row;
+	void *row_arg;
+	struct batch *pending; /* filling; NULL when empty */
+	struct batch *inflight;
+	size_t npending;
+	struct event *kick;
+	struct outbox_stats st;
+
+	/* The reader. */
+	int64_t hwm; /* every row up to here was handed on; -1 until known */
+	bool reading, dirty;
+	bool dead;	      /* freed by its owner: goes when its last query is answered */
+	int64_t gap_since_ms; /* when the reader first waited at a hole, or 0 */
+	struct event *poll;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct batch *batch_new(struct outbox *ob)
+{
+	struct batch *b = xcalloc(1, sizeof *b);
+
+	b->ob = ob;
+	b->tail = &b->head;
+	return b;
+}
+
+/* Answers every append of the batch and frees it. */
+static void batch_finish(struct batch *b, const int64_t *ids, const char *err)
+{
+	size_t off = 0;
+
+	while (b->head) {
+		struct append *a = b->head;
+
+		b->head = a->next;
+		a->done(ids ? ids + off : NULL, a->n, ids ? NULL : err, a->arg);
+		off += a->n;
+		free(a);
+	}
+	free(b->types.p);
+	free(b->data.p);
+	free(b);
+}
+
+static void read_more(struct outbox *ob);
+static void flush(struct outbox *ob);
+
+static void on_committed(enum db_status st, PGresult *res, const char *err, void *arg)
+{
+	struct batch *b = arg;
+	struct outbox *ob = b->ob;
+	int64_t *ids = NULL;
+
+	if (st == DB_OK && (size_t)PQntuples(res) == b->n) {
+		ids = xcalloc(b->n, sizeof *ids);
+		for (size_t i = 0; i < b->n; i++)
+			ids[i] = strtoll(PQgetvalue(res, (int)i, 0), NULL, 10);
+	} else if (st == DB_OK) {
+		err = "the database returned the wrong number of ids";
+	}
+	if (ob != NULL) {
+		ob->inflight = NULL;
+		if (ids != NULL) {
+			ob->st.commits++;
+			ob->st.events += b->n;
+		} else {
+			ob->st.failed++;
+		}
+	}
+	batch_finish(b, ids, err ? err : "the database is unavailable");
+	free(ids);
+	if (ob == NULL)
+		return;
+	if (ob->dead) {
+		if (!ob->reading)
+			free(ob);
+		return;
+	}
+	/* Our own rows are there now: read them without waiting for NOTIFY. */
+	read_more(ob);
+	if (ob->pending != NULL)
+		flush(ob);
+}
+
+/*
+ * WITH ORDINALITY and ORDER BY keep the ids in the order appended, so the
+ * i-th id returned is the i-th event's.
+ */
+static const char INSERT_SQL[] =
+    "INSERT INTO ss_events (type, data) "
+    "SELECT t, d FROM unnest($1::text[], $2::jsonb[]) WITH ORDINALITY AS u(t, d, o) "
+    "ORDER BY o RETURNING id";
+
+static void flush(struct outbox *ob)
+{
+	struct batch *b = ob->pending;
+	const char *params[2];
+
+	if (b == NULL || ob->inflight != NULL)
+		return;
+	ob->pending = NULL;
+	ob->npending -= b->n;
+	lit_put(&b->types, "}", 1);
+	lit_put(&b->data, "}", 1);
+	params[0] = b->types.p;
+	params[1] = b->data.p;
+	if (db_query(ob->db, INSERT_SQL, 2, params, on_committed, b) < 0) {
+		batch_finish(b, NULL, "the database is unavailable");
+		return;
+	}
+	ob->inflight = b;
+}
+
+static void on_kick(evutil_socket_t fd, short what, void *arg)
+{
+	flush(arg);
+}
+
+int outbox_append(struct outbox *ob, size_t n, const char *const *types, const char *const *data,
+		  const size_t *len, outbox_done_fn done, void *arg)
+{
+	struct append *a;
+	struct batch *b;
+
+	if (n == 0)
+		return -1;
+	if (ob->pending == NULL) {
+		ob->pending = batch_new(ob);
+		/* At the end of this loop turn, unless a commit is in flight. */
+		if (ob->inflight == NULL)
+			event_active(ob->kick, 0, 0);
+	}
+	b = ob->pending;
+	for (size_t i = 0; i < n; i++) {
+		lit_elem(&b->types, types[i], strlen(types[i]));
+		lit_elem(&b->data, data[i], len[i]);
+	}
+	b->n += n;
+	ob->npending += n;
+	a = xcalloc(1, sizeof *a);
+	a->n = n;
+	a->done = done;
+	a->arg = arg;
+	*b->tail = a;
+	b->tail = &a->next;
+	return 0;
+}
+
+void outbox_stats(const struct outbox *ob, struct outbox_stats *out)
+{
+	*out = ob->st;
+}
+
+size_t outbox_pending(const struct outbox *ob)
+{
+	return ob->npending + (ob->inflight ? ob->inflight->n : 0);
+}
+
+/* The reader: follows ss_events in id order from the high-water mark. */
+
+static void on_read(enum db_status st, PGresult *res, const char *err, void *arg);
+
+static void read_more(struct outbox *ob)
+{
+	char from[24];
+	const char *params[1] = {from};
+	int rc;
+
+	if (ob->reading) {
+		ob->dirty = true;
+		return;
+	}
+	ob->dirty = false;
+	if (ob->hwm < 0) {
+		rc = db_query(ob->db, "SELECT coalesce(max(id), 0) FROM ss_events", 0, NULL,
+			      on_read, ob);
+	} else {
+		snprintf(from, sizeof from, "%" PRId64, ob->hwm);
+		rc = db_query(ob->db,
+			      "SELECT id, type, data::text FROM ss_events WHERE id > $1::bigint "
+			      "ORDER BY id LIMIT " READ_BATCH_STR,
+			      1, params, on_read, ob);
+	}
+	ob->reading = rc == 0;
+}
+
+static void on_read(enum db_status st, PGresult *res, const char *err, void *arg)
+{
+	struct outbox *ob = arg;
+	int n, i;
+	bool again = false;
+
+	ob->reading = false;
+	if (ob->dead) {
+		if (ob->inflight == NULL)
+			free(ob);
+		return;
+	}
+	if (st != DB_OK) {
+		/* The poll timer tries again. */
+		log_warn("outbox", "reading events: %s", err ? err : "database down");
+		return;
+	}
+	n = PQntuples(res);
+	if (ob->hwm < 0) {
+		ob->hwm = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		log_info("outbox", "delivering events after id %" PRId64, ob->hwm);
+		again = true;
+	}
+	for (i = 0; i < n && PQnfields(res) == 3; i++) {
+		int64_t id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+
+		if (id != ob->hwm + 1) {
+			int64_t now = now_ms();
+
+			if (ob->gap_since_ms == 0)
+				ob->gap_since_ms = now;
+			if (now - ob->gap_since_ms < GAP_WAIT_MS)
+				break; /* wait for the transaction holding the hole */
+			log_warn("outbox",
+				 "events %" PRId64 "..%" PRId64
+				 " never committed (rolled back or held open over %d ms): skipped",
+				 ob->hwm + 1, id - 1, GAP_WAIT_MS);
+		}
+		ob->gap_since_ms = 0;
+		ob->hwm = id;
+		ob->row(id, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
+			(size_t)PQgetlength(res, i, 2), ob->row_arg);
+	}
+	if (i < n) {
+		/* Stopped at a hole: look again soon. */
+		struct timeval tv = {0, 20 * 1000};
+		event_add(ob->poll, &tv);
+		return;
+	}
+	if (again || n == READ_BATCH || ob->dirty)
+		read_more(ob);
+}
+
+static void on_notify(const char *channel, const char *payload, void *arg)
+{
+	read_more(arg);
+}
+
+static void on_poll(evutil_socket_t fd, short what, void *arg)
+{
+	struct outbox *ob = arg;
+	struct timeval tv = {POLL_MS / 1000, (POLL_MS % 1000) * 1000};
+
+	/* A notification missed while the listener was reconnecting is caught here. */
+	read_more(ob);
+	event_add(ob->poll, &tv);
+}
+
+struct outbox *outbox_new(struct event_base *base, struct db *db, outbox_row_fn row, void *arg)
+{
+	struct outbox *ob = xcalloc(1, sizeof *ob);
+	struct timeval tv = {0, 0};
+
+	ob->base = base;
+	ob->db = db;
+	ob->row = row;
+	ob->row_arg = arg;
+	ob->hwm = -1;
+	ob->kick = event_new(base, -1, 0, on_kick, ob);
+	ob->poll = event_new(base, -1, 0, on_poll, ob);
+	db_listen(db, CHANNEL, on_notify, ob);
+	event_add(ob->poll, &tv);
+	return ob;
+}
+
+void outbox_free(struct outbox *ob)
+{
+	if (ob == NULL)
+		return;
+	if (ob->pending)
+		batch_finish(ob->pending, NULL, "the daemon is stopping");
+	ob->pending = NULL;
+	event_free(ob->kick);
+	event_free(ob->poll);
+	/* Answers still to come find it and free it (the batch's appends are answered). */
+	ob->dead = true;
+	if (ob->inflight == NULL && !ob->reading)
+		free(ob);
+}
