@@ -337,11 +337,19 @@ class CallDriver:
 
     def call(self, who, op, **kw):
         """Runs one call in plugin who and returns its result object."""
+        self.send(who, op, **kw)
+        return self.result(who, op)
+
+    def send(self, who, op, **kw):
+        """Posts one call (accepted: with a database, stored) without waiting for it."""
         self.seq += 1
         data = dict(kw, seq=self.seq, op=op, who=who)
         r = self.d.post("/api/events", {"type": "session.created", "data": data},
                         token=self.svc)
         assert r.status == 202, r
+
+    def result(self, who, op):
+        """The answer to the call sent last."""
         pat = re.compile(r"%s: res (\{.*\})$" % re.escape(who), re.M)
         want = self.seq
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <streamspace/plugin.h>
 
 static json_object *member(json_object *o, const char *k)
@@ -38,6 +39,13 @@ static int on_event(ss_plugin *p, const ss_event *ev)
 	}
 	if (op == NULL)
 		op = "";
+	/* "delay_ms" (at most 1000): wait first, so a test can act between delivery and the call. */
+	if (json_object_object_get_ex(d, "delay_ms", &out)) {
+		int64_t ms = json_object_get_int64(out);
+		out = NULL;
+		if (ms > 0 && ms <= 1000)
+			usleep((useconds_t)(ms * 1000));
+	}
 	if (strcmp(op, "get") == 0) {
 		r = ss_storage_get(p, key, &out);
 		if (r == SS_OK)
