@@ -109,6 +109,18 @@ else
 	say "egress: not measured (the test plugins are not built: -Dtests=false)"
 fi
 
+# Durable events (with a database): 1, 2, 3 daemons on one throwaway
+# PostgreSQL, beside a \copy of the same rows in the same run.
+if command -v pg_config >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+	say "durable events: ${SS_BENCH_DURABLE:-200000} events in batches of 500, 8 clients"
+	python3 "$root/bench/durable.py" "$root" "$build" "${SS_BENCH_DURABLE:-200000}" 500 |
+		grep -E '^durable_' | tee /dev/stderr |
+		awk '/^durable_events_per_s_1d/ { d = $2 } /^durable_copy_baseline_per_s/ { c = $2 }
+		     END { if (c > 0) printf "durable_ratio_1d %.3f ratio\n", d / c }'
+else
+	say "durable events: not measured (no PostgreSQL server binaries)"
+fi
+
 # N distinct plugins in one daemon: boot, memory, fan-out, latency at each N.
 # shellcheck disable=SC2086
 "$root/bench/scale.sh" "$root" "$build" ${SS_BENCH_SCALE:-1 10 64 200}
