@@ -134,3 +134,10 @@ if gp=$("$root/bench/goplugin/run.sh" "$work/goplugin"); then
 else
 	say "go-plugin: not measured (scripts/dev bench installs Go and the library)"
 fi
+
+# Delivery under many HTTP connections (issue 8, item 6): wrk, 4/50/1000 connections.
+if command -v wrk >/dev/null; then
+	"$root/bench/conns.sh" "$root" "$build" ${SS_BENCH_CONNS:-4 50 1000}
+else
+	say "wrk not installed: the connection section is skipped (apt-get install wrk)"
+fi
