@@ -1,6 +1,7 @@
 #include "egressreq.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <curl/curl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -213,8 +214,17 @@ bad:
 	return -1;
 }
 
+/*
+ * The origin only (scheme://host[:port]): a webhook URL carries its
+ * credential in the path (hooks.slack.com/services/T/B/SECRET,
+ * discord.com/api/webhooks/ID/TOKEN), so neither path nor query is logged.
+ */
 void egress_req_describe(const struct egress_req *r, char *buf, size_t len)
 {
-	size_t cut = strcspn(r->url, "?");
-	snprintf(buf, len, "%s %.*s", r->method, (int)(cut < 512 ? cut : 512), r->url);
+	const char *sep = strstr(r->url, "://");
+	size_t cut =
+	    sep ? (size_t)(sep + 3 - r->url) + strcspn(sep + 3, "/?#") : strcspn(r->url, "/?");
+	bool more = r->url[cut] != '\0' && strcmp(r->url + cut, "/") != 0;
+	snprintf(buf, len, "%s %.*s%s", r->method, (int)(cut < 512 ? cut : 512), r->url,
+		 more ? "/..." : "");
 }

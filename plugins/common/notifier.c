@@ -9,14 +9,76 @@ static int64_t now_s(void)
 	return (int64_t)ts.tv_sec;
 }
 
+static void sleep_ms(int64_t ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+/*
+ * POSTs msg to the configured webhookUrl through the daemon's egress, with
+ * the bounded retry of notify_retry_delay_ms: 429, 5xx and network failures
+ * again after Retry-After (or Discord's retry_after) or a doubling backoff
+ * from 500 ms, at most maxAttempts times and retryBudgetMs of waiting in all.
+ * A timeout is not retried: a hanging webhook costs one egress timeout.
+ * Logs the event, status and attempt, never the URL.
+ */
 static int deliver(ss_plugin *p, const char *event, json_object *msg)
 {
-	size_t n = 0;
-	json_object_to_json_string_length(msg, JSON_C_TO_STRING_PLAIN, &n);
-	ss_log(p, SS_WARN,
-	       "%s: message built (%zu bytes) but not sent: this daemon offers no egress call",
-	       event, n);
-	return 0;
+	const char *url = ss_config_str(p, "webhookUrl", NULL);
+	int max_attempts = (int)ss_config_int(p, "maxAttempts", 3);
+	int64_t budget = ss_config_int(p, "retryBudgetMs", 10000);
+	const char *body = json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN);
+	json_object *headers = json_object_new_object();
+	if (!url || !*url) {
+		ss_log(p, SS_WARN, "%s: not sent: no webhookUrl configured", event);
+		json_object_put(headers);
+		return 0;
+	}
+	if (!headers || json_object_object_add(headers, "Content-Type",
+					       json_object_new_string("application/json")) != 0) {
+		json_object_put(headers);
+		return -1;
+	}
+	for (int attempt = 1;; attempt++) {
+		ss_http_response res = {0};
+		int r = ss_http_request(p, "POST", url, headers, body, &res);
+		int status = r == SS_OK ? res.status : 0;
+		if (r == SS_OK && status >= 200 && status < 300) {
+			ss_log(p, SS_INFO, "%s: delivered (status %d, attempt %d)", event, status,
+			       attempt);
+			ss_http_response_free(&res);
+			break;
+		}
+		int64_t wait = -1;
+		if (r == SS_OK || r == SS_ERR_UNAVAILABLE) {
+			json_object *ra = NULL;
+			if (res.headers)
+				json_object_object_get_ex(res.headers, "retry-after", &ra);
+			wait = notify_retry_delay_ms(
+			    status, attempt, max_attempts,
+			    notify_answer_retry_after_ms(res.body,
+							 ra ? json_object_get_string(ra) : NULL),
+			    500, budget);
+		}
+		if (r == SS_OK)
+			ss_log(p, SS_WARN, "%s: webhook answered %d (attempt %d)%s", event, status,
+			       attempt, wait >= 0 ? ", retrying" : "");
+		else
+			ss_log(p, SS_WARN, "%s: not delivered: %s (attempt %d)%s", event,
+			       ss_error_code(p), attempt, wait >= 0 ? ", retrying" : "");
+		ss_http_response_free(&res);
+		if (wait < 0) {
+			ss_log(p, SS_WARN, "%s: dropped after %d attempt%s", event, attempt,
+			       attempt == 1 ? "" : "s");
+			break;
+		}
+		budget -= wait;
+		sleep_ms(wait);
+	}
+	json_object_put(headers);
+	return 0; /* a failed delivery is logged, not a handler failure */
 }
 
 int notifier_on_event(ss_plugin *p, const ss_event *ev, notifier_build_fn build,

@@ -1,11 +1,9 @@
 /*
  * notifier: the event handler every shipped notifier runs, around its own
  * message builder: the builder decides (toggles, format), the hourly limit
- * drops and counts the excess, and the message is delivered.
- *
- * Delivery needs the daemon's egress call (issue 10), which this SDK does not
- * offer yet: until it does, the message is logged as built and not sent. The
- * webhook URL is a secret and never appears in a log line.
+ * drops and counts the excess, and the message is POSTed to the config's
+ * webhookUrl through the daemon's egress (ss_http_request) with bounded
+ * retries. The webhook URL is a secret and never appears in a log line.
  */
 #ifndef SS_PLUGINS_NOTIFIER_H
 #define SS_PLUGINS_NOTIFIER_H

@@ -103,4 +103,11 @@ bool notify_push(json_object *arr, json_object *v);
 typedef json_object *(*notify_field_fn)(const char *key, const char *value);
 json_object *notify_detail_fields(json_object *data, int max, notify_field_fn field);
 
+/*
+ * The wait a 429/503 answer asks for, in ms: a JSON body's "retry_after"
+ * (seconds, a float: Discord's) when present, else the Retry-After header's,
+ * else -1.
+ */
+int64_t notify_answer_retry_after_ms(const char *body, const char *retry_after_header);
+
 #endif

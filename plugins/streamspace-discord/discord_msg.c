@@ -125,15 +125,5 @@ json_object *discord_message(json_object *config, const char *event, json_object
 
 int64_t discord_retry_after_ms(const char *body, const char *retry_after_header)
 {
-	json_object *o = body ? json_tokener_parse(body) : NULL;
-	json_object *v;
-	int64_t ms = -1;
-	if (o && json_object_object_get_ex(o, "retry_after", &v) &&
-	    (json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int))) {
-		double secs = json_object_get_double(v);
-		if (isfinite(secs) && secs >= 0 && secs <= 86400.0)
-			ms = (int64_t)ceil(secs * 1000.0);
-	}
-	json_object_put(o);
-	return ms >= 0 ? ms : notify_retry_after_ms(retry_after_header);
+	return notify_answer_retry_after_ms(body, retry_after_header);
 }

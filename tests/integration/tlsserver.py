@@ -14,8 +14,8 @@ import time
 import urllib.parse
 
 
-def make_ca(work):
-    """ca.pem, srv.pem and srv.key in work; returns the CA's path."""
+def make_ca(work, names=("hooks.slack.com", "other.example.com", "localhost")):
+    """ca.pem, srv.pem and srv.key (for names) in work; returns the CA's path."""
     def openssl(*args):
         subprocess.run(["openssl"] + list(args), check=True, cwd=work,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -25,7 +25,7 @@ def make_ca(work):
     openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "srv.key", "-out", "srv.csr",
             "-subj", "/CN=hooks.slack.com")
     with open(os.path.join(work, "ext.cnf"), "w") as f:
-        f.write("subjectAltName=DNS:hooks.slack.com,DNS:other.example.com,DNS:localhost\n")
+        f.write("subjectAltName=" + ",".join("DNS:" + n for n in names) + "\n")
     openssl("x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
             "-CAcreateserial", "-out", "srv.pem", "-days", "2", "-extfile", "ext.cnf")
     os.chmod(os.path.join(work, "ca.pem"), 0o644)

@@ -6,9 +6,9 @@ service's, and a config without one),
 builds a message for each enabled event, skips disabled ones, drops and
 counts the excess over rateLimit, and never logs the webhook URL.
 
-Not here yet: delivery. The SDK has no egress call on main (issue 10), so
-a plugin logs that the message was built and not sent; the loopback HTTPS
-receiver test waits for that call (see plugins/streamspace-slack/README.md)."""
+Egress goes to a closed loopback port here (--egress-connect-to), so no
+request leaves the machine: each message that passes the limiter is one
+failed attempt (maxAttempts 1). Delivery itself is test_notify_delivery."""
 import os
 import sys
 
@@ -18,12 +18,14 @@ import pgharness as h  # noqa: E402
 M = "/api/plugins/marketplace"
 NOTIFIERS = {
     "streamspace-slack": {
+        "host": "hooks.slack.com",
         "secret": "T0AAA1111/B0BBB2222/xoxSecretTokenValue42",
         "url": "https://hooks.slack.com/services/",
         "bad": ("https://evil.example/services/x", "http://hooks.slack.com/services/x",
                 "https://hooks.slack.com.evil.example/services/x"),
     },
     "streamspace-discord": {
+        "host": "discord.com",
         "secret": "112233445566778899/DiscordSecretTokenValue42",
         "url": "https://discord.com/api/webhooks/",
         "bad": ("https://evil.example/api/webhooks/1/x", "http://discord.com/api/webhooks/1/x",
@@ -44,7 +46,8 @@ def notifier_in_daemon(pg, NAME):
     n = NOTIFIERS[NAME]
     SECRET, URL = n["secret"], n["url"] + n["secret"]
     ci = pg.createdb(NAME.replace("-", "_"))
-    d = h.Daemon(ci, h.tempdir(f"ss-{NAME}-"))
+    d = h.Daemon(ci, h.tempdir(f"ss-{NAME}-"), extra_args=[
+        "--egress-connect-to", f"{n['host']}:443:127.0.0.1:{h.free_port()}"])
     d.token = h.make_token(ci, "admin", "admin", d)
     try:
         cat = d.get(f"{M}/catalog").json
@@ -59,7 +62,8 @@ def notifier_in_daemon(pg, NAME):
             assert ("/webhookUrl", "pattern") in errors_of(r), r
         assert [k for _, k in errors_of(d.post(f"{M}/install/{NAME}", {"config": {}}))] == \
             ["required"]
-        r = d.post(f"{M}/install/{NAME}", {"config": {"webhookUrl": URL, "rateLimit": 2}})
+        r = d.post(f"{M}/install/{NAME}", {"config": {"webhookUrl": URL, "rateLimit": 2,
+                                                     "maxAttempts": 1}})
         assert r.status == 201, r
         d.wait_state(NAME, "running")
         assert SECRET not in r.raw, r.raw
@@ -80,10 +84,13 @@ def notifier_in_daemon(pg, NAME):
                        what="the third message dropped and counted")
         except AssertionError as e:
             raise AssertionError(f"{e}; log: {d.log()[-3000:]}") from None
-        built = [ln for ln in d.log().splitlines() if "message built" in ln]
-        assert len(built) == 2 and all("session.created" in ln for ln in built), built
+        h.wait_for(lambda: d.log().count("dropped after 1 attempt") == 2, 20,
+                   "two attempts, each one failing")
+        built = [ln for ln in d.log().splitlines() if "dropped after 1 attempt" in ln]
+        assert all("session.created" in ln for ln in built), built
+        assert d.log().count("not delivered: ") == 2, d.log()[-3000:]
         assert "session.stopped" not in "".join(
-            ln for ln in d.log().splitlines() if NAME in ln and "message" in ln), d.log()[-3000:]
+            ln for ln in d.log().splitlines() if NAME in ln and "attempt" in ln), d.log()[-3000:]
         assert SECRET not in d.log() and n["url"] not in d.log(), \
             d.log()[-3000:]
     finally:

@@ -60,9 +60,11 @@ static void accepted(void **state)
 	assert_string_equal(r.body, "{}");
 	assert_int_equal(r.body_len, 2);
 	assert_int_equal(r.timeout_ms, 500);
-	/* The log line has neither the query nor the headers. */
+	/* The log line has neither the path, the query nor the headers: the origin only. */
 	egress_req_describe(&r, line, sizeof line);
 	assert_null(strstr(line, "secret"));
+	assert_null(strstr(line, "/in/x"));
+	assert_non_null(strstr(line, ":8443/..."));
 	assert_null(strstr(line, "t0k"));
 	assert_non_null(strstr(line, "POST https://"));
 	egress_req_clear(&r);
