@@ -49,8 +49,9 @@ void egress_req_clear(struct egress_req *r);
 bool egress_host_allowed(json_object *allowed_hosts, const char *host);
 
 /*
- * "POST https://hooks.example.test/path" for a log line: no query string, no
- * headers, no body (where tokens and signatures live).
+ * "POST https://hooks.example.test/..." for a log line: the origin only, no
+ * path (a webhook's credential is its path), query string, headers or body
+ * (where tokens and signatures live).
  */
 void egress_req_describe(const struct egress_req *r, char *buf, size_t len);
 

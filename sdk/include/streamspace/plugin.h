@@ -221,8 +221,9 @@ SS_EXPORT int ss_emit(ss_plugin *p, const char *event, json_object *data);
  * address is SS_ERR_PERMISSION; a network or TLS failure SS_ERR_UNAVAILABLE.
  * Any HTTP status is an answer (SS_OK: look at status). The plugin's headers
  * are sent to the host it named and not to another one a redirect leads to;
- * the daemon never logs headers, query strings or bodies. Time spent here
- * does not count against the callback's event deadline.
+ * the daemon never logs paths, headers, query strings or bodies (a log
+ * line names the origin). Time spent here does not count against the
+ * callback's event deadline.
  */
 typedef struct ss_http_response {
 	int status;	      /* the final answer's HTTP status */
