@@ -139,7 +139,8 @@ static int follow(struct job *j, const char *location, long code)
 		json_object_object_add(
 		    m, "body", json_object_new_string_len(j->req.body, (int)j->req.body_len));
 	if (egress_req_parse(m, j->hosts, &j->eg->lim, &nr, &ecode, why, sizeof why) < 0) {
-		log_warn(call_plugin(j->call), "egress: redirect refused: %s", why);
+		log_warn(call_plugin(j->call), "egress: redirect refused: %s",
+			 strcmp(ecode, ERR_PERMISSION) == 0 ? why : ecode);
 		call_error(j->call, ecode, "redirect: %s", why);
 		goto fail;
 	}
@@ -262,7 +263,9 @@ void egress_call(void *arg, struct call *call, json_object *m)
 	}
 	j = xcalloc(1, sizeof *j);
 	if (egress_req_parse(m, hosts, &eg->lim, &j->req, &code, why, sizeof why) < 0) {
-		log_warn(call_plugin(call), "egress refused: %s", why);
+		/* A URL the parser refused is quoted in why, its query perhaps with it. */
+		log_warn(call_plugin(call), "egress refused: %s",
+			 strcmp(code, ERR_PERMISSION) == 0 ? why : code);
 		call_error(call, code, "%s", why);
 		free(j);
 		return;
