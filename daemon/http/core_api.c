@@ -138,7 +138,11 @@ static void append_durable(struct core_api *core, struct api_req *req, struct bu
 static bool intake_full(struct core_api *core, struct api_req *req, size_t n)
 {
 #if SS_HAVE_LIBPQ
-	if (core->outbox != NULL) {
+	/*
+	 * With a database the bus still holds what this daemon delivers: its
+	 * byte bound refuses at the door too (below), as without one.
+	 */
+	if (core->outbox != NULL && !bus_full(core->bus, 0)) {
 		if (outbox_pending(core->outbox) + n <= core->outbox_pending_max)
 			return false;
 		api_reply_error(req, 503, "overloaded",
