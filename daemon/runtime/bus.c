@@ -494,6 +494,17 @@ void bus_sub_attach(struct bus_sub *sub)
 		sub->ready(sub, sub->ready_arg);
 }
 
+void bus_sub_pause(struct bus_sub *sub)
+{
+	sub->attached = false;
+}
+
+void bus_sub_set_ready(struct bus_sub *sub, bus_ready_fn ready, void *arg)
+{
+	sub->ready = ready;
+	sub->ready_arg = arg;
+}
+
 static void poison_record(struct bus_sub *sub, int64_t id)
 {
 	if (sub->npoison == BUS_POISON_KEEP) {

@@ -116,6 +116,14 @@ void bus_sub_attach(struct bus_sub *sub);
  * attempt; at two it is set aside as poison. Returns the number set aside.
  */
 size_t bus_sub_detach(struct bus_sub *sub, bool crashed);
+/*
+ * Holds delivery without touching the window: the events in flight stay
+ * there, for the host that has them to answer (a blue/green switch: the old
+ * host drains while the new one waits). bus_sub_attach resumes.
+ */
+void bus_sub_pause(struct bus_sub *sub);
+/* Gives the wake-up callback to a new owner (the successor of an upgrade). */
+void bus_sub_set_ready(struct bus_sub *sub, bus_ready_fn ready, void *arg);
 
 /*
  * Moves queued events into the window and appends their frames to out.

@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "supervisor.h"
+#include "supervisor_int.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -39,72 +40,6 @@
 static const char *const state_names[SUP_STATE_COUNT] = {"starting", "running", "stopping",
 							 "crashed",  "failed",	"stopped"};
 
-struct plugin {
-	struct supervisor *sup;
-	TAILQ_ENTRY(plugin) entry;
-
-	/* What to run. */
-	char *name, *path;
-	json_object *config, *permissions;
-	uint64_t mem_limit;
-	int handshake_timeout_ms, event_timeout_ms;
-
-	/* The current host: its process, its conversation, its two deaths. */
-	enum supervisor_state state;
-	int64_t state_since_ms, started_ms;
-	uint64_t host_no; /* hosts started so far; the current one's number */
-	pid_t pid;
-	struct peer *peer;
-	bool lost, reaped;
-	int status;
-	enum exit_cause cause; /* decided before the end completes, else from the status */
-	char *reason;
-	bool stop_requested, restart_after, remove_after;
-	enum bus_drop remove_why;    /* what the queue's events are counted as when forgotten */
-	struct event *stop_timer;    /* a host that does not exit in time is killed */
-	struct event *restart_timer; /* the backoff delay after a crash */
-
-	/* What the last host declared. */
-	char *version;
-	json_object *sandbox, *subscriptions;
-
-	/* Accounting. */
-	struct bus_sub *sub;
-	struct hostlog *out;
-	struct backoff backoff;
-	uint64_t restarts, crashes, causes[CAUSE_COUNT];
-	int next_delay_ms;
-	struct {
-		bool ended;
-		enum exit_cause cause;
-		int code, sig;
-		char *description;
-		json_object *stderr_tail;
-	} last_exit;
-	char *config_error;
-	struct waitlist *waiters; /* runs waiting for a host's ready, by host number */
-};
-
-/* A configuration sent to a serving host, waiting for its answer. */
-struct config_wait {
-	struct plugin *p;
-	struct waiter *w;
-	json_object *config;
-};
-
-struct supervisor {
-	struct event_base *base;
-	struct bus *bus;
-	struct supervisor_options o;
-	TAILQ_HEAD(, plugin) plugins;
-	struct event *shutdown_timer;
-	int64_t shutdown_deadline_ms;
-	void (*shutdown_done)(void *);
-	void *shutdown_arg;
-	bool shutting_down;
-	bool freeing; /* supervisor_free: no callback follows */
-};
-
 static void plugin_start(struct plugin *p);
 
 const char *supervisor_state_name(enum supervisor_state st)
@@ -123,7 +58,7 @@ static int opt_or(int v, int def)
 	return v > 0 ? v : def;
 }
 
-static struct plugin *find(struct supervisor *sup, const char *name)
+struct plugin *supervisor_find(struct supervisor *sup, const char *name)
 {
 	struct plugin *p;
 	TAILQ_FOREACH(p, &sup->plugins, entry)
@@ -179,6 +114,11 @@ static void kill_host(struct plugin *p)
 }
 
 static void plugin_destroy(struct plugin *p);
+static struct plugin *plugin_new(struct supervisor *sup, const struct plugin_spec *spec,
+				 struct plugin *prev);
+static void upgrade_failed(struct plugin *n, const char *reason);
+static void upgrade_promote(struct plugin *old);
+static void upgrade_switch(struct plugin *n);
 
 /* What the plugin does next once a host has crashed, been refused or failed to load. */
 static void after_crash(struct plugin *p, enum exit_cause cause, const char *desc)
@@ -259,6 +199,18 @@ static void host_end_check(struct plugin *p)
 	json_object_put(p->last_exit.stderr_tail);
 	p->last_exit.stderr_tail = hostlog_take_tail(p->out);
 
+	if (p->prev_ver != NULL) {
+		upgrade_failed(p, clean ? "stopped before it was ready" : desc);
+		return;
+	}
+	if (p->next_ver != NULL && p->next_ver->switching) {
+		/* The old host of a switch is gone: what it had not answered is the new one's. */
+		if (bus_sub_detach(p->sub, !clean) > 0)
+			log_error(p->name, "event set aside as poison: it was being handled at two "
+					   "crashes");
+		upgrade_promote(p);
+		return;
+	}
 	if (!clean) {
 		after_crash(p, cause, desc);
 		return;
@@ -294,6 +246,10 @@ static void host_ready(struct peer *peer, void *arg)
 	set_state(p, SUP_RUNNING);
 	log_info(p->name, "ready: pid %d, version %s, start %" PRId64 " ms", (int)p->pid,
 		 p->version, clock_mono_ms() - p->started_ms);
+	if (p->prev_ver != NULL) {
+		upgrade_switch(p);
+		return;
+	}
 	bus_sub_attach(p->sub);
 	waiters_host_done(p, true, NULL);
 }
@@ -353,13 +309,17 @@ void supervisor_reap(struct supervisor *sup)
 	/* By pid: a child that is not a host (the built-in listing) is its owner's. */
 	for (p = TAILQ_FIRST(&sup->plugins); p != NULL; p = next) {
 		next = TAILQ_NEXT(p, entry);
-		if (p->pid <= 0 || p->reaped)
-			continue;
-		if (waitpid(p->pid, &status, WNOHANG) != p->pid)
-			continue;
-		p->reaped = true;
-		p->status = status;
-		host_end_check(p);
+		/* A successor first: its end may promote it or discard it, never free p. */
+		for (struct plugin *h = p->next_ver ? p->next_ver : p;; h = p) {
+			if (h->pid > 0 && !h->reaped &&
+			    waitpid(h->pid, &status, WNOHANG) == h->pid) {
+				h->reaped = true;
+				h->status = status;
+				host_end_check(h);
+			}
+			if (h == p)
+				break;
+		}
 	}
 }
 
@@ -460,6 +420,76 @@ static void plugin_restart(struct plugin *p)
 	p->restart_after = true;
 }
 
+/* ---- blue/green: a successor beside the serving host ---- */
+
+/*
+ * The successor ended before it took over (or is discarded): the old
+ * version serves on. Mid-switch the old host was already told to stop: it
+ * starts again on its own files, and its ready resumes the paused delivery.
+ */
+static void upgrade_failed(struct plugin *n, const char *reason)
+{
+	struct plugin *old = n->prev_ver;
+
+	if (n->switching && !n->sup->shutting_down)
+		old->restart_after = true;
+	log_warn(n->name, "upgrade to %s abandoned, the running version stays: %s", n->path,
+		 reason);
+	waiters_all_done(n, reason);
+	plugin_destroy(n);
+}
+
+/* The new host is ready: delivery pauses while the old one answers what it has and stops. */
+static void upgrade_switch(struct plugin *n)
+{
+	struct plugin *old = n->prev_ver;
+
+	n->switching = true;
+	bus_sub_pause(n->sub);
+	if (old->pid <= 0) {
+		upgrade_promote(old);
+		return;
+	}
+	plugin_request_stop(old);
+	old->restart_after = false;
+}
+
+/* The old host is gone: the successor takes its place, its queue and its history. */
+static void upgrade_promote(struct plugin *old)
+{
+	struct plugin *n = old->next_ver;
+
+	old->next_ver = NULL;
+	n->prev_ver = NULL;
+	n->switching = false;
+	n->restarts = old->restarts;
+	n->crashes = old->crashes;
+	memcpy(n->causes, old->causes, sizeof n->causes);
+	n->remove_why = old->remove_why;
+	TAILQ_INSERT_AFTER(&old->sup->plugins, old, n, entry);
+	bus_sub_set_ready(n->sub, bus_ready, n);
+	old->sub = NULL;
+	waitlist_answer_all(old->waiters, true, NULL);
+	plugin_destroy(old);
+	log_info(n->name, "switched to version %s (pid %d)", n->version, (int)n->pid);
+	bus_sub_attach(n->sub);
+	waiters_host_done(n, true, NULL);
+}
+
+/* Starts a successor with spec beside p's serving host (any earlier one discarded). */
+static void upgrade_start(struct plugin *p, const struct plugin_spec *spec, supervisor_done_fn done,
+			  void *arg)
+{
+	struct plugin *n;
+
+	if (p->next_ver != NULL)
+		upgrade_failed(p->next_ver, "replaced by a newer upgrade");
+	n = plugin_new(p->sup, spec, p);
+	p->next_ver = n;
+	wait_next_host(n, done, arg);
+	plugin_start(n);
+}
+
 /* ---- public verbs ---- */
 
 static void plugin_set_spec(struct plugin *p, const struct plugin_spec *spec)
@@ -478,8 +508,12 @@ static void plugin_set_spec(struct plugin *p, const struct plugin_spec *spec)
 	hostlog_set_secrets(p->out, spec->secrets);
 }
 
-/* A plugin's record, known to the supervisor, with no host yet. */
-static struct plugin *plugin_new(struct supervisor *sup, const struct plugin_spec *spec)
+/*
+ * A plugin's record with no host yet: in the list with its own subscriber,
+ * or (prev set) a successor of prev, outside the list, borrowing prev's.
+ */
+static struct plugin *plugin_new(struct supervisor *sup, const struct plugin_spec *spec,
+				 struct plugin *prev)
 {
 	struct plugin *p = xcalloc(1, sizeof *p);
 
@@ -493,18 +527,25 @@ static struct plugin *plugin_new(struct supervisor *sup, const struct plugin_spe
 	p->restart_timer = evtimer_new(sup->base, restart_timer_cb, p);
 	if (p->stop_timer == NULL || p->restart_timer == NULL)
 		fatal("plugin_new: out of memory");
-	p->sub = bus_sub_new(sup->bus, p->name, bus_ready, p);
+	p->sub = prev ? prev->sub : bus_sub_new(sup->bus, p->name, bus_ready, p);
 	p->remove_why = BUS_DROP_DISABLED;
 	backoff_init(&p->backoff, sup->o.backoff_initial_ms, sup->o.backoff_max_ms,
 		     sup->o.crash_limit, sup->o.crash_window_ms);
 	p->waiters = waitlist_new();
-	TAILQ_INSERT_TAIL(&sup->plugins, p, entry);
+	p->prev_ver = prev;
+	if (prev == NULL)
+		TAILQ_INSERT_TAIL(&sup->plugins, p, entry);
 	return p;
 }
 
 static void plugin_destroy(struct plugin *p)
 {
-	TAILQ_REMOVE(&p->sup->plugins, p, entry);
+	if (p->next_ver != NULL)
+		upgrade_failed(p->next_ver, "the plugin was stopped during its upgrade");
+	if (p->prev_ver != NULL)
+		p->prev_ver->next_ver = NULL;
+	else
+		TAILQ_REMOVE(&p->sup->plugins, p, entry);
 	if (!p->sup->freeing)
 		waiters_all_done(p, "the plugin was removed");
 	waitlist_free(p->waiters);
@@ -517,7 +558,8 @@ static void plugin_destroy(struct plugin *p)
 	peer_free(p->peer);
 	event_free(p->stop_timer);
 	event_free(p->restart_timer);
-	bus_sub_free(p->sub, p->sup->freeing ? BUS_DROP_SHUTDOWN : p->remove_why);
+	if (p->prev_ver == NULL) /* a successor's subscriber is borrowed */
+		bus_sub_free(p->sub, p->sup->freeing ? BUS_DROP_SHUTDOWN : p->remove_why);
 	json_object_put(p->config);
 	json_object_put(p->permissions);
 	json_object_put(p->sandbox);
@@ -583,14 +625,22 @@ int supervisor_run(struct supervisor *sup, const struct plugin_spec *spec, super
 		snprintf(err, errlen, "permissions must be an array");
 		return -1;
 	}
-	p = find(sup, spec->name);
+	p = supervisor_find(sup, spec->name);
 	if (p == NULL) {
-		p = plugin_new(sup, spec);
+		p = plugin_new(sup, spec, NULL);
 		wait_next_host(p, done, arg);
 		plugin_start(p);
 		return 0;
 	}
-	/* Upgrade or re-enable: new spec, fresh crash history. */
+	if (p->state == SUP_RUNNING && !p->stop_requested && p->peer != NULL &&
+	    peer_serving(p->peer)) {
+		/* Serving: the new spec starts beside it and takes over once ready. */
+		upgrade_start(p, spec, done, arg);
+		return 0;
+	}
+	if (p->next_ver != NULL)
+		upgrade_failed(p->next_ver, "replaced by a restart");
+	/* Re-enable, or a plugin with no serving host: new spec, fresh crash history. */
 	plugin_set_spec(p, spec);
 	backoff_reset(&p->backoff);
 	p->remove_after = false;
@@ -604,9 +654,11 @@ int supervisor_run(struct supervisor *sup, const struct plugin_spec *spec, super
 
 int supervisor_stop(struct supervisor *sup, const char *name, enum bus_drop why)
 {
-	struct plugin *p = find(sup, name);
+	struct plugin *p = supervisor_find(sup, name);
 	if (p == NULL)
 		return -1;
+	if (p->next_ver != NULL)
+		upgrade_failed(p->next_ver, "the plugin was stopped during its upgrade");
 	p->remove_why = why;
 	if (p->pid <= 0) {
 		plugin_destroy(p);
@@ -652,7 +704,7 @@ static void config_answered(void *arg, bool ok, const char *code, const char *me
 int supervisor_configure(struct supervisor *sup, const char *name, json_object *config,
 			 supervisor_done_fn done, void *arg)
 {
-	struct plugin *p = find(sup, name);
+	struct plugin *p = supervisor_find(sup, name);
 	struct config_wait *cw;
 
 	if (p == NULL || config == NULL || !json_object_is_type(config, json_type_object))
@@ -674,7 +726,7 @@ int supervisor_configure(struct supervisor *sup, const char *name, json_object *
 
 int supervisor_set_secrets(struct supervisor *sup, const char *name, json_object *secrets)
 {
-	struct plugin *p = find(sup, name);
+	struct plugin *p = supervisor_find(sup, name);
 
 	if (p == NULL)
 		return -1;
@@ -684,63 +736,7 @@ int supervisor_set_secrets(struct supervisor *sup, const char *name, json_object
 
 bool supervisor_has(struct supervisor *sup, const char *name)
 {
-	return find(sup, name) != NULL;
-}
-
-/* ---- what the API and the metrics show (the JSON view is supervisor_status.c) ---- */
-
-static void fill_stats(struct plugin *p, struct supervisor_stats *st)
-{
-	memset(st, 0, sizeof *st);
-	st->name = p->name;
-	st->version = p->version;
-	st->path = p->path;
-	st->state = p->state;
-	st->state_for_ms = clock_mono_ms() - p->state_since_ms;
-	st->pid = p->pid;
-	st->restarts = p->restarts;
-	st->crashes = p->crashes;
-	memcpy(st->causes, p->causes, sizeof st->causes);
-	st->restart_in_ms = p->state == SUP_CRASHED ? p->next_delay_ms : 0;
-	bus_sub_stats(p->sub, &st->events);
-	st->log_dropped = hostlog_dropped(p->out);
-	st->log_truncated = hostlog_truncated(p->out);
-	st->mem_limit = p->mem_limit;
-	st->event_timeout_ms = p->event_timeout_ms;
-	st->handshake_timeout_ms = p->handshake_timeout_ms;
-	st->cgroup = p->sup->o.cgroup != NULL;
-	st->subscriptions = p->subscriptions;
-	st->sandbox = p->sandbox;
-	st->config_error = p->config_error;
-	st->sub = p->sub;
-	st->last_exit.ended = p->last_exit.ended;
-	st->last_exit.cause = p->last_exit.cause;
-	st->last_exit.code = p->last_exit.code;
-	st->last_exit.sig = p->last_exit.sig;
-	st->last_exit.description = p->last_exit.description;
-	st->last_exit.stderr_tail = p->last_exit.stderr_tail;
-}
-
-int supervisor_stats(struct supervisor *sup, const char *name, struct supervisor_stats *out)
-{
-	struct plugin *p = find(sup, name);
-	if (p == NULL)
-		return -1;
-	fill_stats(p, out);
-	return 0;
-}
-
-void supervisor_foreach(struct supervisor *sup,
-			void (*fn)(const struct supervisor_stats *st, void *arg), void *arg)
-{
-	struct plugin *p;
-	struct supervisor_stats st;
-
-	TAILQ_FOREACH(p, &sup->plugins, entry)
-	{
-		fill_stats(p, &st);
-		fn(&st, arg);
-	}
+	return supervisor_find(sup, name) != NULL;
 }
 
 /* ---- shutdown: drain, then stop every host ---- */
@@ -755,6 +751,8 @@ static void shutdown_tick(evutil_socket_t fd, short what, void *arg)
 	if (!draining) {
 		TAILQ_FOREACH(p, &sup->plugins, entry)
 		{
+			if (p->next_ver != NULL)
+				upgrade_failed(p->next_ver, "the daemon is shutting down");
 			hosts = hosts || p->pid > 0;
 			if (p->pid > 0 && !p->stop_requested)
 				plugin_request_stop(p);

@@ -70,8 +70,15 @@ void supervisor_free(struct supervisor *sup);
 typedef void (*supervisor_done_fn)(void *arg, bool ok, const char *reason);
 
 /*
- * Starts a plugin, or restarts it with a new spec when it already runs
- * (upgrade; a fresh crash history). Returns -1 with a message in err when
+ * Starts a plugin, or gives it a new spec when it is known. A serving
+ * plugin is upgraded blue/green: a host with the new spec starts beside the
+ * old one; once it is ready, delivery pauses, the old host answers the
+ * events it has and stops (what it leaves unanswered is requeued), and the
+ * new one takes over the same queue, so every event is handled once; done
+ * is called then. If the new host ends before it is ready, the old one
+ * serves on untouched and done says why. Otherwise (stopped, crashed,
+ * failed) the plugin restarts with the new spec (a fresh crash history).
+ * Returns -1 with a message in err when
  * the spec is refused (done is not called); else 0, and done (may be NULL)
  * says how the first host of this run did: ok when it is ready, or why it
  * could not start (the host binary failed to start, the plugin cannot be

@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""Issue 11 item 4, blue/green: another version of a serving plugin starts
+beside it and takes over once ready. Events flowing through the switch are
+each handled exactly once (counted from the plugin's own log lines, one per
+event, across both hosts); a new version that cannot be loaded leaves the old
+host serving, untouched."""
+import json
+import os
+import re
+import sys
+import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pgharness as h  # noqa: E402
+
+M = "/api/plugins/marketplace"
+
+
+def set_version(d, name, version):
+    mpath = os.path.join(d.plugin_dir, name, "manifest.json")
+    with open(mpath) as f:
+        m = json.load(f)
+    m["version"] = version
+    with open(mpath, "w") as f:
+        json.dump(m, f)
+
+
+def echoed(d):
+    """Event id -> how many times an echo host logged it."""
+    seen = {}
+    for m in re.finditer(r"echo user\.login (\d+)", d.log()):
+        seen[int(m.group(1))] = seen.get(int(m.group(1)), 0) + 1
+    return seen
+
+
+class Publisher(threading.Thread):
+    """Posts n events one after another; keeps the ids the daemon accepted."""
+
+    def __init__(self, d, n):
+        super().__init__(daemon=True)
+        self.d, self.n, self.ids, self.errors = d, n, [], []
+
+    def run(self):
+        for i in range(self.n):
+            r = self.d.post("/api/events", {"type": "user.login", "data": {"seq": i}})
+            if r.status == 202:
+                self.ids.append(r.json["id"])
+            else:
+                self.errors.append(r)
+
+
+def delivered_all(d, want):
+    rt = d.runtime("echo")
+    return rt["delivered"] >= want and rt["queue_depth"] == 0 and rt["inflight"] == 0
+
+
+def test_upgrade_while_events_flow(ctx):
+    d = ctx.fresh()
+    assert d.post(f"{M}/install/echo").status == 201
+    d.wait_state("echo", "running")
+    old = d.runtime("echo")["pid"]
+    pub = Publisher(d, 600)
+    pub.start()
+    h.wait_for(lambda: len(pub.ids) >= 100, 30, "the first events")
+    set_version(d, "echo", "1.1.0")
+    r = d.post(f"{M}/install/echo", {"version": "1.1.0"})
+    assert r.status == 200 and r.json["plugin"]["version"] == "1.1.0", r
+    pub.join(120)
+    assert not pub.is_alive() and pub.errors == [], pub.errors[:3]
+    assert len(pub.ids) == 600
+    h.wait_for(lambda: delivered_all(d, 600), 30, "every event delivered")
+    rt = d.runtime("echo")
+    assert rt["pid"] != old and not h.pid_alive(old), rt
+    assert rt["state"] == "running", rt
+    # The bus's own account: every accepted event acknowledged once, none lost or resent.
+    assert rt["accepted"] == 600 and rt["delivered"] == 600, rt
+    assert rt["redelivered"] == 0 and rt["dropped"] == 0 and rt["poisoned"] == 0, rt
+    assert rt["log_dropped"] == 0 and rt["log_truncated"] == 0, rt
+    # The plugin's account: every id handled exactly once, by the old host or the new.
+    seen = echoed(d)
+    assert sorted(seen) == sorted(pub.ids), (len(seen), len(pub.ids))
+    assert set(seen.values()) == {1}, {k: v for k, v in seen.items() if v != 1}
+    # Both hosts handled some: the switch happened while events flowed.
+    log = d.log()
+    assert "switched to version" in log, log[-3000:]
+    before, after = log.split("switched to version", 1)
+    n_old, n_new = (len(re.findall(r"echo user\.login", x)) for x in (before, after))
+    assert n_old > 0 and n_new > 0, (n_old, n_new)
+    assert ctx.pg.psql(d.db, "SELECT version FROM installed_plugins WHERE name = 'echo'") \
+        == "1.1.0"
+
+
+def test_upgrade_that_cannot_load_keeps_old(ctx):
+    d = ctx.fresh()
+    assert d.post(f"{M}/install/echo").status == 201
+    d.wait_state("echo", "running")
+    old = d.runtime("echo")["pid"]
+    # Version 1.2.0's .so cannot be loaded as echo (it is another plugin's, failing on_load).
+    h.shutil.copy(os.path.join(h.BUILD, "tests", "hostile", "fail-load.so"),
+                  os.path.join(d.plugin_dir, "echo", "echo.so"))
+    set_version(d, "echo", "1.2.0")
+    r = d.post(f"{M}/install/echo", {"version": "1.2.0"})
+    assert "could not be started" in json.dumps(r.json), r
+    # The old host never noticed: same pid, still running, still delivering.
+    rt = d.runtime("echo")
+    assert rt["pid"] == old and rt["state"] == "running", rt
+    assert rt["restarts"] == 0 and rt["crashes"] == 0, rt
+    ids = [d.post("/api/events", {"type": "user.login", "data": {}}).json["id"]
+           for _ in range(20)]
+    h.wait_for(lambda: all(echoed(d).get(i) == 1 for i in ids), 20, "events to the old host")
+    assert d.runtime("echo")["pid"] == old
+    assert "upgrade to" in d.log() and "the running version stays" in d.log()
+
+
+def main():
+    return h.run_with_ctx("u", "ss-upg-", [
+        test_upgrade_while_events_flow, test_upgrade_that_cannot_load_keeps_old])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
