@@ -494,7 +494,7 @@ void bus_sub_attach(struct bus_sub *sub)
 		sub->ready(sub, sub->ready_arg);
 }
 
-void bus_sub_pause(struct bus_sub *sub)
+void bus_sub_hold(struct bus_sub *sub)
 {
 	sub->attached = false;
 }

@@ -121,7 +121,7 @@ size_t bus_sub_detach(struct bus_sub *sub, bool crashed);
  * there, for the host that has them to answer (a blue/green switch: the old
  * host drains while the new one waits). bus_sub_attach resumes.
  */
-void bus_sub_pause(struct bus_sub *sub);
+void bus_sub_hold(struct bus_sub *sub);
 /* Gives the wake-up callback to a new owner (the successor of an upgrade). */
 void bus_sub_set_ready(struct bus_sub *sub, bus_ready_fn ready, void *arg);
 

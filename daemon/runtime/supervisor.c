@@ -445,7 +445,7 @@ static void upgrade_switch(struct plugin *n)
 	struct plugin *old = n->prev_ver;
 
 	n->switching = true;
-	bus_sub_pause(n->sub);
+	bus_sub_hold(n->sub);
 	if (old->pid <= 0) {
 		upgrade_promote(old);
 		return;
