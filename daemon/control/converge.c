@@ -324,6 +324,11 @@ void converge_listen(struct converge *c)
 	db_on_state(c->db, on_db_state, c);
 }
 
+void converge_resync(struct converge *c)
+{
+	resync(c);
+}
+
 void converge_hold(struct converge *c, const char *name)
 {
 	hold_get(c, name)->installing = true;

@@ -32,5 +32,10 @@ void converge_rows(struct converge *c, const struct plugin_rows *rows);
 void converge_hold(struct converge *c, const char *name);
 /* It ended: name is fetched once more, to converge on what happened meanwhile. */
 void converge_release(struct converge *c, const char *name);
+/*
+ * Applies every row again (the plugin directory changed: a plugin whose
+ * files changed is copied and upgraded blue/green, the others stay).
+ */
+void converge_resync(struct converge *c);
 
 #endif

@@ -55,9 +55,18 @@ static void add_issue(struct discovery *d, char *issue)
 	d->issues[d->nissues++] = issue;
 }
 
-static void add_entry(struct discovery *d, char *dir, char *so_path, struct manifest *m)
+static void add_entry(struct discovery *d, char *dir, char *so_path, struct manifest *m,
+		      const struct stat *st)
 {
 	d->v = xrealloc(d->v, (d->n + 1) * sizeof *d->v);
+	memset(&d->v[d->n], 0, sizeof d->v[d->n]);
+	if (st != NULL) {
+		d->v[d->n].so_id.dev = st->st_dev;
+		d->v[d->n].so_id.ino = st->st_ino;
+		d->v[d->n].so_id.size = (unsigned long long)st->st_size;
+		d->v[d->n].so_id.mtime_ns = (unsigned long long)st->st_mtim.tv_sec * 1000000000ull +
+					    (unsigned long long)st->st_mtim.tv_nsec;
+	}
 	d->v[d->n].dir = dir;
 	d->v[d->n].so_path = so_path;
 	d->v[d->n].manifest = m;
@@ -91,7 +100,7 @@ static void scan_one(const char *base, const char *name, struct discovery *out)
 		snprintf(err, sizeof err, "%s: the shared object is missing", path);
 		goto fail;
 	}
-	add_entry(out, dir, path, m);
+	add_entry(out, dir, path, m, &st);
 	return;
 fail:
 	add_issue(out, xasprintf("%s/%s: skipped: %s", base, name, err));
@@ -231,11 +240,7 @@ void discovery_builtins(const char *host_path, struct discovery *out)
 			log_warn("discovery", "built-in plugin %zu: %s", i, err);
 			continue;
 		}
-		out->v = xrealloc(out->v, (out->n + 1) * sizeof *out->v);
-		out->v[out->n].dir = NULL;
-		out->v[out->n].so_path = xasprintf(SS_BUILTIN_PREFIX "%s", m->name);
-		out->v[out->n].manifest = m;
-		out->n++;
+		add_entry(out, NULL, xasprintf(SS_BUILTIN_PREFIX "%s", m->name), m, NULL);
 	}
 	if (out->n > 1)
 		qsort(out->v, out->n, sizeof *out->v, cmp_discovered);
@@ -271,7 +276,7 @@ static void merge_builtins(struct discovery *d, const struct discovery *builtins
 		m = manifest_from_json(e->manifest->json, err, sizeof err);
 		if (m == NULL)
 			continue; /* it parsed once; it parses again */
-		add_entry(d, NULL, xstrdup(e->so_path), m);
+		add_entry(d, NULL, xstrdup(e->so_path), m, NULL);
 	}
 	if (d->n > 1)
 		qsort(d->v, d->n, sizeof *d->v, cmp_discovered);
@@ -289,7 +294,8 @@ static bool same_list(const struct discovery *a, const struct discovery *b)
 		    json_object_to_json_string_ext(a->v[i].manifest->json, JSON_C_TO_STRING_PLAIN));
 		bool same = strcmp(sa, json_object_to_json_string_ext(
 					   b->v[i].manifest->json, JSON_C_TO_STRING_PLAIN)) == 0 &&
-			    strcmp(a->v[i].so_path, b->v[i].so_path) == 0;
+			    strcmp(a->v[i].so_path, b->v[i].so_path) == 0 &&
+			    memcmp(&a->v[i].so_id, &b->v[i].so_id, sizeof a->v[i].so_id) == 0;
 
 		free(sa);
 		if (!same)

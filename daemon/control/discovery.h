@@ -20,6 +20,13 @@ struct discovered {
 	char *so_path; /* absolute path of the shared object; SS_BUILTIN_PREFIX<name> for a built-in
 			*/
 	struct manifest *manifest;
+	/*
+	 * The shared object as last scanned (0 for a built-in): a change is a
+	 * new .so in place, to be hot-reloaded (registry.c), not only a new list.
+	 */
+	struct {
+		unsigned long long dev, ino, size, mtime_ns;
+	} so_id;
 };
 
 struct discovery {

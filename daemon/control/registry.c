@@ -58,6 +58,8 @@ static void on_plugins_changed(void *arg)
 	struct registry *reg = arg;
 
 	market_sync_local(reg->cat, discovery_cache_list(reg->cache));
+	if (reg->cv != NULL) /* hot reload: a changed .so of an enabled plugin */
+		converge_resync(reg->cv);
 }
 
 /*

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Issue 11 item 4, blue/green: another version of a serving plugin starts
+"""Issue 11 items 4 and 6, blue/green: another version of a serving plugin starts
 beside it and takes over once ready. Events flowing through the switch are
 each handled exactly once (counted from the plugin's own log lines, one per
 event, across both hosts); a new version that cannot be loaded leaves the old
-host serving, untouched."""
+host serving, untouched. A changed .so in the plugin directory is reloaded
+the same way (hot reload)."""
 import json
 import os
 import re
@@ -54,21 +55,18 @@ def delivered_all(d, want):
     return rt["delivered"] >= want and rt["queue_depth"] == 0 and rt["inflight"] == 0
 
 
-def test_upgrade_while_events_flow(ctx):
-    d = ctx.fresh()
-    assert d.post(f"{M}/install/echo").status == 201
-    d.wait_state("echo", "running")
+def through_switch(ctx, d, switch):
+    """600 events posted while switch() makes a new echo host take over: each handled once."""
     old = d.runtime("echo")["pid"]
     pub = Publisher(d, 600)
     pub.start()
     h.wait_for(lambda: len(pub.ids) >= 100, 30, "the first events")
-    set_version(d, "echo", "1.1.0")
-    r = d.post(f"{M}/install/echo", {"version": "1.1.0"})
-    assert r.status == 200 and r.json["plugin"]["version"] == "1.1.0", r
+    switch()
     pub.join(120)
     assert not pub.is_alive() and pub.errors == [], pub.errors[:3]
     assert len(pub.ids) == 600
     h.wait_for(lambda: delivered_all(d, 600), 30, "every event delivered")
+    h.wait_for(lambda: "switched to version" in d.log(), 30, "the switch")
     rt = d.runtime("echo")
     assert rt["pid"] != old and not h.pid_alive(old), rt
     assert rt["state"] == "running", rt
@@ -81,13 +79,43 @@ def test_upgrade_while_events_flow(ctx):
     assert sorted(seen) == sorted(pub.ids), (len(seen), len(pub.ids))
     assert set(seen.values()) == {1}, {k: v for k, v in seen.items() if v != 1}
     # Both hosts handled some: the switch happened while events flowed.
-    log = d.log()
-    assert "switched to version" in log, log[-3000:]
-    before, after = log.split("switched to version", 1)
+    before, after = d.log().split("switched to version", 1)
     n_old, n_new = (len(re.findall(r"echo user\.login", x)) for x in (before, after))
     assert n_old > 0 and n_new > 0, (n_old, n_new)
+
+
+def test_upgrade_while_events_flow(ctx):
+    d = ctx.fresh()
+    assert d.post(f"{M}/install/echo").status == 201
+    d.wait_state("echo", "running")
+
+    def upgrade():
+        set_version(d, "echo", "1.1.0")
+        r = d.post(f"{M}/install/echo", {"version": "1.1.0"})
+        assert r.status == 200 and r.json["plugin"]["version"] == "1.1.0", r
+
+    through_switch(ctx, d, upgrade)
     assert ctx.pg.psql(d.db, "SELECT version FROM installed_plugins WHERE name = 'echo'") \
         == "1.1.0"
+
+
+def test_hot_reload_while_events_flow(ctx):
+    """Issue 11 item 6: a new .so of an enabled plugin dropped into the plugin directory."""
+    d = ctx.fresh()
+    assert d.post(f"{M}/install/echo").status == 201
+    d.wait_state("echo", "running")
+    so = os.path.join(d.plugin_dir, "echo", "echo.so")
+
+    def replace_so():
+        # The way a deploy puts a new build in place: a copy, then rename over the old.
+        tmp = os.path.join(d.plugin_dir, "echo", ".echo.so.new")
+        h.shutil.copy(so, tmp)
+        os.rename(tmp, so)
+
+    through_switch(ctx, d, replace_so)
+    with open(so, "rb") as a, open(os.path.join(d.install_dir, "echo", "echo.so"), "rb") as b:
+        assert a.read() == b.read()
+    assert d.state("echo") == "running"
 
 
 def test_upgrade_that_cannot_load_keeps_old(ctx):
@@ -114,7 +142,8 @@ def test_upgrade_that_cannot_load_keeps_old(ctx):
 
 def main():
     return h.run_with_ctx("u", "ss-upg-", [
-        test_upgrade_while_events_flow, test_upgrade_that_cannot_load_keeps_old])
+        test_upgrade_while_events_flow, test_hot_reload_while_events_flow,
+        test_upgrade_that_cannot_load_keeps_old])
 
 
 if __name__ == "__main__":
