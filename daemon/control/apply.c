@@ -51,6 +51,7 @@ struct op {
 	struct manifest *m;
 	bool changed;
 	char *cfgtext;
+	char *was_version, *was_config; /* what ran before this start (blue/green keeps it) */
 	TAILQ_ENTRY(op) entry;
 };
 
@@ -86,6 +87,8 @@ static void op_free(struct op *op)
 	plugin_row_clear(&op->row);
 	manifest_free(op->m);
 	free(op->cfgtext);
+	free(op->was_version);
+	free(op->was_config);
 	free(op);
 }
 
@@ -258,6 +261,14 @@ static void started(void *arg, bool ok, const char *reason)
 	}
 	snprintf(msg, sizeof msg, "%s could not be started: %s", t->name,
 		 reason ? reason : "unknown reason");
+	if (op->was_version != NULL && state_is(op->ap->sup, t->name, SUP_RUNNING)) {
+		/* A blue/green start failed: the old host serves on; a later apply tries again. */
+		free(t->version);
+		t->version = op->was_version;
+		free(t->config);
+		t->config = op->was_config;
+		op->was_version = op->was_config = NULL;
+	}
 	if (op->flags & APPLY_STOP_IF_NOT_READY) {
 		supervisor_stop(op->ap->sup, t->name, BUS_DROP_DISABLED);
 		t->enabled = false;
@@ -401,10 +412,10 @@ static void have_files(struct op *op)
 		}
 	}
 	free(so);
-	/* What runs now, whatever its first host says. */
-	free(t->version);
+	/* What runs now, whatever its first host says (but see started). */
+	op->was_version = t->version;
+	op->was_config = t->config;
 	t->version = xstrdup(row->version);
-	free(t->config);
 	t->config = xstrdup(op->cfgtext);
 	t->enabled = true;
 }

@@ -128,7 +128,7 @@ def test_upgrade_that_cannot_load_keeps_old(ctx):
                   os.path.join(d.plugin_dir, "echo", "echo.so"))
     set_version(d, "echo", "1.2.0")
     r = d.post(f"{M}/install/echo", {"version": "1.2.0"})
-    assert "could not be started" in json.dumps(r.json), r
+    assert "could not be started" in json.dumps(r.json), (r, d.log()[-6000:])
     # The old host never noticed: same pid, still running, still delivering.
     rt = d.runtime("echo")
     assert rt["pid"] == old and rt["state"] == "running", rt
