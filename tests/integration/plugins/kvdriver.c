@@ -39,7 +39,8 @@ static int on_event(ss_plugin *p, const ss_event *ev)
 	}
 	if (op == NULL)
 		op = "";
-	/* "delay_ms" (at most 1000): wait first, so a test can act between delivery and the call. */
+	/* "delay_ms" (at most 1000): wait first, so a test can act between delivery and the call.
+	 */
 	if (json_object_object_get_ex(d, "delay_ms", &out)) {
 		int64_t ms = json_object_get_int64(out);
 		out = NULL;
