@@ -226,19 +226,19 @@ static bool database_up(void *arg)
 static void on_outbox_row(int64_t id, const char *type, const char *data, size_t len, void *arg)
 {
 	struct daemon *d = arg;
-	json_tokener *tok = json_tokener_new_ex(JSON_MAX_DEPTH);
-	json_object *o = json_tokener_parse_ex(tok, data, (int)len);
+	char err[256] = "";
+	json_object *o = json_read(data, len, JSON_MAX_DEPTH, err, sizeof err);
 	struct bus_event *ev = NULL;
-	char err[256] = "not JSON";
 
-	if (o != NULL && json_tokener_get_error(tok) == json_tokener_success)
+	if (o != NULL)
 		ev = bus_prepare_id(d->bus, id, type, o, err, sizeof err);
+	else if (err[0] == '\0')
+		snprintf(err, sizeof err, "data is null");
 	if (ev != NULL)
 		bus_commit(d->bus, ev);
 	else
 		log_warn("outbox", "event %" PRId64 " (%.64s) not delivered: %s", id, type, err);
 	json_object_put(o);
-	json_tokener_free(tok);
 }
 
 /* The store's token roles are the API's: the same ladder, mapped here where both meet. */

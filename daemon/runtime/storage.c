@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "json.h"
 #include "kv.h"
 #include "log.h"
 #include "msg.h"
@@ -92,9 +93,11 @@ static void get_done(void *arg, const struct kv_result *r)
 		answer_status(call, r);
 		return;
 	}
-	v = json_tokener_parse(r->value);
-	if (v == NULL && strcmp(r->value, "null") != 0) {
-		call_error(call, ERR_INTERNAL, "the stored value does not parse");
+	char err[160] = "";
+	/* The one reader and depth limit every stored document is read with. */
+	v = json_read(r->value, strlen(r->value), JSON_MAX_DEPTH, err, sizeof err);
+	if (v == NULL && err[0] != '\0') {
+		call_error(call, ERR_INTERNAL, "the stored value does not parse: %s", err);
 		return;
 	}
 	fields = json_object_new_object();
