@@ -17,3 +17,19 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
+
+# Waits until the daemon's log has at least $1 lines matching $2 (polled
+# every 2 ms, for at most a minute); prints the $1th of them.
+wait_log() {
+	local n=$1 pattern=$2 tries=0
+	while [ "$(grep -c -- "$pattern" "$log" || true)" -lt "$n" ]; do
+		tries=$((tries + 1))
+		if [ "$tries" -gt 30000 ] || ! kill -0 "$dpid" 2>/dev/null; then
+			echo "bench: fewer than $n '$pattern' in the daemon's log" >&2
+			tail -n 20 "$log" >&2
+			exit 1
+		fi
+		sleep 0.002
+	done
+	grep -- "$pattern" "$log" | sed -n "${n}p"
+}

@@ -32,21 +32,6 @@ for f in "$bin/host_start" "$bin/raw_frames" "$bin/http_events" "$bin/schema_val
 	[ -e "$f" ] || { echo "bench: $f is not built" >&2; exit 1; }
 done
 
-# Waits until the daemon's log has at least $1 lines matching $2; prints the last.
-wait_log() {
-	local n=$1 pattern=$2 tries=0
-	while [ "$(grep -c -- "$pattern" "$log" || true)" -lt "$n" ]; do
-		tries=$((tries + 1))
-		if [ "$tries" -gt 6000 ] || ! kill -0 "$dpid" 2>/dev/null; then
-			echo "bench: no '$pattern' in the daemon's log" >&2
-			tail -n 20 "$log" >&2
-			exit 1
-		fi
-		sleep 0.01
-	done
-	grep -- "$pattern" "$log" | sed -n "${n}p"
-}
-
 # value NAME LINES: the value of figure NAME among "name value unit" lines.
 value() { awk -v n="$1" '$1 == n { print $2 }' <<<"$2"; }
 

@@ -42,20 +42,6 @@ daemon="$build/daemon/streamspaced"
 # The hosts' descriptors count against the daemon's open-file limit.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-# Waits until the log has $1 lines matching $2 (polled every 2 ms).
-wait_count() {
-	local n=$1 pattern=$2 tries=0
-	while [ "$(grep -c -- "$pattern" "$log" || true)" -lt "$n" ]; do
-		tries=$((tries + 1))
-		if [ "$tries" -gt 30000 ] || ! kill -0 "$dpid" 2>/dev/null; then
-			echo "bench: fewer than $n '$pattern' in the daemon's log" >&2
-			tail -n 20 "$log" >&2
-			exit 1
-		fi
-		sleep 0.002
-	done
-}
-
 pss_of() { awk '/^Pss:/ { print $2; exit }' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
 
 # Every process under pid $1, itself included.
@@ -96,7 +82,7 @@ for n in "${sizes[@]}"; do
 	t0=$(date +%s%N)
 	"$daemon" --listen 127.0.0.1:0 --host-path "$host" "${args[@]}" --log-level info 2>"$log" &
 	dpid=$!
-	wait_count "$n" ': ready: pid'
+	wait_log "$n" ': ready: pid' >/dev/null
 	t1=$(date +%s%N)
 	echo "scale_boot_ms_$n $(((t1 - t0) / 1000000)) ms"
 	port=$(grep -m1 'listening on ' "$log" | sed -E 's/.*:([0-9]+)$/\1/')
@@ -117,10 +103,10 @@ for n in "${sizes[@]}"; do
 
 	# A report first: it starts every histogram over, without the fan-out's events.
 	"$bin/http_events" post "$port" plugin.counter.report
-	wait_count "$n" 'count='
+	wait_log "$n" 'count=' >/dev/null
 	"$bin/http_events" latency "$port" "$RATE" "$SECONDS_LAT"
 	"$bin/http_events" post "$port" plugin.counter.report
-	wait_count $((2 * n)) 'count='
+	wait_log $((2 * n)) 'count=' >/dev/null
 	p99=$(grep -- 'count=' "$log" | tail -n "$n" | sed -E 's/.*p99_us=([0-9]+).*/\1/' | sort -n | tail -n1)
 	echo "scale_latency_p99_us_$n $p99 us"
 
