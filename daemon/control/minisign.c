@@ -6,6 +6,7 @@
 #include "minisign.h"
 
 #include <sodium.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,9 +82,16 @@ static bool b64_exact(struct line l, uint8_t *out, size_t want)
 
 void minisign_key_id_hex(const uint8_t id[8], char out[17])
 {
-	/* minisign prints the id as a little-endian 64-bit number. */
+	/*
+	 * minisign prints the id as a little-endian 64-bit number with "%" PRIX64:
+	 * no leading zeros, so an id whose top byte is below 0x10 has fewer than
+	 * 16 digits (zero-padding it named a key the operator could not find).
+	 */
+	uint64_t v = 0;
+
 	for (size_t i = 0; i < 8; i++)
-		snprintf(out + 2 * i, 3, "%02X", id[7 - i]);
+		v |= (uint64_t)id[i] << (8 * i);
+	snprintf(out, 17, "%" PRIX64, v);
 }
 
 bool minisign_key_parse(const char *text, size_t len, struct minisign_key *key,
