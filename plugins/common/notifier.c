@@ -24,15 +24,14 @@ static void sleep_ms(int64_t ms)
  * A timeout is not retried: a hanging webhook costs one egress timeout.
  * Logs the event, status and attempt, never the URL.
  */
-static int deliver(ss_plugin *p, const char *event, json_object *msg)
+static int deliver(ss_plugin *p, const char *event, const char *url, json_object *msg)
 {
-	const char *url = ss_config_str(p, "webhookUrl", NULL);
 	int max_attempts = (int)ss_config_int(p, "maxAttempts", 3);
 	int64_t budget = ss_config_int(p, "retryBudgetMs", 10000);
 	const char *body = json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN);
 	json_object *headers = json_object_new_object();
 	if (!url || !*url) {
-		ss_log(p, SS_WARN, "%s: not sent: no webhookUrl configured", event);
+		ss_log(p, SS_WARN, "%s: not sent: no endpoint configured", event);
 		json_object_put(headers);
 		return 0;
 	}
@@ -84,6 +83,12 @@ static int deliver(ss_plugin *p, const char *event, json_object *msg)
 int notifier_on_event(ss_plugin *p, const ss_event *ev, notifier_build_fn build,
 		      struct notify_rate *rate)
 {
+	return notifier_on_event_to(p, ev, build, rate, ss_config_str(p, "webhookUrl", NULL));
+}
+
+int notifier_on_event_to(ss_plugin *p, const ss_event *ev, notifier_build_fn build,
+			 struct notify_rate *rate, const char *url)
+{
 	const char *event = ss_event_type(ev);
 	json_object *msg = build(ss_config(p), event, ss_event_data(ev));
 	if (!msg)
@@ -93,7 +98,7 @@ int notifier_on_event(ss_plugin *p, const ss_event *ev, notifier_build_fn build,
 		ss_log(p, SS_WARN, "%s: dropped by rateLimit (%lld dropped so far)", event,
 		       (long long)rate->dropped);
 	else
-		rc = deliver(p, event, msg);
+		rc = deliver(p, event, url, msg);
 	json_object_put(msg);
 	return rc;
 }

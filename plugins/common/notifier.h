@@ -3,7 +3,8 @@
  * message builder: the builder decides (toggles, format), the hourly limit
  * drops and counts the excess, and the message is POSTed to the config's
  * webhookUrl through the daemon's egress (ss_http_request) with bounded
- * retries. The webhook URL is a secret and never appears in a log line.
+ * retries. The webhook URL is a secret and never appears in a log line, nor
+ * does a body (PagerDuty's routing_key is one).
  */
 #ifndef SS_PLUGINS_NOTIFIER_H
 #define SS_PLUGINS_NOTIFIER_H
@@ -20,6 +21,13 @@ typedef json_object *(*notifier_build_fn)(json_object *config, const char *event
 /* Handles ev for plugin p: build, rate-limit (config "rateLimit", default 60/hour), deliver. */
 int notifier_on_event(ss_plugin *p, const ss_event *ev, notifier_build_fn build,
 		      struct notify_rate *rate);
+
+/*
+ * The same to a fixed endpoint (PagerDuty's /v2/enqueue, whose credential is
+ * in the body) instead of the config's webhookUrl.
+ */
+int notifier_on_event_to(ss_plugin *p, const ss_event *ev, notifier_build_fn build,
+			 struct notify_rate *rate, const char *url);
 
 /* Subscribes fn to session.* and user.* and logs the plugin's limit. */
 int notifier_load(ss_plugin *p, ss_event_fn fn);

@@ -203,20 +203,23 @@ int64_t notify_retry_after_ms(const char *value)
  */
 static const struct notify_kind kinds[] = {
     {"session.created", "notifyOnSessionCreated", "Session created",
-     "Session *{{id}}* was created for {{user}}.", true},
+     "Session *{{id}}* was created for {{user}}.", true, 0x2ECC71},
     {"session.started", "notifyOnSessionStarted", "Session started",
-     "Session *{{id}}* of {{user}} started.", false},
+     "Session *{{id}}* of {{user}} started.", false, 0x3498DB},
     {"session.hibernated", "notifyOnSessionHibernated", "Session hibernated",
-     "Session *{{id}}* of {{user}} was hibernated.", true},
+     "Session *{{id}}* of {{user}} was hibernated.", true, 0x95A5A6},
     {"session.woken", "notifyOnSessionWoken", "Session woken",
-     "Session *{{id}}* of {{user}} woke up.", false},
+     "Session *{{id}}* of {{user}} woke up.", false, 0x1ABC9C},
     {"session.stopped", "notifyOnSessionStopped", "Session stopped",
-     "Session *{{id}}* of {{user}} stopped.", false},
+     "Session *{{id}}* of {{user}} stopped.", false, 0xE67E22},
     {"session.deleted", "notifyOnSessionDeleted", "Session deleted",
-     "Session *{{id}}* of {{user}} was deleted.", false},
-    {"user.created", "notifyOnUserCreated", "User created", "User *{{id}}* was created.", true},
-    {"user.updated", "notifyOnUserUpdated", "User updated", "User *{{id}}* was updated.", false},
-    {"user.deleted", "notifyOnUserDeleted", "User deleted", "User *{{id}}* was deleted.", false},
+     "Session *{{id}}* of {{user}} was deleted.", false, 0xE74C3C},
+    {"user.created", "notifyOnUserCreated", "User created", "User *{{id}}* was created.", true,
+     0x9B59B6},
+    {"user.updated", "notifyOnUserUpdated", "User updated", "User *{{id}}* was updated.", false,
+     0x5865F2},
+    {"user.deleted", "notifyOnUserDeleted", "User deleted", "User *{{id}}* was deleted.", false,
+     0x992D22},
 };
 
 const struct notify_kind *notify_kind_of(const char *event)
@@ -230,13 +233,7 @@ const struct notify_kind *notify_kind_of(const char *event)
 bool notify_wants(json_object *config, const char *event)
 {
 	const struct notify_kind *k = notify_kind_of(event);
-	json_object *v;
-	if (!k)
-		return false;
-	if (json_object_object_get_ex(config, k->toggle, &v) &&
-	    json_object_is_type(v, json_type_boolean))
-		return json_object_get_boolean(v);
-	return k->on_by_default;
+	return k && notify_cfg_bool(config, k->toggle, k->on_by_default);
 }
 
 const char *notify_cfg_str(json_object *config, const char *key)
@@ -246,6 +243,26 @@ const char *notify_cfg_str(json_object *config, const char *key)
 	    json_object_is_type(v, json_type_string) && *json_object_get_string(v))
 		return json_object_get_string(v);
 	return NULL;
+}
+
+bool notify_cfg_bool(json_object *config, const char *key, bool def)
+{
+	json_object *v;
+	if (json_object_object_get_ex(config, key, &v) && json_object_is_type(v, json_type_boolean))
+		return json_object_get_boolean(v);
+	return def;
+}
+
+char *notify_unstar(const char *tmpl)
+{
+	char *out = malloc(strlen(tmpl) + 1), *o = out;
+	if (!out)
+		return NULL;
+	for (; *tmpl; tmpl++)
+		if (*tmpl != '*')
+			*o++ = *tmpl;
+	*o = '\0';
+	return out;
 }
 
 bool notify_add_str(json_object *o, const char *key, const char *s)

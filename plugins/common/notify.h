@@ -81,6 +81,7 @@ struct notify_kind {
 	const char *title;  /* plain text */
 	const char *text;   /* a template, *x* marking the subject */
 	bool on_by_default;
+	int32_t color; /* 0xRRGGBB: Discord's embed colour, Teams' themeColor */
 };
 /* The kind of event, or NULL for an event no notifier posts. */
 const struct notify_kind *notify_kind_of(const char *event);
@@ -89,6 +90,15 @@ bool notify_wants(json_object *config, const char *event);
 
 /* config[key] when a non-empty string, else NULL (borrowed). */
 const char *notify_cfg_str(json_object *config, const char *key);
+/* config[key] when a boolean, else def. */
+bool notify_cfg_bool(json_object *config, const char *key, bool def);
+
+/*
+ * tmpl without its '*' marks (malloc'd, NULL on failure): the default
+ * wording of a kind as plain text, for services without markdown
+ * (PagerDuty's summary). Only the template loses them, never a value.
+ */
+char *notify_unstar(const char *tmpl);
 /* Adds to o / appends to arr; on failure the value is put and false returned (NULL: false). */
 bool notify_add_str(json_object *o, const char *key, const char *s);
 bool notify_add_obj(json_object *o, const char *key, json_object *v);

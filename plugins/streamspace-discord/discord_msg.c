@@ -20,21 +20,10 @@ enum {
 	VALUE_MAX = 1024
 };
 
-static const struct {
-	const char *event;
-	int32_t color;
-} colors[] = {
-    {"session.created", 0x2ECC71}, {"session.started", 0x3498DB}, {"session.hibernated", 0x95A5A6},
-    {"session.woken", 0x1ABC9C},   {"session.stopped", 0xE67E22}, {"session.deleted", 0xE74C3C},
-    {"user.created", 0x9B59B6},	   {"user.updated", 0x5865F2},	  {"user.deleted", 0x992D22},
-};
-
 int32_t discord_color_for(const char *event)
 {
-	for (size_t i = 0; event && i < sizeof colors / sizeof colors[0]; i++)
-		if (strcmp(colors[i].event, event) == 0)
-			return colors[i].color;
-	return 0;
+	const struct notify_kind *k = notify_kind_of(event);
+	return k ? k->color : 0;
 }
 
 /* One embed field {name, value, inline: true}; Discord refuses an empty name or value. */
@@ -83,10 +72,7 @@ json_object *discord_message(json_object *config, const char *event, json_object
 	     notify_add_str(embed, "description", desc) &&
 	     notify_add_obj(embed, "color", json_object_new_int(discord_color_for(event))) &&
 	     notify_add_str(embed, "timestamp", stamp);
-	json_object *v;
-	bool details =
-	    !json_object_object_get_ex(config, "includeDetails", &v) || json_object_get_boolean(v);
-	if (ok && details) {
+	if (ok && notify_cfg_bool(config, "includeDetails", true)) {
 		json_object *fields = notify_detail_fields(data, FIELDS_MAX, embed_field);
 		ok = fields != NULL;
 		if (ok && json_object_array_length(fields) > 0)

@@ -108,10 +108,7 @@ json_object *slack_message(json_object *config, const char *event, json_object *
 	}
 	ok = ok && notify_push(blocks, header ? block("header", "text", header) : NULL);
 	ok = ok && notify_push(blocks, block("section", "text", text_obj("mrkdwn", body)));
-	json_object *v;
-	bool details =
-	    !json_object_object_get_ex(config, "includeDetails", &v) || json_object_get_boolean(v);
-	if (ok && details) {
+	if (ok && notify_cfg_bool(config, "includeDetails", true)) {
 		json_object *fields = notify_detail_fields(data, FIELDS_MAX, detail_field);
 		ok = fields != NULL;
 		if (ok && json_object_array_length(fields) > 0)

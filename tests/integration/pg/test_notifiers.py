@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Issue 12, the shipped notifiers (streamspace-slack, streamspace-discord) in
+"""Issue 12, the shipped notifiers (streamspace-slack, -discord, -teams) in
 the real daemon: listed in the shipped catalog with the permissions they need,
 installed from it with a webhook URL (the schema refuses a URL that is not the
 service's, and a config without one),
@@ -31,6 +31,16 @@ NOTIFIERS = {
         "bad": ("https://evil.example/api/webhooks/1/x", "http://discord.com/api/webhooks/1/x",
                 "https://discord.com.evil.example/api/webhooks/1/x",
                 "https://discord.com/api/webhooks/notanid/x"),
+    },
+    "streamspace-teams": {
+        "host": "prod-27.westus.logic.azure.com",
+        "secret": "TeamsSecretSignatureValue42",
+        "url": "https://prod-27.westus.logic.azure.com:443/workflows/abc/triggers/manual/"
+               "paths/invoke?api-version=2016-06-01&sig=",
+        "bad": ("https://evil.example/workflows/x", "http://prod-27.westus.logic.azure.com/x",
+                "https://logic.azure.com.evil.example/workflows/x",
+                "https://a.logic.azure.com@evil.example/x",
+                "https://x.webhook.office.com.evil.example/webhookb2/x"),
     },
 }
 

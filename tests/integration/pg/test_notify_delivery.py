@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Issue 12, the shipped notifiers delivering through the daemon's egress:
-streamspace-slack and streamspace-discord installed from the shipped catalog
-with their REAL service URLs (https://hooks.slack.com/services/...,
-https://discord.com/api/webhooks/...), reaching a loopback HTTPS receiver
+streamspace-slack, streamspace-discord and streamspace-teams installed from
+the shipped catalog with their REAL service URLs
+(https://hooks.slack.com/services/..., https://discord.com/api/webhooks/...,
+a Teams Workflows URL under logic.azure.com and a legacy connector's under
+webhook.office.com), reaching a loopback HTTPS receiver
 through --egress-connect-to and --egress-ca over verified TLS (a CA and a
 certificate for the service's host name made here with openssl). The
 receiver records each request; bodies and headers are checked against each
@@ -10,168 +12,21 @@ service's documented format field by field. Then: 429 with Retry-After (and
 Discord's retry_after) retried after the wait, 500 retried and bounded by
 maxAttempts, 400 not retried, the excess over rateLimit dropped and counted,
 and a hanging webhook bounded by the egress timeout without holding up the
-next event."""
-import http.server
+next event (notifyrig.check_policy)."""
 import json
 import os
-import ssl
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import pgharness as h  # noqa: E402
-from tlsserver import make_ca  # noqa: E402
-
-M = "/api/plugins/marketplace"
-
-
-class Hook:
-    """A scripted webhook receiver: answers from a queue (default 200 "ok")."""
-
-    def __init__(self, work):
-        self.hits, self.script, self.lock = [], [], threading.Lock()
-        hook = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *a):
-                pass
-
-            def handle(self):
-                try:
-                    super().handle()
-                except (ssl.SSLError, ConnectionError):
-                    pass
-
-            def do_POST(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(n).decode()
-                with hook.lock:
-                    hook.hits.append({"t": time.monotonic(), "path": self.path,
-                                      "headers": {k.lower(): v for k, v in self.headers.items()},
-                                      "body": body})
-                    code, rbody, rh = hook.script.pop(0) if hook.script else (200, "ok", [])
-                if code == "hang":
-                    time.sleep(6)
-                    code = 200
-                self.send_response(code)
-                for k, v in rh:
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(rbody)))
-                self.end_headers()
-                self.wfile.write(rbody.encode())
-
-        srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        srv.daemon_threads = True
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(os.path.join(work, "srv.pem"), os.path.join(work, "srv.key"))
-        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-        threading.Thread(target=srv.serve_forever, daemon=True).start()
-        self.port = srv.server_address[1]
-
-    def count(self):
-        with self.lock:
-            return len(self.hits)
-
-    def queue(self, *answers):
-        with self.lock:
-            self.script.extend(answers)
-
-
-def setup(pg, name, host, url, config):
-    work = h.tempdir(f"ss-{name}-dl-")
-    ca = make_ca(work, names=(host,))
-    hook = Hook(work)
-    ci = pg.createdb(name.replace("-", "_") + "_dl")
-    d = h.Daemon(ci, work, extra_args=["--egress-ca", ca, "--egress-timeout-ms", "2000",
-                                       "--egress-connect-to",
-                                       f"{host}:443:127.0.0.1:{hook.port}"])
-    d.token = h.make_token(ci, "admin", "admin", d)
-    r = d.post(f"{M}/install/{name}", {"config": dict(config, webhookUrl=url)})
-    assert r.status == 201, r
-    d.wait_state(name, "running")
-    d.notifier, d.config = name, dict(config, webhookUrl=url)
-    return d, hook, h.make_token(ci, "svc", "service", d)
-
-
-def post(d, svc, event, data):
-    r = d.post("/api/events", {"type": event, "data": data}, token=svc)
-    assert r.status == 202, r
-
-
-def wait_hits(hook, n, d, what):
-    try:
-        h.wait_for(lambda: hook.count() >= n, 20, what)
-    except AssertionError as e:
-        raise AssertionError(f"{e}; log: {d.log()[-3000:]}") from None
-    return hook.hits[n - 1]
-
-
-def wait_log(d, text, what):
-    try:
-        h.wait_for(lambda: text in d.log(), 20, what)
-    except AssertionError as e:
-        raise AssertionError(f"{e}; log: {d.log()[-3000:]}") from None
-
-
-def check_policy(d, hook, svc, event_data, secret, prior):
-    """429/500/400/rate limit/hang, the same for every notifier."""
-    n = hook.count()
-    # 429 with Retry-After: 1 -> the second attempt a second later, delivered.
-    hook.queue((429, "rate limited", [("Retry-After", "1")]))
-    post(d, svc, "session.created", dict(event_data, id="r429"))
-    a, b = wait_hits(hook, n + 1, d, "429 attempt"), wait_hits(hook, n + 2, d, "429 retry")
-    assert b["t"] - a["t"] >= 0.9, (a["t"], b["t"])
-    assert a["body"] == b["body"]
-    wait_log(d, "session.created: delivered (status 200, attempt 2)", "the retried delivery")
-    n += 2
-    # 500 three times: retried, bounded by maxAttempts (3), then dropped.
-    hook.queue((500, "oops", []), (500, "oops", []), (500, "oops", []))
-    post(d, svc, "session.created", dict(event_data, id="r500"))
-    wait_hits(hook, n + 3, d, "three 500 attempts")
-    wait_log(d, "dropped after 3 attempts", "the bounded retries")
-    n += 3
-    # 400: not retried.
-    hook.queue((400, "invalid_payload", []))
-    post(d, svc, "session.created", dict(event_data, id="r400"))
-    wait_hits(hook, n + 1, d, "the 400 attempt")
-    wait_log(d, "webhook answered 400 (attempt 1)\n", "the 400 answer")
-    wait_log(d, "dropped after 1 attempt\n", "no retry on 400")
-    # A hanging webhook: bounded by the egress timeout (2 s), not retried; the next event goes.
-    n += 1
-    hook.queue(("hang", "", []))
-    t0 = time.monotonic()
-    post(d, svc, "session.created", dict(event_data, id="hang"))
-    post(d, svc, "session.created", dict(event_data, id="after"))
-    after = wait_hits(hook, n + 2, d, "the event after the hanging one")
-    assert after["t"] - t0 < 5.0, after["t"] - t0
-    assert '"after"' in after["body"] or "after" in after["body"]
-    time.sleep(0.5)
-    assert hook.count() == n + 2, "the hanging request was retried"
-    n += 2
-    # Rate limit: 1 more per hour allowed under the new config, the next dropped and counted.
-    sent = prior + 5  # messages that passed the limiter so far: before, and r429..after here
-    r = d.request("PUT", f"{M}/config/{d.notifier}", body={"config": dict(d.config, rateLimit=sent + 1)})
-    assert r.status == 200, r
-    time.sleep(0.5)
-    post(d, svc, "session.created", dict(event_data, id="last-ok"))
-    post(d, svc, "session.created", dict(event_data, id="over"))
-    wait_log(d, "dropped by rateLimit (1 dropped so far)", "the excess counted")
-    wait_hits(hook, n + 1, d, "the last allowed message")
-    time.sleep(0.5)
-    assert hook.count() == n + 1, [x["body"][:80] for x in hook.hits[n:]]
-    # Neither the plugin nor the daemon's egress line logs the webhook's path (its credential).
-    assert secret not in d.log(), d.log()[-3000:]
+from notifyrig import check_policy, post, run, setup, wait_hits, wait_log  # noqa: E402
 
 
 def test_slack(pg):
     secret = "T0AAA1111/B0BBB2222/xoxSecretDeliveryToken"
     d, hook, svc = setup(pg, "streamspace-slack", "hooks.slack.com",
-                         "https://hooks.slack.com/services/" + secret,
-                         {"channel": "#ops", "rateLimit": 100})
+                         {"webhookUrl": "https://hooks.slack.com/services/" + secret,
+                          "channel": "#ops", "rateLimit": 100})
     try:
         post(d, svc, "session.created", {"id": "s1", "user": "a<b>&c"})
         hit = wait_hits(hook, 1, d, "the Block Kit message")
@@ -201,8 +56,8 @@ def test_slack(pg):
 def test_discord(pg):
     secret = "112233445566778899/DiscordDeliveryToken"
     d, hook, svc = setup(pg, "streamspace-discord", "discord.com",
-                         "https://discord.com/api/webhooks/" + secret,
-                         {"avatarUrl": "https://cdn.example/a.png", "rateLimit": 100,
+                         {"webhookUrl": "https://discord.com/api/webhooks/" + secret,
+                          "avatarUrl": "https://cdn.example/a.png", "rateLimit": 100,
                           "contentTemplate": "{{event}} for {{user}}"})
     try:
         before = time.time()
@@ -240,18 +95,83 @@ def test_discord(pg):
         assert rc == 0, d.log()[-3000:]
 
 
-def main():
-    pg = h.PG()
+def test_teams(pg):
+    flow = "prod-27.westus.logic.azure.com"
+    office = "contoso.webhook.office.com"
+    sig = "TeamsWorkflowSig0123456789abcdefXYZ"
+    path = ("/workflows/0a1b2c3d4e5f/triggers/manual/paths/invoke?api-version=2016-06-01"
+            "&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=" + sig)
+    legacy_secret = "IncomingWebhook/5f4e3d2c1b0a/LegacySecretGuid42"
+    legacy_path = "/webhookb2/1111-2222@3333-4444/" + legacy_secret
+    # Workflows answer 202 Accepted with no body.
+    d, hook, svc = setup(pg, "streamspace-teams", (flow, office),
+                         {"webhookUrl": f"https://{flow}:443{path}", "rateLimit": 100},
+                         default=(202, "", []))
     try:
-        def case(fn):
-            def run():
-                fn(pg)
-            run.__name__ = fn.__name__
-            return run
-        return h.Suite().run([case(test_slack), case(test_discord)])
+        before = time.time()
+        post(d, svc, "session.created", {"id": "s1", "user": "alice", "template": "firefox"})
+        hit = wait_hits(hook, 1, d, "the Adaptive Card")
+        assert hit["path"] == path, hit["path"]
+        assert hit["headers"]["host"] in (flow, flow + ":443"), hit["headers"]
+        assert hit["headers"]["content-type"] == "application/json", hit["headers"]
+        m = json.loads(hit["body"])
+        assert list(m) == ["type", "attachments"] and m["type"] == "message", m
+        assert len(m["attachments"]) == 1, m
+        a = m["attachments"][0]
+        assert a == {"contentType": "application/vnd.microsoft.card.adaptive",
+                     "contentUrl": None, "content": a["content"]}, a
+        c = a["content"]
+        assert c["type"] == "AdaptiveCard" and c["version"] == "1.4", c
+        assert c["$schema"] == "http://adaptivecards.io/schemas/adaptive-card.json", c
+        assert c["msteams"] == {"width": "Full"}, c
+        b = c["body"]
+        assert [x["type"] for x in b] == ["TextBlock", "TextBlock", "FactSet", "TextBlock"], b
+        assert b[0] == {"type": "TextBlock", "text": "Session created", "size": "Large",
+                        "weight": "Bolder", "wrap": True}, b[0]
+        assert b[1] == {"type": "TextBlock", "text": "Session *s1* was created for alice.",
+                        "wrap": True}, b[1]
+        assert b[2]["facts"] == [{"title": "id", "value": "s1"},
+                                 {"title": "user", "value": "alice"},
+                                 {"title": "template", "value": "firefox"}], b[2]
+        foot = b[3]["text"]
+        assert foot.startswith("StreamSpace \u00b7 session.created \u00b7 "), foot
+        ts = time.mktime(time.strptime(foot.split(" \u00b7 ")[2], "%Y-%m-%dT%H:%M:%S.000Z"))
+        assert before - 2 <= ts - time.timezone <= time.time() + 1, foot
+        assert b[3]["isSubtle"] is True and b[3]["size"] == "Small", b[3]
+        wait_log(d, "session.created: delivered (status 202, attempt 1)", "the delivery log")
+
+        # The legacy connector: a MessageCard to webhook.office.com (which answers 200 "1").
+        cfg = {"webhookUrl": f"https://{office}{legacy_path}", "format": "messageCard",
+               "rateLimit": 100, "notifyOnSessionHibernated": True}
+        r = d.request("PUT", f"/api/plugins/marketplace/config/{d.notifier}", body={"config": cfg})
+        assert r.status == 200, r
+        d.config = cfg
+        hook.queue((200, "1", []))
+        time.sleep(0.5)
+        post(d, svc, "session.hibernated", {"id": "s2", "user": "bob"})
+        hit = wait_hits(hook, 2, d, "the MessageCard")
+        assert hit["path"] == legacy_path, hit["path"]
+        assert hit["headers"]["host"] == office, hit["headers"]
+        m = json.loads(hit["body"])
+        assert m["@type"] == "MessageCard" and m["@context"] == "https://schema.org/extensions", m
+        assert m["summary"] == m["title"] == "Session hibernated", m
+        assert m["themeColor"] == "95A5A6", m
+        assert m["text"] == "Session *s2* of bob was hibernated.", m
+        assert len(m["sections"]) == 1, m
+        sec = m["sections"][0]
+        assert sec["facts"] == [{"name": "id", "value": "s2"}, {"name": "user", "value": "bob"}]
+        assert sec["markdown"] is True, sec
+        assert sec["activitySubtitle"].startswith("StreamSpace \u00b7 session.hibernated"), sec
+        assert sorted(m) == ["@context", "@type", "sections", "summary", "text", "themeColor",
+                             "title"], m
+        wait_log(d, "session.hibernated: delivered (status 200, attempt 1)", "the card delivered")
+        hook.default = (200, "1", [])
+        check_policy(d, hook, svc, {"user": "alice"}, legacy_secret, prior=2)
+        assert sig not in d.log(), d.log()[-3000:]
     finally:
-        pg.close()
+        rc = d.stop()
+        assert rc == 0, d.log()[-3000:]
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run([test_slack, test_discord, test_teams]))

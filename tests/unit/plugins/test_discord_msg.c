@@ -14,35 +14,16 @@
 
 #include <cmocka.h>
 
+#include "jsonpath.h"
+
 #include "../../../plugins/streamspace-discord/discord_msg.h"
 
 /* 2026-12-01T18:00:00Z */
 #define NOW ((time_t)1796148000)
 
-static json_object *at(json_object *o, const char *path)
-{
-	char buf[256];
-	snprintf(buf, sizeof buf, "%s", path);
-	for (char *tok = strtok(buf, "/"); tok && o; tok = strtok(NULL, "/")) {
-		if (json_object_is_type(o, json_type_array))
-			o = json_object_array_get_idx(o, (size_t)atoi(tok));
-		else if (!json_object_object_get_ex(o, tok, &o))
-			return NULL;
-	}
-	return o;
-}
-
-static const char *str_at(json_object *o, const char *path)
-{
-	json_object *v = at(o, path);
-	return v ? json_object_get_string(v) : NULL;
-}
-
 static json_object *message(const char *config, const char *event, const char *data)
 {
-	json_object *c = json_tokener_parse(config), *d = json_tokener_parse(data);
-	assert_non_null(c);
-	assert_non_null(d);
+	json_object *c = parse(config), *d = parse(data);
 	json_object *m = discord_message(c, event, d, NOW);
 	json_object_put(c);
 	json_object_put(d);

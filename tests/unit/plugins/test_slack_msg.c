@@ -13,30 +13,9 @@
 
 #include <cmocka.h>
 
+#include "jsonpath.h"
+
 #include "../../../plugins/streamspace-slack/slack_msg.h"
-
-static json_object *parse(const char *s)
-{
-	json_object *o = json_tokener_parse(s);
-	assert_non_null(o);
-	return o;
-}
-
-static const char *str_at(json_object *o, const char *path)
-{
-	/* path: keys and array indexes separated by '/'. */
-	char buf[256];
-	snprintf(buf, sizeof buf, "%s", path);
-	for (char *tok = strtok(buf, "/"); tok; tok = strtok(NULL, "/")) {
-		if (json_object_is_type(o, json_type_array))
-			o = json_object_array_get_idx(o, (size_t)atoi(tok));
-		else if (!json_object_object_get_ex(o, tok, &o))
-			return NULL;
-		if (!o)
-			return NULL;
-	}
-	return json_object_get_string(o);
-}
 
 static json_object *message(const char *config, const char *event, const char *data)
 {
