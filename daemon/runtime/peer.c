@@ -15,22 +15,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/queue.h>
 
 #include "bus.h"
 #include "call.h"
 #include "clock.h"
 #include "frame.h"
 #include "grants.h"
+#include "handshake.h"
 #include "hostlog.h"
 #include "log.h"
 #include "msg.h"
+#include "pending.h"
 #include "xmalloc.h"
 
 #define READ_BUDGET 256	 /* frames handled per host per loop turn */
 #define READ_CHUNK 16384 /* bytes read from one host per loop turn */
 #define TICK_MS 100	 /* how often outstanding requests are checked against their deadline */
-#define SUBSCRIPTIONS_MAX 64
 
 /* Where the conversation stands. */
 enum peer_state {
@@ -41,33 +41,6 @@ enum peer_state {
 	PS_LOST,     /* over: lost is reported (or about to be) */
 };
 #define IN(s) (1u << (s))
-
-/*
- * The kinds of request outstanding on a channel, in either direction. An
- * event is a daemon request too, but its window lives in the bus (which
- * redelivers it after a crash), so a reply that matches no entry here goes
- * to the bus. A new request type (storage, egress, routes, jobs) is a row.
- */
-enum req_kind { REQ_CONFIG, REQ_PING, REQ_HOST, REQ_KIND_COUNT };
-
-struct request {
-	TAILQ_ENTRY(request) entry;
-	int64_t id;
-	enum req_kind kind;
-	int64_t deadline_ms; /* monotonic; 0: none (a host's request awaiting our answer) */
-	peer_config_fn done;
-	void *arg;
-};
-TAILQ_HEAD(request_list, request);
-
-struct peer;
-static const struct req_kind_info {
-	const char *name;
-	bool from_host;	      /* the host asked, the daemon answers */
-	enum msg_type answer; /* how the host answers a daemon request */
-	const char *missed;   /* "no %s within %d ms" when the deadline passes */
-	void (*answered)(struct peer *, struct request *, json_object *m);
-} req_kinds[REQ_KIND_COUNT];
 
 struct peer {
 	struct event_base *base;
@@ -83,7 +56,7 @@ struct peer {
 
 	enum peer_state state;
 	struct bufferevent *chan;
-	struct request_list requests;
+	struct pending *requests;
 	struct calls *calls;	       /* the host's call to a service, at most one */
 	struct event *handshake_timer; /* hello and ready within handshake_timeout_ms */
 	struct event *ping_timer;      /* sends a ping every ping_interval_ms */
@@ -173,32 +146,12 @@ static void lose(struct peer *peer, enum exit_cause cause, bool told, const char
 	event_active(peer->end, EV_TIMEOUT, 0);
 }
 
-/* Frees a request without answering it. */
-static void request_free(struct peer *peer, struct request *r)
-{
-	TAILQ_REMOVE(&peer->requests, r, entry);
-	free(r);
-}
-
-/* Whoever waits for an answer from the host learns there will be none. */
-static void abandon_requests(struct peer *peer)
-{
-	struct request *r;
-
-	while ((r = TAILQ_FIRST(&peer->requests)) != NULL) {
-		peer_config_fn done = r->done;
-		void *darg = r->arg;
-		request_free(peer, r);
-		if (done != NULL)
-			done(darg, false, "lost", "the host ended before answering");
-	}
-}
-
 static void end_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct peer *peer = arg;
 
-	abandon_requests(peer);
+	/* Whoever waits for an answer from the host learns there will be none. */
+	pending_abandon_all(peer->requests);
 	peer->owner.lost(peer, peer->cause, peer->reason, peer->told, peer->owner.arg);
 }
 
@@ -234,89 +187,74 @@ static void reject(struct peer *peer, enum exit_cause cause, const char *code, c
 	lose(peer, cause, true, "%s", message);
 }
 
-/* ---- the request table ---- */
+/* ---- outstanding requests (pending.h) ---- */
 
-static struct request *request_find(struct peer *peer, int64_t id, bool from_host)
-{
-	struct request *r;
-	TAILQ_FOREACH(r, &peer->requests, entry)
-	{
-		if (r->id == id && req_kinds[r->kind].from_host == from_host)
-			return r;
-	}
-	return NULL;
-}
-
-/* Sends a request of a daemon kind (consumed m) and records it with its deadline. */
-static struct request *request_send(struct peer *peer, enum req_kind kind, int64_t id,
-				    json_object *m, int timeout_ms)
-{
-	struct request *r = xcalloc(1, sizeof *r);
-
-	r->id = id;
-	r->kind = kind;
-	r->deadline_ms = clock_mono_ms() + timeout_ms;
-	TAILQ_INSERT_TAIL(&peer->requests, r, entry);
-	peer_send(peer, m);
-	return r;
-}
+/*
+ * The kinds this file sends or takes; the daemon's other requests (config,
+ * and routes and jobs next) are defined by their senders, beside their verb,
+ * and go through peer_request. An event is a daemon request too, but its
+ * window lives in the bus (which redelivers it after a crash), so a reply
+ * that matches no entry in the table goes to the bus.
+ */
+static const struct pending_kind ping_kind = {.name = "ping", .answer = MSG_PONG, .missed = "pong"};
+static const struct pending_kind host_kind = {.name = "host request", .from_host = true};
 
 /*
  * A request from the host: its id must be present and not outstanding
  * already (ids are unique per direction). NULL when the peer was ended.
  */
-static struct request *host_request(struct peer *peer, json_object *m, enum msg_type t)
+static struct pending_req *host_request(struct peer *peer, json_object *m, enum msg_type t)
 {
-	struct request *r;
 	int64_t id;
 
 	if (!msg_get_int(m, "id", &id)) {
 		fault(peer, CAUSE_PROTOCOL, "%s without id", msg_type_name(t));
 		return NULL;
 	}
-	if (request_find(peer, id, true) != NULL) {
+	if (pending_find(peer->requests, id, true) != NULL) {
 		fault(peer, CAUSE_PROTOCOL, "%s reuses id %" PRId64 ", still outstanding",
 		      msg_type_name(t), id);
 		return NULL;
 	}
-	r = xcalloc(1, sizeof *r);
-	r->id = id;
-	r->kind = REQ_HOST;
-	TAILQ_INSERT_TAIL(&peer->requests, r, entry);
-	return r;
+	return pending_add(peer->requests, id, &host_kind, 0, NULL);
 }
 
 /* Answers a host's request (reply consumed) and forgets it. */
-static void host_answer(struct peer *peer, struct request *r, json_object *reply)
+static void host_answer(struct peer *peer, struct pending_req *r, json_object *reply)
 {
 	peer_send(peer, reply);
-	request_free(peer, r);
+	pending_remove(peer->requests, r);
 }
 
-static void config_answered(struct peer *peer, struct request *r, json_object *m)
+/* Sends a daemon request of kind: "t", "id", then body's fields (consumed, may be NULL). */
+static void request_send(struct peer *peer, const struct pending_kind *kind, enum msg_type t,
+			 json_object *body, int timeout_ms, void *ctx)
 {
-	json_object *error = msg_get_obj(m, "error");
-	const char *code = msg_get_str(error, "code"), *text = msg_get_str(error, "message");
-	peer_config_fn done = r->done;
-	void *arg = r->arg;
+	int64_t id = bus_next_id(peer->bus);
+	json_object *m = msg_new_request(t, id);
 
-	request_free(peer, r);
-	if (error != NULL && code == NULL)
-		code = ERR_HANDLER;
-	if (done != NULL)
-		done(arg, error == NULL, code, error ? (text ? text : "rejected") : NULL);
+	if (body != NULL) {
+		json_object_object_foreach(body, k, v)
+		{
+			json_object_object_add(m, k, json_object_get(v));
+		}
+		json_object_put(body);
+	}
+	pending_add(peer->requests, id, kind, timeout_ms, ctx);
+	peer_send(peer, m);
 }
 
-static void ping_answered(struct peer *peer, struct request *r, json_object *m)
+int peer_request(struct peer *peer, const struct pending_kind *kind, enum msg_type t,
+		 json_object *body, int timeout_ms, void *ctx)
 {
-	request_free(peer, r);
+	if (peer->state != PS_SERVING) {
+		json_object_put(body);
+		return -1;
+	}
+	request_send(peer, kind, t, body, timeout_ms > 0 ? timeout_ms : peer->event_timeout_ms,
+		     ctx);
+	return 0;
 }
-
-static const struct req_kind_info req_kinds[REQ_KIND_COUNT] = {
-    [REQ_CONFIG] = {"config", false, MSG_REPLY, "answer to config", config_answered},
-    [REQ_PING] = {"ping", false, MSG_PONG, "pong", ping_answered},
-    [REQ_HOST] = {"host request", true, MSG_UNKNOWN, NULL, NULL},
-};
 
 /*
  * Host I/O comes before HTTP work (PEER_PRIO_HOST) while the host has
@@ -336,86 +274,42 @@ static void set_priority(struct peer *peer)
 
 static void on_hello(struct peer *peer, json_object *m)
 {
-	json_object *plugin = msg_get_obj(m, "plugin"), *sandbox = msg_get_obj(m, "sandbox");
-	json_object *init, *limits;
-	const char *name = msg_get_str(plugin, "name"), *version = msg_get_str(plugin, "version");
-	int64_t proto = 0, abi = 0;
-	char msg[512];
+	struct handshake_outcome o;
 
-	if (!msg_get_int(m, "protocol", &proto) || !msg_get_int(m, "sdk_abi", &abi) ||
-	    name == NULL || version == NULL) {
-		fault(peer, CAUSE_PROTOCOL,
-		      "hello without protocol, sdk_abi or plugin name/version");
+	handshake_hello(&(struct handshake_expect){.name = peer->name,
+						   .strict = peer->strict,
+						   .config = peer->config,
+						   .permissions = peer->permissions,
+						   .max_frame = peer->max_frame,
+						   .event_timeout_ms = peer->event_timeout_ms,
+						   .ping_interval_ms = peer->ping_interval_ms},
+			m, &o);
+	if (o.verdict == HS_FAULT) {
+		fault(peer, o.cause, "%s", o.message);
 		return;
 	}
-	if (proto < SS_PROTOCOL_MIN || proto > SS_PROTOCOL_MAX) {
-		snprintf(msg, sizeof msg,
-			 "host speaks protocol %" PRId64 ", this daemon speaks %d to %d", proto,
-			 SS_PROTOCOL_MIN, SS_PROTOCOL_MAX);
-		reject(peer, CAUSE_LOAD, ERR_VERSION, msg);
-		return;
-	}
-	if (strcmp(name, peer->name) != 0) {
-		snprintf(msg, sizeof msg, "the .so declares plugin \"%.64s\", expected \"%s\"",
-			 name, peer->name);
-		reject(peer, CAUSE_LOAD, ERR_LOAD, msg);
+	if (o.verdict == HS_REJECT) {
+		reject(peer, o.cause, o.code, o.message);
 		return;
 	}
 	json_object_put(peer->sandbox);
-	peer->sandbox = sandbox ? json_object_get(sandbox) : json_object_new_object();
-	if (peer->strict) {
-		json_object *missing = msg_get_array(sandbox, "missing");
-		if (sandbox == NULL || (missing != NULL && json_object_array_length(missing) > 0)) {
-			snprintf(msg, sizeof msg, "strict sandbox: layers missing: %.400s",
-				 missing ? json_object_to_json_string(missing) : "unknown");
-			reject(peer, CAUSE_SETUP, "sandbox", msg);
-			return;
-		}
-	}
+	peer->sandbox = o.sandbox;
 	free(peer->version);
-	peer->version = xstrdup(version);
-
-	init = msg_new(MSG_INIT);
-	msg_add_int(init, "protocol", proto);
-	json_object_object_add(init, "config", json_object_get(peer->config));
-	json_object_object_add(init, "permissions", json_object_get(peer->permissions));
-	limits = json_object_new_object();
-	msg_add_int(limits, "max_frame", (int64_t)peer->max_frame);
-	msg_add_int(limits, "event_timeout_ms", peer->event_timeout_ms);
-	msg_add_int(limits, "ping_interval_ms", peer->ping_interval_ms);
-	msg_add_int(limits, "log_line_max", HOSTLOG_LINE_MAX);
-	json_object_object_add(init, "limits", limits);
-	peer_send(peer, init);
+	peer->version = xstrdup(o.version);
+	peer_send(peer, o.init);
 	peer->state = PS_INIT;
 }
 
 static void on_ready(struct peer *peer, json_object *m)
 {
-	json_object *subs = msg_get_array(m, "subscriptions");
 	struct timeval ping = clock_tv(peer->ping_interval_ms), tick = clock_tv(TICK_MS);
+	json_object *subs;
+	enum exit_cause cause;
 	char why[256];
-	size_t n;
 
-	if (subs == NULL) {
-		fault(peer, CAUSE_PROTOCOL, "ready without subscriptions");
+	if (handshake_ready(peer->permissions, m, &subs, &cause, why, sizeof why) < 0) {
+		fault(peer, cause, "%s", why);
 		return;
-	}
-	n = json_object_array_length(subs);
-	if (n > SUBSCRIPTIONS_MAX) {
-		fault(peer, CAUSE_PROTOCOL, "more than %d subscriptions", SUBSCRIPTIONS_MAX);
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		json_object *s = json_object_array_get_idx(subs, i);
-		if (!json_object_is_type(s, json_type_string)) {
-			fault(peer, CAUSE_PROTOCOL, "subscription is not a string");
-			return;
-		}
-		if (grants_subscribe(peer->permissions, json_object_get_string(s), why,
-				     sizeof why) < 0) {
-			fault(peer, CAUSE_LOAD, "%s", why);
-			return;
-		}
 	}
 	json_object_put(peer->subscriptions);
 	peer->subscriptions = json_object_get(subs);
@@ -444,19 +338,19 @@ static void on_log(struct peer *peer, json_object *m)
 static void on_reply(struct peer *peer, json_object *m)
 {
 	json_object *error = msg_get_obj(m, "error");
-	struct request *r;
+	struct pending_req *r;
 	int64_t id;
 
 	if (!msg_get_int(m, "id", &id)) {
 		fault(peer, CAUSE_PROTOCOL, "reply without id");
 		return;
 	}
-	if (!TAILQ_EMPTY(&peer->requests) && (r = request_find(peer, id, false)) != NULL) {
-		if (req_kinds[r->kind].answer != MSG_REPLY) {
-			fault(peer, CAUSE_PROTOCOL, "reply to a %s", req_kinds[r->kind].name);
+	if ((r = pending_find(peer->requests, id, false)) != NULL) {
+		if (r->kind->answer != MSG_REPLY) {
+			fault(peer, CAUSE_PROTOCOL, "reply to a %s", r->kind->name);
 			return;
 		}
-		req_kinds[r->kind].answered(peer, r, m);
+		pending_answer(peer->requests, r, m);
 		return;
 	}
 	if (bus_sub_ack(peer->sub, id, error == NULL) < 0) {
@@ -473,20 +367,20 @@ static void on_reply(struct peer *peer, json_object *m)
 
 static void on_pong(struct peer *peer, json_object *m)
 {
-	struct request *r;
+	struct pending_req *r;
 	int64_t id;
 
-	if (!msg_get_int(m, "id", &id) || (r = request_find(peer, id, false)) == NULL ||
-	    req_kinds[r->kind].answer != MSG_PONG) {
+	if (!msg_get_int(m, "id", &id) || (r = pending_find(peer->requests, id, false)) == NULL ||
+	    r->kind->answer != MSG_PONG) {
 		fault(peer, CAUSE_PROTOCOL, "pong to no ping");
 		return;
 	}
-	req_kinds[r->kind].answered(peer, r, m);
+	pending_answer(peer->requests, r, m);
 }
 
 static void on_subscribe(struct peer *peer, json_object *m)
 {
-	struct request *r = host_request(peer, m, MSG_SUBSCRIBE);
+	struct pending_req *r = host_request(peer, m, MSG_SUBSCRIBE);
 	const char *pat = msg_get_str(m, "pattern");
 	char why[256];
 
@@ -636,30 +530,18 @@ static void handshake_cb(evutil_socket_t fd, short what, void *arg)
 static void ping_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct peer *peer = arg;
-	struct request *r;
-	int64_t id;
 
-	if (peer->state != PS_SERVING)
+	/* Still waiting for the last pong: the deadline timer decides. */
+	if (peer->state != PS_SERVING || pending_has_kind(peer->requests, &ping_kind))
 		return;
-	TAILQ_FOREACH(r, &peer->requests, entry)
-	{
-		if (r->kind == REQ_PING)
-			return; /* still waiting: the deadline timer decides */
-	}
-	id = bus_next_id(peer->bus);
-	request_send(peer, REQ_PING, id, msg_new_request(MSG_PING, id), peer->ping_timeout_ms);
-}
-
-static int kind_timeout_ms(const struct peer *peer, enum req_kind kind)
-{
-	return kind == REQ_PING ? peer->ping_timeout_ms : peer->event_timeout_ms;
+	request_send(peer, &ping_kind, MSG_PING, NULL, peer->ping_timeout_ms, NULL);
 }
 
 static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct peer *peer = arg;
 	int64_t now = clock_mono_ms(), age = bus_sub_oldest_age_ms(peer->sub, now);
-	struct request *r;
+	struct pending_req *r;
 
 	/* The plugin waits on the daemon's work: its event's clock is stopped (call.c). */
 	if (age > peer->event_timeout_ms && !calls_busy(peer->calls)) {
@@ -667,14 +549,8 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 		      peer->event_timeout_ms);
 		return;
 	}
-	TAILQ_FOREACH(r, &peer->requests, entry)
-	{
-		if (r->deadline_ms != 0 && now > r->deadline_ms) {
-			fault(peer, CAUSE_DEADLINE, "no %s within %d ms", req_kinds[r->kind].missed,
-			      kind_timeout_ms(peer, r->kind));
-			return;
-		}
-	}
+	if ((r = pending_overdue(peer->requests, now)) != NULL)
+		fault(peer, CAUSE_DEADLINE, "no %s within %d ms", r->kind->missed, r->timeout_ms);
 }
 
 /* ---- the owner's verbs ---- */
@@ -704,7 +580,7 @@ struct peer *peer_new(struct event_base *base, struct bus *bus, struct bus_sub *
 	peer->state = PS_HELLO;
 	peer->sandbox = json_object_new_object();
 	peer->subscriptions = json_object_new_array();
-	TAILQ_INIT(&peer->requests);
+	peer->requests = pending_new();
 	peer->calls = calls_new(base, &(struct calls_owner){peer_send, peer_end, peer}, sub,
 				params->name, peer->permissions, params->services);
 
@@ -739,7 +615,8 @@ void peer_free(struct peer *peer)
 	if (peer == NULL)
 		return;
 	close_chan(peer);
-	abandon_requests(peer);
+	pending_abandon_all(peer->requests);
+	pending_free(peer->requests);
 	calls_free(peer->calls);
 	event_free(peer->handshake_timer);
 	event_free(peer->ping_timer);
@@ -770,23 +647,6 @@ void peer_shutdown(struct peer *peer)
 	peer->state = PS_STOPPING;
 	evtimer_del(peer->ping_timer);
 	evtimer_del(peer->deadline_timer);
-}
-
-int peer_configure(struct peer *peer, json_object *config, peer_config_fn done, void *arg)
-{
-	struct request *r;
-	json_object *m;
-	int64_t id;
-
-	if (peer->state != PS_SERVING)
-		return -1;
-	id = bus_next_id(peer->bus);
-	m = msg_new_request(MSG_CONFIG, id);
-	json_object_object_add(m, "config", json_object_get(config));
-	r = request_send(peer, REQ_CONFIG, id, m, kind_timeout_ms(peer, REQ_CONFIG));
-	r->done = done;
-	r->arg = arg;
-	return 0;
 }
 
 void peer_declared(const struct peer *peer, const char **version, json_object **sandbox,

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "exitcause.h"
+#include "msg.h"
 
 /*
  * Event priorities (event_base_priority_init with PEER_PRIORITIES): a host
@@ -34,6 +35,7 @@ struct call_services;
 struct event_base;
 struct hostlog;
 struct peer;
+struct pending_kind;
 
 /* What the conversation needs to know. Strings and objects are borrowed for the call. */
 struct peer_params {
@@ -95,13 +97,27 @@ bool peer_serving(const struct peer *peer);
 void peer_shutdown(struct peer *peer);
 
 /*
+ * Sends a daemon request of type t to a serving host: "t", a fresh "id",
+ * then body's fields (consumed, may be NULL). kind (pending.h, static data
+ * of the caller) says how the host answers and what its answer or its
+ * absence does with ctx: answered or abandoned is called exactly once, from
+ * the loop, or abandoned from peer_free. The host must answer within
+ * timeout_ms (0: the event timeout), or the peer ends (deadline). -1 when
+ * the peer is not serving: nothing sent, body freed, no callback.
+ * Each kind of request lives beside its verb, in its own file
+ * (peer_config.c).
+ */
+int peer_request(struct peer *peer, const struct pending_kind *kind, enum msg_type t,
+		 json_object *body, int timeout_ms, void *ctx);
+
+/*
  * The host's answer to a config request: ok, or rejected with the code and
  * message it gave, or (code "lost") the conversation ended first.
  */
 typedef void (*peer_config_fn)(void *arg, bool ok, const char *code, const char *message);
 
 /*
- * Sends config (borrowed) to a serving host; done is called exactly once:
+ * Sends config (borrowed) to a serving host (peer_config.c); done is called exactly once:
  * from the event loop, or from peer_free if the peer is freed first. -1 when the peer is not
  * serving (nothing sent, done not called).
  */
