@@ -24,8 +24,9 @@ M = "/api/plugins/marketplace"
 
 
 class Hook:
-    """A scripted receiver: answers from a queue, else `default` (code, body, headers).
-    An answer's code "hang" sleeps 6 s (beyond the daemon's egress timeout) first."""
+    """A scripted receiver: answers from a queue, else `default`: (code, body,
+    headers), or a function of the request's body giving one. An answer's code
+    "hang" sleeps 6 s (beyond the daemon's egress timeout) first."""
 
     def __init__(self, work, default=(200, "ok", [])):
         self.hits, self.script, self.lock, self.default = [], [], threading.Lock(), default
@@ -51,7 +52,12 @@ class Hook:
                                       "path": self.path,
                                       "headers": {k.lower(): v for k, v in self.headers.items()},
                                       "body": body})
-                    code, rbody, rh = hook.script.pop(0) if hook.script else hook.default
+                    if hook.script:
+                        code, rbody, rh = hook.script.pop(0)
+                    elif callable(hook.default):
+                        code, rbody, rh = hook.default(body)
+                    else:
+                        code, rbody, rh = hook.default
                 if code == "hang":
                     time.sleep(6)
                     code = 200
@@ -130,7 +136,7 @@ def check_policy(d, hook, svc, event_data, secret, prior, event="session.created
     a, b = wait_hits(hook, n + 1, d, "429 attempt"), wait_hits(hook, n + 2, d, "429 retry")
     assert b["t"] - a["t"] >= 0.9, (a["t"], b["t"])
     assert a["body"] == b["body"]
-    code = hook.default[0]
+    code = hook.default("{}")[0] if callable(hook.default) else hook.default[0]
     wait_log(d, f"{event}: delivered (status {code}, attempt 2)", "the retried delivery")
     n += 2
     # 500 three times: retried, bounded by maxAttempts (3), then dropped.

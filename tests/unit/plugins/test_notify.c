@@ -141,6 +141,32 @@ static void test_iso8601(void **state)
 	}
 }
 
+/* Config getters: a boolean only when it is one; the kinds' wording without its marks. */
+static void test_config_and_plain(void **state)
+{
+	(void)state;
+	json_object *c = json_tokener_parse("{\"t\":true,\"f\":false,\"s\":\"true\",\"e\":\"\"}");
+	assert_non_null(c);
+	assert_true(notify_cfg_bool(c, "t", false));
+	assert_false(notify_cfg_bool(c, "f", true));
+	assert_true(notify_cfg_bool(c, "s", true));
+	assert_false(notify_cfg_bool(c, "missing", false));
+	assert_null(notify_cfg_str(c, "e"));
+	assert_null(notify_cfg_str(c, "t"));
+	assert_string_equal(notify_cfg_str(c, "s"), "true");
+	/* The toggles default as each kind says; a boolean overrides. */
+	assert_true(notify_wants(c, "session.created"));
+	assert_false(notify_wants(c, "session.stopped"));
+	assert_false(notify_wants(c, "user.login"));
+	json_object_put(c);
+	char *plain = notify_unstar(notify_kind_of("session.hibernated")->text);
+	assert_string_equal(plain, "Session {{id}} of {{user}} was hibernated.");
+	free(plain);
+	plain = notify_unstar("");
+	assert_string_equal(plain, "");
+	free(plain);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -151,6 +177,7 @@ int main(void)
 	    cmocka_unit_test(test_retry),
 	    cmocka_unit_test(test_iso8601),
 	    cmocka_unit_test(test_retry_after),
+	    cmocka_unit_test(test_config_and_plain),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
