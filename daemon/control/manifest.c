@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cron.h"
+#include "jobs.h"
 #include "json.h"
 #include "names.h"
 #include "schema.h"
@@ -208,6 +210,109 @@ static int parse_limits(struct manifest *m, json_object *limits, char *err, size
 	return 0;
 }
 
+/* Whether perms (an array of strings) holds perm or "admin". */
+static bool has_permission(json_object *perms, const char *perm)
+{
+	for (size_t i = 0; perms != NULL && i < json_object_array_length(perms); i++) {
+		const char *s = json_object_get_string(json_object_array_get_idx(perms, i));
+		if (s != NULL && (strcmp(s, perm) == 0 || strcmp(s, "admin") == 0))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * "scheduler": {"jobs": [{"name", "schedule", "description"}]}: each job
+ * named once and validly, on a schedule that parses and can fire (the same
+ * check the daemon makes of ss_every and ss_cron), with the scheduler
+ * permission. The first problem is the manifest's error, naming the job.
+ */
+static int parse_scheduler(struct manifest *m, json_object *sched, char *err, size_t errlen)
+{
+	struct json_object_iter it;
+	json_object *jobs = NULL;
+	size_t n;
+
+	json_object_object_foreachC(sched, it)
+	{
+		if (strcmp(it.key, "jobs") != 0) {
+			snprintf(err, errlen, "manifest: unknown scheduler field \"%.64s\"",
+				 it.key);
+			return -1;
+		}
+	}
+	if (!json_object_object_get_ex(sched, "jobs", &jobs) || jobs == NULL)
+		return 0;
+	if (!json_object_is_type(jobs, json_type_array) ||
+	    (n = json_object_array_length(jobs)) > JOBS_MAX) {
+		snprintf(err, errlen,
+			 "manifest: scheduler.jobs must be an array of at most %d jobs", JOBS_MAX);
+		return -1;
+	}
+	if (n > 0 && !has_permission(m->permissions, "scheduler")) {
+		snprintf(err, errlen,
+			 "manifest: scheduler.jobs needs the \"scheduler\" permission in "
+			 "\"permissions\"");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_object *j = json_object_array_get_idx(jobs, i);
+		const char *name = NULL, *schedule = NULL, *desc = NULL;
+		struct cron c;
+		char why[256];
+
+		if (!json_object_is_type(j, json_type_object)) {
+			snprintf(err, errlen, "manifest: scheduler.jobs[%zu] must be an object", i);
+			return -1;
+		}
+		json_object_object_foreachC(j, it)
+		{
+			if (strcmp(it.key, "name") != 0 && strcmp(it.key, "schedule") != 0 &&
+			    strcmp(it.key, "description") != 0) {
+				snprintf(err, errlen,
+					 "manifest: scheduler.jobs[%zu]: unknown field \"%.64s\"",
+					 i, it.key);
+				return -1;
+			}
+		}
+		if (opt_string(j, "name", JOB_NAME_MAX, &name, err, errlen) < 0 ||
+		    opt_string(j, "schedule", 256, &schedule, err, errlen) < 0 ||
+		    opt_string(j, "description", JOB_DESCRIPTION_MAX, &desc, err, errlen) < 0)
+			return -1;
+		if (!jobs_name_valid(name)) {
+			snprintf(err, errlen,
+				 "manifest: scheduler.jobs[%zu].name must match "
+				 "^[a-z0-9][a-z0-9_.-]{0,62}$",
+				 i);
+			return -1;
+		}
+		for (size_t k = 0; k < i; k++) {
+			const char *other = json_object_get_string(
+			    json_object_object_get(json_object_array_get_idx(jobs, k), "name"));
+			if (strcmp(other, name) == 0) {
+				snprintf(err, errlen,
+					 "manifest: scheduler.jobs: \"%s\" is declared twice",
+					 name);
+				return -1;
+			}
+		}
+		if (schedule == NULL) {
+			snprintf(err, errlen,
+				 "manifest: scheduler.jobs[%zu] \"%s\": schedule is missing", i,
+				 name);
+			return -1;
+		}
+		if (cron_parse(schedule, &c, why, sizeof why) < 0) {
+			snprintf(err, errlen,
+				 "manifest: scheduler.jobs[%zu] \"%s\": schedule \"%.64s\": %s", i,
+				 name, schedule, why);
+			return -1;
+		}
+	}
+	m->jobs = jobs;
+	return 0;
+}
+
 /* entrypoints.main names a shared object in the plugin's own directory. */
 static bool entry_valid(const char *s)
 {
@@ -224,7 +329,7 @@ static bool entry_valid(const char *s)
 struct manifest *manifest_from_json(json_object *obj, char *err, size_t errlen)
 {
 	struct manifest *m = xcalloc(1, sizeof *m);
-	json_object *entry = NULL, *limits = NULL, *v;
+	json_object *entry = NULL, *limits = NULL, *sched = NULL, *v;
 
 	m->json = json_object_get(obj);
 	if (!json_object_is_type(obj, json_type_object)) {
@@ -264,9 +369,12 @@ struct manifest *manifest_from_json(json_object *obj, char *err, size_t errlen)
 	    opt_object(obj, "defaultConfig", &m->default_config, err, errlen) < 0 ||
 	    opt_object(obj, "requirements", &m->requirements, err, errlen) < 0 ||
 	    opt_object(obj, "entrypoints", &entry, err, errlen) < 0 ||
-	    opt_object(obj, "limits", &limits, err, errlen) < 0)
+	    opt_object(obj, "limits", &limits, err, errlen) < 0 ||
+	    opt_object(obj, "scheduler", &sched, err, errlen) < 0)
 		goto fail;
 	if (limits != NULL && parse_limits(m, limits, err, errlen) < 0)
+		goto fail;
+	if (sched != NULL && parse_scheduler(m, sched, err, errlen) < 0)
 		goto fail;
 	if (m->config_schema) {
 		if (json_object_object_get_ex(m->config_schema, "type", &v) &&

@@ -35,6 +35,12 @@ struct manifest {
 	json_object *default_config; /* object, never NULL */
 	json_object *requirements;   /* object or NULL */
 	/*
+	 * "scheduler": {"jobs": [{"name", "schedule", "description"}]}: the
+	 * jobs array (names valid and unique, schedules parsed; needs the
+	 * scheduler permission), or NULL when none are declared.
+	 */
+	json_object *jobs;
+	/*
 	 * "limits": {"memoryMB", "eventTimeoutMs", "handshakeTimeoutMs"}, the
 	 * per-plugin overrides of the daemon's defaults; 0 where absent.
 	 */

@@ -107,6 +107,11 @@ enum msg_type call_type(const struct call *call)
 	return call->type;
 }
 
+struct peer *call_peer(const struct call *call)
+{
+	return call->cs != NULL ? call->cs->owner.peer : NULL;
+}
+
 /* The service's time is up: the host hears timeout, the late answer is dropped. */
 static void timeout_cb(evutil_socket_t fd, short what, void *arg)
 {

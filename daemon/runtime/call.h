@@ -80,5 +80,10 @@ const char *call_plugin(const struct call *call);
 /* Its permissions as granted at install (an array of strings). */
 json_object *call_permissions(const struct call *call);
 enum msg_type call_type(const struct call *call);
+/*
+ * The peer the call came on while it is outstanding (a key for services
+ * that keep per-host state, such as jobs), NULL once it is orphaned.
+ */
+struct peer *call_peer(const struct call *call);
 
 #endif

@@ -10,7 +10,7 @@
 #include "xmalloc.h"
 
 struct jobtimer {
-	char *name;
+	char *owner, *name;
 	struct cron cron;
 	struct event *timer;
 	jobtimer_fire_fn fire;
@@ -43,7 +43,7 @@ static void schedule_next(struct jobtimer *j)
 		j->due_s = cron_next(&j->cron, clock_real_ms() / 1000);
 	/* cron_parse refuses what never fires; should the search still find nothing, stay idle. */
 	if (j->cron.every_s == 0 && j->due_s < 0) {
-		log_warn(j->name, "job has no next due time; not scheduled again");
+		log_warn(j->owner, "job %s has no next due time; not scheduled again", j->name);
 		return;
 	}
 	arm(j);
@@ -63,8 +63,8 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 	schedule_next(j);
 	if (j->running) {
 		j->skipped++;
-		log_warn(j->name, "job skipped: the previous run is still going (%llu skipped)",
-			 (unsigned long long)j->skipped);
+		log_warn(j->owner, "job %s skipped: the previous run is still going (%llu skipped)",
+			 j->name, (unsigned long long)j->skipped);
 		return;
 	}
 	j->running = true;
@@ -73,8 +73,9 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 	j->fire(j, j->arg);
 }
 
-struct jobtimer *jobtimer_new(struct event_base *base, const char *name, const char *schedule,
-			      jobtimer_fire_fn fire, void *arg, char *err, size_t errlen)
+struct jobtimer *jobtimer_new(struct event_base *base, const char *owner, const char *name,
+			      const char *schedule, jobtimer_fire_fn fire, void *arg, char *err,
+			      size_t errlen)
 {
 	struct jobtimer *j = xcalloc(1, sizeof *j);
 
@@ -82,6 +83,7 @@ struct jobtimer *jobtimer_new(struct event_base *base, const char *name, const c
 		free(j);
 		return NULL;
 	}
+	j->owner = xstrdup(owner);
 	j->name = xstrdup(name);
 	j->fire = fire;
 	j->arg = arg;
@@ -97,6 +99,7 @@ void jobtimer_free(struct jobtimer *j)
 	if (j == NULL)
 		return;
 	event_free(j->timer);
+	free(j->owner);
 	free(j->name);
 	free(j);
 }

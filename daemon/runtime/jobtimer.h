@@ -26,11 +26,13 @@ struct jobtimer;
 typedef void (*jobtimer_fire_fn)(struct jobtimer *j, void *arg);
 
 /*
- * A job on schedule (cron_parse's syntax), armed at once. NULL with a
- * sentence in err when the schedule is refused.
+ * A job on schedule (cron_parse's syntax), armed at once; owner (the
+ * plugin) names its log lines. NULL with a sentence in err when the
+ * schedule is refused.
  */
-struct jobtimer *jobtimer_new(struct event_base *base, const char *name, const char *schedule,
-			      jobtimer_fire_fn fire, void *arg, char *err, size_t errlen);
+struct jobtimer *jobtimer_new(struct event_base *base, const char *owner, const char *name,
+			      const char *schedule, jobtimer_fire_fn fire, void *arg, char *err,
+			      size_t errlen);
 /* Disarms and frees the job. NULL is fine. */
 void jobtimer_free(struct jobtimer *j);
 /* The run the last fire started is over (the host answered, or is gone). */

@@ -65,7 +65,7 @@ static void fires_repeatedly(void **state)
 	struct jobtimer_stats st;
 	char err[128];
 
-	w.j = jobtimer_new(w.base, "t", "@every 1", on_fire, &w, err, sizeof err);
+	w.j = jobtimer_new(w.base, "test", "t", "@every 1", on_fire, &w, err, sizeof err);
 	assert_non_null(w.j);
 	loop(&w);
 	jobtimer_stats(w.j, &st);
@@ -85,7 +85,7 @@ static void overlapping_skipped(void **state)
 	struct jobtimer_stats st;
 	char err[128];
 
-	w.j = jobtimer_new(w.base, "slow", "@every 1", on_fire, &w, err, sizeof err);
+	w.j = jobtimer_new(w.base, "test", "slow", "@every 1", on_fire, &w, err, sizeof err);
 	loop(&w);
 	jobtimer_stats(w.j, &st);
 	assert_int_equal(w.fires, 1);
@@ -112,7 +112,7 @@ static void cron_armed(void **state)
 	struct cron c;
 	char err[128];
 	struct jobtimer *j =
-	    jobtimer_new(base, "hourly", "7 * * * *", on_fire, NULL, err, sizeof err);
+	    jobtimer_new(base, "test", "hourly", "7 * * * *", on_fire, NULL, err, sizeof err);
 	int64_t now = (int64_t)time(NULL);
 
 	assert_non_null(j);
@@ -132,7 +132,7 @@ static void refused_schedule(void **state)
 	struct event_base *base = event_base_new();
 	char err[128] = "";
 
-	assert_null(jobtimer_new(base, "x", "61 * * * *", on_fire, NULL, err, sizeof err));
+	assert_null(jobtimer_new(base, "test", "x", "61 * * * *", on_fire, NULL, err, sizeof err));
 	assert_non_null(strstr(err, "minute: 61 is out of range"));
 	event_base_free(base);
 }

@@ -287,6 +287,76 @@ static void test_config_schema_compiled(void **state)
 	assert_non_null(strstr(err, "invalid pattern"));
 }
 
+/* scheduler.jobs: valid jobs are kept; each refusal names the job and what is wrong. */
+static void test_scheduler(void **state)
+{
+	char err[512];
+	struct manifest *m;
+	static const struct {
+		const char *perms, *sched, *says;
+	} bad[] = {
+	    {"[\"scheduler\"]", "{\"jobs\": [{\"name\": \"c\", \"schedule\": \"61 * * * *\"}]}",
+	     "scheduler.jobs[0] \"c\": schedule \"61 * * * *\": minute: 61 is out of range 0-59"},
+	    {"[\"scheduler\"]", "{\"jobs\": [{\"name\": \"c\", \"schedule\": \"0 0 30 2 *\"}]}",
+	     "never fires"},
+	    {"[\"scheduler\"]", "{\"jobs\": [{\"name\": \"c\", \"schedule\": \"* * *\"}]}",
+	     "schedule \"* * *\""},
+	    {"[\"scheduler\"]", "{\"jobs\": [{\"name\": \"c\"}]}", "schedule is missing"},
+	    {"[\"scheduler\"]", "{\"jobs\": [{\"name\": \"C\", \"schedule\": \"@every 5\"}]}",
+	     "scheduler.jobs[0].name"},
+	    {"[\"scheduler\"]",
+	     "{\"jobs\": [{\"name\": \"c\", \"schedule\": \"@every 5\"}, {\"name\": \"c\", "
+	     "\"schedule\": \"@every 6\"}]}",
+	     "\"c\" is declared twice"},
+	    {"[\"scheduler\"]",
+	     "{\"jobs\": [{\"name\": \"c\", \"schedule\": \"@every 5\", \"timeout\": 3}]}",
+	     "unknown field \"timeout\""},
+	    {"[\"scheduler\"]", "{\"cron\": []}", "unknown scheduler field \"cron\""},
+	    {"[\"scheduler\"]", "{\"jobs\": {}}", "scheduler.jobs must be an array"},
+	    {"[\"scheduler\"]", "{\"jobs\": [3]}", "scheduler.jobs[0] must be an object"},
+	    {"[\"storage\"]", "{\"jobs\": [{\"name\": \"c\", \"schedule\": \"@every 5\"}]}",
+	     "needs the \"scheduler\" permission"},
+	    {"[]", "[]", "\"scheduler\" must be an object"},
+	};
+
+	(void)state;
+	m = parse(
+	    "{\"name\": \"a\", \"version\": \"1.0.0\", \"permissions\": [\"scheduler\"], "
+	    "\"scheduler\": {\"jobs\": [{\"name\": \"cleanup-old\", \"schedule\": \"*/5 * * * *\", "
+	    "\"description\": \"Cleans up\"}, {\"name\": \"tick\", \"schedule\": \"@every 1\"}]}}",
+	    err, sizeof err);
+	assert_non_null(m);
+	assert_int_equal(json_object_array_length(m->jobs), 2);
+	manifest_free(m);
+	/* admin holds scheduler too; no jobs, no permission needed. */
+	m = parse("{\"name\": \"a\", \"version\": \"1.0.0\", \"permissions\": [\"admin\"], "
+		  "\"scheduler\": {\"jobs\": [{\"name\": \"t\", \"schedule\": \"@every 1\"}]}}",
+		  err, sizeof err);
+	assert_non_null(m);
+	manifest_free(m);
+	m = parse("{\"name\": \"a\", \"version\": \"1.0.0\", \"scheduler\": {\"jobs\": []}}", err,
+		  sizeof err);
+	assert_non_null(m);
+	manifest_free(m);
+	m = parse("{\"name\": \"a\", \"version\": \"1.0.0\"}", err, sizeof err);
+	assert_null(m->jobs);
+	manifest_free(m);
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char *text = NULL;
+		assert_true(
+		    asprintf(&text,
+			     "{\"name\": \"a\", \"version\": \"1.0.0\", \"permissions\": %s, "
+			     "\"scheduler\": %s}",
+			     bad[i].perms, bad[i].sched) > 0);
+		err[0] = '\0';
+		assert_null(parse(text, err, sizeof err));
+		if (strstr(err, bad[i].says) == NULL)
+			fail_msg("case %zu: \"%s\" does not say \"%s\"", i, err, bad[i].says);
+		free(text);
+	}
+}
+
 static void test_merge(void **state)
 {
 	json_object *defs = json_tokener_parse("{\"a\": 1, \"b\": 2}");
@@ -313,6 +383,7 @@ int main(void)
 	    cmocka_unit_test(test_too_large),	  cmocka_unit_test(test_versions_permissions),
 	    cmocka_unit_test(test_names),	  cmocka_unit_test(test_merge),
 	    cmocka_unit_test(test_limits),	  cmocka_unit_test(test_config_schema_compiled),
+	    cmocka_unit_test(test_scheduler),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
