@@ -8,6 +8,11 @@ static const char *const core_events[] = {
     "user.deleted",    "user.login",	  "user.logout",
 };
 
+static const char *const platform_events[] = {
+    "plugin.installed", "plugin.enabled", "plugin.disabled", "plugin.uninstalled",
+    "plugin.crashed",	"system.startup", "system.shutdown",
+};
+
 static bool is_lower_alnum(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
@@ -38,6 +43,15 @@ bool name_event_is_core(const char *name)
 {
 	for (size_t i = 0; i < sizeof core_events / sizeof core_events[0]; i++)
 		if (strcmp(name, core_events[i]) == 0)
+			return true;
+	return false;
+}
+
+bool name_event_is_platform(const char *name)
+{
+	for (size_t i = 0; name != NULL && i < sizeof platform_events / sizeof platform_events[0];
+	     i++)
+		if (strcmp(name, platform_events[i]) == 0)
 			return true;
 	return false;
 }
@@ -88,7 +102,7 @@ bool name_pattern_valid(const char *pattern)
 		}
 		return pattern[0] != '.' && pattern[n - 3] != '.';
 	}
-	return name_event_valid(pattern);
+	return name_event_valid(pattern) || name_event_is_platform(pattern);
 }
 
 bool name_pattern_match(const char *pattern, const char *name)

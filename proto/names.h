@@ -29,7 +29,15 @@ bool name_event_valid(const char *name);
 bool name_event_is_core(const char *name);
 
 /*
- * A subscription pattern: an event name, or a prefix ending in ".*"
+ * A platform event: plugin.installed|enabled|disabled|uninstalled|crashed,
+ * system.startup|shutdown. Only the daemon emits them (they are not event
+ * names anyone may send), and only plugins with the admin permission
+ * receive them.
+ */
+bool name_event_is_platform(const char *name);
+
+/*
+ * A subscription pattern: an event name or a platform event name, or a prefix ending in ".*"
  * (session.*, plugin.slack.*), or "*" for everything.
  */
 bool name_pattern_valid(const char *pattern);

@@ -27,6 +27,7 @@ struct bus_event {
 	int64_t id;
 	size_t len;
 	size_t data_off, data_len; /* where the data's serialisation sits in frame */
+	bool platform;		   /* a platform event: for subscribers that take them */
 	unsigned char *frame;	   /* header + body, sent as is */
 	char type[];
 };
@@ -60,6 +61,7 @@ struct bus_sub {
 	char **patterns;
 	size_t npatterns;
 	bool attached;
+	bool platform; /* takes platform events (the plugin has admin) */
 	bus_ready_fn ready;
 	void *ready_arg;
 	struct bus_ring queue;
@@ -199,14 +201,14 @@ uint64_t bus_accepted(const struct bus *bus)
 #define BUS_ENVELOPE_MAX (96 + SS_EVENT_NAME_MAX)
 
 static struct bus_event *prepare(struct bus *bus, int64_t id, const char *type, json_object *data,
-				 char *err, size_t errlen)
+				 bool platform, char *err, size_t errlen)
 {
 	size_t dlen = 2, tlen, hlen;
 	const char *d = "{}";
 	char head[BUS_ENVELOPE_MAX + 32];
 	struct bus_event *ev;
 
-	if (type == NULL || !name_event_valid(type)) {
+	if (type == NULL || !(platform ? name_event_is_platform(type) : name_event_valid(type))) {
 		snprintf(err, errlen,
 			 "unknown event type (want a core event such as session.created, "
 			 "or plugin.<name>.<event>)");
@@ -252,6 +254,7 @@ static struct bus_event *prepare(struct bus *bus, int64_t id, const char *type, 
 	ev->bus = bus;
 	ev->refs = 1;
 	ev->id = id;
+	ev->platform = platform;
 	ev->data_off = FRAME_HEADER_LEN + hlen;
 	ev->data_len = dlen;
 	ev->len = FRAME_HEADER_LEN + hlen + dlen + 1;
@@ -267,7 +270,7 @@ static struct bus_event *prepare(struct bus *bus, int64_t id, const char *type, 
 struct bus_event *bus_prepare(struct bus *bus, const char *type, json_object *data, char *err,
 			      size_t errlen)
 {
-	struct bus_event *ev = prepare(bus, bus->next_id, type, data, err, errlen);
+	struct bus_event *ev = prepare(bus, bus->next_id, type, data, false, err, errlen);
 
 	if (ev != NULL)
 		bus->next_id++;
@@ -277,7 +280,7 @@ struct bus_event *bus_prepare(struct bus *bus, const char *type, json_object *da
 struct bus_event *bus_prepare_id(struct bus *bus, int64_t id, const char *type, json_object *data,
 				 char *err, size_t errlen)
 {
-	return prepare(bus, id, type, data, err, errlen);
+	return prepare(bus, id, type, data, false, err, errlen);
 }
 
 void bus_use_external_ids(struct bus *bus)
@@ -366,7 +369,7 @@ int64_t bus_commit_from(struct bus *bus, struct bus_event *ev, const char *origi
 	bus->accepted++;
 	TAILQ_FOREACH(sub, &bus->subs, entry)
 	{
-		if (!bus_sub_matches(sub, ev->type))
+		if (!bus_sub_matches(sub, ev->type) || (ev->platform && !sub->platform))
 			continue;
 		if (origin != NULL && strcmp(sub->name, origin) == 0 &&
 		    !wants_own(sub, ev->type, origin))
@@ -393,6 +396,25 @@ int64_t bus_publish(struct bus *bus, const char *type, json_object *data)
 	char err[8];
 	struct bus_event *ev = bus_prepare(bus, type, data, err, sizeof err);
 	return ev ? bus_commit(bus, ev) : -1;
+}
+
+int64_t bus_publish_platform(struct bus *bus, const char *type, const char *about,
+			     json_object *data)
+{
+	char err[160];
+	struct bus_event *ev = prepare(bus, bus->next_id, type, data, true, err, sizeof err);
+
+	if (ev == NULL) {
+		log_error("bus", "platform event %s not published: %s", type, err);
+		return -1;
+	}
+	bus->next_id++;
+	return bus_commit_from(bus, ev, about);
+}
+
+void bus_sub_set_platform(struct bus_sub *sub, bool platform)
+{
+	sub->platform = platform;
 }
 
 /* The account kept under name, made on first use. */

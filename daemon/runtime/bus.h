@@ -94,6 +94,17 @@ void bus_discard(struct bus_event *ev);
 int64_t bus_publish(struct bus *bus, const char *type, json_object *data);
 
 /*
+ * Publishes a platform event (names.h, name_event_is_platform; the one way
+ * to make one) with data (an object, borrowed) to the subscribers that take
+ * platform events (bus_sub_set_platform) and match it. about names the
+ * plugin the event is about (NULL for system.*): it does not receive it, so
+ * no plugin hears of its own crash and none can loop on it. The id, or -1
+ * (logged: the daemon's own data should never be refused).
+ */
+int64_t bus_publish_platform(struct bus *bus, const char *type, const char *about,
+			     json_object *data);
+
+/*
  * A subscriber: one per running plugin, outliving its host's restarts. Its
  * counts live in the bus under its name and outlive it: a subscriber made
  * again for that name carries on with them.
@@ -105,6 +116,11 @@ void bus_sub_free(struct bus_sub *sub, enum bus_drop why);
 void bus_sub_set_patterns(struct bus_sub *sub, const char *const *patterns, size_t n);
 /* The same from a JSON array of strings (what a host declared; non-strings are skipped). */
 void bus_sub_set_patterns_json(struct bus_sub *sub, json_object *patterns);
+/*
+ * Whether the subscriber takes platform events (its plugin has the admin
+ * permission); false until set. Patterns still decide which.
+ */
+void bus_sub_set_platform(struct bus_sub *sub, bool platform);
 /* Whether the subscriber takes events of this type. */
 bool bus_sub_matches(const struct bus_sub *sub, const char *type);
 

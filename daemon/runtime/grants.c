@@ -34,6 +34,21 @@ int grants_subscribe(json_object *perms, const char *pattern, char *why, size_t 
 		snprintf(why, len, "invalid subscription pattern \"%.128s\"", pattern);
 		return -1;
 	}
+	/*
+	 * Platform events go to admin plugins only. A pattern that can match
+	 * nothing else needs admin; "*" and "plugin.*" also match other events
+	 * and are allowed, and the bus leaves the platform's out for a plugin
+	 * without admin (bus_sub_set_platform).
+	 */
+	if (name_event_is_platform(pattern) || strncmp(pattern, "system.", 7) == 0) {
+		if (grants_has(perms, "admin"))
+			return 0;
+		snprintf(
+		    why, len,
+		    "subscribing to \"%.128s\" needs the \"admin\" permission (platform events)",
+		    pattern);
+		return -1;
+	}
 	if (strcmp(pattern, "*") == 0) {
 		if (grants_has(perms, "read:sessions") && grants_has(perms, "read:users"))
 			return 0;

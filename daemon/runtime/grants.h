@@ -16,8 +16,8 @@ bool grants_has(json_object *perms, const char *perm);
 
 /*
  * 0 when a plugin holding perms may subscribe to pattern (a valid pattern;
- * session.* needs read:sessions, user.* read:users, "*" both), else -1 with
- * why in a sentence.
+ * session.* needs read:sessions, user.* read:users, "*" both; a platform
+ * event's name and system.* need admin), else -1 with why in a sentence.
  */
 int grants_subscribe(json_object *perms, const char *pattern, char *why, size_t len);
 

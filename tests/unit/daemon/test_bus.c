@@ -465,6 +465,64 @@ static void bus_bounded_in_bytes(void **state)
 	bus_free(bus);
 }
 
+/*
+ * Platform events reach only the subscribers that take them (admin), never
+ * the plugin they are about, and cannot be made by bus_prepare (POST
+ * /api/events, emits).
+ */
+static void platform_events(void **state)
+{
+	struct bus *bus = bus_new(&(struct bus_options){.queue_max = 16, .window = 4});
+	struct bus_sub *admin = sub_for(bus, "admin", "*");
+	struct bus_sub *other = sub_for(bus, "other", "plugin.*");
+	struct bus_sub *crashy = sub_for(bus, "crashy", "plugin.*");
+	struct bus_sub *sys = sub_for(bus, "sys", "system.*");
+	struct evbuffer *buf = evbuffer_new();
+	json_object *d = data_with(1);
+	int64_t ids[8];
+	char err[160];
+	struct bus_sub_stats st;
+
+	(void)state;
+	bus_sub_set_platform(admin, true);
+	bus_sub_set_platform(crashy, true);
+	bus_sub_set_platform(sys, true);
+	assert_null(bus_prepare(bus, "plugin.crashed", d, err, sizeof err));
+	assert_null(bus_prepare(bus, "system.startup", d, err, sizeof err));
+	assert_true(bus_publish_platform(bus, "system.bogus", NULL, d) < 0);
+
+	int64_t crashed = bus_publish_platform(bus, "plugin.crashed", "crashy", d);
+	int64_t startup = bus_publish_platform(bus, "system.startup", NULL, d);
+	int64_t custom = bus_publish(bus, "plugin.crashy.ping", d);
+	assert_true(crashed > 0 && startup > crashed && custom > startup);
+
+	assert_int_equal(bus_sub_flush(admin, buf), 3);
+	assert_int_equal(drain_ids(buf, ids, 8), 3);
+	assert_int_equal(ids[0], crashed);
+	assert_int_equal(ids[1], startup);
+	/* Without admin "plugin.*" brings plugin events only; nothing of the platform's. */
+	assert_int_equal(bus_sub_flush(other, buf), 1);
+	assert_int_equal(drain_ids(buf, ids, 8), 1);
+	assert_int_equal(ids[0], custom);
+	bus_sub_stats(other, &st);
+	assert_int_equal(st.accepted, 1);
+	/* The plugin a crash is about does not hear of it. */
+	assert_int_equal(bus_sub_flush(crashy, buf), 1);
+	assert_int_equal(drain_ids(buf, ids, 8), 1);
+	assert_int_equal(ids[0], custom);
+	assert_int_equal(bus_sub_flush(sys, buf), 1);
+	assert_int_equal(drain_ids(buf, ids, 8), 1);
+	assert_int_equal(ids[0], startup);
+
+	json_object_put(d);
+	evbuffer_free(buf);
+	bus_sub_free(admin, BUS_DROP_SHUTDOWN);
+	bus_sub_free(other, BUS_DROP_SHUTDOWN);
+	bus_sub_free(crashy, BUS_DROP_SHUTDOWN);
+	bus_sub_free(sys, BUS_DROP_SHUTDOWN);
+	bus_free(bus);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -477,6 +535,7 @@ int main(void)
 	    cmocka_unit_test(wakeups),
 	    cmocka_unit_test(every_event_accounted),
 	    cmocka_unit_test(bus_bounded_in_bytes),
+	    cmocka_unit_test(platform_events),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

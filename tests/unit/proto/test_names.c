@@ -77,6 +77,35 @@ static void test_core_events(void **state)
 	assert_false(name_event_is_core(""));
 }
 
+/*
+ * Platform events are names to subscribe to, never names anyone may send:
+ * POST /api/events and emits check name_event_valid, which refuses them.
+ */
+static void test_platform_events(void **state)
+{
+	static const char *const platform[] = {
+	    "plugin.installed", "plugin.enabled", "plugin.disabled", "plugin.uninstalled",
+	    "plugin.crashed",	"system.startup", "system.shutdown",
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof platform / sizeof platform[0]; i++) {
+		assert_true(name_event_is_platform(platform[i]));
+		assert_false(name_event_valid(platform[i]));
+		assert_false(name_event_is_core(platform[i]));
+		assert_true(name_pattern_valid(platform[i]));
+		assert_true(name_pattern_match(platform[i], platform[i]));
+	}
+	assert_true(name_pattern_match("plugin.*", "plugin.crashed"));
+	assert_true(name_pattern_match("system.*", "system.startup"));
+	/* A plugin named "crashed" has its own events; they are not the platform's. */
+	assert_false(name_event_is_platform("plugin.crashed.x"));
+	assert_true(name_event_valid("plugin.crashed.x"));
+	assert_false(name_pattern_match("plugin.crashed.*", "plugin.crashed"));
+	assert_false(name_event_is_platform("system.reboot"));
+	assert_false(name_pattern_valid("system.reboot"));
+	assert_false(name_event_is_platform(NULL));
+}
+
 static void test_event_names(void **state)
 {
 	static const char *const good[] = {
@@ -243,7 +272,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_plugin_names),  cmocka_unit_test(test_core_events),
 	    cmocka_unit_test(test_event_names),	  cmocka_unit_test(test_patterns),
-	    cmocka_unit_test(test_pattern_match),
+	    cmocka_unit_test(test_pattern_match), cmocka_unit_test(test_platform_events),
 	};
 	return cmocka_run_group_tests_name("proto/names", tests, NULL, NULL);
 }
