@@ -37,6 +37,8 @@ enum {
 	OPT_SHUTDOWN_TIMEOUT,
 	OPT_WEB_ROOT,
 	OPT_HTTP_TIMEOUT,
+	OPT_MAX_STREAMS,
+	OPT_STREAM_HEARTBEAT,
 	OPT_CATALOG_DIR,
 	OPT_CATALOG_SYNC,
 	OPT_CA_BUNDLE,
@@ -73,6 +75,8 @@ static const struct option options[] = {
     {"handshake-timeout-ms", required_argument, NULL, OPT_HANDSHAKE},
     {"event-timeout-ms", required_argument, NULL, OPT_EVENT_TIMEOUT},
     {"ping-interval-ms", required_argument, NULL, OPT_PING},
+    {"max-streams", required_argument, NULL, OPT_MAX_STREAMS},
+    {"stream-heartbeat-ms", required_argument, NULL, OPT_STREAM_HEARTBEAT},
     {"stop-timeout-ms", required_argument, NULL, OPT_STOP_TIMEOUT},
     {"shutdown-timeout-ms", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT},
     {"web-root", required_argument, NULL, OPT_WEB_ROOT},
@@ -129,6 +133,8 @@ void config_usage(FILE *out)
 	    "  --stop-timeout-ms MS        grace before SIGKILL on stop (3000)\n"
 	    "  --shutdown-timeout-ms MS    time to deliver queued events at exit (5000)\n"
 	    "  --http-timeout-ms MS        a whole HTTP request, and an idle connection (30000)\n"
+	    "  --max-streams N             state streams (GET .../stream) open at once (16)\n"
+	    "  --stream-heartbeat-ms MS    a state stream's keep-alive comment interval (15000)\n"
 	    "  --storage-max-keys N        plugin storage: live keys per plugin (10000)\n"
 	    "  --storage-max-bytes N       plugin storage: key + value bytes per plugin "
 	    "(67108864)\n"
@@ -300,6 +306,8 @@ static void defaults(struct config *c)
 	c->stop_timeout_ms = 3000;
 	c->shutdown_timeout_ms = 5000;
 	c->http_timeout_ms = 30000;
+	c->max_streams = 16;
+	c->stream_heartbeat_ms = 15000;
 	c->storage_max_keys = 10000;
 	c->storage_max_bytes = 64LL << 20;
 	c->storage_timeout_ms = 5000;
@@ -475,6 +483,10 @@ int config_parse(struct config *c, int argc, char **argv)
 			NUM(shutdown_timeout_ms, 0, 600000);
 		case OPT_HTTP_TIMEOUT:
 			NUM(http_timeout_ms, 100, 600000);
+		case OPT_MAX_STREAMS:
+			NUM(max_streams, 1, 4096);
+		case OPT_STREAM_HEARTBEAT:
+			NUM(stream_heartbeat_ms, 100, 3600000);
 		case OPT_CATALOG_SYNC:
 			NUM(catalog_sync_interval_s, 0, 7 * 86400);
 		case OPT_CATALOG_TIMEOUT:

@@ -53,6 +53,8 @@ struct config {
 	int stop_timeout_ms;
 	int shutdown_timeout_ms;
 	int http_timeout_ms;
+	size_t max_streams;	   /* GET .../stream clients at once */
+	int stream_heartbeat_ms;   /* their keep-alive comment interval */
 	int64_t storage_max_keys;  /* live keys per plugin */
 	int64_t storage_max_bytes; /* key + value bytes per plugin */
 	int storage_timeout_ms;	   /* a storage call answered timeout past it */

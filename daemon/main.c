@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "api_live.h"
 #include "bus.h"
 #include "cgroup.h"
 #include "cli_config.h"
@@ -88,6 +89,7 @@ struct daemon {
 	struct package_trust trust;
 	struct cgroup *cgroup;
 	struct static_site *web;   /* the admin UI at /admin/ */
+	struct api_live *live;	   /* the state stream and recent log lines */
 	struct discovery builtins; /* the host's built-in plugins, for --plugin builtin:NAME */
 	struct event *sig_chld, *sig_term, *sig_int, *sig_hup, *watchdog;
 	int stopping;
@@ -560,6 +562,10 @@ static int run(int argc, char **argv)
 	d.core.bus = d.bus;
 	d.core.sup = d.sup;
 	core_api_register(d.api, &d.core);
+	d.live =
+	    api_live_new(d.base, d.api, d.sup,
+			 &(struct api_live_options){.max_clients = d.cfg.max_streams,
+						    .heartbeat_ms = d.cfg.stream_heartbeat_ms});
 	web_register(&d);
 
 	d.sig_chld = evsignal_new(d.base, SIGCHLD, on_signal, &d);
@@ -619,6 +625,7 @@ out:
 #if SS_HAVE_LIBPQ
 	stop_registry(&d);
 #endif
+	api_live_free(d.live); /* before the supervisor it watches */
 	supervisor_free(d.sup);
 	emitter_free(d.emitter);
 	egress_free(d.egress);

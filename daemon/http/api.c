@@ -74,6 +74,17 @@ void api_reply_header(struct api_req *req, const char *name, const char *value)
 	req->out[req->nout++] = (struct httpd_header){xstrdup(name), xstrdup(value)};
 }
 
+/* The request is answered: what it held goes. */
+static void req_free(struct api_req *req)
+{
+	for (size_t i = 0; i < req->nout; i++) {
+		free(req->out[i].name);
+		free(req->out[i].value);
+	}
+	free(req->user);
+	free(req);
+}
+
 /* Sends the answer; the request is done and freed. */
 static void reply(struct api_req *req, int status, const char *content_type, const void *data,
 		  size_t len)
@@ -87,12 +98,7 @@ static void reply(struct api_req *req, int status, const char *content_type, con
 		api_reply_header(req, "Cache-Control", "no-store");
 	api_reply_header(req, "X-Content-Type-Options", "nosniff");
 	httpd_respond(req->conn, status, content_type, req->out, req->nout, data, len);
-	for (size_t i = 0; i < req->nout; i++) {
-		free(req->out[i].name);
-		free(req->out[i].value);
-	}
-	free(req->user);
-	free(req);
+	req_free(req);
 }
 
 void api_reply_data(struct api_req *req, int status, const char *content_type, const void *data,
@@ -125,6 +131,58 @@ void api_reply_error(struct api_req *req, int status, const char *code, const ch
 	if (status == 503)
 		api_reply_header(req, "Retry-After", "5");
 	api_reply_json(req, status, httpd_error_body(code, msg));
+}
+
+struct api_stream {
+	struct httpd_conn *conn;
+	api_stream_closed_fn closed;
+	void *arg;
+};
+
+static void stream_closed(void *arg)
+{
+	struct api_stream *s = arg;
+	api_stream_closed_fn fn = s->closed;
+	void *fn_arg = s->arg;
+
+	free(s);
+	fn(fn_arg);
+}
+
+struct api_stream *api_reply_stream(struct api_req *req, const char *content_type,
+				    size_t max_pending, api_stream_closed_fn closed, void *arg)
+{
+	struct api_stream *s = xcalloc(1, sizeof *s);
+
+	api_reply_header(req, "Cache-Control", "no-store");
+	api_reply_header(req, "X-Content-Type-Options", "nosniff");
+	/* A proxy that buffers answers (nginx) would hold the events back. */
+	api_reply_header(req, "X-Accel-Buffering", "no");
+	s->conn = req->conn;
+	s->closed = closed;
+	s->arg = arg;
+	if (httpd_stream_begin(req->conn, 200, content_type, req->out, req->nout, max_pending,
+			       stream_closed, s) < 0) {
+		free(s);
+		s = NULL;
+	}
+	req_free(req);
+	return s;
+}
+
+int api_stream_write(struct api_stream *s, const void *data, size_t len)
+{
+	if (httpd_stream_write(s->conn, data, len) < 0) {
+		free(s);
+		return -1;
+	}
+	return 0;
+}
+
+void api_stream_close(struct api_stream *s)
+{
+	httpd_stream_close(s->conn);
+	free(s);
 }
 
 /* application/json, with parameters or not ("application/json; charset=utf-8"). */

@@ -81,4 +81,21 @@ void api_reply_error(struct api_req *req, int status, const char *code, const ch
 void api_reply_data(struct api_req *req, int status, const char *content_type, const void *data,
 		    size_t len);
 
+/*
+ * A streamed answer (server-sent events): api_reply_stream sends the head
+ * (200, content_type, the headers added so far, no-store) and frees req;
+ * from then on api_stream_write queues bytes to the client. At most
+ * max_pending bytes wait for a client that does not read: a write beyond
+ * that ends the stream (-1, s freed). closed(arg) is called once when the
+ * client goes away or the server is freed, from the loop; s is freed after
+ * it. NULL when the client had already gone (closed is not called).
+ */
+struct api_stream;
+typedef void (*api_stream_closed_fn)(void *arg);
+struct api_stream *api_reply_stream(struct api_req *req, const char *content_type,
+				    size_t max_pending, api_stream_closed_fn closed, void *arg);
+int api_stream_write(struct api_stream *s, const void *data, size_t len);
+/* Ends the stream once what is queued is written; s is freed, closed is not called. */
+void api_stream_close(struct api_stream *s);
+
 #endif

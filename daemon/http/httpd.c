@@ -17,6 +17,11 @@
  * and discarded for a moment, so a client still sending gets the answer
  * rather than a reset). A client that goes away while its request is
  * HANDLING leaves the connection object alive until the answer comes.
+ * A request answered with a stream (httpd_stream_begin) is STREAMING: the
+ * answer's head is sent without a length, the body ends with the
+ * connection, what the client sends is read and dropped (so its close is
+ * seen at once), and at most max_pending bytes wait for a client that does
+ * not read: one more write ends the stream rather than grow the buffer.
  */
 #define _GNU_SOURCE
 #include "httpd.h"
@@ -41,6 +46,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "httpd_int.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -50,7 +56,7 @@
 #define HTTPD_ACCEPT_PAUSE_MS 200
 #define HTTPD_OUT_MAX (256 * 1024) /* answers queued to a client that does not read */
 
-enum conn_state { C_READING, C_HANDLING, C_CLOSING };
+enum conn_state { C_READING, C_HANDLING, C_STREAMING, C_CLOSING };
 
 struct httpd_conn {
 	struct httpd *h;
@@ -70,6 +76,9 @@ struct httpd_conn {
 	struct httpd_header *hdr;
 	size_t nhdr, hdr_alloc, name_len, value_len;
 	struct httpd_request req;
+	size_t stream_max;		      /* STREAMING: bytes that may wait for the client */
+	httpd_stream_closed_fn stream_closed; /* STREAMING: the client went away */
+	void *stream_arg;
 	LIST_ENTRY(httpd_conn) entry;
 };
 
@@ -145,6 +154,14 @@ static void conn_free(struct httpd_conn *c)
 /* The client is gone or done: free now, or, while its request is handled, at the answer. */
 static void conn_gone(struct httpd_conn *c)
 {
+	if (c->state == C_STREAMING) {
+		httpd_stream_closed_fn fn = c->stream_closed;
+		void *arg = c->stream_arg;
+
+		conn_free(c);
+		fn(arg);
+		return;
+	}
 	if (c->state == C_HANDLING) {
 		if (c->bev != NULL) {
 			bufferevent_free(c->bev);
@@ -254,6 +271,67 @@ void httpd_respond(struct httpd_conn *c, int status, const char *content_type,
 	if (!c->parsing && evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
 		bufferevent_trigger(c->bev, EV_READ,
 				    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+}
+
+int httpd_stream_begin(struct httpd_conn *c, int status, const char *content_type,
+		       const struct httpd_header *extra, size_t n, size_t max_pending,
+		       httpd_stream_closed_fn closed, void *arg)
+{
+	struct evbuffer *out;
+
+	if (c->state != C_HANDLING || closed == NULL)
+		fatal("httpd_stream_begin: no request to answer");
+	if (c->bev == NULL) {
+		conn_free(c);
+		return -1;
+	}
+	out = bufferevent_get_output(c->bev);
+	status_line(out, status);
+	evbuffer_add_printf(out, "Content-Type: %s\r\n", content_type);
+	for (size_t i = 0; i < n; i++)
+		evbuffer_add_printf(out, "%s: %s\r\n", extra[i].name, extra[i].value);
+	/* No length: the body is everything until the connection closes (RFC 9112 6.3). */
+	evbuffer_add_printf(out, "Connection: close\r\n\r\n");
+	request_clear(c);
+	evtimer_del(c->timer);
+	c->state = C_STREAMING;
+	c->stream_max = max_pending;
+	c->stream_closed = closed;
+	c->stream_arg = arg;
+	/* Pipelined bytes after this request are dropped; reading shows the client's close. */
+	evbuffer_drain(bufferevent_get_input(c->bev),
+		       evbuffer_get_length(bufferevent_get_input(c->bev)));
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	bufferevent_enable(c->bev, EV_READ);
+	return 0;
+}
+
+int httpd_stream_write(struct httpd_conn *c, const void *data, size_t len)
+{
+	struct evbuffer *out;
+
+	if (c->state != C_STREAMING)
+		fatal("httpd_stream_write: not a stream");
+	out = bufferevent_get_output(c->bev);
+	if (evbuffer_get_length(out) + len > c->stream_max) {
+		/* It does not read: ending it is the bound on what it costs us. */
+		log_debug("httpd", "a stream client fell %zu bytes behind: closed",
+			  evbuffer_get_length(out));
+		conn_free(c);
+		return -1;
+	}
+	evbuffer_add(out, data, len);
+	return 0;
+}
+
+void httpd_stream_close(struct httpd_conn *c)
+{
+	if (c->state != C_STREAMING)
+		fatal("httpd_stream_close: not a stream");
+	/* What is queued is still written; then write_done shuts our side and lingers. */
+	c->state = C_CLOSING;
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		write_done(c->bev, c);
 }
 
 /* A refusal of what the client sent: JSON, and the connection closes after it. */
@@ -431,48 +509,6 @@ static int on_message_complete(http_parser *p)
 	return 0;
 }
 
-/* The status and JSON error code for a parse error of http-parser. */
-static void parse_refusal(enum http_errno e, int *status, const char **code, const char **msg)
-{
-	*status = 400;
-	*code = "bad_request";
-	*msg = http_errno_description(e);
-	switch (e) {
-	case HPE_HEADER_OVERFLOW:
-		*status = 431;
-		*code = "headers_too_large";
-		*msg = "request line and headers over 16384 bytes";
-		break;
-	case HPE_INVALID_METHOD:
-		*status = 405;
-		*code = "method_not_allowed";
-		*msg = "unknown method";
-		break;
-	case HPE_UNEXPECTED_CONTENT_LENGTH:
-		*msg =
-		    "conflicting framing: several Content-Length, or one beside Transfer-Encoding";
-		break;
-	case HPE_INVALID_CONTENT_LENGTH:
-		*msg = "Content-Length must be decimal digits";
-		break;
-	case HPE_INVALID_TRANSFER_ENCODING:
-		*msg = "Transfer-Encoding must end with chunked";
-		break;
-	default:
-		break;
-	}
-}
-
-/* Whether s starts with what could be a method: upper-case letters, then a space. */
-static bool method_like(const char *s, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n && s[i] >= 'A' && s[i] <= 'Z')
-		i++;
-	return i > 0 && i < n && s[i] == ' ';
-}
-
 /* Parses what has arrived, handing each complete request to the API. */
 static void conn_parse(struct httpd_conn *c)
 {
@@ -505,14 +541,7 @@ static void conn_parse(struct httpd_conn *c)
 				code = c->fail_code;
 				msg = c->fail_msg;
 			} else {
-				parse_refusal(e, &status, &code, &msg);
-				if (e == HPE_INVALID_METHOD &&
-				    !method_like(data + done, len - done)) {
-					/* Not a method we do not know, but no HTTP at all. */
-					status = 400;
-					code = "bad_request";
-					msg = "not an HTTP request";
-				}
+				httpd_refusal(e, data + done, len - done, &status, &code, &msg);
 			}
 			evbuffer_drain(in, evbuffer_get_length(in));
 			conn_refuse(c, status, code, msg);
@@ -527,7 +556,7 @@ static void read_cb(struct bufferevent *bev, void *arg)
 {
 	struct httpd_conn *c = arg;
 
-	if (c->state == C_CLOSING) {
+	if (c->state == C_CLOSING || c->state == C_STREAMING) {
 		evbuffer_drain(bufferevent_get_input(bev),
 			       evbuffer_get_length(bufferevent_get_input(bev)));
 		return;
@@ -618,40 +647,11 @@ static void accept_error_cb(struct evconnlistener *lev, void *arg)
 	evtimer_add(h->resume, &tv);
 }
 
-/*
- * ADDRESS:PORT, numeric, with a port ("127.0.0.1:8080", "[::1]:8080"). Port
- * 0 (any free port: tests) is given as the address alone, the one form in
- * which evutil_parse_sockaddr_port accepts it.
- */
-static int parse_listen(const char *s, struct sockaddr_storage *ss, int *len, char *err,
-			size_t errlen)
-{
-	const char *colon = s ? strrchr(s, ':') : NULL, *bracket = s ? strrchr(s, ']') : NULL;
-	char *addr = NULL;
-	int rc = -1;
-
-	*len = (int)sizeof *ss;
-	if (s == NULL || colon == NULL || (bracket != NULL && colon < bracket) || colon[1] == '\0')
-		goto out;
-	addr = strcmp(colon + 1, "0") == 0 ? xstrndup(s, (size_t)(colon - s)) : xstrdup(s);
-	rc = evutil_parse_sockaddr_port(addr, (struct sockaddr *)ss, len);
-out:
-	if (rc < 0)
-		snprintf(err, errlen,
-			 "--listen wants a numeric ADDRESS:PORT (127.0.0.1:8080, [::1]:8080), "
-			 "got \"%s\"",
-			 s ? s : "");
-	free(addr);
-	return rc < 0 ? -1 : 0;
-}
-
 struct httpd *httpd_new(struct event_base *base, const struct httpd_options *o, httpd_request_fn fn,
 			void *arg, char *err, size_t errlen)
 {
 	struct httpd *h = xcalloc(1, sizeof *h);
-	struct sockaddr_storage ss = {0};
-	socklen_t sl;
-	int len, fd = -1, one = 1;
+	int fd = -1;
 
 	h->base = base;
 	h->o = *o;
@@ -669,18 +669,9 @@ struct httpd *httpd_new(struct event_base *base, const struct httpd_options *o, 
 	/* http-parser counts the request line and headers against this (HPE_HEADER_OVERFLOW). */
 	http_parser_set_max_header_size(HTTPD_MAX_HEAD);
 	h->resume = evtimer_new(base, resume_cb, h);
-	if (parse_listen(o->listen, &ss, &len, err, errlen) < 0)
+	fd = httpd_listen_socket(o->listen, &h->port, err, errlen);
+	if (fd < 0)
 		goto fail;
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
-	    bind(fd, (struct sockaddr *)&ss, (socklen_t)len) < 0 || listen(fd, 511) < 0) {
-		snprintf(err, errlen, "cannot listen on %s: %s", o->listen, strerror(errno));
-		goto fail;
-	}
-	sl = sizeof ss;
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
-		h->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-							 : ((struct sockaddr_in *)&ss)->sin_port);
 	h->lev = evconnlistener_new(base, accept_cb, h, LEV_OPT_CLOSE_ON_FREE, -1, fd);
 	if (h->lev == NULL) {
 		snprintf(err, errlen, "cannot listen on %s: evconnlistener_new failed", o->listen);
@@ -714,8 +705,14 @@ void httpd_free(struct httpd *h)
 	if (h == NULL)
 		return;
 	httpd_close_listener(h);
-	while (!LIST_EMPTY(&h->conns))
-		conn_free(LIST_FIRST(&h->conns));
+	while (!LIST_EMPTY(&h->conns)) {
+		struct httpd_conn *c = LIST_FIRST(&h->conns);
+
+		if (c->state == C_STREAMING)
+			conn_gone(c); /* its owner hears of it */
+		else
+			conn_free(c);
+	}
 	if (h->resume != NULL)
 		event_free(h->resume);
 	free(h);

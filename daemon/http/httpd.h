@@ -63,6 +63,29 @@ const char *httpd_header(const struct httpd_request *r, const char *name);
 void httpd_respond(struct httpd_conn *c, int status, const char *content_type,
 		   const struct httpd_header *extra, size_t n, const void *body, size_t len);
 
+/*
+ * Answers the request of c with a stream instead: the status line and the
+ * headers now (content_type, n extra), no length and Connection: close, so
+ * the body is whatever httpd_stream_write sends until the stream ends. At
+ * most max_pending bytes are held for a client that does not read. closed
+ * (arg) is called once if the stream ends from the loop (the client closed
+ * or failed, a write stayed pending for the timeout, httpd_free), never
+ * from inside these calls; c is not to be used after it. -1 when the
+ * client has already gone (nothing is sent, closed is not called).
+ */
+typedef void (*httpd_stream_closed_fn)(void *arg);
+int httpd_stream_begin(struct httpd_conn *c, int status, const char *content_type,
+		       const struct httpd_header *extra, size_t n, size_t max_pending,
+		       httpd_stream_closed_fn closed, void *arg);
+/*
+ * Queues len bytes of the stream. -1 when that would hold more than
+ * max_pending bytes for the client: the stream is ended then and there (c
+ * is gone, closed is not called).
+ */
+int httpd_stream_write(struct httpd_conn *c, const void *data, size_t len);
+/* Ends the stream after what is queued is written; c is gone (closed is not called). */
+void httpd_stream_close(struct httpd_conn *c);
+
 /* {"error": {"code": code, "message": message}}, the one shape of every refusal. */
 json_object *httpd_error_body(const char *code, const char *message);
 

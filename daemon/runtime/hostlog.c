@@ -25,6 +25,14 @@ struct hostlog {
 	struct bufferevent *pipe;  /* the host's stdout/stderr, or NULL */
 	char *lines[HOSTLOG_KEEP]; /* the last lines, oldest first from ring.head */
 	struct ring ring;
+	/* What was logged lately, output and records, across the host's restarts. */
+	struct recent {
+		char *line;
+		int64_t at_ms; /* wall clock */
+		enum log_level level;
+	} recent[HOSTLOG_RECENT];
+	struct ring rring;
+	size_t rbytes; /* of the lines in recent, at most HOSTLOG_RECENT_BYTES */
 	/*
 	 * The secrets, longest first (a secret inside another goes with it),
 	 * and for each first byte the indexes of those that start with it, so
@@ -174,14 +182,56 @@ static char *redact(const struct hostlog *hl, const char *line)
 	return out;
 }
 
+/* Keeps a logged line (clean: redacted and sanitised) in the recent ring, within its bytes. */
+static void recent_keep(struct hostlog *hl, enum log_level level, const char *clean)
+{
+	size_t len = strlen(clean), at;
+
+	while (hl->rring.len > 0 &&
+	       (ring_full(&hl->rring) || hl->rbytes + len > HOSTLOG_RECENT_BYTES)) {
+		at = ring_pop_front(&hl->rring);
+		hl->rbytes -= strlen(hl->recent[at].line);
+		free(hl->recent[at].line);
+		hl->recent[at].line = NULL;
+	}
+	at = ring_push_back(&hl->rring);
+	hl->recent[at] = (struct recent){xstrdup(clean), clock_real_ms(), level};
+	hl->rbytes += len;
+}
+
+/* Logs a clean line under the plugin's name and keeps it among the recent ones. */
+static void logged(struct hostlog *hl, enum log_level level, const char *clean)
+{
+	/* Limited by the caller (hostlog_allow), so never held back again in log.c. */
+	log_line(level, hl->name, clean);
+	recent_keep(hl, level, clean);
+}
+
 void hostlog_write(struct hostlog *hl, enum log_level level, const char *line)
 {
 	char *clean = redact(hl, line);
 
 	log_sanitize(clean);
-	/* Limited by the caller (hostlog_allow), so never held back again in log.c. */
-	log_line(level, hl->name, clean);
+	logged(hl, level, clean);
 	free(clean);
+}
+
+json_object *hostlog_recent(const struct hostlog *hl, size_t max)
+{
+	json_object *a = json_object_new_array();
+	size_t from = hl->rring.len > max ? hl->rring.len - max : 0;
+
+	for (size_t i = from; i < hl->rring.len; i++) {
+		const struct recent *r = &hl->recent[ring_at(&hl->rring, i)];
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "at", json_object_new_int64(r->at_ms));
+		json_object_object_add(o, "level",
+				       json_object_new_string(log_level_name(r->level)));
+		json_object_object_add(o, "line", json_object_new_string(r->line));
+		json_object_array_add(a, o);
+	}
+	return a;
 }
 
 struct hostlog *hostlog_new(const char *name)
@@ -191,6 +241,7 @@ struct hostlog *hostlog_new(const char *name)
 	hl->tokens = HOSTLOG_BURST;
 	hl->refill_ms = clock_mono_ms();
 	ring_init(&hl->ring, HOSTLOG_KEEP);
+	ring_init(&hl->rring, HOSTLOG_RECENT);
 	return hl;
 }
 
@@ -209,6 +260,8 @@ void hostlog_free(struct hostlog *hl)
 		return;
 	hostlog_close_pipe(hl);
 	ring_clear(hl);
+	for (size_t i = 0; i < HOSTLOG_RECENT; i++)
+		free(hl->recent[i].line);
 	secrets_clear(hl);
 	free(hl->name);
 	free(hl);
@@ -270,7 +323,7 @@ void hostlog_drain(struct hostlog *hl, struct evbuffer *in, bool eof)
 		log_sanitize(clean);
 		keep(hl, clean);
 		if (hostlog_allow(hl))
-			log_line(LOG_LVL_INFO, hl->name, clean);
+			logged(hl, LOG_LVL_INFO, clean);
 		free(clean);
 	}
 }

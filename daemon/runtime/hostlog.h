@@ -22,6 +22,9 @@ struct hostlog;
 
 #define HOSTLOG_LINE_MAX 4096
 #define HOSTLOG_KEEP 20
+/* The recent lines kept for the API (GET logs/{name}): at most this many, and bytes. */
+#define HOSTLOG_RECENT 200
+#define HOSTLOG_RECENT_BYTES (64 * 1024)
 
 /* name is the plugin's, used as the log prefix (copied). */
 struct hostlog *hostlog_new(const char *name);
@@ -70,6 +73,14 @@ const char *hostlog_last(const struct hostlog *hl);
 
 /* Moves the kept lines out as a JSON array (new reference), emptying the ring. */
 json_object *hostlog_take_tail(struct hostlog *hl);
+
+/*
+ * The last max lines logged for the plugin (its output and its records, as
+ * the daemon's log shows them: secrets blanked, rate limit applied), oldest
+ * first, as [{"at": ms since the epoch, "level", "line"}] (new reference).
+ * They outlive the host (a crash's lines stay) and go with the plugin.
+ */
+json_object *hostlog_recent(const struct hostlog *hl, size_t max);
 
 uint64_t hostlog_dropped(const struct hostlog *hl);
 uint64_t hostlog_truncated(const struct hostlog *hl);

@@ -51,6 +51,7 @@ static void set_state(struct plugin *p, enum supervisor_state st)
 {
 	p->state = st;
 	p->state_since_ms = clock_mono_ms();
+	supervisor_changed(p);
 }
 
 static int opt_or(int v, int def)
@@ -546,6 +547,7 @@ static void plugin_destroy(struct plugin *p)
 		p->prev_ver->next_ver = NULL;
 	else
 		TAILQ_REMOVE(&p->sup->plugins, p, entry);
+	supervisor_changed(p); /* gone, or (an upgrade) its successor in its place */
 	if (!p->sup->freeing)
 		waiters_all_done(p, "the plugin was removed");
 	waitlist_free(p->waiters);

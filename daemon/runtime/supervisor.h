@@ -166,6 +166,24 @@ json_object *supervisor_status(struct supervisor *sup, const char *name);
 /* Runtime status of every plugin, as an array (new reference). */
 json_object *supervisor_status_all(struct supervisor *sup);
 
+/*
+ * The one watcher of what plugins' states show: fn(arg, name) is called,
+ * from inside the supervisor, right after a plugin's state, pid, restarts,
+ * crashes or last exit changed, or after it was forgotten (supervisor_live
+ * is NULL then). It may read (supervisor_live, supervisor_stats) and must
+ * not call a verb. NULL unsets it.
+ */
+typedef void (*supervisor_watch_fn)(void *arg, const char *name);
+void supervisor_watch(struct supervisor *sup, supervisor_watch_fn fn, void *arg);
+/*
+ * The small view of a plugin's state a live client needs (new reference):
+ * name, version, state, pid, restarts, crashes, restart_in_ms when crashed,
+ * last_exit without its output lines; NULL when unknown.
+ */
+json_object *supervisor_live(struct supervisor *sup, const char *name);
+/* The plugin's last max log lines (hostlog_recent; new reference), or NULL when unknown. */
+json_object *supervisor_logs(struct supervisor *sup, const char *name, size_t max);
+
 /* Delivers what is queued (up to timeout_ms), stops every host, then calls done. */
 void supervisor_shutdown(struct supervisor *sup, int timeout_ms, void (*done)(void *arg),
 			 void *arg);

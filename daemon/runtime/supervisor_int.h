@@ -92,8 +92,18 @@ struct supervisor {
 	void (*shutdown_done)(void *);
 	void *shutdown_arg;
 	bool shutting_down;
-	bool freeing; /* supervisor_free: no callback follows */
+	bool freeing;				    /* supervisor_free: no callback follows */
+	void (*watch)(void *arg, const char *name); /* supervisor_watch */
+	void *watch_arg;
 };
+
+/*
+ * What p's state shows changed (state, pid, counts, last exit), or p was
+ * forgotten: tells the watcher (supervisor_status.c). Not for a successor
+ * being started beside a serving host: the plugin's state is the serving
+ * one's until the successor takes its place (and the old record goes).
+ */
+void supervisor_changed(struct plugin *p);
 
 /* The plugin of this name in the list (a successor being started is not in it), or NULL. */
 struct plugin *supervisor_find(struct supervisor *sup, const char *name);

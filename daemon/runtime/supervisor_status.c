@@ -9,6 +9,7 @@
 
 #include "clock.h"
 #include "hostlog.h"
+#include "log.h"
 
 #include "bus.h"
 #include "exitcause.h"
@@ -155,6 +156,52 @@ int supervisor_stats(struct supervisor *sup, const char *name, struct supervisor
 		return -1;
 	fill_stats(p, out);
 	return 0;
+}
+
+void supervisor_watch(struct supervisor *sup, supervisor_watch_fn fn, void *arg)
+{
+	if (sup->watch != NULL && fn != NULL)
+		fatal("supervisor_watch: a watcher is set already");
+	sup->watch = fn;
+	sup->watch_arg = arg;
+}
+
+void supervisor_changed(struct plugin *p)
+{
+	if (p->sup->watch != NULL && !p->sup->freeing && p->prev_ver == NULL)
+		p->sup->watch(p->sup->watch_arg, p->name);
+}
+
+json_object *supervisor_live(struct supervisor *sup, const char *name)
+{
+	struct supervisor_stats st;
+	json_object *o, *le;
+
+	if (supervisor_stats(sup, name, &st) < 0)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(st.name));
+	json_object_object_add(o, "version",
+			       st.version ? json_object_new_string(st.version) : NULL);
+	json_object_object_add(o, "state", json_object_new_string(supervisor_state_name(st.state)));
+	json_object_object_add(o, "pid", st.pid > 0 ? json_object_new_int(st.pid) : NULL);
+	ADD_INT(o, "restarts", st.restarts);
+	ADD_INT(o, "crashes", st.crashes);
+	if (st.state == SUP_CRASHED)
+		ADD_INT(o, "restart_in_ms", st.restart_in_ms);
+	/* The output lines are the status's to show: a live event stays small. */
+	le = last_exit_json(&st);
+	if (le != NULL)
+		json_object_object_del(le, "stderr");
+	json_object_object_add(o, "last_exit", le);
+	return o;
+}
+
+json_object *supervisor_logs(struct supervisor *sup, const char *name, size_t max)
+{
+	struct plugin *p = supervisor_find(sup, name);
+
+	return p != NULL ? hostlog_recent(p->out, max) : NULL;
 }
 
 void supervisor_foreach(struct supervisor *sup,

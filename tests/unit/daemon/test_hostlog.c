@@ -157,12 +157,82 @@ static void redacted(void **state)
 	hostlog_free(hl);
 }
 
+static const char *recent_line(json_object *a, size_t i)
+{
+	json_object *v;
+
+	assert_true(json_object_object_get_ex(json_object_array_get_idx(a, i), "line", &v));
+	return json_object_get_string(v);
+}
+
+/*
+ * The recent lines for the API: output and records, redacted, oldest first,
+ * kept when the host's tail is taken, bounded by count and by bytes.
+ */
+static void recent(void **state)
+{
+	struct hostlog *hl = hostlog_new("t");
+	struct evbuffer *in = evbuffer_new();
+	json_object *secrets = json_object_new_array(), *a, *v;
+	char line[64];
+	size_t bytes = 0;
+
+	json_object_array_add(secrets, json_object_new_string("s3cret-value"));
+	hostlog_set_secrets(hl, secrets);
+	json_object_put(secrets);
+	add(in, "out s3cret-value\n");
+	hostlog_drain(hl, in, false);
+	hostlog_write(hl, LOG_LVL_WARN, "record s3cret-value");
+	json_object_put(hostlog_take_tail(hl));
+	a = hostlog_recent(hl, 10);
+	assert_int_equal(json_object_array_length(a), 2);
+	assert_string_equal(recent_line(a, 0), "out ********");
+	assert_string_equal(recent_line(a, 1), "record ********");
+	assert_true(json_object_object_get_ex(json_object_array_get_idx(a, 1), "level", &v));
+	assert_string_equal(json_object_get_string(v), "warn");
+	assert_true(json_object_object_get_ex(json_object_array_get_idx(a, 1), "at", &v));
+	assert_true(json_object_get_int64(v) > 1700000000000LL);
+	json_object_put(a);
+	/* max: the newest. */
+	a = hostlog_recent(hl, 1);
+	assert_int_equal(json_object_array_length(a), 1);
+	assert_string_equal(recent_line(a, 0), "record ********");
+	json_object_put(a);
+	/* By count: the oldest go first. */
+	for (int i = 0; i < HOSTLOG_RECENT + 5; i++) {
+		snprintf(line, sizeof line, "n%d\n", i);
+		add(in, line);
+	}
+	hostlog_drain(hl, in, false);
+	a = hostlog_recent(hl, HOSTLOG_RECENT * 2);
+	assert_int_equal(json_object_array_length(a), HOSTLOG_RECENT);
+	assert_string_equal(recent_line(a, 0), "n5");
+	json_object_put(a);
+	/* By bytes: long lines keep fewer. */
+	char *big = malloc(HOSTLOG_LINE_MAX + 2);
+	memset(big, 'y', HOSTLOG_LINE_MAX);
+	big[HOSTLOG_LINE_MAX] = '\n';
+	big[HOSTLOG_LINE_MAX + 1] = '\0';
+	for (int i = 0; i < 40; i++)
+		add(in, big);
+	hostlog_drain(hl, in, false);
+	a = hostlog_recent(hl, HOSTLOG_RECENT);
+	for (size_t i = 0; i < json_object_array_length(a); i++)
+		bytes += strlen(recent_line(a, i));
+	assert_true(bytes <= HOSTLOG_RECENT_BYTES);
+	assert_int_equal(json_object_array_length(a), HOSTLOG_RECENT_BYTES / HOSTLOG_LINE_MAX);
+	json_object_put(a);
+	free(big);
+	evbuffer_free(in);
+	hostlog_free(hl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(lines_and_tail), cmocka_unit_test(bounded),
 	    cmocka_unit_test(sanitized),      cmocka_unit_test(rate_limited),
-	    cmocka_unit_test(redacted),
+	    cmocka_unit_test(redacted),	      cmocka_unit_test(recent),
 	};
 	log_set_level(LOG_LVL_ERROR);
 	return cmocka_run_group_tests(tests, NULL, NULL);
