@@ -256,7 +256,7 @@ void api_live_free(struct api_live *live)
 {
 	if (live == NULL)
 		return;
-	supervisor_watch(live->sup, NULL, NULL);
+	supervisor_unwatch(live->sup, changed, live);
 	while (!LIST_EMPTY(&live->clients)) {
 		struct client *c = LIST_FIRST(&live->clients);
 

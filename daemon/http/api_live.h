@@ -2,8 +2,8 @@
  * What the plugins do now, live: GET /api/plugins/marketplace/stream, the
  * state of every plugin the daemon runs as server-sent events (a snapshot,
  * then each change as it happens), and GET .../logs/{name}, a plugin's
- * recent log lines. Both read the supervisor only; the stream is its one
- * watcher (supervisor_watch).
+ * recent log lines. Both read the supervisor only; the stream is one of its
+ * watchers (supervisor_watch).
  */
 #ifndef SS_API_LIVE_H
 #define SS_API_LIVE_H

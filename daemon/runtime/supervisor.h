@@ -167,14 +167,16 @@ json_object *supervisor_status(struct supervisor *sup, const char *name);
 json_object *supervisor_status_all(struct supervisor *sup);
 
 /*
- * The one watcher of what plugins' states show: fn(arg, name) is called,
- * from inside the supervisor, right after a plugin's state, pid, restarts,
- * crashes or last exit changed, or after it was forgotten (supervisor_live
- * is NULL then). It may read (supervisor_live, supervisor_stats) and must
- * not call a verb. NULL unsets it.
+ * Watchers of what plugins' states show (at most SUPERVISOR_WATCH_MAX):
+ * fn(arg, name) is called, from inside the supervisor, right after a
+ * plugin's state, pid, restarts, crashes or last exit changed, or after it
+ * was forgotten (supervisor_live is NULL then). It may read
+ * (supervisor_live, supervisor_stats) and must not call a verb.
  */
+#define SUPERVISOR_WATCH_MAX 4
 typedef void (*supervisor_watch_fn)(void *arg, const char *name);
 void supervisor_watch(struct supervisor *sup, supervisor_watch_fn fn, void *arg);
+void supervisor_unwatch(struct supervisor *sup, supervisor_watch_fn fn, void *arg);
 /*
  * The small view of a plugin's state a live client needs (new reference):
  * name, version, state, pid, restarts, crashes, restart_in_ms when crashed,

@@ -92,9 +92,11 @@ struct supervisor {
 	void (*shutdown_done)(void *);
 	void *shutdown_arg;
 	bool shutting_down;
-	bool freeing;				    /* supervisor_free: no callback follows */
-	void (*watch)(void *arg, const char *name); /* supervisor_watch */
-	void *watch_arg;
+	bool freeing; /* supervisor_free: no callback follows */
+	struct {
+		void (*fn)(void *arg, const char *name);
+		void *arg;
+	} watch[SUPERVISOR_WATCH_MAX]; /* supervisor_watch */
 };
 
 /*

@@ -160,16 +160,30 @@ int supervisor_stats(struct supervisor *sup, const char *name, struct supervisor
 
 void supervisor_watch(struct supervisor *sup, supervisor_watch_fn fn, void *arg)
 {
-	if (sup->watch != NULL && fn != NULL)
-		fatal("supervisor_watch: a watcher is set already");
-	sup->watch = fn;
-	sup->watch_arg = arg;
+	for (size_t i = 0; i < SUPERVISOR_WATCH_MAX; i++) {
+		if (sup->watch[i].fn == NULL) {
+			sup->watch[i].fn = fn;
+			sup->watch[i].arg = arg;
+			return;
+		}
+	}
+	fatal("supervisor_watch: more than %d watchers", SUPERVISOR_WATCH_MAX);
+}
+
+void supervisor_unwatch(struct supervisor *sup, supervisor_watch_fn fn, void *arg)
+{
+	for (size_t i = 0; i < SUPERVISOR_WATCH_MAX; i++)
+		if (sup->watch[i].fn == fn && sup->watch[i].arg == arg)
+			sup->watch[i].fn = NULL;
 }
 
 void supervisor_changed(struct plugin *p)
 {
-	if (p->sup->watch != NULL && !p->sup->freeing && p->prev_ver == NULL)
-		p->sup->watch(p->sup->watch_arg, p->name);
+	if (p->sup->freeing || p->prev_ver != NULL)
+		return;
+	for (size_t i = 0; i < SUPERVISOR_WATCH_MAX; i++)
+		if (p->sup->watch[i].fn != NULL)
+			p->sup->watch[i].fn(p->sup->watch[i].arg, p->name);
 }
 
 json_object *supervisor_live(struct supervisor *sup, const char *name)
