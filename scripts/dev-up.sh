@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# scripts/dev-up.sh ROOT BUILDDIR PG_BINDIR — called by `scripts/dev up`.
+# scripts/dev-up.sh ROOT BUILDDIR PG_BINDIR [DAEMON FLAGS...] — called by `scripts/dev up`.
 #
 # Starts (or reuses) a throwaway PostgreSQL in ROOT/.dev/pg (Unix socket only,
 # no TCP), creates an admin and a service token (kept in ROOT/.dev/tokens and
 # reused while they work), prints them with ready-to-paste curl commands for
 # every endpoint, then runs the daemon in the foreground on it with the
-# shipped plugins (BUILDDIR/plugins) installable by curl.
+# shipped plugins (BUILDDIR/plugins) installable by curl. DAEMON FLAGS go to
+# streamspaced as they are (e.g. the --egress-connect-to and --egress-ca that
+# scripts/webhook-sink prints).
 set -euo pipefail
 
 root=$(cd "$1" && pwd)
 build=$(cd "$2" && pwd)
 pgbin=$3
+shift 3
 listen=${SS_DEV_LISTEN:-127.0.0.1:8080}
 
 dev=$root/.dev
@@ -125,4 +128,4 @@ Paste these:
 EOT
 
 export STREAMSPACE_INSTALL_DIR=$dev/installed
-exec "$daemon" --listen "$listen" --database "$conninfo" --plugin-dir "$plugins"
+exec "$daemon" --listen "$listen" --database "$conninfo" --plugin-dir "$plugins" "$@"

@@ -14,11 +14,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pgharness as h  # noqa: E402
 
 
-def up(root, port):
+def up(root, port, flags=()):
+    """dev-up.sh on root (flags go to the daemon) until it listens: (process, output)."""
     env = dict(os.environ, SS_DEV_LISTEN=f"127.0.0.1:{port}")
     env.pop("STREAMSPACE_DATABASE", None)
     p = subprocess.Popen([os.path.join(h.SOURCE, "scripts", "dev-up.sh"), root, h.BUILD,
-                          h.pg_bindir()], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          h.pg_bindir()] + list(flags), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          env=env, text=True)
     out = []
     for line in p.stdout:
