@@ -45,12 +45,34 @@ export async function call(method, path, body, tok) {
   if (text) {
     try { data = JSON.parse(text); } catch { data = null; }
   }
-  if (r.status === 401 && session) {
-    clearToken();
-    onLogout((data && data.error && data.error.message) || 'your token was refused');
-  }
+  if (r.status === 401 && session) refused(data);
   if (!r.ok) throw new ApiError(r.status, data);
   return data;
+}
+
+// The session's token was refused: it is forgotten and the login shown.
+function refused(data) {
+  clearToken();
+  onLogout((data && data.error && data.error.message) || 'your token was refused');
+}
+
+// A streamed answer (GET stream): the Response once its head is in, with the
+// session's token in the Authorization header — EventSource cannot send one,
+// and a token never goes in a URL. Errors as call() throws them.
+export async function openStream(path, signal) {
+  const headers = { Accept: 'text/event-stream', Authorization: `Bearer ${token()}` };
+  let r;
+  try {
+    r = await fetch(path, { headers, cache: 'no-store', credentials: 'omit', signal });
+  } catch (e) {
+    if (e.name === 'AbortError') throw e;
+    throw new ApiError(0, null, `the daemon did not answer (${e.message})`);
+  }
+  if (r.ok && r.body) return r;
+  let data = null;
+  try { data = JSON.parse(await r.text()); } catch { data = null; }
+  if (r.status === 401) refused(data);
+  throw new ApiError(r.status, data);
 }
 
 export const api = {
@@ -61,6 +83,8 @@ export const api = {
   enable: (name) => call('POST', `${M}/enable/${encodeURIComponent(name)}`),
   disable: (name) => call('POST', `${M}/disable/${encodeURIComponent(name)}`),
   configure: (name, config) => call('PUT', `${M}/config/${encodeURIComponent(name)}`, { config }),
+  rollback: (name) => call('POST', `${M}/rollback/${encodeURIComponent(name)}`),
+  logs: (name, limit) => call('GET', `${M}/logs/${encodeURIComponent(name)}${limit ? `?limit=${limit}` : ''}`),
   uninstall: (name, purge) => call('DELETE', `${M}/uninstall/${encodeURIComponent(name)}${purge ? '?purge=true' : ''}`),
   ratings: (name) => call('GET', `${M}/ratings/${encodeURIComponent(name)}`),
   rate: (name, rating, review) => call('POST', `${M}/rate/${encodeURIComponent(name)}`, { rating, review }),

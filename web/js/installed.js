@@ -1,16 +1,33 @@
-// Installed plugins: tabs All/Enabled/Disabled, live state badges (polled),
-// the enable toggle, Configure (Form and JSON), upgrade and roll back,
-// uninstall with confirmation, and a plugin's status in detail.
+// Installed plugins: tabs All/Enabled/Disabled, live state badges (the
+// daemon's state stream, polling when it cannot be had), the enable toggle,
+// Configure (Form and JSON), upgrade and roll back, uninstall with
+// confirmation, and a plugin's status and recent log lines in detail.
 
 import { api } from './api.js';
 import { clear, h, id, modal, toast, when } from './dom.js';
 import { configForm } from './configform.js';
 import { icon, permissionList } from './marketplace.js';
+import { watchStates, withLive } from './live.js';
 
-// How often states are fetched: the list every 1.5 s, one plugin's page every
-// 0.5 s (a crash is often over, restarted, within a second).
+// Without the stream, how often states are fetched: the list every 1.5 s,
+// one plugin's page every 0.5 s (a crash is often over, restarted, within a
+// second). With it, states come as they change and nothing is polled.
 const POLL_MS = 1500;
 const DETAIL_POLL_MS = 500;
+const LOG_LINES = 100;
+
+// Says whether the badges are live or polled (for people, and for the test).
+function liveNote() {
+  const el = h('p', { class: 'meta live-note', role: 'status', 'data-live': 'polling' },
+    'Updating every few seconds.');
+  return {
+    element: el,
+    set(live) {
+      el.dataset.live = live ? 'stream' : 'polling';
+      el.textContent = live ? 'Live: states update as they change.' : 'Updating every few seconds.';
+    },
+  };
+}
 
 export function stateOf(p) {
   if (!p.enabled) return 'disabled';
@@ -161,37 +178,138 @@ export async function installedView(main) {
     }
   }
   let last = '';
+  let plugins = null; // the last list the API gave, with live states applied
+  let live = false;
+  const note = liveNote();
+  function show() {
+    const shown = plugins.filter((p) => current === 'All' || (current === 'Enabled') === !!p.enabled);
+    // Repaint only on change, so focus and open controls survive the updates.
+    const key = JSON.stringify([current, shown]);
+    if (key === last) return;
+    last = key;
+    clear(list, shown.length ? shown.map((p) => card(p, cat.get(p.name), refresh))
+      : h('p', { class: 'notice' }, current === 'All' ? 'Nothing is installed yet: see the Marketplace.' : `No ${current.toLowerCase()} plugins.`));
+  }
   async function refresh() {
     clearTimeout(timer);
     try {
       const data = await api.installed();
       if (stopped) return;
-      const shown = data.plugins.filter((p) => current === 'All' || (current === 'Enabled') === !!p.enabled);
-      // Repaint only on change, so focus and open controls survive the poll.
-      const key = JSON.stringify([current, shown]);
-      if (key !== last) {
-        last = key;
-        if (shown.some((p) => !cat.has(p.name) && p.managed !== false)) cat = await catalogByName();
-        clear(list, shown.length ? shown.map((p) => card(p, cat.get(p.name), refresh))
-          : h('p', { class: 'notice' }, current === 'All' ? 'Nothing is installed yet: see the Marketplace.' : `No ${current.toLowerCase()} plugins.`));
-      }
+      plugins = data.plugins;
+      if (plugins.some((p) => !cat.has(p.name) && p.managed !== false)) cat = await catalogByName();
+      show();
     } catch (e) {
       if (e.status !== 401) clear(list, h('p', { class: 'error-box', role: 'alert' }, e.message));
       last = '';
     }
-    if (!stopped) timer = setTimeout(refresh, POLL_MS);
+    if (!stopped && !live) timer = setTimeout(refresh, POLL_MS);
   }
   paintTabs();
-  clear(main, h('h1', {}, 'Installed plugins'), tablist, list);
+  clear(main, h('h1', {}, 'Installed plugins'), note.element, tablist, list);
   await refresh();
-  return () => { stopped = true; clearTimeout(timer); };
+  const unwatch = watchStates({
+    ready: () => { live = true; note.set(true); refresh(); },
+    state: (ev) => {
+      const p = plugins && plugins.find((x) => x.name === ev.name);
+      if (!p) { refresh(); return; } // installed meanwhile: the list has it
+      p.runtime = withLive(p.runtime, ev);
+      show();
+    },
+    removed: () => refresh(), // disabled or uninstalled: the list says which
+    down: () => { if (live) { live = false; note.set(false); refresh(); } },
+  });
+  return () => { stopped = true; clearTimeout(timer); unwatch(); };
+}
+
+// The JSON of a plugin without what changes on every read (how long it has
+// been in its state), so that a repaint happens only when something shows.
+function shownKey(p) {
+  const rt = p.runtime ? { ...p.runtime } : null;
+  if (rt) delete rt.state_for_ms;
+  return JSON.stringify({ ...p, runtime: rt });
+}
+
+function logLine(x) {
+  const t = new Date(x.at);
+  const ts = Number.isNaN(t.getTime()) ? '' : t.toISOString().slice(11, 19);
+  return `${ts} ${x.level.padEnd(5)} ${x.line}`;
+}
+
+// The plugin's recent log lines (GET logs/{name}): a panel of its own, so
+// that state repaints leave its scroll position alone.
+function logsPanel(name) {
+  const pre = h('pre', { class: 'log', tabindex: '0', 'aria-label': `Recent log lines of ${name}` });
+  const status = h('p', { class: 'meta', role: 'status' });
+  let busy = false;
+  async function load() {
+    if (busy) return;
+    busy = true;
+    try {
+      const r = await api.logs(name, LOG_LINES);
+      const atEnd = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+      const text = r.lines.map(logLine).join('\n');
+      if (pre.textContent !== text) {
+        pre.textContent = text;
+        if (atEnd) pre.scrollTop = pre.scrollHeight;
+      }
+      status.textContent = r.count ? `The last ${r.count} line${r.count === 1 ? '' : 's'} (secrets masked).`
+        : 'Nothing logged yet.';
+    } catch (e) {
+      pre.textContent = '';
+      status.textContent = e.status === 404 ? 'No log lines: the plugin has no host now (disabled?).' : e.message;
+    }
+    busy = false;
+  }
+  const element = h('section', { class: 'panel logs', 'aria-labelledby': `logs-${name}` },
+    h('div', { class: 'panel-head' }, h('h2', { id: `logs-${name}` }, 'Recent log lines'),
+      h('button', { type: 'button', onclick: load }, 'Refresh')),
+    status, pre);
+  return { element, load };
+}
+
+async function rollback(p) {
+  try {
+    const r = await api.rollback(p.name);
+    toast(`${p.name} rolled back to ${(r && r.plugin && r.plugin.version) || p.previousVersion}`);
+  } catch (e) {
+    toast(e.message);
+  }
+}
+
+function versionsPanel(p, cat, refresh) {
+  const versions = (cat && cat.versions) || [];
+  const newest = cat && cat.version;
+  const older = versions.filter((v) => v !== p.version);
+  const rid = id('ver');
+  const verSel = h('select', { id: rid }, older.map((v) => h('option', { value: v }, v)));
+  const managed = p.managed !== false;
+  const upgrade = managed && newest && newest !== p.version && versions.indexOf(newest) > versions.indexOf(p.version);
+  return [
+    h('h2', {}, 'Versions'),
+    h('p', {}, `Running ${p.version}`, p.previousVersion ? `; before it, ${p.previousVersion}` : ''),
+    upgrade
+      ? h('p', {}, h('button', { type: 'button', class: 'primary', onclick: () => changeVersion(p, newest, 'upgraded').then(refresh) }, `Upgrade to ${newest}`))
+      : h('p', { class: 'meta' }, 'This is the newest version in the catalog.'),
+    managed && p.previousVersion
+      ? h('p', {}, h('button', { type: 'button', onclick: () => rollback(p).then(refresh) }, `Roll back to ${p.previousVersion}`))
+      : null,
+    managed && older.length ? h('form', { onsubmit: (ev) => { ev.preventDefault(); changeVersion(p, verSel.value, 'changed').then(refresh); } },
+      h('label', { for: rid }, 'Change to version'), ' ', verSel, ' ', h('button', { type: 'submit' }, 'Change version'))
+      : h('p', { class: 'meta' }, 'No other version to roll back to.'),
+  ];
 }
 
 export async function installedDetailView(main, name) {
   let timer = 0;
+  let logTimer = 0;
+  let soon = 0;
   let stopped = false;
-  let cat = (await catalogByName()).get(name);
+  let live = false;
+  let current = null;
+  const cat = (await catalogByName()).get(name);
   const body = h('div', {});
+  const logs = logsPanel(name);
+  const note = liveNote();
   let last = '';
   async function refresh() {
     clearTimeout(timer);
@@ -199,31 +317,33 @@ export async function installedDetailView(main, name) {
     try {
       p = await api.installedOne(name);
     } catch (e) {
+      if (stopped) return;
       if (e.status === 404 || e.status === 409) {
+        current = null;
+        last = '';
         clear(body, h('p', { class: 'notice' }, `${name} is not installed.`));
         return;
       }
       if (e.status !== 401) clear(body, h('p', { class: 'error-box', role: 'alert' }, e.message));
-      if (!stopped) timer = setTimeout(refresh, DETAIL_POLL_MS);
+      if (!live) timer = setTimeout(refresh, DETAIL_POLL_MS);
       return;
     }
     if (stopped) return;
-    const key = JSON.stringify(p);
+    show(p);
+    if (!live) timer = setTimeout(refresh, DETAIL_POLL_MS);
+  }
+  function show(p) {
+    current = p;
+    const key = shownKey(p);
     if (key !== last) {
       last = key;
       paint(p);
     }
-    timer = setTimeout(refresh, DETAIL_POLL_MS);
   }
   function paint(p) {
     const rt = p.runtime || {};
     const sb = rt.sandbox || {};
     const x = rt.last_exit;
-    const versions = (cat && cat.versions) || [];
-    const newest = cat && cat.version;
-    const older = versions.filter((v) => v !== p.version);
-    const rid = id('ver');
-    const verSel = h('select', { id: rid }, older.map((v) => h('option', { value: v }, v)));
     clear(body,
       h('div', { class: 'detail' },
         h('section', { class: 'panel', 'aria-label': 'State' },
@@ -239,28 +359,50 @@ export async function installedDetailView(main, name) {
             h('dt', {}, 'Crashes'), h('dd', {}, String(rt.crashes ?? 0)),
             h('dt', {}, 'Events'), h('dd', {}, `${rt.delivered ?? 0} delivered, ${rt.failed ?? 0} failed, ${rt.dropped ?? 0} dropped, ${rt.queue_depth ?? 0} queued`),
             h('dt', {}, 'Installed'), h('dd', {}, `${when(p.installedAt)} by ${p.installedBy || '—'}`),
-            h('dt', {}, 'Last crash'), h('dd', {}, x ? (x.description || x.reason) : 'none'),
+            h('dt', {}, 'Last crash'), h('dd', {}, x && x.reason !== 'none' ? (x.description || x.reason) : 'none'),
             rt.restart_in_ms ? [h('dt', {}, 'Restart in'), h('dd', {}, `${rt.restart_in_ms} ms`)] : null),
           p.error ? h('p', { class: 'error-box' }, p.error) : null,
-          h('h2', {}, 'Recent output'),
-          x && x.stderr && x.stderr.length
-            ? h('pre', { class: 'log', tabindex: '0', 'aria-label': 'Last lines the plugin wrote before it ended' }, x.stderr.join('\n'))
-            : h('p', { class: 'meta' }, 'The last lines a plugin writes before it ends show here; its running log is in the daemon\'s log.')),
+          x && x.stderr && x.stderr.length ? [
+            h('h2', {}, 'Its last output before it ended'),
+            h('pre', { class: 'log', tabindex: '0', 'aria-label': 'Last lines the plugin wrote before it ended' }, x.stderr.join('\n'))] : null),
         h('aside', { class: 'panel', 'aria-label': 'Sandbox and versions' },
           h('h2', {}, 'Sandbox'),
-          h('p', {}, (sb.layers || []).map((l) => h('span', { class: 'pill' }, l))),
+          (sb.layers || []).length
+            ? h('ul', { class: 'layers', 'aria-label': 'Sandbox layers' }, sb.layers.map((l) => h('li', { class: 'pill' }, l)))
+            : h('p', { class: 'meta' }, 'Shown while a host runs.'),
           sb.missing && sb.missing.length ? h('p', { class: 'error' }, `Missing: ${sb.missing.join(', ')}`) : null,
           h('h2', {}, 'Permissions'), permissionList(cat && cat.permissions),
-          h('h2', {}, 'Versions'),
-          newest && newest !== p.version && versions.indexOf(newest) > versions.indexOf(p.version)
-            ? h('p', {}, h('button', { type: 'button', class: 'primary', onclick: () => changeVersion(p, newest, 'upgraded').then(refresh) }, `Upgrade to ${newest}`))
-            : h('p', { class: 'meta' }, 'This is the newest version in the catalog.'),
-          older.length ? h('form', { onsubmit: (ev) => { ev.preventDefault(); changeVersion(p, verSel.value, 'changed').then(refresh); } },
-            h('label', { for: rid }, 'Roll back or change to'), ' ', verSel, ' ', h('button', { type: 'submit' }, 'Change version'))
-            : h('p', { class: 'meta' }, 'No other version to roll back to.'))));
+          versionsPanel(p, cat, refresh))));
+  }
+  // A live change: the badge at once, then the whole status (its output lines) and the log.
+  function later() {
+    clearTimeout(soon);
+    soon = setTimeout(() => { refresh(); logs.load(); }, 250);
+  }
+  function pollLogs() {
+    clearTimeout(logTimer);
+    logTimer = setTimeout(() => { if (!stopped) { logs.load(); pollLogs(); } }, 5000);
   }
   clear(main, h('p', {}, h('a', { href: '#/installed' }, '← Installed')),
-    h('h1', {}, (cat && cat.displayName) || name), body);
+    h('h1', {}, (cat && cat.displayName) || name), note.element, body, logs.element);
   await refresh();
-  return () => { stopped = true; clearTimeout(timer); };
+  logs.load();
+  pollLogs();
+  const unwatch = watchStates({
+    ready: () => { live = true; note.set(true); clearTimeout(timer); refresh(); },
+    state: (ev) => {
+      if (ev.name !== name) return;
+      if (current) show({ ...current, runtime: withLive(current.runtime, ev) });
+      later();
+    },
+    removed: (ev) => { if (ev.name === name) later(); },
+    down: () => { if (live) { live = false; note.set(false); refresh(); } },
+  });
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+    clearTimeout(logTimer);
+    clearTimeout(soon);
+    unwatch();
+  };
 }

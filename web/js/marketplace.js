@@ -213,7 +213,7 @@ export async function pluginView(main, name) {
           h('dt', {}, 'Installs'), h('dd', {}, String(p.installCount ?? 0)),
           h('dt', {}, 'Tags'), h('dd', {}, (p.tags || []).join(', ') || '—')),
         h('h2', {}, 'Versions'),
-        h('ul', {}, versions.map((v) => h('li', {}, v, v === p.installedVersion ? ' (installed)' : ''))),
+        h('ul', { 'aria-label': 'Versions' }, versions.map((v) => h('li', {}, v, v === p.installedVersion ? ' (installed)' : ''))),
         h('div', { class: 'actions' }, p.installed
           ? h('a', { class: 'button', href: `#/installed/${encodeURIComponent(p.name)}` }, 'Manage the installed plugin')
           : h('button', { type: 'button', class: 'primary', onclick: () => installFlow(p) }, 'Install')))));
