@@ -350,8 +350,11 @@ step('kill the host: the badge goes crashed, then running again, from the stream
   const rt = (await apiGet('/installed/hello')).body.runtime;
   assert.equal(rt.restarts, 1);
   await page.locator('dl.kv dd', { hasText: `pid ${rt.pid}` }).waitFor();
+  // The log lines follow too: the new host's greeting with the saved configuration.
+  await logs.filter({ hasText: 'ui-changed from hello 1.0.0' }).waitFor();
   console.log(`# the page showed: ${states.join(' -> ')}`);
-  await shot('10-after-crash');
+  await page.locator('#toast').evaluate((t) => { t.textContent = ''; });
+  await shot('10-after-crash'); // docs/admin-ui.png
 });
 
 step('without the stream the page polls: the badge still follows a crash', async () => {

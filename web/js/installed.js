@@ -295,7 +295,7 @@ function versionsPanel(p, cat, refresh) {
       : null,
     managed && older.length ? h('form', { onsubmit: (ev) => { ev.preventDefault(); changeVersion(p, verSel.value, 'changed').then(refresh); } },
       h('label', { for: rid }, 'Change to version'), ' ', verSel, ' ', h('button', { type: 'submit' }, 'Change version'))
-      : h('p', { class: 'meta' }, 'No other version to roll back to.'),
+      : (managed && p.previousVersion ? null : h('p', { class: 'meta' }, 'No other version to roll back to.')),
   ];
 }
 

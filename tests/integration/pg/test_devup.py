@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pgharness as h  # noqa: E402
@@ -44,6 +45,16 @@ def main():
     try:
         tok = re.search(r"admin token\s+(sst_\S+)", out).group(1)
         assert os.path.exists(os.path.join(pgdata, "PG_VERSION")), out
+        # The admin UI's address, as printed, serves the UI; the token printed logs in to it.
+        ui = re.search(r"admin UI\s+(http://\S+/admin/)", out).group(1)
+        with urllib.request.urlopen(ui, timeout=15) as r:
+            page = r.read().decode()
+            assert r.status == 200 and "text/html" in r.headers["Content-Type"], r.headers
+            assert "js/app.js" in page, page[:300]
+        req = urllib.request.Request(ui.replace("/admin/", "/api/plugins/marketplace/installed"),
+                                     headers={"Authorization": f"Bearer {tok}"})
+        with urllib.request.urlopen(req, timeout=15) as r:
+            assert r.status == 200
         curls = [ln.strip() for ln in out.splitlines() if ln.strip().startswith("curl ")]
         paths = " ".join(curls)
         for ep in ("catalog", "install/", "installed", "config/", "enable/", "disable/",
