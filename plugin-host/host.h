@@ -52,6 +52,7 @@ struct ss_plugin {
 struct ss_event {
 	const char *type;
 	int64_t id;
+	int64_t ts; /* ms since the epoch when the daemon put it on its bus; 0 when not sent */
 	json_object *data;
 };
 

@@ -199,6 +199,11 @@ int64_t ss_event_id(const ss_event *ev)
 	return valid_event(ev) ? ev->id : -1;
 }
 
+int64_t ss_event_ts(const ss_event *ev)
+{
+	return valid_event(ev) ? ev->ts : 0;
+}
+
 json_object *ss_event_data(const ss_event *ev)
 {
 	return valid_event(ev) ? ev->data : NULL;

@@ -153,7 +153,7 @@ static void on_event(struct ss_plugin *p, json_object *m)
 	struct ss_event ev;
 	size_t pos = 0, called = 0, failed = 0;
 	long i;
-	int64_t ts;
+	int64_t ts = 0;
 
 	if (!msg_get_int(m, "id", &ev.id))
 		host_protocol_error(ERR_BAD_MESSAGE, "id", m);
@@ -165,6 +165,7 @@ static void on_event(struct ss_plugin *p, json_object *m)
 		host_protocol_error(ERR_BAD_MESSAGE, "data", m);
 	if (json_object_object_get_ex(m, "ts", NULL) && !msg_get_int(m, "ts", &ts))
 		host_protocol_error(ERR_BAD_MESSAGE, "ts", m);
+	ev.ts = ts;
 
 	sdk_set_current_event(&ev);
 	/* By index: a callback may subscribe, which grows the table under us. */

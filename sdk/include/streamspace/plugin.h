@@ -113,6 +113,14 @@ SS_EXPORT int ss_subscribe(ss_plugin *p, const char *pattern, ss_event_fn fn);
 SS_EXPORT const char *ss_event_type(const ss_event *ev);
 SS_EXPORT int64_t ss_event_id(const ss_event *ev);
 SS_EXPORT json_object *ss_event_data(const ss_event *ev);
+/*
+ * When the daemon put the event on its bus, in ms since the epoch (UTC): the
+ * event message's "ts", 0 from a daemon that does not send it. An event
+ * redelivered to a restarted host keeps it, so it measures time between
+ * events better than the clock at delivery does (a durable event that a
+ * restarted daemon reads again from its outbox gets the time of that read).
+ */
+SS_EXPORT int64_t ss_event_ts(const ss_event *ev);
 /* A string field of the data, or NULL. */
 SS_EXPORT const char *ss_event_str(const ss_event *ev, const char *key);
 

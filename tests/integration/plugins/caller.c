@@ -2,7 +2,8 @@
  * caller: makes one call to the daemon (ss_storage_get) from inside every
  * event callback and logs what it got, with the event's id, so a test can
  * tell that events which arrive while a call waits are delivered after it,
- * once each and in order (plugin-host/call.c), and what the call returned.
+ * once each and in order (plugin-host/call.c), and what the call returned,
+ * with the event's time (ss_event_ts).
  * At load it also emits data no reader takes (NaN, nesting past the frame's
  * limit), which must be its error, not a frame that ends its host.
  */
@@ -14,8 +15,8 @@ static int on_event(ss_plugin *p, const ss_event *ev)
 	json_object *v = NULL;
 	int r = ss_storage_get(p, "k", &v);
 
-	ss_log(p, SS_INFO, "event %lld get=%d code=%s msg=%s", (long long)ss_event_id(ev), r,
-	       ss_error_code(p), ss_error_message(p));
+	ss_log(p, SS_INFO, "event %lld ts=%lld get=%d code=%s msg=%s", (long long)ss_event_id(ev),
+	       (long long)ss_event_ts(ev), r, ss_error_code(p), ss_error_message(p));
 	json_object_put(v);
 	return 0;
 }
