@@ -1,5 +1,7 @@
 #include "notify.h"
 
+#include "isotime.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <errno.h>
@@ -295,25 +297,7 @@ bool notify_push(json_object *arr, json_object *v)
 
 void notify_iso8601(int64_t t, char out[25])
 {
-	/* Days since 1970-01-01 to a civil date (H. Hinnant's algorithm, proleptic Gregorian). */
-	int64_t days = t / 86400, secs = t % 86400;
-	if (secs < 0) {
-		secs += 86400;
-		days--;
-	}
-	int64_t z = days + 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	int64_t d = doy - (153 * mp + 2) / 5 + 1;
-	int64_t m = mp < 10 ? mp + 3 : mp - 9;
-	int64_t y = yoe + era * 400 + (m <= 2);
-	if (y < 0 || y > 9999)
-		y = y < 0 ? 0 : 9999; /* ISO 8601's four digits; never reached from a real clock */
-	snprintf(out, 25, "%04d-%02d-%02dT%02d:%02d:%02d.000Z", (int)y, (int)m, (int)d,
-		 (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
+	isotime_format(t * 1000, out);
 }
 
 json_object *notify_detail_fields(json_object *data, int max, notify_field_fn field)

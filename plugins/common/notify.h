@@ -67,11 +67,7 @@ int64_t notify_retry_delay_ms(int status, int attempt, int max_attempts, int64_t
  */
 int64_t notify_retry_after_ms(const char *value);
 
-/*
- * t as ISO 8601 UTC with milliseconds ("2026-12-01T18:00:00.000Z") into out
- * (at least 25 bytes). Computed here, not with gmtime_r/strftime: those may
- * load time-zone files, which the sandbox forbids (SIGSYS).
- */
+/* t (seconds) as ISO 8601 UTC with milliseconds ("2026-12-01T18:00:00.000Z"), isotime's. */
 void notify_iso8601(int64_t t, char out[25]);
 
 /* The events the notifiers know: the config toggle that enables each, its default wording. */
