@@ -2,8 +2,10 @@
  * The supervisor: makes the set of running plugin hosts match what it is
  * told to run. It owns each host's process (spawn, pid, state, backoff, how
  * it last ended); the conversation over the host's socket is a peer
- * (peer.h). A host's end completes when both have happened, in either
- * order: its peer reported the channel lost, and its pid was reaped. Then
+ * (peer.h). This is the set of plugins and the verbs by name; one plugin's
+ * record is a runner (runner.h, where the types of this API are defined),
+ * one host a host (host.h). A host's end completes when both have happened,
+ * in either order: its peer reported the channel lost, and its pid was reaped. Then
  * the supervisor decides: a stop, a restart with exponential backoff after a
  * crash, or "failed" after too many crashes in a window or at once when the
  * plugin cannot be loaded (a deterministic failure no retry fixes).
@@ -17,57 +19,16 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "bus.h"
-#include "exitcause.h"
+#include "runner.h"
 
-struct call_services;
 struct event_base;
 struct bus;
 struct supervisor;
-
-struct supervisor_options {
-	const char *host_path; /* streamspace-plugin-host executable */
-	struct cgroup *cgroup; /* delegated cgroup v2 for per-plugin limits, or NULL (borrowed) */
-	bool strict;	       /* refuse a plugin when a sandbox layer is missing */
-	bool sandbox_debug;    /* trap instead of kill, log the syscall (development only) */
-	size_t max_frame;
-	int handshake_timeout_ms;
-	int event_timeout_ms;
-	int ping_interval_ms;
-	int ping_timeout_ms;
-	int stop_timeout_ms;
-	int backoff_initial_ms; /* first restart delay (default 100) */
-	int backoff_max_ms;	/* cap (default 30000) */
-	int crash_limit; /* crashes in crash_window_ms that mark the plugin failed (default 5) */
-	int crash_window_ms;		      /* default 60000 */
-	const struct call_services *services; /* who answers hosts' calls (borrowed) */
-};
-
-/* What to run. Strings and objects are copied. */
-struct plugin_spec {
-	const char *name;	  /* plugin name (validated) */
-	const char *path;	  /* absolute path of the .so */
-	json_object *config;	  /* may be NULL: {} */
-	json_object *permissions; /* array of strings, may be NULL: [] */
-	uint64_t mem_limit;	  /* bytes, 0: default 256 MiB */
-	/* Per-plugin deadline overrides (manifest "limits"); 0: the daemon's default. */
-	int handshake_timeout_ms;
-	int event_timeout_ms;
-	/* Strings blanked out of the plugin's log lines (JSON array, may be NULL). */
-	json_object *secrets;
-};
 
 struct supervisor *supervisor_new(struct event_base *base, struct bus *bus,
 				  const struct supervisor_options *opts);
 /* Kills every host still running and waits for it; no callback follows. */
 void supervisor_free(struct supervisor *sup);
-
-/*
- * Completion of a verb: ok, or the start or the configuration failed with
- * a sentence in reason (borrowed for the call). Always called from the event
- * loop, never before the verb returns, and exactly once per accepted call.
- */
-typedef void (*supervisor_done_fn)(void *arg, bool ok, const char *reason);
 
 /*
  * Starts a plugin, or gives it a new spec when it is known. A serving
@@ -114,46 +75,7 @@ int supervisor_set_secrets(struct supervisor *sup, const char *name, json_object
 /* Whether the supervisor knows this plugin. */
 bool supervisor_has(struct supervisor *sup, const char *name);
 
-/* A plugin's state, as status shows it ("starting", "running", ...). */
-enum supervisor_state {
-	SUP_STARTING,
-	SUP_RUNNING,
-	SUP_STOPPING,
-	SUP_CRASHED,
-	SUP_FAILED,
-	SUP_STOPPED,
-	SUP_STATE_COUNT
-};
 const char *supervisor_state_name(enum supervisor_state st);
-
-/* Typed runtime figures of one plugin; strings point into the supervisor (valid until it changes).
- */
-struct supervisor_stats {
-	const char *name;
-	const char *version; /* NULL before the first hello */
-	const char *path;
-	enum supervisor_state state;
-	int64_t state_for_ms;
-	pid_t pid; /* 0 when no host runs */
-	uint64_t restarts, crashes;
-	uint64_t causes[CAUSE_COUNT]; /* crashes by cause (index CAUSE_NONE unused) */
-	int restart_in_ms;	      /* when crashed: delay before the next start */
-	struct bus_sub_stats events;
-	uint64_t log_dropped, log_truncated;
-	uint64_t mem_limit;
-	int event_timeout_ms, handshake_timeout_ms;
-	bool cgroup;			      /* the host runs in its own cgroup with limits */
-	json_object *subscriptions, *sandbox; /* as the last host declared them (borrowed) */
-	const char *config_error;	      /* the plugin's last refusal of a config, or NULL */
-	const struct bus_sub *sub;	      /* its bus subscriber (poison list) */
-	struct {
-		bool ended;	       /* a host of this plugin has ended before */
-		enum exit_cause cause; /* CAUSE_NONE: stopped on purpose */
-		int code, sig;	       /* exit status, or the signal (0: none) */
-		const char *description;
-		json_object *stderr_tail; /* its last output lines (borrowed) */
-	} last_exit;
-};
 
 /* Fills out for name; -1 when unknown. */
 int supervisor_stats(struct supervisor *sup, const char *name, struct supervisor_stats *out);
@@ -173,7 +95,6 @@ json_object *supervisor_status_all(struct supervisor *sup);
  * was forgotten (supervisor_live is NULL then). It may read
  * (supervisor_live, supervisor_stats) and must not call a verb.
  */
-#define SUPERVISOR_WATCH_MAX 4
 typedef void (*supervisor_watch_fn)(void *arg, const char *name);
 void supervisor_watch(struct supervisor *sup, supervisor_watch_fn fn, void *arg);
 void supervisor_unwatch(struct supervisor *sup, supervisor_watch_fn fn, void *arg);

@@ -5,16 +5,10 @@
  * supervisor_stats, so the API and /metrics read the same figures.
  */
 #include <stdio.h>
-#include <string.h>
-
-#include "clock.h"
-#include "hostlog.h"
-#include "log.h"
 
 #include "bus.h"
 #include "exitcause.h"
 #include "supervisor.h"
-#include "supervisor_int.h"
 
 static json_object *last_exit_json(const struct supervisor_stats *st)
 {
@@ -115,77 +109,6 @@ json_object *supervisor_status_all(struct supervisor *sup)
 	return a;
 }
 
-/* ---- what the API and the metrics show (the JSON view is supervisor_status.c) ---- */
-
-static void fill_stats(struct plugin *p, struct supervisor_stats *st)
-{
-	memset(st, 0, sizeof *st);
-	st->name = p->name;
-	st->version = p->version;
-	st->path = p->path;
-	st->state = p->state;
-	st->state_for_ms = clock_mono_ms() - p->state_since_ms;
-	st->pid = p->pid;
-	st->restarts = p->restarts;
-	st->crashes = p->crashes;
-	memcpy(st->causes, p->causes, sizeof st->causes);
-	st->restart_in_ms = p->state == SUP_CRASHED ? p->next_delay_ms : 0;
-	bus_sub_stats(p->sub, &st->events);
-	st->log_dropped = hostlog_dropped(p->out);
-	st->log_truncated = hostlog_truncated(p->out);
-	st->mem_limit = p->mem_limit;
-	st->event_timeout_ms = p->event_timeout_ms;
-	st->handshake_timeout_ms = p->handshake_timeout_ms;
-	st->cgroup = p->sup->o.cgroup != NULL;
-	st->subscriptions = p->subscriptions;
-	st->sandbox = p->sandbox;
-	st->config_error = p->config_error;
-	st->sub = p->sub;
-	st->last_exit.ended = p->last_exit.ended;
-	st->last_exit.cause = p->last_exit.cause;
-	st->last_exit.code = p->last_exit.code;
-	st->last_exit.sig = p->last_exit.sig;
-	st->last_exit.description = p->last_exit.description;
-	st->last_exit.stderr_tail = p->last_exit.stderr_tail;
-}
-
-int supervisor_stats(struct supervisor *sup, const char *name, struct supervisor_stats *out)
-{
-	struct plugin *p = supervisor_find(sup, name);
-	if (p == NULL)
-		return -1;
-	fill_stats(p, out);
-	return 0;
-}
-
-void supervisor_watch(struct supervisor *sup, supervisor_watch_fn fn, void *arg)
-{
-	for (size_t i = 0; i < SUPERVISOR_WATCH_MAX; i++) {
-		if (sup->watch[i].fn == NULL) {
-			sup->watch[i].fn = fn;
-			sup->watch[i].arg = arg;
-			return;
-		}
-	}
-	fatal("supervisor_watch: more than %d watchers", SUPERVISOR_WATCH_MAX);
-}
-
-void supervisor_unwatch(struct supervisor *sup, supervisor_watch_fn fn, void *arg)
-{
-	for (size_t i = 0; i < SUPERVISOR_WATCH_MAX; i++)
-		if (sup->watch[i].fn == fn && sup->watch[i].arg == arg)
-			sup->watch[i].fn = NULL;
-}
-
-void supervisor_changed(struct plugin *p)
-{
-	if (p->sup->freeing || p->prev_ver != NULL)
-		return;
-	for (size_t i = 0; i < SUPERVISOR_WATCH_MAX; i++)
-		if (p->sup->watch[i].fn != NULL)
-			p->sup->watch[i].fn(p->sup->watch[i].arg, p->name);
-}
-
 json_object *supervisor_live(struct supervisor *sup, const char *name)
 {
 	struct supervisor_stats st;
@@ -209,24 +132,4 @@ json_object *supervisor_live(struct supervisor *sup, const char *name)
 		json_object_object_del(le, "stderr");
 	json_object_object_add(o, "last_exit", le);
 	return o;
-}
-
-json_object *supervisor_logs(struct supervisor *sup, const char *name, size_t max)
-{
-	struct plugin *p = supervisor_find(sup, name);
-
-	return p != NULL ? hostlog_recent(p->out, max) : NULL;
-}
-
-void supervisor_foreach(struct supervisor *sup,
-			void (*fn)(const struct supervisor_stats *st, void *arg), void *arg)
-{
-	struct plugin *p;
-	struct supervisor_stats st;
-
-	TAILQ_FOREACH(p, &sup->plugins, entry)
-	{
-		fill_stats(p, &st);
-		fn(&st, arg);
-	}
 }
