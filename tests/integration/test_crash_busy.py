@@ -45,7 +45,8 @@ def test(d):
     d.post_event("plugin.counter.report")
     m = d.wait_line(r"^info counter: count=(\d+) ")
     check(int(m.group(1)) == N, "counter counted %s of %d", m.group(1), N)
-    c = d.status("counter")
+    # The count is logged before the report's reply is read: wait for the reply.
+    c = d.wait_status("counter", lambda s: s["inflight"] == 0, "report answered")
     check(c["crashes"] == 0 and c["delivered"] == N + 1, "counter: %s", c)
 
 
