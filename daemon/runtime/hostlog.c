@@ -183,7 +183,7 @@ static char *redact(const struct hostlog *hl, const char *line)
 }
 
 /* Keeps a logged line (clean: redacted and sanitised) in the recent ring, within its bytes. */
-static void recent_keep(struct hostlog *hl, enum log_level level, const char *clean)
+static void recent_keep(struct hostlog *hl, enum log_level level, const char *clean, int64_t at_ms)
 {
 	size_t len = strlen(clean), at;
 
@@ -195,8 +195,35 @@ static void recent_keep(struct hostlog *hl, enum log_level level, const char *cl
 		hl->recent[at].line = NULL;
 	}
 	at = ring_push_back(&hl->rring);
-	hl->recent[at] = (struct recent){xstrdup(clean), clock_real_ms(), level};
+	hl->recent[at] = (struct recent){xstrdup(clean), at_ms, level};
 	hl->rbytes += len;
+}
+
+void hostlog_carry_recent(struct hostlog *to, struct hostlog *from)
+{
+	struct recent mine[HOSTLOG_RECENT];
+	size_t n = to->rring.len;
+
+	/* from's lines are the older ones: they go first, then to's, within the bounds. */
+	for (size_t i = 0; i < n; i++) {
+		struct recent *r = &to->recent[ring_pop_front(&to->rring)];
+
+		mine[i] = *r;
+		r->line = NULL;
+	}
+	to->rbytes = 0;
+	while (from->rring.len > 0) {
+		struct recent *r = &from->recent[ring_pop_front(&from->rring)];
+
+		recent_keep(to, r->level, r->line, r->at_ms);
+		free(r->line);
+		r->line = NULL;
+	}
+	from->rbytes = 0;
+	for (size_t i = 0; i < n; i++) {
+		recent_keep(to, mine[i].level, mine[i].line, mine[i].at_ms);
+		free(mine[i].line);
+	}
 }
 
 /* Logs a clean line under the plugin's name and keeps it among the recent ones. */
@@ -204,7 +231,7 @@ static void logged(struct hostlog *hl, enum log_level level, const char *clean)
 {
 	/* Limited by the caller (hostlog_allow), so never held back again in log.c. */
 	log_line(level, hl->name, clean);
-	recent_keep(hl, level, clean);
+	recent_keep(hl, level, clean, clock_real_ms());
 }
 
 void hostlog_write(struct hostlog *hl, enum log_level level, const char *line)

@@ -81,6 +81,8 @@ json_object *hostlog_take_tail(struct hostlog *hl);
  * They outlive the host (a crash's lines stay) and go with the plugin.
  */
 json_object *hostlog_recent(const struct hostlog *hl, size_t max);
+/* A successor's log takes its predecessor's recent lines before its own (from is emptied). */
+void hostlog_carry_recent(struct hostlog *to, struct hostlog *from);
 
 uint64_t hostlog_dropped(const struct hostlog *hl);
 uint64_t hostlog_truncated(const struct hostlog *hl);

@@ -411,6 +411,7 @@ static void upgrade_promote(struct runner *old)
 	n->restarts = old->restarts;
 	n->crashes = old->crashes;
 	memcpy(n->causes, old->causes, sizeof n->causes);
+	hostlog_carry_recent(n->out, old->out); /* the plugin's recent lines, not one version's */
 	n->remove_why = old->remove_why;
 	TAILQ_INSERT_AFTER(&old->set->list, old, n, entry);
 	bus_sub_set_ready(n->sub, bus_ready, n);

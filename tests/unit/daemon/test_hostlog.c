@@ -227,12 +227,52 @@ static void recent(void **state)
 	hostlog_free(hl);
 }
 
+/* A successor takes its predecessor's recent lines before its own; the bounds hold. */
+static void carried(void **state)
+{
+	struct hostlog *old = hostlog_new("t"), *n = hostlog_new("t");
+	json_object *a;
+	char line[32];
+
+	hostlog_write(old, LOG_LVL_INFO, "old 1");
+	hostlog_write(old, LOG_LVL_INFO, "old 2");
+	hostlog_write(n, LOG_LVL_INFO, "new 1");
+	hostlog_carry_recent(n, old);
+	a = hostlog_recent(n, HOSTLOG_RECENT);
+	assert_int_equal(json_object_array_length(a), 3);
+	assert_string_equal(recent_line(a, 0), "old 1");
+	assert_string_equal(recent_line(a, 2), "new 1");
+	json_object_put(a);
+	a = hostlog_recent(old, HOSTLOG_RECENT);
+	assert_int_equal(json_object_array_length(a), 0);
+	json_object_put(a);
+	/* Full on both sides: the newest HOSTLOG_RECENT stay, the successor's last. */
+	for (int i = 0; i < HOSTLOG_RECENT; i++) {
+		snprintf(line, sizeof line, "o%d", i);
+		hostlog_write(old, LOG_LVL_INFO, line);
+		snprintf(line, sizeof line, "n%d", i);
+		hostlog_write(n, LOG_LVL_INFO, line);
+	}
+	hostlog_carry_recent(n, old);
+	a = hostlog_recent(n, HOSTLOG_RECENT * 2);
+	assert_int_equal(json_object_array_length(a), HOSTLOG_RECENT);
+	assert_string_equal(recent_line(a, 0), "n0");
+	json_object_put(a);
+	hostlog_write(n, LOG_LVL_INFO, "after");
+	a = hostlog_recent(n, 1);
+	assert_string_equal(recent_line(a, 0), "after");
+	json_object_put(a);
+	hostlog_free(old);
+	hostlog_free(n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(lines_and_tail), cmocka_unit_test(bounded),
 	    cmocka_unit_test(sanitized),      cmocka_unit_test(rate_limited),
 	    cmocka_unit_test(redacted),	      cmocka_unit_test(recent),
+	    cmocka_unit_test(carried),
 	};
 	log_set_level(LOG_LVL_ERROR);
 	return cmocka_run_group_tests(tests, NULL, NULL);
