@@ -18,6 +18,7 @@ static const struct {
     [MSG_STORAGE_DELETE] = {"storage.delete", MSG_FROM_HOST},
     [MSG_STORAGE_LIST] = {"storage.list", MSG_FROM_HOST},
     [MSG_EGRESS_REQUEST] = {"egress.request", MSG_FROM_HOST},
+    [MSG_ROUTE_ADD] = {"route.add", MSG_FROM_HOST},
     [MSG_PONG] = {"pong", MSG_FROM_HOST},
     [MSG_INIT] = {"init", MSG_FROM_DAEMON},
     [MSG_REJECT] = {"reject", MSG_FROM_DAEMON},

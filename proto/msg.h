@@ -11,9 +11,9 @@
 #include <stdint.h>
 
 /* Protocol and SDK ABI versions this tree speaks (PROTOCOL.md, "Versions"). */
-#define SS_PROTOCOL_VERSION 2
+#define SS_PROTOCOL_VERSION 3
 #define SS_PROTOCOL_MIN 1
-#define SS_PROTOCOL_MAX 2
+#define SS_PROTOCOL_MAX 3
 
 enum msg_type {
 	MSG_UNKNOWN = 0,
@@ -29,6 +29,7 @@ enum msg_type {
 	MSG_STORAGE_DELETE,
 	MSG_STORAGE_LIST,
 	MSG_EGRESS_REQUEST,
+	MSG_ROUTE_ADD, /* protocol 3 */
 	MSG_PONG,
 	/* daemon -> host */
 	MSG_INIT,

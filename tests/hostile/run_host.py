@@ -477,8 +477,8 @@ def check_protocol(host, build_root, failures):
 
     bad_inits = {
         "init without config": dict(init_msg(), config=None),
-        # One past the newest the host speaks (protocol 2 added calls).
-        "init protocol 3": init_msg(protocol=3),
+        # One past the newest the host speaks (protocol 3 added routes).
+        "init protocol 4": init_msg(protocol=4),
         "init protocol 0": init_msg(protocol=0),
         "init limits mistyped": dict(init_msg(), limits={"max_frame": "big"}),
         "event before init": {"t": "event", "id": 1, "type": "user.login", "ts": 0, "data": {}},
@@ -492,8 +492,8 @@ def check_protocol(host, build_root, failures):
         rc, out, _ = scripted(host, plug("hello"), "hello", bad)
         expect(label + ": exit 76", rc == 76, out)
     rc, out, _ = scripted(host, plug("hello"), "hello",
-                          lambda r: (r.expect(5, "hello"), r.send(init_msg(protocol=3))))
-    expect("protocol mismatch names both", "chose protocol 3" in out and "speaks 1 to 2" in out,
+                          lambda r: (r.expect(5, "hello"), r.send(init_msg(protocol=4))))
+    expect("protocol mismatch names both", "chose protocol 4" in out and "speaks 1 to 3" in out,
            out)
 
     serving_bad = {

@@ -111,8 +111,8 @@ def main():
     if scenario == "good":
         handshake(ch, name)
         serve(ch)
-    elif scenario == "v3":
-        hello(ch, name, protocol=3)
+    elif scenario == "v99":
+        hello(ch, name, protocol=99)
         wait_for_end(ch)
     elif scenario == "wrong-name":
         hello(ch, "someone-else")

@@ -18,7 +18,7 @@ from harness import FakeHost, check, main  # noqa: E402
 
 # scenario -> (last_exit.reason, a word its description holds)
 FAILING = {
-    "v3": ("load", "protocol 3"),
+    "v99": ("load", "protocol 99"),
     "wrong-name": ("load", "someone-else"),
     "no-sdk-abi": ("protocol", "sdk_abi"),
     "silent": ("deadline", "hello"),

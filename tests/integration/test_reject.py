@@ -21,13 +21,13 @@ def rejects(d, name):
 
 
 def test(d):
-    st = d.wait_status("fake-v3", lambda s: s["crashes"] >= 1 and s["last_exit"], "an ending")
-    check(st["last_exit"]["reason"] == "load", "v3: %s", st["last_exit"])
-    got = d.wait_until("the host to read a reject", lambda: rejects(d, "fake-v3"), timeout=10)
+    st = d.wait_status("fake-v99", lambda s: s["crashes"] >= 1 and s["last_exit"], "an ending")
+    check(st["last_exit"]["reason"] == "load", "v99: %s", st["last_exit"])
+    got = d.wait_until("the host to read a reject", lambda: rejects(d, "fake-v99"), timeout=10)
     check(got[0]["t"] == "reject" and got[0]["error"]["code"] == "version_mismatch",
-          "v3 got %s", got)
+          "v99 got %s", got)
     msg = got[0]["error"]["message"]
-    check("3" in msg and "1 to 2" in msg, "version_mismatch message names both: %r", msg)
+    check("99" in msg and "1 to 3" in msg, "version_mismatch message names both: %r", msg)
 
     s = Daemon([], ["--host-path", host, "--sandbox", "strict", "--plugin", plugin_arg("good"),
                     "--handshake-timeout-ms", "2000"])
@@ -46,6 +46,6 @@ def test(d):
 
 try:
     main(test, extra_args=["--host-path", host, "--handshake-timeout-ms", "2000",
-                           "--plugin", plugin_arg("v3")])
+                           "--plugin", plugin_arg("v99")])
 finally:
     fake.remove()
