@@ -47,6 +47,9 @@ struct ss_plugin {
 	size_t n_deferred, first_deferred, cap_deferred;
 	char err_code[32]; /* the last failed call's code and message */
 	char err_msg[256];
+
+	ss_route_fn *routes; /* by the index the daemon gave each (sdk_route.c) */
+	size_t n_routes, cap_routes;
 };
 
 struct ss_event {
@@ -90,6 +93,9 @@ __attribute__((noreturn)) void host_protocol_error(const char *code, const char 
 
 /* Replaces the configuration (takes over config). */
 void sdk_set_config(struct ss_plugin *p, json_object *config);
+
+/* Answers one http.request (m borrowed) with the route's handler (sdk_route.c). */
+void route_serve(struct ss_plugin *p, json_object *m);
 
 /* Removes and returns the pending request with this id, or false. *pattern is the caller's. */
 bool sdk_take_pending(struct ss_plugin *p, int64_t id, char **pattern);

@@ -262,11 +262,7 @@ static void serve(struct ss_plugin *p)
 			on_reply(p, m);
 			break;
 		case MSG_HTTP_REQUEST:
-			/* Reserved: routes do not exist in protocol 1. */
-			if (!msg_get_int(m, "id", &id))
-				host_protocol_error(ERR_BAD_MESSAGE, "id", m);
-			send_or_die(p, msg_reply_error(id, ERR_UNIMPLEMENTED,
-						       "http routes are not served yet"));
+			route_serve(p, m);
 			break;
 		case MSG_SHUTDOWN:
 			json_object_put(m);

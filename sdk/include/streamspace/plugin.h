@@ -72,7 +72,7 @@ struct ss_plugin_def {
 	 * stays). When NULL the host restarts the plugin with the new one.
 	 */
 	int (*on_config)(ss_plugin *p, json_object *config);
-	/* Reserved for later ABI additions (routes, scheduled jobs); keep NULL. */
+	/* Reserved for later ABI additions (scheduled jobs); keep NULL. */
 	void *reserved[12];
 };
 
@@ -251,10 +251,95 @@ SS_EXPORT int ss_http_request(ss_plugin *p, const char *method, const char *url,
 			      json_object *headers, const char *body, ss_http_response *res);
 SS_EXPORT void ss_http_response_free(ss_http_response *res);
 
+/* ---- HTTP routes (needs the "routes" permission) ----
+ *
+ * A plugin serves HTTP under /api/plugins/<name>/: ss_route(p, "GET",
+ * "/items/:id", SS_ROUTE_VIEWER, fn) makes GET /api/plugins/<name>/items/42
+ * call fn with the param id = "42". The daemon owns the HTTP side: it
+ * matches the path, checks the caller's token and role before the plugin
+ * hears of the request, strips Authorization and Cookie, bounds the body
+ * (--route-max-body) and the time (--route-timeout-ms: past it the caller
+ * gets 504 and the host is ended as hung), and checks the answer (a framing
+ * or hop-by-hop header, or a status outside 200-599, is a 502 for the
+ * caller and a log line). Routes exist while the plugin's host serves and
+ * go away with it; while it restarts the caller gets 503.
+ */
+
+/* Who may call a route: anyone (no token), or a token of at least this role. */
+enum ss_route_access {
+	SS_ROUTE_PUBLIC = 0,
+	SS_ROUTE_VIEWER = 1, /* any valid token */
+	SS_ROUTE_SERVICE = 2,
+	SS_ROUTE_ADMIN = 3,
+};
+
+/* A request to a route: opaque, valid only during the handler. */
+typedef struct ss_request ss_request;
+/* The handler's answer, sent when the handler returns: opaque. */
+typedef struct ss_response ss_response;
+
+/*
+ * Answers req by filling res (status 200, no headers and an empty body
+ * unless set). Returns 0; non-zero answers the caller 500 handler_failed.
+ */
+typedef int (*ss_route_fn)(ss_plugin *p, const ss_request *req, ss_response *res);
+
+/*
+ * Registers fn for method ("GET", "POST", "PUT", "PATCH" or "DELETE"; a GET
+ * route serves HEAD too) and path ("/" or "/"-separated segments of
+ * [A-Za-z0-9._~-], or ":name" for a param; a literal segment beats a param,
+ * so "/items/new" wins over "/items/:id"). At most 64 routes, no two of the
+ * same method and shape. Returns SS_OK, SS_ERR_PERMISSION without the
+ * "routes" permission, SS_ERR_INVALID for a bad method or path (the daemon
+ * says why), SS_ERR_UNIMPLEMENTED when the daemon speaks protocol < 3. Call
+ * it from on_load (routes added later also work, from when they are added).
+ */
+SS_EXPORT int ss_route(ss_plugin *p, const char *method, const char *path,
+		       enum ss_route_access access, ss_route_fn fn);
+
+/* "GET", ...; HEAD arrives as "HEAD" on a GET route (the daemon drops the body). */
+SS_EXPORT const char *ss_req_method(const ss_request *req);
+/* The path under /api/plugins/<name> ("/items/42"), without the query. */
+SS_EXPORT const char *ss_req_path(const ss_request *req);
+/* A :param of the route, percent-decoded, or NULL. */
+SS_EXPORT const char *ss_req_param(const ss_request *req, const char *name);
+/* A query parameter (decoded; the first of that name), or NULL. */
+SS_EXPORT const char *ss_req_query(const ss_request *req, const char *name);
+/* A request header by name (any case; repeats joined with ", "), or NULL. */
+SS_EXPORT const char *ss_req_header(const ss_request *req, const char *name);
+/* The body (UTF-8 text, NUL-terminated; "" when none) and its length. */
+SS_EXPORT const char *ss_req_body(const ss_request *req, size_t *len);
+/* The body read as JSON (borrowed, valid during the handler), or NULL when it is not. */
+SS_EXPORT json_object *ss_req_json(const ss_request *req);
+/*
+ * The caller as the daemon authenticated it: the token's name and role
+ * ("viewer", "service", "admin"), both NULL on a public route.
+ */
+SS_EXPORT const char *ss_req_caller(const ss_request *req);
+SS_EXPORT const char *ss_req_role(const ss_request *req);
+/* The whole request as the daemon sent it (borrowed): method, path, params, query, headers... */
+SS_EXPORT json_object *ss_req_object(const ss_request *req);
+
+/* Sets the status (200-599; anything else is the caller's 502). */
+SS_EXPORT void ss_res_status(ss_response *res, int status);
+/*
+ * Sets a header (a second one of the same name, in any case, replaces the
+ * first). SS_ERR_INVALID for NULL or text that is not UTF-8. The daemon
+ * judges the rest when the handler returns: a name that is not an HTTP
+ * token, a value with CR, LF or another control, or a header the daemon owns
+ * (Content-Length, Transfer-Encoding, Connection and the other hop-by-hop
+ * ones, Proxy-*, Date, Server) makes the caller's answer 502 and a log line.
+ */
+SS_EXPORT int ss_res_header(ss_response *res, const char *name, const char *value);
+/* Sets the body to len bytes of UTF-8 text (copied); SS_ERR_INVALID if it is not UTF-8. */
+SS_EXPORT int ss_res_body(ss_response *res, const char *body, size_t len);
+/* Sets status, Content-Type: application/json and the body to json (borrowed). */
+SS_EXPORT int ss_res_json(ss_response *res, int status, json_object *json);
+
 /* ---- reserved for later ABI additions (declared, not yet served) ----
- * ss_route (HTTP routes under /api/plugins/<name>/) and ss_every (scheduled
- * jobs) arrive with the issues that build them, as more calls of the kind
- * above (and, for their callbacks, the reserved slots of ss_plugin_def).
+ * ss_every (scheduled jobs) arrives with the issue that builds it, as
+ * more calls of the kind above (and, for its callbacks, the reserved slots
+ * of ss_plugin_def).
  */
 
 #ifdef __cplusplus
