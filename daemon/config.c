@@ -55,6 +55,8 @@ enum {
 	OPT_EGRESS_CONNECT_TO,
 	OPT_EGRESS_TIMEOUT,
 	OPT_EGRESS_MAX_BYTES,
+	OPT_ROUTE_TIMEOUT,
+	OPT_ROUTE_MAX_BODY,
 };
 
 static const struct option options[] = {
@@ -97,6 +99,8 @@ static const struct option options[] = {
     {"egress-connect-to", required_argument, NULL, OPT_EGRESS_CONNECT_TO},
     {"egress-timeout-ms", required_argument, NULL, OPT_EGRESS_TIMEOUT},
     {"egress-max-bytes", required_argument, NULL, OPT_EGRESS_MAX_BYTES},
+    {"route-timeout-ms", required_argument, NULL, OPT_ROUTE_TIMEOUT},
+    {"route-max-body", required_argument, NULL, OPT_ROUTE_MAX_BODY},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -147,7 +151,13 @@ void config_usage(FILE *out)
 	    "  --egress-connect-to H:P:CH:CP  egress to H:P connects to CH:CP (as curl's\n"
 	    "                              --connect-to; repeatable, at most 16)\n"
 	    "  --egress-timeout-ms MS      the most an egress request may take (30000)\n"
-	    "  --egress-max-bytes N        an egress answer's body limit (4194304)\n"
+	    "  --egress-max-bytes N        an egress answer's body limit (4194304)\n");
+	/* Two strings: one literal may not pass 4095 bytes in ISO C. */
+	fputs(
+	    "  --route-timeout-ms MS       a plugin's answer to a route call (10000; past it\n"
+	    "                              504, and the host is ended as hung)\n"
+	    "  --route-max-body N          a plugin route's request body limit (262144; at\n"
+	    "                              most max-frame / 2)\n"
 	    "  --web-root DIR              the admin UI's files, served at /admin/\n"
 	    "                              (STREAMSPACE_WEB_ROOT; the source tree's web/ for a\n"
 	    "                              build-tree daemon, else the installed datadir)\n"
@@ -162,7 +172,8 @@ void config_usage(FILE *out)
 	    "                              repeatable (a signed package must verify with one)\n"
 	    "  --require-signatures        refuse catalog packages without a verified signature\n"
 	    "  --ca-bundle FILE            PEM authorities trusted for https:// repositories\n"
-	    "                              instead of the system's (STREAMSPACE_CA_BUNDLE)\n");
+	    "                              instead of the system's (STREAMSPACE_CA_BUNDLE)\n",
+	    out);
 }
 
 /* Parses a positive number within [min, max]; -1 on error. */
@@ -315,6 +326,8 @@ static void defaults(struct config *c)
 	c->emit_rate = 100;
 	c->egress_timeout_ms = 30000;
 	c->egress_max_bytes = 4u << 20;
+	c->route_timeout_ms = 10000;
+	c->route_max_body = 256u << 10;
 }
 
 static rlim_t nofile_limit(void)
@@ -505,6 +518,10 @@ int config_parse(struct config *c, int argc, char **argv)
 			NUM(egress_timeout_ms, 100, 600000);
 		case OPT_EGRESS_MAX_BYTES:
 			NUM(egress_max_bytes, 1024, 64LL << 20);
+		case OPT_ROUTE_TIMEOUT:
+			NUM(route_timeout_ms, 10, 600000);
+		case OPT_ROUTE_MAX_BODY:
+			NUM(route_max_body, 0, 64LL << 20);
 #undef NUM
 		case 'h':
 			config_usage(stdout);

@@ -67,6 +67,9 @@ struct config {
 	size_t negress_connect_to;
 	int egress_timeout_ms;	 /* the most a request may take (and its default) */
 	size_t egress_max_bytes; /* of an answer's body */
+	/* Plugin HTTP routes (/api/plugins/<name>/...). */
+	int route_timeout_ms;  /* a host's answer; past it 504 and the host is ended */
+	size_t route_max_body; /* of a request's body (413 past it) */
 };
 
 /*

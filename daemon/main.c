@@ -20,6 +20,7 @@
 
 #include "api.h"
 #include "api_live.h"
+#include "api_proute.h"
 #include "bus.h"
 #include "cgroup.h"
 #include "cli_config.h"
@@ -566,6 +567,14 @@ static int run(int argc, char **argv)
 	    api_live_new(d.base, d.api, d.sup,
 			 &(struct api_live_options){.max_clients = d.cfg.max_streams,
 						    .heartbeat_ms = d.cfg.stream_heartbeat_ms});
+	api_proute_register(d.api, d.sup,
+			    &(struct api_proute_options){
+				.timeout_ms = d.cfg.route_timeout_ms,
+				/* A body must fit a frame, with room for the envelope. */
+				.max_body = d.cfg.route_max_body < d.cfg.max_frame / 2
+						? d.cfg.route_max_body
+						: d.cfg.max_frame / 2,
+			    });
 	web_register(&d);
 
 	d.sig_chld = evsignal_new(d.base, SIGCHLD, on_signal, &d);

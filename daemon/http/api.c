@@ -22,7 +22,8 @@
 #include "xmalloc.h"
 
 #define API_TIMEOUT_MS 30000
-#define API_REPLY_HEADERS 16
+/* A plugin route answers with up to PROUTE_HEADERS_MAX (64) headers; ours come on top. */
+#define API_REPLY_HEADERS 72
 
 struct api {
 	struct httpd *httpd;
@@ -30,6 +31,9 @@ struct api {
 	size_t max_body;
 	api_auth_fn auth;
 	void *auth_arg;
+	char *subtree; /* a prefix whose paths no route has go to subtree_fn, any method */
+	api_handler subtree_fn;
+	void *subtree_arg;
 };
 
 struct api_req {
@@ -255,19 +259,97 @@ char *api_query_param(struct api_req *req, const char *key)
 	return out;
 }
 
+int api_req_authorize(struct api_req *req, enum api_role need)
+{
+	struct api *api = req->api;
+	const char *name, *why;
+	int st = route_authorize(api->auth, api->auth_arg, api_req_header(req, "Authorization"),
+				 need, &req->role, &name, &why);
+
+	if (st != 0) {
+		if (st == 401)
+			api_reply_header(req, "WWW-Authenticate",
+					 api_req_header(req, "Authorization")
+					     ? "Bearer error=\"invalid_token\""
+					     : "Bearer");
+		api_reply_error(req, st,
+				st == 401   ? "unauthorized"
+				: st == 403 ? "forbidden"
+					    : "unavailable",
+				"%s", why);
+		return -1;
+	}
+	free(req->user);
+	req->user = name ? xstrdup(name) : NULL;
+	return 0;
+}
+
+const char *api_req_query(const struct api_req *req)
+{
+	return req->r->query;
+}
+
+const char *api_req_body(const struct api_req *req, size_t *len)
+{
+	*len = evbuffer_get_length(req->r->body);
+	return *len ? (const char *)evbuffer_pullup(req->r->body, (ev_ssize_t)*len) : "";
+}
+
+size_t api_req_header_count(const struct api_req *req)
+{
+	return req->r->nheaders;
+}
+
+void api_req_header_at(const struct api_req *req, size_t i, const char **name, const char **value)
+{
+	*name = req->r->headers[i].name;
+	*value = req->r->headers[i].value;
+}
+
+json_object *api_query_object(struct api_req *req)
+{
+	json_object *o = json_object_new_object();
+	struct evkeyvalq params;
+	struct evkeyval *kv;
+
+	TAILQ_INIT(&params);
+	if (req->r->query == NULL || evhttp_parse_query_str(req->r->query, &params) < 0)
+		return o;
+	TAILQ_FOREACH(kv, &params, next)
+	{
+		if (!json_object_object_get_ex(o, kv->key, NULL))
+			json_object_object_add(o, kv->key, json_object_new_string(kv->value));
+	}
+	evhttp_clear_headers(&params);
+	return o;
+}
+
+void api_subtree(struct api *api, const char *prefix, api_handler fn, void *arg)
+{
+	free(api->subtree);
+	api->subtree = xstrdup(prefix);
+	api->subtree_fn = fn;
+	api->subtree_arg = arg;
+}
+
 /* A complete request from httpd: route, authorize, hand to the handler. */
 static void dispatch(struct httpd_conn *conn, const struct httpd_request *r, void *arg)
 {
 	struct api *api = arg;
 	struct api_req *req = xcalloc(1, sizeof *req);
 	struct route_match m;
-	const char *name, *why;
 	int st;
 
 	req->api = api;
 	req->conn = conn;
 	req->r = r;
 	st = router_match(api->router, r->method, r->path, &m);
+	if (st == 404 && api->subtree != NULL &&
+	    strncmp(r->path, api->subtree, strlen(api->subtree)) == 0) {
+		/* The handler authorizes itself (api_req_authorize): its routes' roles vary. */
+		api->subtree_fn(req, r->path + strlen(api->subtree), api->subtree_arg);
+		return;
+	}
 	if (st == 404) {
 		/* The path is printable ASCII (httpd refuses anything else), so it is echoed
 		 * safely. */
@@ -280,22 +362,8 @@ static void dispatch(struct httpd_conn *conn, const struct httpd_request *r, voi
 				r->method, r->path);
 		return;
 	}
-	st = route_authorize(api->auth, api->auth_arg, api_req_header(req, "Authorization"), m.role,
-			     &req->role, &name, &why);
-	if (st != 0) {
-		if (st == 401)
-			api_reply_header(req, "WWW-Authenticate",
-					 api_req_header(req, "Authorization")
-					     ? "Bearer error=\"invalid_token\""
-					     : "Bearer");
-		api_reply_error(req, st,
-				st == 401   ? "unauthorized"
-				: st == 403 ? "forbidden"
-					    : "unavailable",
-				"%s", why);
+	if (api_req_authorize(req, m.role) < 0)
 		return;
-	}
-	req->user = name ? xstrdup(name) : NULL;
 	log_debug("api", "%s %s", r->method, r->path);
 	m.fn(req, m.rest, m.arg);
 }
@@ -349,5 +417,6 @@ void api_free(struct api *api)
 		return;
 	httpd_free(api->httpd);
 	router_free(api->router);
+	free(api->subtree);
 	free(api);
 }

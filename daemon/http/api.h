@@ -46,6 +46,30 @@ void api_close_listener(struct api *api);
 void api_route(struct api *api, const char *method, const char *path, bool prefix,
 	       enum api_role role, api_handler fn, void *arg);
 
+/*
+ * Every request under prefix (ending in '/') that no route has, whatever its
+ * method, goes to fn with rest = the path after prefix; fn authorizes it
+ * (api_req_authorize). One subtree per API: the plugins' own routes.
+ */
+void api_subtree(struct api *api, const char *prefix, api_handler fn, void *arg);
+
+/*
+ * The role rule for need, as routes get it before their handler: 0 when the
+ * caller may go on (api_req_user/role set), else -1 after answering 401,
+ * 403 or 503.
+ */
+int api_req_authorize(struct api_req *req, enum api_role need);
+
+/* The raw query string (after '?'), or NULL. */
+const char *api_req_query(const struct api_req *req);
+/* Every query parameter, decoded, the first of each name: {"k": "v"} (new). */
+json_object *api_query_object(struct api_req *req);
+/* The body as received (not NUL-terminated; *len bytes; "" when none). */
+const char *api_req_body(const struct api_req *req, size_t *len);
+/* The request's headers in order, names as the client wrote them. */
+size_t api_req_header_count(const struct api_req *req);
+void api_req_header_at(const struct api_req *req, size_t i, const char **name, const char **value);
+
 /* With an authenticator set, routes above API_ROLE_NONE need a bearer token. */
 void api_set_auth(struct api *api, api_auth_fn fn, void *arg);
 

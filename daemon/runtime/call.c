@@ -41,7 +41,11 @@ struct call {
 /* The host has its answer: the event deadline runs again, shifted by the pause. */
 static void release(struct calls *cs, struct call *call)
 {
-	bus_sub_pause(cs->sub, clock_mono_ms() - call->since_ms);
+	int64_t ms = clock_mono_ms() - call->since_ms;
+
+	bus_sub_pause(cs->sub, ms);
+	if (cs->owner.paused != NULL)
+		cs->owner.paused(cs->owner.peer, ms);
 	cs->current = NULL;
 	call->cs = NULL;
 	evtimer_del(call->timer);

@@ -54,6 +54,8 @@ struct calls_owner {
 	void (*send)(struct peer *peer, json_object *m); /* a reply to the host (consumed) */
 	void (*end)(struct peer *peer, enum exit_cause cause, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+	/* The host waited ms on a call (its answer is being sent): pausing deadlines move. */
+	void (*paused)(struct peer *peer, int64_t ms);
 	struct peer *peer;
 };
 

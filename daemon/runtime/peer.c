@@ -26,6 +26,8 @@
 #include "log.h"
 #include "msg.h"
 #include "pending.h"
+#include "route_add.h"
+#include "proute.h"
 #include "xmalloc.h"
 
 #define READ_BUDGET 256	 /* frames handled per host per loop turn */
@@ -58,6 +60,7 @@ struct peer {
 	struct bufferevent *chan;
 	struct pending *requests;
 	struct calls *calls;	       /* the host's call to a service, at most one */
+	struct proutes *routes;	       /* its HTTP routes (route.add, route_add.c) */
 	struct event *handshake_timer; /* hello and ready within handshake_timeout_ms */
 	struct event *ping_timer;      /* sends a ping every ping_interval_ms */
 	struct event *deadline_timer;  /* outstanding requests and events answered in time */
@@ -410,6 +413,22 @@ static void on_call(struct peer *peer, json_object *m)
 	calls_arrive(peer->calls, m);
 }
 
+/* A route declaration (route_add.c), answered at once. */
+static void on_route_add(struct peer *peer, json_object *m)
+{
+	struct pending_req *r = host_request(peer, m, MSG_ROUTE_ADD);
+
+	if (r != NULL)
+		host_answer(
+		    peer, r,
+		    route_add_answer(peer->routes, peer->permissions, peer->name, m, r->id));
+}
+
+static void calls_paused(struct peer *peer, int64_t ms)
+{
+	pending_shift(peer->requests, ms);
+}
+
 /*
  * What the host may send, and when (OpenSSH's MON_PERMIT as data). A type
  * without a row, or a row whose states exclude the current one, ends the peer.
@@ -432,6 +451,7 @@ static const struct handler {
     [MSG_STORAGE_DELETE] = {IN(PS_INIT) | AFTER_READY, on_call},
     [MSG_STORAGE_LIST] = {IN(PS_INIT) | AFTER_READY, on_call},
     [MSG_EGRESS_REQUEST] = {IN(PS_INIT) | AFTER_READY, on_call},
+    [MSG_ROUTE_ADD] = {IN(PS_INIT) | IN(PS_SERVING), on_route_add},
 };
 
 static void dispatch(struct peer *peer, json_object *m)
@@ -549,8 +569,13 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 		      peer->event_timeout_ms);
 		return;
 	}
-	if ((r = pending_overdue(peer->requests, now)) != NULL)
-		fault(peer, CAUSE_DEADLINE, "no %s within %d ms", r->kind->missed, r->timeout_ms);
+	/* A route's handler waiting on a call is paused too (pending_shift, calls_paused). */
+	if ((r = pending_overdue(peer->requests, now, calls_busy(peer->calls))) != NULL) {
+		const char *missed = r->kind->missed;
+		int ms = r->timeout_ms;
+		pending_expire(peer->requests, r); /* a route's caller hears 504 */
+		fault(peer, CAUSE_DEADLINE, "no %s within %d ms", missed, ms);
+	}
 }
 
 /* ---- the owner's verbs ---- */
@@ -581,8 +606,10 @@ struct peer *peer_new(struct event_base *base, struct bus *bus, struct bus_sub *
 	peer->sandbox = json_object_new_object();
 	peer->subscriptions = json_object_new_array();
 	peer->requests = pending_new();
-	peer->calls = calls_new(base, &(struct calls_owner){peer_send, peer_end, peer}, sub,
-				params->name, peer->permissions, params->services);
+	peer->routes = proutes_new();
+	peer->calls =
+	    calls_new(base, &(struct calls_owner){peer_send, peer_end, calls_paused, peer}, sub,
+		      params->name, peer->permissions, params->services);
 
 	peer->handshake_timer = evtimer_new(base, handshake_cb, peer);
 	peer->ping_timer = event_new(base, -1, EV_PERSIST, ping_cb, peer);
@@ -618,6 +645,7 @@ void peer_free(struct peer *peer)
 	pending_abandon_all(peer->requests);
 	pending_free(peer->requests);
 	calls_free(peer->calls);
+	proutes_free(peer->routes);
 	event_free(peer->handshake_timer);
 	event_free(peer->ping_timer);
 	event_free(peer->deadline_timer);
@@ -655,4 +683,14 @@ void peer_declared(const struct peer *peer, const char **version, json_object **
 	*version = peer->version;
 	*sandbox = peer->sandbox;
 	*subscriptions = peer->subscriptions;
+}
+
+const struct proutes *peer_routes(const struct peer *peer)
+{
+	return peer->routes;
+}
+
+size_t peer_outstanding(const struct peer *peer, const struct pending_kind *kind)
+{
+	return pending_count_kind(peer->requests, kind);
 }

@@ -123,6 +123,13 @@ typedef void (*peer_config_fn)(void *arg, bool ok, const char *code, const char 
  */
 int peer_configure(struct peer *peer, json_object *config, peer_config_fn done, void *arg);
 
+/* The plugin's HTTP routes as its host declared them (route.add; borrowed). */
+struct proutes;
+const struct proutes *peer_routes(const struct peer *peer);
+
+/* How many daemon requests of kind are outstanding (a kind's window). */
+size_t peer_outstanding(const struct peer *peer, const struct pending_kind *kind);
+
 /* What the host declared (borrowed): version (NULL before hello), sandbox, subscriptions. */
 void peer_declared(const struct peer *peer, const char **version, json_object **sandbox,
 		   json_object **subscriptions);

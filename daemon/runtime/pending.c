@@ -64,6 +64,41 @@ void pending_answer(struct pending *t, struct pending_req *r, json_object *m)
 		kind->answered(ctx, m);
 }
 
+void pending_expire(struct pending *t, struct pending_req *r)
+{
+	const struct pending_kind *kind = r->kind;
+	void *ctx = r->ctx;
+
+	pending_remove(t, r);
+	if (kind->overdue != NULL)
+		kind->overdue(ctx);
+	else if (kind->abandoned != NULL)
+		kind->abandoned(ctx);
+}
+
+void pending_shift(struct pending *t, int64_t ms)
+{
+	struct pending_req *r;
+
+	TAILQ_FOREACH(r, &t->reqs, entry)
+	{
+		if (r->kind->pauses && r->deadline_ms != 0)
+			r->deadline_ms += ms;
+	}
+}
+
+size_t pending_count_kind(const struct pending *t, const struct pending_kind *kind)
+{
+	struct pending_req *r;
+	size_t n = 0;
+
+	TAILQ_FOREACH(r, &t->reqs, entry)
+	{
+		n += r->kind == kind;
+	}
+	return n;
+}
+
 void pending_abandon_all(struct pending *t)
 {
 	struct pending_req *r;
@@ -106,13 +141,13 @@ bool pending_has_kind(const struct pending *t, const struct pending_kind *kind)
 	return false;
 }
 
-struct pending_req *pending_overdue(const struct pending *t, int64_t now_ms)
+struct pending_req *pending_overdue(const struct pending *t, int64_t now_ms, bool paused)
 {
 	struct pending_req *r;
 
 	TAILQ_FOREACH(r, &t->reqs, entry)
 	{
-		if (r->deadline_ms != 0 && now_ms > r->deadline_ms)
+		if (r->deadline_ms != 0 && now_ms > r->deadline_ms && !(paused && r->kind->pauses))
 			return r;
 	}
 	return NULL;

@@ -25,6 +25,10 @@ struct pending_kind {
 	void (*answered)(void *ctx, json_object *m);
 	/* No answer will come (the channel ended, or it is being freed). May be NULL. */
 	void (*abandoned)(void *ctx);
+	/* The deadline passed and the peer ends for it (NULL: abandoned is called). */
+	void (*overdue)(void *ctx);
+	/* Its deadline stops while the host waits on a call of its own, as an event's does. */
+	bool pauses;
 };
 
 /* One outstanding request. The fields are the owner's to read; the table links them. */
@@ -51,6 +55,13 @@ struct pending_req *pending_add(struct pending *t, int64_t id, const struct pend
 void pending_remove(struct pending *t, struct pending_req *r);
 /* Forgets r and hands m to its kind's answered. */
 void pending_answer(struct pending *t, struct pending_req *r, json_object *m);
+/* Forgets r, whose deadline passed, through its kind's overdue (or abandoned). */
+void pending_expire(struct pending *t, struct pending_req *r);
+/* Moves the deadline of every request whose kind pauses ms later (a call took ms). */
+void pending_shift(struct pending *t, int64_t ms);
+/* How many requests of this kind are outstanding. */
+size_t pending_count_kind(const struct pending *t, const struct pending_kind *kind);
+
 /* Forgets every request, oldest first, each through its kind's abandoned. */
 void pending_abandon_all(struct pending *t);
 
@@ -60,7 +71,10 @@ struct pending_req *pending_find(const struct pending *t, int64_t id, bool from_
 struct pending_req *pending_first(const struct pending *t);
 /* Whether a request of this kind is outstanding. */
 bool pending_has_kind(const struct pending *t, const struct pending_kind *kind);
-/* The oldest request whose deadline is before now_ms, or NULL. */
-struct pending_req *pending_overdue(const struct pending *t, int64_t now_ms);
+/*
+ * The oldest request whose deadline is before now_ms, or NULL; while paused
+ * (the host waits on a call), requests of kinds that pause are not overdue.
+ */
+struct pending_req *pending_overdue(const struct pending *t, int64_t now_ms, bool paused);
 
 #endif

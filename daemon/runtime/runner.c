@@ -676,3 +676,11 @@ json_object *runner_logs(const struct runner *p, size_t max)
 {
 	return hostlog_recent(p->out, max);
 }
+
+struct peer *runner_serving_peer(const struct runner *p, enum supervisor_state *state)
+{
+	struct peer *peer = p->state == SUP_RUNNING && p->host ? host_peer(p->host) : NULL;
+
+	*state = p->state;
+	return peer != NULL && peer_serving(peer) ? peer : NULL;
+}

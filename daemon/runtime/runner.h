@@ -21,6 +21,7 @@
 struct call_services;
 struct cgroup;
 struct event_base;
+struct peer;
 struct runner;
 
 struct supervisor_options {
@@ -137,6 +138,8 @@ bool runner_shutdown_step(struct runner *p);
 void runner_stats(const struct runner *p, struct supervisor_stats *st);
 /* The plugin's last max log lines (hostlog_recent; new reference). */
 json_object *runner_logs(const struct runner *p, size_t max);
+/* The peer of the plugin's serving host (borrowed), or NULL when it is not running; *state. */
+struct peer *runner_serving_peer(const struct runner *p, enum supervisor_state *state);
 /* Forgets the plugin now; a host still running is killed and waited for (teardown). */
 void runner_destroy(struct runner *p);
 

@@ -194,6 +194,18 @@ json_object *supervisor_logs(struct supervisor *sup, const char *name, size_t ma
 	return p != NULL ? runner_logs(p, max) : NULL;
 }
 
+int supervisor_serving_peer(struct supervisor *sup, const char *name, struct peer **peer,
+			    enum supervisor_state *state)
+{
+	struct runner *p = runner_find(&sup->set, name);
+
+	*peer = NULL;
+	if (p == NULL)
+		return -1;
+	*peer = runner_serving_peer(p, state);
+	return 0;
+}
+
 /* ---- shutdown: drain, then stop every host ---- */
 
 static void shutdown_tick(evutil_socket_t fd, short what, void *arg)

@@ -107,6 +107,16 @@ json_object *supervisor_live(struct supervisor *sup, const char *name);
 /* The plugin's last max log lines (hostlog_recent; new reference), or NULL when unknown. */
 json_object *supervisor_logs(struct supervisor *sup, const char *name, size_t max);
 
+/*
+ * The peer of name's serving host, for a call of one of its HTTP routes
+ * (borrowed: valid until the loop runs again). -1 when the supervisor does
+ * not know name; else 0 with *state, and *peer NULL unless the plugin is
+ * running and its host serves (starting, restarting, stopping: no peer).
+ */
+struct peer;
+int supervisor_serving_peer(struct supervisor *sup, const char *name, struct peer **peer,
+			    enum supervisor_state *state);
+
 /* Delivers what is queued (up to timeout_ms), stops every host, then calls done. */
 void supervisor_shutdown(struct supervisor *sup, int timeout_ms, void (*done)(void *arg),
 			 void *arg);
