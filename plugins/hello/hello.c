@@ -1,7 +1,8 @@
 /*
  * hello: the smallest useful plugin. It subscribes to every event it may
  * see and logs each one with its data, which makes it the first thing to
- * enable when checking that events flow.
+ * enable when checking that events flow, and serves GET
+ * /api/plugins/hello/hello as the integration guide's example plugin does.
  */
 #include <streamspace/plugin.h>
 
@@ -17,11 +18,28 @@ static int on_event(ss_plugin *p, const ss_event *ev)
 	return 0;
 }
 
+/* GET /api/plugins/hello/hello: {"message": "Hello from plugin!"}. */
+static int on_hello(ss_plugin *p, const ss_request *req, ss_response *res)
+{
+	json_object *body = json_object_new_object();
+	int r;
+
+	(void)p;
+	(void)req;
+	json_object_object_add(body, "message", json_object_new_string("Hello from plugin!"));
+	r = ss_res_json(res, 200, body);
+	json_object_put(body);
+	return r;
+}
+
 static int on_load(ss_plugin *p)
 {
 	const char *greeting = ss_config_str(p, "greeting", "hello");
 
 	ss_log(p, SS_INFO, "%s from %s %s", greeting, ss_plugin_name(p), ss_plugin_version(p));
+	/* Without the "routes" permission (an older manifest) hello still logs events. */
+	if (ss_route(p, "GET", "/hello", SS_ROUTE_VIEWER, on_hello) != SS_OK)
+		ss_log(p, SS_WARN, "GET /hello not served: %s", ss_error_message(p));
 	return ss_subscribe(p, "*", on_event);
 }
 

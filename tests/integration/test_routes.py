@@ -10,7 +10,7 @@ hung (cause deadline) and restarted; while a host restarts its routes answer
 503 with Retry-After; answers HTTP cannot carry (framing or hop-by-hop
 headers, CR/LF in a value, a status out of range, a body over the frame) are
 502 with a log line, a failing handler 500, garbage on the socket 502 and a
-restart; routed-n, without the routes permission, has ss_route refused
+restart; the shipped hello serves GET /hello; routed-n, without the routes permission, has ss_route refused
 (permission_denied, a daemon log line) and no routes. The daemon is fine
 throughout. (Tokens and roles need a database: pg/test_routes_auth.py.)"""
 import atexit
@@ -46,7 +46,7 @@ def plugin_dir(name, perms):
     return os.path.join(d, name + ".so")
 
 
-plugins = [plugin_dir("routed", ["routes"]), plugin_dir("routed-n", [])]
+plugins = [plugin_dir("routed", ["routes"]), plugin_dir("routed-n", []), "hello"]
 
 
 def restarts(d):
@@ -201,6 +201,11 @@ def test(d):
     # A declaration the daemon refuses is the plugin's error, not its end.
     m = d.wait_line(r"routed: duplicate route: (-?\d+) (\S+): (.*)$")
     check(m.group(1) == "-1" and m.group(2) == "bad_request", "duplicate: %s", m.group(0))
+
+    # The shipped hello plugin serves the guide's example route.
+    d.wait_running("hello")
+    r = d.request("GET", "/api/plugins/hello/hello")
+    check(r.status == 200 and r.json == {"message": "Hello from plugin!"}, "hello: %s", r)
 
     check(d.healthy(), "daemon unhealthy")
     check(d.status("routed-n")["crashes"] == 0, "routed-n: %s", d.status("routed-n"))
