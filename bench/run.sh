@@ -94,6 +94,23 @@ else
 	say "egress: not measured (the test plugins are not built: -Dtests=false)"
 fi
 
+# Plugin routes (issue 10): wrk on a plugin route beside /healthz, same daemon, same run.
+if command -v wrk >/dev/null && [ -e "$build/tests/integration/plugins/routed.so" ]; then
+	"$root/bench/routes.sh" "$root" "$build"
+else
+	say "routes: not measured (wrk not installed, or the test plugins not built)"
+fi
+
+# Plugin storage (issue 10): one plugin's sequential set/get beside pgbench running
+# the same statements, one throwaway PostgreSQL, same run.
+if [ -e "$build/tests/integration/plugins/routed.so" ] &&
+	{ command -v pg_config >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; }; then
+	say "storage: ${SS_BENCH_STORAGE:-20000} set and get calls from one plugin, and pgbench"
+	python3 "$root/bench/storage.py" "$root" "$build" "${SS_BENCH_STORAGE:-20000}" 1000
+else
+	say "storage: not measured (no PostgreSQL server binaries, or the test plugins not built)"
+fi
+
 # Durable events (with a database): 1, 2, 3 daemons on one throwaway
 # PostgreSQL, beside a \copy of the same rows in the same run.
 if command -v pg_config >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
