@@ -41,7 +41,8 @@ def test(d):
     d.post_event("plugin.counter.report")
     rep = d.wait_line(r"^info counter: count=(\d+) ")
     check(int(rep.group(1)) == N, "counter counted %s of %d", rep.group(1), N)
-    c = d.status("counter")
+    # The plugin logs its count before it answers the report event: wait for the answer.
+    c = d.wait_status("counter", lambda s: s["inflight"] == 0, "the report answered")
     check(c["dropped"] == 0 and c["delivered"] == N + 1, "counter: %s", c)
 
     pid = st["pid"]
