@@ -19,6 +19,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -59,6 +60,21 @@ def hostile_path(name):
 def test_plugin_path(name):
     """A plugin built by tests/integration/plugins/meson.build."""
     return os.path.join(BUILD_ROOT, "tests", "integration", "plugins", name + ".so")
+
+
+def manifest_plugin(work, name, perms, what="test plugin", **manifest):
+    """A copy of test plugin name in work/name/ beside a manifest.json granting perms
+    (and any other manifest fields given); returns the path of the .so for --plugin."""
+    d = os.path.join(work, name)
+    os.makedirs(d)
+    os.chmod(d, 0o755)
+    shutil.copy(test_plugin_path(name), d)
+    with open(os.path.join(d, "manifest.json"), "w") as f:
+        json.dump(dict({"name": name, "version": "1.0.0", "displayName": name,
+                        "description": what, "author": "tests",
+                        "entrypoints": {"main": name + ".so"}, "permissions": perms},
+                       **manifest), f)
+    return os.path.join(d, name + ".so")
 
 class FakeHost:
     """fake_host.py copied where the sandboxed daemon's hosts can run it, with

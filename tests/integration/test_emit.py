@@ -7,7 +7,6 @@ not); session.*/user.* need write:sessions/write:users; another plugin's
 namespace and platform names are refused; emits past the per-plugin token
 bucket answer rate_limited, and are counted; a denial is logged."""
 import atexit
-import json
 import os
 import re
 import shutil
@@ -16,7 +15,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import check, main, plugin_path, test_plugin_path  # noqa: E402
+from harness import check, main, manifest_plugin, plugin_path  # noqa: E402
 
 work = tempfile.mkdtemp(prefix="ss-emit-")
 os.chmod(work, 0o755)
@@ -26,18 +25,8 @@ PLUGINS = {
     "kv-b": (["read:sessions", "read:users"], {"subscribe": "*"}),
     "kv-n": (["read:sessions"], {}),
 }
-paths = []
-for name, (perms, config) in PLUGINS.items():
-    d = os.path.join(work, name)
-    os.makedirs(d)
-    os.chmod(d, 0o755)
-    shutil.copy(test_plugin_path(name), d)
-    with open(os.path.join(d, "manifest.json"), "w") as f:
-        json.dump({"name": name, "version": "1.0.0", "displayName": name,
-                   "description": "emit driver", "author": "tests",
-                   "entrypoints": {"main": name + ".so"}, "permissions": perms,
-                   "defaultConfig": config}, f)
-    paths.append(os.path.join(d, name + ".so"))
+paths = [manifest_plugin(work, name, perms, "emit driver", defaultConfig=config)
+         for name, (perms, config) in PLUGINS.items()]
 
 seq = [0]
 

@@ -23,7 +23,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import check, main, test_plugin_path  # noqa: E402
+from harness import check, main, manifest_plugin  # noqa: E402
 
 P = "/api/plugins/routed"
 MAX_BODY = 4096
@@ -34,19 +34,8 @@ os.chmod(work, 0o755)
 atexit.register(shutil.rmtree, work, True)
 
 
-def plugin_dir(name, perms):
-    d = os.path.join(work, name)
-    os.makedirs(d)
-    os.chmod(d, 0o755)
-    shutil.copy(test_plugin_path(name), d)
-    with open(os.path.join(d, "manifest.json"), "w") as f:
-        json.dump({"name": name, "version": "1.0.0", "displayName": name,
-                   "description": "routes", "author": "tests",
-                   "entrypoints": {"main": name + ".so"}, "permissions": perms}, f)
-    return os.path.join(d, name + ".so")
-
-
-plugins = [plugin_dir("routed", ["routes"]), plugin_dir("routed-n", []), "hello"]
+plugins = [manifest_plugin(work, "routed", ["routes"], "routes"),
+           manifest_plugin(work, "routed-n", [], "routes"), "hello"]
 
 
 def restarts(d):
