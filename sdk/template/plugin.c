@@ -4,7 +4,8 @@
  *
  * It runs in its own sandboxed host process: no files, no sockets, no
  * processes or threads of its own. Everything outside goes through the
- * daemon: ss_log for logs, ss_subscribe for events, ss_config for settings.
+ * daemon: ss_log for logs, ss_subscribe for events, ss_config for settings,
+ * ss_route for HTTP routes under /api/plugins/myplugin/.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,22 @@ static int on_user_event(ss_plugin *p, const ss_event *ev)
 	return 0;
 }
 
+/* GET /api/plugins/myplugin/hello: a greeting and the sessions seen (any valid token). */
+static int on_hello(ss_plugin *p, const ss_request *req, ss_response *res)
+{
+	struct state *st = ss_userdata(p);
+	json_object *o = json_object_new_object();
+	int r;
+
+	(void)req;
+	json_object_object_add(o, "message",
+			       json_object_new_string(ss_config_str(p, "greeting", "hello")));
+	json_object_object_add(o, "sessions", json_object_new_int64(st->sessions));
+	r = ss_res_json(res, 200, o); /* o is borrowed */
+	json_object_put(o);
+	return r;
+}
+
 /* Called once, after the sandbox is up and the configuration has arrived. */
 static int on_load(ss_plugin *p)
 {
@@ -61,6 +78,11 @@ static int on_load(ss_plugin *p)
 	if (ss_subscribe(p, "session.created", on_session_created) < 0 ||
 	    ss_subscribe(p, "user.*", on_user_event) < 0)
 		return -1;
+	/* Routes need "routes" in manifest.json's permissions. */
+	if (ss_route(p, "GET", "/hello", SS_ROUTE_VIEWER, on_hello) != SS_OK) {
+		ss_log(p, SS_ERROR, "GET /hello: %s", ss_error_message(p));
+		return -1;
+	}
 	return 0;
 }
 

@@ -54,6 +54,9 @@ def test(d):
     d.post_event("session.created", {"id": "s1"})
     st = d.wait_delivered("myplugin", 1)
     check(st["failed"] == 0 and st["crashes"] == 0, "myplugin: %s", st)
+    r = d.request("GET", "/api/plugins/myplugin/hello")
+    check(r.status == 200 and r.json == {"message": "hello", "sessions": 1},
+          "the template's GET /hello: %s", r)
 
 
 try:
