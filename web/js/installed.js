@@ -53,19 +53,28 @@ async function catalogByName() {
   }
 }
 
+// Plugins with an enable or disable under way: a repaint meanwhile (a live
+// state change) shows the switch as asked for, and not usable until the answer.
+const switching = new Set();
+
 function toggle(p, after) {
   const tid = id('tgl');
   const input = h('input', { type: 'checkbox', id: tid, role: 'switch', checked: !!p.enabled,
-    disabled: p.managed === false });
+    disabled: p.managed === false || switching.has(p.name) });
   input.addEventListener('change', async () => {
+    const want = input.checked;
     input.disabled = true;
+    switching.add(p.name);
+    p.enabled = want; // the model the view repaints from, until the list is read again
     try {
-      await (input.checked ? api.enable(p.name) : api.disable(p.name));
-      toast(`${p.name} ${input.checked ? 'enabled' : 'disabled'}`);
+      await (want ? api.enable(p.name) : api.disable(p.name));
+      toast(`${p.name} ${want ? 'enabled' : 'disabled'}`);
     } catch (e) {
-      input.checked = !input.checked;
+      p.enabled = !want;
+      input.checked = !want;
       toast(e.message);
     }
+    switching.delete(p.name);
     input.disabled = false;
     after();
   });
@@ -145,6 +154,8 @@ function card(p, cat, refresh) {
       h('span', {}, `restarts: ${rt.restarts ?? 0}`),
       rt.pid ? h('span', {}, `pid ${rt.pid}`) : null),
     crash ? h('p', { class: 'desc error' }, `Last crash: ${crash}`) : null,
+    newer(p, cat) ? h('p', { class: 'desc' }, h('a', { href: `#/installed/${encodeURIComponent(p.name)}` },
+      `Version ${newer(p, cat)} is available`)) : null,
     p.error ? h('p', { class: 'desc error' }, p.error) : null,
     h('div', { class: 'actions' }, toggle(p, refresh),
       p.managed === false ? h('span', { class: 'meta' }, 'run with --plugin') : [
@@ -276,14 +287,36 @@ async function rollback(p) {
   }
 }
 
+// Semantic versions compared (1.10.0 > 1.9.0; a pre-release before its release).
+export function semverCmp(a, b) {
+  const parse = (v) => {
+    const [core, pre] = String(v).split('+')[0].split(/-(.*)/s);
+    return { n: core.split('.').map((x) => Number.parseInt(x, 10) || 0), pre: pre || '' };
+  };
+  const x = parse(a);
+  const y = parse(b);
+  for (let i = 0; i < 3; i++) if ((x.n[i] || 0) !== (y.n[i] || 0)) return (x.n[i] || 0) - (y.n[i] || 0);
+  if (x.pre === y.pre) return 0;
+  if (!x.pre) return 1;
+  if (!y.pre) return -1;
+  return x.pre < y.pre ? -1 : 1;
+}
+
+// The newest version of the catalog when it is newer than the one installed, else null.
+function newer(p, cat) {
+  const versions = ((cat && cat.versions) || []).slice().sort(semverCmp);
+  const newest = versions.length ? versions[versions.length - 1] : null;
+  return p.managed !== false && newest && semverCmp(newest, p.version) > 0 ? newest : null;
+}
+
 function versionsPanel(p, cat, refresh) {
-  const versions = (cat && cat.versions) || [];
-  const newest = cat && cat.version;
+  const versions = ((cat && cat.versions) || []).slice().sort(semverCmp);
+  const newest = versions.length ? versions[versions.length - 1] : (cat && cat.version);
   const older = versions.filter((v) => v !== p.version);
   const rid = id('ver');
   const verSel = h('select', { id: rid }, older.map((v) => h('option', { value: v }, v)));
   const managed = p.managed !== false;
-  const upgrade = managed && newest && newest !== p.version && versions.indexOf(newest) > versions.indexOf(p.version);
+  const upgrade = managed && newest && semverCmp(newest, p.version) > 0;
   return [
     h('h2', {}, 'Versions'),
     h('p', {}, `Running ${p.version}`, p.previousVersion ? `; before it, ${p.previousVersion}` : ''),
