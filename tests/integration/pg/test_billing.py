@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""Issue 12, streamspace-billing in the real daemon: installed from the
+shipped catalog, it bills each session from its session.* events into the
+plugin's storage (read back here from plugin_storage): running time at the
+computeRates of the session's resources (Kubernetes quantities), hibernated
+time not billed for compute, the split at UTC midnight into per-user day
+records, a redelivered event not counted twice, the session's own record,
+the index of open sessions; and the monthly quota's alertThreshold crossed
+once, announced as plugin.streamspace-billing.quota-exceeded (which the
+shipped echo plugin receives). An event without data.timestamp is timed by
+the bus (ss_event_ts)."""
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pgharness as h  # noqa: E402
+
+M = "/api/plugins/marketplace"
+NAME = "streamspace-billing"
+
+
+def storage(pg, d):
+    rows = pg.psql(d.db, f"SELECT key, value::text FROM plugin_storage WHERE plugin_name = '{NAME}'"
+                   " ORDER BY key")
+    return {k: json.loads(v) for k, v in (ln.split("|", 1) for ln in rows.splitlines() if ln)}
+
+
+def near(a, b):
+    return abs(a - b) < 1e-9
+
+
+def test_billing(pg):
+    ci = pg.createdb("billing")
+    d = h.Daemon(ci, h.tempdir("ss-billing-"))
+    d.db = "billing"
+    d.token = h.make_token(ci, "admin", "admin", d)
+    svc = h.make_token(ci, "svc", "service", d)
+    try:
+        entry = [p for p in d.get(f"{M}/catalog").json["plugins"] if p["name"] == NAME]
+        assert entry and sorted(entry[0]["permissions"]) == ["read:sessions", "storage"], entry
+        r = d.post(f"{M}/install/{NAME}", {"config": {
+            "computeRates": {"cpu_per_core_hour": 0.5, "memory_per_gb_hour": 0.25,
+                             "storage_per_gb_month": 73},
+            "monthlyQuota": 10, "alertThreshold": 50}})
+        assert r.status == 201, r
+        assert d.post(f"{M}/install/echo", {"config": {}}).status == 201
+        d.wait_state(NAME, "running")
+        d.wait_state("echo", "running")
+
+        def post(event, data):
+            r = d.post("/api/events", {"type": event, "data": data}, token=svc)
+            assert r.status == 202, r
+            return r.json
+
+        res = {"cpu": "2000m", "memory": "4Gi", "storage": "10Gi"}
+        # s1 of alice: runs 22:00-02:00 across midnight, hibernates 2 h, runs 1 h, stops.
+        post("session.created", {"id": "s1", "user": "alice", "template": "firefox",
+                                 "resources": res, "timestamp": "2026-11-30T21:00:00Z"})
+        post("session.started", {"id": "s1", "timestamp": "2026-11-30T22:00:00Z"})
+        post("session.hibernated", {"id": "s1", "timestamp": "2026-12-01T02:00:00Z"})
+        post("session.woken", {"id": "s1", "timestamp": "2026-12-01T04:00:00Z"})
+        post("session.stopped", {"id": "s1", "timestamp": "2026-12-01T05:00:00Z"})
+        # s2 of bob: 1 core, 1 GiB as numbers, 30 minutes, still open (started).
+        post("session.started", {"id": "s2", "user": "bob", "cpu": 1, "memory": 1,
+                                 "timestamp": "2026-12-01T10:00:00Z"})
+        before = time.time() * 1000
+        post("session.started", {"id": "s3", "user": "carol"})  # timed by the bus
+        after = time.time() * 1000
+        try:
+            h.wait_for(lambda: storage(pg, d).get("session/s3"), 20, "s3 recorded")
+            h.wait_for(lambda: storage(pg, d).get("session/s1", {}).get("state") == "stopped",
+                       20, "s1 stopped")
+        except AssertionError as e:
+            raise AssertionError(f"{e}; log: {d.log()[-3000:]}") from None
+        st = storage(pg, d)
+        H = 3600000
+        # Per hour running: 2 cores * 0.5 + 4 GiB * 0.25 = 2.0; storage 10 GiB * 73 / 730 = 1.0
+        # per hour the session exists (running or hibernated).
+        s1 = st["session/s1"]
+        assert s1["user"] == "alice" and s1["template"] == "firefox", s1
+        assert s1["runningMs"] == 5 * H and s1["hibernatedMs"] == 2 * H, s1
+        assert near(s1["cost"], 5 * 2.0 + 7 * 1.0), s1
+        assert near(s1["cpu"], 2) and near(s1["memoryGi"], 4) and near(s1["storageGi"], 10), s1
+        nov, dec = st["day/alice/2026-11-30"], st["day/alice/2026-12-01"]
+        assert nov["runningMs"] == 2 * H and nov["hibernatedMs"] == 0, nov
+        assert near(nov["cost"], 2 * 3.0) and near(nov["cpuCoreHours"], 4), nov
+        assert dec["runningMs"] == 3 * H and dec["hibernatedMs"] == 2 * H, dec
+        assert near(dec["cost"], 3 * 3.0 + 2 * 1.0), dec
+        assert near(dec["memoryGbHours"], 12) and near(dec["storageGbHours"], 50), dec
+        assert list(dec["sessions"]) == ["s1"] and dec["sessions"]["s1"]["runningMs"] == 3 * H
+        assert near(st["month/alice/2026-11"]["cost"], 6.0), st["month/alice/2026-11"]
+        assert near(st["month/alice/2026-12"]["cost"], 11.0), st["month/alice/2026-12"]
+        # Open stretches are indexed (the hourly job's list); a stopped one is not.
+        assert "open/s2" in st and "open/s3" in st and "open/s1" not in st, sorted(st)
+        assert st["session/s2"]["state"] == "running" and "day/bob/2026-12-01" not in st
+        assert before - 1000 <= st["session/s3"]["since"] <= after + 1000, st["session/s3"]
+        # The quota (10 at 50%): alice crossed 5 in both months; announced once each.
+        h.wait_for(lambda: d.log().count(f"echo plugin.{NAME}.quota-exceeded") == 2, 20,
+                   "two quota-exceeded events at echo")
+        assert "quota-exceeded: alice at 50% of 10.00 in 2026-11" in d.log(), d.log()[-2000:]
+        assert "quota-exceeded: alice at 50% of 10.00 in 2026-12" in d.log(), d.log()[-2000:]
+        assert st["month/alice/2026-12"]["alerted"] == 50, st["month/alice/2026-12"]
+
+        # s2 stops 30 min after it started; a second stop changes nothing. (A
+        # redelivered event, the same id again, is plugins_usage's: POST always makes
+        # a new one.) s1 runs again for 30 minutes.
+        post("session.stopped", {"id": "s2", "timestamp": "2026-12-01T10:30:00Z"})
+        post("session.stopped", {"id": "s2", "timestamp": "2026-12-01T11:30:00Z"})
+        post("session.started", {"id": "s1", "timestamp": "2026-12-01T06:00:00Z"})
+        post("session.stopped", {"id": "s1", "timestamp": "2026-12-01T06:30:00Z"})
+        h.wait_for(lambda: storage(pg, d).get("session/s1", {}).get("runningMs") == 5.5 * H,
+                   20, "s1's second run")
+        st = storage(pg, d)
+        b = st["day/bob/2026-12-01"]
+        assert b["runningMs"] == H // 2 and near(b["cost"], 0.5 * (0.5 + 0.25)), b
+        assert "open/s2" not in st, sorted(st)
+        # The month was alerted already: no third quota-exceeded.
+        time.sleep(0.5)
+        assert d.log().count(f"echo plugin.{NAME}.quota-exceeded") == 2, d.log()[-2000:]
+        # A session event without an id is logged and not billed.
+        post("session.started", {"user": "x"})
+        h.wait_for(lambda: "session.started: no session id" in d.log(), 20, "the missing id")
+    finally:
+        rc = d.stop()
+        assert rc == 0, d.log()[-3000:]
+
+
+def main():
+    pg = h.PG()
+    try:
+        def run():
+            test_billing(pg)
+        run.__name__ = "test_billing"
+        return h.Suite().run([run])
+    finally:
+        pg.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
