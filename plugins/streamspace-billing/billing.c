@@ -5,9 +5,11 @@
  * user and month (what the quota is checked against), and an index of the
  * sessions whose stretch is open. A user crossing alertThreshold percent of
  * their monthly quota is announced once a month as
- * plugin.streamspace-billing.quota-exceeded.
+ * plugin.streamspace-billing.quota-exceeded. GET /usage and /usage.csv
+ * report the day totals over a range.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -17,7 +19,8 @@
 #include "usage.h"
 
 #define KEY_MAX 256
-#define PIECES_MAX 64 /* days one stretch may span; the hourly checkpoint keeps them few */
+#define PIECES_MAX 64	     /* days one stretch may span; the hourly checkpoint keeps them few */
+#define REPORT_DAYS_MAX 5000 /* user-days one report reads (each a storage call) */
 
 /* The value of key, or a new empty object when there is none; NULL (logged) on failure. */
 static json_object *load(ss_plugin *p, const char *key)
@@ -173,8 +176,148 @@ static int on_session(ss_plugin *p, const ss_event *ev)
 	return rc;
 }
 
+/* An error answer in the daemon's shape: {"error": {"code", "message"}}. */
+static int answer_error(ss_response *res, int status, const char *code, const char *msg)
+{
+	json_object *o = json_object_new_object(), *e = json_object_new_object();
+	json_object_object_add(e, "code", json_object_new_string(code));
+	json_object_object_add(e, "message", json_object_new_string(msg));
+	json_object_object_add(o, "error", e);
+	int r = ss_res_json(res, status, o);
+	json_object_put(o);
+	return r;
+}
+
+/* The day of query parameter name (a date, or a time whose UTC day is taken) into out. */
+static bool day_param(const ss_request *req, const char *name, char out[11], const char **day)
+{
+	const char *v = ss_req_query(req, name);
+	int64_t ms;
+	*day = NULL;
+	if (!v || !*v)
+		return true;
+	if (!isotime_parse(v, &ms))
+		return false;
+	isotime_day(ms, out);
+	*day = out;
+	return true;
+}
+
+/*
+ * The day records a report covers into days: those of ?user= (all users
+ * without it) whose day is within ?from= and ?to= (inclusive, UTC days).
+ * Answers the caller itself and returns false on a bad request or a
+ * storage failure.
+ */
+static bool gather(ss_plugin *p, const ss_request *req, ss_response *res, json_object *days,
+		   char from[11], char to[11], const char **fromp, const char **top)
+{
+	const char *user = ss_req_query(req, "user");
+	char prefix[KEY_MAX] = "day/", u[128], *cursor = NULL;
+	if (!day_param(req, "from", from, fromp) || !day_param(req, "to", to, top)) {
+		answer_error(
+		    res, 400, "bad_request",
+		    "from and to are ISO 8601 dates or times (2026-12-01, 2026-12-01T18:00Z)");
+		return false;
+	}
+	if (*fromp && *top && strcmp(*fromp, *top) > 0) {
+		answer_error(res, 400, "bad_request", "from is after to");
+		return false;
+	}
+	if (user && *user) {
+		if (!usage_key_part(user, u, sizeof u)) {
+			answer_error(res, 400, "bad_request", "user: at most 127 bytes");
+			return false;
+		}
+		snprintf(prefix, sizeof prefix, "day/%s/", u);
+	}
+	for (;;) {
+		json_object *page = NULL, *keys, *next;
+		if (ss_storage_list(p, prefix, cursor, 1000, &page) != SS_OK) {
+			ss_log(p, SS_ERROR, "storage: listing %s: %s", prefix, ss_error_code(p));
+			free(cursor);
+			answer_error(res, 503, "unavailable", "usage records cannot be read now");
+			return false;
+		}
+		free(cursor);
+		cursor = NULL;
+		json_object_object_get_ex(page, "keys", &keys);
+		for (size_t i = 0; i < json_object_array_length(keys); i++) {
+			const char *key =
+			    json_object_get_string(json_object_array_get_idx(keys, i));
+			const char *day = strrchr(key, '/');
+			day = day ? day + 1 : key;
+			/* Filter by the key's day before reading the value. */
+			if ((*fromp && strcmp(day, *fromp) < 0) || (*top && strcmp(day, *top) > 0))
+				continue;
+			if (json_object_array_length(days) == REPORT_DAYS_MAX) {
+				json_object_put(page);
+				answer_error(
+				    res, 400, "too_many_records",
+				    "more than 5000 user-days in the range: narrow from/to "
+				    "or name a user");
+				return false;
+			}
+			json_object *v = load(p, key);
+			if (!v) {
+				json_object_put(page);
+				answer_error(res, 503, "unavailable",
+					     "usage records cannot be read now");
+				return false;
+			}
+			json_object_array_add(days, v);
+		}
+		if (json_object_object_get_ex(page, "next", &next) &&
+		    json_object_is_type(next, json_type_string))
+			cursor = strdup(json_object_get_string(next));
+		json_object_put(page);
+		if (!cursor)
+			return true;
+	}
+}
+
+/* GET /usage?user=&from=&to=: usage_report's JSON, with the currency. */
+static int on_usage(ss_plugin *p, const ss_request *req, ss_response *res)
+{
+	char from[11], to[11];
+	const char *f, *t;
+	json_object *days = json_object_new_array();
+	if (gather(p, req, res, days, from, to, &f, &t)) {
+		json_object *rep = usage_report(days, f, t);
+		json_object_object_add(rep, "currency",
+				       json_object_new_string(ss_config_str(p, "currency", "USD")));
+		ss_res_json(res, 200, rep);
+		json_object_put(rep);
+	}
+	json_object_put(days);
+	return 0;
+}
+
+/* GET /usage.csv?user=&from=&to=: a row per day, user and session. */
+static int on_usage_csv(ss_plugin *p, const ss_request *req, ss_response *res)
+{
+	char from[11], to[11];
+	const char *f, *t;
+	json_object *days = json_object_new_array();
+	if (gather(p, req, res, days, from, to, &f, &t)) {
+		char *csv = usage_csv(days, f, t);
+		ss_res_status(res, 200);
+		ss_res_header(res, "Content-Type", "text/csv; charset=utf-8");
+		ss_res_header(res, "Content-Disposition", "attachment; filename=\"usage.csv\"");
+		ss_res_body(res, csv, strlen(csv));
+		free(csv);
+	}
+	json_object_put(days);
+	return 0;
+}
+
 static int on_load(ss_plugin *p)
 {
+	if (ss_route(p, "GET", "/usage", SS_ROUTE_SERVICE, on_usage) != SS_OK ||
+	    ss_route(p, "GET", "/usage.csv", SS_ROUTE_SERVICE, on_usage_csv) != SS_OK) {
+		ss_log(p, SS_ERROR, "routes: %s", ss_error_message(p));
+		return -1;
+	}
 	return ss_subscribe(p, "session.*", on_session);
 }
 

@@ -39,7 +39,8 @@ def test_billing(pg):
     svc = h.make_token(ci, "svc", "service", d)
     try:
         entry = [p for p in d.get(f"{M}/catalog").json["plugins"] if p["name"] == NAME]
-        assert entry and sorted(entry[0]["permissions"]) == ["read:sessions", "storage"], entry
+        assert entry and sorted(entry[0]["permissions"]) == ["read:sessions", "routes", "storage"], \
+            entry and entry[0]["permissions"]
         r = d.post(f"{M}/install/{NAME}", {"config": {
             "computeRates": {"cpu_per_core_hour": 0.5, "memory_per_gb_hour": 0.25,
                              "storage_per_gb_month": 73},
@@ -119,6 +120,36 @@ def test_billing(pg):
         # The month was alerted already: no third quota-exceeded.
         time.sleep(0.5)
         assert d.log().count(f"echo plugin.{NAME}.quota-exceeded") == 2, d.log()[-2000:]
+        # The routes: the report of the day records, JSON and CSV, for service and admin.
+        r = d.get(f"/api/plugins/{NAME}/usage?user=alice&from=2026-11-30&to=2026-12-01")
+        assert r.status == 200, r
+        rep = r.json
+        assert rep["from"] == "2026-11-30" and rep["to"] == "2026-12-01", rep
+        assert rep["currency"] == "USD" and len(rep["users"]) == 1, rep
+        a = rep["users"][0]
+        assert a["user"] == "alice" and near(a["runningHours"], 5.5), a
+        assert near(a["hibernatedHours"], 2) and near(a["cost"], 6 + 11 + 0.5 * 3.0), a
+        assert [x["day"] for x in a["days"]] == ["2026-11-30", "2026-12-01"], a
+        assert [x["session"] for x in a["sessions"]] == ["s1"], a
+        assert near(rep["total"]["cost"], a["cost"]), rep
+        # Every user, one day given as a time (its UTC day).
+        r = d.get(f"/api/plugins/{NAME}/usage?from=2026-12-01T23:59:00Z", token=svc)
+        assert r.status == 200, r
+        assert [u["user"] for u in r.json["users"]] == ["alice", "bob"], r.json
+        assert r.json["to"] is None, r.json
+        r = d.get(f"/api/plugins/{NAME}/usage.csv?to=2026-11-30")
+        assert r.status == 200, r
+        assert {k.lower(): v for k, v in r.headers.items()}["content-type"] == \
+            "text/csv; charset=utf-8", r.headers
+        assert r.raw == ("day,user,session,running_hours,hibernated_hours,cost\r\n"
+                         "2026-11-30,alice,s1,2.0000,0.0000,6.000000\r\n"), r.raw
+        for q, why in (("from=yesterday", "ISO 8601"), ("from=2026-12-02&to=2026-12-01", "after")):
+            r = d.get(f"/api/plugins/{NAME}/usage?{q}")
+            assert r.status == 400 and why in r.json["error"]["message"], r
+        viewer = h.make_token(ci, "v", "viewer", d)
+        assert d.get(f"/api/plugins/{NAME}/usage", token=viewer).status == 403
+        assert d.request("GET", f"/api/plugins/{NAME}/usage", token="").status == 401
+
         # A session event without an id is logged and not billed.
         post("session.started", {"user": "x"})
         h.wait_for(lambda: "session.started: no session id" in d.log(), 20, "the missing id")
