@@ -57,6 +57,10 @@ enum {
 	OPT_EGRESS_MAX_BYTES,
 	OPT_ROUTE_TIMEOUT,
 	OPT_ROUTE_MAX_BODY,
+	OPT_EVENT_RETENTION,
+	OPT_EVENT_KEEP_DELIVERED,
+	OPT_EVENT_BACKLOG_MAX,
+	OPT_LEASE,
 };
 
 static const struct option options[] = {
@@ -101,6 +105,10 @@ static const struct option options[] = {
     {"egress-max-bytes", required_argument, NULL, OPT_EGRESS_MAX_BYTES},
     {"route-timeout-ms", required_argument, NULL, OPT_ROUTE_TIMEOUT},
     {"route-max-body", required_argument, NULL, OPT_ROUTE_MAX_BODY},
+    {"event-retention", required_argument, NULL, OPT_EVENT_RETENTION},
+    {"event-keep-delivered", required_argument, NULL, OPT_EVENT_KEEP_DELIVERED},
+    {"event-backlog-max", required_argument, NULL, OPT_EVENT_BACKLOG_MAX},
+    {"lease-ms", required_argument, NULL, OPT_LEASE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -174,6 +182,16 @@ void config_usage(FILE *out)
 	    "  --ca-bundle FILE            PEM authorities trusted for https:// repositories\n"
 	    "                              instead of the system's (STREAMSPACE_CA_BUNDLE)\n",
 	    out);
+	/* A third: the durable delivery's. */
+	fputs("  --event-retention S         with a database: events older than S seconds are\n"
+	      "                              deleted, delivered or not (604800)\n"
+	      "  --event-keep-delivered S    events every plugin acknowledged are deleted once\n"
+	      "                              S seconds old (60)\n"
+	      "  --event-backlog-max N       undelivered events past which POST /api/events\n"
+	      "                              answers 503 with Retry-After (1000000)\n"
+	      "  --lease-ms MS               a plugin's delivery lease; another daemon takes over\n"
+	      "                              this long after its owner stops renewing (5000)\n",
+	      out);
 }
 
 /* Parses a positive number within [min, max]; -1 on error. */
@@ -324,6 +342,10 @@ static void defaults(struct config *c)
 	c->storage_timeout_ms = 5000;
 	c->storage_sweep_ms = 60000;
 	c->emit_rate = 100;
+	c->event_retention_s = 7 * 86400;
+	c->event_keep_delivered_s = 60;
+	c->event_backlog_max = 1000000;
+	c->lease_ms = 5000;
 	c->egress_timeout_ms = 30000;
 	c->egress_max_bytes = 4u << 20;
 	c->route_timeout_ms = 10000;
@@ -522,6 +544,14 @@ int config_parse(struct config *c, int argc, char **argv)
 			NUM(route_timeout_ms, 10, 600000);
 		case OPT_ROUTE_MAX_BODY:
 			NUM(route_max_body, 0, 64LL << 20);
+		case OPT_EVENT_RETENTION:
+			NUM(event_retention_s, 1, 3650LL * 86400);
+		case OPT_EVENT_KEEP_DELIVERED:
+			NUM(event_keep_delivered_s, 0, 3650LL * 86400);
+		case OPT_EVENT_BACKLOG_MAX:
+			NUM(event_backlog_max, 1, 1LL << 40);
+		case OPT_LEASE:
+			NUM(lease_ms, 500, 600000);
 #undef NUM
 		case 'h':
 			config_usage(stdout);

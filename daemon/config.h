@@ -53,13 +53,17 @@ struct config {
 	int stop_timeout_ms;
 	int shutdown_timeout_ms;
 	int http_timeout_ms;
-	size_t max_streams;	   /* GET .../stream clients at once */
-	int stream_heartbeat_ms;   /* their keep-alive comment interval */
-	int64_t storage_max_keys;  /* live keys per plugin */
-	int64_t storage_max_bytes; /* key + value bytes per plugin */
-	int storage_timeout_ms;	   /* a storage call answered timeout past it */
-	int storage_sweep_ms;	   /* how often expired keys are deleted */
-	int emit_rate;		   /* emits per second per plugin (burst 10x) */
+	size_t max_streams;		/* GET .../stream clients at once */
+	int stream_heartbeat_ms;	/* their keep-alive comment interval */
+	int64_t storage_max_keys;	/* live keys per plugin */
+	int64_t storage_max_bytes;	/* key + value bytes per plugin */
+	int storage_timeout_ms;		/* a storage call answered timeout past it */
+	int storage_sweep_ms;		/* how often expired keys are deleted */
+	int64_t event_retention_s;	/* events older than this are deleted */
+	int64_t event_keep_delivered_s; /* delivered events are deleted once this old */
+	int64_t event_backlog_max;	/* undelivered events past which the intake sheds */
+	int lease_ms;			/* a plugin's delivery lease */
+	int emit_rate;			/* emits per second per plugin (burst 10x) */
 	/* Plugin egress (egress.request). */
 	bool egress_allow_private; /* loopback, private, link-local, metadata allowed */
 	char *egress_ca;	   /* an extra CA bundle, trusted beside the system's */

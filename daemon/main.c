@@ -54,6 +54,7 @@
 #include "registry.h"
 #include "minisign.h"
 #include "outbox.h"
+#include "deliver.h"
 #include "package.h"
 #include "repos.h"
 #include "token.h"
@@ -86,6 +87,7 @@ struct daemon {
 	struct fetch *fetch;
 	struct repos *repos;
 	struct outbox *outbox;
+	struct deliver *deliver;
 	struct minisign_key keys[CONFIG_KEYS_MAX]; /* --trusted-key */
 	struct package_trust trust;
 	struct cgroup *cgroup;
@@ -221,27 +223,24 @@ static bool database_up(void *arg)
 	return db_is_up(arg);
 }
 
-/*
- * A committed outbox row (from POST /api/events or a service's SQL): into
- * the bus under its database id, checked as the intake checks (a row a
- * service inserted by hand may be one the bus refuses: logged, skipped).
- */
-static void on_outbox_row(int64_t id, const char *type, const char *data, size_t len, void *arg)
+/* Each plugin's host state on this daemon, for the heartbeat table (ss_daemons.hosts). */
+static void host_state(const struct supervisor_stats *st, void *arg)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "state",
+			       json_object_new_string(supervisor_state_name(st->state)));
+	json_object_object_add(o, "pid", json_object_new_int(st->pid));
+	json_object_object_add(arg, st->name, o);
+}
+
+static json_object *host_states(void *arg)
 {
 	struct daemon *d = arg;
-	char err[256] = "";
-	json_object *o = json_read(data, len, JSON_MAX_DEPTH, err, sizeof err);
-	struct bus_event *ev = NULL;
+	json_object *o = json_object_new_object();
 
-	if (o != NULL)
-		ev = bus_prepare_id(d->bus, id, type, o, err, sizeof err);
-	else if (err[0] == '\0')
-		snprintf(err, sizeof err, "data is null");
-	if (ev != NULL)
-		bus_commit(d->bus, ev);
-	else
-		log_warn("outbox", "event %" PRId64 " (%.64s) not delivered: %s", id, type, err);
-	json_object_put(o);
+	supervisor_foreach(d->sup, host_state, o);
+	return o;
 }
 
 /* The store's token roles are the API's: the same ladder, mapped here where both meet. */
@@ -332,11 +331,27 @@ static int start_registry(struct daemon *d, char *err, size_t errlen)
 	api_set_auth(d->api, authenticate, d->tokens);
 	d->core.database_up = database_up;
 	d->core.database_arg = d->db;
-	/* Events are durable: accepted into the outbox, delivered from it with its ids. */
+	/*
+	 * Events are durable: accepted into the outbox, delivered from it with
+	 * its ids, each plugin by the daemon holding its lease.
+	 */
 	bus_use_external_ids(d->bus);
-	d->outbox = outbox_new(d->base, d->db, on_outbox_row, d);
+	d->deliver = deliver_new(d->base, d->db, d->bus,
+				 &(struct deliver_options){
+				     .lease_ms = d->cfg.lease_ms,
+				     .heartbeat_ms = d->cfg.lease_ms / 5,
+				     .retention_s = d->cfg.event_retention_s,
+				     .keep_delivered_s = d->cfg.event_keep_delivered_s,
+				     .hosts = host_states,
+				     .hosts_arg = d,
+				 });
+	d->outbox = outbox_new(d->base, d->db, deliver_row, d->deliver);
+	deliver_set_outbox(d->deliver, d->outbox);
 	d->core.outbox = d->outbox;
 	d->core.outbox_pending_max = OUTBOX_PENDING_MAX;
+	d->core.deliver = d->deliver;
+	d->core.backlog_max = d->cfg.event_backlog_max;
+	api_marketplace_show_delivery(d->deliver);
 	return 0;
 }
 
@@ -350,7 +365,10 @@ static void stop_registry(struct daemon *d)
 	repos_free(d->repos);
 	fetch_free(d->fetch);
 	d->core.outbox = NULL;
+	d->core.deliver = NULL;
+	api_marketplace_show_delivery(NULL);
 	outbox_free(d->outbox);
+	deliver_free(d->deliver);
 	db_free(d->db);
 	kv_free(d->kv);
 	registry_free(d->registry);
@@ -409,11 +427,25 @@ static void web_register(struct daemon *d)
 	static_register(d->api, d->web);
 }
 
+static void exit_loop(void *arg)
+{
+	struct daemon *d = arg;
+
+	event_base_loopexit(d->base, NULL);
+}
+
 static void shutdown_done(void *arg)
 {
 	struct daemon *d = arg;
 	log_info("streamspaced", "all plugins stopped; exiting");
-	event_base_loopexit(d->base, NULL);
+#if SS_HAVE_LIBPQ
+	/* The last cursors and the leases, so another daemon takes over at once. */
+	if (d->deliver != NULL) {
+		deliver_stop(d->deliver, exit_loop, d);
+		return;
+	}
+#endif
+	exit_loop(d);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -439,6 +471,9 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 			 sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		sd_notify_state("STOPPING=1");
 		d->core.draining = true;
+#if SS_HAVE_LIBPQ
+		deliver_quiesce(d->deliver);
+#endif
 		api_close_listener(d->api);
 		supervisor_shutdown(d->sup, d->cfg.shutdown_timeout_ms, shutdown_done, d);
 		break;

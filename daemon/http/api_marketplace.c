@@ -7,6 +7,8 @@
  */
 #include "api_marketplace.h"
 
+#include "deliver.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,13 +108,31 @@ static void h_uninstall(struct api_req *req, const char *rest, void *arg)
 
 /* ---- GET installed, GET installed/{name} ---- */
 
+/*
+ * The delivery state shown with one plugin (issue 14): main sets it once
+ * the database's delivery exists; one daemon per process, so one pointer.
+ */
+static struct deliver *shown_delivery;
+
+void api_marketplace_show_delivery(struct deliver *dl)
+{
+	shown_delivery = dl;
+}
+
 static void got_answer(const struct verb_result *r, void *arg)
 {
+	json_object *name, *dv;
+
 	/* Reading one that is not installed is "not here" (404), not a conflict. */
 	if (r->code == VERB_NOT_INSTALLED) {
 		api_reply_error(arg, 404, "not_installed", "%s", r->message);
 		return;
 	}
+	/* Which daemon delivers its events, from which cursor, and every daemon's host. */
+	if (shown_delivery != NULL && r->code == VERB_OK && r->body != NULL &&
+	    json_object_object_get_ex(r->body, "name", &name) &&
+	    (dv = deliver_view(shown_delivery, json_object_get_string(name))) != NULL)
+		json_object_object_add(r->body, "delivery", dv);
 	api_call_answer(arg, r, 200);
 }
 

@@ -12,5 +12,8 @@ struct registry;
 
 /* Registers the routes on api; the handlers call reg's verbs. */
 void api_marketplace_register(struct api *api, struct registry *reg);
+/* GET installed/{name} shows dl's view of the plugin's delivery as "delivery" (NULL: none). */
+struct deliver;
+void api_marketplace_show_delivery(struct deliver *dl);
 
 #endif

@@ -13,6 +13,7 @@
 #include "names.h"
 #include "ss_config.h"
 #if SS_HAVE_LIBPQ
+#include "deliver.h"
 #include "outbox.h"
 #endif
 #include "supervisor.h"
@@ -143,6 +144,17 @@ static bool intake_full(struct core_api *core, struct api_req *req, size_t n)
 	 * byte bound refuses at the door too (below), as without one.
 	 */
 	if (core->outbox != NULL && !bus_full(core->bus, 0)) {
+		int64_t backlog = core->deliver ? deliver_backlog(core->deliver) : -1;
+
+		if (core->backlog_max > 0 && backlog >= core->backlog_max) {
+			/* The outbox grows faster than plugins take it: shed at the door. */
+			core->shed_backlog += n;
+			api_reply_error(req, 503, "backlog_full",
+					"%" PRId64 " events are waiting for delivery (the bound is "
+					"%" PRId64 "): try again shortly",
+					backlog, core->backlog_max);
+			return true;
+		}
 		if (outbox_pending(core->outbox) + n <= core->outbox_pending_max)
 			return false;
 		api_reply_error(req, 503, "overloaded",
@@ -378,6 +390,32 @@ static void metrics(struct api_req *req, const char *rest, void *arg)
 		fprintf(w.buf, "streamspace_outbox_failed_total %" PRIu64 "\n", os.failed);
 		fprintf(w.buf, "# TYPE streamspace_outbox_pending gauge\n");
 		fprintf(w.buf, "streamspace_outbox_pending %zu\n", outbox_pending(core->outbox));
+	}
+	if (core->deliver != NULL) {
+		struct deliver_stats ds;
+
+		deliver_stats(core->deliver, &ds);
+		fprintf(w.buf, "# TYPE streamspace_outbox_backlog gauge\n");
+		fprintf(w.buf, "streamspace_outbox_backlog %" PRId64 "\n",
+			deliver_backlog(core->deliver));
+		fprintf(w.buf, "# TYPE streamspace_events_shed_backlog_total counter\n");
+		fprintf(w.buf, "streamspace_events_shed_backlog_total %" PRIu64 "\n",
+			core->shed_backlog);
+		fprintf(w.buf, "# TYPE streamspace_delivery_owned gauge\n");
+		fprintf(w.buf, "streamspace_delivery_owned %zu\n", ds.owned);
+		fprintf(w.buf, "# TYPE streamspace_delivery_takeovers_total counter\n");
+		fprintf(w.buf, "streamspace_delivery_takeovers_total %" PRIu64 "\n", ds.takeovers);
+		fprintf(w.buf, "# TYPE streamspace_delivery_lost_total counter\n");
+		fprintf(w.buf, "streamspace_delivery_lost_total %" PRIu64 "\n", ds.lost);
+		fprintf(w.buf, "# TYPE streamspace_delivery_cursor_writes_total counter\n");
+		fprintf(w.buf, "streamspace_delivery_cursor_writes_total %" PRIu64 "\n",
+			ds.cursor_writes);
+		fprintf(w.buf, "# TYPE streamspace_delivery_catchup_reads_total counter\n");
+		fprintf(w.buf, "streamspace_delivery_catchup_reads_total %" PRIu64 "\n",
+			ds.catchup_reads);
+		fprintf(w.buf, "# TYPE streamspace_outbox_retention_deleted_total counter\n");
+		fprintf(w.buf, "streamspace_outbox_retention_deleted_total %" PRIu64 "\n",
+			ds.retention_deleted);
 	}
 #endif
 	for (size_t c = 0; c < sizeof event_metrics / sizeof event_metrics[0]; c++) {

@@ -7,10 +7,12 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct api;
 struct bus;
 struct outbox;
+struct deliver;
 struct supervisor;
 
 struct core_api {
@@ -31,6 +33,13 @@ struct core_api {
 	 */
 	struct outbox *outbox;
 	size_t outbox_pending_max;
+	/*
+	 * With a database: the delivery state (runtime/deliver.h); past
+	 * backlog_max undelivered events the intake answers 503 (counted).
+	 */
+	struct deliver *deliver;
+	int64_t backlog_max;
+	uint64_t shed_backlog;
 };
 
 void core_api_register(struct api *api, struct core_api *core);

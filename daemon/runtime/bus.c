@@ -62,6 +62,7 @@ struct bus_sub {
 	size_t npatterns;
 	bool attached;
 	bool platform; /* takes platform events (the plugin has admin) */
+	bool declared; /* a ready host set the patterns */
 	bus_ready_fn ready;
 	void *ready_arg;
 	struct bus_ring queue;
@@ -76,6 +77,7 @@ struct bus {
 	int64_t next_id;
 	uint64_t accepted, shed;
 	size_t bytes; /* of every live event */
+	struct bus_hooks hooks;
 	TAILQ_HEAD(, bus_account) accounts;
 	TAILQ_HEAD(, bus_sub) subs;
 };
@@ -329,7 +331,7 @@ uint64_t bus_shed(const struct bus *bus)
 const char *bus_drop_name(enum bus_drop why)
 {
 	static const char *const names[BUS_DROP_COUNT] = {"overflow", "disabled", "uninstalled",
-							  "shutdown"};
+							  "shutdown", "handover"};
 	return (unsigned)why < BUS_DROP_COUNT ? names[why] : "unknown";
 }
 
@@ -479,6 +481,7 @@ void bus_sub_free(struct bus_sub *sub, enum bus_drop why)
 void bus_sub_set_patterns(struct bus_sub *sub, const char *const *patterns, size_t n)
 {
 	patterns_clear(sub);
+	sub->declared = true;
 	if (n > BUS_PATTERNS_MAX)
 		n = BUS_PATTERNS_MAX;
 	sub->patterns = xcalloc(n ? n : 1, sizeof *sub->patterns);
@@ -512,6 +515,8 @@ bool bus_sub_matches(const struct bus_sub *sub, const char *type)
 void bus_sub_attach(struct bus_sub *sub)
 {
 	sub->attached = true;
+	if (sub->bus->hooks.attach != NULL)
+		sub->bus->hooks.attach(sub, sub->bus->hooks.arg);
 	if (sub->queue.r.len > 0 && sub->ready != NULL)
 		sub->ready(sub, sub->ready_arg);
 }
@@ -553,6 +558,8 @@ size_t bus_sub_detach(struct bus_sub *sub, bool crashed)
 			poison_record(sub, s.ev->id);
 			release(sub, s.ev);
 			poisoned = 1;
+			if (sub->bus->hooks.release != NULL)
+				sub->bus->hooks.release(sub, sub->bus->hooks.arg);
 		} else {
 			sub->acct->st.redelivered++;
 		}
@@ -601,11 +608,100 @@ int bus_sub_ack(struct bus_sub *sub, int64_t id, bool ok)
 		/* The next event's deadline starts when the host can begin on it. */
 		if (i == 0 && sub->inflight.r.len > 0)
 			ring_slot(&sub->inflight, 0)->since_ms = clock_mono_ms();
+		if (sub->bus->hooks.release != NULL)
+			sub->bus->hooks.release(sub, sub->bus->hooks.arg);
 		if (sub->queue.r.len > 0 && sub->ready != NULL)
 			sub->ready(sub, sub->ready_arg);
 		return i == 0 ? 1 : 0;
 	}
 	return -1;
+}
+
+struct bus_sub *bus_sub_find(struct bus *bus, const char *name)
+{
+	struct bus_sub *sub;
+
+	TAILQ_FOREACH(sub, &bus->subs, entry)
+	{
+		if (strcmp(sub->name, name) == 0)
+			return sub;
+	}
+	return NULL;
+}
+
+const char *bus_sub_name(const struct bus_sub *sub)
+{
+	return sub->name;
+}
+
+bool bus_sub_declared(const struct bus_sub *sub)
+{
+	return sub->declared;
+}
+
+bool bus_sub_attached(const struct bus_sub *sub)
+{
+	return sub->attached;
+}
+
+size_t bus_sub_room(const struct bus_sub *sub)
+{
+	size_t max = sub->bus->opts.queue_max;
+
+	if (sub->bytes >= sub->bus->opts.queue_bytes_max)
+		return 0;
+	return sub->queue.r.len < max ? max - sub->queue.r.len : 0;
+}
+
+bool bus_sub_push(struct bus_sub *sub, struct bus_event *ev)
+{
+	struct bus *bus = sub->bus;
+
+	if (sub->queue.r.len >= bus->opts.queue_max ||
+	    sub->bytes + ev->len > bus->opts.queue_bytes_max)
+		return false;
+	bus->accepted++;
+	sub->acct->st.accepted++;
+	ev->refs++;
+	sub->bytes += ev->len;
+	ring_push_back_slot(&sub->queue, (struct bus_slot){.ev = ev});
+	if (sub->attached && sub->ready != NULL && sub->inflight.r.len < bus->opts.window)
+		sub->ready(sub, sub->ready_arg);
+	return true;
+}
+
+int64_t bus_sub_oldest_id(const struct bus_sub *sub, int64_t below)
+{
+	/* Both rings are in the order delivered: the first id below the bound is the oldest. */
+	for (size_t i = 0; i < sub->inflight.r.len; i++) {
+		int64_t id = sub->inflight.slots[ring_at(&sub->inflight.r, i)].ev->id;
+		if (id < below)
+			return id;
+	}
+	for (size_t i = 0; i < sub->queue.r.len; i++) {
+		int64_t id = sub->queue.slots[ring_at(&sub->queue.r, i)].ev->id;
+		if (id < below)
+			return id;
+	}
+	return -1;
+}
+
+size_t bus_sub_handover(struct bus_sub *sub)
+{
+	size_t n = sub->queue.r.len;
+
+	while (sub->queue.r.len > 0)
+		release(sub, ring_pop_front_slot(&sub->queue).ev);
+	drop(sub, BUS_DROP_HANDOVER, n);
+	return n;
+}
+
+void bus_set_hooks(struct bus *bus, const struct bus_hooks *hooks)
+{
+	if (hooks != NULL)
+		bus->hooks = *hooks;
+	else
+		memset(&bus->hooks, 0, sizeof bus->hooks);
 }
 
 size_t bus_sub_inflight(const struct bus_sub *sub)

@@ -32,9 +32,10 @@ enum bus_drop {
 	BUS_DROP_DISABLED,    /* queued when the plugin was disabled or stopped */
 	BUS_DROP_UNINSTALLED, /* queued when the plugin was uninstalled */
 	BUS_DROP_SHUTDOWN,    /* still queued when the daemon stopped */
+	BUS_DROP_HANDOVER,    /* durable: queued when another daemon took the plugin's delivery */
 	BUS_DROP_COUNT
 };
-/* "overflow", "disabled", "uninstalled", "shutdown". */
+/* "overflow", "disabled", "uninstalled", "shutdown", "handover". */
 const char *bus_drop_name(enum bus_drop why);
 
 /* Called when a subscriber's queue has something to send (see bus_sub_flush). */
@@ -153,6 +154,46 @@ size_t bus_sub_flush(struct bus_sub *sub, struct evbuffer *out);
  * (a protocol error). ok false counts a handler failure.
  */
 int bus_sub_ack(struct bus_sub *sub, int64_t id, bool ok);
+
+/*
+ * Durable delivery (runtime/deliver.c) feeds each subscriber on its own from
+ * the outbox instead of bus_commit's broadcast: a plugin's queue holds the
+ * next events after its cursor, and one that is full is read again from the
+ * database later (nothing is dropped for being behind).
+ */
+/* The live subscriber of that name, or NULL. */
+struct bus_sub *bus_sub_find(struct bus *bus, const char *name);
+const char *bus_sub_name(const struct bus_sub *sub);
+/* Whether a ready host declared its patterns (until then it matches nothing). */
+bool bus_sub_declared(const struct bus_sub *sub);
+/* Whether delivery is on (a host is ready and not held). */
+bool bus_sub_attached(const struct bus_sub *sub);
+/* Events the queue takes before it is full. */
+size_t bus_sub_room(const struct bus_sub *sub);
+/*
+ * Queues ev (not consumed: the caller still discards its reference) to this
+ * subscriber alone, counted accepted; false, counting nothing, when its
+ * queue is full by count or bytes.
+ */
+bool bus_sub_push(struct bus_sub *sub, struct bus_event *ev);
+/* The oldest id below `below` the subscriber holds (in flight or queued), or -1. */
+int64_t bus_sub_oldest_id(const struct bus_sub *sub, int64_t below);
+/*
+ * Drops the queued (not the in-flight) events, counted dropped for
+ * BUS_DROP_HANDOVER: another daemon delivers them now. Returns how many.
+ */
+size_t bus_sub_handover(struct bus_sub *sub);
+/*
+ * Durable delivery's hooks: release whenever an event leaves a subscriber
+ * for good (acknowledged or poison), attach when a subscriber's delivery
+ * starts or resumes (a host ready). NULL hooks are fine.
+ */
+struct bus_hooks {
+	void (*release)(struct bus_sub *sub, void *arg);
+	void (*attach)(struct bus_sub *sub, void *arg);
+	void *arg;
+};
+void bus_set_hooks(struct bus *bus, const struct bus_hooks *hooks);
 
 /* Events sent to the host and not yet answered. */
 size_t bus_sub_inflight(const struct bus_sub *sub);

@@ -60,16 +60,6 @@ static void lit_elem(struct lit *l, const char *s, size_t n)
 	lit_put(l, "\"", 1);
 }
 
-/* len bytes (not terminated) as a C string. */
-static char *copy_text(const char *s, size_t len)
-{
-	char *p = xmalloc(len + 1);
-
-	memcpy(p, s, len);
-	p[len] = '\0';
-	return p;
-}
-
 struct append {
 	struct append *next;
 	size_t n;
@@ -81,51 +71,9 @@ struct append {
 struct batch {
 	struct outbox *ob; /* NULL once the outbox is freed: the result is dropped */
 	struct lit types, data;
-	size_t n, cap;
-	/* Each event's own copy, handed to the row callback at commit. */
-	char **ev_type, **ev_data;
-	size_t *ev_len;
+	size_t n;
 	struct append *head, **tail;
 };
-
-/*
- * Ids this daemon committed and already handed on at commit, in increasing
- * order (one commit is in flight at a time): the reader steps over them.
- */
-struct idq {
-	int64_t *v;
-	size_t head, len, cap;
-};
-
-static void idq_push(struct idq *q, int64_t id)
-{
-	if (q->head + q->len == q->cap) {
-		if (q->head > 0) {
-			memmove(q->v, q->v + q->head, q->len * sizeof *q->v);
-			q->head = 0;
-		}
-		if (q->len == q->cap) {
-			q->cap = q->cap ? q->cap * 2 : 1024;
-			q->v = xrealloc(q->v, q->cap * sizeof *q->v);
-		}
-	}
-	q->v[q->head + q->len++] = id;
-}
-
-/* Whether id was handed on already (dropping every older entry). */
-static bool idq_take(struct idq *q, int64_t id)
-{
-	while (q->len > 0 && q->v[q->head] < id) {
-		q->head++;
-		q->len--;
-	}
-	if (q->len > 0 && q->v[q->head] == id) {
-		q->head++;
-		q->len--;
-		return true;
-	}
-	return false;
-}
 
 struct outbox {
 	struct event_base *base;
@@ -137,7 +85,6 @@ struct outbox {
 	size_t npending;
 	struct event *kick;
 	struct outbox_stats st;
-	struct idq local;
 
 	/* The reader. */
 	int64_t hwm; /* every row up to here was handed on; -1 until known */
@@ -177,13 +124,6 @@ static void batch_finish(struct batch *b, const int64_t *ids, const char *err)
 		off += a->n;
 		free(a);
 	}
-	for (size_t i = 0; i < b->n; i++) {
-		free(b->ev_type[i]);
-		free(b->ev_data[i]);
-	}
-	free(b->ev_type);
-	free(b->ev_data);
-	free(b->ev_len);
 	free(b->types.p);
 	free(b->data.p);
 	free(b);
@@ -208,20 +148,13 @@ static void on_committed(enum db_status st, PGresult *res, const char *err, void
 	if (ob != NULL) {
 		ob->inflight = NULL;
 		if (ids != NULL) {
+			/*
+			 * Not handed on here: every row, this daemon's too, reaches the
+			 * plugins through the reader, in id order (a plugin's cursor
+			 * counts on it).
+			 */
 			ob->st.commits++;
 			ob->st.events += b->n;
-			/*
-			 * Handed on now, before the answers: a 202 means the event
-			 * is stored and already queued to this daemon's plugins.
-			 */
-			for (size_t i = 0; i < b->n && !ob->dead; i++) {
-				/* The reader may have seen the row first (another connection). */
-				if (ids[i] <= ob->hwm)
-					continue;
-				idq_push(&ob->local, ids[i]);
-				ob->row(ids[i], b->ev_type[i], b->ev_data[i], b->ev_len[i],
-					ob->row_arg);
-			}
 		} else {
 			ob->st.failed++;
 		}
@@ -290,18 +223,9 @@ int outbox_append(struct outbox *ob, size_t n, const char *const *types, const c
 			event_active(ob->kick, 0, 0);
 	}
 	b = ob->pending;
-	if (b->n + n > b->cap) {
-		b->cap = (b->n + n) * 2;
-		b->ev_type = xrealloc(b->ev_type, b->cap * sizeof *b->ev_type);
-		b->ev_data = xrealloc(b->ev_data, b->cap * sizeof *b->ev_data);
-		b->ev_len = xrealloc(b->ev_len, b->cap * sizeof *b->ev_len);
-	}
 	for (size_t i = 0; i < n; i++) {
 		lit_elem(&b->types, types[i], strlen(types[i]));
 		lit_elem(&b->data, data[i], len[i]);
-		b->ev_type[b->n + i] = xstrdup(types[i]);
-		b->ev_data[b->n + i] = copy_text(data[i], len[i]);
-		b->ev_len[b->n + i] = len[i];
 	}
 	b->n += n;
 	ob->npending += n;
@@ -317,6 +241,11 @@ int outbox_append(struct outbox *ob, size_t n, const char *const *types, const c
 void outbox_stats(const struct outbox *ob, struct outbox_stats *out)
 {
 	*out = ob->st;
+}
+
+int64_t outbox_hwm(const struct outbox *ob)
+{
+	return ob->hwm;
 }
 
 size_t outbox_pending(const struct outbox *ob)
@@ -392,8 +321,6 @@ static void on_read(enum db_status st, PGresult *res, const char *err, void *arg
 		}
 		ob->gap_since_ms = 0;
 		ob->hwm = id;
-		if (idq_take(&ob->local, id))
-			continue; /* this daemon's own: handed on at its commit */
 		ob->row(id, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
 			(size_t)PQgetlength(res, i, 2), ob->row_arg);
 	}
@@ -450,9 +377,6 @@ void outbox_free(struct outbox *ob)
 	event_free(ob->poll);
 	/* Answers still to come find it and free it (the batch's appends are answered). */
 	ob->dead = true;
-	free(ob->local.v);
-	ob->local.v = NULL;
-	ob->local.len = 0;
 	if (ob->inflight == NULL && !ob->reading)
 		free(ob);
 }

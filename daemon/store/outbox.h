@@ -4,7 +4,8 @@
  * flight, goes to the database as one INSERT ... SELECT FROM unnest(...), so
  * durability costs a round trip per batch, not a commit per event. The
  * reader follows the table in id order (woken by NOTIFY ss_events, whoever
- * inserted) and hands every committed row to a callback once.
+ * inserted) and hands every committed row to a callback once, in id order:
+ * this daemon's own rows too (nothing is handed on at the commit).
  */
 #ifndef SS_OUTBOX_H
 #define SS_OUTBOX_H
@@ -43,6 +44,13 @@ struct outbox_stats {
 	uint64_t commits, events, failed;
 };
 void outbox_stats(const struct outbox *ob, struct outbox_stats *out);
+
+/*
+ * The reader's position: every committed row up to this id was handed to
+ * the row callback (holes below it waited for or stepped over), or -1
+ * before the first read.
+ */
+int64_t outbox_hwm(const struct outbox *ob);
 
 /* Events appended and not yet committed (for the intake's bound). */
 size_t outbox_pending(const struct outbox *ob);

@@ -81,7 +81,13 @@ def wait_for(pred, timeout=15.0, what="condition", interval=0.05):
 class PG:
     """A private PostgreSQL cluster in a temporary directory."""
 
-    def __init__(self):
+    def __init__(self, tcp=False, sync_commit=False):
+        # tcp: also listen on 127.0.0.1 (a free port), and connect the daemons there.
+        # sync_commit: a commit survives a crash of the server (pg_ctl stop -m
+        # immediate); by default commits are asynchronous, which is faster and
+        # may lose the last ones to such a stop.
+        self.port = free_port() if tcp else None
+        self.sync_commit = sync_commit
         self.bindir = pg_bindir()
         self.dir = tempdir("ss-pg-")
         self.data = os.path.join(self.dir, "data")
@@ -105,8 +111,11 @@ class PG:
         return r
 
     def start(self):
-        opts = (f"-k {self.sock} -c listen_addresses='' -c fsync=off "
-                f"-c synchronous_commit=off -c full_page_writes=off -c max_connections=100")
+        listen = f"-c listen_addresses=127.0.0.1 -p {self.port}" if self.port else \
+            "-c listen_addresses=''"
+        sync = "on" if self.sync_commit else "off"
+        opts = (f"-k {self.sock} {listen} -c fsync=off "
+                f"-c synchronous_commit={sync} -c full_page_writes=off -c max_connections=100")
         self._run([os.path.join(self.bindir, "pg_ctl"), "-D", self.data, "-l", self.logfile,
                    "-o", opts, "-w", "-t", "30", "start"])
 
@@ -138,6 +147,8 @@ class PG:
             os.kill(p, signal.SIGCONT)
 
     def conninfo(self, db):
+        if self.port:
+            return f"host=127.0.0.1 port={self.port} dbname={db} user=postgres"
         return f"host={self.sock} dbname={db} user=postgres"
 
     def createdb(self, name):
@@ -150,7 +161,8 @@ class PG:
         if not os.path.exists(psql):
             psql = "psql"
         r = subprocess.run([psql, "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1",
-                            "-h", self.sock, "-U", "postgres", "-d", db, "-c", sql],
+                            "-h", self.sock, *(["-p", str(self.port)] if self.port else []),
+                            "-U", "postgres", "-d", db, "-c", sql],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         if r.returncode != 0:
             raise RuntimeError(f"psql: {sql}: {r.stderr}")
