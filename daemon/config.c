@@ -61,6 +61,7 @@ enum {
 	OPT_EVENT_KEEP_DELIVERED,
 	OPT_EVENT_BACKLOG_MAX,
 	OPT_LEASE,
+	OPT_JOB_TIMEOUT,
 };
 
 static const struct option options[] = {
@@ -102,6 +103,7 @@ static const struct option options[] = {
     {"egress-ca", required_argument, NULL, OPT_EGRESS_CA},
     {"egress-connect-to", required_argument, NULL, OPT_EGRESS_CONNECT_TO},
     {"egress-timeout-ms", required_argument, NULL, OPT_EGRESS_TIMEOUT},
+    {"job-timeout-ms", required_argument, NULL, OPT_JOB_TIMEOUT},
     {"egress-max-bytes", required_argument, NULL, OPT_EGRESS_MAX_BYTES},
     {"route-timeout-ms", required_argument, NULL, OPT_ROUTE_TIMEOUT},
     {"route-max-body", required_argument, NULL, OPT_ROUTE_MAX_BODY},
@@ -166,6 +168,8 @@ void config_usage(FILE *out)
 	    "                              504, and the host is ended as hung)\n"
 	    "  --route-max-body N          a plugin route's request body limit (262144; at\n"
 	    "                              most max-frame / 2)\n"
+	    "  --job-timeout-ms MS         a scheduled job's run must end within this, calls\n"
+	    "                              not counted, or its host is ended as hung (60000)\n"
 	    "  --web-root DIR              the admin UI's files, served at /admin/\n"
 	    "                              (STREAMSPACE_WEB_ROOT; the source tree's web/ for a\n"
 	    "                              build-tree daemon, else the installed datadir)\n"
@@ -347,6 +351,7 @@ static void defaults(struct config *c)
 	c->event_backlog_max = 1000000;
 	c->lease_ms = 5000;
 	c->egress_timeout_ms = 30000;
+	c->job_timeout_ms = 60000;
 	c->egress_max_bytes = 4u << 20;
 	c->route_timeout_ms = 10000;
 	c->route_max_body = 256u << 10;
@@ -552,6 +557,8 @@ int config_parse(struct config *c, int argc, char **argv)
 			NUM(event_backlog_max, 1, 1LL << 40);
 		case OPT_LEASE:
 			NUM(lease_ms, 500, 600000);
+		case OPT_JOB_TIMEOUT:
+			NUM(job_timeout_ms, 100, 86400000);
 #undef NUM
 		case 'h':
 			config_usage(stdout);

@@ -74,6 +74,7 @@ struct config {
 	/* Plugin HTTP routes (/api/plugins/<name>/...). */
 	int route_timeout_ms;  /* a host's answer; past it 504 and the host is ended */
 	size_t route_max_body; /* of a request's body (413 past it) */
+	int job_timeout_ms;    /* a scheduled job's run deadline */
 };
 
 /*

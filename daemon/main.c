@@ -41,6 +41,7 @@
 #include "call.h"
 #include "emit.h"
 #include "egress.h"
+#include "jobs.h"
 #include "supervisor.h"
 #if SS_HAVE_LIBPQ
 #include "api_catalog.h"
@@ -80,7 +81,8 @@ struct daemon {
 	struct storage *storage; /* answers hosts' storage calls (libpq builds) */
 	struct emitter *emitter; /* answers hosts' emit calls */
 	struct egress *egress;	 /* answers hosts' egress calls */
-	struct call_service calls[6];
+	struct jobs *jobs;	 /* plugins' scheduled jobs (job.add, runs) */
+	struct call_service calls[8];
 	struct call_services services;
 	struct token_cache *tokens;
 	struct market *catalog;
@@ -188,6 +190,7 @@ static void run_dev_plugins(struct daemon *d)
 		if (m != NULL) {
 			spec.permissions = m->permissions;
 			egress_set_hosts(d->egress, name, m->allowed_hosts);
+			jobs_set_manifest(d->jobs, name, m->jobs);
 			spec.config = m->default_config;
 			spec.mem_limit = m->mem_limit;
 			spec.event_timeout_ms = m->event_timeout_ms;
@@ -199,6 +202,7 @@ static void run_dev_plugins(struct daemon *d)
 			json_object_array_add(perms, json_object_new_string("read:users"));
 			spec.permissions = perms;
 			egress_set_hosts(d->egress, name, NULL);
+			jobs_set_manifest(d->jobs, name, NULL);
 		}
 		spec.name = name;
 		if (!name_plugin_valid(name))
@@ -320,7 +324,8 @@ static int start_registry(struct daemon *d, char *err, size_t errlen)
 							      .plugin_dir = d->cfg.plugin_dir,
 							      .fetch = d->fetch,
 							      .trust = &d->trust,
-							      .egress = d->egress},
+							      .egress = d->egress,
+							      .jobs = d->jobs},
 				   err, errlen);
 	if (d->registry == NULL)
 		return -1;
@@ -396,6 +401,12 @@ static void services_init(struct daemon *d)
 						      .arg = d->egress};
 	d->calls[n++] = (struct call_service){
 	    .type = MSG_EMIT, .timeout_ms = 1000, .fn = emitter_call, .arg = d->emitter};
+	d->jobs = jobs_new(d->base, d->cfg.job_timeout_ms);
+	d->calls[n++] = (struct call_service){.type = MSG_JOB_ADD,
+					      .permission = "scheduler",
+					      .timeout_ms = 1000,
+					      .fn = jobs_call,
+					      .arg = d->jobs};
 #if SS_HAVE_LIBPQ
 	static const enum msg_type storage_types[] = {MSG_STORAGE_GET, MSG_STORAGE_SET,
 						      MSG_STORAGE_DELETE, MSG_STORAGE_LIST};
@@ -408,7 +419,7 @@ static void services_init(struct daemon *d)
 						      .fn = storage_call,
 						      .arg = d->storage};
 #endif
-	d->services = (struct call_services){.rows = d->calls, .n = n};
+	d->services = (struct call_services){.rows = d->calls, .n = n, .jobs = d->jobs};
 }
 
 /* Loads the admin UI from --web-root; without it the daemon serves on and /admin/ says why. */
@@ -597,6 +608,7 @@ static int run(int argc, char **argv)
 	}
 	d.core.bus = d.bus;
 	d.core.sup = d.sup;
+	d.core.jobs = d.jobs;
 	core_api_register(d.api, &d.core);
 	d.live =
 	    api_live_new(d.base, d.api, d.sup,
@@ -671,6 +683,8 @@ out:
 #endif
 	api_live_free(d.live); /* before the supervisor it watches */
 	supervisor_free(d.sup);
+	/* After the supervisor: every peer, and so every job run, is gone. */
+	jobs_free(d.jobs);
 	emitter_free(d.emitter);
 	egress_free(d.egress);
 #if SS_HAVE_LIBPQ

@@ -85,7 +85,7 @@ json_object *call_take_deferred(struct ss_plugin *p)
 
 /*
  * Reads until the reply to id. A ping is answered here (it asks whether the
- * host lives, which needs no plugin code); events, config, routes, shutdown
+ * host lives, which needs no plugin code); events, config, routes, jobs, shutdown
  * and replies to other requests (subscribe) wait for the serving loop, in
  * the order they came. init and reject cannot come now: protocol error.
  */
@@ -115,6 +115,7 @@ static json_object *wait_reply(struct ss_plugin *p, int64_t id)
 		case MSG_EVENT:
 		case MSG_CONFIG:
 		case MSG_HTTP_REQUEST:
+		case MSG_JOB:
 		case MSG_SHUTDOWN:
 			defer(p, m);
 			break;

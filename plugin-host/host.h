@@ -50,6 +50,8 @@ struct ss_plugin {
 
 	ss_route_fn *routes; /* by the index the daemon gave each (sdk_route.c) */
 	size_t n_routes, cap_routes;
+	struct host_job *jobs; /* the jobs the daemon accepted, by name (sdk_job.c) */
+	size_t n_jobs, cap_jobs;
 };
 
 struct ss_event {
@@ -96,6 +98,8 @@ void sdk_set_config(struct ss_plugin *p, json_object *config);
 
 /* Answers one http.request (m borrowed) with the route's handler (sdk_route.c). */
 void route_serve(struct ss_plugin *p, json_object *m);
+/* Runs one job the daemon asked for (m borrowed) and answers it (sdk_job.c). */
+void job_serve(struct ss_plugin *p, json_object *m);
 
 /* Removes and returns the pending request with this id, or false. *pattern is the caller's. */
 bool sdk_take_pending(struct ss_plugin *p, int64_t id, char **pattern);

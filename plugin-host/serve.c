@@ -264,6 +264,9 @@ static void serve(struct ss_plugin *p)
 		case MSG_HTTP_REQUEST:
 			route_serve(p, m);
 			break;
+		case MSG_JOB:
+			job_serve(p, m);
+			break;
 		case MSG_SHUTDOWN:
 			json_object_put(m);
 			p->phase = PHASE_UNLOADING;

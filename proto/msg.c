@@ -19,6 +19,7 @@ static const struct {
     [MSG_STORAGE_LIST] = {"storage.list", MSG_FROM_HOST},
     [MSG_EGRESS_REQUEST] = {"egress.request", MSG_FROM_HOST},
     [MSG_ROUTE_ADD] = {"route.add", MSG_FROM_HOST},
+    [MSG_JOB_ADD] = {"job.add", MSG_FROM_HOST},
     [MSG_PONG] = {"pong", MSG_FROM_HOST},
     [MSG_INIT] = {"init", MSG_FROM_DAEMON},
     [MSG_REJECT] = {"reject", MSG_FROM_DAEMON},
@@ -27,6 +28,7 @@ static const struct {
     [MSG_CONFIG] = {"config", MSG_FROM_DAEMON},
     [MSG_PING] = {"ping", MSG_FROM_DAEMON},
     [MSG_SHUTDOWN] = {"shutdown", MSG_FROM_DAEMON},
+    [MSG_JOB] = {"job", MSG_FROM_DAEMON},
     [MSG_REPLY] = {"reply", MSG_BOTH},
 };
 

@@ -30,6 +30,7 @@ enum msg_type {
 	MSG_STORAGE_LIST,
 	MSG_EGRESS_REQUEST,
 	MSG_ROUTE_ADD, /* protocol 3 */
+	MSG_JOB_ADD,   /* protocol 3 */
 	MSG_PONG,
 	/* daemon -> host */
 	MSG_INIT,
@@ -39,6 +40,7 @@ enum msg_type {
 	MSG_CONFIG,
 	MSG_PING,
 	MSG_SHUTDOWN,
+	MSG_JOB, /* protocol 3 */
 	/* both directions */
 	MSG_REPLY,
 	MSG_TYPE_COUNT

@@ -16,6 +16,7 @@
 
 #include "discovery.h"
 #include "egress.h"
+#include "jobs.h"
 #include "installdir.h"
 #include "json.h"
 #include "log.h"
@@ -61,6 +62,7 @@ struct applier {
 	struct discovery_cache *cache;
 	const struct discovery *builtins;
 	struct egress *egress; /* told each plugin's allowedHosts before it starts, or NULL */
+	struct jobs *jobs;     /* told each plugin's manifest jobs before it starts, or NULL */
 	LIST_HEAD(, target) targets;
 	bool closing;
 };
@@ -69,11 +71,12 @@ static void run_next(struct target *t);
 
 struct applier *applier_new(struct supervisor *sup, struct installdir *dir,
 			    struct discovery_cache *cache, const struct discovery *builtins,
-			    struct egress *egress)
+			    struct egress *egress, struct jobs *jobs)
 {
 	struct applier *ap = xcalloc(1, sizeof *ap);
 
 	ap->egress = egress;
+	ap->jobs = jobs;
 	ap->sup = sup;
 	ap->dir = dir;
 	ap->cache = cache;
@@ -401,6 +404,8 @@ static void have_files(struct op *op)
 		log_info("registry", "%s: starting version %s", t->name, row->version);
 		if (ap->egress != NULL)
 			egress_set_hosts(ap->egress, t->name, op->m->allowed_hosts);
+		if (ap->jobs != NULL)
+			jobs_set_manifest(ap->jobs, t->name, op->m->jobs);
 		rc = supervisor_run(ap->sup, &spec, started, op, err, sizeof err);
 		json_object_put(spec.secrets);
 		if (rc < 0) {

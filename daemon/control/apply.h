@@ -21,6 +21,7 @@ struct discovery_cache;
 struct plugin_row;
 struct applier;
 struct egress;
+struct jobs;
 
 /* code VERB_OK, or VERB_START_FAILED, VERB_REJECTED, VERB_UNREADABLE, VERB_INTERNAL. */
 struct apply_outcome {
@@ -39,7 +40,7 @@ enum {
 /* All borrowed; they outlive the applier. builtins: the host's built-in plugins. */
 struct applier *applier_new(struct supervisor *sup, struct installdir *dir,
 			    struct discovery_cache *cache, const struct discovery *builtins,
-			    struct egress *egress);
+			    struct egress *egress, struct jobs *jobs);
 /* Ends without calling any done again (shutdown: the loop no longer runs). */
 void applier_free(struct applier *ap);
 /* From now on, file results (cancelled at shutdown) end their applies quietly. */

@@ -133,7 +133,7 @@ struct registry *registry_new(struct event_base *base, struct supervisor *sup, s
 		goto fail;
 	reg->cache = discovery_cache_new(base, reg->worker, reg->plugin_dir, builtins,
 					 on_plugins_changed, reg);
-	reg->ap = applier_new(sup, reg->dir, reg->cache, builtins, opts->egress);
+	reg->ap = applier_new(sup, reg->dir, reg->cache, builtins, opts->egress, opts->jobs);
 	reg->cv = converge_new(db, reg->ap, reg->dir, tokens, cat, reg->cache);
 	if (startup(reg, opts->conninfo ? opts->conninfo : "", err, errlen) < 0)
 		goto fail;

@@ -19,6 +19,7 @@
 #include "verb.h"
 
 struct egress;
+struct jobs;
 
 struct event_base;
 struct supervisor;
@@ -41,6 +42,8 @@ struct registry_options {
 	const struct package_trust *trust;
 	/* Told each started plugin's allowedHosts (NULL: no egress service). */
 	struct egress *egress;
+	/* Told each started plugin's manifest jobs (NULL: no jobs service). */
+	struct jobs *jobs;
 };
 
 /*

@@ -8,6 +8,7 @@
 
 #include "api.h"
 #include "bus.h"
+#include "jobs.h"
 #include "log.h"
 #include "msg.h"
 #include "names.h"
@@ -359,6 +360,52 @@ static void process_line(const struct supervisor_stats *st, void *arg)
 		w->m->get(st));
 }
 
+/* The job series, one family at a time (w->m names it; job_metrics). */
+struct job_metric {
+	const char *name, *type;
+	uint64_t (*get)(const struct job_stats *st);
+};
+static uint64_t j_runs(const struct job_stats *st)
+{
+	return st->runs;
+}
+static uint64_t j_skipped(const struct job_stats *st)
+{
+	return st->skipped;
+}
+static uint64_t j_failed(const struct job_stats *st)
+{
+	return st->failed;
+}
+static uint64_t j_running(const struct job_stats *st)
+{
+	return st->running;
+}
+static uint64_t j_last_run(const struct job_stats *st)
+{
+	return (uint64_t)(st->last_run_ms / 1000);
+}
+static const struct job_metric job_metrics[] = {
+    {"runs_total", "counter", j_runs},
+    {"skipped_total", "counter", j_skipped},
+    {"failed_total", "counter", j_failed},
+    {"running", "gauge", j_running},
+    {"last_run_timestamp_seconds", "gauge", j_last_run},
+};
+
+struct job_walk {
+	FILE *buf;
+	const struct job_metric *m;
+};
+
+static void job_line(const struct job_stats *st, void *arg)
+{
+	struct job_walk *w = arg;
+
+	fprintf(w->buf, "streamspace_job_%s{plugin=\"%s\",job=\"%s\"} %" PRIu64 "\n", w->m->name,
+		st->plugin, st->name, w->m->get(st));
+}
+
 static void metrics(struct api_req *req, const char *rest, void *arg)
 {
 	struct core_api *core = arg;
@@ -431,6 +478,14 @@ static void metrics(struct api_req *req, const char *rest, void *arg)
 		w.m = &process_metrics[c];
 		fprintf(w.buf, "# TYPE streamspace_plugin_%s %s\n", w.m->name, w.m->type);
 		supervisor_foreach(core->sup, process_line, &w);
+	}
+	/* Names are plugin names and [a-z0-9_.-] job names: nothing to escape. */
+	for (size_t c = 0; core->jobs != NULL && c < sizeof job_metrics / sizeof job_metrics[0];
+	     c++) {
+		struct job_walk jw = {.buf = w.buf, .m = &job_metrics[c]};
+
+		fprintf(w.buf, "# TYPE streamspace_job_%s %s\n", jw.m->name, jw.m->type);
+		jobs_foreach(core->jobs, job_line, &jw);
 	}
 	if (fclose(w.buf) != 0)
 		fatal("metrics: writing the page: %s", strerror(errno));

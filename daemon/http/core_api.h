@@ -11,6 +11,7 @@
 
 struct api;
 struct bus;
+struct jobs;
 struct outbox;
 struct deliver;
 struct supervisor;
@@ -40,6 +41,7 @@ struct core_api {
 	struct deliver *deliver;
 	int64_t backlog_max;
 	uint64_t shed_backlog;
+	struct jobs *jobs; /* the plugins' scheduled jobs, for /metrics; NULL: none */
 };
 
 void core_api_register(struct api *api, struct core_api *core);

@@ -19,6 +19,7 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "exitcause.h"
 #include "msg.h"
@@ -27,6 +28,7 @@ struct bus_sub;
 struct call;
 struct calls;
 struct event_base;
+struct jobs;
 struct peer;
 
 /* A service's handler: m is the request (borrowed for the call). */
@@ -40,10 +42,14 @@ struct call_service {
 	void *arg;
 };
 
-/* The rows a daemon serves (borrowed; must outlive every peer). */
+/*
+ * The rows a daemon serves (borrowed; must outlive every peer), and the
+ * other services a host's conversation uses: its scheduled jobs.
+ */
 struct call_services {
 	const struct call_service *rows;
 	size_t n;
+	struct jobs *jobs; /* jobs.h: armed when a host is ready; NULL: none */
 };
 
 /*

@@ -362,7 +362,7 @@ void jobs_host_ready(struct jobs *js, struct peer *peer, const char *plugin,
 
 		if (h != NULL)
 			TAILQ_FOREACH(job, &h->jobs, entry)
-			bound |= strcmp(job->acct->name, mn) == 0;
+		bound |= strcmp(job->acct->name, mn) == 0;
 		if (!bound)
 			log_warn(plugin,
 				 "job %s of the manifest has no handler (ss_job): not scheduled",
@@ -384,7 +384,7 @@ void jobs_host_ready(struct jobs *js, struct peer *peer, const char *plugin,
 
 void jobs_host_stop(struct jobs *js, struct peer *peer)
 {
-	struct hostjobs *h = host_of(js, peer);
+	struct hostjobs *h = js != NULL ? host_of(js, peer) : NULL;
 	struct job *job;
 
 	if (h == NULL)
@@ -396,7 +396,7 @@ void jobs_host_stop(struct jobs *js, struct peer *peer)
 
 void jobs_host_gone(struct jobs *js, struct peer *peer)
 {
-	struct hostjobs *h = host_of(js, peer);
+	struct hostjobs *h = js != NULL ? host_of(js, peer) : NULL;
 
 	if (h != NULL)
 		hostjobs_free(h);

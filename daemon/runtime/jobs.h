@@ -74,9 +74,10 @@ void jobs_call(void *arg, struct call *call, json_object *m);
  */
 void jobs_host_ready(struct jobs *js, struct peer *peer, const char *plugin,
 		     const struct jobs_host_ops *ops);
-/* It stops serving (shutdown, lost): its timers are disarmed; runs in flight still end. */
+/* It stops serving (shutdown, lost): its timers are disarmed; runs in flight still end. js may be
+ * NULL. */
 void jobs_host_stop(struct jobs *js, struct peer *peer);
-/* Its peer is freed (every run's done has been called): its jobs are forgotten. */
+/* Its peer is freed (every run's done has been called): its jobs are forgotten. js may be NULL. */
 void jobs_host_gone(struct jobs *js, struct peer *peer);
 
 /* The figures of one job of one plugin. */

@@ -61,6 +61,7 @@ struct peer {
 	struct pending *requests;
 	struct calls *calls;	       /* the host's call to a service, at most one */
 	struct proutes *routes;	       /* its HTTP routes (route.add, route_add.c) */
+	struct jobs *jobs;	       /* its scheduled jobs (jobs.h), or NULL */
 	struct event *handshake_timer; /* hello and ready within handshake_timeout_ms */
 	struct event *ping_timer;      /* sends a ping every ping_interval_ms */
 	struct event *deadline_timer;  /* outstanding requests and events answered in time */
@@ -139,6 +140,7 @@ static void lose(struct peer *peer, enum exit_cause cause, bool told, const char
 	evtimer_del(peer->deadline_timer);
 	event_del(peer->kick);
 	event_del(peer->more);
+	jobs_host_stop(peer->jobs, peer);
 	if (told && peer->chan != NULL) {
 		bufferevent_disable(peer->chan, EV_READ);
 		bufferevent_setcb(peer->chan, NULL, reject_drained, reject_chan_event, peer);
@@ -303,6 +305,9 @@ static void on_hello(struct peer *peer, json_object *m)
 	peer->state = PS_INIT;
 }
 
+/* How the jobs service runs a job of this host (peer_job.c). */
+static const struct jobs_host_ops job_ops = {.run = peer_job};
+
 static void on_ready(struct peer *peer, json_object *m)
 {
 	struct timeval ping = clock_tv(peer->ping_interval_ms), tick = clock_tv(TICK_MS);
@@ -317,10 +322,14 @@ static void on_ready(struct peer *peer, json_object *m)
 	json_object_put(peer->subscriptions);
 	peer->subscriptions = json_object_get(subs);
 	bus_sub_set_patterns_json(peer->sub, peer->subscriptions);
+	/* Platform events go to admin plugins only, whatever their patterns say. */
+	bus_sub_set_platform(peer->sub, grants_has(peer->permissions, "admin"));
 	evtimer_del(peer->handshake_timer);
 	peer->state = PS_SERVING;
 	evtimer_add(peer->ping_timer, &ping);
 	evtimer_add(peer->deadline_timer, &tick);
+	if (peer->jobs != NULL)
+		jobs_host_ready(peer->jobs, peer, peer->name, &job_ops);
 	peer->owner.ready(peer, peer->owner.arg);
 }
 
@@ -452,6 +461,8 @@ static const struct handler {
     [MSG_STORAGE_LIST] = {IN(PS_INIT) | AFTER_READY, on_call},
     [MSG_EGRESS_REQUEST] = {IN(PS_INIT) | AFTER_READY, on_call},
     [MSG_ROUTE_ADD] = {IN(PS_INIT) | IN(PS_SERVING), on_route_add},
+    /* Jobs are declared in on_load: a host's set is fixed once it is ready. */
+    [MSG_JOB_ADD] = {IN(PS_INIT), on_call},
 };
 
 static void dispatch(struct peer *peer, json_object *m)
@@ -610,6 +621,7 @@ struct peer *peer_new(struct event_base *base, struct bus *bus, struct bus_sub *
 	peer->calls =
 	    calls_new(base, &(struct calls_owner){peer_send, peer_end, calls_paused, peer}, sub,
 		      params->name, peer->permissions, params->services);
+	peer->jobs = params->services != NULL ? params->services->jobs : NULL;
 
 	peer->handshake_timer = evtimer_new(base, handshake_cb, peer);
 	peer->ping_timer = event_new(base, -1, EV_PERSIST, ping_cb, peer);
@@ -644,6 +656,11 @@ void peer_free(struct peer *peer)
 	close_chan(peer);
 	pending_abandon_all(peer->requests);
 	pending_free(peer->requests);
+	/* After the abandons: every run's done has been called. */
+	if (peer->jobs != NULL) {
+		jobs_host_stop(peer->jobs, peer);
+		jobs_host_gone(peer->jobs, peer);
+	}
 	calls_free(peer->calls);
 	proutes_free(peer->routes);
 	event_free(peer->handshake_timer);
@@ -673,6 +690,7 @@ void peer_shutdown(struct peer *peer)
 		return;
 	peer_send(peer, msg_new(MSG_SHUTDOWN));
 	peer->state = PS_STOPPING;
+	jobs_host_stop(peer->jobs, peer);
 	evtimer_del(peer->ping_timer);
 	evtimer_del(peer->deadline_timer);
 }

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "exitcause.h"
+#include "jobs.h"
 #include "msg.h"
 
 /*
@@ -129,6 +130,15 @@ const struct proutes *peer_routes(const struct peer *peer);
 
 /* How many daemon requests of kind are outstanding (a kind's window). */
 size_t peer_outstanding(const struct peer *peer, const struct pending_kind *kind);
+/*
+ * Asks a serving host to run its job now (peer_job.c): a job request due
+ * within timeout_ms, the host's time in calls not counted; done is called
+ * exactly once, with the host's answer or "lost" (from the loop, or from
+ * peer_free). -1 when the peer is not serving (nothing sent, no callback).
+ * A run that misses its deadline ends the peer (deadline). The run of
+ * jobs_host_ops.
+ */
+int peer_job(struct peer *peer, const char *job, int timeout_ms, jobs_done_fn done, void *arg);
 
 /* What the host declared (borrowed): version (NULL before hello), sandbox, subscriptions. */
 void peer_declared(const struct peer *peer, const char **version, json_object **sandbox,

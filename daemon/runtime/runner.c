@@ -17,6 +17,7 @@
 
 #include "backoff.h"
 #include "bus.h"
+#include "call.h"
 #include "clock.h"
 #include "exitcause.h"
 #include "host.h"
@@ -664,6 +665,7 @@ void runner_stats(const struct runner *p, struct supervisor_stats *st)
 	st->sandbox = p->sandbox;
 	st->config_error = p->config_error;
 	st->sub = p->sub;
+	st->jobs = p->set->o.services != NULL ? p->set->o.services->jobs : NULL;
 	st->last_exit.ended = p->last_exit.ended;
 	st->last_exit.cause = p->last_exit.cause;
 	st->last_exit.code = p->last_exit.code;

@@ -19,6 +19,7 @@
 #include "exitcause.h"
 
 struct call_services;
+struct jobs;
 struct cgroup;
 struct event_base;
 struct peer;
@@ -86,6 +87,8 @@ struct supervisor_stats {
 	json_object *subscriptions, *sandbox; /* as the last host declared them (borrowed) */
 	const char *config_error;	      /* the plugin's last refusal of a config, or NULL */
 	const struct bus_sub *sub;	      /* its bus subscriber (poison list) */
+	const struct jobs
+	    *jobs; /* the scheduled jobs service (this plugin's: jobs_status), or NULL */
 	struct {
 		bool ended;	       /* a host of this plugin has ended before */
 		enum exit_cause cause; /* CAUSE_NONE: stopped on purpose */

@@ -8,6 +8,7 @@
 
 #include "bus.h"
 #include "exitcause.h"
+#include "jobs.h"
 #include "supervisor.h"
 
 static json_object *last_exit_json(const struct supervisor_stats *st)
@@ -88,6 +89,8 @@ static json_object *status_json(const struct supervisor_stats *stp)
 	if (st.config_error)
 		json_object_object_add(o, "config_error", json_object_new_string(st.config_error));
 	json_object_object_add(o, "last_exit", last_exit_json(&st));
+	json_object_object_add(
+	    o, "jobs", st.jobs != NULL ? jobs_status(st.jobs, st.name) : json_object_new_array());
 	return o;
 }
 

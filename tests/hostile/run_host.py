@@ -477,7 +477,7 @@ def check_protocol(host, build_root, failures):
 
     bad_inits = {
         "init without config": dict(init_msg(), config=None),
-        # One past the newest the host speaks (protocol 3 added routes).
+        # One past the newest the host speaks (protocol 3 added routes and jobs).
         "init protocol 4": init_msg(protocol=4),
         "init protocol 0": init_msg(protocol=0),
         "init limits mistyped": dict(init_msg(), limits={"max_frame": "big"}),

@@ -72,7 +72,7 @@ struct ss_plugin_def {
 	 * stays). When NULL the host restarts the plugin with the new one.
 	 */
 	int (*on_config)(ss_plugin *p, json_object *config);
-	/* Reserved for later ABI additions (scheduled jobs); keep NULL. */
+	/* Reserved for later ABI additions; keep NULL. */
 	void *reserved[12];
 };
 
@@ -336,10 +336,48 @@ SS_EXPORT int ss_res_body(ss_response *res, const char *body, size_t len);
 /* Sets status, Content-Type: application/json and the body to json (borrowed). */
 SS_EXPORT int ss_res_json(ss_response *res, int status, json_object *json);
 
-/* ---- reserved for later ABI additions (declared, not yet served) ----
- * ss_every (scheduled jobs) arrives with the issue that builds it, as
- * more calls of the kind above (and, for its callbacks, the reserved slots
- * of ss_plugin_def).
+/* ---- scheduled jobs (need the "scheduler" permission) ----
+ *
+ * The daemon owns the timers: when a job is due it asks the host to run it,
+ * and the host calls fn between other callbacks (never inside one). A job
+ * still running when it comes due again is skipped and counted, never
+ * queued. A run has a deadline (the daemon's --job-timeout-ms, 60 s by
+ * default; time spent in calls such as storage or egress does not count):
+ * a run that misses it ends the host as hung, and the job comes back with
+ * the restarted host. Jobs go away with the plugin's host (disable,
+ * uninstall, crash, upgrade) and come back with the next one, from its
+ * on_load. Runs, skips, failures and the last run are shown in the plugin's
+ * status and in /metrics.
+ *
+ * Declare jobs in on_load only (SS_ERR_INVALID later). Names are
+ * [a-z0-9][a-z0-9_.-]*, at most 63 bytes, unique per plugin (SS_ERR_CONFLICT);
+ * at most 32 jobs. Without the permission: SS_ERR_PERMISSION; a daemon that
+ * speaks protocol < 3: SS_ERR_UNIMPLEMENTED.
+ */
+
+/* Runs one job; job is its name. Return 0 when it succeeded; non-zero counts a failure. */
+typedef int (*ss_job_fn)(ss_plugin *p, const char *job);
+
+/* Runs fn every seconds seconds (1 .. one year), the first time seconds after the host is ready. */
+SS_EXPORT int ss_every(ss_plugin *p, const char *name, int64_t seconds, ss_job_fn fn);
+/*
+ * Runs fn on a 5-field cron schedule ("*\/5 * * * *": minute hour
+ * day-of-month month day-of-week, as crontab(5), evaluated in UTC; names
+ * such as "mon" and "jan", and "@every N" for N seconds, are accepted). A
+ * schedule that does not parse or can never fire is SS_ERR_INVALID, and
+ * ss_error_message() names the field and what is wrong with it.
+ */
+SS_EXPORT int ss_cron(ss_plugin *p, const char *name, const char *schedule, ss_job_fn fn);
+/*
+ * Binds fn to a job the manifest declares ("scheduler": {"jobs": [{"name",
+ * "schedule", "description"}]}), on the manifest's schedule (checked at
+ * install). SS_ERR_NOT_FOUND when the manifest declares no job of that name.
+ * A manifest job no handler binds is not scheduled (the daemon logs it).
+ */
+SS_EXPORT int ss_job(ss_plugin *p, const char *name, ss_job_fn fn);
+
+/* ---- reserved for later ABI additions ----
+ * The reserved slots of ss_plugin_def, for callbacks of later additions.
  */
 
 #ifdef __cplusplus

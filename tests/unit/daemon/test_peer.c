@@ -18,9 +18,11 @@
 #include <unistd.h>
 
 #include "bus.h"
+#include "call.h"
 #include "clock.h"
 #include "frame.h"
 #include "hostlog.h"
+#include "jobs.h"
 #include "log.h"
 #include "msg.h"
 #include "peer.h"
@@ -40,6 +42,8 @@ struct world {
 	int config_done;
 	bool config_ok;
 	char config_code[64];
+	struct jobs *jobs;
+	struct call *held; /* a call the test's service holds unanswered */
 };
 
 static void on_ready(struct peer *peer, void *arg)
@@ -399,6 +403,183 @@ static void config_requests(void **state)
 	json_object_put(cfg);
 }
 
+/* A call service that keeps the call unanswered until the test answers it. */
+static void hold_call(void *arg, struct call *call, json_object *m)
+{
+	struct world *w = arg;
+	(void)m;
+	w->held = call;
+}
+
+static struct call_service job_rows[2];
+static struct call_services job_services;
+
+/* The world of setup, with the jobs service and a held emit call; runs must end in 400 ms. */
+static int setup_jobs(void **state)
+{
+	struct world *w;
+	json_object *perms = json_object_new_array();
+	int sv[2];
+
+	setup(state);
+	w = *state;
+	/* Replace the peer by one with services. */
+	peer_free(w->peer);
+	close(w->host);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+	w->host = sv[1];
+	w->jobs = jobs_new(w->base, 400);
+	job_rows[0] = (struct call_service){.type = MSG_JOB_ADD,
+					    .permission = "scheduler",
+					    .timeout_ms = 1000,
+					    .fn = jobs_call,
+					    .arg = w->jobs};
+	job_rows[1] =
+	    (struct call_service){.type = MSG_EMIT, .timeout_ms = 60000, .fn = hold_call, .arg = w};
+	job_services = (struct call_services){.rows = job_rows, .n = 2, .jobs = w->jobs};
+	json_object_array_add(perms, json_object_new_string("scheduler"));
+	w->peer = peer_new(w->base, w->bus, w->sub, w->out, sv[0],
+			   &(struct peer_params){.name = "p",
+						 .permissions = perms,
+						 .handshake_timeout_ms = 2000,
+						 .event_timeout_ms = 2000,
+						 .ping_interval_ms = 60000,
+						 .ping_timeout_ms = 60000,
+						 .services = &job_services},
+			   &(struct peer_owner){.ready = on_ready, .lost = on_lost, .arg = w});
+	json_object_put(perms);
+	return 0;
+}
+
+static int teardown_jobs(void **state)
+{
+	struct world *w = *state;
+	struct jobs *js = w->jobs;
+
+	teardown(state);
+	jobs_free(js);
+	return 0;
+}
+
+/* The first message of type t the daemon sent within ms, or NULL (others are dropped). */
+static json_object *await(struct world *w, const char *t, int ms)
+{
+	int64_t until = clock_mono_ms() + ms;
+	json_object *m;
+
+	while (clock_mono_ms() < until) {
+		turn(w, 10);
+		while ((m = daemon_said(w)) != NULL) {
+			if (strcmp(msg_get_str(m, "t"), t) == 0)
+				return m;
+			json_object_put(m);
+		}
+	}
+	return NULL;
+}
+
+/* The one job's status object (new reference). */
+static json_object *job_status(struct world *w)
+{
+	json_object *a = jobs_status(w->jobs, "p"), *j;
+
+	assert_int_equal(json_object_array_length(a), 1);
+	j = json_object_get(json_object_array_get_idx(a, 0));
+	json_object_put(a);
+	return j;
+}
+
+/*
+ * job.add in init only; once ready the job runs through a job request, its
+ * answer counted; after ready job.add ends the host; a run not answered in
+ * time ends it (deadline), but not while the host waits in a call.
+ */
+static void jobs_through_the_peer(void **state)
+{
+	struct world *w = *state;
+	json_object *m, *j;
+	int64_t id, v;
+	char text[160];
+
+	host_says(w, "{\"t\":\"hello\",\"protocol\":3,\"sdk_abi\":1,\"plugin\":{\"name\":\"p\","
+		     "\"version\":\"1.0\"},\"subscriptions\":[],\"routes\":[],\"sandbox\":{}}");
+	turn(w, 0);
+	expect_type(w, "init");
+	host_says(w, "{\"t\":\"job.add\",\"id\":1,\"name\":\"tick\",\"schedule\":\"@every 1\"}");
+	host_says(w, "{\"t\":\"job.add\",\"id\":2,\"name\":\"bad\",\"schedule\":\"@every x\"}");
+	host_says(w, "{\"t\":\"ready\",\"subscriptions\":[]}");
+	turn(w, 0);
+	m = await(w, "reply", 100);
+	assert_non_null(m);
+	assert_null(msg_get_obj(m, "error"));
+	json_object_put(m);
+	m = await(w, "reply", 100);
+	assert_string_equal(msg_get_str(msg_get_obj(m, "error"), "code"), "bad_request");
+	json_object_put(m);
+	assert_int_equal(w->ready, 1);
+
+	/* Due within a second: answered ok, counted. */
+	m = await(w, "job", 3000);
+	assert_non_null(m);
+	assert_string_equal(msg_get_str(m, "name"), "tick");
+	assert_true(msg_get_int(m, "id", &id));
+	json_object_put(m);
+	j = job_status(w);
+	assert_true(json_object_get_boolean(json_object_object_get(j, "running")));
+	json_object_put(j);
+	snprintf(text, sizeof text, "{\"t\":\"reply\",\"id\":%lld,\"ok\":true}", (long long)id);
+	host_says(w, text);
+	turn(w, 0);
+	j = job_status(w);
+	assert_false(json_object_get_boolean(json_object_object_get(j, "running")));
+	assert_true(msg_get_int(j, "runs", &v) && v == 1);
+	assert_true(msg_get_int(j, "failed", &v) && v == 0);
+	json_object_put(j);
+
+	/*
+	 * The next run: the host makes a call (held by the test's service) and
+	 * stays in it past the run's 400 ms: not a deadline, the daemon's work.
+	 */
+	m = await(w, "job", 3000);
+	assert_non_null(m);
+	assert_true(msg_get_int(m, "id", &id));
+	json_object_put(m);
+	host_says(w, "{\"t\":\"emit\",\"id\":3,\"event\":\"x\",\"data\":{}}");
+	turn(w, 700);
+	assert_int_equal(w->lost, 0);
+	assert_non_null(w->held);
+	call_ok(w->held, NULL);
+	w->held = NULL;
+	m = await(w, "reply", 100);
+	assert_non_null(m);
+	json_object_put(m);
+	/* Then the run's clock goes on, and it is not answered: the host is ended as hung. */
+	turn(w, 700);
+	assert_int_equal(w->lost, 1);
+	assert_int_equal(w->cause, CAUSE_DEADLINE);
+	assert_non_null(strstr(w->reason, "no answer to a job run within 400 ms"));
+	j = job_status(w);
+	assert_false(json_object_get_boolean(json_object_object_get(j, "scheduled")));
+	json_object_put(j);
+}
+
+/* job.add after ready is out of state: the set of jobs is on_load's. */
+static void job_add_after_ready(void **state)
+{
+	struct world *w = *state;
+
+	host_says(w, "{\"t\":\"hello\",\"protocol\":3,\"sdk_abi\":1,\"plugin\":{\"name\":\"p\","
+		     "\"version\":\"1.0\"},\"subscriptions\":[],\"routes\":[],\"sandbox\":{}}");
+	host_says(w, "{\"t\":\"ready\",\"subscriptions\":[]}");
+	turn(w, 10);
+	assert_int_equal(w->ready, 1);
+	host_says(w, "{\"t\":\"job.add\",\"id\":1,\"name\":\"tick\",\"schedule\":\"@every 1\"}");
+	turn(w, 10);
+	assert_int_equal(w->lost, 1);
+	assert_int_equal(w->cause, CAUSE_PROTOCOL);
+	assert_non_null(strstr(w->reason, "job.add"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -407,6 +588,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(refused_messages, setup, teardown),
 	    cmocka_unit_test_setup_teardown(every_end_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(config_requests, setup, teardown),
+	    cmocka_unit_test_setup_teardown(jobs_through_the_peer, setup_jobs, teardown_jobs),
+	    cmocka_unit_test_setup_teardown(job_add_after_ready, setup_jobs, teardown_jobs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
