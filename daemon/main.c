@@ -45,6 +45,7 @@
 #include "supervisor.h"
 #if SS_HAVE_LIBPQ
 #include "api_catalog.h"
+#include "readme.h"
 #include "api_marketplace.h"
 #include "api_repos.h"
 #include "market.h"
@@ -95,6 +96,7 @@ struct daemon {
 	struct cgroup *cgroup;
 	struct static_site *web;   /* the admin UI at /admin/ */
 	struct api_live *live;	   /* the state stream and recent log lines */
+	struct readme *readme;	   /* plugins' README.md, for GET readme/{name} */
 	struct discovery builtins; /* the host's built-in plugins, for --plugin builtin:NAME */
 	struct event *sig_chld, *sig_term, *sig_int, *sig_hup, *watchdog;
 	int stopping;
@@ -331,6 +333,8 @@ static int start_registry(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	api_marketplace_register(d->api, d->registry);
 	api_catalog_register(d->api, d->catalog);
+	d->readme = readme_new(registry_worker(d->registry), d->cfg.plugin_dir);
+	api_catalog_register_readme(d->api, d->readme);
 	start_repos(d);
 	api_repos_register(d->api, d->repos);
 	api_set_auth(d->api, authenticate, d->tokens);
@@ -376,7 +380,8 @@ static void stop_registry(struct daemon *d)
 	deliver_free(d->deliver);
 	db_free(d->db);
 	kv_free(d->kv);
-	registry_free(d->registry);
+	registry_free(d->registry); /* its worker answers a README read still queued */
+	readme_free(d->readme);
 	market_free(d->catalog);
 	token_cache_free(d->tokens);
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cron.h"
+#include "fileread.h"
 #include "jobs.h"
 #include "json.h"
 #include "names.h"
@@ -482,47 +483,18 @@ json_object *manifest_merge_config(json_object *defaults, json_object *config)
 
 /*
  * The one way a manifest file is read. The path is plugin-controlled: it may
- * be a FIFO (open would wait for a writer, read for data), a symlink, a
- * device or a huge file. So: open without following a link and without
- * waiting (O_NONBLOCK makes open of a FIFO return at once), then fstat the
- * descriptor, not the name, and read only a regular file of bounded size.
+ * be a FIFO, a symlink, a device or a huge file (file_read_regular reads a
+ * regular file of bounded size only).
  */
 struct manifest *manifest_read_file(const char *path, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
-	struct manifest *m = NULL;
-	struct stat st;
-	char *buf = NULL;
-	size_t got = 0;
+	size_t len;
+	char *buf = file_read_regular(path, MANIFEST_MAX_BYTES, &len, NULL, err, errlen);
+	struct manifest *m;
 
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path,
-			 errno == ELOOP ? "a symbolic link, not a file" : strerror(errno));
+	if (buf == NULL)
 		return NULL;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > MANIFEST_MAX_BYTES) {
-		snprintf(err, errlen, "%s: not a regular file of at most %d bytes", path,
-			 MANIFEST_MAX_BYTES);
-		goto out;
-	}
-	buf = xmalloc((size_t)st.st_size + 1);
-	/* A file that grows meanwhile is read up to the size fstat gave, and no further. */
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	m = manifest_parse(buf, got, err, errlen);
-out:
+	m = manifest_parse(buf, len, err, errlen);
 	free(buf);
-	close(fd);
 	return m;
 }

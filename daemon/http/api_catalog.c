@@ -2,7 +2,8 @@
  * The catalog side of the marketplace API: GET catalog (filters and sort
  * over the newest version of each plugin, with installed/enabled flags) and
  * the ratings (POST rate/{name}, GET ratings/{name}; one per user and
- * plugin). Validation here, the work in catalog.c.
+ * plugin). Validation here, the work in catalog.c. GET readme/{name}: a
+ * plugin's README.md from the plugin directory (readme.c).
  */
 #include "api_catalog.h"
 
@@ -13,7 +14,9 @@
 #include "api.h"
 #include "api_call.h"
 #include "market.h"
+#include "readme.h"
 #include "utf8.h"
+#include "xmalloc.h"
 
 #define PREFIX API_MARKETPLACE_PREFIX
 #define REVIEW_MAX 4096
@@ -130,6 +133,51 @@ static void h_ratings(struct api_req *req, const char *rest, void *arg)
 	if (api_call_name(req, rest, name) < 0)
 		return;
 	market_ratings(arg, name, api_call_answered, req);
+}
+
+/* ---- GET readme/{name} ---- */
+
+struct readme_call {
+	struct api_req *req;
+	char name[SS_NAME_MAX + 1];
+};
+
+static void readme_answer(void *arg, enum readme_status st, const char *text, size_t len,
+			  const char *why)
+{
+	struct readme_call *rc = arg;
+	json_object *body;
+
+	if (st == README_NONE) {
+		api_reply_error(rc->req, 404, "not_found",
+				"%s has no README.md in the plugin directory", rc->name);
+	} else if (st == README_BAD) {
+		api_reply_error(rc->req, 422, "bad_readme", "%s", why);
+	} else {
+		body = json_object_new_object();
+		json_object_object_add(body, "plugin", json_object_new_string(rc->name));
+		json_object_object_add(body, "format", json_object_new_string("markdown"));
+		json_object_object_add(body, "readme", json_object_new_string_len(text, (int)len));
+		api_reply_json(rc->req, 200, body);
+	}
+	free(rc);
+}
+
+static void h_readme(struct api_req *req, const char *rest, void *arg)
+{
+	struct readme_call *rc = xcalloc(1, sizeof *rc);
+
+	if (api_call_name(req, rest, rc->name) < 0) {
+		free(rc);
+		return;
+	}
+	rc->req = req;
+	readme_get(arg, rc->name, readme_answer, rc);
+}
+
+void api_catalog_register_readme(struct api *api, struct readme *rd)
+{
+	api_route(api, "GET", PREFIX "readme/", true, API_ROLE_VIEWER, h_readme, rd);
 }
 
 void api_catalog_register(struct api *api, struct market *cat)

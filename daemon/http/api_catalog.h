@@ -1,6 +1,7 @@
 /*
  * The catalog and ratings routes of the marketplace API:
- * GET /api/plugins/marketplace/catalog, POST .../rate/{name}, GET .../ratings/{name}.
+ * GET /api/plugins/marketplace/catalog, POST .../rate/{name}, GET .../ratings/{name},
+ * GET .../readme/{name}.
  */
 #ifndef SS_API_CATALOG_H
 #define SS_API_CATALOG_H
@@ -11,9 +12,12 @@
 
 struct api;
 struct market;
+struct readme;
 
 /* Registers the routes on api; the handlers call cat's verbs. */
 void api_catalog_register(struct api *api, struct market *cat);
+/* GET readme/{name}: {"plugin", "format": "markdown", "readme"}, 404 without one. */
+void api_catalog_register_readme(struct api *api, struct readme *rd);
 
 /*
  * Checks a catalog listing's query parameters into f (the strings are

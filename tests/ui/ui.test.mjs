@@ -156,6 +156,7 @@ step('a plugin\'s detail page: permissions, versions, rate it', async () => {
   await page.getByRole('heading', { name: 'Hello', level: 1 }).waitFor();
   await page.getByRole('list', { name: 'Permissions requested' }).getByText('read:sessions').waitFor();
   await page.getByRole('heading', { name: 'Versions' }).waitFor();
+  await page.getByRole('region', { name: 'README' }).getByText('This plugin has no README here.').waitFor();
   await page.getByLabel('Rating', { exact: true }).selectOption('4');
   await page.getByLabel('Review (optional)').fill('tidy logs');
   await page.getByRole('button', { name: 'Save rating' }).click();
@@ -177,6 +178,10 @@ step('a plugin that asks for the network: the permission is highlighted', async 
   const net = perms.locator('li', { hasText: 'network' });
   assert.equal(await net.locator('.pill').getAttribute('class'), 'pill danger');
   await net.getByText('may make HTTP requests to other hosts').waitFor();
+  // Its README, as the plugin directory has it.
+  const readme = page.getByRole('region', { name: 'README' }).locator('pre.readme');
+  await readme.filter({ hasText: 'incoming webhook' }).waitFor();
+  assert.ok((await readme.innerText()).startsWith('# streamspace-slack'), await readme.innerText());
   assert.equal(await perms.locator('li', { hasText: 'read:sessions' }).locator('.pill').getAttribute('class'), 'pill');
   await shot('03b-detail-network');
   await page.getByRole('link', { name: '← Marketplace' }).click();

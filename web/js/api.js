@@ -86,6 +86,7 @@ export const api = {
   rollback: (name) => call('POST', `${M}/rollback/${encodeURIComponent(name)}`),
   logs: (name, limit) => call('GET', `${M}/logs/${encodeURIComponent(name)}${limit ? `?limit=${limit}` : ''}`),
   uninstall: (name, purge) => call('DELETE', `${M}/uninstall/${encodeURIComponent(name)}${purge ? '?purge=true' : ''}`),
+  readme: (name) => call('GET', `${M}/readme/${encodeURIComponent(name)}`),
   ratings: (name) => call('GET', `${M}/ratings/${encodeURIComponent(name)}`),
   rate: (name, rating, review) => call('POST', `${M}/rate/${encodeURIComponent(name)}`, { rating, review }),
   repositories: () => call('GET', `${M}/repositories`),

@@ -191,6 +191,16 @@ export async function pluginView(main, name) {
       clear(reviews, h('p', { class: 'error' }, e.message));
     }
   }
+  // The README as text (the daemon's GET readme/{name}); none is said quietly.
+  const readme = h('section', { class: 'readme-box', 'aria-labelledby': `readme-${p.name}` },
+    h('h2', { id: `readme-${p.name}` }, 'README'), h('p', { class: 'meta' }, 'Loading…'));
+  api.readme(name).then((r) => {
+    clear(readme, h('h2', { id: `readme-${p.name}` }, 'README'),
+      h('pre', { class: 'readme', tabindex: '0', 'aria-label': `README of ${p.displayName || p.name}` }, r.readme));
+  }).catch((e) => {
+    clear(readme, h('h2', { id: `readme-${p.name}` }, 'README'),
+      h('p', { class: 'meta' }, e.status === 404 ? 'This plugin has no README here.' : e.message));
+  });
   const versions = (p.versions || []).slice().reverse();
   clear(main,
     h('p', {}, h('a', { href: '#/marketplace' }, '← Marketplace')),
@@ -198,7 +208,7 @@ export async function pluginView(main, name) {
     h('div', { class: 'detail' },
       h('section', { class: 'panel', 'aria-label': 'About' },
         h('p', {}, p.description || ''),
-        p.readme ? h('pre', { class: 'readme' }, p.readme) : null,
+        readme,
         h('h2', {}, 'Permissions requested'), permissionList(p.permissions),
         h('h2', {}, 'Ratings and reviews'), reviews, ratingForm(name, loadRatings)),
       h('aside', { class: 'panel', 'aria-label': 'Facts' },
