@@ -17,14 +17,13 @@ killed), secrets (headers, query) never logged; and with a second daemon
 that has --egress-allow-private but no --egress-ca: the private address is
 reached and TLS verification fails (it is on)."""
 import atexit
-import json
 import os
 import shutil
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Daemon, check, main, test_plugin_path  # noqa: E402
+from harness import Daemon, check, main, manifest_plugin  # noqa: E402
 from tlsserver import Receiver, make_ca  # noqa: E402
 
 work = tempfile.mkdtemp(prefix="ss-egress-")
@@ -46,17 +45,8 @@ PLUGINS = {
               "allowedHosts": ["hooks.slack.com", "localhost"]},
     "net-n": {"permissions": ["read:sessions"]},
 }
-paths = []
-for name, extra in PLUGINS.items():
-    d = os.path.join(work, name)
-    os.makedirs(d)
-    os.chmod(d, 0o755)
-    shutil.copy(test_plugin_path(name), d)
-    with open(os.path.join(d, "manifest.json"), "w") as f:
-        json.dump(dict({"name": name, "version": "1.0.0", "displayName": name,
-                        "description": "egress driver", "author": "tests",
-                        "entrypoints": {"main": name + ".so"}}, **extra), f)
-    paths.append(os.path.join(d, name + ".so"))
+paths = [manifest_plugin(work, name, extra.pop("permissions"), "egress driver", **extra)
+         for name, extra in PLUGINS.items()]
 
 seq = [0]
 
