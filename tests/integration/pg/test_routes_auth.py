@@ -4,12 +4,14 @@ the route's role is checked by the daemon before the plugin hears of the
 request (no token 401, a token of too low a role 403, a public route needs
 none), the plugin gets the caller's token name and role but never the
 Authorization header; and routes appear and disappear with the plugin
-(disable, enable, uninstall, install again) with no daemon restart.
+(disable, enable, uninstall, install again, a blue/green upgrade) with no
+daemon restart.
 Routes and storage together: the kvbench route runs storage calls from
 inside a handler (the route's deadline pauses while the daemon works)."""
 import json
 import os
 import shutil
+import threading
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -108,6 +110,38 @@ def test_routes_follow_the_plugin(ctx):
     assert d.runtime("routed")["crashes"] == 0
 
 
+def test_routes_across_an_upgrade(ctx):
+    """A blue/green version change: the old host serves its routes until the new one
+    takes over, then the new host's routes answer; a caller meanwhile sees 200 or 503."""
+    d, t = setup(ctx)
+    old = d.runtime("routed")["pid"]
+    mpath = os.path.join(d.plugin_dir, "routed", "manifest.json")
+    with open(mpath) as f:
+        m = json.load(f)
+    m["version"] = "1.1.0"
+    with open(mpath, "w") as f:
+        json.dump(m, f)
+    seen = set()
+    stop = []
+
+    def poll():
+        while not stop:
+            seen.add(d.get(P + "/hello", token="").status)
+    th = threading.Thread(target=poll)
+    th.start()
+    try:
+        r = d.post(f"{M}/install/routed", {"version": "1.1.0"})
+        assert r.status == 200 and r.json["plugin"]["version"] == "1.1.0", r
+    finally:
+        stop.append(1)
+        th.join()
+    rt = d.runtime("routed")
+    assert rt["pid"] != old and rt["state"] == "running", rt  # (its version is the .so's)
+    assert seen <= {200, 503} and 200 in seen, seen
+    r = d.get(P + "/items/5", token=t["viewer"])
+    assert r.status == 200 and r.json["id"] == "5", r
+
+
 if __name__ == "__main__":
     sys.exit(h.run_with_ctx("ss_routes_", "ss-routes-", [
-        test_roles, test_routes_follow_the_plugin]))
+        test_roles, test_routes_follow_the_plugin, test_routes_across_an_upgrade]))
