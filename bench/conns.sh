@@ -11,6 +11,12 @@
 # conns_dropped_C (its drops, every reason). A healthy plugin that keeps up
 # must get >= 99 % at any C: drops may only come from a plugin slower than
 # the ingress. Bounded: D seconds per C (SS_BENCH_CONNS_SECONDS, default 5).
+#
+# SS_BENCH_CONNS_BASELINE=OTHER_BUILDDIR runs that build too, before ours at
+# each C, its figures prefixed base_ (on a shared machine only figures of
+# the same run compare); SS_BENCH_CONNS_ROUNDS=N (1) repeats the whole.
+# A baseline older than the accepted and inflight series is read from
+# streamspace_events_accepted_total (the counter is the only plugin).
 set -euo pipefail
 
 root=$(cd "${1:?usage: bench/conns.sh ROOT BUILDDIR [C...]}" && pwd)
@@ -21,9 +27,6 @@ conns=("$@")
 [ ${#conns[@]} -gt 0 ] || conns=(4 50 1000)
 SECS=${SS_BENCH_CONNS_SECONDS:-5}
 
-host="$build/plugin-host/streamspace-plugin-host"
-daemon="$build/daemon/streamspaced"
-counter="$build/plugins/counter/counter.so"
 command -v wrk >/dev/null || { echo "bench/conns.sh: wrk is not installed" >&2; exit 1; }
 # shellcheck source=bench/lib.sh
 . "$root/bench/lib.sh" conns
@@ -39,10 +42,12 @@ metric() { # NAME: the value of one /metrics line
 	curl -s "http://127.0.0.1:$port/metrics" | awk -v n="$1" '$1 == n { print $2 }'
 }
 
-for c in "${conns[@]}"; do
-	say "conns: $c connections posting single events for $SECS s"
-	"$daemon" --listen 127.0.0.1:0 --host-path "$host" --plugin "$counter" --log-level info \
-		--queue-max 65536 2>"$log" &
+# run BUILDDIR PREFIX C: one daemon of that build, C connections, its figures.
+run() {
+	local b=$1 pre=$2 c=$3 out reqs non2xx errs q f acc del drop why
+	say "conns: ${pre}$c connections posting single events for $SECS s ($b)"
+	"$b/daemon/streamspaced" --listen 127.0.0.1:0 --host-path "$b/plugin-host/streamspace-plugin-host" \
+		--plugin "$b/plugins/counter/counter.so" --log-level info --queue-max 65536 2>"$log" &
 	dpid=$!
 	port=
 	for _ in $(seq 1 3000); do
@@ -66,20 +71,29 @@ for c in "${conns[@]}"; do
 	for _ in $(seq 1 6000); do
 		q=$(metric 'streamspace_plugin_queue_depth{plugin="counter"}')
 		f=$(metric 'streamspace_plugin_inflight{plugin="counter"}')
-		[ "${q:-1}" = 0 ] && [ "${f:-1}" = 0 ] && break
+		[ "${q:-1}" = 0 ] && [ "${f:-0}" = 0 ] && break
 		sleep 0.01
 	done
 	acc=$(metric 'streamspace_plugin_accepted{plugin="counter"}')
+	[ -n "$acc" ] || acc=$(metric streamspace_events_accepted_total)
 	del=$(metric 'streamspace_plugin_delivered{plugin="counter"}')
 	drop=$(metric 'streamspace_plugin_dropped{plugin="counter"}')
 	why=$(curl -s "http://127.0.0.1:$port/metrics" | awk '/^streamspace_plugin_dropped_by/ && $2 != 0')
 	[ -z "$why" ] || say "drops: $why"
+	say "ingress holds: $(metric streamspace_ingress_holds_total), ran out: $(metric streamspace_ingress_holds_expired_total)"
 	kill -TERM "$dpid"
 	wait "$dpid" || true
 	dpid=
-	awk -v r="${reqs:-0}" -v n="${non2xx:-0}" -v s="$SECS" -v c="$c" \
-		'BEGIN { printf "conns_posted_per_s_%d %.0f /s\n", c, (r - n) / s }'
-	awk -v a="${acc:-0}" -v d="${del:-0}" -v c="$c" \
-		'BEGIN { printf "conns_delivered_pct_%d %.2f %%\n", c, (a > 0 ? 100 * d / a : 0) }'
-	echo "conns_dropped_$c ${drop:-0} events"
+	awk -v r="${reqs:-0}" -v n="${non2xx:-0}" -v s="$SECS" -v c="$c" -v p="$pre" \
+		'BEGIN { printf "%sconns_posted_per_s_%d %.0f /s\n", p, c, (r - n) / s }'
+	awk -v a="${acc:-0}" -v d="${del:-0}" -v c="$c" -v p="$pre" \
+		'BEGIN { printf "%sconns_delivered_pct_%d %.2f %%\n", p, c, (a > 0 ? 100 * d / a : 0) }'
+	echo "${pre}conns_dropped_$c ${drop:-0} events"
+}
+
+for _ in $(seq 1 "${SS_BENCH_CONNS_ROUNDS:-1}"); do
+	for c in "${conns[@]}"; do
+		[ -z "${SS_BENCH_CONNS_BASELINE:-}" ] || run "$SS_BENCH_CONNS_BASELINE" base_ "$c"
+		run "$build" "" "$c"
+	done
 done

@@ -450,6 +450,19 @@ static void exit_loop(void *arg)
 	event_base_loopexit(d->base, NULL);
 }
 
+/* The bus's pressure holds the HTTP front end, and a hold that ran out is the bus's to judge. */
+static void on_pressure(bool on, void *arg)
+{
+	struct daemon *d = arg;
+	api_hold(d->api, on);
+}
+
+static void on_hold_expired(void *arg)
+{
+	struct daemon *d = arg;
+	bus_pressure_expired(d->bus);
+}
+
 static void shutdown_done(void *arg)
 {
 	struct daemon *d = arg;
@@ -604,13 +617,19 @@ static int run(int argc, char **argv)
 	d.api = api_new(d.base,
 			&(struct api_options){.listen = d.cfg.listen,
 					      .max_body = d.cfg.max_body,
-					      .timeout_ms = d.cfg.http_timeout_ms},
+					      .timeout_ms = d.cfg.http_timeout_ms,
+					      /* A turn takes about what a host's window does. */
+					      .turn_requests = (int)d.cfg.window,
+					      .hold_expired = on_hold_expired,
+					      .hold_arg = &d},
 			err, sizeof err);
 	if (d.api == NULL) {
 		log_error("streamspaced", "%s", err);
 		rc = 1;
 		goto out;
 	}
+	/* A plugin that keeps up but fell behind holds new requests (bus.h, gate.h). */
+	bus_set_pressure(d.bus, on_pressure, &d);
 	d.core.bus = d.bus;
 	d.core.sup = d.sup;
 	d.core.jobs = d.jobs;

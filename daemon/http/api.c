@@ -377,6 +377,9 @@ struct api *api_new(struct event_base *base, const struct api_options *opts, cha
 	    .max_body = opts->max_body ? opts->max_body : 1024 * 1024,
 	    .timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : API_TIMEOUT_MS,
 	    .allow = ROUTE_METHODS,
+	    .turn_requests = opts->turn_requests,
+	    .hold_expired = opts->hold_expired,
+	    .hold_arg = opts->hold_arg,
 	};
 
 	api->max_body = ho.max_body;
@@ -397,6 +400,11 @@ int api_port(const struct api *api)
 void api_close_listener(struct api *api)
 {
 	httpd_close_listener(api->httpd);
+}
+
+void api_hold(struct api *api, bool on)
+{
+	httpd_hold(api->httpd, on);
 }
 
 void api_route(struct api *api, const char *method, const char *path, bool prefix,

@@ -28,6 +28,10 @@ struct api_options {
 	const char *listen; /* "HOST:PORT" */
 	size_t max_body;    /* JSON 413 above this; default 1 MiB */
 	int timeout_ms;	    /* a whole request, and an idle connection; default 30000 */
+	/* Fairness with the plugin hosts: see httpd_options. */
+	int turn_requests;
+	void (*hold_expired)(void *arg);
+	void *hold_arg;
 };
 
 struct api *api_new(struct event_base *base, const struct api_options *opts, char *err,
@@ -37,6 +41,8 @@ void api_free(struct api *api);
 int api_port(const struct api *api);
 /* Stops accepting new connections (shutdown). */
 void api_close_listener(struct api *api);
+/* Holds or lifts requests not yet handed on (httpd_hold): the bus's pressure. */
+void api_hold(struct api *api, bool on);
 
 /*
  * Adds a route. method is "GET", "POST", "PUT" or "DELETE". With prefix true,

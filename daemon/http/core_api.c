@@ -419,6 +419,15 @@ static void metrics(struct api_req *req, const char *rest, void *arg)
 	fprintf(w.buf, "streamspace_events_accepted_total %" PRIu64 "\n", bus_accepted(core->bus));
 	fprintf(w.buf, "# TYPE streamspace_events_shed_total counter\n");
 	fprintf(w.buf, "streamspace_events_shed_total %" PRIu64 "\n", bus_shed(core->bus));
+	{
+		uint64_t holds, expired;
+
+		bus_pressure_counts(core->bus, &holds, &expired);
+		fprintf(w.buf, "# TYPE streamspace_ingress_holds_total counter\n");
+		fprintf(w.buf, "streamspace_ingress_holds_total %" PRIu64 "\n", holds);
+		fprintf(w.buf, "# TYPE streamspace_ingress_holds_expired_total counter\n");
+		fprintf(w.buf, "streamspace_ingress_holds_expired_total %" PRIu64 "\n", expired);
+	}
 	if (core->database_up != NULL) {
 		fprintf(w.buf, "# TYPE streamspace_database_up gauge\n");
 		fprintf(w.buf, "streamspace_database_up %d\n",

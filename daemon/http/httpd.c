@@ -36,6 +36,7 @@
 #include <http_parser.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,7 @@
 
 #include "clock.h"
 #include "httpd_int.h"
+#include "gate.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -55,6 +57,8 @@
 #define HTTPD_LINGER_MS 2000  /* reading what a refused client still sends */
 #define HTTPD_ACCEPT_PAUSE_MS 200
 #define HTTPD_OUT_MAX (256 * 1024) /* answers queued to a client that does not read */
+#define HTTPD_TURN_REQUESTS 32	   /* requests per loop turn unless told (gate.h) */
+#define HTTPD_HOLD_MAX_MS 500	   /* the longest hold unless told (gate.h) */
 
 enum conn_state { C_READING, C_HANDLING, C_STREAMING, C_CLOSING };
 
@@ -79,6 +83,7 @@ struct httpd_conn {
 	size_t stream_max;		      /* STREAMING: bytes that may wait for the client */
 	httpd_stream_closed_fn stream_closed; /* STREAMING: the client went away */
 	void *stream_arg;
+	struct gate_waiter turn; /* waits here for the gate when it may not go on */
 	LIST_ENTRY(httpd_conn) entry;
 };
 
@@ -91,6 +96,7 @@ struct httpd {
 	httpd_request_fn fn;
 	void *arg;
 	http_parser_settings settings;
+	struct gate *gate; /* which connections may hand a request on now */
 	LIST_HEAD(, httpd_conn) conns;
 };
 
@@ -140,6 +146,7 @@ static void request_clear(struct httpd_conn *c)
 
 static void conn_free(struct httpd_conn *c)
 {
+	gate_unwait(c->h->gate, &c->turn);
 	request_clear(c);
 	free(c->hdr);
 	if (c->req.body != NULL)
@@ -517,9 +524,16 @@ static void conn_parse(struct httpd_conn *c)
 	c->parsing = true;
 	while (c->state == C_READING && !c->out_full && evbuffer_get_length(in) > 0) {
 		size_t len = evbuffer_get_contiguous_space(in), done;
-		const char *data = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
+		const char *data;
 		enum http_errno e;
 
+		if (!gate_open(c->h->gate, &c->turn)) {
+			/* Reading off while it waits: epoll stops reporting it (gate.c). */
+			bufferevent_disable(c->bev, EV_READ);
+			gate_wait(c->h->gate, &c->turn);
+			break;
+		}
+		data = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
 		done = http_parser_execute(&c->parser, &c->h->settings, data, len);
 		e = HTTP_PARSER_ERRNO(&c->parser);
 		if (e == HPE_PAUSED) {
@@ -528,6 +542,7 @@ static void conn_parse(struct httpd_conn *c)
 			bufferevent_disable(c->bev, EV_READ);
 			if (c->parser.upgrade)
 				evbuffer_drain(in, evbuffer_get_length(in));
+			gate_spend(c->h->gate);
 			c->h->fn(c, &c->req, c->h->arg);
 			/* c may be answered (READING/CLOSING again) or still HANDLING. */
 			continue;
@@ -561,8 +576,22 @@ static void read_cb(struct bufferevent *bev, void *arg)
 			       evbuffer_get_length(bufferevent_get_input(bev)));
 		return;
 	}
-	if (c->state == C_READING)
+	/* One that waits for the gate goes on in its turn (conn_turn), not ahead of the others. */
+	if (c->state == C_READING && !c->turn.waiting)
 		conn_parse(c);
+}
+
+/* The gate lets c go on: it parses what it holds, and reads again unless it waits once more. */
+static void conn_turn(struct gate_waiter *w, void *arg)
+{
+	struct httpd_conn *c = (struct httpd_conn *)((char *)w - offsetof(struct httpd_conn, turn));
+
+	(void)arg;
+	if (c->state != C_READING)
+		return;
+	conn_parse(c);
+	if (c->state == C_READING && !c->turn.waiting && !c->out_full)
+		bufferevent_enable(c->bev, EV_READ);
 }
 
 static void event_cb(struct bufferevent *bev, short what, void *arg)
@@ -658,6 +687,14 @@ struct httpd *httpd_new(struct event_base *base, const struct httpd_options *o, 
 	h->fn = fn;
 	h->arg = arg;
 	LIST_INIT(&h->conns);
+	h->gate = gate_new(
+	    base, &(struct gate_params){
+		      .per_turn = o->turn_requests > 0 ? o->turn_requests : HTTPD_TURN_REQUESTS,
+		      .hold_max_ms = o->hold_max_ms > 0 ? o->hold_max_ms : HTTPD_HOLD_MAX_MS,
+		      .serve = conn_turn,
+		      .expired = o->hold_expired,
+		      .arg = o->hold_arg,
+		  });
 	http_parser_settings_init(&h->settings);
 	h->settings.on_message_begin = on_message_begin;
 	h->settings.on_url = on_url;
@@ -715,5 +752,11 @@ void httpd_free(struct httpd *h)
 	}
 	if (h->resume != NULL)
 		event_free(h->resume);
+	gate_free(h->gate);
 	free(h);
+}
+
+void httpd_hold(struct httpd *h, bool on)
+{
+	gate_hold(h->gate, on);
 }

@@ -43,6 +43,12 @@ struct httpd_options {
 	size_t max_body;    /* 413 above this (by Content-Length or as chunks arrive) */
 	int timeout_ms;	    /* a request must arrive whole within this; idle keep-alive too */
 	const char *allow;  /* the Allow of a 405 for a method not known at all */
+	/* Fairness with the plugin hosts (gate.h): requests a loop turn hands on (32), the
+	 * longest hold (500 ms), and who is told when a hold ran out (may be NULL). */
+	int turn_requests;
+	int hold_max_ms;
+	void (*hold_expired)(void *arg);
+	void *hold_arg;
 };
 
 struct httpd *httpd_new(struct event_base *base, const struct httpd_options *o, httpd_request_fn fn,
@@ -50,6 +56,11 @@ struct httpd *httpd_new(struct event_base *base, const struct httpd_options *o, 
 /* Closes every connection; a request still waiting for its answer is answered into the void. */
 void httpd_free(struct httpd *h);
 int httpd_port(const struct httpd *h);
+/*
+ * Holds (on) or lifts (off) every request not yet handed on: connections
+ * stop being read. A hold lasts hold_max_ms at most (then hold_expired).
+ */
+void httpd_hold(struct httpd *h, bool on);
 void httpd_close_listener(struct httpd *h);
 
 /* The first header of that name (case-insensitive), or NULL. */

@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <sys/queue.h>
 
+#include "bus_int.h"
 #include "clock.h"
 #include "frame.h"
 #include "log.h"
@@ -16,71 +17,6 @@
 #include "names.h"
 #include "ring.h"
 #include "xmalloc.h"
-
-#define BUS_POISON_KEEP 16
-#define BUS_PATTERNS_MAX 64
-
-/* One accepted event: its frame, shared by every queue that holds it. */
-struct bus_event {
-	struct bus *bus; /* whose byte count holds it */
-	unsigned refs;
-	int64_t id;
-	size_t len;
-	size_t data_off, data_len; /* where the data's serialisation sits in frame */
-	bool platform;		   /* a platform event: for subscribers that take them */
-	unsigned char *frame;	   /* header + body, sent as is */
-	char type[];
-};
-
-struct bus_slot {
-	struct bus_event *ev;
-	unsigned attempts; /* crashes this event was being handled at */
-	int64_t since_ms;  /* when it became the oldest in flight */
-};
-
-/* A FIFO of slots with a fixed capacity (ring.h does the arithmetic). */
-struct bus_ring {
-	struct bus_slot *slots;
-	size_t bytes; /* of the slots' mapping */
-	struct ring r;
-};
-
-/* A plugin's counts, kept by name for as long as the bus lives. */
-struct bus_account {
-	char *name;
-	struct bus_sub_stats st;
-	bool live; /* a subscriber holds it */
-	TAILQ_ENTRY(bus_account) entry;
-};
-
-struct bus_sub {
-	struct bus *bus;
-	struct bus_account *acct;
-	size_t bytes;
-	char *name;
-	char **patterns;
-	size_t npatterns;
-	bool attached;
-	bool platform; /* takes platform events (the plugin has admin) */
-	bool declared; /* a ready host set the patterns */
-	bus_ready_fn ready;
-	void *ready_arg;
-	struct bus_ring queue;
-	struct bus_ring inflight;
-	int64_t poison[BUS_POISON_KEEP];
-	size_t npoison;
-	TAILQ_ENTRY(bus_sub) entry;
-};
-
-struct bus {
-	struct bus_options opts;
-	int64_t next_id;
-	uint64_t accepted, shed;
-	size_t bytes; /* of every live event */
-	struct bus_hooks hooks;
-	TAILQ_HEAD(, bus_account) accounts;
-	TAILQ_HEAD(, bus_sub) subs;
-};
 
 /*
  * The slots come from an anonymous mapping, not calloc: a ring holds room
@@ -179,6 +115,7 @@ void bus_free(struct bus *bus)
 
 	if (bus == NULL)
 		return;
+	bus->pressure = NULL; /* whoever listened may be gone already */
 	while (!TAILQ_EMPTY(&bus->subs))
 		bus_sub_free(TAILQ_FIRST(&bus->subs), BUS_DROP_SHUTDOWN);
 	while ((a = TAILQ_FIRST(&bus->accounts)) != NULL) {
@@ -385,6 +322,7 @@ int64_t bus_commit_from(struct bus *bus, struct bus_event *ev, const char *origi
 		ev->refs++;
 		sub->bytes += ev->len;
 		ring_push_back_slot(&sub->queue, (struct bus_slot){.ev = ev});
+		bus_pressure_update(sub);
 		/* The host's peer flushes when it gets its turn of the loop. */
 		if (sub->attached && sub->ready != NULL && sub->inflight.r.len < bus->opts.window)
 			sub->ready(sub, sub->ready_arg);
@@ -465,6 +403,7 @@ void bus_sub_free(struct bus_sub *sub, enum bus_drop why)
 	if (sub == NULL)
 		return;
 	TAILQ_REMOVE(&sub->bus->subs, sub, entry);
+	bus_press_stop(sub);
 	/* Accepted for this plugin and never to reach it: counted, not lost. */
 	if (sub->queue.r.len + sub->inflight.r.len > 0)
 		log_warn(sub->name, "%zu accepted events not delivered: counted dropped (%s)",
@@ -517,6 +456,7 @@ void bus_sub_attach(struct bus_sub *sub)
 	sub->attached = true;
 	if (sub->bus->hooks.attach != NULL)
 		sub->bus->hooks.attach(sub, sub->bus->hooks.arg);
+	bus_pressure_update(sub);
 	if (sub->queue.r.len > 0 && sub->ready != NULL)
 		sub->ready(sub, sub->ready_arg);
 }
@@ -524,6 +464,7 @@ void bus_sub_attach(struct bus_sub *sub)
 void bus_sub_hold(struct bus_sub *sub)
 {
 	sub->attached = false;
+	bus_pressure_update(sub);
 }
 
 void bus_sub_set_ready(struct bus_sub *sub, bus_ready_fn ready, void *arg)
@@ -548,6 +489,7 @@ size_t bus_sub_detach(struct bus_sub *sub, bool crashed)
 	size_t poisoned = 0;
 
 	sub->attached = false;
+	bus_pressure_update(sub);
 	if (sub->inflight.r.len == 0)
 		return 0;
 	if (crashed) {
@@ -591,6 +533,8 @@ size_t bus_sub_flush(struct bus_sub *sub, struct evbuffer *out)
 		ring_push_back_slot(&sub->inflight, s);
 		n++;
 	}
+	if (n > 0)
+		bus_pressure_update(sub);
 	return n;
 }
 
@@ -601,6 +545,8 @@ int bus_sub_ack(struct bus_sub *sub, int64_t id, bool ok)
 		if (s->ev->id != id)
 			continue;
 		release(sub, ring_remove(&sub->inflight, i).ev);
+		if (sub->pressing || sub->slow)
+			bus_pressure_update(sub); /* the bytes went down */
 		if (ok)
 			sub->acct->st.delivered++;
 		else

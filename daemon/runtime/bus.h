@@ -233,6 +233,24 @@ void bus_foreach(const struct bus *bus,
 		 void (*fn)(const char *name, const struct bus_sub_stats *st, void *arg),
 		 void *arg);
 
+/*
+ * Pressure on the ingress (issue 8, item 6). A plugin whose host is serving
+ * and whose queue reaches half of queue_max (or of queue_bytes_max) presses;
+ * it stops at a quarter. fn(true) is called when the first subscriber starts
+ * pressing, fn(false) when the last stops: the HTTP front end holds new
+ * requests meanwhile, so the hosts get the loop (main.c wires it).
+ */
+void bus_set_pressure(struct bus *bus, void (*fn)(bool on, void *arg), void *arg);
+/*
+ * A hold ran its time out: the subscribers pressing now did not catch up
+ * while they had the loop, so they are slower than the ingress. They stop
+ * pressing (fn(false) follows) until their queue is down to a quarter; in
+ * the meantime their overflow is dropped, as for any plugin too slow.
+ */
+void bus_pressure_expired(struct bus *bus);
+/* How often the ingress was held (fn(true)), and how many holds ran their time out. */
+void bus_pressure_counts(const struct bus *bus, uint64_t *holds, uint64_t *expired);
+
 /* Total events accepted since start. */
 uint64_t bus_accepted(const struct bus *bus);
 /* Events refused at the door because the bus was full (bus_full). */

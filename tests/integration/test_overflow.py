@@ -26,6 +26,10 @@ def test(d):
         d.wait_delivered("counter", (b + 1) * BATCH)
         check(d.healthy(), "daemon unhealthy with a stalled plugin")
     st = d.wait_status("bad-stall", lambda s: s["dropped"] > 0, "overflow counted")
+    # Half a queue behind, it held the ingress once, for a bounded time (gate.c), then
+    # was taken for slower than the ingress: the API answered on meanwhile.
+    d.wait_line(r"^warn bad-stall: \d+ events queued after a hold of the ingress")
+    check(len(d.matches(r"after a hold of the ingress")) == 1, "held more than once")
     check(st["state"] == "running" and st["crashes"] == 0, "bad-stall: %s", st)
     check(st["delivered"] == 0, "the stalled plugin answered: %s", st)
     check(st["queue_depth"] == QUEUE_MAX, "queue_depth %d, queue_max %d", st["queue_depth"],

@@ -523,6 +523,111 @@ static void platform_events(void **state)
 	bus_free(bus);
 }
 
+static int pressure_on, pressure_calls;
+
+static void on_pressure(bool on, void *arg)
+{
+	(void)arg;
+	assert_true(on != pressure_on); /* only the changes are told */
+	pressure_on = on;
+	pressure_calls++;
+}
+
+/* Publishes n events to every subscriber. */
+static void publish_n(struct bus *bus, int n)
+{
+	json_object *d = data_with(1);
+	for (int i = 0; i < n; i++)
+		assert_true(bus_publish(bus, "user.login", d) > 0);
+	json_object_put(d);
+}
+
+/* Flushes and acknowledges everything s has, as a host that keeps up does. */
+static void deliver_all(struct bus_sub *s, struct evbuffer *out)
+{
+	int64_t ids[64];
+	while (bus_sub_flush(s, out) > 0) {
+		size_t n = drain_ids(out, ids, 64);
+		for (size_t i = 0; i < n; i++)
+			assert_true(bus_sub_ack(s, ids[i], true) >= 0);
+	}
+}
+
+/*
+ * Pressure on the ingress: a serving plugin presses from half of its queue,
+ * stops at a quarter; one that was pressing when a hold ran out (slower than
+ * the ingress) does not press again until it is down to a quarter; a plugin
+ * whose host is gone never presses. The hook hears each change once.
+ */
+static void pressure_half_and_quarter(void **state)
+{
+	struct bus *bus = bus_new(&(struct bus_options){.queue_max = 16, .window = 4});
+	struct bus_sub *a = sub_for(bus, "a", "*"), *b = sub_for(bus, "b", "*");
+	struct evbuffer *out = evbuffer_new();
+	struct bus_sub_stats st;
+	int64_t ids[16];
+
+	(void)state;
+	pressure_on = pressure_calls = 0;
+	bus_set_pressure(bus, on_pressure, NULL);
+	publish_n(bus, 7);
+	assert_int_equal(pressure_calls, 0);
+	publish_n(bus, 1); /* 8 of 16 queued, both */
+	assert_true(pressure_on);
+	assert_int_equal(pressure_calls, 1);
+	/* a catches up: b still presses. */
+	deliver_all(a, out);
+	assert_true(pressure_on);
+	/* b down to 8 - 4 in flight = 4, a quarter: the last one stops. */
+	assert_int_equal(bus_sub_flush(b, out), 4);
+	assert_false(pressure_on);
+	assert_int_equal(pressure_calls, 2);
+	assert_int_equal(drain_ids(out, ids, 16), 4);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(bus_sub_ack(b, ids[i], true), 1);
+	deliver_all(b, out);
+
+	/* A hold runs out while b presses: b is slow, a (caught up) is not. */
+	publish_n(bus, 8);
+	assert_true(pressure_on);
+	deliver_all(a, out);
+	bus_pressure_expired(bus);
+	assert_false(pressure_on);
+	assert_int_equal(pressure_calls, 4);
+	/* a, which keeps up, presses again when behind; slow b, behind, does not. */
+	publish_n(bus, 20);
+	assert_true(pressure_on);
+	assert_int_equal(pressure_calls, 5);
+	deliver_all(a, out);
+	assert_false(pressure_on);
+	/* b's overflow is dropped and counted, as for any plugin slower than the ingress. */
+	bus_sub_stats(b, &st);
+	assert_true(st.queued == 16 && st.dropped_by[BUS_DROP_OVERFLOW] > 0);
+	/* Once caught up, b is forgiven and presses again when behind. */
+	deliver_all(b, out);
+	publish_n(bus, 8);
+	assert_true(pressure_on);
+	/* A host that is gone does not hold the ingress: its events wait. */
+	deliver_all(a, out);
+	assert_true(pressure_on);
+	bus_sub_detach(b, false);
+	assert_false(pressure_on);
+	publish_n(bus, 4);
+	assert_false(pressure_on);
+	bus_sub_attach(b);
+	assert_true(pressure_on);
+	/* Freed while pressing: the hook hears it stop. */
+	bus_sub_free(b, BUS_DROP_DISABLED);
+	assert_false(pressure_on);
+	uint64_t holds, expired;
+	bus_pressure_counts(bus, &holds, &expired);
+	assert_int_equal(holds, 5);
+	assert_int_equal(expired, 1);
+	assert_int_equal(pressure_calls, 10);
+	evbuffer_free(out);
+	bus_free(bus);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -536,6 +641,7 @@ int main(void)
 	    cmocka_unit_test(every_event_accounted),
 	    cmocka_unit_test(bus_bounded_in_bytes),
 	    cmocka_unit_test(platform_events),
+	    cmocka_unit_test(pressure_half_and_quarter),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

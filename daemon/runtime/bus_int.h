@@ -1,0 +1,93 @@
+/*
+ * The bus's own types, shared by its files: bus.c (events, queues, windows,
+ * accounts) and bus_pressure.c (the pressure on the ingress). Nothing
+ * outside the bus includes this; include bus.h first (its types are used
+ * here, and including it from here would make bus and bus_int a cycle).
+ */
+#ifndef SS_BUS_INT_H
+#define SS_BUS_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "ring.h"
+
+#define BUS_POISON_KEEP 16
+#define BUS_PATTERNS_MAX 64
+
+/* One accepted event: its frame, shared by every queue that holds it. */
+struct bus_event {
+	struct bus *bus; /* whose byte count holds it */
+	unsigned refs;
+	int64_t id;
+	size_t len;
+	size_t data_off, data_len; /* where the data's serialisation sits in frame */
+	bool platform;		   /* a platform event: for subscribers that take them */
+	unsigned char *frame;	   /* header + body, sent as is */
+	char type[];
+};
+
+struct bus_slot {
+	struct bus_event *ev;
+	unsigned attempts; /* crashes this event was being handled at */
+	int64_t since_ms;  /* when it became the oldest in flight */
+};
+
+/* A FIFO of slots with a fixed capacity (ring.h does the arithmetic). */
+struct bus_ring {
+	struct bus_slot *slots;
+	size_t bytes; /* of the slots' mapping */
+	struct ring r;
+};
+
+/* A plugin's counts, kept by name for as long as the bus lives. */
+struct bus_account {
+	char *name;
+	struct bus_sub_stats st;
+	bool live; /* a subscriber holds it */
+	TAILQ_ENTRY(bus_account) entry;
+};
+
+struct bus_sub {
+	struct bus *bus;
+	struct bus_account *acct;
+	size_t bytes;
+	char *name;
+	char **patterns;
+	size_t npatterns;
+	bool attached;
+	bool platform; /* takes platform events (the plugin has admin) */
+	bool declared; /* a ready host set the patterns */
+	bool pressing; /* behind while serving: the ingress holds (bus_set_pressure) */
+	bool slow;     /* pressed for a whole hold: not again until caught up */
+	bus_ready_fn ready;
+	void *ready_arg;
+	struct bus_ring queue;
+	struct bus_ring inflight;
+	int64_t poison[BUS_POISON_KEEP];
+	size_t npoison;
+	TAILQ_ENTRY(bus_sub) entry;
+};
+
+struct bus {
+	struct bus_options opts;
+	int64_t next_id;
+	uint64_t accepted, shed;
+	size_t bytes; /* of every live event */
+	struct bus_hooks hooks;
+	size_t pressing; /* subscribers pressing */
+	uint64_t holds, holds_expired;
+	void (*pressure)(bool on, void *arg);
+	void *pressure_arg;
+	TAILQ_HEAD(, bus_account) accounts;
+	TAILQ_HEAD(, bus_sub) subs;
+};
+
+/* After a subscriber's queue, bytes or state changed: it starts or stops pressing. */
+void bus_pressure_update(struct bus_sub *sub);
+/* The subscriber stops pressing (it is going away). */
+void bus_press_stop(struct bus_sub *sub);
+
+#endif
