@@ -4,9 +4,11 @@ read back is an error for that plugin (never an uninstall, never a crash); a
 FIFO named manifest.json does not hang the daemon and a broken plugin
 directory entry is reported once per change, not per request; a
 configuration the plugin refuses is not stored; an install whose plugin
-cannot start leaves nothing behind and says why."""
+cannot start leaves nothing behind and says why; a failed plugin's queued
+events are counted dropped when it is disabled or uninstalled."""
 import json
 import os
+import re
 import shutil
 import sys
 
@@ -164,10 +166,103 @@ def test_install_failure_leaves_nothing(ctx):
     assert d.post(f"{M}/install/hello").status == 201
 
 
+def series(d, name):
+    """Every /metrics line of streamspace_plugin_<name> for bad-exit-3, by its labels."""
+    r = d.get("/metrics")
+    assert r.status == 200, r
+    out = {}
+    for m in re.finditer(r'^streamspace_plugin_%s\{plugin="bad-exit-3"(,reason="(\w+)")?\} '
+                         r'(\d+)$' % name, r.raw, re.M):
+        out[m.group(2) or ""] = int(m.group(3))
+    return out
+
+
+def accounts(d):
+    """bad-exit-3's event series from /metrics: name -> value, dropped_by as a dict."""
+    st = {k: series(d, k).get("") for k in ("accepted", "delivered", "failed", "poisoned",
+                                           "dropped", "queue_depth", "inflight")}
+    st["dropped_by"] = series(d, "dropped_by")
+    assert None not in st.values(), st
+    assert set(st["dropped_by"]) == {"overflow", "disabled", "uninstalled", "shutdown",
+                                     "handover"}, st
+    return st
+
+
+def summed(st):
+    return (st["delivered"] + st["failed"] + st["poisoned"] + st["dropped"] +
+            st["queue_depth"] + st["inflight"])
+
+
+def post_events(d, n, first):
+    r = d.post("/api/events", [{"type": "session.created", "data": {"i": first + i}}
+                               for i in range(n)])
+    assert r.status == 202 and len(r.json["ids"]) == n, r
+
+
+def test_disable_failed_accounts_queued(ctx):
+    """Issue 8 item 5: a plugin that crashes on every event ends failed with events
+    queued; disabling it counts them dropped ('disabled'), uninstalling counts the next
+    ones 'uninstalled', and its series stay in /metrics, summing to what was accepted."""
+    work = h.tempdir("ss-acct-")
+    pd = plugin_dir_with_builds(work)
+    dst = os.path.join(pd, "bad-exit-3")
+    os.makedirs(dst)
+    shutil.copy(os.path.join(h.BUILD, "tests", "integration", "plugins", "bad-exit-3.so"), dst)
+    with open(os.path.join(dst, "manifest.json"), "w") as f:
+        json.dump({"name": "bad-exit-3", "version": "0.0.1",
+                   "permissions": ["read:sessions", "read:users"]}, f)
+    d = ctx.fresh(work=work)
+    assert d.post(f"{M}/install/bad-exit-3").status == 201
+    d.wait_state("bad-exit-3", "running")
+    # Each host exits on its first event: the first event crashes two hosts (poison),
+    # so does the second, and the fifth crash in the window marks it failed.
+    post_events(d, 200, 0)
+    d.wait_state("bad-exit-3", "failed", 60)
+    rt = d.runtime("bad-exit-3")
+    assert rt["crashes"] == 5 and rt["poisoned"] == 2 and rt["delivered"] == 0, rt
+    assert rt["accepted"] == 200 and rt["queue_depth"] == 198 and rt["inflight"] == 0, rt
+    assert summed(rt) == 200, rt
+    st = accounts(d)
+    assert st["accepted"] == 200 and st["queue_depth"] == 198 and st["dropped"] == 0, st
+
+    # Disabled while failed: the 198 queued are dropped for 'disabled', not lost.
+    r = d.post(f"{M}/disable/bad-exit-3")
+    assert r.status == 200, r
+    d.wait_no_runtime("bad-exit-3")
+    st = accounts(d)
+    assert st["dropped_by"] == {"overflow": 0, "disabled": 198, "uninstalled": 0,
+                                "shutdown": 0, "handover": 0}, st
+    assert st["dropped"] == 198 and st["poisoned"] == 2 and st["delivered"] == 0, st
+    assert st["queue_depth"] == 0 and st["inflight"] == 0, st
+    assert summed(st) == st["accepted"] == 200, st
+    # Nothing is counted for it while it is disabled; what is posted meanwhile stays in
+    # the outbox, past its cursor (durable delivery).
+    post_events(d, 5, 200)
+    assert accounts(d) == st
+
+    # Enabled again it reads those 5 from the outbox, then 10 more come: it fails again
+    # (a fresh crash history: 201 and 202 poisoned), and uninstalling it counts the 13
+    # still queued 'uninstalled'. The series carry on from the old counts.
+    assert d.post(f"{M}/enable/bad-exit-3").status == 200
+    d.wait_state("bad-exit-3", "running")
+    post_events(d, 10, 205)
+    d.wait_state("bad-exit-3", "failed", 60)
+    rt = d.runtime("bad-exit-3")
+    assert rt["accepted"] == 215 and rt["queue_depth"] == 13 and rt["poisoned"] == 4, rt
+    assert rt["poison_events"][-2:] == [201, 202], rt
+    assert d.request("DELETE", f"{M}/uninstall/bad-exit-3").status == 200
+    d.wait_no_runtime("bad-exit-3")
+    st = accounts(d)
+    assert st["accepted"] == 215 and st["poisoned"] == 4 and st["delivered"] == 0, st
+    assert st["dropped_by"] == {"overflow": 0, "disabled": 198, "uninstalled": 13,
+                                "shutdown": 0, "handover": 0}, st
+    assert summed(st) == 215, st
+
+
 def main():
     return h.run_with_ctx("h", "ss-hard-", [
         test_unreadable_row, test_fifo_and_broken_entries, test_config_rejected,
-        test_install_failure_leaves_nothing])
+        test_install_failure_leaves_nothing, test_disable_failed_accounts_queued])
 
 
 if __name__ == "__main__":
