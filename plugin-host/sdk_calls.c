@@ -249,6 +249,12 @@ void ss_http_response_free(ss_http_response *res)
 int ss_http_request(ss_plugin *p, const char *method, const char *url, json_object *headers,
 		    const char *body, ss_http_response *res)
 {
+	return ss_http_request_opt(p, method, url, headers, body, NULL, res);
+}
+
+int ss_http_request_opt(ss_plugin *p, const char *method, const char *url, json_object *headers,
+			const char *body, const ss_http_options *opt, ss_http_response *res)
+{
 	json_object *m, *reply = NULL, *h = NULL, *b = NULL;
 	int64_t status = 0;
 	int r;
@@ -258,9 +264,13 @@ int ss_http_request(ss_plugin *p, const char *method, const char *url, json_obje
 	if (!valid_plugin(p) || res == NULL)
 		return SS_ERR_INVALID;
 	if (url == NULL || !wire_str(url) || (method != NULL && !wire_str(method)) ||
-	    (body != NULL && !wire_str(body)))
+	    (body != NULL && !wire_str(body)) ||
+	    (opt != NULL && opt->ca_pem != NULL && !wire_str(opt->ca_pem)))
 		return call_fail(p, SS_ERR_INVALID, ERR_BAD_REQUEST,
 				 "egress.request: url is NULL, or a string is not valid UTF-8");
+	if (opt != NULL && opt->timeout_ms < 0)
+		return call_fail(p, SS_ERR_INVALID, ERR_BAD_REQUEST,
+				 "egress.request: timeout_ms is negative");
 	if (headers != NULL && !json_object_is_type(headers, json_type_object))
 		return call_fail(p, SS_ERR_INVALID, ERR_BAD_REQUEST,
 				 "egress.request: headers must be an object");
@@ -273,6 +283,10 @@ int ss_http_request(ss_plugin *p, const char *method, const char *url, json_obje
 		json_object_object_add(m, "headers", copy_value(headers));
 	if (body != NULL)
 		msg_add_str(m, "body", body);
+	if (opt != NULL && opt->ca_pem != NULL)
+		msg_add_str(m, "ca", opt->ca_pem);
+	if (opt != NULL && opt->timeout_ms > 0)
+		msg_add_int(m, "timeout_ms", opt->timeout_ms);
 	r = call_request(p, m, &reply);
 	if (r != SS_OK)
 		return r;

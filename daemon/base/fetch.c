@@ -557,6 +557,13 @@ struct fetch_xfer *fetch_start(struct fetch *f, const struct fetch_opts *o, fetc
 		    .data = f->ca_blob, .len = f->ca_blob_len, .flags = CURL_BLOB_NOCOPY};
 		curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
 	}
+	if (o->ca_pem != NULL) {
+		/* This CA alone: the blob replaces CAINFO, and no CA directory is searched. */
+		struct curl_blob blob = {
+		    .data = (void *)o->ca_pem, .len = strlen(o->ca_pem), .flags = CURL_BLOB_COPY};
+		curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
+		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+	}
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "streamspaced");
 	x->refuse_private = o->refuse_private;
 	/*

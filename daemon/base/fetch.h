@@ -67,6 +67,11 @@ struct fetch_opts {
 	/* NULL or a NULL-terminated list of "HOST:PORT:CONNECT_HOST:CONNECT_PORT" (curl's
 	 * --connect-to). */
 	const char *const *connect_to;
+	/*
+	 * Egress: the only authorities trusted for this transfer (PEM text, a
+	 * cluster's CA), instead of the system's and fetch_add_ca's; NULL: those.
+	 */
+	const char *ca_pem;
 };
 
 struct fetch_result {

@@ -238,6 +238,7 @@ static void start(struct job *j)
 	    .any_status = true,
 	    .keep_headers = true,
 	    .connect_to = (const char *const *)j->eg->connect_to,
+	    .ca_pem = j->req.ca,
 	};
 
 	j->x = fetch_start(j->eg->f, &o, done, j, err, sizeof err);

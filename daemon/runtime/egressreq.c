@@ -31,6 +31,7 @@ void egress_req_clear(struct egress_req *r)
 		free(r->headers[i]);
 	free(r->headers);
 	free(r->body);
+	free(r->ca);
 	memset(r, 0, sizeof *r);
 }
 
@@ -207,6 +208,18 @@ int egress_req_parse(json_object *m, json_object *allowed_hosts, const struct eg
 		out->body = xmalloc(n + 1);
 		memcpy(out->body, json_object_get_string(v), n + 1);
 		out->body_len = n;
+	}
+	if (json_object_object_get_ex(m, "ca", &v)) {
+		/* Checked for shape only: the TLS library judges the certificates. */
+		if (!json_object_is_type(v, json_type_string) ||
+		    (size_t)json_object_get_string_len(v) > EGRESS_CA_MAX ||
+		    strstr(json_object_get_string(v), "-----BEGIN CERTIFICATE-----") == NULL) {
+			fail(code, "bad_request", why, len,
+			     "ca is PEM text of at most %d bytes holding a certificate",
+			     EGRESS_CA_MAX);
+			goto bad;
+		}
+		out->ca = xstrdup(json_object_get_string(v));
 	}
 	return 0;
 bad:

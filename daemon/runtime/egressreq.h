@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #define EGRESS_HEADERS_MAX 64
+#define EGRESS_CA_MAX (64 * 1024)
 
 struct egress_limits {
 	size_t body_max;	 /* bytes of the request body */
@@ -30,11 +31,13 @@ struct egress_req {
 	char *body; /* NULL: none */
 	size_t body_len;
 	long timeout_ms;
+	char *ca; /* PEM: the only authorities trusted for it; NULL: the daemon's */
 };
 
 /*
- * Checks request m ({method, url, headers, body, timeout_ms}; only url is
- * required) against the plugin's allowed_hosts (the manifest's allowedHosts:
+ * Checks request m ({method, url, headers, body, timeout_ms, ca}; only url
+ * is required; ca is PEM text of at most EGRESS_CA_MAX bytes holding a
+ * certificate) against the plugin's allowed_hosts (the manifest's allowedHosts:
  * NULL or absent allows any host; entries are host names, "*.example.com"
  * allowing every name under example.com but not example.com itself) and
  * the limits. Returns 0 with out filled (egress_req_clear releases it), or -1

@@ -15,7 +15,10 @@ the same host; to a private address or outside allowedHosts refused, nothing
 sent there), an egress call longer than the event deadline (the host is not
 killed), secrets (headers, query) never logged; and with a second daemon
 that has --egress-allow-private but no --egress-ca: the private address is
-reached and TLS verification fails (it is on)."""
+reached and TLS verification fails (it is on). A request's own CA
+(ss_http_request_opt's ca_pem, a cluster's CA) is the only one trusted for
+it: the test CA given that way works without --egress-ca, and another CA
+fails even where --egress-ca trusts the server."""
 import atexit
 import os
 import shutil
@@ -33,6 +36,12 @@ atexit.register(shutil.rmtree, work, True)
 
 CA = make_ca(work)
 rcv = Receiver(work)
+OTHER = os.path.join(work, "other")
+os.makedirs(OTHER)
+with open(CA) as f:
+    CA_PEM = f.read()
+with open(make_ca(OTHER)) as f:
+    OTHER_PEM = f.read()
 SENTINEL = [rcv.sentinel_port]
 
 
@@ -121,6 +130,14 @@ def test(d):
     log = "\n".join(l for l in d.snapshot() if " res {" not in l)
     for secret in ("QSECRET77", "HSECRET99", "USECRET55"):
         check(secret not in log, "%s reached the daemon log", secret)
+    # A request's own CA replaces the daemon's: another CA fails where --egress-ca trusts it.
+    r = call(d, "net-a", url="https://hooks.slack.com/ok", ca=OTHER_PEM)
+    check(r["r"] == -7 and "tls" in r["msg"], "another CA: %s", r)
+    r = call(d, "net-a", url="https://hooks.slack.com/ok", ca=CA_PEM)
+    check(r["r"] == 0 and r["body"] == "hello", "the right CA: %s", r)
+    r = call(d, "net-a", url="https://hooks.slack.com/ok", ca="not a certificate")
+    check(r["r"] == -1 and "PEM" in r["msg"], "a bad CA: %s", r)
+    check("BEGIN CERTIFICATE" not in "\n".join(d.snapshot()), "a CA reached the log")
     # The origin only: a webhook URL's path is its credential (hooks.slack.com/services/T/B/X).
     check(d.matches(r"net-a: egress GET https://hooks\.slack\.com/\.\.\.: 200"),
           "no log line for a served request")
@@ -133,6 +150,11 @@ def test(d):
         d2.wait_running("net-a")
         r = call(d2, "net-a", url="https://localhost:%d/ok" % SENTINEL[0])
         check(r["r"] == -7 and "tls" in r["msg"], "no CA: %s", r)
+        # The request's own CA: trusted for it alone, without --egress-ca.
+        r = call(d2, "net-a", url="https://localhost:%d/ok" % SENTINEL[0], ca=CA_PEM)
+        check(r["r"] == 0 and r["body"] == "hello", "the request's CA: %s", r)
+        r = call(d2, "net-a", url="https://localhost:%d/ok" % SENTINEL[0])
+        check(r["r"] == -7 and "tls" in r["msg"], "a CA kept past its request: %s", r)
         d2.stop()
     finally:
         d2.kill()

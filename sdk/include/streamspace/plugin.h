@@ -249,6 +249,24 @@ typedef struct ss_http_response {
  */
 SS_EXPORT int ss_http_request(ss_plugin *p, const char *method, const char *url,
 			      json_object *headers, const char *body, ss_http_response *res);
+
+/* What ss_http_request_opt may ask beyond ss_http_request; zero-filled = nothing more. */
+typedef struct ss_http_options {
+	/*
+	 * PEM certificates to trust for this request instead of the daemon's
+	 * authorities (a Kubernetes cluster's CA): the server must chain to one
+	 * of them. At most 64 KiB. NULL: the daemon's.
+	 */
+	const char *ca_pem;
+	/* The whole call's limit in ms, 1 .. --egress-timeout-ms; 0: that limit. */
+	int64_t timeout_ms;
+	void *reserved[6]; /* keep NULL */
+} ss_http_options;
+
+/* ss_http_request with options (opt may be NULL). */
+SS_EXPORT int ss_http_request_opt(ss_plugin *p, const char *method, const char *url,
+				  json_object *headers, const char *body,
+				  const ss_http_options *opt, ss_http_response *res);
 SS_EXPORT void ss_http_response_free(ss_http_response *res);
 
 /* ---- HTTP routes (needs the "routes" permission) ----

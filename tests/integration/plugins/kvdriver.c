@@ -88,10 +88,12 @@ static int on_event(ss_plugin *p, const ss_event *ev)
 	} else if (strcmp(op, "emit") == 0) {
 		r = ss_emit(p, str(d, "event"), member(d, "data"));
 	} else if (strcmp(op, "http") == 0) {
-		/* ss_http_request: the answer's status, a header and the body's length. */
+		/* ss_http_request(_opt with "ca"): the answer's status, a header, the body's
+		 * length. */
 		ss_http_response hr;
-		r = ss_http_request(p, str(d, "method"), str(d, "url"), member(d, "headers"),
-				    str(d, "body"), &hr);
+		ss_http_options o = {.ca_pem = str(d, "ca")};
+		r = ss_http_request_opt(p, str(d, "method"), str(d, "url"), member(d, "headers"),
+					str(d, "body"), o.ca_pem ? &o : NULL, &hr);
 		if (r == SS_OK) {
 			json_object *h = member(hr.headers, "x-test");
 			json_object_object_add(res, "status", json_object_new_int(hr.status));

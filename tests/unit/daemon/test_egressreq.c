@@ -77,6 +77,17 @@ static void accepted(void **state)
 	assert_int_equal(r.nheaders, 0);
 	assert_null(r.body);
 	assert_int_equal(r.timeout_ms, 10000);
+	assert_null(r.ca);
+	egress_req_clear(&r);
+
+	/* A request's own CA is kept as it came (the TLS library judges it). */
+	assert_int_equal(parse("{\"url\":\"https://k8s.test:6443/api\",\"ca\":\"-----BEGIN "
+			       "CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\\n\"}",
+			       NULL, &r, &code, why, sizeof why),
+			 0);
+	assert_string_equal(r.ca, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+	egress_req_describe(&r, line, sizeof line);
+	assert_null(strstr(line, "CERTIFICATE"));
 	egress_req_clear(&r);
 }
 
@@ -119,6 +130,9 @@ static void bad_requests(void **state)
 		"from 1 to 30000");
 	refused("{\"url\":\"http://x.test/\",\"body\":{}}", NULL, "bad_request",
 		"body is a string");
+	refused("{\"url\":\"https://x.test/\",\"ca\":\"hello\"}", NULL, "bad_request",
+		"PEM text of at most 65536 bytes");
+	refused("{\"url\":\"https://x.test/\",\"ca\":7}", NULL, "bad_request", "PEM");
 	refused("{\"url\":\"http://x.test/\",\"body\":\"01234567890123456\"}", NULL, "too_large",
 		"over 16 bytes");
 	refused("{\"url\":\"http://x.test/\",\"headers\":[]}", NULL, "bad_request",
