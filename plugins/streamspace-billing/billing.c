@@ -167,6 +167,7 @@ static int on_session(ss_plugin *p, const ss_event *ev)
 	case USAGE_IGNORED:
 		break;
 	case USAGE_APPLIED:
+		json_object_object_add(rec, "id", json_object_new_string(id));
 		rc = account(p, rec, id, &span);
 		if (rc == 0)
 			rc = save_session(p, s, rec);
@@ -311,8 +312,68 @@ static int on_usage_csv(ss_plugin *p, const ss_request *req, ss_response *res)
 	return 0;
 }
 
+/*
+ * The usage job: bills the open stretch of every running or hibernated
+ * session up to now (the open/ index), so that reports and quotas see
+ * sessions that run for days, not only when they stop.
+ */
+static int on_calculate(ss_plugin *p, const char *job)
+{
+	char *cursor = NULL, key[KEY_MAX];
+	int64_t now = (int64_t)time(NULL) * 1000;
+	int done = 0, rc = 0;
+	do {
+		json_object *page = NULL, *keys, *next;
+		if (ss_storage_list(p, "open/", cursor, 1000, &page) != SS_OK) {
+			ss_log(p, SS_ERROR, "%s: listing open sessions: %s", job, ss_error_code(p));
+			free(cursor);
+			return -1;
+		}
+		free(cursor);
+		cursor = NULL;
+		json_object_object_get_ex(page, "keys", &keys);
+		for (size_t i = 0; rc == 0 && i < json_object_array_length(keys); i++) {
+			const char *s =
+			    json_object_get_string(json_object_array_get_idx(keys, i)) + 5;
+			struct usage_span span;
+			snprintf(key, sizeof key, "session/%s", s);
+			json_object *rec = load(p, key), *id = NULL;
+			if (!rec) {
+				rc = -1;
+				break;
+			}
+			/* The session's own id (keys have '/' and '%' encoded) names it in the day
+			 * record. */
+			if (usage_checkpoint(rec, now, &span)) {
+				json_object_object_get_ex(rec, "id", &id);
+				rc = account(p, rec, id ? json_object_get_string(id) : s, &span);
+				if (rc == 0)
+					rc = save_session(p, s, rec);
+				done++;
+			}
+			json_object_put(rec);
+		}
+		if (json_object_object_get_ex(page, "next", &next) &&
+		    json_object_is_type(next, json_type_string))
+			cursor = strdup(json_object_get_string(next));
+		json_object_put(page);
+	} while (cursor && rc == 0);
+	free(cursor);
+	ss_log(p, SS_INFO, "%s: %d open session%s billed to now", job, done, done == 1 ? "" : "s");
+	return rc;
+}
+
 static int on_load(ss_plugin *p)
 {
+	/* The manifest's hourly job, or the operator's own schedule. */
+	const char *at = ss_config_str(p, "usageCalculationInterval", "");
+	int r = *at ? ss_cron(p, "calculate-usage-custom", at, on_calculate)
+		    : ss_job(p, "calculate-usage", on_calculate);
+	if (r != SS_OK) {
+		ss_log(p, SS_ERROR, "usage job (%s): %s", *at ? at : "manifest",
+		       ss_error_message(p));
+		return -1;
+	}
 	if (ss_route(p, "GET", "/usage", SS_ROUTE_SERVICE, on_usage) != SS_OK ||
 	    ss_route(p, "GET", "/usage.csv", SS_ROUTE_SERVICE, on_usage_csv) != SS_OK) {
 		ss_log(p, SS_ERROR, "routes: %s", ss_error_message(p));
@@ -321,13 +382,9 @@ static int on_load(ss_plugin *p)
 	return ss_subscribe(p, "session.*", on_session);
 }
 
-/* Rates, quotas and thresholds are read at each event: a change needs nothing redone. */
-static int on_config(ss_plugin *p, json_object *config)
-{
-	(void)config;
-	ss_log(p, SS_INFO, "configuration changed");
-	return 0;
-}
-
-SS_PLUGIN(.name = "streamspace-billing", .version = "1.0.0", .on_load = on_load,
-	  .on_config = on_config);
+/*
+ * No on_config: jobs are declared in on_load only, so a new configuration
+ * restarts the host (the records are in storage; nothing is lost) and a new
+ * usageCalculationInterval takes effect.
+ */
+SS_PLUGIN(.name = "streamspace-billing", .version = "1.0.0", .on_load = on_load);

@@ -39,7 +39,8 @@ def test_billing(pg):
     svc = h.make_token(ci, "svc", "service", d)
     try:
         entry = [p for p in d.get(f"{M}/catalog").json["plugins"] if p["name"] == NAME]
-        assert entry and sorted(entry[0]["permissions"]) == ["read:sessions", "routes", "storage"], \
+        assert entry and sorted(entry[0]["permissions"]) == ["read:sessions", "routes",
+                                                              "scheduler", "storage"], \
             entry and entry[0]["permissions"]
         r = d.post(f"{M}/install/{NAME}", {"config": {
             "computeRates": {"cpu_per_core_hour": 0.5, "memory_per_gb_hour": 0.25,
@@ -158,13 +159,61 @@ def test_billing(pg):
         assert rc == 0, d.log()[-3000:]
 
 
+def test_billing_job(pg):
+    """The usage job bills a running session's open stretch up to now, and again later."""
+    ci = pg.createdb("billing_job")
+    d = h.Daemon(ci, h.tempdir("ss-billing-job-"))
+    d.db = "billing_job"
+    d.token = h.make_token(ci, "admin", "admin", d)
+    svc = h.make_token(ci, "svc", "service", d)
+    try:
+        # A schedule the daemon cannot parse: the plugin does not start, and says why.
+        r = d.post(f"{M}/install/{NAME}", {"config": {"usageCalculationInterval": "@every x"}})
+        assert r.status == 422 and r.json["error"]["code"] == "start_failed", r
+        assert "usage job (@every x): " in d.log(), d.log()[-2000:]
+        r = d.post(f"{M}/install/{NAME}", {"config": {
+            "usageCalculationInterval": "@every 2",
+            "computeRates": {"cpu_per_core_hour": 1, "memory_per_gb_hour": 0,
+                             "storage_per_gb_month": 0}}})
+        assert r.status == 201, r
+        d.wait_state(NAME, "running")
+        two_h_ago = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 7200))
+        r = d.post("/api/events", {"type": "session.started", "data": {
+            "id": "long", "user": "dora", "cpu": 1, "timestamp": two_h_ago}}, token=svc)
+        assert r.status == 202, r
+        try:
+            h.wait_for(lambda: "calculate-usage-custom: 1 open session billed to now" in d.log(),
+                       20, "the job to bill the open session")
+        except AssertionError as e:
+            raise AssertionError(f"{e}; log: {d.log()[-3000:]}") from None
+        st = storage(pg, d)
+        rec = st["session/long"]
+        H = 3600000
+        assert rec["state"] == "running" and rec["runningMs"] >= 2 * H, rec
+        assert "open/long" in st, sorted(st)
+        days = [v for k, v in st.items() if k.startswith("day/dora/")]
+        assert sum(x["runningMs"] for x in days) == rec["runningMs"], (days, rec)
+        assert near(sum(x["cost"] for x in days), rec["runningMs"] / H), (days, rec)
+        # The next run bills on from where the last one stopped: never twice.
+        before = rec["runningMs"]
+        h.wait_for(lambda: storage(pg, d)["session/long"]["runningMs"] > before, 20, "a later run")
+        st = storage(pg, d)
+        days = [v for k, v in st.items() if k.startswith("day/dora/")]
+        assert sum(x["runningMs"] for x in days) == st["session/long"]["runningMs"], days
+    finally:
+        rc = d.stop()
+        assert rc == 0, d.log()[-3000:]
+
+
 def main():
     pg = h.PG()
     try:
-        def run():
-            test_billing(pg)
-        run.__name__ = "test_billing"
-        return h.Suite().run([run])
+        def case(fn):
+            def run():
+                fn(pg)
+            run.__name__ = fn.__name__
+            return run
+        return h.Suite().run([case(test_billing), case(test_billing_job)])
     finally:
         pg.close()
 
