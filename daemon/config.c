@@ -62,6 +62,7 @@ enum {
 	OPT_EVENT_BACKLOG_MAX,
 	OPT_LEASE,
 	OPT_JOB_TIMEOUT,
+	OPT_KEEP_VERSIONS,
 };
 
 static const struct option options[] = {
@@ -94,6 +95,7 @@ static const struct option options[] = {
     {"catalog-timeout-ms", required_argument, NULL, OPT_CATALOG_TIMEOUT},
     {"trusted-key", required_argument, NULL, OPT_TRUSTED_KEY},
     {"require-signatures", no_argument, NULL, OPT_REQUIRE_SIGNATURES},
+    {"keep-versions", required_argument, NULL, OPT_KEEP_VERSIONS},
     {"storage-max-keys", required_argument, NULL, OPT_STORAGE_MAX_KEYS},
     {"storage-max-bytes", required_argument, NULL, OPT_STORAGE_MAX_BYTES},
     {"storage-timeout-ms", required_argument, NULL, OPT_STORAGE_TIMEOUT},
@@ -183,6 +185,8 @@ void config_usage(FILE *out)
 	    "  --trusted-key FILE          a minisign public key packages may be signed with;\n"
 	    "                              repeatable (a signed package must verify with one)\n"
 	    "  --require-signatures        refuse catalog packages without a verified signature\n"
+	    "  --keep-versions N           versions of a plugin kept on disk for rollback, the\n"
+	    "                              running one included (STREAMSPACE_KEEP_VERSIONS, 3)\n"
 	    "  --ca-bundle FILE            PEM authorities trusted for https:// repositories\n"
 	    "                              instead of the system's (STREAMSPACE_CA_BUNDLE)\n",
 	    out);
@@ -323,6 +327,14 @@ static void defaults(struct config *c)
 	if ((e = getenv("STREAMSPACE_CA_BUNDLE")) != NULL)
 		c->ca_bundle = xstrdup(e);
 	c->catalog_sync_interval_s = 3600;
+	c->keep_versions = 3;
+	if ((e = getenv("STREAMSPACE_KEEP_VERSIONS")) != NULL) {
+		long long v = parse_num("keep-versions (STREAMSPACE_KEEP_VERSIONS)", e, 1, 100);
+
+		/* A bad value in the environment is refused like the flag's (config_parse fails).
+		 */
+		c->keep_versions = v < 0 ? -1 : (int)v;
+	}
 	c->catalog_timeout_ms = 30000;
 	c->log_level = LOG_LVL_INFO;
 	if ((e = getenv("STREAMSPACE_LOG_LEVEL")) != NULL && log_level_parse(e) >= 0)
@@ -531,6 +543,8 @@ int config_parse(struct config *c, int argc, char **argv)
 			NUM(catalog_sync_interval_s, 0, 7 * 86400);
 		case OPT_CATALOG_TIMEOUT:
 			NUM(catalog_timeout_ms, 100, 600000);
+		case OPT_KEEP_VERSIONS:
+			NUM(keep_versions, 1, 100);
 		case OPT_STORAGE_MAX_KEYS:
 			NUM(storage_max_keys, 1, 1LL << 40);
 		case OPT_STORAGE_MAX_BYTES:
@@ -571,6 +585,8 @@ int config_parse(struct config *c, int argc, char **argv)
 			return -1;
 		}
 	}
+	if (c->keep_versions < 0)
+		return -1; /* STREAMSPACE_KEEP_VERSIONS was not a number from 1 to 100 */
 	if (optind < argc) {
 		fprintf(stderr, "streamspaced: unexpected argument \"%s\"\n", argv[optind]);
 		return -1;

@@ -38,6 +38,7 @@ struct config {
 	char *trusted_keys[CONFIG_KEYS_MAX]; /* --trusted-key FILE, repeatable */
 	size_t ntrusted_keys;
 	bool require_signatures;
+	int keep_versions; /* --keep-versions: versions of a plugin kept on disk */
 	int log_level;
 	bool strict;
 	bool sandbox_debug;

@@ -321,14 +321,16 @@ static int start_registry(struct daemon *d, char *err, size_t errlen)
 					  .n_keys = d->cfg.ntrusted_keys,
 					  .require_signatures = d->cfg.require_signatures};
 	d->fetch = fetch_new(d->base, d->cfg.ca_bundle);
-	d->registry = registry_new(d->base, d->sup, d->db, d->tokens, d->catalog, &d->builtins,
-				   &(struct registry_options){.conninfo = d->cfg.database,
-							      .plugin_dir = d->cfg.plugin_dir,
-							      .fetch = d->fetch,
-							      .trust = &d->trust,
-							      .egress = d->egress,
-							      .jobs = d->jobs},
-				   err, errlen);
+	d->registry =
+	    registry_new(d->base, d->sup, d->db, d->tokens, d->catalog, &d->builtins,
+			 &(struct registry_options){.conninfo = d->cfg.database,
+						    .plugin_dir = d->cfg.plugin_dir,
+						    .fetch = d->fetch,
+						    .trust = &d->trust,
+						    .egress = d->egress,
+						    .jobs = d->jobs,
+						    .keep_versions = (size_t)d->cfg.keep_versions},
+			 err, errlen);
 	if (d->registry == NULL)
 		return -1;
 	api_marketplace_register(d->api, d->registry);

@@ -387,7 +387,8 @@ static void have_files(struct op *op)
 	if (discovery_find(ap->builtins, t->name) != NULL)
 		so = xasprintf(SS_BUILTIN_PREFIX "%s", t->name);
 	else
-		so = xasprintf("%s/%s/%s", installdir_path(ap->dir), t->name, op->m->entry_main);
+		so = xasprintf("%s/%s/%s/%s", installdir_path(ap->dir), t->name, row->version,
+			       op->m->entry_main);
 	{
 		struct plugin_spec spec = {
 		    .name = t->name,

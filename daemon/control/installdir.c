@@ -11,11 +11,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <json-c/json.h>
 
 #include "discovery.h"
 #include "log.h"
@@ -24,9 +27,18 @@
 #include "worker.h"
 #include "xmalloc.h"
 
+/* What the last job that looked found kept of one plugin: its version directories. */
+struct kept {
+	char *name;
+	char **v;
+	size_t n;
+};
+
 struct installdir {
 	struct worker *worker;
 	char *path;
+	struct kept *kept;
+	size_t nkept;
 };
 
 int installdir_remove_tree(const char *path)
@@ -221,12 +233,71 @@ fail:
 	return NULL;
 }
 
+static void strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 void installdir_free(struct installdir *d)
 {
 	if (d == NULL)
 		return;
+	for (size_t i = 0; i < d->nkept; i++) {
+		free(d->kept[i].name);
+		strv_free(d->kept[i].v, d->kept[i].n);
+	}
+	free(d->kept);
 	free(d->path);
 	free(d);
+}
+
+static struct kept *kept_find(const struct installdir *d, const char *name)
+{
+	for (size_t i = 0; i < d->nkept; i++)
+		if (strcmp(d->kept[i].name, name) == 0)
+			return &d->kept[i];
+	return NULL;
+}
+
+/* Takes v: what a job found in <dir>/<name> (none: the entry goes). */
+static void kept_set(struct installdir *d, const char *name, char **v, size_t n)
+{
+	struct kept *k = kept_find(d, name);
+
+	if (k == NULL && n == 0) {
+		free(v);
+		return;
+	}
+	if (k == NULL) {
+		d->kept = xrealloc(d->kept, (d->nkept + 1) * sizeof *d->kept);
+		k = &d->kept[d->nkept++];
+		k->name = xstrdup(name);
+	} else {
+		strv_free(k->v, k->n);
+	}
+	k->v = v;
+	k->n = n;
+	if (n == 0) {
+		free(k->name);
+		*k = d->kept[--d->nkept];
+	}
+}
+
+json_object *installdir_kept(const struct installdir *d, const char *name)
+{
+	const struct kept *k = kept_find(d, name);
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; k != NULL && i < k->n; i++)
+		json_object_array_add(a, json_object_new_string(k->v[i]));
+	return a;
+}
+
+char *installdir_version_path(const struct installdir *d, const char *name, const char *version)
+{
+	return xasprintf("%s/%s/%s", d->path, name, version);
 }
 
 const char *installdir_path(const struct installdir *d)
@@ -237,8 +308,15 @@ const char *installdir_path(const struct installdir *d)
 /* ---- jobs ---- */
 
 struct job {
+	struct installdir *d;
 	char *dir; /* <install dir>/<name> */
 	char *parent, *name, *version;
+	char *protect[2]; /* prune: the active and the previous version */
+	size_t keep_n;	  /* prune: how many versions stay */
+	bool scanned;	  /* kept holds what <dir> has now */
+	char **kept;
+	size_t nkept;
+	bool pruning;			      /* removed lists pruned versions */
 	char *src_dir, *src_so, *src_version; /* the plugin directory's entry, or NULL */
 	char **keep;			      /* sweep */
 	size_t nkeep;
@@ -258,6 +336,9 @@ static void job_free(struct job *j)
 	free(j->src_dir);
 	free(j->src_so);
 	free(j->src_version);
+	free(j->protect[0]);
+	free(j->protect[1]);
+	strv_free(j->kept, j->nkept);
 	for (size_t i = 0; i < j->nkeep; i++)
 		free(j->keep[i]);
 	free(j->keep);
@@ -272,6 +353,7 @@ static struct job *job_new(struct installdir *d, const char *name, installdir_fn
 {
 	struct job *j = xcalloc(1, sizeof *j);
 
+	j->d = d;
 	j->parent = xstrdup(d->path);
 	j->name = name ? xstrdup(name) : NULL;
 	j->dir = name ? xasprintf("%s/%s", d->path, name) : NULL;
@@ -285,8 +367,15 @@ static void job_done(void *arg, bool cancelled)
 	struct job *j = arg;
 
 	for (size_t i = 0; i < j->nremoved; i++)
-		log_info("installdir", "removed files of a plugin that is not installed: %s",
+		log_info("installdir", "%s: %s",
+			 j->pruning ? "removed a version beyond --keep-versions"
+				    : "removed files of a plugin that is not installed",
 			 j->removed[i]);
+	if (j->scanned && !cancelled) {
+		kept_set(j->d, j->name, j->kept, j->nkept);
+		j->kept = NULL;
+		j->nkept = 0;
+	}
 	if (cancelled) {
 		j->r.rc = -1;
 		snprintf(j->r.err, sizeof j->r.err, "the daemon is stopping");
@@ -311,40 +400,129 @@ static struct manifest *read_installed(const char *dir, char *err, size_t errlen
 	return m;
 }
 
-/* On the worker: is the copy there the one wanted, else copy it. */
+/* A version directory's name: a manifest's version (no '/', never "." or ".."). */
+static bool version_name(const char *v)
+{
+	return v[0] != '.' && manifest_version_valid(v);
+}
+
+static int by_version(const void *a, const void *b)
+{
+	/* Newest first, 1.10.0 after 1.9.0. */
+	return strverscmp(*(char *const *)b, *(char *const *)a);
+}
+
+/* On the worker: the version directories <dir> holds (each with a manifest), newest first. */
+static void scan(struct job *j)
+{
+	DIR *dp = opendir(j->dir);
+	struct dirent *de;
+
+	j->scanned = true;
+	if (dp == NULL)
+		return;
+	while ((de = readdir(dp)) != NULL) {
+		char *path;
+		bool yes;
+
+		if (!version_name(de->d_name))
+			continue;
+		path = xasprintf("%s/%s/manifest.json", j->dir, de->d_name);
+		{
+			struct stat st;
+
+			yes = lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+		}
+		free(path);
+		if (!yes)
+			continue;
+		j->kept = xrealloc(j->kept, (j->nkept + 1) * sizeof *j->kept);
+		j->kept[j->nkept++] = xstrdup(de->d_name);
+	}
+	closedir(dp);
+	qsort(j->kept, j->nkept, sizeof *j->kept, by_version);
+}
+
+/*
+ * On the worker: a copy in the layout before per-version directories
+ * (<dir>/manifest.json) moves to <dir>/<its version>/, so an upgraded daemon
+ * keeps running what it ran.
+ */
+static void migrate_flat(struct job *j)
+{
+	char *mpath = xasprintf("%s/manifest.json", j->dir), *tmp = NULL, *dst = NULL, why[256];
+	struct manifest *m = NULL;
+	struct stat st;
+
+	if (lstat(mpath, &st) < 0 || !S_ISREG(st.st_mode))
+		goto out;
+	m = manifest_read_file(mpath, why, sizeof why);
+	if (m == NULL || !version_name(m->version))
+		goto out;
+	tmp = xasprintf("%s/.%s.tmp-flat-%ld", j->parent, j->name, (long)getpid());
+	dst = xasprintf("%s/%s", j->dir, m->version);
+	installdir_remove_tree(tmp);
+	if (rename(j->dir, tmp) == 0 && mkdir(j->dir, 0755) == 0)
+		rename(tmp, dst);
+out:
+	manifest_free(m);
+	free(mpath);
+	free(tmp);
+	free(dst);
+}
+
+/* On the worker: is the copy of the version there the one wanted, else copy it. */
 static void ensure_work(void *arg)
 {
 	struct job *j = arg;
 	struct installdir_result *r = &j->r;
-	struct manifest *m = read_installed(j->dir, r->err, sizeof r->err);
+	char *vdir = xasprintf("%s/%s", j->dir, j->version);
+	struct manifest *m;
 	struct stat src, dst;
 
+	migrate_flat(j);
+	if (mkdir(j->dir, 0755) < 0 && errno != EEXIST) {
+		r->rc = -1;
+		snprintf(r->err, sizeof r->err, "creating %s: %s", j->dir, strerror(errno));
+		goto out;
+	}
+	m = read_installed(vdir, r->err, sizeof r->err);
 	if (m && strcmp(m->version, j->version) == 0) {
-		char *so = xasprintf("%s/%s", j->dir, m->entry_main);
+		char *so = xasprintf("%s/%s", vdir, m->entry_main);
 		bool fresh = lstat(so, &dst) == 0 && S_ISREG(dst.st_mode) &&
 			     (j->src_dir == NULL || strcmp(j->src_version, j->version) != 0 ||
 			      (lstat(j->src_so, &src) == 0 && same_file(&src, &dst)));
 
 		free(so);
 		if (fresh) {
+			/* Its mtime says when a version last ran: pruning keeps the recent ones. */
+			utimensat(AT_FDCWD, vdir, NULL, 0);
 			r->manifest = m;
-			return;
+			goto out;
 		}
 	}
 	manifest_free(m);
 	if (j->src_dir == NULL || strcmp(j->src_version, j->version) != 0) {
 		r->rc = -1;
-		snprintf(r->err, sizeof r->err, "version %s of %s is not in the plugin directory",
-			 j->version, j->name);
-		return;
+		r->missing = true;
+		snprintf(r->err, sizeof r->err,
+			 "version %s of %s is neither kept in %s nor in the plugin directory",
+			 j->version, j->name, j->dir);
+		goto out;
 	}
-	if (installdir_copy_tree(j->src_dir, j->parent, j->name, r->err, sizeof r->err) < 0) {
+	if (installdir_copy_tree(j->src_dir, j->dir, j->version, r->err, sizeof r->err) < 0) {
 		r->rc = -1;
-		return;
+		goto out;
 	}
 	r->changed = true;
-	r->manifest = read_installed(j->dir, r->err, sizeof r->err);
+	r->manifest = read_installed(vdir, r->err, sizeof r->err);
 	r->rc = r->manifest ? 0 : -1;
+out:
+	free(vdir);
+	scan(j);
+	/* Nothing of a plugin that has no version here (a failed first copy included). */
+	if (j->nkept == 0)
+		rmdir(j->dir);
 }
 
 void installdir_ensure(struct installdir *d, const char *name, const char *version,
@@ -365,10 +543,16 @@ static void remove_work(void *arg)
 {
 	struct job *j = arg;
 
-	if (installdir_remove_tree(j->dir) < 0) {
+	char *path = j->version ? xasprintf("%s/%s", j->dir, j->version) : xstrdup(j->dir);
+
+	if (installdir_remove_tree(path) < 0) {
 		j->r.rc = -1;
-		snprintf(j->r.err, sizeof j->r.err, "removing %s: %s", j->dir, strerror(errno));
+		snprintf(j->r.err, sizeof j->r.err, "removing %s: %s", path, strerror(errno));
 	}
+	free(path);
+	scan(j);
+	if (j->nkept == 0)
+		rmdir(j->dir);
 }
 
 void installdir_remove(struct installdir *d, const char *name, installdir_fn fn, void *arg)
@@ -376,7 +560,88 @@ void installdir_remove(struct installdir *d, const char *name, installdir_fn fn,
 	worker_submit(d->worker, remove_work, job_done, job_new(d, name, fn, arg));
 }
 
-static bool is_plugin_copy(const char *dir)
+void installdir_remove_version(struct installdir *d, const char *name, const char *version,
+			       installdir_fn fn, void *arg)
+{
+	struct job *j = job_new(d, name, fn, arg);
+
+	j->version = xstrdup(version);
+	worker_submit(d->worker, remove_work, job_done, j);
+}
+
+static time_t dir_mtime(const char *dir, const char *v)
+{
+	char *path = xasprintf("%s/%s", dir, v);
+	struct stat st;
+	time_t t = lstat(path, &st) == 0 ? st.st_mtime : 0;
+
+	free(path);
+	return t;
+}
+
+/*
+ * On the worker: keeps the active version, then the previous one, then the
+ * most recently run (directory mtime), keep_n in all; removes the rest.
+ */
+static void prune_work(void *arg)
+{
+	struct job *j = arg;
+	size_t n;
+	char **order;
+	time_t *when;
+
+	scan(j);
+	n = j->nkept;
+	order = xcalloc(n + 1, sizeof *order);
+	when = xcalloc(n + 1, sizeof *when);
+	for (size_t i = 0; i < n; i++) {
+		order[i] = j->kept[i];
+		when[i] = dir_mtime(j->dir, order[i]);
+		for (size_t p = 0; p < 2; p++)
+			if (j->protect[p] && strcmp(order[i], j->protect[p]) == 0)
+				when[i] = (time_t)(INT64_MAX - (int64_t)p);
+	}
+	/* Insertion sort by rank, highest first (a handful of versions). */
+	for (size_t i = 1; i < n; i++)
+		for (size_t k = i; k > 0 && when[k] > when[k - 1]; k--) {
+			time_t t = when[k];
+			char *o = order[k];
+
+			when[k] = when[k - 1], order[k] = order[k - 1];
+			when[k - 1] = t, order[k - 1] = o;
+		}
+	for (size_t i = j->keep_n; i < n; i++) {
+		char *path = xasprintf("%s/%s", j->dir, order[i]);
+
+		if (installdir_remove_tree(path) < 0 && j->r.rc == 0) {
+			j->r.rc = -1;
+			snprintf(j->r.err, sizeof j->r.err, "removing %s: %s", path,
+				 strerror(errno));
+		}
+		j->removed = xrealloc(j->removed, (j->nremoved + 1) * sizeof *j->removed);
+		j->removed[j->nremoved++] = path;
+	}
+	free(order);
+	free(when);
+	strv_free(j->kept, j->nkept);
+	j->kept = NULL;
+	j->nkept = 0;
+	scan(j);
+}
+
+void installdir_prune(struct installdir *d, const char *name, size_t keep_n, const char *active,
+		      const char *previous, installdir_fn fn, void *arg)
+{
+	struct job *j = job_new(d, name, fn, arg);
+
+	j->keep_n = keep_n ? keep_n : 1;
+	j->protect[0] = active ? xstrdup(active) : NULL;
+	j->protect[1] = previous ? xstrdup(previous) : NULL;
+	j->pruning = true;
+	worker_submit(d->worker, prune_work, job_done, j);
+}
+
+static bool has_manifest(const char *dir)
 {
 	char *manifest = xasprintf("%s/manifest.json", dir);
 	struct stat st;
@@ -384,6 +649,29 @@ static bool is_plugin_copy(const char *dir)
 		   S_ISREG(st.st_mode);
 
 	free(manifest);
+	return yes;
+}
+
+/* A copy made by install: <dir>/<version>/manifest.json (or <dir>/manifest.json, the old layout).
+ */
+static bool is_plugin_copy(const char *dir)
+{
+	DIR *dp;
+	struct dirent *de;
+	bool yes = has_manifest(dir);
+
+	if (yes || (dp = opendir(dir)) == NULL)
+		return yes;
+	while (!yes && (de = readdir(dp)) != NULL) {
+		char *v;
+
+		if (!version_name(de->d_name))
+			continue;
+		v = xasprintf("%s/%s", dir, de->d_name);
+		yes = has_manifest(v);
+		free(v);
+	}
+	closedir(dp);
 	return yes;
 }
 

@@ -54,7 +54,8 @@ static void prepare_work(void *arg)
 {
 	struct job *j = arg;
 	struct package_verified ver;
-	char *dir, *mpath = NULL, *dst = NULL, why[512];
+	char *dir, *mpath = NULL, *dst = NULL, *parent = NULL, why[512];
+	bool made_parent = false;
 
 	dir = package_prepare(j->path, &j->e, j->install_dir, SS_SDK_ABI, j->trust, NULL, &ver,
 			      &j->r.err);
@@ -64,9 +65,13 @@ static void prepare_work(void *arg)
 	}
 	mpath = xasprintf("%s/manifest.json", dir);
 	j->r.manifest = manifest_read_file(mpath, why, sizeof why);
-	dst = xasprintf("%s/%s", j->install_dir, j->name);
+	parent = xasprintf("%s/%s", j->install_dir, j->name);
+	dst = xasprintf("%s/%s", parent, j->r.version);
 	if (j->r.manifest == NULL) {
 		pkg_error_set(&j->r.err, "manifest", "manifest.json", "%s", why);
+		j->r.rc = -1;
+	} else if (!(made_parent = mkdir(parent, 0755) == 0) && errno != EEXIST) {
+		pkg_error_set(&j->r.err, "io", j->name, "%s: %s", parent, strerror(errno));
 		j->r.rc = -1;
 	} else if (rename(dir, dst) < 0) {
 		pkg_error_set(&j->r.err, "io", j->name, "%s: %s", dst,
@@ -74,8 +79,12 @@ static void prepare_work(void *arg)
 								    : strerror(errno));
 		j->r.rc = -1;
 	}
-	if (j->r.rc < 0)
+	if (j->r.rc < 0) {
 		pkg_tree_remove(dir);
+		if (made_parent)
+			rmdir(parent);
+	}
+	free(parent);
 	free(dst);
 	free(mpath);
 	free(dir);

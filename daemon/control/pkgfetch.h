@@ -5,7 +5,7 @@
  * reactor, bounded by PACKAGE_MAX_ARCHIVE_DEFAULT), then on the worker thread
  * verify and unpack it (package_prepare: sha256, signature, safe extraction,
  * manifest and .so checks), read its manifest and rename it to
- * <install-dir>/<name>. The download is removed whatever happens; on any
+ * <install-dir>/<name>/<version>. The download is removed whatever happens; on any
  * failure nothing is left and the answer names the check that failed.
  */
 #ifndef SS_PKGFETCH_H
@@ -20,7 +20,7 @@ struct worker;
 struct manifest;
 
 struct pkgfetch_result {
-	int rc;		      /* 0: <install-dir>/<name> holds version */
+	int rc;		      /* 0: <install-dir>/<name>/<version> holds it */
 	struct pkg_error err; /* when rc < 0 ("not-found" when no entry will do) */
 	char version[65];
 	struct manifest *manifest; /* rc 0: the installed manifest (the callee may take it) */

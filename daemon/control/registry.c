@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "registry.h"
+#include "registry_int.h"
 
 #include <errno.h>
 #include <libpq-fe.h>
@@ -25,8 +26,6 @@
 #include "migrate.h"
 #include "names.h"
 #include "plugin_store.h"
-#include "pkgfetch.h"
-#include "repo_store.h"
 #include "schema.h"
 #include "secrets.h"
 #include "supervisor.h"
@@ -34,23 +33,6 @@
 #include "view.h"
 #include "worker.h"
 #include "xmalloc.h"
-
-struct registry {
-	struct fetch *fetch;
-	const struct package_trust *trust;
-	struct event_base *base;
-	struct supervisor *sup;
-	struct db *db;
-	struct token_cache *tokens;
-	struct market *cat;
-	const struct discovery *builtins;
-	struct worker *worker;
-	struct installdir *dir;
-	struct discovery_cache *cache;
-	struct applier *ap;
-	struct converge *cv;
-	char *plugin_dir;
-};
 
 /* Something changed in the plugin directory: the local catalog follows. */
 static void on_plugins_changed(void *arg)
@@ -128,6 +110,7 @@ struct registry *registry_new(struct event_base *base, struct supervisor *sup, s
 	reg->worker = worker_new(base);
 	reg->fetch = opts->fetch;
 	reg->trust = opts->trust;
+	reg->keep_versions = opts->keep_versions ? opts->keep_versions : 3;
 	reg->dir = installdir_open(reg->worker, opts->install_dir, reg->plugin_dir, err, errlen);
 	if (reg->dir == NULL)
 		goto fail;
@@ -161,29 +144,16 @@ void registry_free(struct registry *reg)
 	applier_free(reg->ap);
 	converge_free(reg->cv);
 	installdir_free(reg->dir);
+	for (size_t i = 0; i < reg->nchanging; i++)
+		free(reg->changing[i]);
+	free(reg->changing);
 	free(reg->plugin_dir);
 	free(reg);
 }
 
 /* ---- verbs ---- */
 
-struct call {
-	struct registry *reg;
-	char name[SS_NAME_MAX + 1];
-	char *version;
-	bool version_asked;
-	json_object *config; /* as given (install), or the new one (configure) */
-	char *config_text;   /* what is stored */
-	char *user;
-	bool enable;
-	bool fetched;	       /* install: <install-dir>/<name> came from a catalog package */
-	struct plugin_row row; /* the row acted on */
-	char msg[768];
-	verb_done_fn done;
-	void *arg;
-};
-
-static struct call *call_new(struct registry *reg, const char *name, verb_done_fn done, void *arg)
+struct call *call_new(struct registry *reg, const char *name, verb_done_fn done, void *arg)
 {
 	struct call *c = xcalloc(1, sizeof *c);
 
@@ -195,31 +165,32 @@ static struct call *call_new(struct registry *reg, const char *name, verb_done_f
 	return c;
 }
 
-static void call_free(struct call *c)
+void call_free(struct call *c)
 {
 	free(c->version);
 	json_object_put(c->config);
 	free(c->config_text);
 	free(c->user);
 	plugin_row_clear(&c->row);
+	plugin_row_clear(&c->next);
 	free(c);
 }
 
 /* Completes the verb (body consumed) and ends the call. */
-static void answer(struct call *c, enum verb_code code, const char *msg, json_object *body)
+void call_answer(struct call *c, enum verb_code code, const char *msg, json_object *body)
 {
 	struct verb_result r = {.code = code, .message = msg ? msg : "", .body = body};
 
-	/* A package fetched for an install that did not happen leaves nothing behind. */
-	if (c->fetched && code != VERB_OK)
-		installdir_remove(c->reg->dir, c->name, NULL, NULL);
+	/* Files made for an install or upgrade that did not happen leave nothing behind. */
+	if (c->new_files && code != VERB_OK)
+		installdir_remove_version(c->reg->dir, c->name, c->version, NULL, NULL);
 
 	c->done(&r, c->arg);
 	json_object_put(body);
 	call_free(c);
 }
 
-static void answer_created(struct call *c, json_object *body)
+void call_answer_created(struct call *c, json_object *body)
 {
 	struct verb_result r = {.code = VERB_OK, .message = "", .body = body, .created = true};
 
@@ -228,22 +199,22 @@ static void answer_created(struct call *c, json_object *body)
 	call_free(c);
 }
 
-static void failed(struct call *c, const struct store_status *s)
+void call_failed(struct call *c, const struct store_status *s)
 {
-	if (c->fetched)
-		installdir_remove(c->reg->dir, c->name, NULL, NULL);
+	if (c->new_files)
+		installdir_remove_version(c->reg->dir, c->name, c->version, NULL, NULL);
 	market_failure(s, c->name[0] ? c->name : "installed", c->done, c->arg);
 	call_free(c);
 }
 
 /* A statement could not even be queued: the database is away. */
-static void queued(struct call *c, int rc)
+void call_queued(struct call *c, int rc)
 {
 	if (rc < 0)
-		failed(c, NULL);
+		call_failed(c, NULL);
 }
 
-static const struct discovered *discovered(struct registry *reg, const char *name)
+const struct discovered *reg_discovered(struct registry *reg, const char *name)
 {
 	return discovery_find(discovery_cache_list(reg->cache), name);
 }
@@ -251,37 +222,38 @@ static const struct discovered *discovered(struct registry *reg, const char *nam
 /* The schema to mask with when the row's catalog entry has none. */
 static json_object *fallback_schema(struct registry *reg, const char *name)
 {
-	const struct discovered *d = discovered(reg, name);
+	const struct discovered *d = reg_discovered(reg, name);
 
 	return d ? d->manifest->config_schema : NULL;
 }
 
-static json_object *view(struct registry *reg, const struct plugin_row *row)
+json_object *reg_view(struct registry *reg, const struct plugin_row *row)
 {
 	return view_installed(row, fallback_schema(reg, row->name),
-			      applier_error(reg->ap, row->name), reg->sup);
+			      applier_error(reg->ap, row->name),
+			      installdir_kept(reg->dir, row->name), reg->sup);
 }
 
 /* {"message": msg, "plugin": view}. */
-static json_object *applied_body(struct registry *reg, const char *msg,
-				 const struct plugin_row *row)
+json_object *reg_applied_body(struct registry *reg, const char *msg, const struct plugin_row *row)
 {
 	json_object *out = json_object_new_object();
 
 	json_object_object_add(out, "message", json_object_new_string(msg));
-	json_object_object_add(out, "plugin", view(reg, row));
+	json_object_object_add(out, "plugin", reg_view(reg, row));
 	return out;
 }
 
 /* Not installed: 409-like when the name is known anywhere, else unknown. */
-static void not_installed(struct call *c, bool known)
+void call_not_installed(struct call *c, bool known)
 {
 	snprintf(c->msg, sizeof c->msg,
-		 known || discovered(c->reg, c->name) ? "plugin %s is not installed"
-						      : "no plugin named %s",
+		 known || reg_discovered(c->reg, c->name) ? "plugin %s is not installed"
+							  : "no plugin named %s",
 		 c->name);
-	answer(c, known || discovered(c->reg, c->name) ? VERB_NOT_INSTALLED : VERB_NOT_FOUND,
-	       c->msg, NULL);
+	call_answer(c,
+		    known || reg_discovered(c->reg, c->name) ? VERB_NOT_INSTALLED : VERB_NOT_FOUND,
+		    c->msg, NULL);
 }
 
 /*
@@ -293,203 +265,41 @@ static void changed_applied(const struct apply_outcome *o, void *arg)
 {
 	struct call *c = arg;
 
-	answer(c, VERB_OK, "",
-	       applied_body(c->reg, o->code == VERB_OK ? c->msg : o->message, &c->row));
+	call_answer(c, VERB_OK, "",
+		    reg_applied_body(c->reg, o->code == VERB_OK ? c->msg : o->message, &c->row));
 }
 
 /* Takes the one row of rows into c->row; false after answering when there is none. */
-static bool take_row(struct call *c, const struct store_status *s, const struct plugin_rows *rows)
+bool call_take_row(struct call *c, const struct store_status *s, const struct plugin_rows *rows)
 {
 	if (s->st != DB_OK) {
-		failed(c, s);
+		call_failed(c, s);
 		return false;
 	}
 	if (rows->n == 0) {
-		not_installed(c, rows->known);
+		call_not_installed(c, rows->known);
 		return false;
 	}
 	plugin_row_copy(&c->row, &rows->v[0]);
 	return true;
 }
 
-/* -- install -- */
+/* -- shared by the verbs -- */
 
-static void install_done(struct call *c, enum verb_code code, const char *msg, json_object *body)
-{
-	struct converge *cv = c->reg->cv;
-	char name[SS_NAME_MAX + 1];
-
-	snprintf(name, sizeof name, "%s", c->name);
-	if (code == VERB_OK)
-		answer_created(c, body);
-	else
-		answer(c, code, msg, body);
-	converge_release(cv, name);
-}
-
-static void failed_removed(const struct apply_outcome *o, void *arg)
-{
-	struct call *c = arg;
-
-	(void)o;
-	install_done(c, VERB_START_FAILED, c->msg, NULL);
-}
-
-static void uninserted(const struct store_status *s, const struct plugin_rows *rows, void *arg)
-{
-	struct call *c = arg;
-
-	(void)rows;
-	if (s->st != DB_OK) {
-		/* The row stays: say so; convergence applies it when the database is back. */
-		log_error("registry", "%s: taking back the failed install: %s", c->name, s->err);
-		snprintf(c->msg + strlen(c->msg), sizeof c->msg - strlen(c->msg),
-			 " (and its row could not be removed: %s)", s->err);
-	}
-	applier_apply(c->reg->ap, c->name, NULL, 0, failed_removed, c);
-}
-
-static void install_applied(const struct apply_outcome *o, void *arg)
-{
-	struct call *c = arg;
-	json_object *body;
-
-	if (o->code != VERB_OK) {
-		/* Nothing may stay of an install that cannot run: row, copy, host. */
-		snprintf(c->msg, sizeof c->msg, "%s", o->message);
-		if (plugin_store_uninsert(c->reg->db, c->name, c->version, uninserted, c) < 0) {
-			struct store_status down = {.st = DB_DOWN, .err = "the database is away"};
-
-			uninserted(&down, NULL, c);
-		}
-		return;
-	}
-	log_info("registry", "%s %s installed by %s", c->name, c->version, c->user);
-	body = applied_body(c->reg, "Plugin installed and activated successfully", &c->row);
-	install_done(c, VERB_OK, "", body);
-}
-
-static void upgraded(const struct store_status *s, const struct plugin_rows *rows, void *arg)
-{
-	struct call *c = arg;
-
-	if (s->st != DB_OK) {
-		failed(c, s);
-		return;
-	}
-	if (rows->n == 0) {
-		snprintf(c->msg, sizeof c->msg, "plugin %s is already installed at version %s",
-			 c->name, c->version);
-		answer(c, VERB_ALREADY, c->msg, NULL);
-		return;
-	}
-	plugin_row_copy(&c->row, &rows->v[0]);
-	log_info("registry", "%s changed to version %s by %s", c->name, c->version, c->user);
-	snprintf(c->msg, sizeof c->msg, "Plugin changed to version %s", c->version);
-	applier_apply(c->reg->ap, c->name, &c->row, APPLY_RESTART_FAILED, changed_applied, c);
-}
-
-static void inserted(const struct store_status *s, const struct plugin_rows *rows, void *arg)
-{
-	struct call *c = arg;
-
-	if (s->st != DB_OK || rows->n == 0) {
-		converge_release(c->reg->cv, c->name);
-		if (s->st != DB_OK) {
-			failed(c, s);
-		} else if (c->version_asked) {
-			/* Another version is installed: upgrade (or downgrade) it in place. */
-			queued(c, plugin_store_upgrade(c->reg->db, c->name, c->version,
-						       c->config ? c->config_text : NULL, upgraded,
-						       c));
-		} else {
-			snprintf(c->msg, sizeof c->msg, "plugin %s is already installed", c->name);
-			answer(c, VERB_ALREADY, c->msg, NULL);
-		}
-		return;
-	}
-	plugin_row_copy(&c->row, &rows->v[0]);
-	applier_apply(c->reg->ap, c->name, &c->row, APPLY_RESTART_FAILED | APPLY_STOP_IF_NOT_READY,
-		      install_applied, c);
-}
-
-static void install_record(struct call *c, const struct manifest *m);
-
-/* From a catalog repository: in <install-dir>/<name> now, or refused with the check named. */
-static void install_fetched(struct pkgfetch_result *r, void *arg)
-{
-	struct call *c = arg;
-	json_object *body;
-
-	if (r->rc == 0) {
-		c->fetched = true;
-		install_record(c, r->manifest);
-		return;
-	}
-	snprintf(c->msg, sizeof c->msg, "%.700s (check: %s)", r->err.message, r->err.check);
-	if (strcmp(r->err.check, "not-found") == 0) {
-		answer(c, VERB_NOT_FOUND, c->msg, NULL);
-		return;
-	}
-	body = json_object_new_object();
-	json_object_object_add(body, "check", json_object_new_string(r->err.check));
-	answer(c, VERB_PACKAGE_REFUSED, c->msg, body);
-}
-
-static void catalog_read(const struct store_status *s, json_object *out, bool found, void *arg)
-{
-	struct call *c = arg;
-
-	(void)found;
-	if (s->st != DB_OK) {
-		failed(c, s);
-	} else if (json_object_array_length(out) == 0) {
-		snprintf(c->msg, sizeof c->msg, "no plugin named %s in the catalog", c->name);
-		answer(c, VERB_NOT_FOUND, c->msg, NULL);
-	} else {
-		pkgfetch_install(c->reg->fetch, c->reg->worker, installdir_path(c->reg->dir),
-				 c->reg->trust, out, c->name, c->version, install_fetched, c);
-	}
-}
-
-static void install_unknown(const struct store_status *s, const struct plugin_rows *rows, void *arg)
-{
-	struct call *c = arg;
-
-	if (s->st != DB_OK) {
-		failed(c, s);
-		return;
-	}
-	if (rows->n == 0 && c->reg->fetch != NULL) {
-		queued(c, repo_store_entries(c->reg->db, c->name, catalog_read, c));
-		return;
-	}
-	snprintf(c->msg, sizeof c->msg,
-		 rows->n ? "plugin %s is already installed" : "no plugin named %s in the catalog",
-		 c->name);
-	answer(c, rows->n ? VERB_ALREADY : VERB_NOT_FOUND, c->msg, NULL);
-}
-
-/*
- * Checks config against the plugin's compiled configSchema (NULL: none, any
- * configuration goes). True when it may be stored; otherwise the call is
- * answered VERB_INVALID_CONFIG with every error, {"errors": [{path, keyword,
- * message}]}, and ended. The messages name schema values, never the
- * configuration's, so no secret reaches an answer or a log through them.
- */
-static bool config_valid(struct call *c, const struct schema *sch, json_object *config)
+/* See registry_int.h: the configSchema's errors of config, or NULL. */
+json_object *call_config_errors(struct call *c, const struct schema *sch, json_object *config)
 {
 	struct schema_errors *e;
 	json_object *body;
 	size_t n;
 
 	if (sch == NULL)
-		return true;
+		return NULL;
 	e = schema_validate(sch, config);
 	n = schema_errors_count(e);
 	if (n == 0) {
 		schema_errors_free(e);
-		return true;
+		return NULL;
 	}
 	body = json_object_new_object();
 	json_object_object_add(body, "errors", schema_errors_to_json(e));
@@ -498,65 +308,17 @@ static bool config_valid(struct call *c, const struct schema *sch, json_object *
 		 *schema_errors_path(e, 0) ? schema_errors_path(e, 0) : "(root)",
 		 schema_errors_message(e, 0), n > 1 ? " (and more, see errors)" : "");
 	schema_errors_free(e);
-	answer(c, VERB_INVALID_CONFIG, c->msg, body);
+	return body;
+}
+
+bool call_config_valid(struct call *c, const struct schema *sch, json_object *config)
+{
+	json_object *body = call_config_errors(c, sch, config);
+
+	if (body == NULL)
+		return true;
+	call_answer(c, VERB_INVALID_CONFIG, c->msg, body);
 	return false;
-}
-
-/* Records the install of c->name at m's version, its configuration checked first. */
-static void install_record(struct call *c, const struct manifest *m)
-{
-	json_object *config;
-	int rc;
-
-	free(c->version);
-	c->version = xstrdup(m->version);
-	config = manifest_merge_config(m->default_config, c->config);
-	if (!config_valid(c, m->schema, config)) {
-		json_object_put(config);
-		return;
-	}
-	c->config_text = xstrdup(json_object_to_json_string_ext(config, JSON_C_TO_STRING_PLAIN));
-	json_object_put(config);
-	converge_hold(c->reg->cv, c->name);
-	rc = plugin_store_insert(c->reg->db, c->name, c->version, c->config_text, c->user, inserted,
-				 c);
-	if (rc < 0) {
-		converge_release(c->reg->cv, c->name);
-		failed(c, NULL);
-	}
-}
-
-/* The plugin directory is up to date: resolve the version, then record the install. */
-static void install_settled(void *arg)
-{
-	struct call *c = arg;
-	const struct discovered *d = discovered(c->reg, c->name);
-
-	if (d == NULL) {
-		queued(c, plugin_store_get(c->reg->db, c->name, install_unknown, c));
-		return;
-	}
-	if (c->version && strcmp(c->version, d->manifest->version) != 0) {
-		snprintf(c->msg, sizeof c->msg,
-			 "version %s of %s is not available (the catalog has %s)", c->version,
-			 c->name, d->manifest->version);
-		answer(c, VERB_NOT_FOUND, c->msg, NULL);
-		return;
-	}
-	install_record(c, d->manifest);
-}
-
-void registry_install(struct registry *reg, const char *name, const char *version,
-		      json_object *config, const char *user, verb_done_fn done, void *arg)
-{
-	struct call *c = call_new(reg, name, done, arg);
-
-	c->version = version ? xstrdup(version) : NULL;
-	c->version_asked = version != NULL;
-	c->config = config ? json_object_get(config) : NULL;
-	c->user = xstrdup(user ? user : "anonymous");
-	/* A plugin copied into the directory a moment ago is found, not a 404. */
-	discovery_cache_settle(reg->cache, install_settled, c);
 }
 
 /* -- enable, disable -- */
@@ -565,7 +327,7 @@ static void enabled_set(const struct store_status *s, const struct plugin_rows *
 {
 	struct call *c = arg;
 
-	if (!take_row(c, s, rows))
+	if (!call_take_row(c, s, rows))
 		return;
 	snprintf(c->msg, sizeof c->msg, "%s", c->enable ? "Plugin enabled" : "Plugin disabled");
 	applier_apply(c->reg->ap, c->name, &c->row, c->enable ? APPLY_RESTART_FAILED : 0,
@@ -578,7 +340,7 @@ void registry_set_enabled(struct registry *reg, const char *name, bool enabled, 
 	struct call *c = call_new(reg, name, done, arg);
 
 	c->enable = enabled;
-	queued(c, plugin_store_set_enabled(reg->db, name, enabled, enabled_set, c));
+	call_queued(c, plugin_store_set_enabled(reg->db, name, enabled, enabled_set, c));
 }
 
 /* -- configure -- */
@@ -591,12 +353,12 @@ static void config_stored(const struct store_status *s, const struct plugin_rows
 		/* Not recorded: the plugin goes back to what the database says. */
 		applier_apply(c->reg->ap, c->name, &c->row, 0, NULL, NULL);
 		if (s->st != DB_OK)
-			failed(c, s);
+			call_failed(c, s);
 		else
-			not_installed(c, rows->known);
+			call_not_installed(c, rows->known);
 		return;
 	}
-	answer(c, VERB_OK, "", applied_body(c->reg, "Configuration updated", &rows->v[0]));
+	call_answer(c, VERB_OK, "", reg_applied_body(c->reg, "Configuration updated", &rows->v[0]));
 }
 
 static void config_applied(const struct apply_outcome *o, void *arg)
@@ -605,10 +367,11 @@ static void config_applied(const struct apply_outcome *o, void *arg)
 
 	if (o->code == VERB_REJECTED || o->code == VERB_UNREADABLE) {
 		/* Nothing stored: the old configuration stays, here and in the plugin. */
-		answer(c, o->code, o->message, NULL);
+		call_answer(c, o->code, o->message, NULL);
 		return;
 	}
-	queued(c, plugin_store_set_config(c->reg->db, c->name, c->config_text, config_stored, c));
+	call_queued(c,
+		    plugin_store_set_config(c->reg->db, c->name, c->config_text, config_stored, c));
 }
 
 /*
@@ -619,23 +382,23 @@ static void config_applied(const struct apply_outcome *o, void *arg)
  */
 static bool config_checked(struct call *c, json_object *config)
 {
-	const struct discovered *d = discovered(c->reg, c->name);
+	const struct discovered *d = reg_discovered(c->reg, c->name);
 	struct schema *own = NULL;
 	char why[384];
 	bool ok;
 
 	if (d != NULL && c->row.version && strcmp(d->manifest->version, c->row.version) == 0)
-		return config_valid(c, d->manifest->schema, config);
+		return call_config_valid(c, d->manifest->schema, config);
 	if (c->row.schema == NULL)
-		return config_valid(c, d ? d->manifest->schema : NULL, config);
+		return call_config_valid(c, d ? d->manifest->schema : NULL, config);
 	own = schema_compile(c->row.schema, why, sizeof why);
 	if (own == NULL) {
 		snprintf(c->msg, sizeof c->msg, "the configSchema of %s cannot be used: %s",
 			 c->name, why);
-		answer(c, VERB_UNREADABLE, c->msg, NULL);
+		call_answer(c, VERB_UNREADABLE, c->msg, NULL);
 		return false;
 	}
-	ok = config_valid(c, own, config);
+	ok = call_config_valid(c, own, config);
 	schema_free(own);
 	return ok;
 }
@@ -646,7 +409,7 @@ static void config_current(const struct store_status *s, const struct plugin_row
 	struct plugin_row next = {0};
 	json_object *merged;
 
-	if (!take_row(c, s, rows))
+	if (!call_take_row(c, s, rows))
 		return;
 	/*
 	 * A stored configuration that does not read back is replaced by this
@@ -676,7 +439,7 @@ void registry_configure(struct registry *reg, const char *name, json_object *con
 	struct call *c = call_new(reg, name, done, arg);
 
 	c->config = json_object_get(config);
-	queued(c, plugin_store_get(reg->db, name, config_current, c));
+	call_queued(c, plugin_store_get(reg->db, name, config_current, c));
 }
 
 /* -- uninstall -- */
@@ -693,14 +456,14 @@ static void uninstalled(const struct apply_outcome *o, void *arg)
 	json_object_object_add(out, "message",
 			       json_object_new_string("Plugin uninstalled successfully"));
 	json_object_object_add(out, "plugin", p);
-	answer(c, VERB_OK, "", out);
+	call_answer(c, VERB_OK, "", out);
 }
 
 static void deleted(const struct store_status *s, const struct plugin_rows *rows, void *arg)
 {
 	struct call *c = arg;
 
-	if (!take_row(c, s, rows))
+	if (!call_take_row(c, s, rows))
 		return;
 	log_info("registry", "%s uninstalled by %s", c->name, c->user);
 	applier_apply(c->reg->ap, c->name, NULL, 0, uninstalled, c);
@@ -712,7 +475,7 @@ void registry_uninstall(struct registry *reg, const char *name, const char *user
 	struct call *c = call_new(reg, name, done, arg);
 
 	c->user = xstrdup(user ? user : "anonymous");
-	queued(c, plugin_store_delete(reg->db, name, purge, deleted, c));
+	call_queued(c, plugin_store_delete(reg->db, name, purge, deleted, c));
 }
 
 /* -- get, list -- */
@@ -723,27 +486,27 @@ static void got(const struct store_status *s, const struct plugin_rows *rows, vo
 	json_object *v;
 
 	if (s->st != DB_OK) {
-		failed(c, s);
+		call_failed(c, s);
 		return;
 	}
 	if (rows->n > 0) {
-		answer(c, VERB_OK, "", view(c->reg, &rows->v[0]));
+		call_answer(c, VERB_OK, "", reg_view(c->reg, &rows->v[0]));
 		return;
 	}
 	v = view_unmanaged(c->reg->sup, c->name);
 	if (v != NULL) {
-		answer(c, VERB_OK, "", v);
+		call_answer(c, VERB_OK, "", v);
 		return;
 	}
 	snprintf(c->msg, sizeof c->msg, "plugin %s is not installed", c->name);
-	answer(c, VERB_NOT_INSTALLED, c->msg, NULL);
+	call_answer(c, VERB_NOT_INSTALLED, c->msg, NULL);
 }
 
 void registry_get(struct registry *reg, const char *name, verb_done_fn done, void *arg)
 {
 	struct call *c = call_new(reg, name, done, arg);
 
-	queued(c, plugin_store_get(reg->db, name, got, c));
+	call_queued(c, plugin_store_get(reg->db, name, got, c));
 }
 
 struct unmanaged_ctx {
@@ -772,24 +535,24 @@ static void listed(const struct store_status *s, const struct plugin_rows *rows,
 	struct unmanaged_ctx u;
 
 	if (s->st != DB_OK) {
-		failed(c, s);
+		call_failed(c, s);
 		return;
 	}
 	list = json_object_new_array();
 	for (size_t i = 0; i < rows->n; i++)
-		json_object_array_add(list, view(c->reg, &rows->v[i]));
+		json_object_array_add(list, reg_view(c->reg, &rows->v[i]));
 	u = (struct unmanaged_ctx){.reg = c->reg, .rows = rows, .list = list};
 	supervisor_foreach(c->reg->sup, add_unmanaged, &u);
 	out = json_object_new_object();
 	json_object_object_add(out, "count",
 			       json_object_new_int((int)json_object_array_length(list)));
 	json_object_object_add(out, "plugins", list);
-	answer(c, VERB_OK, "", out);
+	call_answer(c, VERB_OK, "", out);
 }
 
 void registry_list(struct registry *reg, verb_done_fn done, void *arg)
 {
 	struct call *c = call_new(reg, NULL, done, arg);
 
-	queued(c, plugin_store_get(reg->db, NULL, listed, c));
+	call_queued(c, plugin_store_get(reg->db, NULL, listed, c));
 }

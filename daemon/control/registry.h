@@ -44,6 +44,8 @@ struct registry_options {
 	struct egress *egress;
 	/* Told each started plugin's manifest jobs (NULL: no jobs service). */
 	struct jobs *jobs;
+	/* Versions of a plugin kept in the install directory, the running one included (0: 3). */
+	size_t keep_versions;
 };
 
 /*
@@ -62,12 +64,22 @@ void registry_free(struct registry *reg);
 struct worker *registry_worker(struct registry *reg);
 
 /*
- * Installs name (version NULL: the one the plugin directory has; another
- * version of an installed plugin is an upgrade in place) with config (an
- * object over the manifest's defaults, or NULL), recorded as user's doing.
- * Completes once the host is ready (body {"created": bool, "plugin": view})
- * or could not start: then VERB_START_FAILED, and no row and no files are
- * left behind.
+ * Installs name (version NULL: the one the plugin directory has, else the
+ * newest compatible one of the repositories) with config (an object over
+ * the manifest's defaults, or NULL), recorded as user's doing. Completes
+ * once the host is ready (body {"plugin": view}, created) or could not
+ * start: then VERB_START_FAILED, and no row and no files are left behind.
+ *
+ * Another version of an installed plugin is an upgrade (or downgrade) in
+ * place, blue/green: its files (kept, from the plugin directory, or
+ * downloaded), the configuration carried over (or config over the new
+ * defaults) checked against the new configSchema (VERB_INVALID_CONFIG),
+ * the row moved (previous_version the old one), the new host started
+ * beside the old one and switched to once ready. A new version that does
+ * not become ready: VERB_START_FAILED, the row back at the old version,
+ * the old host serving on, the new version's files gone. Versions beyond
+ * keep_versions are pruned after a change. VERB_BUSY while another version
+ * change of name is in progress.
  */
 void registry_install(struct registry *reg, const char *name, const char *version,
 		      json_object *config, const char *user, verb_done_fn done, void *arg);
@@ -88,6 +100,14 @@ void registry_configure(struct registry *reg, const char *name, json_object *con
  */
 void registry_uninstall(struct registry *reg, const char *name, const char *user, bool purge,
 			verb_done_fn done, void *arg);
+/*
+ * Switches name to version (NULL: its previous_version) the way an upgrade
+ * does, from the files kept on disk only (never a download). VERB_NOT_FOUND
+ * when that version is not kept, VERB_NO_PREVIOUS when there is none to go
+ * back to, VERB_ALREADY when it runs that version.
+ */
+void registry_rollback(struct registry *reg, const char *name, const char *version,
+		       const char *user, verb_done_fn done, void *arg);
 /* body: the view of name (a plugin run with --plugin has an unmanaged view). */
 void registry_get(struct registry *reg, const char *name, verb_done_fn done, void *arg);
 /* body {"count", "plugins": [views]}. */

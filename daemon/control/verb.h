@@ -23,6 +23,8 @@ enum verb_code {
 	VERB_INTERNAL,	      /* a bug, logged */
 	/* The configuration does not match the configSchema: body {"errors": [...]}. */
 	VERB_INVALID_CONFIG,
+	VERB_BUSY, /* another version change of the plugin is in progress, or just happened */
+	VERB_NO_PREVIOUS, /* a rollback with no version named, and none ran before */
 };
 
 struct verb_result {

@@ -11,7 +11,7 @@ static json_object *str_or_null(const char *s)
 }
 
 json_object *view_installed(const struct plugin_row *row, json_object *schema, const char *error,
-			    struct supervisor *sup)
+			    json_object *kept, struct supervisor *sup)
 {
 	json_object *out = json_object_new_object();
 
@@ -19,6 +19,9 @@ json_object *view_installed(const struct plugin_row *row, json_object *schema, c
 		schema = row->schema;
 	json_object_object_add(out, "name", json_object_new_string(row->name));
 	json_object_object_add(out, "version", str_or_null(row->version));
+	json_object_object_add(out, "previousVersion", str_or_null(row->previous_version));
+	/* The versions a rollback can switch to without a download (and the one running). */
+	json_object_object_add(out, "keptVersions", kept ? kept : json_object_new_array());
 	json_object_object_add(out, "enabled", json_object_new_boolean(row->enabled));
 	/* An unreadable row has no configuration to show: null, and the error says why. */
 	json_object_object_add(out, "config",

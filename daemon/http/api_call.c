@@ -33,6 +33,8 @@ static const struct {
     [VERB_UNREADABLE] = {409, "unreadable"},
     [VERB_UNAVAILABLE] = {503, "unavailable"},
     [VERB_INTERNAL] = {500, "internal"},
+    [VERB_BUSY] = {409, "in_progress"},
+    [VERB_NO_PREVIOUS] = {409, "nothing_to_roll_back"},
 };
 
 void api_call_answer(struct api_req *req, const struct verb_result *r, int ok_status)

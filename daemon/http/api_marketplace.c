@@ -66,6 +66,37 @@ out:
 	json_object_put(body);
 }
 
+/* ---- POST rollback/{name} ---- */
+
+/* Body optional: {"version": "1.0.0"}; without it, the previous version. */
+static void h_rollback(struct api_req *req, const char *rest, void *arg)
+{
+	static const char *const allowed[] = {"version", NULL};
+	char name[SS_NAME_MAX + 1];
+	json_object *body = NULL, *v;
+	const char *version = NULL;
+
+	if (api_call_name(req, rest, name) < 0 || api_read_json(req, true, &body) < 0)
+		return;
+	if (!json_object_is_type(body, json_type_object)) {
+		api_reply_error(req, 400, "bad_field", "the body must be a JSON object");
+		goto out;
+	}
+	if (api_call_only_fields(req, body, allowed) < 0)
+		goto out;
+	if (json_object_object_get_ex(body, "version", &v) && v != NULL) {
+		if (!json_object_is_type(v, json_type_string) ||
+		    !manifest_version_valid(json_object_get_string(v))) {
+			api_reply_error(req, 400, "bad_field", "version must be a version string");
+			goto out;
+		}
+		version = json_object_get_string(v);
+	}
+	registry_rollback(arg, name, version, api_req_user(req), api_call_answered, req);
+out:
+	json_object_put(body);
+}
+
 /* ---- POST enable/{name}, POST disable/{name} ---- */
 
 static void set_enabled(struct api_req *req, const char *rest, struct registry *reg, bool enable)
@@ -182,6 +213,7 @@ out:
 void api_marketplace_register(struct api *api, struct registry *reg)
 {
 	api_route(api, "POST", PREFIX "install/", true, API_ROLE_ADMIN, h_install, reg);
+	api_route(api, "POST", PREFIX "rollback/", true, API_ROLE_ADMIN, h_rollback, reg);
 	api_route(api, "POST", PREFIX "enable/", true, API_ROLE_ADMIN, h_enable, reg);
 	api_route(api, "POST", PREFIX "disable/", true, API_ROLE_ADMIN, h_disable, reg);
 	api_route(api, "DELETE", PREFIX "uninstall/", true, API_ROLE_ADMIN, h_uninstall, reg);

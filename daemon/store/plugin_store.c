@@ -19,8 +19,8 @@
 	u ".name, " u ".version, COALESCE(" u ".enabled, false), COALESCE(" u                      \
 	  ".config, '{}'::jsonb)::text, " u ".installed_by, to_json(" u                            \
 	  ".installed_at) #>> '{}', to_json(" u ".updated_at) #>> '{}',"                           \
-	  " (c.manifest -> 'configSchema')::text"
-#define NCOLS 8
+	  " (c.manifest -> 'configSchema')::text, " u ".previous_version"
+#define NCOLS 9
 #define FROM(t, u) " FROM " t " " u " LEFT JOIN catalog_plugins c ON c.id = " u ".catalog_plugin_id"
 /* Whether $1 names a plugin of the catalog or an installed one. */
 #define KNOWN                                                                                      \
@@ -56,13 +56,18 @@ static const char uninsert_sql[] =
     " SELECT " COLS("d") FROM("d", "d");
 
 /*
- * Upgrade (or downgrade) in place: the version and catalog entry change,
- * the configuration stays unless one is given; storage is kept.
+ * Another version in place (upgrade, downgrade, rollback, or taking one of
+ * those back): only while the row is still at $2, so two changes racing
+ * never both apply; the catalog entry follows the version, previous_version
+ * is $4, the configuration $5 (NULL keeps it); storage is kept.
  */
-static const char upgrade_sql[] =
-    "WITH " LOCAL_ENTRY ","
-    " u AS (UPDATE installed_plugins SET version = $2, catalog_plugin_id = (SELECT id FROM cat),"
-    "  config = COALESCE($3::jsonb, config) WHERE name = $1 AND version <> $2 RETURNING *)"
+static const char set_version_sql[] =
+    "WITH cat AS (SELECT c.id FROM catalog_plugins c JOIN catalog_repositories r"
+    "  ON r.id = c.repository_id WHERE c.name = $1 AND c.version = $3"
+    "  ORDER BY (r.type = 'local') DESC, c.id LIMIT 1),"
+    " u AS (UPDATE installed_plugins SET version = $3, catalog_plugin_id = (SELECT id FROM cat),"
+    "  previous_version = $4, config = COALESCE($5::jsonb, config)"
+    "  WHERE name = $1 AND version = $2 RETURNING *)"
     " SELECT " COLS("u") FROM("u", "u");
 
 static const char enable_sql[] =
@@ -128,6 +133,7 @@ static void row_read(const PGresult *res, int i, struct plugin_row *r)
 	r->installed_by = dup_or_null(res, i, 4);
 	r->installed_at = dup_or_null(res, i, 5);
 	r->updated_at = dup_or_null(res, i, 6);
+	r->previous_version = dup_or_null(res, i, 8);
 	if (parse_column(PQgetisnull(res, i, 3) ? "{}" : PQgetvalue(res, i, 3), true, &r->config,
 			 why, sizeof why) < 0) {
 		r->error = xasprintf("the stored configuration does not read back: %s", why);
@@ -172,6 +178,7 @@ void plugin_row_clear(struct plugin_row *r)
 	free(r->installed_by);
 	free(r->installed_at);
 	free(r->updated_at);
+	free(r->previous_version);
 	free(r->error);
 	memset(r, 0, sizeof *r);
 }
@@ -217,6 +224,7 @@ void plugin_row_copy(struct plugin_row *out, const struct plugin_row *r)
 	out->installed_by = dup(r->installed_by);
 	out->installed_at = dup(r->installed_at);
 	out->updated_at = dup(r->updated_at);
+	out->previous_version = dup(r->previous_version);
 	out->error = dup(r->error);
 }
 
@@ -277,12 +285,13 @@ int plugin_store_uninsert(struct db *db, const char *name, const char *version, 
 	return run(db, uninsert_sql, 2, params, fn, arg);
 }
 
-int plugin_store_upgrade(struct db *db, const char *name, const char *version,
-			 const char *config_text, plugin_store_fn fn, void *arg)
+int plugin_store_set_version(struct db *db, const char *name, const char *from, const char *to,
+			     const char *previous, const char *config_text, plugin_store_fn fn,
+			     void *arg)
 {
-	const char *params[3] = {name, version, config_text};
+	const char *params[5] = {name, from, to, previous, config_text};
 
-	return run(db, upgrade_sql, 3, params, fn, arg);
+	return run(db, set_version_sql, 5, params, fn, arg);
 }
 
 int plugin_store_set_enabled(struct db *db, const char *name, bool enabled, plugin_store_fn fn,

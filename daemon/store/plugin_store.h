@@ -30,7 +30,8 @@ struct plugin_row {
 	char *installed_by;  /* NULL when not recorded */
 	char *installed_at;  /* ISO 8601, as JSON has timestamps */
 	char *updated_at;
-	char *error; /* the row exists but cannot be used: why; else NULL */
+	char *previous_version; /* what ran before the last version change, or NULL */
+	char *error;		/* the row exists but cannot be used: why; else NULL */
 };
 
 struct plugin_rows {
@@ -73,9 +74,14 @@ int plugin_store_insert(struct db *db, const char *name, const char *version,
  */
 int plugin_store_uninsert(struct db *db, const char *name, const char *version, plugin_store_fn fn,
 			  void *arg);
-/* Moves name to another version; config_text NULL keeps the configuration. No row: same version. */
-int plugin_store_upgrade(struct db *db, const char *name, const char *version,
-			 const char *config_text, plugin_store_fn fn, void *arg);
+/*
+ * Moves name from version from to version to, recording previous as
+ * previous_version (NULL: none), with config_text (NULL keeps the
+ * configuration). No row when name is not at from any more.
+ */
+int plugin_store_set_version(struct db *db, const char *name, const char *from, const char *to,
+			     const char *previous, const char *config_text, plugin_store_fn fn,
+			     void *arg);
 int plugin_store_set_enabled(struct db *db, const char *name, bool enabled, plugin_store_fn fn,
 			     void *arg);
 int plugin_store_set_config(struct db *db, const char *name, const char *config_text,

@@ -128,7 +128,8 @@ def test_install_shipped_from_catalog(ctx):
     assert r.json["plugin"]["version"] == "1.0.0", r.json
     d.wait_state("counter", "running")
     inst = os.path.join(d.install_dir, "counter")
-    assert os.path.exists(os.path.join(inst, "counter.so")), os.listdir(inst)
+    assert os.listdir(inst) == ["1.0.0"], os.listdir(inst)
+    assert os.path.exists(os.path.join(inst, "1.0.0", "counter.so")), os.listdir(inst)
     assert [n for n in os.listdir(d.install_dir) if n.startswith(".download")] == []
     row = ctx.pg.psql(d.db, "SELECT name, version, enabled FROM installed_plugins")
     assert row == "counter|1.0.0|t", row

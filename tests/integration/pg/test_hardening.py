@@ -37,7 +37,7 @@ def test_unreadable_row(ctx):
     assert d.post(f"{M}/install/hello", {"config": {"greeting": "hi"}}).status == 201
     d.wait_state("hello", "running")
     pid = d.runtime("hello")["pid"]
-    inst = os.path.join(d.install_dir, "hello")
+    inst = os.path.join(d.install_dir, "hello", "1.0.0")
     # Deeper than any document the daemon reads (JSON_MAX_DEPTH): only plain SQL writes this.
     deep = '{"a":' * 80 + "1" + "}" * 80
     ctx.pg.psql(d.db, f"UPDATE installed_plugins SET config = '{deep}' WHERE name = 'hello'")

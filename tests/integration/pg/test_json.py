@@ -77,13 +77,13 @@ def test_unreadable_row_is_an_error_of_that_plugin(ctx):
     r = h.wait_for(lambda: reported(d), what="the unreadable row to be reported")
     # Nothing was taken for "uninstalled": the host runs on, its files stay.
     assert r.json["runtime"]["state"] == "running" and r.json["runtime"]["pid"] == pid, r
-    assert os.path.exists(os.path.join(d.install_dir, "hello", "manifest.json"))
+    assert os.path.exists(os.path.join(d.install_dir, "hello", "1.0.0", "manifest.json"))
     listed = d.get(f"{M}/installed", token=viewer)
     assert listed.status == 200 and [p["name"] for p in listed.json["plugins"]] == ["hello"]
     # A restart reads it again: reported, nothing removed, the daemon serves.
     d2 = ctx.restart(d)
     h.wait_for(lambda: reported(d2), what="the unreadable row reported after a restart")
-    assert os.path.exists(os.path.join(d2.install_dir, "hello", "manifest.json"))
+    assert os.path.exists(os.path.join(d2.install_dir, "hello", "1.0.0", "manifest.json"))
     assert ctx.pg.psql(d.db, "SELECT count(*) FROM installed_plugins") == "1"
     # A good configuration repairs it.
     assert put_config(d2, {"greeting": "after"}).status == 200

@@ -89,7 +89,7 @@ def test_install_disable_enable_config_uninstall(ctx):
     d.wait_state("hello", "running")
     pid1 = d.runtime("hello")["pid"]
     assert h.pid_alive(pid1)
-    inst = os.path.join(d.install_dir, "hello")
+    inst = os.path.join(d.install_dir, "hello", "1.0.0")
     assert os.path.exists(os.path.join(inst, "hello.so"))
     assert os.path.exists(os.path.join(inst, "manifest.json"))
     # The secret is stored, and only shown masked.
@@ -243,7 +243,7 @@ def test_install_dir_housekeeping(ctx):
     assert os.path.isdir(os.path.join(inst, "backups"))
     # Build-tree object directories are not copied on install.
     assert d.post(f"{M}/install/hello").status == 201
-    assert not [n for n in os.listdir(os.path.join(inst, "hello")) if n.endswith(".p")]
+    assert not [n for n in os.listdir(os.path.join(inst, "hello", "1.0.0")) if n.endswith(".p")]
     # The install directory may never be the plugin directory.
     bad = h.Daemon(ci, work, env={"STREAMSPACE_INSTALL_DIR": d.plugin_dir}, wait=False)
     rc = bad.wait_exit()
@@ -309,11 +309,17 @@ def test_upgrade_in_place(ctx):
     d.wait_state("hello", "running")
     assert ctx.pg.psql(d.db, "SELECT version FROM installed_plugins") == "1.1.0"
     assert ctx.pg.psql(d.db, "SELECT count(*) FROM plugin_storage") == "1"
-    with open(os.path.join(d.install_dir, "hello", "manifest.json")) as f:
+    with open(os.path.join(d.install_dir, "hello", "1.1.0", "manifest.json")) as f:
         assert json.load(f)["version"] == "1.1.0"
     r = d.post(f"{M}/install/hello", {"version": "1.1.0"})
     assert r.status == 409, r
-    assert d.post(f"{M}/install/hello", {"version": "1.0.0"}).status == 404
+    assert d.post(f"{M}/install/hello", {"version": "7.7.7"}).status == 404
+    # The version that ran before is kept: going back to it needs nothing from the catalog.
+    assert sorted(os.listdir(os.path.join(d.install_dir, "hello"))) == ["1.0.0", "1.1.0"]
+    r = d.post(f"{M}/install/hello", {"version": "1.0.0"})
+    assert r.status == 200 and r.json["plugin"]["version"] == "1.0.0", r
+    assert r.json["plugin"]["previousVersion"] == "1.1.0", r
+    assert r.json["plugin"]["config"] == {"greeting": "v1"}, r
 
 
 def test_catalog_filters_and_sort(ctx):

@@ -37,7 +37,7 @@ def test_two_daemons_converge(pg):
         b.wait_state("hello", "running")
         pa, pb = a.runtime("hello")["pid"], b.runtime("hello")["pid"]
         assert pa != pb  # each daemon runs its own host
-        assert os.path.exists(os.path.join(b.install_dir, "hello", "hello.so"))
+        assert os.path.exists(os.path.join(b.install_dir, "hello", "1.0.0", "hello.so"))
 
         assert b.post(f"{M}/disable/hello").status == 200
         h.wait_for(lambda: not h.pid_alive(pa), what="A to stop hello after B disabled it")

@@ -113,7 +113,7 @@ def test_hot_reload_while_events_flow(ctx):
         os.rename(tmp, so)
 
     through_switch(ctx, d, replace_so)
-    with open(so, "rb") as a, open(os.path.join(d.install_dir, "echo", "echo.so"), "rb") as b:
+    with open(so, "rb") as a, open(os.path.join(d.install_dir, "echo", "1.0.0", "echo.so"), "rb") as b:
         assert a.read() == b.read()
     assert d.state("echo") == "running"
 
