@@ -4,8 +4,9 @@ in the plugin directory installs from the shipped catalog (downloaded,
 verified, unpacked on the worker, renamed into the install directory,
 recorded, started) and uninstalls; bad packages, built here with
 scripts/package-plugin and python's tarfile, are refused with the check that
-failed, and afterwards the plugin and install directories and the tables are
-byte-for-byte as before."""
+failed (archive bombs, FIFOs, setuid bits and duplicate entries included; a
+signature by a trusted key over other bytes too), and afterwards the plugin and
+install directories and the tables are byte-for-byte as before."""
 import hashlib
 import io
 import json
@@ -47,15 +48,40 @@ def snapshot(ctx, d):
     return out
 
 
+class Zeros(io.RawIOBase):
+    """n zero bytes, read in pieces (an archive bomb's content, never held in memory)."""
+
+    def __init__(self, n):
+        self.left = n
+
+    def readable(self):
+        return True
+
+    def readinto(self, b):
+        k = min(len(b), self.left)
+        b[:k] = bytes(k)
+        self.left -= k
+        return k
+
+
 def tar_bytes(members):
     """A gzip tar of (name, data or None for a directory, kind) built with tarfile."""
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
+    with tarfile.open(fileobj=buf, mode="w:gz", compresslevel=1) as tf:
         for name, data, kind in members:
             ti = tarfile.TarInfo(name)
             if kind == "file":
                 ti.size = len(data)
                 tf.addfile(ti, io.BytesIO(data))
+            elif kind == "setuid":
+                ti.size, ti.mode = len(data), 0o4755
+                tf.addfile(ti, io.BytesIO(data))
+            elif kind == "zeros":
+                ti.size = data
+                tf.addfile(ti, Zeros(data))
+            elif kind == "fifo":
+                ti.type = tarfile.FIFOTYPE
+                tf.addfile(ti)
             elif kind == "symlink":
                 ti.type, ti.linkname = tarfile.SYMTYPE, data
                 tf.addfile(ti)
@@ -188,6 +214,21 @@ def test_bad_packages_refused(ctx):
         ("9.0.12", v("9.0.12"), tar_bytes([("manifest.json", man("9.0.12"), "file"),
                                            ("counter.so", b"\x7fELF not really", "file")]),
          "elf"),
+        # Archive bombs: 257 entries (the limit is 256), and 3 x 100 MiB of zeros (each
+        # under the 128 MiB file limit, 300 MiB past the 256 MiB total) in a 1.3 MB download.
+        ("9.0.13", v("9.0.13"), tar_bytes([("manifest.json", man("9.0.13"), "file")] +
+                                          [(f"f{i}", b"", "file") for i in range(256)]),
+         "entries"),
+        ("9.0.14", v("9.0.14"), tar_bytes([("manifest.json", man("9.0.14"), "file")] +
+                                          [(f"z{i}.bin", 100 << 20, "zeros") for i in range(3)]),
+         "archive-bomb"),
+        ("9.0.15", v("9.0.15"), tar_bytes([("manifest.json", man("9.0.15"), "file"),
+                                           ("pipe", None, "fifo")]), "fifo"),
+        ("9.0.16", v("9.0.16"), tar_bytes([("manifest.json", man("9.0.16"), "file"),
+                                           ("counter.so", so, "setuid")]), "mode"),
+        ("9.0.17", v("9.0.17"), tar_bytes([("manifest.json", man("9.0.17"), "file"),
+                                           ("counter.so", so, "file"),
+                                           ("counter.so", so, "file")]), "duplicate"),
     ]
     catalog_repo(ctx, d, work, [(e, a) for _, e, a, _ in cases])
     before = snapshot(ctx, d)
@@ -220,11 +261,15 @@ def test_signatures(ctx):
     other, odata = counter_package(work, "2.0.1", key=sk2)
     unsigned, udata = counter_package(work, "2.0.2")
     bad = dict(signed, version="2.0.3")
+    # The trusted key's signature (made by minisign) of other bytes: the key id matches,
+    # the signature does not verify.
+    forged = dict(other, version="2.0.4", signature=signed["signature"])
+    forged.pop("sha256")
     catalog_repo(ctx, d, work, [(signed, sdata), (other, odata), (unsigned, udata),
-                                (bad, odata)])
+                                (bad, odata), (forged, odata)])
     before = snapshot(ctx, d)
     for version, check in (("2.0.1", "signature-key"), ("2.0.2", "unsigned"),
-                           ("2.0.3", "sha256")):
+                           ("2.0.3", "sha256"), ("2.0.4", "signature")):
         r = d.post(f"{M}/install/counter", {"version": version})
         assert r.status == 422 and r.json["error"]["check"] == check, (version, r)
         assert snapshot(ctx, d) == before, version
