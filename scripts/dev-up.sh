@@ -93,6 +93,17 @@ else
 	(umask 077 && printf 'token=%s\nservice=%s\n' "$token" "$service" >"$tokens")
 fi
 
+# A repository of your own beside the shipped one: counter, a shipped plugin, as the
+# releases 1.1.0 and 1.2.0 an author would publish with scripts/package-plugin, so the
+# printed commands can install from a repository, upgrade and roll back.
+repo=$dev/repo
+if [ ! -f "$repo/catalog.json" ] || [ "$plugins/counter/counter.so" -nt "$repo/catalog.json" ]; then
+	for v in 1.1.0 1.2.0; do
+		python3 "$(dirname "$0")/package-plugin" "$plugins/counter" --version "$v" \
+			--out "$repo" --catalog >/dev/null
+	done
+fi
+
 base="http://$listen"
 m="$base/api/plugins/marketplace"
 cat <<EOT
@@ -120,8 +131,12 @@ Paste these:
   curl -s $m/ratings/hello -H "Authorization: Bearer \$SS_TOKEN"
   curl -s -X DELETE $m/uninstall/hello -H "Authorization: Bearer \$SS_TOKEN"
   curl -s $m/repositories -H "Authorization: Bearer \$SS_TOKEN"
-  curl -s -X POST $m/repositories -H "Authorization: Bearer \$SS_TOKEN" -H 'Content-Type: application/json' -d '{"name": "mine", "url": "file://$build/catalog"}'
+  curl -s -X POST $m/repositories -H "Authorization: Bearer \$SS_TOKEN" -H 'Content-Type: application/json' -d '{"name": "mine", "url": "file://$repo"}'
   curl -s -X POST $m/sync -H "Authorization: Bearer \$SS_TOKEN"
+  curl -s -X POST $m/install/counter -H "Authorization: Bearer \$SS_TOKEN" -H 'Content-Type: application/json' -d '{"version": "1.1.0"}'
+  curl -s -X POST $m/install/counter -H "Authorization: Bearer \$SS_TOKEN" -H 'Content-Type: application/json' -d '{"version": "1.2.0"}'
+  curl -s -X POST $m/rollback/counter -H "Authorization: Bearer \$SS_TOKEN"
+  curl -s -X DELETE $m/uninstall/counter -H "Authorization: Bearer \$SS_TOKEN"
   curl -s $base/healthz; curl -s $base/metrics
   psql "$conninfo"    # the database itself: SELECT name, enabled FROM installed_plugins;
 

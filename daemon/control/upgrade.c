@@ -183,6 +183,7 @@ static void files_ready(struct installdir_result *r, void *arg)
 {
 	struct call *c = arg;
 	json_object *kept;
+	char list[256] = "";
 
 	if (r->rc == 0) {
 		c->new_files = r->changed;
@@ -199,13 +200,13 @@ static void files_ready(struct installdir_result *r, void *arg)
 		return;
 	}
 	kept = installdir_kept(c->reg->dir, c->name);
-	snprintf(c->msg, sizeof c->msg, "version %s of %s is not kept on this daemon (kept: %s)%s",
-		 c->version, c->name,
-		 json_object_array_length(kept)
-		     ? json_object_to_json_string_ext(kept, JSON_C_TO_STRING_PLAIN)
-		     : "none",
-		 c->rollback ? "; a rollback never downloads: install that version instead" : "");
+	for (size_t i = 0; i < json_object_array_length(kept) && strlen(list) < 200; i++)
+		snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
+			 json_object_get_string(json_object_array_get_idx(kept, i)));
 	json_object_put(kept);
+	snprintf(c->msg, sizeof c->msg, "version %s of %s is not kept on this daemon (kept: %s)%s",
+		 c->version, c->name, list[0] ? list : "none",
+		 c->rollback ? "; a rollback never downloads: install that version instead" : "");
 	change_end(c, VERB_NOT_FOUND, c->msg, NULL);
 }
 

@@ -4,6 +4,7 @@ admin token printed with curl commands that work as printed, the daemon in
 the foreground; run twice, the cluster and the working tokens are reused; run
 while one runs, it refuses before touching anything; a token revoked behind
 its back is replaced."""
+import json
 import os
 import re
 import signal
@@ -58,15 +59,25 @@ def main():
         curls = [ln.strip() for ln in out.splitlines() if ln.strip().startswith("curl ")]
         paths = " ".join(curls)
         for ep in ("catalog", "install/", "installed", "config/", "enable/", "disable/",
-                   "uninstall/", "rate/", "ratings/", "/api/events", "repositories", "sync"):
+                   "uninstall/", "rate/", "ratings/", "/api/events", "repositories", "sync",
+                   "rollback/"):
             assert ep in paths, f"no curl command for {ep}:\n{out}"
         env = dict(os.environ, SS_TOKEN=tok,
                    SS_SERVICE=re.search(r"export SS_TOKEN=\S+ SS_SERVICE=(\S+)", out).group(1))
         # Every printed command works as printed, in order.
+        answers = {}
         for c in curls:
             r = subprocess.run(["bash", "-c", c.replace("curl -s", "curl -s -f", 1)], env=env,
                                capture_output=True, text=True, timeout=30)
             assert r.returncode == 0, f"{c}\n{r.stdout}{r.stderr}"
+            answers[c] = r.stdout
+        # The marketplace's walk: counter from the repository "mine" at 1.1.0, upgraded to
+        # 1.2.0 (both downloaded), rolled back to 1.1.0 from disk, uninstalled.
+        walk = [json.loads(a) for c, a in answers.items() if "/counter" in c]
+        assert [w["plugin"]["version"] for w in walk] == ["1.1.0", "1.2.0", "1.1.0", "1.1.0"], \
+            walk
+        assert walk[2]["plugin"]["previousVersion"] == "1.2.0", walk[2]
+        assert "rolled back" in walk[2]["message"], walk[2]
         # No TCP socket for PostgreSQL: Unix socket only.
         psql = os.path.join(h.pg_bindir(), "psql")
         r = subprocess.run([psql if os.path.exists(psql) else "psql", "-X", "-A", "-t", "-h", os.path.join(root, ".dev", "pg"),

@@ -128,7 +128,13 @@ def test_upgrade_that_cannot_load_keeps_old(ctx):
                   os.path.join(d.plugin_dir, "echo", "echo.so"))
     set_version(d, "echo", "1.2.0")
     r = d.post(f"{M}/install/echo", {"version": "1.2.0"})
-    assert "could not be started" in json.dumps(r.json), (r, d.log()[-6000:])
+    assert r.status == 422 and r.json["error"]["code"] == "start_failed", (r, d.log()[-6000:])
+    assert "could not be started" in r.json["error"]["message"], r
+    # The row is back at the version that runs, and 1.2.0's copy is gone.
+    assert ctx.pg.psql(d.db, "SELECT version, previous_version IS NULL FROM installed_plugins"
+                       " WHERE name = 'echo'") == "1.0.0|t"
+    h.wait_for(lambda: os.listdir(os.path.join(d.install_dir, "echo")) == ["1.0.0"], 10,
+               "the 1.2.0 copy to go")
     # The old host never noticed: same pid, still running, still delivering.
     rt = d.runtime("echo")
     assert rt["pid"] == old and rt["state"] == "running", rt
