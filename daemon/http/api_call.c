@@ -12,6 +12,7 @@
 #include "api.h"
 #include "httpd.h"
 #include "json.h"
+#include "manifest.h"
 #include "xmalloc.h"
 
 /* The status and error code of each verb outcome, indexed by enum verb_code. */
@@ -88,13 +89,17 @@ int api_call_name(struct api_req *req, const char *rest, char out[SS_NAME_MAX + 
 }
 
 /*
- * Checks a request body against the fields allowed: each key must be in
+ * Checks a request body against the fields allowed: an object, each key in
  * allowed; 0, or -1 after answering 400.
  */
 int api_call_only_fields(struct api_req *req, json_object *body, const char *const *allowed)
 {
 	struct json_object_iter it;
 
+	if (!json_object_is_type(body, json_type_object)) {
+		api_reply_error(req, 400, "bad_field", "the body must be a JSON object");
+		return -1;
+	}
 	json_object_object_foreachC(body, it)
 	{
 		const char *key = it.key;
@@ -107,6 +112,22 @@ int api_call_only_fields(struct api_req *req, json_object *body, const char *con
 			return -1;
 		}
 	}
+	return 0;
+}
+
+int api_call_version(struct api_req *req, json_object *body, const char **version)
+{
+	json_object *v;
+
+	*version = NULL;
+	if (!json_object_object_get_ex(body, "version", &v) || v == NULL)
+		return 0;
+	if (!json_object_is_type(v, json_type_string) ||
+	    !manifest_version_valid(json_object_get_string(v))) {
+		api_reply_error(req, 400, "bad_field", "version must be a version string");
+		return -1;
+	}
+	*version = json_object_get_string(v);
 	return 0;
 }
 

@@ -25,8 +25,17 @@ void api_call_answer(struct api_req *req, const struct verb_result *r, int ok_st
 void api_call_answered(const struct verb_result *r, void *req);
 /* The plugin name in the path into out: 0, or -1 after answering 400 bad_name. */
 int api_call_name(struct api_req *req, const char *rest, char out[SS_NAME_MAX + 1]);
-/* Each key of body must be in allowed (NULL-terminated): 0, or -1 after answering 400. */
+/*
+ * body must be an object whose every key is in allowed (NULL-terminated):
+ * 0, or -1 after answering 400 bad_field.
+ */
 int api_call_only_fields(struct api_req *req, json_object *body, const char *const *allowed);
+/*
+ * body's optional "version" (null or absent: *version NULL), a version
+ * string (manifest_version_valid) borrowed from body: 0, or -1 after
+ * answering 400 bad_field.
+ */
+int api_call_version(struct api_req *req, json_object *body, const char **version);
 /*
  * Whether v can be stored as it is (no NUL inside strings, finite numbers):
  * 0, or -1 after answering 400 bad_field naming what.

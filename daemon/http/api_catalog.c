@@ -100,10 +100,6 @@ static void h_rate(struct api_req *req, const char *rest, void *arg)
 
 	if (api_call_name(req, rest, name) < 0 || api_read_json(req, false, &body) < 0)
 		return;
-	if (!json_object_is_type(body, json_type_object)) {
-		api_reply_error(req, 400, "bad_field", "the body must be a JSON object");
-		goto out;
-	}
 	if (api_call_only_fields(req, body, allowed) < 0)
 		goto out;
 	if (!json_object_object_get_ex(body, "rating", &v) ||

@@ -38,10 +38,6 @@ static void h_install(struct api_req *req, const char *rest, void *arg)
 
 	if (api_call_name(req, rest, name) < 0 || api_read_json(req, true, &body) < 0)
 		return;
-	if (!json_object_is_type(body, json_type_object)) {
-		api_reply_error(req, 400, "bad_field", "the body must be a JSON object");
-		goto out;
-	}
 	if (api_call_only_fields(req, body, allowed) < 0)
 		goto out;
 	if (json_object_object_get_ex(body, "config", &v) && v != NULL) {
@@ -53,14 +49,8 @@ static void h_install(struct api_req *req, const char *rest, void *arg)
 			goto out;
 		config = v;
 	}
-	if (json_object_object_get_ex(body, "version", &v) && v != NULL) {
-		if (!json_object_is_type(v, json_type_string) ||
-		    !manifest_version_valid(json_object_get_string(v))) {
-			api_reply_error(req, 400, "bad_field", "version must be a version string");
-			goto out;
-		}
-		version = json_object_get_string(v);
-	}
+	if (api_call_version(req, body, &version) < 0)
+		goto out;
 	registry_install(arg, name, version, config, api_req_user(req), installed_answer, req);
 out:
 	json_object_put(body);
@@ -73,25 +63,15 @@ static void h_rollback(struct api_req *req, const char *rest, void *arg)
 {
 	static const char *const allowed[] = {"version", NULL};
 	char name[SS_NAME_MAX + 1];
-	json_object *body = NULL, *v;
+	json_object *body = NULL;
 	const char *version = NULL;
 
 	if (api_call_name(req, rest, name) < 0 || api_read_json(req, true, &body) < 0)
 		return;
-	if (!json_object_is_type(body, json_type_object)) {
-		api_reply_error(req, 400, "bad_field", "the body must be a JSON object");
-		goto out;
-	}
 	if (api_call_only_fields(req, body, allowed) < 0)
 		goto out;
-	if (json_object_object_get_ex(body, "version", &v) && v != NULL) {
-		if (!json_object_is_type(v, json_type_string) ||
-		    !manifest_version_valid(json_object_get_string(v))) {
-			api_reply_error(req, 400, "bad_field", "version must be a version string");
-			goto out;
-		}
-		version = json_object_get_string(v);
-	}
+	if (api_call_version(req, body, &version) < 0)
+		goto out;
 	registry_rollback(arg, name, version, api_req_user(req), api_call_answered, req);
 out:
 	json_object_put(body);
