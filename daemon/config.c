@@ -164,17 +164,19 @@ void config_usage(FILE *out)
 	    "                              --connect-to; repeatable, at most 16)\n"
 	    "  --egress-timeout-ms MS      the most an egress request may take (30000)\n"
 	    "  --egress-max-bytes N        an egress answer's body limit (4194304)\n");
-	/* Two strings: one literal may not pass 4095 bytes in ISO C. */
+	/* More strings: one literal may not pass 4095 bytes in ISO C. */
+	fputs("  --route-timeout-ms MS       a plugin's answer to a route call (10000; past it\n"
+	      "                              504, and the host is ended as hung)\n"
+	      "  --route-max-body N          a plugin route's request body limit (262144; at\n"
+	      "                              most max-frame / 2)\n"
+	      "  --job-timeout-ms MS         a scheduled job's run must end within this, calls\n"
+	      "                              not counted, or its host is ended as hung (60000)\n"
+	      "  --web-root DIR              the admin UI's files, served at /admin/\n"
+	      "                              (STREAMSPACE_WEB_ROOT; the source tree's web/ for a\n"
+	      "                              build-tree daemon, else the installed datadir)\n",
+	      out);
+	/* The marketplace's. */
 	fputs(
-	    "  --route-timeout-ms MS       a plugin's answer to a route call (10000; past it\n"
-	    "                              504, and the host is ended as hung)\n"
-	    "  --route-max-body N          a plugin route's request body limit (262144; at\n"
-	    "                              most max-frame / 2)\n"
-	    "  --job-timeout-ms MS         a scheduled job's run must end within this, calls\n"
-	    "                              not counted, or its host is ended as hung (60000)\n"
-	    "  --web-root DIR              the admin UI's files, served at /admin/\n"
-	    "                              (STREAMSPACE_WEB_ROOT; the source tree's web/ for a\n"
-	    "                              build-tree daemon, else the installed datadir)\n"
 	    "  --catalog-dir DIR           the shipped catalog, registered as repository\n"
 	    "                              \"streamspace\" (STREAMSPACE_CATALOG_DIR; \"\" for "
 	    "none;\n"
@@ -190,7 +192,7 @@ void config_usage(FILE *out)
 	    "  --ca-bundle FILE            PEM authorities trusted for https:// repositories\n"
 	    "                              instead of the system's (STREAMSPACE_CA_BUNDLE)\n",
 	    out);
-	/* A third: the durable delivery's. */
+	/* The durable delivery's. */
 	fputs("  --event-retention S         with a database: events older than S seconds are\n"
 	      "                              deleted, delivered or not (604800)\n"
 	      "  --event-keep-delivered S    events every plugin acknowledged are deleted once\n"
