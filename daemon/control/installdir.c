@@ -162,11 +162,19 @@ static int copy_dir(const char *src, const char *dst, int depth)
 	return rc;
 }
 
-int installdir_copy_tree(const char *src, const char *parent, const char *name, char *err,
-			 size_t errlen)
+/*
+ * src copied to a hidden temporary directory in parent, then renamed to
+ * parent/name. With version set, the copy's manifest.json must name that
+ * version before it replaces anything: the plugin directory may change
+ * while it is copied (a deploy writes the .so, then the manifest), and a
+ * copy filed under the wrong version would be run as it.
+ */
+static int copy_tree(const char *src, const char *parent, const char *name, const char *version,
+		     char *err, size_t errlen)
 {
 	char *tmp = xasprintf("%s/.%s.tmp-%ld", parent, name, (long)getpid());
-	char *dest = xasprintf("%s/%s", parent, name);
+	char *dest = xasprintf("%s/%s", parent, name), *mpath = NULL;
+	struct manifest *m = NULL;
 	int rc = -1;
 
 	installdir_remove_tree(tmp);
@@ -175,6 +183,18 @@ int installdir_copy_tree(const char *src, const char *parent, const char *name, 
 		installdir_remove_tree(tmp);
 		goto out;
 	}
+	if (version != NULL) {
+		mpath = xasprintf("%s/manifest.json", tmp);
+		m = manifest_read_file(mpath, err, errlen);
+		if (m == NULL || strcmp(m->version, version) != 0) {
+			if (m != NULL)
+				snprintf(err, errlen,
+					 "%s changed while it was copied (version %s, not %s)", src,
+					 m->version, version);
+			installdir_remove_tree(tmp);
+			goto out;
+		}
+	}
 	if (installdir_remove_tree(dest) < 0 || rename(tmp, dest) < 0) {
 		snprintf(err, errlen, "installing %s: %s", dest, strerror(errno));
 		installdir_remove_tree(tmp);
@@ -182,9 +202,17 @@ int installdir_copy_tree(const char *src, const char *parent, const char *name, 
 	}
 	rc = 0;
 out:
+	manifest_free(m);
+	free(mpath);
 	free(dest);
 	free(tmp);
 	return rc;
+}
+
+int installdir_copy_tree(const char *src, const char *parent, const char *name, char *err,
+			 size_t errlen)
+{
+	return copy_tree(src, parent, name, NULL, err, errlen);
 }
 
 static int make_dir(const char *path, char *err, size_t errlen)
@@ -487,21 +515,26 @@ static void ensure_work(void *arg)
 		goto out;
 	}
 	m = read_installed(vdir, r->err, sizeof r->err);
-	if (m && strcmp(m->version, j->version) == 0) {
+	if (m && strcmp(m->version, j->version) != 0) {
+		manifest_free(m);
+		m = NULL;
+	}
+	if (m) {
 		char *so = xasprintf("%s/%s", vdir, m->entry_main);
-		bool fresh = lstat(so, &dst) == 0 && S_ISREG(dst.st_mode) &&
-			     (j->src_dir == NULL || strcmp(j->src_version, j->version) != 0 ||
-			      (lstat(j->src_so, &src) == 0 && same_file(&src, &dst)));
+		bool there = lstat(so, &dst) == 0 && S_ISREG(dst.st_mode);
 
 		free(so);
-		if (fresh) {
+		if (!there) {
+			manifest_free(m);
+			m = NULL;
+		} else if (j->src_dir == NULL || strcmp(j->src_version, j->version) != 0 ||
+			   (lstat(j->src_so, &src) == 0 && same_file(&src, &dst))) {
 			/* Its mtime says when a version last ran: pruning keeps the recent ones. */
 			utimensat(AT_FDCWD, vdir, NULL, 0);
 			r->manifest = m;
 			goto out;
 		}
 	}
-	manifest_free(m);
 	if (j->src_dir == NULL || strcmp(j->src_version, j->version) != 0) {
 		r->rc = -1;
 		r->missing = true;
@@ -510,10 +543,21 @@ static void ensure_work(void *arg)
 			 j->version, j->name, j->dir);
 		goto out;
 	}
-	if (installdir_copy_tree(j->src_dir, j->dir, j->version, r->err, sizeof r->err) < 0) {
-		r->rc = -1;
+	if (copy_tree(j->src_dir, j->dir, j->version, j->version, r->err, sizeof r->err) < 0) {
+		/*
+		 * A refresh that failed (the plugin directory changing under the
+		 * copy) leaves the kept copy, which still is this version: it
+		 * serves; the change that is under way is applied when it settles.
+		 */
+		if (m != NULL) {
+			r->err[0] = '\0';
+			r->manifest = m;
+		} else {
+			r->rc = -1;
+		}
 		goto out;
 	}
+	manifest_free(m);
 	r->changed = true;
 	r->manifest = read_installed(vdir, r->err, sizeof r->err);
 	r->rc = r->manifest ? 0 : -1;
