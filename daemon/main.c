@@ -35,6 +35,7 @@
 #include "msg.h"
 #include "names.h"
 #include "peer.h"
+#include "platform.h"
 #include "ss_config.h"
 #include "secrets.h"
 #include "static.h"
@@ -78,11 +79,12 @@ struct daemon {
 	struct core_api core;
 	struct registry *registry;
 	struct db *db;
-	struct kv *kv;		 /* plugin storage's statements over db */
-	struct storage *storage; /* answers hosts' storage calls (libpq builds) */
-	struct emitter *emitter; /* answers hosts' emit calls */
-	struct egress *egress;	 /* answers hosts' egress calls */
-	struct jobs *jobs;	 /* plugins' scheduled jobs (job.add, runs) */
+	struct kv *kv;		   /* plugin storage's statements over db */
+	struct storage *storage;   /* answers hosts' storage calls (libpq builds) */
+	struct emitter *emitter;   /* answers hosts' emit calls */
+	struct egress *egress;	   /* answers hosts' egress calls */
+	struct jobs *jobs;	   /* plugins' scheduled jobs (job.add, runs) */
+	struct platform *platform; /* platform events to admin plugins */
 	struct call_service calls[8];
 	struct call_services services;
 	struct token_cache *tokens;
@@ -334,6 +336,7 @@ static int start_registry(struct daemon *d, char *err, size_t errlen)
 	if (d->registry == NULL)
 		return -1;
 	api_marketplace_register(d->api, d->registry);
+	api_marketplace_announce(d->platform);
 	api_catalog_register(d->api, d->catalog);
 	d->readme = readme_new(registry_worker(d->registry), d->cfg.plugin_dir);
 	api_catalog_register_readme(d->api, d->readme);
@@ -506,6 +509,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		deliver_quiesce(d->deliver);
 #endif
 		api_close_listener(d->api);
+		/* Queued before the drain, so admin plugins have it before they stop. */
+		platform_shutdown(d->platform, sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		supervisor_shutdown(d->sup, d->cfg.shutdown_timeout_ms, shutdown_done, d);
 		break;
 	}
@@ -616,6 +621,7 @@ static int run(int argc, char **argv)
 				   .stop_timeout_ms = d.cfg.stop_timeout_ms,
 				   .services = &d.services,
 			       });
+	d.platform = platform_new(d.base, d.bus, d.sup, SS_VERSION);
 	d.api = api_new(d.base,
 			&(struct api_options){.listen = d.cfg.listen,
 					      .max_body = d.cfg.max_body,
@@ -688,6 +694,8 @@ static int run(int argc, char **argv)
 			 "installed; ignoring it");
 	}
 	run_dev_plugins(&d);
+	/* system.startup once what start-up began has started (ready or not), 30 s at most. */
+	platform_startup(d.platform, 30000);
 	log_info("streamspaced", "listening on %.*s:%d",
 		 (int)(strrchr(d.cfg.listen, ':') - d.cfg.listen), d.cfg.listen, api_port(d.api));
 	sd_notify_state("READY=1");
@@ -707,7 +715,8 @@ out:
 #if SS_HAVE_LIBPQ
 	stop_registry(&d);
 #endif
-	api_live_free(d.live); /* before the supervisor it watches */
+	api_live_free(d.live);	   /* before the supervisor it watches */
+	platform_free(d.platform); /* the same */
 	supervisor_free(d.sup);
 	/* After the supervisor: every peer, and so every job run, is gone. */
 	jobs_free(d.jobs);

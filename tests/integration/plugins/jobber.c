@@ -13,7 +13,8 @@
  * Lines: "declare <call> <name> r=<result> code=<code> msg=<message>" per
  * declaration, "run <job> <n>" per run (n counts this host's runs of it),
  * "subscribe <pattern> r=<result>". A session.created event with data
- * {"crash": "<job>"} makes that job's next run abort the host.
+ * {"crash": "<job>"} makes that job's next run abort the host (with "who":
+ * "<plugin>", only that plugin's).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -61,9 +62,11 @@ static int run(ss_plugin *p, const char *job)
 
 static int on_event(ss_plugin *p, const ss_event *ev)
 {
-	const char *crash = ss_event_str(ev, "crash");
+	const char *crash = ss_event_str(ev, "crash"), *who = ss_event_str(ev, "who");
 
-	if (crash != NULL && strcmp(ss_event_type(ev), "session.created") == 0) {
+	/* "who", when given, names the one plugin meant. */
+	if (crash != NULL && strcmp(ss_event_type(ev), "session.created") == 0 &&
+	    (who == NULL || strcmp(who, ss_plugin_name(p)) == 0)) {
 		strncpy(crash_next, crash, sizeof crash_next - 1);
 		ss_log(p, SS_INFO, "armed crash in %s", crash_next);
 	}
