@@ -93,6 +93,18 @@ def main():
         m["defaultConfig"] = {"greeting": "hello"}
         with open(mpath, "w") as f:
             json.dump(m, f)
+        # hello 1.1.0 (the same files, another version) in a file:// repository the
+        # test registers to upgrade to and roll back from.
+        src = os.path.join(work, "hello-1.1.0")
+        shutil.copytree(os.path.join(plugin_dir, "hello"), src,
+                        ignore=shutil.ignore_patterns("*.p"))
+        m["version"] = "1.1.0"
+        with open(os.path.join(src, "manifest.json"), "w") as f:
+            json.dump(m, f)
+        versions = os.path.join(work, "versions-catalog")
+        subprocess.run([sys.executable, os.path.join(H.SOURCE, "scripts", "package-plugin"),
+                        src, "--out", versions, "--catalog"], check=True,
+                       stdout=subprocess.DEVNULL)
         extra = os.path.join(work, "extra-catalog")
         os.makedirs(extra)
         with open(os.path.join(extra, "catalog.json"), "w") as f:
@@ -102,6 +114,7 @@ def main():
         env = dict(os.environ, SS_UI_URL=f"http://127.0.0.1:{d.port}", SS_UI_TOKEN=tok,
                    SS_UI_DAEMON_LOG=d.logpath, SS_UI_SHOTS=shots, SS_CHROMIUM=CHROMIUM,
                    SS_UI_REPO_URL="file://" + os.path.realpath(extra),
+                   SS_UI_VERSIONS_URL="file://" + os.path.realpath(versions),
                    SS_UI_PSQL=json.dumps([os.path.join(pg.bindir, "psql"), "-X", "-A", "-t",
                                           "-h", pg.sock, "-U", "postgres", "-d", "ui"]),
                    NODE_PATH=os.path.join(H.SOURCE, "node_modules"))

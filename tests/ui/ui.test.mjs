@@ -403,6 +403,55 @@ step('versions show what the server has, nothing made up', async () => {
   assert.equal(await page.getByRole('button', { name: /Upgrade to|Roll back/ }).count(), 0);
 });
 
+async function apiSend(method, path, body) {
+  const r = await fetch(`${M}${path}`, {
+    method, headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: r.status, body: await r.json() };
+}
+
+step('upgrade to a newer version from a repository, then roll back', async () => {
+  // A repository with hello 1.1.0 (run_ui.py packaged it), added and synced by the API.
+  const repo = await apiSend('POST', '/repositories', { name: 'ui-versions', url: process.env.SS_UI_VERSIONS_URL });
+  assert.equal(repo.status, 201, JSON.stringify(repo.body));
+  await waitFor(async () => {
+    const r = await apiSend('POST', `/sync?id=${repo.body.id}`);
+    return r.status === 200 && ['synced', 'unchanged'].includes(r.body.repositories[0].status);
+  }, 'the versions repository to sync');
+  await waitFor(async () => (await apiGet('/catalog?q=hello')).body.plugins
+    .find((p) => p.name === 'hello').versions.includes('1.1.0'), 'hello 1.1.0 in the catalog');
+  await page.getByRole('link', { name: '← Installed' }).click();
+  await page.getByRole('heading', { name: 'Installed plugins' }).waitFor();
+  // The card says a newer version exists; its link leads to the plugin's page.
+  await page.locator('article.card[data-plugin="hello"]').getByRole('link', { name: 'Version 1.1.0 is available' }).click();
+  await page.getByRole('heading', { name: 'Hello', level: 1 }).waitFor();
+  const pid0 = (await apiGet('/installed/hello')).body.runtime.pid;
+  await page.getByRole('button', { name: 'Upgrade to 1.1.0' }).click();
+  await page.getByText('Running 1.1.0; before it, 1.0.0').waitFor();
+  await page.locator('.badge[data-state="running"]').waitFor();
+  let st = (await apiGet('/installed/hello')).body;
+  assert.equal(st.version, '1.1.0');
+  assert.equal(st.previousVersion, '1.0.0');
+  assert.equal(st.config.greeting, 'ui-changed', 'the configuration was not carried over');
+  assert.notEqual(st.runtime.pid, pid0, 'the same host runs');
+  // The log lines of the version before are still there (they are the plugin's).
+  await page.getByRole('region', { name: 'Recent log lines' }).locator('pre.log')
+    .filter({ hasText: 'new configuration' }).waitFor();
+  assert.equal(await page.getByRole('button', { name: /Upgrade to/ }).count(), 0, 'an upgrade offered past the newest');
+  await shot('10b-upgraded');
+  await page.getByRole('button', { name: 'Roll back to 1.0.0' }).click();
+  await page.getByText('Running 1.0.0; before it, 1.1.0').waitFor();
+  st = (await apiGet('/installed/hello')).body;
+  assert.equal(st.version, '1.0.0');
+  assert.equal(st.previousVersion, '1.1.0');
+  assert.equal(st.config.greeting, 'ui-changed');
+  await page.getByRole('button', { name: 'Upgrade to 1.1.0' }).waitFor();
+  await page.locator('.badge[data-state="running"]').waitFor();
+  const gone = await apiSend('DELETE', `/repositories/${repo.body.id}`);
+  assert.equal(gone.status, 200);
+});
+
 step('repositories: add one, sync it, its plugins in the marketplace, remove it', async () => {
   await page.getByRole('link', { name: 'Repositories' }).click();
   await page.getByRole('heading', { name: 'Repositories' }).waitFor();
