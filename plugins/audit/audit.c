@@ -1,24 +1,69 @@
 /*
  * audit: a built-in plugin (compiled into the plugin host, see
- * plugin-host/builtin.h). It writes one structured audit record per session
- * and user event to the daemon's log, where journald or a log shipper takes
- * it for compliance: who did what, to which session, when.
+ * plugin-host/builtin.h) that uses every part of the plugin API. It records
+ * every event it may see (admin: session, user, plugin and platform events)
+ * in its storage and writes one structured line per event to the daemon's
+ * log; a scheduled job deletes the records older than the retention period
+ * and announces each run as plugin.audit.retention-run; GET
+ * /api/plugins/audit/events?type=&limit= serves the records, newest first.
+ *
+ * Records are keyed so that storage's byte order is newest first and the
+ * key alone says when and what: "e/<inverted ms>/<inverted id>/<type>". A
+ * listing page then is a page of the newest records, a type filter needs no
+ * read of the values, and the clean-up finds old records by their key.
  */
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 #include <streamspace/plugin.h>
 
 #include "builtin.h"
 
 static const char audit_manifest[] =
-    "{\"name\": \"audit\", \"version\": \"1.0.0\", \"displayName\": \"Audit log\","
-    " \"description\": \"Writes one structured audit record per session and user event to the"
-    " daemon's log, for compliance and forensics.\","
+    "{\"name\": \"audit\", \"version\": \"1.1.0\", \"displayName\": \"Audit log\","
+    " \"description\": \"Records every event (sessions, users, plugins and the platform's own) in"
+    " its storage for a retention period and in the daemon's log, and serves them at GET"
+    " /api/plugins/audit/events, for compliance and forensics.\","
     " \"author\": \"StreamSpace\", \"license\": \"Apache-2.0\", \"type\": \"extension\","
     " \"category\": \"Compliance\", \"tags\": [\"audit\", \"compliance\", \"security\"],"
-    " \"permissions\": [\"read:sessions\", \"read:users\"],"
-    " \"configSchema\": {\"type\": \"object\", \"properties\": {"
+    " \"permissions\": [\"admin\", \"read:sessions\", \"read:users\", \"storage\", \"routes\","
+    "  \"scheduler\"],"
+    " \"configSchema\": {\"type\": \"object\", \"additionalProperties\": false, \"properties\": {"
     "  \"includeData\": {\"type\": \"boolean\", \"title\": \"Include event data\","
-    "   \"description\": \"Add the whole event data to each record\", \"default\": false}}},"
-    " \"defaultConfig\": {\"includeData\": false}}";
+    "   \"description\": \"Keep and log the whole event data with each record\","
+    "   \"default\": false},"
+    "  \"retentionSeconds\": {\"type\": \"integer\", \"minimum\": 1, \"maximum\": 315360000,"
+    "   \"title\": \"Retention\", \"description\": \"Records older than this are deleted\","
+    "   \"default\": 2592000},"
+    "  \"cleanupIntervalSeconds\": {\"type\": \"integer\", \"minimum\": 1, \"maximum\": 86400,"
+    "   \"title\": \"Clean-up interval\", \"description\": \"How often the retention job runs\","
+    "   \"default\": 600}}},"
+    " \"defaultConfig\": {\"includeData\": false, \"retentionSeconds\": 2592000,"
+    "  \"cleanupIntervalSeconds\": 600}}";
+
+#define KEY_PREFIX "e/"
+#define INV_MS ((int64_t)9999999999999) /* 13 digits: ms since the epoch until the year 2286 */
+#define PAGE 1000	       /* keys per listing page (the API's maximum) */
+#define SCAN_PAGES 20	       /* a request or a clean-up reads at most this many pages */
+#define LIMIT_DEFAULT 100
+#define LIMIT_MAX 1000
+
+/* What one host of the plugin counted (logged; the stored records are the truth). */
+static struct {
+	uint64_t recorded, not_recorded;
+	bool refusing; /* storage refused the last record: logged once per run of refusals */
+} counts;
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* The first of the keys that names who acted, or NULL. */
 static const char *actor(const ss_event *ev)
@@ -32,13 +77,51 @@ static const char *actor(const ss_event *ev)
 	return NULL;
 }
 
+/* The key of a record: newest first in storage's byte order. */
+static void record_key(char *key, size_t len, int64_t ts, int64_t id, const char *type)
+{
+	snprintf(key, len, KEY_PREFIX "%013" PRId64 "/%019" PRId64 "/%s", INV_MS - ts,
+		 INT64_MAX - id, type);
+}
+
+/* A record key's time and type; false for a key of another shape. */
+static bool parse_key(const char *key, int64_t *ts, const char **type)
+{
+	char *end;
+	long long inv;
+
+	if (strncmp(key, KEY_PREFIX, 2) != 0)
+		return false;
+	inv = strtoll(key + 2, &end, 10);
+	if (end != key + 2 + 13 || *end != '/' || strlen(end) < 21 || end[20] != '/')
+		return false;
+	*ts = INV_MS - inv;
+	*type = end + 21;
+	return true;
+}
+
 static int on_event(ss_plugin *p, const ss_event *ev)
 {
-	json_object *fields = json_object_new_object();
+	json_object *rec = json_object_new_object();
 	const char *who = actor(ev), *session = ss_event_str(ev, "sessionId");
+	int64_t ts = ss_event_ts(ev) > 0 ? ss_event_ts(ev) : now_ms();
+	char key[256];
+	int r;
 
-	if (session == NULL && ss_event_type(ev)[0] == 's')
+	if (session == NULL && strncmp(ss_event_type(ev), "session.", 8) == 0)
 		session = ss_event_str(ev, "id");
+	json_object_object_add(rec, "id", json_object_new_int64(ss_event_id(ev)));
+	json_object_object_add(rec, "type", json_object_new_string(ss_event_type(ev)));
+	json_object_object_add(rec, "ts", json_object_new_int64(ts));
+	if (who != NULL)
+		json_object_object_add(rec, "actor", json_object_new_string(who));
+	if (session != NULL)
+		json_object_object_add(rec, "session", json_object_new_string(session));
+	if (ss_config_bool(p, "includeData", 0))
+		json_object_object_add(rec, "data", json_object_get(ss_event_data(ev)));
+
+	/* The log record: "audit event=<type> event_id=<id> actor=... session=... [data=...]". */
+	json_object *fields = json_object_new_object();
 	json_object_object_add(fields, "event", json_object_new_string(ss_event_type(ev)));
 	json_object_object_add(fields, "event_id", json_object_new_int64(ss_event_id(ev)));
 	if (who != NULL)
@@ -49,21 +132,221 @@ static int on_event(ss_plugin *p, const ss_event *ev)
 		json_object_object_add(fields, "data", json_object_get(ss_event_data(ev)));
 	ss_log_fields(p, SS_INFO, fields, "audit");
 	json_object_put(fields);
+
+	record_key(key, sizeof key, ts, ss_event_id(ev), ss_event_type(ev));
+	r = ss_storage_set(p, key, rec);
+	json_object_put(rec);
+	if (r != SS_OK) {
+		/* The log line above still has it; a full quota waits for the clean-up. */
+		counts.not_recorded++;
+		if (!counts.refusing)
+			ss_log(p, SS_WARN, "records not stored (%s): %s; %llu so far",
+			       ss_error_code(p), ss_error_message(p),
+			       (unsigned long long)counts.not_recorded);
+		counts.refusing = true;
+		return 0;
+	}
+	counts.recorded++;
+	counts.refusing = false;
 	return 0;
+}
+
+/* Whether a record's type is what ?type= asks for: exact, "prefix.*" or "*". */
+static bool type_matches(const char *want, const char *type)
+{
+	size_t n;
+
+	if (want == NULL || strcmp(want, "*") == 0)
+		return true;
+	n = strlen(want);
+	if (n > 2 && strcmp(want + n - 2, ".*") == 0)
+		return strncmp(type, want, n - 1) == 0;
+	return strcmp(type, want) == 0;
+}
+
+/* The next page of record keys after cursor (a "next", or NULL); NULL page on failure. */
+static json_object *page_of(ss_plugin *p, const char *cursor, int limit)
+{
+	json_object *page = NULL;
+
+	if (ss_storage_list(p, KEY_PREFIX, cursor, limit, &page) != SS_OK) {
+		ss_log(p, SS_WARN, "storage list: %s", ss_error_message(p));
+		return NULL;
+	}
+	return page;
+}
+
+static int reply_error(ss_response *res, int status, const char *code, const char *message)
+{
+	json_object *body = json_object_new_object(), *e = json_object_new_object();
+
+	json_object_object_add(e, "code", json_object_new_string(code));
+	json_object_object_add(e, "message", json_object_new_string(message));
+	json_object_object_add(body, "error", e);
+	ss_res_json(res, status, body);
+	json_object_put(body);
+	return 0;
+}
+
+/* GET /api/plugins/audit/events?type=&limit=: the newest records first. */
+static int get_events(ss_plugin *p, const ss_request *req, ss_response *res)
+{
+	const char *want = ss_req_query(req, "type"), *limit_s = ss_req_query(req, "limit");
+	json_object *out, *events, *page = NULL;
+	char *cursor = NULL, *end;
+	long limit = LIMIT_DEFAULT;
+	bool failed = false;
+
+	if (limit_s != NULL) {
+		limit = strtol(limit_s, &end, 10);
+		if (*limit_s == '\0' || *end != '\0' || limit < 1 || limit > LIMIT_MAX)
+			return reply_error(res, 400, "bad_request",
+					   "limit must be an integer from 1 to 1000");
+	}
+	if (want != NULL && (*want == '\0' || strlen(want) > 128))
+		return reply_error(res, 400, "bad_request", "type must be 1 to 128 bytes");
+	events = json_object_new_array();
+	for (int pg = 0; pg < SCAN_PAGES && (long)json_object_array_length(events) < limit; pg++) {
+		json_object *keys, *next;
+
+		json_object_put(page);
+		page = page_of(p, cursor, want == NULL ? (int)limit : PAGE);
+		if (page == NULL) {
+			failed = true;
+			break;
+		}
+		keys = json_object_object_get(page, "keys");
+		for (size_t i = 0; i < json_object_array_length(keys) &&
+				   (long)json_object_array_length(events) < limit;
+		     i++) {
+			const char *key =
+			    json_object_get_string(json_object_array_get_idx(keys, i));
+			const char *type;
+			json_object *rec = NULL;
+			int64_t ts;
+
+			if (!parse_key(key, &ts, &type) || !type_matches(want, type))
+				continue;
+			/* Gone meanwhile (the clean-up): skipped. */
+			if (ss_storage_get(p, key, &rec) == SS_OK && rec != NULL)
+				json_object_array_add(events, rec);
+		}
+		next = json_object_object_get(page, "next");
+		free(cursor);
+		cursor = next != NULL ? strdup(json_object_get_string(next)) : NULL;
+		if (cursor == NULL)
+			break;
+	}
+	json_object_put(page);
+	free(cursor);
+	if (failed) {
+		json_object_put(events);
+		return reply_error(res, 503, "unavailable", ss_error_message(p));
+	}
+	out = json_object_new_object();
+	json_object_object_add(out, "count",
+			       json_object_new_int64((int64_t)json_object_array_length(events)));
+	json_object_object_add(out, "events", events);
+	json_object_object_add(
+	    out, "retentionSeconds",
+	    json_object_new_int64(ss_config_int(p, "retentionSeconds", 2592000)));
+	ss_res_json(res, 200, out);
+	json_object_put(out);
+	return 0;
+}
+
+/*
+ * The retention job: deletes every record older than retentionSeconds
+ * (found by its key: no value is read), then publishes
+ * plugin.audit.retention-run {deleted, kept, retentionSeconds, cutoff}.
+ */
+static int retention(ss_plugin *p, const char *job)
+{
+	int64_t keep_s = ss_config_int(p, "retentionSeconds", 2592000);
+	int64_t cutoff = now_ms() - keep_s * 1000, deleted = 0, kept = 0;
+	json_object *page = NULL, *d;
+	char *cursor = NULL;
+	int rc = 0;
+
+	(void)job;
+	for (int pg = 0; pg < SCAN_PAGES; pg++) {
+		json_object *keys, *next;
+
+		json_object_put(page);
+		if ((page = page_of(p, cursor, PAGE)) == NULL) {
+			rc = 1;
+			break;
+		}
+		keys = json_object_object_get(page, "keys");
+		for (size_t i = 0; i < json_object_array_length(keys); i++) {
+			const char *key =
+			    json_object_get_string(json_object_array_get_idx(keys, i));
+			const char *type;
+			int64_t ts;
+
+			if (!parse_key(key, &ts, &type))
+				continue;
+			if (ts >= cutoff) {
+				kept++;
+				continue;
+			}
+			int r = ss_storage_delete(p, key);
+			if (r == SS_OK)
+				deleted++;
+			else if (r != SS_ERR_NOT_FOUND)
+				rc = 1;
+		}
+		next = json_object_object_get(page, "next");
+		free(cursor);
+		cursor = next != NULL ? strdup(json_object_get_string(next)) : NULL;
+		if (cursor == NULL)
+			break;
+	}
+	json_object_put(page);
+	free(cursor);
+	d = json_object_new_object();
+	json_object_object_add(d, "deleted", json_object_new_int64(deleted));
+	json_object_object_add(d, "kept", json_object_new_int64(kept));
+	json_object_object_add(d, "retentionSeconds", json_object_new_int64(keep_s));
+	json_object_object_add(d, "cutoff", json_object_new_int64(cutoff));
+	json_object_object_add(d, "ok", json_object_new_boolean(rc == 0));
+	if (ss_emit(p, "retention-run", d) != SS_OK)
+		ss_log(p, SS_WARN, "retention-run not announced: %s", ss_error_message(p));
+	json_object_put(d);
+	ss_log(p, SS_INFO, "retention: %lld deleted, %lld kept (older than %llds)",
+	       (long long)deleted, (long long)kept, (long long)keep_s);
+	return rc;
 }
 
 static int on_load(ss_plugin *p)
 {
-	if (ss_subscribe(p, "session.*", on_event) < 0 || ss_subscribe(p, "user.*", on_event) < 0)
+	int64_t every = ss_config_int(p, "cleanupIntervalSeconds", 600);
+
+	/* Every event it may see: with admin, the platform's too. */
+	if (ss_subscribe(p, "*", on_event) < 0)
 		return -1;
+	if (ss_route(p, "GET", "/events", SS_ROUTE_VIEWER, get_events) != SS_OK ||
+	    ss_every(p, "retention", every, retention) != SS_OK) {
+		ss_log(p, SS_ERROR, "cannot serve: %s", ss_error_message(p));
+		return -1;
+	}
 	return 0;
 }
 
-/* Takes a new configuration live: includeData is read per event. */
+/*
+ * includeData and retentionSeconds are read per event and per run, so a new
+ * configuration takes effect at once. The clean-up interval is the job's
+ * schedule, declared in on_load: a new one applies from the host's next
+ * start (jobs are a host's, and are declared once).
+ */
 static int on_config(ss_plugin *p, json_object *config)
 {
-	(void)p;
-	(void)config;
+	json_object *v = NULL;
+
+	if (json_object_object_get_ex(config, "cleanupIntervalSeconds", &v) &&
+	    json_object_get_int64(v) != ss_config_int(p, "cleanupIntervalSeconds", 600))
+		ss_log(p, SS_INFO, "cleanupIntervalSeconds %lld applies from the next start",
+		       (long long)json_object_get_int64(v));
 	return 0;
 }
 
@@ -71,7 +354,7 @@ static const struct ss_plugin_def audit_def = {
     .abi = SS_SDK_ABI,
     .size = sizeof(struct ss_plugin_def),
     .name = "audit",
-    .version = "1.0.0",
+    .version = "1.1.0",
     .on_load = on_load,
     .on_config = on_config,
 };
