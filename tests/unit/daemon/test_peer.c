@@ -26,6 +26,8 @@
 #include "log.h"
 #include "msg.h"
 #include "peer.h"
+#include "peer_route.h"
+#include "proute.h"
 
 struct world {
 	struct event_base *base;
@@ -44,7 +46,13 @@ struct world {
 	char config_code[64];
 	struct jobs *jobs;
 	struct call *held; /* a call the test's service holds unanswered */
+	int route_done;	   /* answers to http.requests */
+	int route_status;
+	char route_code[32];
 };
+
+/* A permission setup grants beside read:sessions (routes' tests), or NULL. */
+static const char *extra_perm;
 
 static void on_ready(struct peer *peer, void *arg)
 {
@@ -89,6 +97,8 @@ static int setup(void **state)
 	       SIG_IGN); /* the host writes after the peer hung up, as the daemon would see */
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
 	json_object_array_add(perms, json_object_new_string("read:sessions"));
+	if (extra_perm != NULL)
+		json_object_array_add(perms, json_object_new_string(extra_perm));
 	w->host = sv[1];
 	w->base = event_base_new();
 	w->bus = bus_new(&(struct bus_options){.queue_max = 16, .window = 4});
@@ -580,6 +590,114 @@ static void job_add_after_ready(void **state)
 	assert_non_null(strstr(w->reason, "job.add"));
 }
 
+static void on_route(void *arg, json_object *reply, const char *code)
+{
+	struct world *w = arg;
+	int64_t st = 0;
+
+	w->route_done++;
+	w->route_status = reply != NULL && msg_get_int(reply, "status", &st) ? (int)st : 0;
+	snprintf(w->route_code, sizeof w->route_code, "%s", code ? code : "");
+}
+
+static int setup_routes(void **state)
+{
+	extra_perm = "routes";
+	setup(state);
+	extra_perm = NULL;
+	return 0;
+}
+
+/* The id of the next message the daemon sent, checked to be of type. */
+static int64_t next_id_of(struct world *w, const char *type)
+{
+	json_object *m = daemon_said(w);
+	int64_t id = -1;
+
+	assert_non_null(m);
+	assert_string_equal(msg_get_str(m, "t"), type);
+	assert_true(msg_get_int(m, "id", &id));
+	json_object_put(m);
+	return id;
+}
+
+/*
+ * route.add during on_load gets the route's index; an http.request is
+ * answered through peer_route_send's callback; one left unanswered past its
+ * deadline is told "timeout" (the caller's 504) and the peer ends (deadline).
+ */
+static void route_requests(void **state)
+{
+	struct world *w = *state;
+	char text[160];
+	int64_t id, idx = -1, t = 0;
+	json_object *m;
+
+	host_says(w, HELLO);
+	turn(w, 0);
+	expect_type(w, "init");
+	host_says(w, "{\"t\":\"route.add\",\"id\":1,\"method\":\"GET\",\"path\":\"/x/:id\","
+		     "\"public\":true}");
+	turn(w, 0);
+	m = daemon_said(w);
+	assert_non_null(m);
+	assert_true(msg_get_int(m, "route", &idx));
+	assert_int_equal(idx, 0);
+	json_object_put(m);
+	host_says(w, "{\"t\":\"ready\",\"subscriptions\":[]}");
+	turn(w, 0);
+	assert_true(peer_serving(w->peer));
+	assert_int_equal(proutes_count(peer_routes(w->peer)), 1);
+
+	m = json_tokener_parse("{\"route\":0,\"method\":\"GET\",\"path\":\"/x/1\"}");
+	assert_int_equal(peer_route_send(w->peer, m, 100, on_route, w), 0);
+	turn(w, 0);
+	m = daemon_said(w);
+	assert_non_null(m);
+	assert_string_equal(msg_get_str(m, "t"), "http.request");
+	assert_true(msg_get_int(m, "id", &id) && msg_get_int(m, "timeout_ms", &t) && t == 100);
+	json_object_put(m);
+	snprintf(text, sizeof text, "{\"t\":\"reply\",\"id\":%lld,\"ok\":true,\"status\":201}",
+		 (long long)id);
+	host_says(w, text);
+	turn(w, 0);
+	assert_int_equal(w->route_done, 1);
+	assert_int_equal(w->route_status, 201);
+	assert_string_equal(w->route_code, "");
+
+	m = json_tokener_parse("{\"route\":0,\"method\":\"GET\",\"path\":\"/x/2\"}");
+	assert_int_equal(peer_route_send(w->peer, m, 100, on_route, w), 0);
+	turn(w, 0);
+	(void)next_id_of(w, "http.request");
+	turn(w, 400);
+	assert_int_equal(w->route_done, 2);
+	assert_string_equal(w->route_code, "timeout");
+	assert_int_equal(w->lost, 1);
+	assert_int_equal(w->cause, CAUSE_DEADLINE);
+	assert_non_null(strstr(w->reason, "http.request"));
+	m = json_object_new_object();
+	assert_int_equal(peer_route_send(w->peer, m, 100, on_route, w), -1); /* not serving */
+}
+
+/* Without the routes permission route.add is refused, and the host goes on. */
+static void route_add_denied(void **state)
+{
+	struct world *w = *state;
+	json_object *m;
+
+	host_says(w, HELLO);
+	turn(w, 0);
+	expect_type(w, "init");
+	host_says(w, "{\"t\":\"route.add\",\"id\":1,\"method\":\"GET\",\"path\":\"/x\"}");
+	turn(w, 0);
+	m = daemon_said(w);
+	assert_non_null(m);
+	assert_string_equal(msg_get_str(msg_get_obj(m, "error"), "code"), ERR_PERMISSION);
+	json_object_put(m);
+	assert_int_equal(w->lost, 0);
+	assert_int_equal(proutes_count(peer_routes(w->peer)), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -590,6 +708,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(config_requests, setup, teardown),
 	    cmocka_unit_test_setup_teardown(jobs_through_the_peer, setup_jobs, teardown_jobs),
 	    cmocka_unit_test_setup_teardown(job_add_after_ready, setup_jobs, teardown_jobs),
+	    cmocka_unit_test_setup_teardown(route_requests, setup_routes, teardown),
+	    cmocka_unit_test_setup_teardown(route_add_denied, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
