@@ -193,6 +193,15 @@ class Response:
         return f"<{self.status} {self.raw[:300]!r}>"
 
 
+def set_manifest(path, **fields):
+    """Rewrites the manifest.json at path with fields set (a test's new version)."""
+    with open(path) as f:
+        m = json.load(f)
+    m.update(fields)
+    with open(path, "w") as f:
+        json.dump(m, f)
+
+
 def copy_plugins(workdir, plugin_src=PLUGINS):
     """<workdir>/plugins: every built plugin with a manifest, as the build tree
     has it (object directories included), for a test to change before a Daemon

@@ -121,12 +121,7 @@ def counter_package(work, version="1.0.0", key=None):
     src = os.path.join(work, f"src-{version}")
     shutil.copytree(os.path.join(h.PLUGINS, "counter"), src,
                     ignore=shutil.ignore_patterns("*.p"))
-    mf = os.path.join(src, "manifest.json")
-    with open(mf) as f:
-        m = json.load(f)
-    m["version"] = version
-    with open(mf, "w") as f:
-        json.dump(m, f)
+    h.set_manifest(os.path.join(src, "manifest.json"), version=version)
     out = os.path.join(work, f"pkg-{version}")
     cmd = [sys.executable, PACKAGE, src, "--out", out] + (["--key", key] if key else [])
     r = subprocess.run(cmd, capture_output=True, text=True, input="\n")

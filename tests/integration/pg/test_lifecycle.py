@@ -294,12 +294,7 @@ def test_upgrade_in_place(ctx):
     ctx.pg.psql(d.db, "INSERT INTO plugin_storage (plugin_name, key, value) "
                 "VALUES ('hello', 'k', '1')")
     # A new version lands in the plugin directory.
-    mpath = os.path.join(d.plugin_dir, "hello", "manifest.json")
-    with open(mpath) as f:
-        m = json.load(f)
-    m["version"] = "1.1.0"
-    with open(mpath, "w") as f:
-        json.dump(m, f)
+    h.set_manifest(os.path.join(d.plugin_dir, "hello", "manifest.json"), version="1.1.0")
     err = d.post(f"{M}/install/hello")
     assert err.status == 409 and err.json["error"]["code"] == "already_installed", err
     r = d.post(f"{M}/install/hello", {"version": "1.1.0"})

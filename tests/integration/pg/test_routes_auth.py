@@ -115,12 +115,7 @@ def test_routes_across_an_upgrade(ctx):
     takes over, then the new host's routes answer; a caller meanwhile sees 200 or 503."""
     d, t = setup(ctx)
     old = d.runtime("routed")["pid"]
-    mpath = os.path.join(d.plugin_dir, "routed", "manifest.json")
-    with open(mpath) as f:
-        m = json.load(f)
-    m["version"] = "1.1.0"
-    with open(mpath, "w") as f:
-        json.dump(m, f)
+    h.set_manifest(os.path.join(d.plugin_dir, "routed", "manifest.json"), version="1.1.0")
     seen = set()
     stop = []
 

@@ -5,7 +5,6 @@ each handled exactly once (counted from the plugin's own log lines, one per
 event, across both hosts); a new version that cannot be loaded leaves the old
 host serving, untouched. A changed .so in the plugin directory is reloaded
 the same way (hot reload)."""
-import json
 import os
 import re
 import sys
@@ -18,12 +17,7 @@ M = "/api/plugins/marketplace"
 
 
 def set_version(d, name, version):
-    mpath = os.path.join(d.plugin_dir, name, "manifest.json")
-    with open(mpath) as f:
-        m = json.load(f)
-    m["version"] = version
-    with open(mpath, "w") as f:
-        json.dump(m, f)
+    h.set_manifest(os.path.join(d.plugin_dir, name, "manifest.json"), version=version)
 
 
 def echoed(d):
