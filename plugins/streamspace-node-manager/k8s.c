@@ -93,18 +93,25 @@ bool k8s_effect_valid(const char *effect)
 		strcmp(effect, "NoExecute") == 0);
 }
 
-const char *k8s_ready(json_object *node)
+json_object *k8s_ready_condition(json_object *node)
 {
 	json_object *conds = get(get(node, "status"), "conditions");
-	for (size_t i = 0;
-	     json_object_is_type(conds, json_type_array) && i < json_object_array_length(conds);
-	     i++) {
+	size_t n =
+	    json_object_is_type(conds, json_type_array) ? json_object_array_length(conds) : 0;
+	for (size_t i = 0; i < n; i++) {
 		json_object *c = json_object_array_get_idx(conds, i);
-		const char *type = get_str(c, "type"), *status = get_str(c, "status");
-		if (type && strcmp(type, "Ready") == 0 && status &&
-		    (strcmp(status, "True") == 0 || strcmp(status, "False") == 0))
-			return status;
+		const char *type = get_str(c, "type");
+		if (type && strcmp(type, "Ready") == 0)
+			return c;
 	}
+	return NULL;
+}
+
+const char *k8s_ready(json_object *node)
+{
+	const char *status = get_str(k8s_ready_condition(node), "status");
+	if (status && (strcmp(status, "True") == 0 || strcmp(status, "False") == 0))
+		return status;
 	return "Unknown";
 }
 

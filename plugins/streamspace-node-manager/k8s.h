@@ -24,6 +24,8 @@ bool k8s_effect_valid(const char *effect);
 
 /* "True", "False" or "Unknown" of the node's Ready condition; "Unknown" when it has none. */
 const char *k8s_ready(json_object *node);
+/* The node's Ready condition object (borrowed), or NULL. */
+json_object *k8s_ready_condition(json_object *node);
 
 /*
  * What the routes show of a Node: {"name", "ready", "unschedulable",

@@ -5,6 +5,8 @@
  * trusting only its CA bundle, with a service account's bearer token. The
  * routes under /api/plugins/streamspace-node-manager/ list, show, label,
  * taint, cordon and uncordon nodes (k8s.c has the rules and the patches).
+ * A health job every healthCheckInterval seconds announces a node whose
+ * Ready condition turns away from True (node-not-ready) and back (node-ready).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -291,6 +293,87 @@ static int on_uncordon(ss_plugin *p, const ss_request *req, ss_response *res)
 	return cordon(p, req, res, false);
 }
 
+/* Emits plugin.streamspace-node-manager.<what> for a node's Ready condition. */
+static void announce(ss_plugin *p, const char *what, const char *name, const char *ready,
+		     json_object *cond)
+{
+	json_object *d = json_object_new_object(), *v;
+	json_object_object_add(d, "node", json_object_new_string(name));
+	json_object_object_add(d, "ready", json_object_new_string(ready));
+	for (const char *k = "reason\0message\0lastTransitionTime\0"; *k; k += strlen(k) + 1)
+		if (json_object_object_get_ex(cond, k, &v))
+			json_object_object_add(d, k, json_object_get(v));
+	if (ss_emit(p, what, d) != SS_OK)
+		ss_log(p, SS_WARN, "%s of %s not emitted: %s", what, name, ss_error_code(p));
+	json_object_put(d);
+}
+
+/*
+ * The health job: each node's Ready condition against the one it had at the
+ * last run (kept in storage as ready/<name>, so a restart does not announce
+ * again); a node first seen not ready is announced too.
+ */
+static int on_health(ss_plugin *p, const char *job)
+{
+	char msg[512], key[300];
+	int status, bad = 0;
+	json_object *list = NULL, *items;
+	if (k8s_call(p, "GET", "/api/v1/nodes", NULL, &status, &list, msg, sizeof msg) != 0)
+		return -1;
+	if (status != 200) {
+		ss_log(p, SS_WARN, "%s: the API server answered %d", job, status);
+		json_object_put(list);
+		return -1;
+	}
+	json_object_object_get_ex(list, "items", &items);
+	size_t n =
+	    json_object_is_type(items, json_type_array) ? json_object_array_length(items) : 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *node = json_object_array_get_idx(items, i), *meta, *nm, *prev = NULL;
+		if (!json_object_object_get_ex(node, "metadata", &meta) ||
+		    !json_object_object_get_ex(meta, "name", &nm) ||
+		    !k8s_name_valid(json_object_get_string(nm)))
+			continue;
+		const char *name = json_object_get_string(nm), *ready = k8s_ready(node);
+		bad += strcmp(ready, "True") != 0;
+		snprintf(key, sizeof key, "ready/%s", name);
+		int r = ss_storage_get(p, key, &prev);
+		if (r != SS_OK && r != SS_ERR_NOT_FOUND) {
+			ss_log(p, SS_ERROR, "%s: storage: %s", job, ss_error_code(p));
+			json_object_put(list);
+			return -1;
+		}
+		const char *was = prev ? json_object_get_string(prev) : NULL;
+		bool was_ready = !was || strcmp(was, "True") == 0;
+		if (!was || strcmp(was, ready) != 0) {
+			json_object *cond = k8s_ready_condition(node), *v;
+			const char *why = json_object_object_get_ex(cond, "reason", &v)
+					      ? json_object_get_string(v)
+					      : "no Ready condition";
+			if (was_ready && strcmp(ready, "True") != 0) {
+				ss_log(p, SS_WARN, "%s: node %s not ready (%s: %s)", job, name,
+				       ready, why);
+				if (ss_config_bool(p, "alertOnNodeFailure", 1))
+					announce(p, "node-not-ready", name, ready, cond);
+			} else if (!was_ready && strcmp(ready, "True") == 0) {
+				ss_log(p, SS_INFO, "%s: node %s ready again", job, name);
+				announce(p, "node-ready", name, ready, cond);
+			}
+			json_object *now = json_object_new_string(ready);
+			r = ss_storage_set(p, key, now);
+			json_object_put(now);
+		}
+		json_object_put(prev);
+		if (r != SS_OK && r != SS_ERR_NOT_FOUND) {
+			json_object_put(list);
+			return -1;
+		}
+	}
+	ss_log(p, SS_INFO, "%s: %zu nodes, %d not ready", job, n, bad);
+	json_object_put(list);
+	return 0;
+}
+
 static int on_load(ss_plugin *p)
 {
 	static const struct {
@@ -314,17 +397,17 @@ static int on_load(ss_plugin *p)
 			       ss_error_message(p));
 			return -1;
 		}
+	if (ss_every(p, "health-check", ss_config_int(p, "healthCheckInterval", 60), on_health) !=
+	    SS_OK) {
+		ss_log(p, SS_ERROR, "health-check: %s", ss_error_message(p));
+		return -1;
+	}
 	ss_log(p, SS_INFO, "serving the nodes of %s", ss_config_str(p, "apiServer", "?"));
 	return 0;
 }
 
-/* The API server, CA and token are read at each request: a change needs nothing redone. */
-static int on_config(ss_plugin *p, json_object *config)
-{
-	(void)config;
-	ss_log(p, SS_INFO, "configuration changed");
-	return 0;
-}
-
-SS_PLUGIN(.name = "streamspace-node-manager", .version = "1.0.0", .on_load = on_load,
-	  .on_config = on_config);
+/*
+ * No on_config: jobs are declared in on_load only, so a new configuration
+ * restarts the host and a new healthCheckInterval takes effect.
+ */
+SS_PLUGIN(.name = "streamspace-node-manager", .version = "1.0.0", .on_load = on_load);

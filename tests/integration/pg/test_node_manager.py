@@ -10,7 +10,10 @@ the plugin's routes (admin only): the node list and one node summarised,
 the cluster's totals, a label set and removed (a key with a '/'), a taint
 added and removed (the list patched whole with the resourceVersion read),
 cordon and uncordon; the API's 404 passed on, a bad name refused before any
-request, a wrong CA refused by TLS; the token in no log line."""
+request, a wrong CA refused by TLS; the token in no log line. The health job
+(healthCheckInterval 5 s) announces a node first seen not ready and one that
+turns not ready as plugin.streamspace-node-manager.node-not-ready, and one
+back as node-ready (the shipped echo plugin receives them)."""
 import json
 import os
 import sys
@@ -41,10 +44,11 @@ def test_node_manager(pg):
         "--egress-connect-to", f"kubernetes.test:6443:127.0.0.1:{api.port}"])
     d.token = h.make_token(ci, "admin", "admin", d)
     cfg = {"apiServer": "https://kubernetes.test:6443", "caBundle": open(ca).read(),
-           "token": TOKEN}
+           "token": TOKEN, "healthCheckInterval": 5}
     try:
         entry = [p for p in d.get(f"{M}/catalog").json["plugins"] if p["name"] == NAME]
-        assert entry and sorted(entry[0]["permissions"]) == ["network", "routes"], \
+        assert entry and sorted(entry[0]["permissions"]) == ["network", "routes", "scheduler",
+                                                              "storage"], \
             entry and entry[0]["permissions"]
         for bad, where in (({"apiServer": "http://kubernetes.test"}, "/apiServer"),
                            ({"caBundle": "not pem"}, "/caBundle"),
@@ -52,8 +56,9 @@ def test_node_manager(pg):
             r = d.post(f"{M}/install/{NAME}", {"config": dict(cfg, **bad)})
             assert r.status == 422 and {e["path"] for e in r.json["error"]["errors"]} == \
                 {where}, (bad, r)
+        assert d.post(f"{M}/install/echo", {"config": {}}).status == 201
         r = d.post(f"{M}/install/{NAME}", {"config": cfg})
-        assert r.status == 201, r
+        assert r.status == 201, (r, d.log()[-3000:])
         assert TOKEN not in r.raw and TOKEN not in d.get(f"{M}/installed/{NAME}").raw
         d.wait_state(NAME, "running")
 
@@ -145,6 +150,28 @@ def test_node_manager(pg):
         assert json.loads(api.hits[-1]["body"]) == {"spec": {"unschedulable": None}}
         assert "unschedulable" not in api.nodes["node-c"]["spec"], api.nodes["node-c"]
 
+        # The health job: node-c was not ready when first seen; then node-a turns, node-c heals.
+        ev = f"echo plugin.{NAME}."
+        try:
+            h.wait_for(lambda: "health-check: node node-c not ready (False: NodeStatusUnknown)"
+                       in d.log(), 20, "node-c announced")
+            h.wait_for(lambda: d.log().count(ev + "node-not-ready") == 1, 20, "echo got it")
+            api.set_ready("node-a", "False")
+            api.set_ready("node-c", "True")
+            h.wait_for(lambda: "health-check: node node-a not ready (False:" in d.log(), 20,
+                       "node-a announced")
+            h.wait_for(lambda: "health-check: node node-c ready again" in d.log(), 20, "node-c")
+            h.wait_for(lambda: d.log().count(ev + "node-not-ready") == 2 and
+                       d.log().count(ev + "node-ready") == 1, 20, "echo got both")
+            # Unchanged on the next run: nothing announced again.
+            n_runs = d.log().count("health-check: 3 nodes, 1 not ready")
+            h.wait_for(lambda: d.log().count("health-check: 3 nodes, 1 not ready") > n_runs, 20,
+                       "another run")
+        except AssertionError as e:
+            raise AssertionError(f"{e}; log: {d.log()[-3000:]}") from None
+        assert d.log().count(ev + "node-not-ready") == 2, d.log()[-2000:]
+        api.set_ready("node-a", "True")
+
         # Admin only.
         viewer = h.make_token(ci, "v", "viewer", d)
         assert d.get(f"{R}/nodes", token=viewer).status == 403
@@ -153,15 +180,17 @@ def test_node_manager(pg):
         r = d.request("PUT", f"{M}/config/{NAME}", body={"config": dict(
             cfg, caBundle=open(other_ca).read())})
         assert r.status == 200, r
-        time.sleep(0.5)
-        r = d.get(f"{R}/nodes")
+        # (a new configuration restarts the host: the old one, then 503, then the new one)
+        r = h.wait_for(lambda: (lambda x: x if x.status == 502 else None)(d.get(f"{R}/nodes")),
+                       20, "the restarted host")
         assert r.status == 502 and r.json["error"]["code"] == "kubernetes_unreachable", r
         assert "tls" in r.json["error"]["message"], r
         assert len(api.hits) == n, api.hits[n:]
         # A wrong token: the API's 401 is the caller's bad gateway.
         d.request("PUT", f"{M}/config/{NAME}", body={"config": dict(cfg, token="wrong")})
-        time.sleep(0.5)
-        r = d.get(f"{R}/nodes")
+        r = h.wait_for(lambda: (lambda x: x if x.json["error"]["code"] not in (
+            "kubernetes_unreachable", "plugin_unavailable") else None)(d.get(f"{R}/nodes")),
+            20, "the restarted host")
         assert r.status == 502 and r.json["error"]["code"] == "Unauthorized", r
         assert TOKEN not in d.log(), d.log()[-3000:]
     finally:

@@ -67,6 +67,7 @@ static void test_summary_and_stats(void **state)
 	(void)state;
 	json_object *n = parse(NODE("n1", "True", "\"unschedulable\":true"));
 	assert_string_equal(k8s_ready(n), "True");
+	assert_string_equal(str_at(k8s_ready_condition(n), "reason"), "R");
 	json_object *s = k8s_node_summary(n);
 	assert_string_equal(str_at(s, "name"), "n1");
 	assert_string_equal(str_at(s, "ready"), "True");
@@ -82,6 +83,7 @@ static void test_summary_and_stats(void **state)
 	json_object_put(n);
 	n = parse("{\"metadata\":{\"name\":\"x\"}}");
 	assert_string_equal(k8s_ready(n), "Unknown");
+	assert_null(k8s_ready_condition(n));
 	json_object_put(n);
 
 	json_object *list =
