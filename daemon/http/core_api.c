@@ -381,16 +381,18 @@ static uint64_t j_running(const struct job_stats *st)
 {
 	return st->running;
 }
+static uint64_t j_scheduled(const struct job_stats *st)
+{
+	return st->scheduled;
+}
 static uint64_t j_last_run(const struct job_stats *st)
 {
 	return (uint64_t)(st->last_run_ms / 1000);
 }
 static const struct job_metric job_metrics[] = {
-    {"runs_total", "counter", j_runs},
-    {"skipped_total", "counter", j_skipped},
-    {"failed_total", "counter", j_failed},
-    {"running", "gauge", j_running},
-    {"last_run_timestamp_seconds", "gauge", j_last_run},
+    {"runs_total", "counter", j_runs},	   {"skipped_total", "counter", j_skipped},
+    {"failed_total", "counter", j_failed}, {"running", "gauge", j_running},
+    {"scheduled", "gauge", j_scheduled},   {"last_run_timestamp_seconds", "gauge", j_last_run},
 };
 
 struct job_walk {
