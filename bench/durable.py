@@ -4,13 +4,21 @@ after the commit. Prints, from one run on one throwaway PostgreSQL (the test
 harness's: fsync off, as the tests run it):
 
   durable_events_per_s_{1,2,3}d  events stored per second with 1, 2, 3 daemons
-                                 (8 clients spread over them, batches of B)
+                                 (8 clients spread over them, batches of B,
+                                 the counter plugin installed: 202s per second)
+  durable_delivered_per_s_{1,2,3}d  the same events from the first POST until
+                                 the counter plugin acknowledged every one (its
+                                 delivery owned by one of the daemons: each
+                                 event once, the sum over the daemons checked)
+  durable_memory_events_per_s    the same clients against a daemon without a
+                                 database (--plugin counter): the in-memory door
   durable_copy_baseline_per_s    the same rows inserted by psql \\copy
   durable_ratio_1d               durable_events_per_s_1d / the COPY baseline
   durable_event_latency_p99_us   single-event POSTs, 4 clients, one daemon
 
     bench/durable.py ROOT BUILDDIR [EVENTS] [BATCH]"""
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -49,6 +57,35 @@ def run_clients(daemons, n_events):
     return per * CLIENTS * batch / took
 
 
+def delivered(ds):
+    """counter's acknowledged events, summed over the daemons (one of them delivers)."""
+    return sum((d.runtime("counter") or {}).get("delivered", 0) for d in ds)
+
+
+def memory_door():
+    """The same clients against a daemon without a database: its door's rate."""
+    counter = os.path.join(build, "plugins", "counter", "counter.so")
+    d = h.Daemon.__new__(h.Daemon)
+    d.port = h.free_port()
+    d.token = None
+    d.logf = open(os.path.join(h.tempdir("ss-bench-mem-"), "daemon.log"), "w")
+    d.proc = subprocess.Popen([h.DAEMON, "--listen", f"127.0.0.1:{d.port}", "--plugin",
+                                 counter, "--queue-max", "1000000",
+                                 "--queue-bytes-max", str(1 << 30),
+                                 "--bus-bytes-max", str(2 << 30)],
+                                stdout=d.logf, stderr=subprocess.STDOUT)
+    h.wait_for(lambda: d.request("GET", "/healthz", token="").status == 200
+               if d.proc.poll() is None else None, 20, "the in-memory daemon")
+    try:
+        run_clients([d], CLIENTS * batch)
+        return run_clients([d], total)
+    finally:
+        d.proc.terminate()
+        d.proc.wait()
+        d.logf.close()
+
+
+print(f"durable_memory_events_per_s {memory_door():.0f} events/s", flush=True)
 pg = h.PG()
 try:
     for n in (1, 2, 3):
@@ -57,8 +94,23 @@ try:
         ds = [h.Daemon(ci, h.tempdir("ss-bench-durable-")) for _ in range(n)]
         for d in ds:
             d.token = tok
-        run_clients(ds, CLIENTS * batch)  # warm up
+        assert ds[0].post("/api/plugins/marketplace/install/counter").status == 201
+        for d in ds:
+            d.wait_state("counter", "running")
+        h.wait_for(lambda: pg.psql(f"bench{n}", "SELECT count(*) FROM ss_event_cursors "
+                                   "WHERE plugin = 'counter' AND lease_until > now()") == "1",
+                   20, "counter's lease")
+        warm, n_events = CLIENTS * batch, (total // (CLIENTS * batch)) * CLIENTS * batch
+        run_clients(ds, warm)
+        h.wait_for(lambda: delivered(ds) >= warm, 60, "the warm-up delivered")
+        t0 = time.monotonic()
         print(f"durable_events_per_s_{n}d {run_clients(ds, total):.0f} events/s", flush=True)
+        h.wait_for(lambda: delivered(ds) >= warm + n_events, 300, "every event delivered",
+                   interval=0.01)
+        print(f"durable_delivered_per_s_{n}d {n_events / (time.monotonic() - t0):.0f} events/s",
+              flush=True)
+        # Each event once, in all: the lease kept the other daemons' hosts out of it.
+        assert delivered(ds) == warm + n_events, (delivered(ds), warm + n_events)
         if n == 1:
             lat = []
             lock = threading.Lock()

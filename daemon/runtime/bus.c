@@ -599,6 +599,11 @@ size_t bus_sub_room(const struct bus_sub *sub)
 	return sub->queue.r.len < max ? max - sub->queue.r.len : 0;
 }
 
+size_t bus_sub_queued(const struct bus_sub *sub)
+{
+	return sub->queue.r.len;
+}
+
 bool bus_sub_push(struct bus_sub *sub, struct bus_event *ev)
 {
 	struct bus *bus = sub->bus;
@@ -608,6 +613,7 @@ bool bus_sub_push(struct bus_sub *sub, struct bus_event *ev)
 		return false;
 	bus->accepted++;
 	sub->acct->st.accepted++;
+	sub->durable = true;
 	ev->refs++;
 	sub->bytes += ev->len;
 	ring_push_back_slot(&sub->queue, (struct bus_slot){.ev = ev});

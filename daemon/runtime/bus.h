@@ -168,8 +168,9 @@ const char *bus_sub_name(const struct bus_sub *sub);
 bool bus_sub_declared(const struct bus_sub *sub);
 /* Whether delivery is on (a host is ready and not held). */
 bool bus_sub_attached(const struct bus_sub *sub);
-/* Events the queue takes before it is full. */
+/* Events the queue takes before it is full, and events waiting in it. */
 size_t bus_sub_room(const struct bus_sub *sub);
+size_t bus_sub_queued(const struct bus_sub *sub);
 /*
  * Queues ev (not consumed: the caller still discards its reference) to this
  * subscriber alone, counted accepted; false, counting nothing, when its

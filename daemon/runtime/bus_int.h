@@ -62,6 +62,12 @@ struct bus_sub {
 	bool declared; /* a ready host set the patterns */
 	bool pressing; /* behind while serving: the ingress holds (bus_set_pressure) */
 	bool slow;     /* pressed for a whole hold: not again until caught up */
+	/*
+	 * Fed from the outbox (bus_sub_push): a full queue is read again from
+	 * the database later, so it never holds the ingress (a plugin behind
+	 * must not slow the others' intake; the backlog bound sheds instead).
+	 */
+	bool durable;
 	bus_ready_fn ready;
 	void *ready_arg;
 	struct bus_ring queue;

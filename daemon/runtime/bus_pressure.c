@@ -32,6 +32,9 @@ void bus_pressure_update(struct bus_sub *sub)
 	const struct bus_options *o = &sub->bus->opts;
 	bool low = sub->queue.r.len <= o->queue_max / 4 && sub->bytes <= o->queue_bytes_max / 4;
 
+	if (sub->durable)
+		return;
+
 	if (low)
 		sub->slow = false;
 	if (sub->pressing && (low || !sub->attached))

@@ -18,8 +18,8 @@
 #include "outbox.h"
 #include "xmalloc.h"
 
-/* Rows one catch-up read takes at most. */
-#define CATCHUP_ROWS 2000
+/* Ids one catch-up read covers at most. */
+#define CATCHUP_ROWS 8192
 
 struct feed *deliver_feed(struct deliver *dl, const char *name)
 {
@@ -273,15 +273,19 @@ void deliver_row(int64_t id, const char *type, const char *data, size_t len, voi
 		schedule_flush(dl);
 }
 
+/*
+ * A range of ids, not a row count: the rows read are bounded by the range
+ * whatever plan the server picks (with the statistics of a table filled a
+ * moment ago, ORDER BY id LIMIT n may sort every row past the cursor).
+ */
 static const char CATCHUP_SQL[] = "SELECT id, type, data::text FROM ss_events "
-				  "WHERE id > $1::bigint AND id <= $2::bigint ORDER BY id LIMIT $3";
+				  "WHERE id > $1::bigint AND id <= $2::bigint ORDER BY id";
 
 struct catchup {
 	struct deliver *dl;
 	char *name;
-	int64_t upto; /* the reader's position when asked */
+	int64_t upto; /* the range's end: at most the reader's position when asked */
 	unsigned gen;
-	int limit;
 };
 
 static void on_catchup(enum db_status st, PGresult *res, const char *err, void *arg)
@@ -325,8 +329,9 @@ static void on_catchup(enum db_status st, PGresult *res, const char *err, void *
 		}
 		f->fed = id;
 	}
-	if (i == n && n < c->limit && c->upto > f->fed)
-		f->fed = c->upto; /* nothing else up to the reader's position then */
+	if (i == n && c->upto > f->fed)
+		f->fed = c->upto; /* the whole range was read (holes below the reader's position are
+				     final) */
 	schedule_flush(dl);
 	event_active(dl->pump, 0, 0);
 out:
@@ -349,8 +354,8 @@ static void on_pump(evutil_socket_t fd, short what, void *arg)
 	{
 		struct bus_sub *sub;
 		size_t room;
-		char from[24], upto[24], lim[16];
-		const char *params[3] = {from, upto, lim};
+		char from[24], upto[24];
+		const char *params[2] = {from, upto};
 		struct catchup *c;
 
 		if (f->live || f->catching || (sub = feedable(dl, f)) == NULL)
@@ -360,19 +365,23 @@ static void on_pump(evutil_socket_t fd, short what, void *arg)
 			continue;
 		}
 		room = bus_sub_room(sub);
-		/* While the host is busy, wait for room for a read of a useful size. */
-		if (room == 0 || (room < 64 && bus_sub_inflight(sub) > 0))
+		/*
+		 * The next read goes out once the queue is half empty: large reads,
+		 * and the host still has half a queue to work on while it comes.
+		 */
+		if (room == 0 || room < bus_sub_queued(sub))
 			continue;
+		if (room > CATCHUP_ROWS)
+			room = CATCHUP_ROWS;
 		c = xcalloc(1, sizeof *c);
 		c->dl = dl;
 		c->name = xstrdup(f->name);
-		c->upto = hwm;
+		/* Ids are dense but for holes: a range of room ids holds at most room rows. */
+		c->upto = hwm - f->fed > (int64_t)room ? f->fed + (int64_t)room : hwm;
 		c->gen = f->gen;
-		c->limit = room < CATCHUP_ROWS ? (int)room : CATCHUP_ROWS;
 		snprintf(from, sizeof from, "%" PRId64, f->fed);
-		snprintf(upto, sizeof upto, "%" PRId64, hwm);
-		snprintf(lim, sizeof lim, "%d", c->limit);
-		if (db_query(dl->db, CATCHUP_SQL, 3, params, on_catchup, c) < 0) {
+		snprintf(upto, sizeof upto, "%" PRId64, c->upto);
+		if (db_query(dl->db, CATCHUP_SQL, 2, params, on_catchup, c) < 0) {
 			free(c->name);
 			free(c);
 			continue;

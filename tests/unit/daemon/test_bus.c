@@ -628,6 +628,106 @@ static void pressure_half_and_quarter(void **state)
 	bus_free(bus);
 }
 
+static int releases, attaches;
+
+static void on_release(struct bus_sub *sub, void *arg)
+{
+	(void)sub;
+	(void)arg;
+	releases++;
+}
+
+static void on_attach(struct bus_sub *sub, void *arg)
+{
+	(void)sub;
+	(void)arg;
+	attaches++;
+}
+
+/*
+ * Durable delivery's per-subscriber feed: bus_sub_push queues to one
+ * subscriber only and refuses (uncounted) when full; the oldest durable id
+ * held bounds the cursor, in flight first; hooks see acks, poison and
+ * attach; a handover drops what is queued (counted) and keeps what is in
+ * flight.
+ */
+static void push_feed_and_cursor(void **state)
+{
+	struct bus *bus = bus_new(&(struct bus_options){.queue_max = 4, .window = 2});
+	struct bus_sub *a = bus_sub_new(bus, "a", on_ready, NULL);
+	struct bus_sub *b = sub_for(bus, "b", "*");
+	struct evbuffer *out = evbuffer_new();
+	struct bus_sub_stats st;
+	char err[128];
+	int64_t ids[8];
+
+	bus_set_hooks(bus, &(struct bus_hooks){.release = on_release, .attach = on_attach});
+	bus_set_pressure(bus, on_pressure, NULL);
+	releases = attaches = 0;
+	pressure_on = false;
+	assert_false(bus_sub_declared(a));
+	assert_ptr_equal(bus_sub_find(bus, "a"), a);
+	assert_null(bus_sub_find(bus, "nobody"));
+	const char *p[] = {"session.*"};
+	bus_sub_set_patterns(a, p, 1);
+	assert_true(bus_sub_declared(a));
+	bus_sub_attach(a);
+	assert_int_equal(attaches, 1);
+	assert_true(bus_sub_attached(a));
+	assert_int_equal(bus_sub_room(a), 4);
+	assert_int_equal(bus_sub_oldest_id(a, BUS_REQUEST_ID_BASE), -1);
+
+	for (int64_t id = 10; id < 15; id++) {
+		struct bus_event *ev =
+		    bus_prepare_id(bus, id, "session.created", NULL, err, sizeof err);
+		assert_non_null(ev);
+		/* The fifth does not fit: refused, not dropped. */
+		assert_int_equal(bus_sub_push(a, ev), id < 14);
+		bus_discard(ev);
+	}
+	bus_sub_stats(a, &st);
+	assert_int_equal(st.accepted, 4);
+	assert_int_equal(st.dropped, 0);
+	assert_int_equal(st.queued, 4);
+	assert_int_equal(bus_sub_room(a), 0);
+	assert_int_equal(bus_sub_queued(a), 4);
+	/* A full durable queue is read again later: it never holds the ingress. */
+	assert_false(pressure_on);
+	bus_sub_stats(b, &st);
+	assert_int_equal(st.accepted, 0); /* not broadcast */
+
+	/* A platform or emitted event's id (request range) does not bound the cursor. */
+	assert_int_equal(bus_sub_oldest_id(a, BUS_REQUEST_ID_BASE), 10);
+	assert_int_equal(bus_sub_flush(a, out), 2);
+	assert_int_equal(drain_ids(out, ids, 8), 2);
+	assert_false(pressure_on);
+	assert_int_equal(bus_sub_ack(a, 11, true), 0); /* out of order: 10 still held */
+	assert_int_equal(releases, 1);
+	assert_int_equal(bus_sub_oldest_id(a, BUS_REQUEST_ID_BASE), 10);
+	assert_int_equal(bus_sub_ack(a, 10, true), 1);
+	assert_int_equal(bus_sub_oldest_id(a, BUS_REQUEST_ID_BASE), 12);
+	assert_int_equal(releases, 2);
+
+	/* Handed over: the queued go (counted), the ones in flight stay. */
+	struct bus_event *ev = bus_prepare_id(bus, 15, "session.created", NULL, err, sizeof err);
+	assert_true(bus_sub_push(a, ev));
+	bus_discard(ev);
+	assert_int_equal(bus_sub_flush(a, out), 2);
+	assert_int_equal(drain_ids(out, ids, 8), 2);
+	assert_int_equal(bus_sub_handover(a), 1);
+	bus_sub_stats(a, &st);
+	assert_int_equal(st.dropped_by[BUS_DROP_HANDOVER], 1);
+	assert_int_equal(st.inflight, 2);
+	assert_int_equal(bus_sub_oldest_id(a, BUS_REQUEST_ID_BASE), 12);
+	assert_string_equal(bus_drop_name(BUS_DROP_HANDOVER), "handover");
+	/* Every accepted event accounted for. */
+	assert_int_equal(st.accepted, st.delivered + st.failed + st.poisoned + st.dropped +
+					  st.queued + st.inflight);
+
+	evbuffer_free(out);
+	bus_free(bus);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -642,6 +742,7 @@ int main(void)
 	    cmocka_unit_test(bus_bounded_in_bytes),
 	    cmocka_unit_test(platform_events),
 	    cmocka_unit_test(pressure_half_and_quarter),
+	    cmocka_unit_test(push_feed_and_cursor),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
