@@ -46,8 +46,8 @@ static const char audit_manifest[] =
 
 #define KEY_PREFIX "e/"
 #define INV_MS ((int64_t)9999999999999) /* 13 digits: ms since the epoch until the year 2286 */
-#define PAGE 1000	       /* keys per listing page (the API's maximum) */
-#define SCAN_PAGES 20	       /* a request or a clean-up reads at most this many pages */
+#define PAGE 1000			/* keys per listing page (the API's maximum) */
+#define SCAN_PAGES 20			/* a request or a clean-up reads at most this many pages */
 #define LIMIT_DEFAULT 100
 #define LIMIT_MAX 1000
 
@@ -164,16 +164,50 @@ static bool type_matches(const char *want, const char *type)
 	return strcmp(type, want) == 0;
 }
 
-/* The next page of record keys after cursor (a "next", or NULL); NULL page on failure. */
-static json_object *page_of(ss_plugin *p, const char *cursor, int limit)
+/*
+ * Calls visit for each record key, newest first, page after page (pages of
+ * page_size keys, at most SCAN_PAGES of them), until visit returns false.
+ * Returns 0, or -1 when storage failed (its error is the plugin's last).
+ */
+static int walk(ss_plugin *p, int page_size,
+		bool (*visit)(ss_plugin *p, const char *key, int64_t ts, const char *type,
+			      void *arg),
+		void *arg)
 {
 	json_object *page = NULL;
+	char *cursor = NULL;
+	int rc = 0;
 
-	if (ss_storage_list(p, KEY_PREFIX, cursor, limit, &page) != SS_OK) {
-		ss_log(p, SS_WARN, "storage list: %s", ss_error_message(p));
-		return NULL;
+	for (int pg = 0; pg < SCAN_PAGES; pg++) {
+		json_object *keys, *next;
+		bool more = true;
+
+		json_object_put(page);
+		page = NULL;
+		if (ss_storage_list(p, KEY_PREFIX, cursor, page_size, &page) != SS_OK) {
+			ss_log(p, SS_WARN, "storage list: %s", ss_error_message(p));
+			rc = -1;
+			break;
+		}
+		keys = json_object_object_get(page, "keys");
+		for (size_t i = 0; more && i < json_object_array_length(keys); i++) {
+			const char *key =
+			    json_object_get_string(json_object_array_get_idx(keys, i));
+			const char *type;
+			int64_t ts;
+
+			if (parse_key(key, &ts, &type))
+				more = visit(p, key, ts, type, arg);
+		}
+		next = json_object_object_get(page, "next");
+		free(cursor);
+		cursor = more && next != NULL ? strdup(json_object_get_string(next)) : NULL;
+		if (cursor == NULL)
+			break;
 	}
-	return page;
+	json_object_put(page);
+	free(cursor);
+	return rc;
 }
 
 static int reply_error(ss_response *res, int status, const char *code, const char *message)
@@ -188,65 +222,53 @@ static int reply_error(ss_response *res, int status, const char *code, const cha
 	return 0;
 }
 
+/* What a listing collects: records of the type asked for, up to limit. */
+struct listing {
+	const char *want;
+	long limit;
+	json_object *events;
+};
+
+static bool collect(ss_plugin *p, const char *key, int64_t ts, const char *type, void *arg)
+{
+	struct listing *l = arg;
+	json_object *rec = NULL;
+
+	(void)ts;
+	if (!type_matches(l->want, type))
+		return true;
+	/* Gone meanwhile (the clean-up): skipped. */
+	if (ss_storage_get(p, key, &rec) == SS_OK && rec != NULL)
+		json_object_array_add(l->events, rec);
+	return (long)json_object_array_length(l->events) < l->limit;
+}
+
 /* GET /api/plugins/audit/events?type=&limit=: the newest records first. */
 static int get_events(ss_plugin *p, const ss_request *req, ss_response *res)
 {
-	const char *want = ss_req_query(req, "type"), *limit_s = ss_req_query(req, "limit");
-	json_object *out, *events, *page = NULL;
-	char *cursor = NULL, *end;
-	long limit = LIMIT_DEFAULT;
-	bool failed = false;
+	const char *limit_s = ss_req_query(req, "limit");
+	struct listing l = {.want = ss_req_query(req, "type"), .limit = LIMIT_DEFAULT};
+	json_object *out;
+	char *end;
 
 	if (limit_s != NULL) {
-		limit = strtol(limit_s, &end, 10);
-		if (*limit_s == '\0' || *end != '\0' || limit < 1 || limit > LIMIT_MAX)
+		l.limit = strtol(limit_s, &end, 10);
+		if (*limit_s == '\0' || *end != '\0' || l.limit < 1 || l.limit > LIMIT_MAX)
 			return reply_error(res, 400, "bad_request",
 					   "limit must be an integer from 1 to 1000");
 	}
-	if (want != NULL && (*want == '\0' || strlen(want) > 128))
+	if (l.want != NULL && (*l.want == '\0' || strlen(l.want) > 128))
 		return reply_error(res, 400, "bad_request", "type must be 1 to 128 bytes");
-	events = json_object_new_array();
-	for (int pg = 0; pg < SCAN_PAGES && (long)json_object_array_length(events) < limit; pg++) {
-		json_object *keys, *next;
-
-		json_object_put(page);
-		page = page_of(p, cursor, want == NULL ? (int)limit : PAGE);
-		if (page == NULL) {
-			failed = true;
-			break;
-		}
-		keys = json_object_object_get(page, "keys");
-		for (size_t i = 0; i < json_object_array_length(keys) &&
-				   (long)json_object_array_length(events) < limit;
-		     i++) {
-			const char *key =
-			    json_object_get_string(json_object_array_get_idx(keys, i));
-			const char *type;
-			json_object *rec = NULL;
-			int64_t ts;
-
-			if (!parse_key(key, &ts, &type) || !type_matches(want, type))
-				continue;
-			/* Gone meanwhile (the clean-up): skipped. */
-			if (ss_storage_get(p, key, &rec) == SS_OK && rec != NULL)
-				json_object_array_add(events, rec);
-		}
-		next = json_object_object_get(page, "next");
-		free(cursor);
-		cursor = next != NULL ? strdup(json_object_get_string(next)) : NULL;
-		if (cursor == NULL)
-			break;
-	}
-	json_object_put(page);
-	free(cursor);
-	if (failed) {
-		json_object_put(events);
+	l.events = json_object_new_array();
+	/* Without a filter every key is a record to return: a page of limit keys is enough. */
+	if (walk(p, l.want == NULL ? (int)l.limit : PAGE, collect, &l) < 0) {
+		json_object_put(l.events);
 		return reply_error(res, 503, "unavailable", ss_error_message(p));
 	}
 	out = json_object_new_object();
 	json_object_object_add(out, "count",
-			       json_object_new_int64((int64_t)json_object_array_length(events)));
-	json_object_object_add(out, "events", events);
+			       json_object_new_int64((int64_t)json_object_array_length(l.events)));
+	json_object_object_add(out, "events", l.events);
 	json_object_object_add(
 	    out, "retentionSeconds",
 	    json_object_new_int64(ss_config_int(p, "retentionSeconds", 2592000)));
@@ -255,67 +277,56 @@ static int get_events(ss_plugin *p, const ss_request *req, ss_response *res)
 	return 0;
 }
 
+/* What a retention run counts. */
+struct sweep {
+	int64_t cutoff, deleted, kept;
+	bool failed;
+};
+
+static bool expire(ss_plugin *p, const char *key, int64_t ts, const char *type, void *arg)
+{
+	struct sweep *sw = arg;
+	int r;
+
+	(void)type;
+	if (ts >= sw->cutoff) {
+		sw->kept++;
+		return true;
+	}
+	r = ss_storage_delete(p, key);
+	if (r == SS_OK)
+		sw->deleted++;
+	else if (r != SS_ERR_NOT_FOUND)
+		sw->failed = true;
+	return true;
+}
+
 /*
  * The retention job: deletes every record older than retentionSeconds
  * (found by its key: no value is read), then publishes
- * plugin.audit.retention-run {deleted, kept, retentionSeconds, cutoff}.
+ * plugin.audit.retention-run {deleted, kept, retentionSeconds, cutoff, ok}.
  */
 static int retention(ss_plugin *p, const char *job)
 {
 	int64_t keep_s = ss_config_int(p, "retentionSeconds", 2592000);
-	int64_t cutoff = now_ms() - keep_s * 1000, deleted = 0, kept = 0;
-	json_object *page = NULL, *d;
-	char *cursor = NULL;
-	int rc = 0;
+	struct sweep sw = {.cutoff = now_ms() - keep_s * 1000};
+	json_object *d;
 
 	(void)job;
-	for (int pg = 0; pg < SCAN_PAGES; pg++) {
-		json_object *keys, *next;
-
-		json_object_put(page);
-		if ((page = page_of(p, cursor, PAGE)) == NULL) {
-			rc = 1;
-			break;
-		}
-		keys = json_object_object_get(page, "keys");
-		for (size_t i = 0; i < json_object_array_length(keys); i++) {
-			const char *key =
-			    json_object_get_string(json_object_array_get_idx(keys, i));
-			const char *type;
-			int64_t ts;
-
-			if (!parse_key(key, &ts, &type))
-				continue;
-			if (ts >= cutoff) {
-				kept++;
-				continue;
-			}
-			int r = ss_storage_delete(p, key);
-			if (r == SS_OK)
-				deleted++;
-			else if (r != SS_ERR_NOT_FOUND)
-				rc = 1;
-		}
-		next = json_object_object_get(page, "next");
-		free(cursor);
-		cursor = next != NULL ? strdup(json_object_get_string(next)) : NULL;
-		if (cursor == NULL)
-			break;
-	}
-	json_object_put(page);
-	free(cursor);
+	if (walk(p, PAGE, expire, &sw) < 0)
+		sw.failed = true;
 	d = json_object_new_object();
-	json_object_object_add(d, "deleted", json_object_new_int64(deleted));
-	json_object_object_add(d, "kept", json_object_new_int64(kept));
+	json_object_object_add(d, "deleted", json_object_new_int64(sw.deleted));
+	json_object_object_add(d, "kept", json_object_new_int64(sw.kept));
 	json_object_object_add(d, "retentionSeconds", json_object_new_int64(keep_s));
-	json_object_object_add(d, "cutoff", json_object_new_int64(cutoff));
-	json_object_object_add(d, "ok", json_object_new_boolean(rc == 0));
+	json_object_object_add(d, "cutoff", json_object_new_int64(sw.cutoff));
+	json_object_object_add(d, "ok", json_object_new_boolean(!sw.failed));
 	if (ss_emit(p, "retention-run", d) != SS_OK)
 		ss_log(p, SS_WARN, "retention-run not announced: %s", ss_error_message(p));
 	json_object_put(d);
 	ss_log(p, SS_INFO, "retention: %lld deleted, %lld kept (older than %llds)",
-	       (long long)deleted, (long long)kept, (long long)keep_s);
-	return rc;
+	       (long long)sw.deleted, (long long)sw.kept, (long long)keep_s);
+	return sw.failed ? 1 : 0;
 }
 
 static int on_load(ss_plugin *p)
