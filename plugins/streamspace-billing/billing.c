@@ -15,6 +15,8 @@
 
 #include <streamspace/plugin.h>
 
+#include "../common/answer.h"
+
 #include "../common/isotime.h"
 #include "usage.h"
 
@@ -175,18 +177,6 @@ static int on_session(ss_plugin *p, const ss_event *ev)
 	}
 	json_object_put(rec);
 	return rc;
-}
-
-/* An error answer in the daemon's shape: {"error": {"code", "message"}}. */
-static int answer_error(ss_response *res, int status, const char *code, const char *msg)
-{
-	json_object *o = json_object_new_object(), *e = json_object_new_object();
-	json_object_object_add(e, "code", json_object_new_string(code));
-	json_object_object_add(e, "message", json_object_new_string(msg));
-	json_object_object_add(o, "error", e);
-	int r = ss_res_json(res, status, o);
-	json_object_put(o);
-	return r;
 }
 
 /* The day of query parameter name (a date, or a time whose UTC day is taken) into out. */

@@ -14,21 +14,11 @@
 
 #include <streamspace/plugin.h>
 
+#include "../common/answer.h"
+
 #include "k8s.h"
 
 #define URL_MAX 2048
-
-/* An error answer in the daemon's shape: {"error": {"code", "message"}}. */
-static int answer_error(ss_response *res, int status, const char *code, const char *msg)
-{
-	json_object *o = json_object_new_object(), *e = json_object_new_object();
-	json_object_object_add(e, "code", json_object_new_string(code));
-	json_object_object_add(e, "message", json_object_new_string(msg));
-	json_object_object_add(o, "error", e);
-	int r = ss_res_json(res, status, o);
-	json_object_put(o);
-	return r;
-}
 
 /*
  * One call to the API server: method on path ("/api/v1/nodes..."), body a

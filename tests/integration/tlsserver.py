@@ -32,6 +32,35 @@ def make_ca(work, names=("hooks.slack.com", "other.example.com", "localhost")):
     return os.path.join(work, "ca.pem")
 
 
+class QuietHandler(http.server.BaseHTTPRequestHandler):
+    """A handler base for the loopback TLS servers of the tests: HTTP/1.1, no
+    request log, and a client that gives up mid-answer (a timeout, a limit)
+    is not an error."""
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are two writes
+
+    def log_message(self, *a):
+        pass
+
+    def handle(self):
+        try:
+            super().handle()
+        except (ssl.SSLError, ConnectionError):
+            pass
+
+
+def serve_tls(work, handler):
+    """A threaded server on a free loopback port with make_ca's srv.pem/srv.key
+    in work, serving handler in a daemon thread; returns the port."""
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    srv.daemon_threads = True
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(os.path.join(work, "srv.pem"), os.path.join(work, "srv.key"))
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv.server_address[1]
+
+
 class Receiver:
     """Two servers on loopback with the certificate of make_ca: main and sentinel."""
 
@@ -53,19 +82,7 @@ class Receiver:
     def _serve(self, who):
         rcv = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # headers and body are two writes
-
-            def log_message(self, *a):
-                pass
-
-            def handle(self):
-                try:
-                    super().handle()
-                except (ssl.SSLError, ConnectionError):
-                    pass  # the daemon gave up on an answer (timeouts, limits)
-
+        class Handler(QuietHandler):
             def answer(self, code, body=b"", headers=()):
                 self.send_response(code)
                 for k, v in headers:
@@ -101,14 +118,7 @@ class Receiver:
 
             do_GET = do_POST = do_HEAD = do_PUT = handle_any
 
-        srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        srv.daemon_threads = True
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(os.path.join(self.work, "srv.pem"),
-                            os.path.join(self.work, "srv.key"))
-        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-        threading.Thread(target=srv.serve_forever, daemon=True).start()
-        return srv.server_address[1]
+        return serve_tls(self.work, Handler)
 
     def connect_to_args(self):
         """--egress-connect-to for hooks.slack.com and other.example.com (port 443)."""

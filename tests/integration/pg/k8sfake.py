@@ -11,12 +11,14 @@ v1 Status objects with reason and code. A request without the bearer token
 is 401, an unknown path 404, another patch type 415. Every request is
 recorded (method, path, headers, body)."""
 import copy
-import http.server
 import json
 import os
-import ssl
+import sys
 import threading
 import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tlsserver import QuietHandler, serve_tls  # noqa: E402
 
 
 def node(name, ready="True", cpu="4", memory="16318420Ki", labels=None):
@@ -90,18 +92,7 @@ class FakeAPI:
         self.nodes = {n["metadata"]["name"]: n for n in nodes}
         api = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *a):
-                pass
-
-            def handle(self):
-                try:
-                    super().handle()
-                except (ssl.SSLError, ConnectionError):
-                    pass
-
+        class Handler(QuietHandler):
             def answer(self, code, obj):
                 b = json.dumps(obj).encode()
                 self.send_response(code)
@@ -122,13 +113,7 @@ class FakeAPI:
 
             do_GET = do_PATCH = do_POST = do_PUT = do_DELETE = serve
 
-        srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        srv.daemon_threads = True
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(os.path.join(work, "srv.pem"), os.path.join(work, "srv.key"))
-        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-        threading.Thread(target=srv.serve_forever, daemon=True).start()
-        self.port = srv.server_address[1]
+        self.port = serve_tls(work, Handler)
 
     def route(self, method, path, headers, body):
         if headers.get("Authorization") != f"Bearer {self.token}":

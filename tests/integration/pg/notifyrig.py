@@ -8,9 +8,7 @@ retried after the wait, 500 retried and bounded by maxAttempts, 400 not
 retried, a hanging receiver bounded by the egress timeout without holding
 up the next event, the excess over rateLimit dropped and counted, and the
 secret in no log line."""
-import http.server
 import os
-import ssl
 import sys
 import threading
 import time
@@ -18,7 +16,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import pgharness as h  # noqa: E402
-from tlsserver import make_ca  # noqa: E402
+from tlsserver import QuietHandler, make_ca, serve_tls  # noqa: E402
 
 M = "/api/plugins/marketplace"
 
@@ -32,18 +30,7 @@ class Hook:
         self.hits, self.script, self.lock, self.default = [], [], threading.Lock(), default
         hook = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *a):
-                pass
-
-            def handle(self):
-                try:
-                    super().handle()
-                except (ssl.SSLError, ConnectionError):
-                    pass
-
+        class Handler(QuietHandler):
             def do_POST(self):
                 n = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(n).decode()
@@ -68,13 +55,7 @@ class Hook:
                 self.end_headers()
                 self.wfile.write(rbody.encode())
 
-        srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        srv.daemon_threads = True
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(os.path.join(work, "srv.pem"), os.path.join(work, "srv.key"))
-        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-        threading.Thread(target=srv.serve_forever, daemon=True).start()
-        self.port = srv.server_address[1]
+        self.port = serve_tls(work, Handler)
 
     def count(self):
         with self.lock:
@@ -179,15 +160,4 @@ def check_policy(d, hook, svc, event_data, secret, prior, event="session.created
     assert secret not in d.log(), d.log()[-3000:]
 
 
-def run(cases):
-    """Runs each case(pg) on one throwaway cluster."""
-    pg = h.PG()
-    try:
-        def case(fn):
-            def one():
-                fn(pg)
-            one.__name__ = fn.__name__
-            return one
-        return h.Suite().run([case(fn) for fn in cases])
-    finally:
-        pg.close()
+run = h.run_cases

@@ -449,6 +449,20 @@ def run_with_ctx(db_prefix, dir_prefix, tests):
         pg.close()
 
 
+def run_cases(cases):
+    """Runs each case(pg) of a test file on one throwaway cluster, as a Suite."""
+    pg = PG()
+    try:
+        def case(fn):
+            def one():
+                fn(pg)
+            one.__name__ = fn.__name__
+            return one
+        return Suite().run([case(fn) for fn in cases])
+    finally:
+        pg.close()
+
+
 class Suite:
     """Runs test_* functions in order; prints TAP-like lines; exit status for meson."""
 

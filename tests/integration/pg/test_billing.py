@@ -31,12 +31,17 @@ def near(a, b):
     return abs(a - b) < 1e-9
 
 
-def test_billing(pg):
-    ci = pg.createdb("billing")
-    d = h.Daemon(ci, h.tempdir("ss-billing-"))
-    d.db = "billing"
+def fresh(pg, db):
+    """A daemon on a new database db: (daemon, conninfo, a service token)."""
+    ci = pg.createdb(db)
+    d = h.Daemon(ci, h.tempdir(f"ss-{db}-"))
+    d.db = db
     d.token = h.make_token(ci, "admin", "admin", d)
-    svc = h.make_token(ci, "svc", "service", d)
+    return d, ci, h.make_token(ci, "svc", "service", d)
+
+
+def test_billing(pg):
+    d, ci, svc = fresh(pg, "billing")
     try:
         entry = [p for p in d.get(f"{M}/catalog").json["plugins"] if p["name"] == NAME]
         assert entry and sorted(entry[0]["permissions"]) == ["read:sessions", "routes",
@@ -161,11 +166,7 @@ def test_billing(pg):
 
 def test_billing_job(pg):
     """The usage job bills a running session's open stretch up to now, and again later."""
-    ci = pg.createdb("billing_job")
-    d = h.Daemon(ci, h.tempdir("ss-billing-job-"))
-    d.db = "billing_job"
-    d.token = h.make_token(ci, "admin", "admin", d)
-    svc = h.make_token(ci, "svc", "service", d)
+    d, _, svc = fresh(pg, "billing_job")
     try:
         # A schedule the daemon cannot parse: the plugin does not start, and says why.
         r = d.post(f"{M}/install/{NAME}", {"config": {"usageCalculationInterval": "@every x"}})
@@ -205,18 +206,5 @@ def test_billing_job(pg):
         assert rc == 0, d.log()[-3000:]
 
 
-def main():
-    pg = h.PG()
-    try:
-        def case(fn):
-            def run():
-                fn(pg)
-            run.__name__ = fn.__name__
-            return run
-        return h.Suite().run([case(test_billing), case(test_billing_job)])
-    finally:
-        pg.close()
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(h.run_cases([test_billing, test_billing_job]))

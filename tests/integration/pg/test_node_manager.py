@@ -198,16 +198,5 @@ def test_node_manager(pg):
         assert rc == 0, d.log()[-3000:]
 
 
-def main():
-    pg = h.PG()
-    try:
-        def run():
-            test_node_manager(pg)
-        run.__name__ = "test_node_manager"
-        return h.Suite().run([run])
-    finally:
-        pg.close()
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(h.run_cases([test_node_manager]))
