@@ -12,6 +12,30 @@
 
 #include "xmalloc.h"
 
+char *file_read_fd(int fd, size_t size, size_t *len)
+{
+	char *buf = xmalloc(size + 1);
+	size_t got = 0;
+
+	/* A file that grows meanwhile is read up to size, and no further. */
+	while (got < size) {
+		ssize_t r = read(fd, buf + got, size - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			free(buf);
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	buf[got] = '\0';
+	*len = got;
+	return buf;
+}
+
 char *file_read_regular(const char *path, size_t max, size_t *len, int *missing, char *err,
 			size_t errlen)
 {
@@ -32,22 +56,11 @@ char *file_read_regular(const char *path, size_t max, size_t *len, int *missing,
 		snprintf(err, errlen, "%s: not a regular file of at most %zu bytes", path, max);
 		goto fail;
 	}
-	buf = xmalloc((size_t)st.st_size + 1);
-	/* A file that grows meanwhile is read up to the size fstat gave, and no further. */
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			goto fail;
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
+	buf = file_read_fd(fd, (size_t)st.st_size, &got);
+	if (buf == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
 	}
-	buf[got] = '\0';
 	close(fd);
 	*len = got;
 	return buf;

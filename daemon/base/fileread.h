@@ -19,4 +19,12 @@
 char *file_read_regular(const char *path, size_t max, size_t *len, int *missing, char *err,
 			size_t errlen);
 
+/*
+ * Reads fd to its end or size bytes, whichever comes first (size is what
+ * fstat said: a file that grows is read no further): the bytes,
+ * NUL-terminated (caller frees), their count in *len (less than size when
+ * the file shrank); NULL on a read error, errno set.
+ */
+char *file_read_fd(int fd, size_t size, size_t *len);
+
 #endif

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileread.h"
 #include "xmalloc.h"
 
 int pkg_file_stream(const char *path, uint64_t max, pkg_chunk_fn fn, void *ctx,
@@ -83,19 +84,11 @@ char *pkg_file_read_at(int dirfd, const char *name, uint64_t max, size_t *len, c
 		pkg_error_set(err, check, name, "larger than %llu bytes", (unsigned long long)max);
 		goto fail;
 	}
-	buf = xmalloc((size_t)st.st_size + 1);
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			pkg_error_set(err, check, name, "read failed");
-			goto fail;
-		}
-		got += (size_t)n;
+	buf = file_read_fd(fd, (size_t)st.st_size, &got);
+	if (buf == NULL || got != (size_t)st.st_size) {
+		pkg_error_set(err, check, name, "read failed");
+		goto fail;
 	}
-	buf[got] = '\0';
 	close(fd);
 	*len = got;
 	return buf;
