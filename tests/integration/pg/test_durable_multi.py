@@ -10,19 +10,18 @@ handed over), under the same id. And: 202 then kill -9 of the only daemon,
 a new daemon delivers it; a plugin installed later starts at the head;
 delivered events are deleted by retention; past the backlog bound the intake
 answers 503 with Retry-After."""
-import json
 import os
-import shutil
 import signal
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import harness  # noqa: E402
 import pgharness as h  # noqa: E402
 
 M = "/api/plugins/marketplace"
-TESTPLUGINS = os.path.join(h.BUILD, "tests", "integration", "plugins")
 # A recorder retries its store while the database restarts: a longer event deadline.
 LEASE = ["--lease-ms", "2000", "--event-timeout-ms", "60000"]
 WANTS = {"rec-a": ("session.",), "rec-b": ("session.", "user.")}
@@ -31,15 +30,9 @@ WANTS = {"rec-a": ("session.",), "rec-b": ("session.", "user.")}
 def plugin_src(work):
     """rec-a (session.*) and rec-b (session.*, user.*), both with storage."""
     src = os.path.join(work, "src")
-    for name, perms in (("rec-a", ["read:sessions", "storage"]),
-                        ("rec-b", ["read:sessions", "read:users", "storage"])):
-        d = os.path.join(src, name)
-        os.makedirs(d)
-        shutil.copy(os.path.join(TESTPLUGINS, name + ".so"), d)
-        with open(os.path.join(d, "manifest.json"), "w") as f:
-            json.dump({"name": name, "version": "1.0.0", "displayName": name,
-                       "description": "records deliveries", "author": "tests",
-                       "entrypoints": {"main": name + ".so"}, "permissions": perms}, f)
+    harness.manifest_plugin(src, "rec-a", ["read:sessions", "storage"], "records deliveries")
+    harness.manifest_plugin(src, "rec-b", ["read:sessions", "read:users", "storage"],
+                            "records deliveries")
     return src
 
 
