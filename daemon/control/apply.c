@@ -22,7 +22,9 @@
 #include "log.h"
 #include "manifest.h"
 #include "names.h"
+#include "pkgfetch.h"
 #include "plugin_store.h"
+#include "repo_store.h"
 #include "secrets.h"
 #include "supervisor.h"
 #include "xmalloc.h"
@@ -53,6 +55,8 @@ struct op {
 	bool changed;
 	char *cfgtext;
 	char *was_version, *was_config; /* what ran before this start (blue/green keeps it) */
+	bool fetching;			/* its version is being downloaded (once per op) */
+	char *missing;			/* why the files were not there, while fetching */
 	TAILQ_ENTRY(op) entry;
 };
 
@@ -63,6 +67,11 @@ struct applier {
 	const struct discovery *builtins;
 	struct egress *egress; /* told each plugin's allowedHosts before it starts, or NULL */
 	struct jobs *jobs;     /* told each plugin's manifest jobs before it starts, or NULL */
+	/* A version neither kept nor in the plugin directory is downloaded (NULL: never). */
+	struct db *db;
+	struct fetch *fetch;
+	struct worker *worker;
+	const struct package_trust *trust;
 	LIST_HEAD(, target) targets;
 	bool closing;
 };
@@ -92,6 +101,7 @@ static void op_free(struct op *op)
 	free(op->cfgtext);
 	free(op->was_version);
 	free(op->was_config);
+	free(op->missing);
 	free(op);
 }
 
@@ -115,6 +125,15 @@ static void target_free(struct target *t)
 	free(t->config);
 	free(t->error);
 	free(t);
+}
+
+void applier_set_fetch(struct applier *ap, struct db *db, struct fetch *f, struct worker *w,
+		       const struct package_trust *trust)
+{
+	ap->db = db;
+	ap->fetch = f;
+	ap->worker = w;
+	ap->trust = trust;
 }
 
 void applier_close(struct applier *ap)
@@ -426,6 +445,60 @@ static void have_files(struct op *op)
 	t->enabled = true;
 }
 
+/* The files of the row's version cannot be had: whatever ran before is not what is wanted. */
+static void files_failed(struct op *op, const char *why)
+{
+	struct target *t = op->t;
+
+	set_error(t, why);
+	stop_host(op->ap, t->name, "cannot be applied");
+	t->enabled = false;
+	finish(op, VERB_START_FAILED, why);
+}
+
+static void fetched(struct pkgfetch_result *r, void *arg)
+{
+	struct op *op = arg;
+	char why[768];
+
+	if (op->ap->closing) {
+		TAILQ_REMOVE(&op->t->ops, op, entry);
+		op_free(op);
+		return;
+	}
+	if (r->rc < 0) {
+		snprintf(why, sizeof why, "%.300s; from the repositories: %.300s (check: %s)",
+			 op->missing, r->err.message, r->err.check);
+		files_failed(op, why);
+		return;
+	}
+	log_info("registry", "%s: version %s downloaded from the repositories", op->t->name,
+		 r->version);
+	op->m = r->manifest;
+	r->manifest = NULL;
+	op->changed = true;
+	have_files(op);
+}
+
+static void entries_read(const struct store_status *s, json_object *out, bool found, void *arg)
+{
+	struct op *op = arg;
+	struct applier *ap = op->ap;
+
+	(void)found;
+	if (ap->closing) {
+		TAILQ_REMOVE(&op->t->ops, op, entry);
+		op_free(op);
+		return;
+	}
+	if (s->st != DB_OK || json_object_array_length(out) == 0) {
+		files_failed(op, op->missing);
+		return;
+	}
+	pkgfetch_install(ap->fetch, ap->worker, installdir_path(ap->dir), ap->trust, out,
+			 op->t->name, op->row.version, fetched, op);
+}
+
 static void ensured(struct installdir_result *r, void *arg)
 {
 	struct op *op = arg;
@@ -436,12 +509,19 @@ static void ensured(struct installdir_result *r, void *arg)
 		op_free(op);
 		return;
 	}
+	if (r->rc < 0 && r->missing && op->ap->fetch != NULL && !op->fetching) {
+		/*
+		 * Installed from a repository on another daemon sharing the
+		 * database (or this one's kept copy removed): this daemon
+		 * downloads and checks the same package itself.
+		 */
+		op->fetching = true;
+		op->missing = xstrdup(r->err);
+		if (repo_store_entries(op->ap->db, t->name, entries_read, op) == 0)
+			return;
+	}
 	if (r->rc < 0) {
-		set_error(t, r->err);
-		/* Whatever ran before is not what is wanted any more. */
-		stop_host(op->ap, t->name, "cannot be applied");
-		t->enabled = false;
-		finish(op, VERB_START_FAILED, r->err);
+		files_failed(op, r->err);
 		return;
 	}
 	op->m = r->manifest;

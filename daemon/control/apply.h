@@ -21,6 +21,10 @@ struct discovery_cache;
 struct plugin_row;
 struct applier;
 struct egress;
+struct db;
+struct fetch;
+struct worker;
+struct package_trust;
 struct jobs;
 
 /* code VERB_OK, or VERB_START_FAILED, VERB_REJECTED, VERB_UNREADABLE, VERB_INTERNAL. */
@@ -41,6 +45,14 @@ enum {
 struct applier *applier_new(struct supervisor *sup, struct installdir *dir,
 			    struct discovery_cache *cache, const struct discovery *builtins,
 			    struct egress *egress, struct jobs *jobs);
+/*
+ * From now on a row whose version is neither kept in the install directory
+ * nor in the plugin directory is downloaded from the repositories the
+ * database lists (pkgfetch.h, under trust) before it is started: another
+ * daemon sharing the database installed or upgraded it. All borrowed.
+ */
+void applier_set_fetch(struct applier *ap, struct db *db, struct fetch *f, struct worker *w,
+		       const struct package_trust *trust);
 /* Ends without calling any done again (shutdown: the loop no longer runs). */
 void applier_free(struct applier *ap);
 /* From now on, file results (cancelled at shutdown) end their applies quietly. */

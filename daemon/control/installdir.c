@@ -468,7 +468,8 @@ static void scan(struct job *j)
 		j->kept[j->nkept++] = xstrdup(de->d_name);
 	}
 	closedir(dp);
-	qsort(j->kept, j->nkept, sizeof *j->kept, by_version);
+	if (j->nkept > 1)
+		qsort(j->kept, j->nkept, sizeof *j->kept, by_version);
 }
 
 /*

@@ -117,6 +117,8 @@ struct registry *registry_new(struct event_base *base, struct supervisor *sup, s
 	reg->cache = discovery_cache_new(base, reg->worker, reg->plugin_dir, builtins,
 					 on_plugins_changed, reg);
 	reg->ap = applier_new(sup, reg->dir, reg->cache, builtins, opts->egress, opts->jobs);
+	if (reg->fetch != NULL)
+		applier_set_fetch(reg->ap, db, reg->fetch, reg->worker, reg->trust);
 	reg->cv = converge_new(db, reg->ap, reg->dir, tokens, cat, reg->cache);
 	if (startup(reg, opts->conninfo ? opts->conninfo : "", err, errlen) < 0)
 		goto fail;

@@ -12,6 +12,7 @@ build's echo plugin, packaged by scripts/package-plugin at several versions.
   start_failed): the old host serves on, untouched, and the directories and
   tables are as before (the row's updated_at aside);
 - --keep-versions bounds the versions kept; a rollback to a pruned one is 404;
+- a second daemon on the database downloads what the first installed or upgraded to;
 - a copy in the layout before per-version directories is moved into its
   version and keeps running."""
 import functools
@@ -314,6 +315,47 @@ def test_keep_versions(ctx):
     assert b.wait_exit() != 0 and "STREAMSPACE_KEEP_VERSIONS" in b.log(), b.log()
 
 
+def test_two_daemons(ctx):
+    """Two daemons on one database, each with its own install directory: a plugin installed
+    from a repository through one is downloaded, checked and run by the other too, follows
+    its upgrade, and its rollback from each daemon's own kept copy (the server stopped)."""
+    wa, wb = h.tempdir("ss-mup2-"), h.tempdir("ss-mup2-")
+    repo = Repo(wa, [package(wa, "echo", "1.0.0"), package(wa, "echo", "1.1.0")])
+    try:
+        a = daemon_without(ctx, wa, "echo")
+        shutil.rmtree(os.path.join(h.copy_plugins(wb), "echo"))
+        b = h.Daemon(a.ci, wb, extra_args=["--catalog-sync-interval", "0", "--catalog-dir", ""])
+        b.token, b.ci, b.db = a.token, a.ci, a.db
+        ctx.daemons.append(b)
+        repo.register(a)
+
+        def runs(d, version):
+            # runtime.version is what the .so says of itself (the same build in every
+            # package here): the version's directory tells them apart.
+            rt = d.runtime("echo")
+            return rt is not None and rt["state"] == "running" and \
+                f"/echo/{version}/echo.so" in rt["path"]
+
+        assert a.post(f"{M}/install/echo", {"version": "1.0.0"}).status == 201
+        h.wait_for(lambda: runs(b, "1.0.0"), 20, "the other daemon to run 1.0.0")
+        assert versions(b, "echo") == ["1.0.0"]
+        assert "echo: version 1.0.0 downloaded from the repositories" in b.log()
+        assert a.post(f"{M}/install/echo", {"version": "1.1.0"}).status == 200
+        h.wait_for(lambda: runs(b, "1.1.0"), 20, "the other daemon to run 1.1.0")
+        assert versions(b, "echo") == ["1.0.0", "1.1.0"]
+        assert repo.served.count("/echo/1.1.0/plugin.tar.gz") == 2, repo.served
+        repo.stop()
+        assert a.post(f"{M}/rollback/echo").status == 200
+        h.wait_for(lambda: runs(b, "1.0.0"), 20, "the other daemon to roll back")
+        assert runs(a, "1.0.0")
+        assert b.get(f"{M}/installed/echo").json["error"] is None
+        assert a.request("DELETE", f"{M}/uninstall/echo").status == 200
+        h.wait_for(lambda: not os.path.exists(os.path.join(b.install_dir, "echo")), 20,
+                   "the other daemon to remove its copies")
+    finally:
+        repo.stop()
+
+
 def test_flat_layout_moved(ctx):
     """A copy made before per-version directories (<install-dir>/<name>/manifest.json) is
     moved to <install-dir>/<name>/<version>/ and runs."""
@@ -337,4 +379,4 @@ def test_flat_layout_moved(ctx):
 if __name__ == "__main__":
     sys.exit(h.run_with_ctx("mup", "ss-mup-", [
         test_upgrade_and_rollback, test_upgrade_refused_keeps_old, test_keep_versions,
-        test_flat_layout_moved]))
+        test_two_daemons, test_flat_layout_moved]))
