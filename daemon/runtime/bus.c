@@ -305,7 +305,9 @@ int64_t bus_commit_from(struct bus *bus, struct bus_event *ev, const char *origi
 	struct bus_sub *sub;
 	int64_t id = ev->id;
 
-	bus->accepted++;
+	/* The intake's count: a platform event is the daemon's own, not accepted from anyone. */
+	if (!ev->platform)
+		bus->accepted++;
 	TAILQ_FOREACH(sub, &bus->subs, entry)
 	{
 		if (!bus_sub_matches(sub, ev->type) || (ev->platform && !sub->platform))

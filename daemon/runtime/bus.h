@@ -252,7 +252,11 @@ void bus_pressure_expired(struct bus *bus);
 /* How often the ingress was held (fn(true)), and how many holds ran their time out. */
 void bus_pressure_counts(const struct bus *bus, uint64_t *holds, uint64_t *expired);
 
-/* Total events accepted since start. */
+/*
+ * Total events accepted since start (POST /api/events, the outbox, plugins'
+ * emits); platform events are the daemon's own and not counted here (each
+ * subscriber's accepted counts them).
+ */
 uint64_t bus_accepted(const struct bus *bus);
 /* Events refused at the door because the bus was full (bus_full). */
 uint64_t bus_shed(const struct bus *bus);
