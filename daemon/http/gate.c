@@ -13,7 +13,8 @@
  * Why a hold as well: a turn's share is no promise that a host runs; on a
  * busy machine it may wait for a CPU while the loop goes on accepting. The
  * bus asks for a hold when a plugin that keeps up falls half a queue behind,
- * and lifts it once that plugin is down to a quarter. A hold is bounded in
+ * and lifts it once that plugin has caught up by a band (1,024 events,
+ * bus_pressure.c). A hold is bounded in
  * time: a plugin that cannot catch up in hold_max_ms is slower than the
  * ingress, and must not stall the API for everyone (expired tells the bus,
  * which then stops asking for that plugin until it has caught up).

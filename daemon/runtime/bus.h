@@ -237,7 +237,8 @@ void bus_foreach(const struct bus *bus,
 /*
  * Pressure on the ingress (issue 8, item 6). A plugin whose host is serving
  * and whose queue reaches half of queue_max (or of queue_bytes_max) presses;
- * it stops at a quarter. fn(true) is called when the first subscriber starts
+ * it stops 1,024 events (4 MiB) below, or at a quarter if that is nearer
+ * (bus_pressure.c). fn(true) is called when the first subscriber starts
  * pressing, fn(false) when the last stops: the HTTP front end holds new
  * requests meanwhile, so the hosts get the loop (main.c wires it).
  */

@@ -23,24 +23,43 @@ static void press(struct bus_sub *sub, bool on)
 }
 
 /*
+ * How far below half a pressing plugin must get before the hold lifts: a
+ * quarter of the queue, but no more than this, so that what a hold asks of
+ * a plugin does not grow with --queue-max. Draining 32,768 events of a
+ * 65,536 queue took a fast plugin longer than a hold lasts on a busy
+ * machine, and it was taken for slow; 1,024 events (or 4 MiB) is what any
+ * plugin that keeps up drains well within a hold.
+ */
+#define BAND_EVENTS 1024
+#define BAND_BYTES ((size_t)4 << 20)
+
+static size_t band(size_t max, size_t cap)
+{
+	return max / 4 < cap ? max / 4 : cap;
+}
+
+/*
  * After the subscriber's queue or state changed: it presses from half of its
- * queue's bounds, while its host is serving and it is not known to be slow,
- * and stops at a quarter; there a slow one is forgiven.
+ * queue's bounds (in events or bytes) while its host is serving and it is not
+ * known to be slow, and stops a band below (BAND_EVENTS); a slow one is
+ * forgiven once it is down to a quarter, caught up on its own.
  */
 void bus_pressure_update(struct bus_sub *sub)
 {
 	const struct bus_options *o = &sub->bus->opts;
-	bool low = sub->queue.r.len <= o->queue_max / 4 && sub->bytes <= o->queue_bytes_max / 4;
+	size_t n = sub->queue.r.len, b = sub->bytes;
+	size_t half = o->queue_max / 2, bhalf = o->queue_bytes_max / 2;
 
 	if (sub->durable)
 		return;
 
-	if (low)
+	if (n <= o->queue_max / 4 && b <= o->queue_bytes_max / 4)
 		sub->slow = false;
-	if (sub->pressing && (low || !sub->attached))
+	if (sub->pressing &&
+	    (!sub->attached || (n <= half - band(o->queue_max, BAND_EVENTS) &&
+				b <= bhalf - band(o->queue_bytes_max, BAND_BYTES))))
 		press(sub, false);
-	else if (!sub->pressing && !sub->slow && sub->attached &&
-		 (sub->queue.r.len >= o->queue_max / 2 || sub->bytes >= o->queue_bytes_max / 2))
+	else if (!sub->pressing && !sub->slow && sub->attached && (n >= half || b >= bhalf))
 		press(sub, true);
 }
 

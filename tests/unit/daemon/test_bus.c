@@ -730,6 +730,59 @@ static void push_feed_and_cursor(void **state)
 	bus_free(bus);
 }
 
+/* Flushes and acknowledges window after window until s holds at most left queued. */
+static void deliver_until(struct bus_sub *s, struct evbuffer *out, size_t left)
+{
+	struct bus_sub_stats st;
+	int64_t ids[64];
+
+	for (;;) {
+		bus_sub_stats(s, &st);
+		if (st.queued <= left)
+			return;
+		assert_true(bus_sub_flush(s, out) > 0);
+		size_t n = drain_ids(out, ids, 64);
+		for (size_t i = 0; i < n; i++)
+			assert_true(bus_sub_ack(s, ids[i], true) >= 0);
+	}
+}
+
+/*
+ * What a hold asks of a plugin does not grow with the queue: with 8,192 it
+ * presses at 4,096 and stops 1,024 below, not at a quarter; a slow one is
+ * forgiven only at a quarter (2,048).
+ */
+static void pressure_band_bounded(void **state)
+{
+	struct bus *bus = bus_new(&(struct bus_options){.queue_max = 8192, .window = 1});
+	struct bus_sub *a = sub_for(bus, "a", "*");
+	struct evbuffer *out = evbuffer_new();
+
+	(void)state;
+	pressure_on = pressure_calls = 0;
+	bus_set_pressure(bus, on_pressure, NULL);
+	publish_n(bus, 4096);
+	assert_true(pressure_on);
+	deliver_until(a, out, 3073);
+	assert_true(pressure_on);
+	deliver_until(a, out, 3072);
+	assert_false(pressure_on);
+	/* Slow: not again at half, until it was down to a quarter. */
+	publish_n(bus, 4096 - 3072);
+	assert_true(pressure_on);
+	bus_pressure_expired(bus);
+	publish_n(bus, 1024);
+	assert_false(pressure_on);
+	deliver_until(a, out, 2049);
+	publish_n(bus, 4096 - 2049);
+	assert_false(pressure_on);
+	deliver_until(a, out, 2048);
+	publish_n(bus, 4096 - 2048);
+	assert_true(pressure_on);
+	evbuffer_free(out);
+	bus_free(bus);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -745,6 +798,7 @@ int main(void)
 	    cmocka_unit_test(platform_events),
 	    cmocka_unit_test(pressure_half_and_quarter),
 	    cmocka_unit_test(push_feed_and_cursor),
+	    cmocka_unit_test(pressure_band_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
