@@ -44,10 +44,10 @@ metric() { # NAME: the value of one /metrics line
 
 # run BUILDDIR PREFIX C: one daemon of that build, C connections, its figures.
 run() {
-	local b=$1 pre=$2 c=$3 out reqs non2xx errs q f acc del drop why
+	local b=$1 pre=$2 c=$3 out reqs non2xx errs q f acc del drop why holds
 	say "conns: ${pre}$c connections posting single events for $SECS s ($b)"
 	"$b/daemon/streamspaced" --listen 127.0.0.1:0 --host-path "$b/plugin-host/streamspace-plugin-host" \
-		--plugin "$b/plugins/counter/counter.so" --log-level info --queue-max 65536 2>"$log" &
+		--plugin "$b/plugins/counter/counter.so" --log-level info --queue-max "${SS_BENCH_CONNS_QUEUE_MAX:-65536}" 2>"$log" &
 	dpid=$!
 	port=
 	for _ in $(seq 1 3000); do
@@ -61,7 +61,7 @@ run() {
 		sleep 0.01
 	done
 	out=$(wrk -t2 -c"$c" -d"${SECS}s" --timeout 10s -s "$work/post.lua" \
-		"http://127.0.0.1:$port/api/events" 2>&1)
+		"http://127.0.0.1:$port/api/events" 2>&1) || say "wrk exited $?"
 	[ -z "${SS_BENCH_VERBOSE:-}" ] || echo "$out" >&2
 	reqs=$(awk '/requests in/ { print $1 }' <<<"$out")
 	non2xx=$(awk '/Non-2xx/ { print $NF }' <<<"$out")
@@ -80,8 +80,9 @@ run() {
 	drop=$(metric 'streamspace_plugin_dropped{plugin="counter"}')
 	why=$(curl -s "http://127.0.0.1:$port/metrics" | awk '/^streamspace_plugin_dropped_by/ && $2 != 0')
 	[ -z "$why" ] || say "drops: $why"
-	say "ingress holds: $(metric streamspace_ingress_holds_total), ran out: $(metric streamspace_ingress_holds_expired_total)"
-	kill -TERM "$dpid"
+	holds=$(metric streamspace_ingress_holds_total)
+	[ -z "$holds" ] || say "ingress held $holds times, $(metric streamspace_ingress_holds_expired_total) ran out"
+	kill -TERM "$dpid" 2>/dev/null || say "the daemon had ended: $(tail -n 3 "$log")"
 	wait "$dpid" || true
 	dpid=
 	awk -v r="${reqs:-0}" -v n="${non2xx:-0}" -v s="$SECS" -v c="$c" -v p="$pre" \
