@@ -199,6 +199,14 @@ def post_events(d, n, first):
     assert r.status == 202 and len(r.json["ids"]) == n, r
 
 
+def until_failed(d, n, first):
+    """Posts n events to the running bad-exit-3 and waits for it to fail; its status."""
+    d.wait_state("bad-exit-3", "running")
+    post_events(d, n, first)
+    d.wait_state("bad-exit-3", "failed", 60)
+    return d.runtime("bad-exit-3")
+
+
 def test_disable_failed_accounts_queued(ctx):
     """Issue 8 item 5: a plugin that crashes on every event ends failed with events
     queued; disabling it counts them dropped ('disabled'), uninstalling counts the next
@@ -213,12 +221,9 @@ def test_disable_failed_accounts_queued(ctx):
                    "permissions": ["read:sessions", "read:users"]}, f)
     d = ctx.fresh(work=work)
     assert d.post(f"{M}/install/bad-exit-3").status == 201
-    d.wait_state("bad-exit-3", "running")
     # Each host exits on its first event: the first event crashes two hosts (poison),
     # so does the second, and the fifth crash in the window marks it failed.
-    post_events(d, 200, 0)
-    d.wait_state("bad-exit-3", "failed", 60)
-    rt = d.runtime("bad-exit-3")
+    rt = until_failed(d, 200, 0)
     assert rt["crashes"] == 5 and rt["poisoned"] == 2 and rt["delivered"] == 0, rt
     assert rt["accepted"] == 200 and rt["queue_depth"] == 198 and rt["inflight"] == 0, rt
     assert summed(rt) == 200, rt
@@ -244,10 +249,7 @@ def test_disable_failed_accounts_queued(ctx):
     # (a fresh crash history: 201 and 202 poisoned), and uninstalling it counts the 13
     # still queued 'uninstalled'. The series carry on from the old counts.
     assert d.post(f"{M}/enable/bad-exit-3").status == 200
-    d.wait_state("bad-exit-3", "running")
-    post_events(d, 10, 205)
-    d.wait_state("bad-exit-3", "failed", 60)
-    rt = d.runtime("bad-exit-3")
+    rt = until_failed(d, 10, 205)
     assert rt["accepted"] == 215 and rt["queue_depth"] == 13 and rt["poisoned"] == 4, rt
     assert rt["poison_events"][-2:] == [201, 202], rt
     assert d.request("DELETE", f"{M}/uninstall/bad-exit-3").status == 200
