@@ -20,14 +20,17 @@
 
 struct host {
 	struct host_owner owner;
-	char *name;
+	char *name, *path; /* the plugin's name; the host binary */
 	struct hostlog *out;
 	struct cgroup *cgroup;
 	int stop_timeout_ms;
 
 	pid_t pid;
 	struct peer *peer;
-	bool lost, reaped;
+	bool lost, reaped, exec_known; /* its two deaths, and whether its exec has been heard of */
+	bool exec_failed;
+	int execfd;	       /* spawn_result's pipe until exec_known */
+	struct event *exec_ev; /* reads it from the loop */
 	int status;
 	bool stop_requested;
 	enum exit_cause cause; /* decided before the end completes, else from the status */
@@ -57,14 +60,18 @@ static void arm_stop_timer(struct host *h)
 	evtimer_add(h->stop_timer, &tv);
 }
 
-/* Both deaths have happened: says how the host ended, once. */
+/*
+ * Both deaths have happened (and the exec result is in, which a child's exit
+ * always brings): says how the host ended, once.
+ */
 static void end_check(struct host *h)
 {
 	char desc[256];
 	struct host_end e = {.clean = h->stop_requested && h->cause == CAUSE_NONE,
+			     .exec_failed = h->exec_failed,
 			     .status = h->status};
 
-	if (!h->lost || !h->reaped)
+	if (!h->lost || !h->reaped || !h->exec_known)
 		return;
 	evtimer_del(h->stop_timer);
 	hostlog_close_pipe(h->out);
@@ -134,6 +141,38 @@ static void stop_timer_cb(evutil_socket_t fd, short what, void *arg)
 	kill_host(h);
 }
 
+static void exec_done(struct host *h)
+{
+	event_free(h->exec_ev);
+	h->exec_ev = NULL;
+	close(h->execfd);
+	h->execfd = -1;
+	h->exec_known = true;
+}
+
+/*
+ * How the exec went, read from the loop: end of file when the host runs;
+ * the failed step's errno when it could not (the child exits 127, and its
+ * channel closes with it). That is why the host ends, whatever else was said.
+ */
+static void exec_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct host *h = arg;
+	char why[256];
+	int r = spawn_result(fd, h->path, why, sizeof why);
+
+	if (r == 0)
+		return;
+	exec_done(h);
+	if (r < 0) {
+		h->exec_failed = true;
+		h->cause = CAUSE_SETUP;
+		free(h->reason);
+		h->reason = xstrdup(why);
+	}
+	end_check(h);
+}
+
 struct host *host_start(struct event_base *base, struct bus *bus, struct bus_sub *sub,
 			struct hostlog *out, const struct host_spec *spec,
 			const struct host_owner *owner, char *err, size_t errlen)
@@ -159,12 +198,15 @@ struct host *host_start(struct event_base *base, struct bus *bus, struct bus_sub
 	h = xcalloc(1, sizeof *h);
 	h->owner = *owner;
 	h->name = xstrdup(spec->args.name);
+	h->path = xstrdup(spec->host_path);
 	h->out = out;
 	h->cgroup = spec->cgroup;
 	h->stop_timeout_ms = spec->stop_timeout_ms;
 	h->pid = c.pid;
+	h->execfd = c.errfd;
 	h->stop_timer = evtimer_new(base, stop_timer_cb, h);
-	if (h->stop_timer == NULL)
+	h->exec_ev = event_new(base, c.errfd, EV_READ | EV_PERSIST, exec_cb, h);
+	if (h->stop_timer == NULL || h->exec_ev == NULL || event_add(h->exec_ev, NULL) < 0)
 		fatal("host_start: out of memory");
 	h->peer = peer_new(base, bus, sub, out, c.sock, &spec->peer,
 			   &(struct peer_owner){.ready = peer_ready, .lost = peer_lost, .arg = h});
@@ -205,9 +247,12 @@ void host_free(struct host *h)
 		while (waitpid(h->pid, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
+	if (h->exec_ev != NULL)
+		exec_done(h);
 	peer_free(h->peer);
 	event_free(h->stop_timer);
 	free(h->reason);
+	free(h->path);
 	free(h->name);
 	free(h);
 }

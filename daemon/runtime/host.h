@@ -37,6 +37,7 @@ struct host_spec {
 struct host_end {
 	enum exit_cause cause; /* what was decided, else from the wait status */
 	bool clean;	       /* asked to stop and nothing went wrong */
+	bool exec_failed;      /* the host binary could not be started (desc says why) */
 	int status;	       /* the wait status */
 	const char *desc;      /* a sentence for operators */
 };
@@ -54,8 +55,10 @@ struct host_owner {
 
 /*
  * Starts a host for spec, its output into out, its events from sub (both
- * borrowed, they outlive the host). NULL with a message in err when it
- * cannot be started (nothing runs then).
+ * borrowed, they outlive the host). NULL with a message in err when no
+ * process could be forked (nothing runs then). Whether the host binary
+ * could be executed is learnt from the loop, never waited for: a failed
+ * exec ends the host with exec_failed and the step's error in desc.
  */
 struct host *host_start(struct event_base *base, struct bus *bus, struct bus_sub *sub,
 			struct hostlog *out, const struct host_spec *spec,

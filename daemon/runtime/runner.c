@@ -157,6 +157,7 @@ static struct runner *plugin_new(struct runner_set *set, const struct plugin_spe
 static void upgrade_failed(struct runner *n, const char *reason);
 static void upgrade_promote(struct runner *old);
 static void upgrade_switch(struct runner *n);
+static void start_failed(struct runner *p, const char *err);
 
 /* What the plugin does next once a host has crashed, been refused or failed to load. */
 static void after_crash(struct runner *p, enum exit_cause cause, const char *desc)
@@ -209,6 +210,12 @@ static void host_ended(struct host *h, const struct host_end *e, void *arg)
 
 	host_free(p->host);
 	p->host = NULL;
+	if (e->exec_failed && p->prev_ver == NULL && !p->remove_after) {
+		start_failed(p, desc);
+		return;
+	}
+	if (e->exec_failed)
+		log_error(p->name, "cannot start host: %s", desc);
 	p->last_exit.ended = true;
 	p->last_exit.cause = clean ? CAUSE_NONE : e->cause;
 	p->last_exit.sig = WIFSIGNALED(e->status) ? WTERMSIG(e->status) : 0;
@@ -228,6 +235,10 @@ static void host_ended(struct host *h, const struct host_end *e, void *arg)
 			log_error(p->name, "event set aside as poison: it was being handled at two "
 					   "crashes");
 		upgrade_promote(p);
+		return;
+	}
+	if (e->exec_failed) { /* a plugin being removed: nothing crashed */
+		runner_destroy(p);
 		return;
 	}
 	if (!clean) {
@@ -301,7 +312,7 @@ static void bus_ready(struct bus_sub *sub, void *arg)
 		peer_kick(peer);
 }
 
-/* The host binary itself cannot be started: no use retrying. */
+/* The host binary itself cannot be started (no fork, or no exec): no use retrying. */
 static void start_failed(struct runner *p, const char *err)
 {
 	log_error(p->name, "cannot start host: %s", err);

@@ -80,13 +80,16 @@ child_exec(const char *path, char *const argv[], const int fds[4], int errfd, in
 	child_fail(errfd, STEP_EXEC);
 }
 
-pid_t spawn_exec(const char *path, char *const argv[], const int fds[4], int cgroup_procs,
-		 char *err, size_t errlen)
+/*
+ * Forks a child that execs path with its fds in place. Returns its pid with
+ * the read end of the error pipe in *errfd (close-on-exec, blocking), or -1
+ * with a message (nothing runs then).
+ */
+static pid_t spawn_fork(const char *path, char *const argv[], const int fds[4], int cgroup_procs,
+			int *errfd, char *err, size_t errlen)
 {
 	int errp[2] = {-1, -1};
 	sigset_t all, old;
-	struct spawn_failure f;
-	ssize_t n;
 	pid_t pid;
 
 	if (pipe2(errp, O_CLOEXEC) < 0) {
@@ -106,24 +109,51 @@ pid_t spawn_exec(const char *path, char *const argv[], const int fds[4], int cgr
 		close(errp[0]);
 		return -1;
 	}
-	/* EOF means exec succeeded; this read lasts as long as one fork+exec. */
+	*errfd = errp[0];
+	return pid;
+}
+
+int spawn_result(int errfd, const char *path, char *err, size_t errlen)
+{
+	struct spawn_failure f;
+	ssize_t n;
+
 	do
-		n = read(errp[0], &f, sizeof f);
+		n = read(errfd, &f, sizeof f);
 	while (n < 0 && errno == EINTR);
-	close(errp[0]);
-	if (n == (ssize_t)sizeof f) {
-		snprintf(err, errlen, "%s %s: %s", spawn_steps[f.step], path, strerror(f.err));
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	if (n == 0)
+		return 1;
+	/* One write of 8 bytes to a pipe is atomic: all of it, or a failure to read. */
+	if (n != (ssize_t)sizeof f) {
+		snprintf(err, errlen, "reading how %s started: %s", path,
+			 n < 0 ? strerror(errno) : "short read");
 		return -1;
 	}
-	return pid;
+	snprintf(err, errlen, "%s %s: %s",
+		 (unsigned)f.step < sizeof spawn_steps / sizeof *spawn_steps ? spawn_steps[f.step]
+									     : "starting",
+		 path, strerror(f.err));
+	return -1;
+}
+
+/* Waits for the child's exec; on a failure reaps it. */
+static int wait_exec(pid_t pid, int errfd, const char *path, char *err, size_t errlen)
+{
+	int r = spawn_result(errfd, path, err, errlen);
+
+	close(errfd);
+	if (r < 0)
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	return r < 0 ? -1 : 0;
 }
 
 int spawn_host_in(const char *path, char *const argv[], int cgroup_procs, struct spawn_child *out,
 		  char *err, size_t errlen)
 {
-	int sv[2] = {-1, -1}, logp[2] = {-1, -1};
+	int sv[2] = {-1, -1}, logp[2] = {-1, -1}, errfd;
 	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 ||
@@ -131,17 +161,19 @@ int spawn_host_in(const char *path, char *const argv[], int cgroup_procs, struct
 		snprintf(err, errlen, "socketpair/pipe: %s", strerror(errno));
 		goto fail;
 	}
-	pid = spawn_exec(path, argv, (const int[4]){-1, logp[1], logp[1], sv[1]}, cgroup_procs, err,
-			 errlen);
+	pid = spawn_fork(path, argv, (const int[4]){-1, logp[1], logp[1], sv[1]}, cgroup_procs,
+			 &errfd, err, errlen);
 	if (pid < 0)
 		goto fail;
 	close(sv[1]);
 	close(logp[1]);
 	fcntl(sv[0], F_SETFL, O_NONBLOCK);
 	fcntl(logp[0], F_SETFL, O_NONBLOCK);
+	fcntl(errfd, F_SETFL, O_NONBLOCK);
 	out->pid = pid;
 	out->sock = sv[0];
 	out->logfd = logp[0];
+	out->errfd = errfd;
 	return 0;
 fail:
 	for (int i = 0; i < 2; i++) {
@@ -156,7 +188,16 @@ fail:
 int spawn_host(const char *path, char *const argv[], struct spawn_child *out, char *err,
 	       size_t errlen)
 {
-	return spawn_host_in(path, argv, -1, out, err, errlen);
+	if (spawn_host_in(path, argv, -1, out, err, errlen) < 0)
+		return -1;
+	fcntl(out->errfd, F_SETFL, 0);
+	if (wait_exec(out->pid, out->errfd, path, err, errlen) < 0) {
+		close(out->sock);
+		close(out->logfd);
+		return -1;
+	}
+	out->errfd = -1;
+	return 0;
 }
 
 int spawn_plugin_host(const char *host_path, const struct host_args *a, int cgroup_procs,

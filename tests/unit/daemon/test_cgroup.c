@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,18 @@ static void refuses(void **state)
 	assert_non_null(strstr(why, "not a cgroup v2 filesystem"));
 }
 
+/* How the child's exec went, waiting for it as the loop would (spawn_result). */
+static int exec_result(struct spawn_child *c, char *err, size_t len)
+{
+	struct pollfd pfd = {.fd = c->errfd, .events = POLLIN};
+	int r;
+
+	while ((r = spawn_result(c->errfd, "/bin/true", err, len)) == 0)
+		assert_int_equal(poll(&pfd, 1, -1), 1);
+	close(c->errfd);
+	return r;
+}
+
 /* Per plugin: its own cgroup with the limits, and the child joins before exec. */
 static void plugin_cgroup_and_join(void **state)
 {
@@ -119,6 +132,7 @@ static void plugin_cgroup_and_join(void **state)
 
 	assert_int_equal(spawn_host_in("/bin/true", argv, fd, &c, err, sizeof err), 0);
 	close(fd);
+	assert_int_equal(exec_result(&c, err, sizeof err), 1);
 	assert_int_equal(waitpid(c.pid, &status, 0), c.pid);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	close(c.sock);
@@ -128,9 +142,14 @@ static void plugin_cgroup_and_join(void **state)
 
 	/* A cgroup.procs the child cannot write is a spawn error, not a silent miss. */
 	fd = open("/dev/null", O_RDONLY);
-	assert_int_equal(spawn_host_in("/bin/true", argv, fd, &c, err, sizeof err), -1);
-	assert_non_null(strstr(err, "cgroup"));
+	assert_int_equal(spawn_host_in("/bin/true", argv, fd, &c, err, sizeof err), 0);
 	close(fd);
+	assert_int_equal(exec_result(&c, err, sizeof err), -1);
+	assert_non_null(strstr(err, "cgroup"));
+	assert_int_equal(waitpid(c.pid, &status, 0), c.pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 127);
+	close(c.sock);
+	close(c.logfd);
 	cgroup_release(cg, "hello"); /* not empty here: fails quietly */
 	cgroup_free(cg);
 }
