@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/queue.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -316,8 +317,9 @@ static bool has_issue(const struct discovery *d, const char *issue)
 struct settle_waiter {
 	void (*done)(void *arg);
 	void *arg;
-	struct settle_waiter *next;
+	SLIST_ENTRY(settle_waiter) entry;
 };
+SLIST_HEAD(settle_list, settle_waiter);
 
 struct discovery_cache {
 	struct event_base *base;
@@ -331,8 +333,8 @@ struct discovery_cache {
 	struct event *ev, *debounce;
 	bool scanning; /* a scan job is on the worker */
 	bool dirty;    /* a change came after the running scan began, or is debouncing */
-	struct settle_waiter *waiters;
-	struct scan_job *job; /* the one in flight, to detach on free */
+	struct settle_list waiters; /* the latest first */
+	struct scan_job *job;	    /* the one in flight, to detach on free */
 };
 
 struct scan_job {
@@ -381,15 +383,15 @@ static void start_scan(struct discovery_cache *c);
 
 static void run_waiters(struct discovery_cache *c)
 {
-	struct settle_waiter *w = c->waiters;
+	struct settle_list run = c->waiters;
+	struct settle_waiter *w;
 
-	c->waiters = NULL;
-	while (w != NULL) {
-		struct settle_waiter *next = w->next;
-
+	/* Those who come while these are answered wait for the next scan. */
+	SLIST_INIT(&c->waiters);
+	while ((w = SLIST_FIRST(&run)) != NULL) {
+		SLIST_REMOVE_HEAD(&run, entry);
 		w->done(w->arg);
 		free(w);
-		w = next;
 	}
 }
 
@@ -495,6 +497,7 @@ struct discovery_cache *discovery_cache_new(struct event_base *base, struct work
 {
 	struct discovery_cache *c = xcalloc(1, sizeof *c);
 
+	SLIST_INIT(&c->waiters);
 	c->base = base;
 	c->worker = worker;
 	c->dir = dir ? xstrdup(dir) : NULL;
@@ -532,8 +535,8 @@ void discovery_cache_free(struct discovery_cache *c)
 		return;
 	if (c->job)
 		c->job->c = NULL; /* the worker's done frees it */
-	while ((w = c->waiters) != NULL) {
-		c->waiters = w->next;
+	while ((w = SLIST_FIRST(&c->waiters)) != NULL) {
+		SLIST_REMOVE_HEAD(&c->waiters, entry);
 		free(w);
 	}
 	if (c->ev)
@@ -567,8 +570,7 @@ void discovery_cache_settle(struct discovery_cache *c, void (*done)(void *arg), 
 	w = xcalloc(1, sizeof *w);
 	w->done = done;
 	w->arg = arg;
-	w->next = c->waiters;
-	c->waiters = w;
+	SLIST_INSERT_HEAD(&c->waiters, w, entry);
 	/* Waiting for the debounce would only add latency to a request. */
 	evtimer_del(c->debounce);
 	if (c->dirty)

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <time.h>
 
 #include "clock.h"
@@ -40,8 +41,9 @@ struct db_query {
 	char **params;
 	db_result_fn fn;
 	void *arg;
-	struct db_query *next;
+	STAILQ_ENTRY(db_query) entry; /* while queued */
 };
+STAILQ_HEAD(db_queue, db_query);
 
 enum conn_state { CONN_DOWN, CONN_CONNECTING, CONN_IDLE, CONN_BUSY };
 
@@ -68,7 +70,7 @@ struct db_channel {
 	char *name;
 	db_notify_fn fn;
 	void *arg;
-	struct db_channel *next;
+	SLIST_ENTRY(db_channel) entry;
 };
 
 struct db {
@@ -76,9 +78,9 @@ struct db {
 	char *conninfo;
 	int nconns; /* query connections; conns[nconns] is the listener */
 	struct db_conn *conns;
-	struct db_query *head, *tail;
+	struct db_queue queue; /* waiting for a connection, oldest first */
 	size_t queued;
-	struct db_channel *channels;
+	SLIST_HEAD(, db_channel) channels;
 	db_state_fn state_fn;
 	bool reported_up;  /* what state_fn was last told */
 	bool listen_dirty; /* a channel was added since the listener last sent LISTEN */
@@ -238,12 +240,10 @@ PGconn *db_connect_params(const char *conninfo, bool nonblocking)
 /* Fails every queued query when no connection is left to run them. */
 static void fail_queue(struct db *db, const char *why)
 {
-	while (db->head) {
-		struct db_query *q = db->head;
+	struct db_query *q;
 
-		db->head = q->next;
-		if (db->head == NULL)
-			db->tail = NULL;
+	while ((q = STAILQ_FIRST(&db->queue)) != NULL) {
+		STAILQ_REMOVE_HEAD(&db->queue, entry);
 		db->queued--;
 		query_finish(q, DB_DOWN, NULL, why);
 	}
@@ -297,9 +297,11 @@ static void conn_fail(struct db_conn *c, const char *why)
 static void listener_send_listen(struct db_conn *c)
 {
 	char *sql = xstrdup("");
+	struct db_channel *ch;
 
 	c->db->listen_dirty = false;
-	for (struct db_channel *ch = c->db->channels; ch; ch = ch->next) {
+	SLIST_FOREACH(ch, &c->db->channels, entry)
+	{
 		char *id = PQescapeIdentifier(c->pg, ch->name, strlen(ch->name));
 		char *next;
 
@@ -349,9 +351,11 @@ static void deliver_notifies(struct db_conn *c)
 	PGnotify *n;
 
 	while (c->pg && (n = PQnotifies(c->pg)) != NULL) {
-		for (struct db_channel *ch = c->db->channels; ch; ch = ch->next)
-			if (strcmp(ch->name, n->relname) == 0)
-				ch->fn(n->relname, n->extra ? n->extra : "", ch->arg);
+		struct db_channel *ch;
+
+		SLIST_FOREACH(ch, &c->db->channels, entry)
+		if (strcmp(ch->name, n->relname) == 0)
+			ch->fn(n->relname, n->extra ? n->extra : "", ch->arg);
 		PQfreemem(n);
 	}
 }
@@ -529,28 +533,22 @@ static void conn_start(struct db_conn *c)
 /* Sends the next queued query on each idle connection. */
 static void dispatch(struct db *db)
 {
-	for (int i = 0; i < db->nconns && db->head; i++) {
+	for (int i = 0; i < db->nconns && !STAILQ_EMPTY(&db->queue); i++) {
 		struct db_conn *c = &db->conns[i];
 		struct db_query *q;
 
 		if (c->state != CONN_IDLE)
 			continue;
-		q = db->head;
-		db->head = q->next;
-		if (db->head == NULL)
-			db->tail = NULL;
+		q = STAILQ_FIRST(&db->queue);
+		STAILQ_REMOVE_HEAD(&db->queue, entry);
 		db->queued--;
-		q->next = NULL;
 		if (!PQsendQueryParams(c->pg, q->sql, q->nparams, NULL,
 				       (const char *const *)q->params, NULL, NULL, 0)) {
 			char msg[256];
 
 			one_line(msg, sizeof msg, PQerrorMessage(c->pg));
 			/* Put it back: another connection (or this one, later) takes it. */
-			q->next = db->head;
-			db->head = q;
-			if (db->tail == NULL)
-				db->tail = q;
+			STAILQ_INSERT_HEAD(&db->queue, q, entry);
 			db->queued++;
 			conn_fail(c, msg);
 			continue;
@@ -643,8 +641,7 @@ void db_listen(struct db *db, const char *channel, db_notify_fn fn, void *arg)
 	ch->name = xstrdup(channel);
 	ch->fn = fn;
 	ch->arg = arg;
-	ch->next = db->channels;
-	db->channels = ch;
+	SLIST_INSERT_HEAD(&db->channels, ch, entry);
 	/*
 	 * A listener that is up LISTENs again now, or as soon as its current
 	 * statement completes; one that is down LISTENs to all when it connects.
@@ -664,6 +661,8 @@ struct db *db_new(struct event_base *base, const char *conninfo, int pool_size)
 {
 	struct db *db = xcalloc(1, sizeof *db);
 
+	STAILQ_INIT(&db->queue);
+	SLIST_INIT(&db->channels);
 	db->base = base;
 	db->conninfo = xstrdup(conninfo ? conninfo : "");
 	db->nconns = pool_size > 0 ? pool_size : 4;
@@ -699,10 +698,10 @@ void db_free(struct db *db)
 		event_free(c->ev_deadline);
 	}
 	fail_queue(db, "closing");
-	while (db->channels) {
-		struct db_channel *ch = db->channels;
+	while (!SLIST_EMPTY(&db->channels)) {
+		struct db_channel *ch = SLIST_FIRST(&db->channels);
 
-		db->channels = ch->next;
+		SLIST_REMOVE_HEAD(&db->channels, entry);
 		free(ch->name);
 		free(ch);
 	}

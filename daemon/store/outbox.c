@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <time.h>
 
 #include "db.h"
@@ -61,7 +62,7 @@ static void lit_elem(struct lit *l, const char *s, size_t n)
 }
 
 struct append {
-	struct append *next;
+	STAILQ_ENTRY(append) entry;
 	size_t n;
 	outbox_done_fn done;
 	void *arg;
@@ -72,7 +73,7 @@ struct batch {
 	struct outbox *ob; /* NULL once the outbox is freed: the result is dropped */
 	struct lit types, data;
 	size_t n;
-	struct append *head, **tail;
+	STAILQ_HEAD(, append) appends; /* in the order of their events */
 };
 
 struct outbox {
@@ -107,19 +108,18 @@ static struct batch *batch_new(struct outbox *ob)
 	struct batch *b = xcalloc(1, sizeof *b);
 
 	b->ob = ob;
-	b->tail = &b->head;
+	STAILQ_INIT(&b->appends);
 	return b;
 }
 
 /* Answers every append of the batch and frees it. */
 static void batch_finish(struct batch *b, const int64_t *ids, const char *err)
 {
+	struct append *a;
 	size_t off = 0;
 
-	while (b->head) {
-		struct append *a = b->head;
-
-		b->head = a->next;
+	while ((a = STAILQ_FIRST(&b->appends)) != NULL) {
+		STAILQ_REMOVE_HEAD(&b->appends, entry);
 		a->done(ids ? ids + off : NULL, a->n, ids ? NULL : err, a->arg);
 		off += a->n;
 		free(a);
@@ -233,8 +233,7 @@ int outbox_append(struct outbox *ob, size_t n, const char *const *types, const c
 	a->n = n;
 	a->done = done;
 	a->arg = arg;
-	*b->tail = a;
-	b->tail = &a->next;
+	STAILQ_INSERT_TAIL(&b->appends, a, entry);
 	return 0;
 }
 
