@@ -18,6 +18,7 @@
 
 #include "schema.h"
 #include "schema_int.h"
+#include "schema_ref.h"
 #include "xmalloc.h"
 
 struct cctx {
@@ -461,8 +462,7 @@ static struct snode *node_new(struct cctx *c, json_object *j, const char *where)
 	n->min_length = n->max_length = -1;
 	n->min_items = n->max_items = -1;
 	n->min_props = n->max_props = -1;
-	n->next_alloc = c->s->nodes;
-	c->s->nodes = n;
+	SLIST_INSERT_HEAD(&c->s->nodes, n, alloc);
 	c->s->nnodes++;
 	lh_table_insert(c->seen, j, n);
 	return n;
@@ -637,6 +637,7 @@ struct schema *schema_compile(json_object *doc, char *err, size_t errlen)
 {
 	struct schema *s = xcalloc(1, sizeof(*s));
 	struct cctx c = {.s = s, .err = err, .errlen = errlen, .base = ""};
+	SLIST_INIT(&s->nodes);
 	s->doc = json_object_get(doc);
 	c.seen = lh_kptr_table_new(64, NULL);
 	if (c.seen == NULL)
@@ -659,9 +660,9 @@ void schema_free(struct schema *s)
 {
 	if (s == NULL)
 		return;
-	struct snode *n = s->nodes;
-	while (n != NULL) {
-		struct snode *next = n->next_alloc;
+	struct snode *n;
+	while ((n = SLIST_FIRST(&s->nodes)) != NULL) {
+		SLIST_REMOVE_HEAD(&s->nodes, alloc);
 		pcre2_code_free(n->pattern.re);
 		for (size_t i = 0; i < n->npatprops; i++)
 			pcre2_code_free(n->patprops[i].re);
@@ -674,7 +675,6 @@ void schema_free(struct schema *s)
 		free(n->one_of);
 		free((char *)n->where);
 		free(n);
-		n = next;
 	}
 	pcre2_match_context_free(s->mctx);
 	json_object_put(s->doc);

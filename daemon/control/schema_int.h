@@ -12,6 +12,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
+
+#include "schema_regex.h" /* the patterns, shared with secrets.c */
 
 /* Bits of snode.types, one per JSON Schema type name. */
 enum {
@@ -96,27 +99,17 @@ struct snode {
 	struct snode *not_;
 	struct snode *if_, *then_, *else_;
 
-	struct snode *next_alloc; /* every node of a schema, for schema_free */
+	SLIST_ENTRY(snode) alloc; /* every node of a schema, for schema_free */
 };
 
 struct schema {
 	json_object *doc;
 	struct snode *root;
-	struct snode *nodes; /* list through next_alloc */
+	SLIST_HEAD(, snode) nodes; /* every node, through alloc */
 	size_t nnodes;
 	pcre2_match_context *mctx;
 };
 
-/* Compiles an ECMA-262 pattern for PCRE2; NULL with a message. */
-pcre2_code *schema_regex_compile(const char *src, size_t len, char *err, size_t errlen);
-/*
- * 1 match, 0 no match, -1 the match could not complete (limit reached,
- * invalid UTF-8 in the subject).
- */
-int schema_regex_search(const pcre2_code *re, pcre2_match_context *mctx, pcre2_match_data *md,
-			const char *s, size_t len);
-/* The match context with the limits every search runs under; NULL on failure. */
-pcre2_match_context *schema_regex_limits(void);
 /*
  * A JSON number as a long double (exact for every 64-bit integer json-c
  * holds, signed or unsigned); false when j is not a number.
@@ -124,13 +117,7 @@ pcre2_match_context *schema_regex_limits(void);
 bool schema_number(json_object *j, long double *out);
 /* JSON equality: 1 and 1.0 equal, member order irrelevant. */
 bool schema_json_equal(json_object *a, json_object *b);
-/* ref resolved against base (RFC 3986 5.2), as a new string. */
-char *schema_uri_resolve(const char *base, const char *ref);
-/*
- * What the fragment frag (without "#", still percent-encoded) names from
- * start as a JSON Pointer; NULL with a message ("does not resolve", ...).
- */
-json_object *schema_pointer(json_object *start, const char *frag, char *err, size_t errlen);
+/* schema_uri_resolve and schema_pointer: schema_ref.h. */
 
 /* The "$id"s of one document: absolute URI -> the schema it names (a hash). */
 struct schema_ids {
@@ -143,7 +130,5 @@ struct schema_ids {
 const char *schema_ids_add(struct schema_ids *t, char *uri, json_object *j);
 json_object *schema_ids_find(const struct schema_ids *t, const char *uri);
 void schema_ids_free(struct schema_ids *t);
-/* Code points in s (len bytes of UTF-8). */
-size_t schema_utf8_length(const char *s, size_t len);
 
 #endif

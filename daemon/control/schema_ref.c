@@ -13,6 +13,8 @@
 
 #include <json-c/linkhash.h>
 
+#include "schema_ref.h"
+
 #include "schema_int.h"
 #include "xmalloc.h"
 

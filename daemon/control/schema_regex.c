@@ -5,11 +5,12 @@
  * have (PCRE-only escapes such as "\A" or "\Z"), so a pattern means what
  * its author tested in a browser or never compiles at all.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "schema_int.h"
+#include "schema_regex.h"
 #include "xmalloc.h"
 
 /* Bounds on one search: a pathological pattern fails the value, never hangs. */

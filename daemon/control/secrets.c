@@ -14,7 +14,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "schema_int.h"
+#include "schema_ref.h"
+#include "schema_regex.h"
 #include "xmalloc.h"
 
 /* Schemas gathered for one position; more than this is taken as "secret". */
@@ -123,42 +124,15 @@ bool secrets_name(const char *key)
 	return false;
 }
 
-/* Resolves a local JSON pointer ("#", "#/definitions/x", ~0 and ~1 escapes) in root. */
+/*
+ * A local reference ("#", "#/definitions/x") in root, read as the validator
+ * reads it (schema_pointer); remote references are not followed.
+ */
 static json_object *resolve_ref(json_object *root, const char *ref)
 {
-	json_object *cur = root;
-	char tok[256];
+	char err[64];
 
-	if (ref[0] != '#')
-		return NULL; /* remote references are not followed */
-	ref++;
-	while (*ref == '/') {
-		size_t n = 0;
-
-		ref++;
-		while (*ref && *ref != '/' && n < sizeof tok - 1) {
-			if (ref[0] == '~' && (ref[1] == '0' || ref[1] == '1')) {
-				tok[n++] = ref[1] == '0' ? '~' : '/';
-				ref += 2;
-			} else {
-				tok[n++] = *ref++;
-			}
-		}
-		tok[n] = '\0';
-		if (json_object_is_type(cur, json_type_object)) {
-			if (!json_object_object_get_ex(cur, tok, &cur))
-				return NULL;
-		} else if (json_object_is_type(cur, json_type_array)) {
-			char *end;
-			unsigned long i = strtoul(tok, &end, 10);
-			if (*end != '\0' || i >= json_object_array_length(cur))
-				return NULL;
-			cur = json_object_array_get_idx(cur, i);
-		} else {
-			return NULL;
-		}
-	}
-	return *ref == '\0' ? cur : NULL;
+	return ref[0] == '#' ? schema_pointer(root, ref + 1, err, sizeof err) : NULL;
 }
 
 /* Adds sch and every schema it brings along ($ref, allOf, anyOf, oneOf, if/then/else). */

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "schema_int.h"
+#include "schema_ref.h"
 #include "schema_test.h"
 
 static void type_names(void **state)
