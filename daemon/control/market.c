@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog_store.h"
 #include "db.h"
 #include "discovery.h"
 #include "log.h"
@@ -49,18 +50,18 @@ char *market_local_entries(const struct discovery *d)
 
 	for (size_t i = 0; i < d->n; i++) {
 		const struct manifest *m = d->v[i].manifest;
-		json_object *o = json_object_new_object();
+		json_object *o =
+		    catalog_row_json(&(struct catalog_row){.name = m->name,
+							   .version = m->version,
+							   .display_name = m->display_name,
+							   .description = m->description,
+							   .category = m->category,
+							   .plugin_type = m->type,
+							   .icon_url = m->icon,
+							   .author = m->author,
+							   .manifest = m->json,
+							   .tags = m->tags});
 
-		add_str(o, "name", m->name);
-		add_str(o, "version", m->version);
-		add_str(o, "display_name", m->display_name ? m->display_name : m->name);
-		add_str(o, "description", m->description);
-		add_str(o, "category", m->category);
-		add_str(o, "plugin_type", m->type);
-		add_str(o, "icon_url", m->icon);
-		json_object_object_add(o, "manifest", json_object_get(m->json));
-		json_object_object_add(o, "tags", json_object_get(m->tags));
-		add_str(o, "author", m->author);
 		add_str(o, "license", m->license);
 		add_str(o, "homepage", m->homepage);
 		json_object_array_add(arr, o);

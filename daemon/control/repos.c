@@ -14,6 +14,7 @@
 #include <sys/queue.h>
 
 #include "catalog_entry.h"
+#include "catalog_store.h"
 #include "db.h"
 #include "fetch.h"
 #include "log.h"
@@ -186,19 +187,19 @@ static void parse_work(void *job)
 	rows = json_object_new_array();
 	for (size_t i = 0; i < c->n_entries; i++) {
 		const struct catalog_entry *e = &c->entries[i];
-		json_object *o = json_object_new_object();
+		json_object *o =
+		    catalog_row_json(&(struct catalog_row){.name = e->name,
+							   .version = e->version,
+							   .display_name = e->display_name,
+							   .description = e->description,
+							   .category = e->category,
+							   .plugin_type = e->type,
+							   .icon_url = e->icon_url,
+							   .author = e->author,
+							   .manifest = e->manifest,
+							   .tags = e->tags});
 		char *dl = e->download_url ? catalog_resolve_url(it->url, e->download_url) : NULL;
 
-		add_str(o, "name", e->name);
-		add_str(o, "version", e->version);
-		add_str(o, "display_name", e->display_name ? e->display_name : e->name);
-		add_str(o, "description", e->description);
-		add_str(o, "category", e->category);
-		add_str(o, "plugin_type", e->type);
-		add_str(o, "icon_url", e->icon_url);
-		json_object_object_add(o, "manifest", json_object_get(e->manifest));
-		json_object_object_add(o, "tags", json_object_get(e->tags));
-		add_str(o, "author", e->author);
 		add_str(o, "download_url", dl);
 		add_str(o, "sha256", e->sha256);
 		json_object_object_add(o, "abi", e->abi ? json_object_new_int(e->abi) : NULL);

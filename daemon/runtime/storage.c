@@ -55,12 +55,17 @@ static const char *request_key(struct call *call, json_object *m)
 	return key;
 }
 
-/* What the database said, as the call's answer (the status a call kind expects is ok). */
-static void answer_status(struct call *call, const struct kv_result *r)
+/*
+ * What the database said, as the call's answer: ok with fields (consumed,
+ * may be NULL; the status a call kind expects is ok), else the error.
+ */
+static void answer(struct call *call, const struct kv_result *r, json_object *fields)
 {
+	if (r->status != KV_OK)
+		json_object_put(fields);
 	switch (r->status) {
 	case KV_OK:
-		call_ok(call, NULL);
+		call_ok(call, fields);
 		break;
 	case KV_NOT_FOUND:
 		call_error(call, ERR_NOT_FOUND, "no such key");
@@ -90,7 +95,7 @@ static void get_done(void *arg, const struct kv_result *r)
 	json_object *fields, *v = NULL;
 
 	if (r->status != KV_OK) {
-		answer_status(call, r);
+		answer(call, r, NULL);
 		return;
 	}
 	char err[160] = "";
@@ -107,36 +112,24 @@ static void get_done(void *arg, const struct kv_result *r)
 
 static void delete_done(void *arg, const struct kv_result *r)
 {
-	struct call *call = arg;
-	json_object *fields;
+	json_object *fields = json_object_new_object();
 
-	if (r->status != KV_OK) {
-		answer_status(call, r);
-		return;
-	}
-	fields = json_object_new_object();
 	msg_add_int(fields, "deleted", r->count);
-	call_ok(call, fields);
+	answer(arg, r, fields);
 }
 
 static void list_done(void *arg, const struct kv_result *r)
 {
-	struct call *call = arg;
-	json_object *fields;
+	json_object *fields = json_object_new_object();
 
-	if (r->status != KV_OK) {
-		answer_status(call, r);
-		return;
-	}
-	fields = json_object_new_object();
 	json_object_object_add(fields, "keys", json_object_get(r->keys));
 	json_object_object_add(fields, "next", r->next ? json_object_new_string(r->next) : NULL);
-	call_ok(call, fields);
+	answer(arg, r, fields);
 }
 
 static void set_done(void *arg, const struct kv_result *r)
 {
-	answer_status(arg, r);
+	answer(arg, r, NULL);
 }
 
 static int do_get(struct storage *st, struct call *call, json_object *m)

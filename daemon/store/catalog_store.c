@@ -135,6 +135,28 @@ struct pending {
 };
 
 /* JSON PostgreSQL built (json_agg, row_to_json): it parses, or the daemon has a bug. */
+static void add_str(json_object *o, const char *key, const char *v)
+{
+	json_object_object_add(o, key, v ? json_object_new_string(v) : NULL);
+}
+
+json_object *catalog_row_json(const struct catalog_row *r)
+{
+	json_object *o = json_object_new_object();
+
+	add_str(o, "name", r->name);
+	add_str(o, "version", r->version);
+	add_str(o, "display_name", r->display_name ? r->display_name : r->name);
+	add_str(o, "description", r->description);
+	add_str(o, "category", r->category);
+	add_str(o, "plugin_type", r->plugin_type);
+	add_str(o, "icon_url", r->icon_url);
+	json_object_object_add(o, "manifest", json_object_get(r->manifest));
+	json_object_object_add(o, "tags", json_object_get(r->tags));
+	add_str(o, "author", r->author);
+	return o;
+}
+
 static json_object *parse(const char *text)
 {
 	return text && *text ? json_read(text, strlen(text), JSON_MAX_DEPTH, NULL, 0) : NULL;
@@ -191,11 +213,7 @@ static int run(struct db *db, enum kind kind, const char *sql, int n, const char
 	p->kind = kind;
 	p->fn = fn;
 	p->arg = arg;
-	if (db_query(db, sql, n, params, done, p) < 0) {
-		free(p);
-		return -1;
-	}
-	return 0;
+	return db_query_ctx(db, sql, n, params, done, p);
 }
 
 int catalog_store_sync_local(struct db *db, const char *repo_url, const char *entries,

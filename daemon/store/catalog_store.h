@@ -42,6 +42,19 @@ struct catalog_filter {
 typedef void (*catalog_store_fn)(const struct store_status *s, json_object *out, bool found,
 				 void *arg);
 
+/* The columns every catalog row has, local or from a repository (borrowed). */
+struct catalog_row {
+	const char *name, *version;
+	const char *display_name;					      /* NULL: the name */
+	const char *description, *category, *plugin_type, *icon_url, *author; /* NULL: null */
+	json_object *manifest, *tags;
+};
+/*
+ * An element of entries (below, and repo_store_apply's) with those columns
+ * (new reference); the caller adds the columns of its kind of row.
+ */
+json_object *catalog_row_json(const struct catalog_row *r);
+
 /*
  * Makes the "local" repository's rows match entries, a JSON array of
  * {name, version, display_name, description, category, plugin_type,

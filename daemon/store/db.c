@@ -576,13 +576,19 @@ int db_query(struct db *db, const char *sql, int nparams, const char *const *par
 		q->params[i] = params[i] ? xstrdup(params[i]) : NULL;
 	q->fn = fn;
 	q->arg = arg;
-	if (db->tail)
-		db->tail->next = q;
-	else
-		db->head = q;
-	db->tail = q;
+	STAILQ_INSERT_TAIL(&db->queue, q, entry);
 	db->queued++;
 	dispatch(db);
+	return 0;
+}
+
+int db_query_ctx(struct db *db, const char *sql, int nparams, const char *const *params,
+		 db_result_fn fn, void *ctx)
+{
+	if (db_query(db, sql, nparams, params, fn, ctx) < 0) {
+		free(ctx);
+		return -1;
+	}
 	return 0;
 }
 

@@ -51,6 +51,13 @@ void db_on_state(struct db *db, db_state_fn fn, void *arg);
  */
 int db_query(struct db *db, const char *sql, int nparams, const char *const *params,
 	     db_result_fn fn, void *arg);
+/*
+ * db_query for a caller whose arg is a context of its own on the heap,
+ * which fn frees: on a refusal (-1) it is freed here, so no caller repeats
+ * that.
+ */
+int db_query_ctx(struct db *db, const char *sql, int nparams, const char *const *params,
+		 db_result_fn fn, void *ctx);
 
 /* Whether a query connection is up right now. */
 bool db_is_up(const struct db *db);

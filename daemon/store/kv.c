@@ -171,11 +171,7 @@ static int run(struct kv *kv, enum op_kind kind, const char *sql, int nparams,
 	op->done = done;
 	op->arg = arg;
 	op->limit = limit;
-	if (db_query(kv->db, sql, nparams, params, op_done, op) < 0) {
-		free(op);
-		return -1;
-	}
-	return 0;
+	return db_query_ctx(kv->db, sql, nparams, params, op_done, op);
 }
 
 int kv_get(struct kv *kv, const char *plugin, const char *key, kv_done_fn done, void *arg)

@@ -255,11 +255,7 @@ static int run(struct db *db, const char *sql, int n, const char *const *params,
 
 	p->fn = fn;
 	p->arg = arg;
-	if (db_query(db, sql, n, params, done, p) < 0) {
-		free(p);
-		return -1;
-	}
-	return 0;
+	return db_query_ctx(db, sql, n, params, done, p);
 }
 
 int plugin_store_get(struct db *db, const char *name, plugin_store_fn fn, void *arg)
