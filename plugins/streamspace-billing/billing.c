@@ -17,6 +17,7 @@
 
 #include "../common/answer.h"
 
+#include "../common/evtime.h"
 #include "../common/isotime.h"
 #include "usage.h"
 
@@ -133,18 +134,6 @@ static int save_session(ss_plugin *p, const char *s, json_object *rec)
 	return r == SS_OK || r == SS_ERR_NOT_FOUND ? 0 : -1;
 }
 
-/* When the event happened: data.timestamp (ISO 8601) when the sender says, else the bus's time. */
-static int64_t event_time(const ss_event *ev)
-{
-	const char *ts = ss_event_str(ev, "timestamp");
-	int64_t ms;
-	if (ts && isotime_parse(ts, &ms))
-		return ms;
-	if (ss_event_ts(ev) > 0)
-		return ss_event_ts(ev);
-	return (int64_t)time(NULL) * 1000;
-}
-
 static int on_session(ss_plugin *p, const ss_event *ev)
 {
 	const char *id = ss_event_str(ev, "id");
@@ -160,7 +149,7 @@ static int on_session(ss_plugin *p, const ss_event *ev)
 	if (!rec)
 		return -1;
 	int rc = 0;
-	switch (usage_apply(rec, ss_config(p), ss_event_type(ev), ss_event_data(ev), event_time(ev),
+	switch (usage_apply(rec, ss_config(p), ss_event_type(ev), ss_event_data(ev), evtime_of(ev),
 			    ss_event_id(ev), &span)) {
 	case USAGE_DUPLICATE:
 		ss_log(p, SS_INFO, "%s of %s: already counted (event %lld)", ss_event_type(ev), id,
