@@ -53,6 +53,7 @@ static void check_names(const char *s)
 	bool plugin = name_plugin_valid(s);
 	bool event = name_event_valid(s);
 	bool core = name_event_is_core(s);
+	bool platform = name_event_is_platform(s);
 	bool pattern = name_pattern_valid(s);
 	size_t n = strlen(s);
 
@@ -78,9 +79,23 @@ static void check_names(const char *s)
 		CHECK(name_pattern_match("*", s));
 		CHECK(strchr(s, '*') == NULL);
 	}
+	if (platform) {
+		/*
+		 * A platform event is a name only the daemon sends: never a name anyone
+		 * may send, yet a pattern (PROTOCOL.md "Names") matching itself,
+		 * matched by "*" and by its namespace's prefix.
+		 */
+		CHECK(!event && !core);
+		CHECK(pattern);
+		CHECK(name_pattern_match(s, s));
+		CHECK(name_pattern_match("*", s));
+		CHECK(strchr(s, '*') == NULL);
+		CHECK(strncmp(s, "plugin.", 7) == 0 || strncmp(s, "system.", 7) == 0);
+		CHECK(name_pattern_match(s[0] == 'p' ? "plugin.*" : "system.*", s));
+	}
 	if (pattern) {
 		CHECK(n >= 1 && n <= SS_EVENT_NAME_MAX);
-		if (strcmp(s, "*") != 0 && !event) {
+		if (strcmp(s, "*") != 0 && !event && !platform) {
 			/* A prefix pattern: it matches the names that start with the prefix. */
 			char name[SS_EVENT_NAME_MAX + 8];
 			CHECK(n > 2 && s[n - 2] == '.' && s[n - 1] == '*');
