@@ -19,6 +19,8 @@
 
 #include "../common/evtime.h"
 #include "../common/isotime.h"
+#include "../common/schedule.h"
+#include "../common/store.h"
 #include "usage.h"
 
 #define KEY_MAX 256
@@ -41,15 +43,6 @@ static json_object *load(ss_plugin *p, const char *key)
 	return v;
 }
 
-static int store(ss_plugin *p, const char *key, json_object *v)
-{
-	if (ss_storage_set(p, key, v) == SS_OK)
-		return 0;
-	ss_log(p, SS_ERROR, "storage: writing %s: %s %s", key, ss_error_code(p),
-	       ss_error_message(p));
-	return -1;
-}
-
 /* Adds one day's piece to the user's day and month totals; announces a quota crossing. */
 static int account_piece(ss_plugin *p, const char *user, const char *session,
 			 const struct usage_piece *pc)
@@ -64,7 +57,7 @@ static int account_piece(ss_plugin *p, const char *user, const char *session,
 	if (!day)
 		return -1;
 	usage_day_add(day, user, session, pc);
-	int rc = store(p, key, day);
+	int rc = store_set(p, key, day);
 	json_object_put(day);
 	if (rc != 0)
 		return -1;
@@ -77,7 +70,7 @@ static int account_piece(ss_plugin *p, const char *user, const char *session,
 	double quota = usage_quota_of(ss_config(p), user);
 	double threshold = (double)ss_config_int(p, "alertThreshold", 80);
 	bool crossed = usage_month_add(m, user, month, pc->cost, quota, threshold);
-	rc = store(p, key, m);
+	rc = store_set(p, key, m);
 	if (rc == 0 && crossed) {
 		json_object *ev = json_object_new_object(), *cost = NULL;
 		json_object_object_get_ex(m, "cost", &cost);
@@ -121,12 +114,12 @@ static int save_session(ss_plugin *p, const char *s, json_object *rec)
 {
 	char key[KEY_MAX];
 	snprintf(key, sizeof key, "session/%s", s);
-	if (store(p, key, rec) != 0)
+	if (store_set(p, key, rec) != 0)
 		return -1;
 	snprintf(key, sizeof key, "open/%s", s);
 	if (usage_open(rec)) {
 		json_object *t = json_object_new_boolean(1);
-		int rc = store(p, key, t);
+		int rc = store_set(p, key, t);
 		json_object_put(t);
 		return rc;
 	}
@@ -345,14 +338,9 @@ static int on_calculate(ss_plugin *p, const char *job)
 static int on_load(ss_plugin *p)
 {
 	/* The manifest's hourly job, or the operator's own schedule. */
-	const char *at = ss_config_str(p, "usageCalculationInterval", "");
-	int r = *at ? ss_cron(p, "calculate-usage-custom", at, on_calculate)
-		    : ss_job(p, "calculate-usage", on_calculate);
-	if (r != SS_OK) {
-		ss_log(p, SS_ERROR, "usage job (%s): %s", *at ? at : "manifest",
-		       ss_error_message(p));
+	if (schedule_bind(p, "usageCalculationInterval", "calculate-usage", "usage",
+			  on_calculate) != 0)
 		return -1;
-	}
 	if (ss_route(p, "GET", "/usage", SS_ROUTE_SERVICE, on_usage) != SS_OK ||
 	    ss_route(p, "GET", "/usage.csv", SS_ROUTE_SERVICE, on_usage_csv) != SS_OK) {
 		ss_log(p, SS_ERROR, "routes: %s", ss_error_message(p));

@@ -19,6 +19,8 @@
 #include "../common/answer.h"
 #include "../common/evtime.h"
 #include "../common/isotime.h"
+#include "../common/schedule.h"
+#include "../common/store.h"
 #include "policy.h"
 
 #define NAME "streamspace-compliance"
@@ -27,15 +29,6 @@
 #define REPORT_LIST_MAX 1000  /* records one report lists per section */
 
 static const char *const report_classes[] = {"session", "user", "plugin", "other", "violation"};
-
-static int store(ss_plugin *p, const char *key, json_object *v)
-{
-	if (ss_storage_set(p, key, v) == SS_OK)
-		return 0;
-	ss_log(p, SS_ERROR, "storage: writing %s: %s %s", key, ss_error_code(p),
-	       ss_error_message(p));
-	return -1;
-}
 
 /* A record's common fields: what happened, when, to whom. A new object. */
 static json_object *record_new(const char *kind, const char *type, int64_t t, int64_t ev_id,
@@ -80,7 +73,7 @@ static int violation(ss_plugin *p, const char *rule, const char *detail, const c
 	json_object *rec = record_new("violation", type, t, ev_id, user, session);
 	json_object_object_add(rec, "rule", json_object_new_string(rule));
 	json_object_object_add(rec, "detail", json_object_new_string(detail));
-	int rc = store(p, key, rec);
+	int rc = store_set(p, key, rec);
 	if (rc == 0) {
 		if (ss_emit(p, "violation", rec) != SS_OK)
 			ss_log(p, SS_WARN, "violation %s not announced: %s", rule,
@@ -102,7 +95,7 @@ static int record_access(ss_plugin *p, const char *type, int64_t t, int64_t ev_i
 		return 0;
 	}
 	json_object *rec = record_new("access", type, t, ev_id, user, session);
-	int rc = store(p, key, rec);
+	int rc = store_set(p, key, rec);
 	json_object_put(rec);
 	return rc;
 }
@@ -138,7 +131,7 @@ static int track_session(ss_plugin *p, const char *type, int64_t t, int64_t ev_i
 		open = json_object_new_object();
 		json_object_object_add(open, "start", json_object_new_int64(t));
 		json_object_object_add(open, "user", user ? json_object_new_string(user) : NULL);
-		rc = store(p, key, open);
+		rc = store_set(p, key, open);
 	} else if (end && r == SS_OK) {
 		int64_t from =
 		    json_object_object_get_ex(open, "start", &v) ? json_object_get_int64(v) : t;
@@ -271,7 +264,7 @@ static int check_open(ss_plugin *p, const char *key, void *arg)
 			      session) != 0)
 			rc = -1;
 		json_object_object_add(open, "flagged", json_object_new_boolean(1));
-		if (rc == 1 && store(p, key, open) != 0)
+		if (rc == 1 && store_set(p, key, open) != 0)
 			rc = -1;
 		sw->flagged++;
 	}
@@ -384,14 +377,8 @@ static int on_report(ss_plugin *p, const ss_request *req, ss_response *res)
 static int on_load(ss_plugin *p)
 {
 	/* The manifest's daily job, or the operator's own schedule. */
-	const char *at = ss_config_str(p, "retentionSchedule", "");
-	int r = *at ? ss_cron(p, "retention-custom", at, on_retention)
-		    : ss_job(p, "retention", on_retention);
-	if (r != SS_OK) {
-		ss_log(p, SS_ERROR, "retention job (%s): %s", *at ? at : "manifest",
-		       ss_error_message(p));
+	if (schedule_bind(p, "retentionSchedule", "retention", "retention", on_retention) != 0)
 		return -1;
-	}
 	if (ss_route(p, "GET", "/report", SS_ROUTE_SERVICE, on_report) != SS_OK) {
 		ss_log(p, SS_ERROR, "routes: %s", ss_error_message(p));
 		return -1;

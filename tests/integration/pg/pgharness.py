@@ -334,6 +334,23 @@ def make_token(conninfo, name, role, daemon=None):
     return tok
 
 
+def plugin_storage(pg, d, name):
+    """Plugin name's storage on d's database (d.db) as {key: value}, read from plugin_storage."""
+    rows = pg.psql(d.db, f"SELECT key, value::text FROM plugin_storage WHERE plugin_name = '{name}'"
+                   " ORDER BY key")
+    return {k: json.loads(v) for k, v in (ln.split("|", 1) for ln in rows.splitlines() if ln)}
+
+
+def fresh_daemon(pg, db):
+    """A daemon on a new database db: (daemon with .db and an admin .token, conninfo,
+    a service token)."""
+    ci = pg.createdb(db)
+    d = Daemon(ci, tempdir(f"ss-{db}-"))
+    d.db = db
+    d.token = make_token(ci, "admin", "admin", d)
+    return d, ci, make_token(ci, "svc", "service", d)
+
+
 def pid_alive(pid):
     try:
         os.kill(pid, 0)

@@ -9,7 +9,6 @@ the index of open sessions; and the monthly quota's alertThreshold crossed
 once, announced as plugin.streamspace-billing.quota-exceeded (which the
 shipped echo plugin receives). An event without data.timestamp is timed by
 the bus (ss_event_ts)."""
-import json
 import os
 import sys
 import time
@@ -22,26 +21,15 @@ NAME = "streamspace-billing"
 
 
 def storage(pg, d):
-    rows = pg.psql(d.db, f"SELECT key, value::text FROM plugin_storage WHERE plugin_name = '{NAME}'"
-                   " ORDER BY key")
-    return {k: json.loads(v) for k, v in (ln.split("|", 1) for ln in rows.splitlines() if ln)}
+    return h.plugin_storage(pg, d, NAME)
 
 
 def near(a, b):
     return abs(a - b) < 1e-9
 
 
-def fresh(pg, db):
-    """A daemon on a new database db: (daemon, conninfo, a service token)."""
-    ci = pg.createdb(db)
-    d = h.Daemon(ci, h.tempdir(f"ss-{db}-"))
-    d.db = db
-    d.token = h.make_token(ci, "admin", "admin", d)
-    return d, ci, h.make_token(ci, "svc", "service", d)
-
-
 def test_billing(pg):
-    d, ci, svc = fresh(pg, "billing")
+    d, ci, svc = h.fresh_daemon(pg, "billing")
     try:
         entry = [p for p in d.get(f"{M}/catalog").json["plugins"] if p["name"] == NAME]
         assert entry and sorted(entry[0]["permissions"]) == ["read:sessions", "routes",
@@ -166,7 +154,7 @@ def test_billing(pg):
 
 def test_billing_job(pg):
     """The usage job bills a running session's open stretch up to now, and again later."""
-    d, _, svc = fresh(pg, "billing_job")
+    d, _, svc = h.fresh_daemon(pg, "billing_job")
     try:
         # A schedule the daemon cannot parse: the plugin does not start, and says why.
         r = d.post(f"{M}/install/{NAME}", {"config": {"usageCalculationInterval": "@every x"}})

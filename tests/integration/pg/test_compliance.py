@@ -10,7 +10,6 @@ receives), reports a range at GET /report (bad ranges: 400 in the daemon's
 error shape), and its retention job deletes what is past each class's
 retentionDays, by the records' event times (no sleeping for days), and flags
 a session still running past the limit, once."""
-import json
 import os
 import sys
 import time
@@ -24,18 +23,7 @@ VIOLATION = f"echo plugin.{NAME}.violation"
 
 
 def storage(pg, d):
-    rows = pg.psql(d.db, f"SELECT key, value::text FROM plugin_storage WHERE plugin_name = '{NAME}'"
-                   " ORDER BY key")
-    return {k: json.loads(v) for k, v in (ln.split("|", 1) for ln in rows.splitlines() if ln)}
-
-
-def fresh(pg, db):
-    """A daemon on a new database db: (daemon, conninfo, a service token)."""
-    ci = pg.createdb(db)
-    d = h.Daemon(ci, h.tempdir(f"ss-{db}-"))
-    d.db = db
-    d.token = h.make_token(ci, "admin", "admin", d)
-    return d, ci, h.make_token(ci, "svc", "service", d)
+    return h.plugin_storage(pg, d, NAME)
 
 
 def install(d, config):
@@ -63,7 +51,7 @@ def iso(ms):
 
 
 def test_compliance(pg):
-    d, ci, svc = fresh(pg, "compliance")
+    d, ci, svc = h.fresh_daemon(pg, "compliance")
     try:
         entry = [p for p in d.get(f"{M}/catalog").json["plugins"] if p["name"] == NAME]
         assert entry and sorted(entry[0]["permissions"]) == [
@@ -159,7 +147,7 @@ def test_compliance(pg):
 
 def test_compliance_retention(pg):
     """The retention job deletes by each class's retentionDays; flags long sessions once."""
-    d, _, svc = fresh(pg, "compliance_ret")
+    d, _, svc = h.fresh_daemon(pg, "compliance_ret")
     try:
         # A schedule the daemon cannot parse: the plugin does not start, and says why.
         r = d.post(f"{M}/install/{NAME}", {"config": {"retentionSchedule": "@every x"}})
