@@ -52,7 +52,7 @@ static int account_piece(ss_plugin *p, const char *user, const char *session,
 		ss_log(p, SS_WARN, "usage of a user name over %zu bytes not kept", sizeof u - 1);
 		return 0;
 	}
-	snprintf(key, sizeof key, "day/%s/%s", u, pc->day);
+	snprintf(key, sizeof key, "day/%s/%.10s", u, pc->day);
 	json_object *day = load(p, key);
 	if (!day)
 		return -1;
