@@ -15,6 +15,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +154,22 @@ void discovery_clear(struct discovery *d)
 bool discovery_is_builtin(const struct discovered *d)
 {
 	return d->dir == NULL;
+}
+
+/* Entries' issues read "<dir>/<name>: skipped: <why>" (scan_entry). */
+const char *discovery_issue(const struct discovery *d, const char *name)
+{
+	static const char sep[] = ": skipped: ";
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < d->nissues; i++) {
+		const char *s = d->issues[i], *at = strstr(s, sep);
+
+		if (at != NULL && (size_t)(at - s) > n && at[-(ptrdiff_t)n - 1] == '/' &&
+		    strncmp(at - n, name, n) == 0)
+			return at + sizeof sep - 1;
+	}
+	return NULL;
 }
 
 const struct discovered *discovery_find(const struct discovery *d, const char *name)

@@ -45,6 +45,12 @@ struct discovery {
 void discovery_scan(const char *dir, struct discovery *out);
 void discovery_clear(struct discovery *d);
 const struct discovered *discovery_find(const struct discovery *d, const char *name);
+/*
+ * Why the plugin directory's entry name is not a usable plugin (its
+ * manifest's error, e.g. a scheduler.jobs schedule that does not parse), or
+ * NULL when it has no such issue (borrowed, valid as d).
+ */
+const char *discovery_issue(const struct discovery *d, const char *name);
 /* Whether d is a built-in plugin. */
 bool discovery_is_builtin(const struct discovered *d);
 

@@ -200,6 +200,7 @@ static void install_current(const struct store_status *s, const struct plugin_ro
 {
 	struct call *c = arg;
 	const struct discovered *d;
+	const char *issue;
 
 	if (s->st != DB_OK) {
 		call_failed(c, s);
@@ -222,6 +223,16 @@ static void install_current(const struct store_status *s, const struct plugin_ro
 		return;
 	}
 	d = reg_discovered(c->reg, c->name);
+	if (d == NULL && (issue = discovery_issue(discovery_cache_list(c->reg->cache), c->name))) {
+		/* The directory has it, but not as a plugin: say why (its manifest's error). */
+		json_object *body = json_object_new_object();
+
+		json_object_object_add(body, "check", json_object_new_string("manifest"));
+		snprintf(c->msg, sizeof c->msg, "plugin %s in the plugin directory: %.600s",
+			 c->name, issue);
+		call_answer(c, VERB_PACKAGE_REFUSED, c->msg, body);
+		return;
+	}
 	if (d != NULL && (c->version == NULL || strcmp(c->version, d->manifest->version) == 0)) {
 		install_record(c, d->manifest);
 	} else if (c->reg->fetch != NULL) {

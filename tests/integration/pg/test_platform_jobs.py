@@ -4,7 +4,9 @@
 plugin directory: jobs-admin (admin, subscribes to "*") hears
 plugin.installed, plugin.disabled, plugin.enabled and plugin.uninstalled of
 jobs-a as each verb completes, jobs-plain (no admin, "*") none of them;
-jobs-a's manifest job (scheduler.jobs, bound with ss_job) runs once
+a manifest whose schedule does not parse (jobs-hung) is refused at install
+with the reason (422 package_refused, check manifest); jobs-a's manifest job
+(scheduler.jobs, bound with ss_job) runs once
 installed, goes away with a disable (streamspace_job_scheduled 0, no runs
 meanwhile) and comes back with the enable, its counts carried on."""
 import json
@@ -26,6 +28,9 @@ PLUGINS = {
     "jobs-admin": {"permissions": ["admin"], "defaultConfig": {"subscribe": ["*"]}},
     "jobs-plain": {"permissions": ["read:sessions", "read:users"],
                    "defaultConfig": {"subscribe": ["*", "plugin.*"]}},
+    # A schedule that does not parse: the install is refused with the manifest's error.
+    "jobs-hung": {"permissions": ["scheduler"],
+                  "scheduler": {"jobs": [{"name": "cleanup", "schedule": "61 * * * *"}]}},
     "jobs-a": {"permissions": ["scheduler"],
                "scheduler": {"jobs": [{"name": "tick", "schedule": "@every 1",
                                        "description": "a tick"}]},
@@ -65,6 +70,13 @@ def test_verbs_and_jobs(ctx):
     for name in ("jobs-admin", "jobs-plain"):
         assert d.post(f"{M}/install/{name}").status == 201
         d.wait_state(name, "running")
+
+    r = d.post(f"{M}/install/jobs-hung")
+    assert r.status == 422 and r.json["error"]["code"] == "package_refused", r
+    assert r.json["error"]["check"] == "manifest", r
+    assert ('scheduler.jobs[0] "cleanup": schedule "61 * * * *": minute: 61 is out of range '
+            '0-59') in r.json["error"]["message"], r
+    assert d.get(f"{M}/installed/jobs-hung").status in (404, 409), "jobs-hung was installed"
 
     assert d.post(f"{M}/install/jobs-a").status == 201
     ev = h.wait_for(lambda: events(d, "jobs-admin", "plugin.installed"), 20, "plugin.installed")
