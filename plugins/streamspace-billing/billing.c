@@ -43,10 +43,17 @@ static json_object *load(ss_plugin *p, const char *key)
 	return v;
 }
 
-/* Adds one day's piece to the user's day and month totals; announces a quota crossing. */
+/*
+ * Adds one day's piece of span to the user's day and month totals, each
+ * only the part it has not counted yet (usage_unbilled: a redelivery after
+ * a crash between these writes counts nothing twice); announces a quota
+ * crossing.
+ */
 static int account_piece(ss_plugin *p, const char *user, const char *session,
+			 const struct usage_span *span, const struct usage_rates *rates,
 			 const struct usage_piece *pc)
 {
+	struct usage_piece part;
 	char u[128], key[KEY_MAX], month[8];
 	if (!usage_key_part(user, u, sizeof u)) {
 		ss_log(p, SS_WARN, "usage of a user name over %zu bytes not kept", sizeof u - 1);
@@ -56,8 +63,11 @@ static int account_piece(ss_plugin *p, const char *user, const char *session,
 	json_object *day = load(p, key);
 	if (!day)
 		return -1;
-	usage_day_add(day, user, session, pc);
-	int rc = store_set(p, key, day);
+	int rc = 0;
+	if (usage_unbilled(day, session, span, rates, pc, &part)) {
+		usage_day_add(day, user, session, &part);
+		rc = store_set(p, key, day);
+	}
 	json_object_put(day);
 	if (rc != 0)
 		return -1;
@@ -69,8 +79,11 @@ static int account_piece(ss_plugin *p, const char *user, const char *session,
 		return -1;
 	double quota = usage_quota_of(ss_config(p), user);
 	double threshold = (double)ss_config_int(p, "alertThreshold", 80);
-	bool crossed = usage_month_add(m, user, month, pc->cost, quota, threshold);
-	rc = store_set(p, key, m);
+	bool crossed = false;
+	if (usage_unbilled(m, session, span, rates, pc, &part)) {
+		crossed = usage_month_add(m, user, month, part.cost, quota, threshold);
+		rc = store_set(p, key, m);
+	}
 	if (rc == 0 && crossed) {
 		json_object *ev = json_object_new_object(), *cost = NULL;
 		json_object_object_get_ex(m, "cost", &cost);
@@ -102,7 +115,8 @@ static int account(ss_plugin *p, json_object *rec, const char *session,
 	json_object_object_get_ex(rec, "user", &u);
 	int n = usage_split(span, &rates, pieces, PIECES_MAX);
 	for (int i = 0; i < n; i++) {
-		if (account_piece(p, json_object_get_string(u), session, &pieces[i]) != 0)
+		if (account_piece(p, json_object_get_string(u), session, span, &rates,
+				  &pieces[i]) != 0)
 			return -1;
 		usage_rec_add(rec, &pieces[i]);
 	}

@@ -208,6 +208,8 @@ int usage_split(const struct usage_span *span, const struct usage_rates *r, stru
 		struct usage_piece *p = &out[n];
 		memset(p, 0, sizeof *p);
 		isotime_day(t, p->day);
+		p->start_ms = t;
+		p->end_ms = end;
 		double hours = (double)(end - t) / HOUR_MS;
 		if (span->running) {
 			p->running_ms = end - t;
@@ -224,6 +226,28 @@ int usage_split(const struct usage_span *span, const struct usage_rates *r, stru
 		t = end;
 	}
 	return n;
+}
+
+bool usage_unbilled(json_object *record, const char *session, const struct usage_span *span,
+		    const struct usage_rates *r, const struct usage_piece *piece,
+		    struct usage_piece *out)
+{
+	json_object *marks = NULL;
+	if (!json_object_object_get_ex(record, "billedTo", &marks) ||
+	    !json_object_is_type(marks, json_type_object)) {
+		marks = json_object_new_object();
+		json_object_object_add(record, "billedTo", marks);
+	}
+	int64_t mark = i64(marks, session, 0);
+	if (mark >= piece->end_ms)
+		return false;
+	struct usage_span rest = *span;
+	rest.start_ms = mark > piece->start_ms ? mark : piece->start_ms;
+	rest.end_ms = piece->end_ms;
+	if (usage_split(&rest, r, out, 1) != 1)
+		return false;
+	set_i64(marks, session, piece->end_ms);
+	return true;
 }
 
 /* Adds the piece's times and cost to o's runningMs, hibernatedMs and cost. */

@@ -10,8 +10,9 @@
  *   session  {"user","template","state","since","cpu","memoryGi","storageGi",
  *             "runningMs","hibernatedMs","cost","lastEventId"}
  *   day      {"user","day","runningMs","hibernatedMs","cpuCoreHours",
- *             "memoryGbHours","storageGbHours","cost","sessions":{id:{...}}}
- *   month    {"user","month","cost","alerted"}
+ *             "memoryGbHours","storageGbHours","cost","sessions":{id:{...}},
+ *             "billedTo":{id:ms}}
+ *   month    {"user","month","cost","alerted","billedTo":{id:ms}}
  */
 #ifndef SS_BILLING_USAGE_H
 #define SS_BILLING_USAGE_H
@@ -67,6 +68,7 @@ struct usage_piece {
 	char day[11]; /* "2026-12-01" */
 	int64_t running_ms, hibernated_ms;
 	double cpu_core_hours, memory_gb_hours, storage_gb_hours, cost;
+	int64_t start_ms, end_ms; /* the part of the span it is */
 };
 
 /*
@@ -76,6 +78,18 @@ struct usage_piece {
  */
 int usage_split(const struct usage_span *span, const struct usage_rates *r, struct usage_piece *out,
 		int max);
+
+/*
+ * The part of piece (of span, costed under r) that record, a day or month
+ * total, has not counted for session yet, into out; false when it has
+ * counted all of it. Marks record as counted up to the piece's end
+ * (billedTo[session]), so that adding out and storing record is one write:
+ * a crash between the day, month and session writes and the redelivered
+ * event (or the next checkpoint) then adds to each total only what it lacks.
+ */
+bool usage_unbilled(json_object *record, const char *session, const struct usage_span *span,
+		    const struct usage_rates *r, const struct usage_piece *piece,
+		    struct usage_piece *out);
 
 /* Adds piece to rec's totals (runningMs, hibernatedMs, cost). */
 void usage_rec_add(json_object *rec, const struct usage_piece *piece);

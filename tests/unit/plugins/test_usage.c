@@ -223,9 +223,9 @@ static void test_day_month_report(void **state)
 {
 	(void)state;
 	json_object *days = json_object_new_array();
-	struct usage_piece a = {"2026-12-01", 2 * H, 0, 2, 4, 0, 0.28};
-	struct usage_piece b = {"2026-12-01", H, H, 1, 2, 0, 0.14};
-	struct usage_piece c = {"2026-12-02", 3 * H, 0, 3, 0, 0, 0.15};
+	struct usage_piece a = {"2026-12-01", 2 * H, 0, 2, 4, 0, 0.28, 0, 0};
+	struct usage_piece b = {"2026-12-01", H, H, 1, 2, 0, 0.14, 0, 0};
+	struct usage_piece c = {"2026-12-02", 3 * H, 0, 3, 0, 0, 0.15, 0, 0};
 	json_object *d1 = json_object_new_object(), *d2 = json_object_new_object();
 	json_object *d3 = json_object_new_object();
 	usage_day_add(d1, "alice", "s1", &a);
@@ -304,6 +304,84 @@ static void test_day_month_report(void **state)
 	assert_false(usage_key_part("0123456789abcdef", key, sizeof key));
 }
 
+/* Adds each piece of span that day[i] / month lack (billing.c's account_piece, without storage). */
+static void bill(json_object **day, json_object *month, const char *session,
+		 const struct usage_span *sp, const struct usage_rates *r, bool write_month)
+{
+	struct usage_piece pc[4], part;
+	int n = usage_split(sp, r, pc, 4);
+	for (int i = 0; i < n; i++) {
+		if (usage_unbilled(day[i], session, sp, r, &pc[i], &part))
+			usage_day_add(day[i], "alice", session, &part);
+		if (write_month && usage_unbilled(month, session, sp, r, &pc[i], &part))
+			usage_month_add(month, "alice", "2026-12", part.cost, 0, 80);
+	}
+}
+
+/*
+ * A crash between the day, month and session writes, then the event again
+ * (or the next checkpoint from the session record as it was): each total
+ * gets only what it lacks, never a stretch twice.
+ */
+static void test_crash_between_writes(void **state)
+{
+	(void)state;
+	json_object *cfg = parse("{\"computeRates\": {\"cpu_per_core_hour\": 1, "
+				 "\"memory_per_gb_hour\": 0, \"storage_per_gb_month\": 0}}");
+	json_object *rec = json_object_new_object();
+	json_object *day[2] = {json_object_new_object(), json_object_new_object()};
+	json_object *month = json_object_new_object();
+	struct usage_span sp;
+	struct usage_rates r;
+	usage_rates_of(cfg, &r);
+	assert_int_equal(apply(rec, cfg, "session.started", "{\"user\":\"alice\",\"cpu\":1}",
+			       DAY0 - 2 * H, 1, &sp),
+			 USAGE_APPLIED);
+	/* The stop's first delivery writes the two day records, then the host dies. */
+	json_object *saved = NULL;
+	json_object_deep_copy(rec, &saved, NULL);
+	assert_int_equal(apply(rec, cfg, "session.stopped", "{}", DAY0 + 2 * H, 2, &sp),
+			 USAGE_APPLIED);
+	bill(day, month, "s1", &sp, &r, false);
+	json_object_put(rec);
+	/* Redelivered to the session record as stored (without event 2). */
+	assert_int_equal(apply(saved, cfg, "session.stopped", "{}", DAY0 + 2 * H, 2, &sp),
+			 USAGE_APPLIED);
+	bill(day, month, "s1", &sp, &r, true);
+	assert_int_equal(json_object_get_int64(at(day[0], "runningMs")), 2 * H);
+	assert_int_equal(json_object_get_int64(at(day[1], "runningMs")), 2 * H);
+	near(json_object_get_double(at(day[0], "cost")), 2);
+	near(json_object_get_double(at(month, "cost")), 4); /* written once, whole */
+	/* Again (a second redelivery): nothing more anywhere. */
+	bill(day, month, "s1", &sp, &r, true);
+	assert_int_equal(json_object_get_int64(at(day[1], "runningMs")), 2 * H);
+	near(json_object_get_double(at(month, "cost")), 4);
+	json_object_put(saved);
+
+	/* A checkpoint that wrote day[1] but not the session: the next one adds the rest only. */
+	rec = json_object_new_object();
+	assert_int_equal(apply(rec, cfg, "session.started", "{\"user\":\"alice\",\"cpu\":1}",
+			       DAY0 + 10 * H, 3, &sp),
+			 USAGE_APPLIED);
+	saved = NULL; /* deep_copy wants an empty destination */
+	json_object_deep_copy(rec, &saved, NULL);
+	assert_true(usage_checkpoint(rec, DAY0 + 11 * H, &sp));
+	json_object *d[2] = {day[1], NULL};
+	bill(d, month, "s2", &sp, &r, false);
+	assert_true(usage_checkpoint(saved, DAY0 + 12 * H, &sp));
+	bill(d, month, "s2", &sp, &r, true);
+	near(json_object_get_double(at(day[1], "sessions/s2/runningMs")), 2 * H);
+	assert_int_equal(json_object_get_int64(at(day[1], "runningMs")), 4 * H);
+	near(json_object_get_double(at(month, "cost")), 4 + 2);
+	assert_int_equal(json_object_get_int64(at(day[1], "billedTo/s2")), DAY0 + 12 * H);
+	json_object_put(rec);
+	json_object_put(saved);
+	json_object_put(day[0]);
+	json_object_put(day[1]);
+	json_object_put(month);
+	json_object_put(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +390,7 @@ int main(void)
 	    cmocka_unit_test(test_rates_defaults_late_and_checkpoint),
 	    cmocka_unit_test(test_split_days),
 	    cmocka_unit_test(test_day_month_report),
+	    cmocka_unit_test(test_crash_between_writes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
