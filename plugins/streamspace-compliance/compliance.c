@@ -49,15 +49,17 @@ static json_object *record_new(const char *kind, const char *type, int64_t t, in
 }
 
 /*
- * Records a violation of rule by the event (type, ev_id at t) and announces
- * it, once: a redelivered event finds its record and is not announced again.
+ * Records a violation of rule by the event (type, ev_id at t) under
+ * rec/violation/<t>/<key_id> and announces it, once: a redelivered event
+ * finds its record and is not announced again.
  */
 static int violation(ss_plugin *p, const char *rule, const char *detail, const char *type,
-		     int64_t t, int64_t ev_id, const char *user, const char *session)
+		     int64_t t, int64_t ev_id, int64_t key_id, const char *user,
+		     const char *session)
 {
 	char key[POLICY_KEY_MAX];
 	json_object *old = NULL;
-	if (!policy_key("violation", t, ev_id, key)) {
+	if (!policy_key("violation", t, key_id, key)) {
 		ss_log(p, SS_WARN, "%s violation at %lld not kept: time out of range", rule,
 		       (long long)t);
 		return 0;
@@ -145,8 +147,8 @@ static int track_session(ss_plugin *p, const char *type, int64_t t, int64_t ev_i
 			snprintf(detail, sizeof detail,
 				 "session %s of %s ran %.2f h, over maxSessionHours", session,
 				 user ? user : "(unknown)", (double)(t - from) / 3600000.0);
-			rc =
-			    violation(p, "session-too-long", detail, type, t, ev_id, user, session);
+			rc = violation(p, "session-too-long", detail, type, t, ev_id, ev_id, user,
+				       session);
 		}
 		if (rc == 0) {
 			r = ss_storage_delete(p, key);
@@ -181,7 +183,7 @@ static int on_event(ss_plugin *p, const ss_event *ev)
 		snprintf(detail, sizeof detail, "login of %s at %s local time, outside %s-%s",
 			 user ? user : "(unknown)", local, json_object_get_string(s),
 			 json_object_get_string(e));
-		rc = violation(p, "login-outside-hours", detail, type, t, id, user, NULL);
+		rc = violation(p, "login-outside-hours", detail, type, t, id, id, user, NULL);
 	}
 	if (rc == 0 && strncmp(type, "session.", 8) == 0)
 		rc = track_session(p, type, t, id, user, session);
@@ -259,9 +261,14 @@ static int check_open(ss_plugin *p, const char *key, void *arg)
 		snprintf(detail, sizeof detail,
 			 "session %s of %s running for %.2f h, over maxSessionHours", session,
 			 user ? user : "(unknown)", (double)(sw->now - start) / 3600000.0);
-		/* Event id 0: the job's finding, keyed by when it ran. */
-		if (violation(p, "session-too-long", detail, "session.running", sw->now, 0, user,
-			      session) != 0)
+		/*
+		 * No event: the job's finding (eventId 0), at the moment the session
+		 * passed the limit, keyed by its session (sessions started together
+		 * cross together).
+		 */
+		int64_t crossed = start + policy_max_session_ms(ss_config(p));
+		if (violation(p, "session-too-long", detail, "session.running", crossed, 0,
+			      policy_id_hash(session), user, session) != 0)
 			rc = -1;
 		json_object_object_add(open, "flagged", json_object_new_boolean(1));
 		if (rc == 1 && store_set(p, key, open) != 0)

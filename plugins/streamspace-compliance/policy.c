@@ -156,14 +156,28 @@ bool policy_login_allowed(json_object *config, int64_t ts_ms, char local[6])
 	return ok;
 }
 
-bool policy_session_too_long(json_object *config, int64_t start_ms, int64_t end_ms)
+int64_t policy_max_session_ms(json_object *config)
 {
 	json_object *v = NULL;
 	if (!json_object_object_get_ex(config, "maxSessionHours", &v) ||
 	    !(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
-		return false;
+		return 0;
 	double h = json_object_get_double(v);
-	return h > 0 && (double)(end_ms - start_ms) > h * 3600000.0;
+	return h > 0 && h <= 8760 ? (int64_t)(h * 3600000.0) : 0;
+}
+
+bool policy_session_too_long(json_object *config, int64_t start_ms, int64_t end_ms)
+{
+	int64_t max = policy_max_session_ms(config);
+	return max > 0 && end_ms - start_ms > max;
+}
+
+int64_t policy_id_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return (int64_t)(h & INT64_MAX);
 }
 
 static const char *first_str(json_object *data, const char *const *keys, size_t n)

@@ -58,6 +58,9 @@ bool policy_parse_hm(const char *s, int *minutes);
 /* "+hh:mm" / "-hh:mm" / "Z" into minutes east of UTC; false for anything else. */
 bool policy_parse_offset(const char *s, int *minutes);
 
+/* config.maxSessionHours in ms; 0 when there is no rule. */
+int64_t policy_max_session_ms(json_object *config);
+
 /* Whether a session from start_ms to end_ms is over config.maxSessionHours (0 or none = no rule).
  */
 bool policy_session_too_long(json_object *config, int64_t start_ms, int64_t end_ms);
@@ -70,6 +73,9 @@ const char *policy_session(json_object *data);
 
 /* Whether s is a session id that can be a key part: [A-Za-z0-9._:-], 1-127 bytes. */
 bool policy_session_key_ok(const char *s);
+
+/* A key part for a name (FNV-1a, 63 bits): the job's findings, which have no event id. */
+int64_t policy_id_hash(const char *s);
 
 /* A new report object for [from_ms, to_ms) (-1 = open end), to add records to. */
 json_object *policy_report_new(int64_t from_ms, int64_t to_ms);

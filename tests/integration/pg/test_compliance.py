@@ -183,6 +183,8 @@ def test_compliance_retention(pg):
         assert [(v["rule"], v["session"], v["user"]) for v in vio] == [
             ("session-too-long", "long", "lou")], vio
         assert "running for 3.0" in vio[0]["detail"], vio
+        # Timed when it passed the limit: started 3 h ago, over 1 h two hours ago.
+        assert abs(vio[0]["ts"] - (now - 2 * 3600000)) < 2000 and vio[0]["eventId"] == 0, vio
         assert st["open/long"]["flagged"] is True, st["open/long"]
         h.wait_for(lambda: d.log().count(VIOLATION) == 1, 20, "the violation at echo")
         post("session.stopped", {"id": "long"})

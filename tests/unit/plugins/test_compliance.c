@@ -152,6 +152,7 @@ static void test_session_and_actor(void **state)
 	json_object_put(cfg);
 	cfg = parse("{\"maxSessionHours\": 0.5}");
 	assert_true(policy_session_too_long(cfg, DAY0, DAY0 + H));
+	assert_int_equal(policy_max_session_ms(cfg), H / 2);
 	json_object_put(cfg);
 	cfg = parse("{\"maxSessionHours\": 0}");
 	assert_false(policy_session_too_long(cfg, DAY0, DAY0 + 1000 * H));
@@ -168,6 +169,9 @@ static void test_session_and_actor(void **state)
 	assert_string_equal(policy_actor(d), "a@b");
 	assert_null(policy_session(d));
 	json_object_put(d);
+	assert_true(policy_id_hash("s1") >= 0 && policy_id_hash("s2") >= 0);
+	assert_true(policy_id_hash("s1") != policy_id_hash("s2"));
+	assert_int_equal(policy_id_hash("s1"), policy_id_hash("s1"));
 	assert_true(policy_session_key_ok("s-1.a_b:c"));
 	assert_false(policy_session_key_ok("a/b"));
 	assert_false(policy_session_key_ok(""));
