@@ -21,6 +21,7 @@
 #include "../common/isotime.h"
 #include "../common/schedule.h"
 #include "../common/store.h"
+#include "../common/walk.h"
 #include "usage.h"
 
 #define KEY_MAX 256
@@ -298,6 +299,35 @@ static int on_usage_csv(ss_plugin *p, const ss_request *req, ss_response *res)
 	return 0;
 }
 
+/* What one usage run carries. */
+struct calc {
+	int64_t now;
+	int done;
+};
+
+static int calculate_one(ss_plugin *p, const char *open_key, void *arg)
+{
+	struct calc *c = arg;
+	const char *s = open_key + strlen("open/");
+	char key[KEY_MAX];
+	struct usage_span span;
+	int rc = 0;
+	snprintf(key, sizeof key, "session/%s", s);
+	json_object *rec = load(p, key), *id = NULL;
+	if (!rec)
+		return -1;
+	/* The session's own id (keys have '/' and '%' encoded) names it in the day record. */
+	if (usage_checkpoint(rec, c->now, &span)) {
+		json_object_object_get_ex(rec, "id", &id);
+		rc = account(p, rec, id ? json_object_get_string(id) : s, &span);
+		if (rc == 0)
+			rc = save_session(p, s, rec);
+		c->done++;
+	}
+	json_object_put(rec);
+	return rc == 0 ? 1 : -1;
+}
+
 /*
  * The usage job: bills the open stretch of every running or hibernated
  * session up to now (the open/ index), so that reports and quotas see
@@ -305,47 +335,10 @@ static int on_usage_csv(ss_plugin *p, const ss_request *req, ss_response *res)
  */
 static int on_calculate(ss_plugin *p, const char *job)
 {
-	char *cursor = NULL, key[KEY_MAX];
-	int64_t now = (int64_t)time(NULL) * 1000;
-	int done = 0, rc = 0;
-	do {
-		json_object *page = NULL, *keys, *next;
-		if (ss_storage_list(p, "open/", cursor, 1000, &page) != SS_OK) {
-			ss_log(p, SS_ERROR, "%s: listing open sessions: %s", job, ss_error_code(p));
-			free(cursor);
-			return -1;
-		}
-		free(cursor);
-		cursor = NULL;
-		json_object_object_get_ex(page, "keys", &keys);
-		for (size_t i = 0; rc == 0 && i < json_object_array_length(keys); i++) {
-			const char *s =
-			    json_object_get_string(json_object_array_get_idx(keys, i)) + 5;
-			struct usage_span span;
-			snprintf(key, sizeof key, "session/%s", s);
-			json_object *rec = load(p, key), *id = NULL;
-			if (!rec) {
-				rc = -1;
-				break;
-			}
-			/* The session's own id (keys have '/' and '%' encoded) names it in the day
-			 * record. */
-			if (usage_checkpoint(rec, now, &span)) {
-				json_object_object_get_ex(rec, "id", &id);
-				rc = account(p, rec, id ? json_object_get_string(id) : s, &span);
-				if (rc == 0)
-					rc = save_session(p, s, rec);
-				done++;
-			}
-			json_object_put(rec);
-		}
-		if (json_object_object_get_ex(page, "next", &next) &&
-		    json_object_is_type(next, json_type_string))
-			cursor = strdup(json_object_get_string(next));
-		json_object_put(page);
-	} while (cursor && rc == 0);
-	free(cursor);
-	ss_log(p, SS_INFO, "%s: %d open session%s billed to now", job, done, done == 1 ? "" : "s");
+	struct calc c = {.now = (int64_t)time(NULL) * 1000};
+	int rc = walk_keys(p, "open/", NULL, calculate_one, &c);
+	ss_log(p, SS_INFO, "%s: %d open session%s billed to now", job, c.done,
+	       c.done == 1 ? "" : "s");
 	return rc;
 }
 

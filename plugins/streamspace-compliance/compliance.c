@@ -21,10 +21,10 @@
 #include "../common/isotime.h"
 #include "../common/schedule.h"
 #include "../common/store.h"
+#include "../common/walk.h"
 #include "policy.h"
 
 #define NAME "streamspace-compliance"
-#define PAGE 1000
 #define REPORT_READ_MAX 10000 /* records one report reads (each a storage call) */
 #define REPORT_LIST_MAX 1000  /* records one report lists per section */
 
@@ -190,37 +190,6 @@ static int on_event(ss_plugin *p, const ss_event *ev)
 	return rc;
 }
 
-/*
- * Calls visit for every key under prefix, a page at a time, starting after
- * cursor (NULL: from the first); visit returns 1 to go on, 0 to stop, -1 on
- * failure. Returns 0, or -1 (logged) when storage fails or visit does.
- */
-static int walk(ss_plugin *p, const char *prefix, const char *cursor,
-		int (*visit)(ss_plugin *p, const char *key, void *arg), void *arg)
-{
-	char *cur = cursor ? strdup(cursor) : NULL;
-	int rc = 1;
-	do {
-		json_object *page = NULL, *keys = NULL, *next = NULL;
-		if (ss_storage_list(p, prefix, cur, PAGE, &page) != SS_OK) {
-			ss_log(p, SS_ERROR, "storage: listing %s: %s", prefix, ss_error_code(p));
-			free(cur);
-			return -1;
-		}
-		free(cur);
-		cur = NULL;
-		json_object_object_get_ex(page, "keys", &keys);
-		for (size_t i = 0; rc == 1 && i < json_object_array_length(keys); i++)
-			rc = visit(p, json_object_get_string(json_object_array_get_idx(keys, i)),
-				   arg);
-		if (rc == 1 && json_object_object_get_ex(page, "next", &next) &&
-		    json_object_is_type(next, json_type_string))
-			cur = strdup(json_object_get_string(next));
-		json_object_put(page);
-	} while (cur);
-	return rc < 0 ? -1 : 0;
-}
-
 struct sweep {
 	int64_t now, deleted, kept, flagged;
 };
@@ -287,9 +256,9 @@ static int check_open(ss_plugin *p, const char *key, void *arg)
 static int on_retention(ss_plugin *p, const char *job)
 {
 	struct sweep sw = {.now = (int64_t)time(NULL) * 1000};
-	int rc = walk(p, "rec/", NULL, expire, &sw);
+	int rc = walk_keys(p, "rec/", NULL, expire, &sw);
 	if (rc == 0)
-		rc = walk(p, "open/", NULL, check_open, &sw);
+		rc = walk_keys(p, "open/", NULL, check_open, &sw);
 	json_object *d = json_object_new_object();
 	json_object_object_add(d, "deleted", json_object_new_int64(sw.deleted));
 	json_object_object_add(d, "kept", json_object_new_int64(sw.kept));
@@ -368,7 +337,7 @@ static int on_report(ss_plugin *p, const ss_request *req, ss_response *res)
 		/* Listing starts at from: the keys before it are not read at all. */
 		snprintf(start, sizeof start, "rec/%s/%013lld", report_classes[i],
 			 (long long)g.from);
-		rc = walk(p, prefix, start, gather_one, &g);
+		rc = walk_keys(p, prefix, start, gather_one, &g);
 	}
 	if (rc != 0)
 		answer_error(res, 503, "unavailable", "compliance records cannot be read now");
