@@ -330,6 +330,61 @@ static json_object *current_config(const struct target *t)
 	return t->config ? json_read(t->config, strlen(t->config), JSON_MAX_DEPTH, NULL, 0) : NULL;
 }
 
+/*
+ * Whether a and b are the same JSON value: objects whatever their key order,
+ * numbers by value (1e2 is 100). The database hands a configuration back
+ * as jsonb writes it (keys reordered, numbers normalised), so text
+ * comparison would take the row of a change this daemon made itself for a
+ * new one.
+ */
+static bool json_same(json_object *a, json_object *b)
+{
+	enum json_type ta = json_object_get_type(a), tb = json_object_get_type(b);
+
+	if ((ta == json_type_int || ta == json_type_double) &&
+	    (tb == json_type_int || tb == json_type_double)) {
+		if (ta == json_type_int && tb == json_type_int)
+			return json_object_equal(a, b);
+		return json_object_get_double(a) == json_object_get_double(b);
+	}
+	if (ta != tb)
+		return false;
+	if (ta == json_type_object) {
+		if (json_object_object_length(a) != json_object_object_length(b))
+			return false;
+		json_object_object_foreach(a, k, va)
+		{
+			json_object *vb;
+
+			if (!json_object_object_get_ex(b, k, &vb) || !json_same(va, vb))
+				return false;
+		}
+		return true;
+	}
+	if (ta == json_type_array) {
+		size_t n = json_object_array_length(a);
+
+		if (n != json_object_array_length(b))
+			return false;
+		for (size_t i = 0; i < n; i++)
+			if (!json_same(json_object_array_get_idx(a, i),
+				       json_object_array_get_idx(b, i)))
+				return false;
+		return true;
+	}
+	return json_object_equal(a, b);
+}
+
+/* Whether config is the configuration in force now (see json_same). */
+static bool config_in_force(const struct target *t, json_object *config)
+{
+	json_object *old = current_config(t);
+	bool same = old != NULL && json_same(old, config);
+
+	json_object_put(old);
+	return same;
+}
+
 static void configured(void *arg, bool ok, const char *reason)
 {
 	struct op *op = arg;
@@ -387,7 +442,11 @@ static void have_files(struct op *op)
 	if (t->enabled && !op->changed && supervisor_has(ap->sup, t->name) && t->version &&
 	    strcmp(t->version, row->version) == 0 &&
 	    !((op->flags & APPLY_RESTART_FAILED) && state_is(ap->sup, t->name, SUP_FAILED))) {
-		if (t->config != NULL && strcmp(t->config, op->cfgtext) == 0) {
+		/*
+		 * Nothing new: the NOTIFY of a change this daemon applied itself
+		 * (configure, enable) reads back the row it wrote.
+		 */
+		if (config_in_force(t, row->config)) {
 			finish(op, VERB_OK, NULL);
 			return;
 		}

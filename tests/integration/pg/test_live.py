@@ -217,7 +217,6 @@ def test_logs(ctx):
         assert x["level"] in ("debug", "info", "warn", "error"), x
         assert abs(x["at"] / 1000 - time.time()) < 600, x
     # Oldest first; limit keeps the newest.
-    # (the registry's convergence on its own NOTIFY may hand hello the config again meanwhile)
     r = d.get(f"{M}/logs/hello?limit=1")
     full = lines()["lines"]
     assert r.status == 200 and r.json["count"] == 1, r
@@ -248,7 +247,58 @@ def test_logs(ctx):
     assert r.status == 404 and "disabled" in r.json["error"]["message"], r
 
 
+def test_config_delivered_once(ctx):
+    """A change reaches the plugin once: a PUT is applied by the verb, and
+    the NOTIFY of its own row (jsonb: keys reordered) is recognised as
+    nothing new; a change by SQL from outside is applied once, by its NOTIFY;
+    a disable and enable starts one host. Each count is taken after a later
+    change by SQL was seen applied: the NOTIFYs of one plugin are applied in
+    order, so whatever an earlier change would deliver has arrived by then."""
+    d = ctx.fresh()
+    assert d.post(f"{M}/install/hello").status == 201
+    d.wait_state("hello", "running")
+    pid = d.runtime("hello")["pid"]
+
+    def lines():
+        r = d.get(f"{M}/logs/hello")
+        assert r.status == 200, r
+        return [x["line"] for x in r.json["lines"]]
+
+    def count(marker):
+        return sum(1 for x in lines() if "new configuration" in x and marker in x)
+
+    def by_sql(greeting):
+        # Keys in the order jsonb does not keep: its own order is another one.
+        ctx.pg.psql(d.db, "UPDATE installed_plugins SET config = "
+                    f"'{{\"greeting\": \"{greeting}\", \"apiKey\": \"k-{greeting}\"}}'"
+                    " WHERE name = 'hello'")
+        h.wait_for(lambda: count(greeting) > 0, WAIT, f"hello configured with {greeting}")
+
+    r = d.request("PUT", f"{M}/config/hello",
+                  body={"config": {"greeting": "by-put", "apiKey": "k-put"}})
+    assert r.status == 200, r
+    h.wait_for(lambda: count("by-put") > 0, WAIT, "hello configured by the PUT")
+    by_sql("by-sql-1")
+    assert count("by-put") == 1, lines()
+    by_sql("by-sql-2")
+    assert count("by-sql-1") == 1, lines()
+    # Enable and disable: one stop, one start, nothing configured again.
+    assert d.post(f"{M}/disable/hello").status == 200
+    d.wait_no_runtime("hello")
+    assert d.post(f"{M}/enable/hello").status == 200
+    d.wait_state("hello", "running")
+    started = d.runtime("hello")
+    assert started["pid"] != pid, started
+    by_sql("by-sql-3")
+    # The log is the new record's (a disable ends the old): one on_load, and
+    # the configuration it started with never handed over again by on_config.
+    assert sum(1 for x in lines() if x == "by-sql-2 from hello 1.0.0") == 1, lines()
+    assert count("by-sql-2") == 0, lines()
+    now = d.runtime("hello")
+    assert now["pid"] == started["pid"] and now["restarts"] == 0, (started, now)
+
+
 if __name__ == "__main__":
     sys.exit(h.run_with_ctx("live", "ss-live-", [
         test_auth_required, test_crash_and_restart_seen_live, test_client_limit_and_cleanup,
-        test_logs]))
+        test_logs, test_config_delivered_once]))
