@@ -216,14 +216,21 @@ static void host_ended(struct host *h, const struct host_end *e, void *arg)
 	}
 	if (e->exec_failed)
 		log_error(p->name, "cannot start host: %s", desc);
-	p->last_exit.ended = true;
-	p->last_exit.cause = clean ? CAUSE_NONE : e->cause;
-	p->last_exit.sig = WIFSIGNALED(e->status) ? WTERMSIG(e->status) : 0;
-	p->last_exit.code = WIFEXITED(e->status) ? WEXITSTATUS(e->status) : -1;
-	free(p->last_exit.description);
-	p->last_exit.description = xstrdup(clean ? "stopped" : desc);
-	json_object_put(p->last_exit.stderr_tail);
-	p->last_exit.stderr_tail = hostlog_take_tail(p->out);
+	/*
+	 * The old host of a switch, stopped on purpose, is no exit of the
+	 * plugin (the new version serves on): the last exit stays the one it
+	 * had, which the successor takes over (upgrade_promote).
+	 */
+	if (!(clean && p->next_ver != NULL && p->next_ver->switching)) {
+		p->last_exit.ended = true;
+		p->last_exit.cause = clean ? CAUSE_NONE : e->cause;
+		p->last_exit.sig = WIFSIGNALED(e->status) ? WTERMSIG(e->status) : 0;
+		p->last_exit.code = WIFEXITED(e->status) ? WEXITSTATUS(e->status) : -1;
+		free(p->last_exit.description);
+		p->last_exit.description = xstrdup(clean ? "stopped" : desc);
+		json_object_put(p->last_exit.stderr_tail);
+		p->last_exit.stderr_tail = hostlog_take_tail(p->out);
+	}
 
 	if (p->prev_ver != NULL) {
 		upgrade_failed(p, clean ? "stopped before it was ready" : desc);
@@ -423,6 +430,12 @@ static void upgrade_promote(struct runner *old)
 	n->restarts = old->restarts;
 	n->crashes = old->crashes;
 	memcpy(n->causes, old->causes, sizeof n->causes);
+	/* The plugin's last exit (the view's "last crash"), not one version's: moved over. */
+	free(n->last_exit.description);
+	json_object_put(n->last_exit.stderr_tail);
+	n->last_exit = old->last_exit;
+	old->last_exit.description = NULL;
+	old->last_exit.stderr_tail = NULL;
 	hostlog_carry_recent(n->out, old->out); /* the plugin's recent lines, not one version's */
 	n->remove_why = old->remove_why;
 	TAILQ_INSERT_AFTER(&old->set->list, old, n, entry);

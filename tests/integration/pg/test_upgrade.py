@@ -7,6 +7,7 @@ host serving, untouched. A changed .so in the plugin directory is reloaded
 the same way (hot reload)."""
 import os
 import re
+import signal
 import sys
 import threading
 
@@ -112,6 +113,30 @@ def test_hot_reload_while_events_flow(ctx):
     assert d.state("echo") == "running"
 
 
+def test_upgrade_keeps_the_last_crash(ctx):
+    """The runtime history is the plugin's, not one version's: restarts,
+    crashes and the last exit (the Installed view's "Last crash") carry over
+    a blue/green switch; the old host's planned stop is not an exit."""
+    d = ctx.fresh()
+    assert d.post(f"{M}/install/echo").status == 201
+    d.wait_state("echo", "running")
+    first = d.runtime("echo")["pid"]
+    os.kill(first, signal.SIGKILL)
+    h.wait_for(lambda: (d.runtime("echo") or {}).get("restarts") == 1
+               and d.state("echo") == "running", 30, "echo restarted")
+    crashed = d.runtime("echo")
+    assert crashed["last_exit"]["reason"] == "signal", crashed
+    set_version(d, "echo", "1.1.0")
+    r = d.post(f"{M}/install/echo", {"version": "1.1.0"})
+    assert r.status == 200 and r.json["plugin"]["version"] == "1.1.0", r
+    h.wait_for(lambda: "switched to version" in d.log(), 30, "the switch")
+    rt = d.runtime("echo")
+    assert rt["pid"] not in (first, crashed["pid"]) and rt["state"] == "running", rt
+    assert rt["restarts"] == 1 and rt["crashes"] == 1, rt
+    assert rt["last_exit"] == crashed["last_exit"], (crashed, rt)
+    assert rt["last_exit"]["signal_name"] == "SIGKILL", rt
+
+
 def test_upgrade_that_cannot_load_keeps_old(ctx):
     d = ctx.fresh()
     assert d.post(f"{M}/install/echo").status == 201
@@ -143,7 +168,7 @@ def test_upgrade_that_cannot_load_keeps_old(ctx):
 def main():
     return h.run_with_ctx("u", "ss-upg-", [
         test_upgrade_while_events_flow, test_hot_reload_while_events_flow,
-        test_upgrade_that_cannot_load_keeps_old])
+        test_upgrade_keeps_the_last_crash, test_upgrade_that_cannot_load_keeps_old])
 
 
 if __name__ == "__main__":
