@@ -62,6 +62,7 @@ static const char *const loading_deny[] = {
 	"setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid",
 	"setgroups", "setfsuid", "setfsgid", "capset", "fanotify_init", "syslog",
 	"vhangup", "mq_open", "lookup_dcookie", "uselib",
+	"sysinfo", /* system-wide memory, load and process count (glibc's qsort copes: see serving) */
 };
 // clang-format on
 
@@ -376,6 +377,30 @@ static const char *const serving_allow[] = {
 	"getpid", "gettid", "getrandom",
 	"brk", "munmap", "mremap", "madvise", "futex",
 	"rt_sigreturn", "rt_sigprocmask", "exit", "exit_group", "sched_yield", "restart_syscall",
+	/* This process's own credentials, as the user namespace maps them (getpwuid's first step). */
+	"getuid", "geteuid", "getgid", "getegid",
+};
+
+/*
+ * Calls that common libc functions make on a plugin author's behalf and
+ * that serving refuses with an errno rather than the kill: the kernel never
+ * runs them, as with the kill, but the function fails or falls back and
+ * the plugin serves on. glibc's qsort of more than 1 KiB asks
+ * sysconf(_SC_PHYS_PAGES), that is sysinfo (whose system-wide memory, load
+ * and process count are none of a plugin's business), and ignores its
+ * failure: the number it reads only picks merge sort or quicksort.
+ * localtime stats and opens /etc/localtime (it falls back to UTC), the
+ * processor count reads /sys and /proc (then sched_getaffinity, allowed
+ * below), fopen and opendir open, isatty asks an ioctl, gethostname uname.
+ */
+static const struct {
+	const char *name;
+	int err;
+} serving_refuse[] = {
+	{"sysinfo", EPERM}, {"open", EACCES}, {"openat", EACCES}, {"stat", EACCES},
+	{"lstat", EACCES}, {"fstat", EACCES}, {"newfstatat", EACCES}, {"statx", EACCES},
+	{"access", EACCES}, {"faccessat", EACCES}, {"faccessat2", EACCES}, {"readlink", EACCES},
+	{"readlinkat", EACCES}, {"ioctl", ENOTTY}, {"uname", EPERM},
 };
 // clang-format on
 
@@ -415,9 +440,13 @@ void filter_serving(struct sandbox *sb, bool debug)
 	for (size_t i = 0; i < sizeof sanitizer_allow / sizeof sanitizer_allow[0]; i++)
 		rule0(ctx, allow, sanitizer_allow[i]);
 #endif
+	for (size_t i = 0; i < sizeof serving_refuse / sizeof serving_refuse[0]; i++)
+		rule0(ctx, SCMP_ACT_ERRNO((uint32_t)serving_refuse[i].err), serving_refuse[i].name);
 	/* Memory, but never executable memory. */
 	rule1(ctx, allow, "mmap", arg_lacks(2, PROT_EXEC));
 	rule1(ctx, allow, "mprotect", arg_lacks(2, PROT_EXEC));
+	/* The processor count's last resort: this thread's own CPU mask (pid 0). */
+	rule1(ctx, allow, "sched_getaffinity", arg_eq(0, 0));
 	/*
 	 * abort() and raise(): the signal goes to this process (tid == pid: one
 	 * thread). These are the only calls naming a pid that serving allows.

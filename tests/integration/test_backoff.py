@@ -15,7 +15,7 @@ def test(d):
     seen = {}  # crashes -> restart_in_ms, as observed while waiting to restart
     deadline = time.monotonic() + 30
     while True:
-        st = d.status("read-passwd")
+        st = d.status("socket-inet")
         if st["state"] == "crashed":
             check("restart_in_ms" in st, "crashed without restart_in_ms: %s", st)
             seen.setdefault(st["crashes"], st["restart_in_ms"])
@@ -29,14 +29,14 @@ def test(d):
     check(len(seen) >= 2, "saw too few waits to judge the backoff: %s", seen)
     check(st["crashes"] == 5 and st["restarts"] == 4, "failed after %d crashes, %d restarts",
           st["crashes"], st["restarts"])
-    starts = len(d.matches(r"^debug read-passwd: host started"))
+    starts = len(d.matches(r"^debug socket-inet: host started"))
     time.sleep(1)
-    st = d.status("read-passwd")
+    st = d.status("socket-inet")
     check(st["state"] == "failed" and st["pid"] is None, "failed plugin: %s", st)
-    check(len(d.matches(r"^debug read-passwd: host started")) == starts == 5,
+    check(len(d.matches(r"^debug socket-inet: host started")) == starts == 5,
           "host starts: %d before, %d after", starts,
-          len(d.matches(r"^debug read-passwd: host started")))
-    check(d.matches(r"^error read-passwd: .*failed"), "no 'failed' line in the log")
+          len(d.matches(r"^debug socket-inet: host started")))
+    check(d.matches(r"^error socket-inet: .*failed"), "no 'failed' line in the log")
 
 
-main(test, plugins=[hostile_path("read-passwd")])
+main(test, plugins=[hostile_path("socket-inet")])

@@ -132,8 +132,7 @@ static int64_t now_ns(void)
 
 /*
  * The latency below which a share of the samples lies, from a histogram in
- * microseconds (glibc's qsort asks sysinfo(2) how much memory there is for
- * arrays over 1 KiB, and the serving sandbox kills a host for that).
+ * microseconds (no array of samples to keep and sort).
  */
 #define HIST_US 100000
 static int64_t percentile_us(const uint32_t *hist, long n, long share_per_100)
