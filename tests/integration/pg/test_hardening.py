@@ -199,9 +199,13 @@ def post_events(d, n, first):
     assert r.status == 202 and len(r.json["ids"]) == n, r
 
 
-def until_failed(d, n, first):
-    """Posts n events to the running bad-exit-3 and waits for it to fail; its status."""
-    d.wait_state("bad-exit-3", "running")
+def until_failed(d, n, first, accepted=0):
+    """Once bad-exit-3 has a host and has taken the accepted events it is owed (the
+    outbox's, when enabled again), posts n events and waits for it to fail; its status.
+    Its state is no signal to wait on: a host given events at once crashes on the first,
+    and its "running" can come and go between two polls."""
+    h.wait_for(lambda: (d.runtime("bad-exit-3") or {}).get("accepted", -1) == accepted, 20,
+               f"bad-exit-3 to have a host that took {accepted} events")
     post_events(d, n, first)
     d.wait_state("bad-exit-3", "failed", 60)
     return d.runtime("bad-exit-3")
@@ -223,6 +227,7 @@ def test_disable_failed_accounts_queued(ctx):
     assert d.post(f"{M}/install/bad-exit-3").status == 201
     # Each host exits on its first event: the first event crashes two hosts (poison),
     # so does the second, and the fifth crash in the window marks it failed.
+    d.wait_state("bad-exit-3", "running")  # it has no events yet: the state holds
     rt = until_failed(d, 200, 0)
     assert rt["crashes"] == 5 and rt["poisoned"] == 2 and rt["delivered"] == 0, rt
     assert rt["accepted"] == 200 and rt["queue_depth"] == 198 and rt["inflight"] == 0, rt
@@ -249,7 +254,7 @@ def test_disable_failed_accounts_queued(ctx):
     # (a fresh crash history: 201 and 202 poisoned), and uninstalling it counts the 13
     # still queued 'uninstalled'. The series carry on from the old counts.
     assert d.post(f"{M}/enable/bad-exit-3").status == 200
-    rt = until_failed(d, 10, 205)
+    rt = until_failed(d, 10, 205, accepted=205)
     assert rt["accepted"] == 215 and rt["queue_depth"] == 13 and rt["poisoned"] == 4, rt
     assert rt["poison_events"][-2:] == [201, 202], rt
     assert d.request("DELETE", f"{M}/uninstall/bad-exit-3").status == 200
