@@ -138,13 +138,23 @@ class PG:
                     pass
         return out
 
+    @staticmethod
+    def _signal(pids, sig):
+        for p in pids:
+            try:
+                os.kill(p, sig)
+            except ProcessLookupError:
+                pass  # a backend that ended since it was listed (a psql that quit)
+
     def freeze(self):
-        for p in self.pids():
-            os.kill(p, signal.SIGSTOP)
+        """Stops the server: the postmaster first, so that no backend is started after
+        its children are listed; a child that ended meanwhile needs no stopping."""
+        pids = self.pids()
+        self._signal(pids[:1], signal.SIGSTOP)
+        self._signal(self.pids(), signal.SIGSTOP)
 
     def thaw(self):
-        for p in self.pids():
-            os.kill(p, signal.SIGCONT)
+        self._signal(self.pids(), signal.SIGCONT)
 
     def conninfo(self, db):
         if self.port:
@@ -167,6 +177,37 @@ class PG:
         if r.returncode != 0:
             raise RuntimeError(f"psql: {sql}: {r.stderr}")
         return r.stdout.strip()
+
+    def lock_table(self, db, table):
+        """A session holding table's ACCESS EXCLUSIVE lock (returned once it is granted):
+        every statement on table waits until release_lock(session)."""
+        psql = os.path.join(self.bindir, "psql")
+        if not os.path.exists(psql):
+            psql = "psql"
+        p = subprocess.Popen([psql, "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1",
+                              "-h", self.sock, *(["-p", str(self.port)] if self.port else []),
+                              "-U", "postgres", "-d", db],
+                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        p.stdin.write(f'BEGIN;\nLOCK TABLE "{table}" IN ACCESS EXCLUSIVE MODE;\n')
+        p.stdin.flush()
+        wait_for(lambda: self.psql(db, "SELECT count(*) FROM pg_locks l JOIN pg_class c"
+                                   " ON c.oid = l.relation WHERE l.database = (SELECT oid"
+                                   " FROM pg_database WHERE datname = current_database())"
+                                   f" AND c.relname = '{table}' AND l.granted"
+                                   " AND l.mode = 'AccessExclusiveLock'") == "1", 20,
+                 f"the lock on {table}")
+        return p
+
+    def release_lock(self, p):
+        """Ends a lock_table session (its transaction rolls back)."""
+        p.stdin.close()
+        p.wait(20)
+
+    def waiting_on_lock(self, db, query_prefix):
+        """How many statements starting with query_prefix wait for a lock in db."""
+        return int(self.psql(db, "SELECT count(*) FROM pg_stat_activity WHERE datname ="
+                             " current_database() AND wait_event_type = 'Lock' AND"
+                             f" starts_with(query, '{query_prefix}')"))
 
     def close(self):
         self.stop("immediate")

@@ -235,17 +235,27 @@ def test_timeout_pauses_event_deadline(ctx):
     d, k, _ = setup(ctx, extra=["--event-timeout-ms", "500", "--storage-timeout-ms", "1500"])
     pid = d.runtime("kv-a")["pid"]
     assert k.call("kv-a", "set", key="k", value=1)["r"] == OK
-    # Events are stored before they are accepted (issue 14), so the call is
-    # posted first and the database frozen while the plugin waits to make it.
-    k.send("kv-a", "get", key="k", delay_ms=300)
-    ctx.pg.freeze()
+    # Events are stored before they are accepted (issue 14), so the call is posted
+    # first. Freezing the database at a guessed moment after (a plugin-side delay)
+    # races a loaded machine; instead plugin_storage is locked first, so the call's
+    # SELECT is certainly at the server, waiting, when the server is frozen.
+    lock = ctx.pg.lock_table(d.db, "plugin_storage")
+    frozen = False
     try:
         t0 = time.monotonic()
+        k.send("kv-a", "get", key="k")
+        h.wait_for(lambda: ctx.pg.waiting_on_lock(d.db, "SELECT value::text FROM") == 1, 20,
+                   "kv-a's get to wait at the server")
+        ctx.pg.freeze()
+        frozen = True
         r = k.result("kv-a", "get")
         took = time.monotonic() - t0
     finally:
-        ctx.pg.thaw()
+        if frozen:
+            ctx.pg.thaw()
+        ctx.pg.release_lock(lock)
     assert r["r"] == -8 and r["code"] == "timeout" and "did not finish" in r["msg"], r
+    # t0 is before the call was posted, so it bounds the call's start from below.
     assert took >= 1.4, took
     rt = d.runtime("kv-a")
     assert rt["pid"] == pid and rt["crashes"] == 0, rt
