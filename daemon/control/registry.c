@@ -178,14 +178,36 @@ void call_free(struct call *c)
 	free(c);
 }
 
+static void answer_removed(struct installdir_result *r, void *arg)
+{
+	struct call *c = arg;
+
+	if (r->rc < 0)
+		log_warn("registry", "%s: removing version %s: %s", c->name, c->version, r->err);
+	c->new_files = false;
+	call_answer(c, c->answer_code, c->msg, c->answer_body);
+}
+
 /* Completes the verb (body consumed) and ends the call. */
 void call_answer(struct call *c, enum verb_code code, const char *msg, json_object *body)
 {
 	struct verb_result r = {.code = code, .message = msg ? msg : "", .body = body};
 
-	/* Files made for an install or upgrade that did not happen leave nothing behind. */
-	if (c->new_files && code != VERB_OK)
-		installdir_remove_version(c->reg->dir, c->name, c->version, NULL, NULL);
+	/*
+	 * Files made for an install or upgrade that did not happen leave nothing
+	 * behind, and the refusal is answered once they are gone: a client (or a
+	 * test) looking at the plugin after its 422 finds it as it was.
+	 */
+	if (c->new_files && code != VERB_OK) {
+		if (msg == NULL || msg < c->msg || msg >= c->msg + sizeof c->msg)
+			snprintf(c->msg, sizeof c->msg, "%s", msg ? msg : "");
+		else if (msg != c->msg)
+			memmove(c->msg, msg, strlen(msg) + 1);
+		c->answer_code = code;
+		c->answer_body = body;
+		installdir_remove_version(c->reg->dir, c->name, c->version, answer_removed, c);
+		return;
+	}
 
 	c->done(&r, c->arg);
 	json_object_put(body);

@@ -58,6 +58,9 @@ struct call {
 	struct plugin_row row;	/* the row acted on (upgrade.c: as it was before) */
 	struct plugin_row next; /* upgrade.c: the row at the new version */
 	char msg[768];
+	/* call_answer waiting for the removal of new_files: the answer it then gives */
+	enum verb_code answer_code;
+	json_object *answer_body;
 	verb_done_fn done;
 	void *arg;
 	/* call_fetch's continuations: the package's manifest (NULL: none will do, msg says why) */
@@ -68,7 +71,8 @@ struct call {
 
 struct call *call_new(struct registry *reg, const char *name, verb_done_fn done, void *arg);
 void call_free(struct call *c);
-/* Completes the verb (body consumed) and ends the call; new files go when code is not OK. */
+/* Completes the verb (body consumed) and ends the call; new files go when code is not OK,
+ * and then only once they are gone (the answer may come later, from the worker's callback). */
 void call_answer(struct call *c, enum verb_code code, const char *msg, json_object *body);
 /* Completes an install that made a new plugin (201). */
 void call_answer_created(struct call *c, json_object *body);
