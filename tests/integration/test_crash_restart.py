@@ -20,6 +20,13 @@ def crash(d, sig, prev_restarts):
     pid = before["pid"]
     check(isinstance(pid, int) and pid > 0, "echo has no pid: %s", before)
     os.kill(pid, sig)
+    # Nothing is posted until the daemon has seen this host end (its crash counted):
+    # on a loaded machine the host can live on for a moment after kill() returns (the
+    # signal reaches its waiter, which must still be scheduled to die and take the
+    # host with it), take an event and die in it; that event then goes, rightly, to
+    # the next host as well, and is seen twice.
+    d.wait_status("echo", lambda s: s["crashes"] > before["crashes"],
+                  "the daemon to see echo's host end after SIG%d" % sig)
     # Events posted while the host is dead or restarting are queued for it.
     during = post_phase(d, "during-%d" % sig, 10)
     st = d.wait_status(
