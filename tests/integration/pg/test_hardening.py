@@ -105,7 +105,12 @@ def test_fifo_and_broken_entries(ctx):
     assert log.count("/broken2: skipped") == 1, log
     assert log.count("/evil: skipped") == 1, log
     assert log.count("/broken: skipped") == 1, log
-    assert d.post(f"{M}/install/evil").status == 404
+    # Installing it names the check that refused it (the entry is known, not a plugin).
+    r = d.post(f"{M}/install/evil")
+    assert r.status == 422 and r.json["error"]["code"] == "package_refused", r
+    assert r.json["error"]["check"] == "manifest", r
+    assert "not a regular file" in r.json["error"]["message"], r
+    assert d.post(f"{M}/install/no-such-plugin").status == 404
 
 
 def test_config_rejected(ctx):
