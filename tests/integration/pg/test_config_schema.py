@@ -124,9 +124,12 @@ def test_config_checked_on_install_and_change(pg):
         r = d.request("PUT", f"{M}/config/hello", body={"greeting": "hi", "nope": 1})
         assert errors_of(r)[0] == [("/nope", "additionalProperties")], r
 
-        # echo's configSchema has a $ref to nothing: refused with the manifest, never offered.
+        # echo's configSchema has a $ref to nothing: refused with the manifest, never
+        # offered; installing it names the check and the reason.
         r = d.post(f"{M}/install/echo", {})
-        assert r.status == 404, r
+        assert r.status == 422 and r.json["error"]["code"] == "package_refused", r
+        assert r.json["error"]["check"] == "manifest", r
+        assert "does not resolve" in r.json["error"]["message"], r
         h.wait_for(lambda: "does not resolve" in d.log(), what="echo's schema error logged")
         assert "SECRET" not in d.log(), "a secret in the daemon log"
     finally:
