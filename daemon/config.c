@@ -63,6 +63,7 @@ enum {
 	OPT_LEASE,
 	OPT_JOB_TIMEOUT,
 	OPT_KEEP_VERSIONS,
+	OPT_HOLD_MAX,
 };
 
 static const struct option options[] = {
@@ -89,6 +90,7 @@ static const struct option options[] = {
     {"shutdown-timeout-ms", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT},
     {"web-root", required_argument, NULL, OPT_WEB_ROOT},
     {"http-timeout-ms", required_argument, NULL, OPT_HTTP_TIMEOUT},
+    {"hold-max-ms", required_argument, NULL, OPT_HOLD_MAX},
     {"catalog-dir", required_argument, NULL, OPT_CATALOG_DIR},
     {"catalog-sync-interval", required_argument, NULL, OPT_CATALOG_SYNC},
     {"ca-bundle", required_argument, NULL, OPT_CA_BUNDLE},
@@ -171,6 +173,8 @@ void config_usage(FILE *out)
 	      "                              most max-frame / 2)\n"
 	      "  --job-timeout-ms MS         a scheduled job's run must end within this, calls\n"
 	      "                              not counted, or its host is ended as hung (60000)\n"
+	      "  --hold-max-ms MS            the longest a plugin behind on the bus holds\n"
+	      "                              POST /api/events (500; nothing else is held)\n"
 	      "  --web-root DIR              the admin UI's files, served at /admin/\n"
 	      "                              (STREAMSPACE_WEB_ROOT; the source tree's web/ for a\n"
 	      "                              build-tree daemon, else the installed datadir)\n",
@@ -353,6 +357,7 @@ static void defaults(struct config *c)
 	c->stop_timeout_ms = 3000;
 	c->shutdown_timeout_ms = 5000;
 	c->http_timeout_ms = 30000;
+	c->hold_max_ms = 500;
 	c->max_streams = 16;
 	c->stream_heartbeat_ms = 15000;
 	c->storage_max_keys = 10000;
@@ -537,6 +542,8 @@ int config_parse(struct config *c, int argc, char **argv)
 			NUM(shutdown_timeout_ms, 0, 600000);
 		case OPT_HTTP_TIMEOUT:
 			NUM(http_timeout_ms, 100, 600000);
+		case OPT_HOLD_MAX:
+			NUM(hold_max_ms, 1, 600000);
 		case OPT_MAX_STREAMS:
 			NUM(max_streams, 1, 4096);
 		case OPT_STREAM_HEARTBEAT:

@@ -54,6 +54,7 @@ struct config {
 	int stop_timeout_ms;
 	int shutdown_timeout_ms;
 	int http_timeout_ms;
+	int hold_max_ms;		/* the longest the bus's pressure holds POST /api/events */
 	size_t max_streams;		/* GET .../stream clients at once */
 	int stream_heartbeat_ms;	/* their keep-alive comment interval */
 	int64_t storage_max_keys;	/* live keys per plugin */

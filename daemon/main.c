@@ -628,6 +628,7 @@ static int run(int argc, char **argv)
 					      .timeout_ms = d.cfg.http_timeout_ms,
 					      /* A turn takes about what a host's window does. */
 					      .turn_requests = (int)d.cfg.window,
+					      .hold_max_ms = d.cfg.hold_max_ms,
 					      .hold_expired = on_hold_expired,
 					      .hold_arg = &d},
 			err, sizeof err);
@@ -636,7 +637,7 @@ static int run(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
-	/* A plugin that keeps up but fell behind holds new requests (bus.h, gate.h). */
+	/* A plugin that keeps up but fell behind holds new events' requests (bus.h, gate.h). */
 	bus_set_pressure(d.bus, on_pressure, &d);
 	d.core.bus = d.bus;
 	d.core.sup = d.sup;

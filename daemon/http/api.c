@@ -368,6 +368,15 @@ static void dispatch(struct httpd_conn *conn, const struct httpd_request *r, voi
 	m.fn(req, m.rest, m.arg);
 }
 
+/* Whether the bus's hold keeps r: its route was marked with api_route_held. */
+static bool held(const struct httpd_request *r, void *arg)
+{
+	const struct api *api = arg;
+	struct route_match m;
+
+	return router_match(api->router, r->method, r->path, &m) == 200 && m.held;
+}
+
 struct api *api_new(struct event_base *base, const struct api_options *opts, char *err,
 		    size_t errlen)
 {
@@ -378,8 +387,10 @@ struct api *api_new(struct event_base *base, const struct api_options *opts, cha
 	    .timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : API_TIMEOUT_MS,
 	    .allow = ROUTE_METHODS,
 	    .turn_requests = opts->turn_requests,
+	    .hold_max_ms = opts->hold_max_ms,
 	    .hold_expired = opts->hold_expired,
 	    .hold_arg = opts->hold_arg,
+	    .holds = held,
 	};
 
 	api->max_body = ho.max_body;
@@ -411,6 +422,11 @@ void api_route(struct api *api, const char *method, const char *path, bool prefi
 	       enum api_role role, api_handler fn, void *arg)
 {
 	router_add(api->router, method, path, prefix, role, fn, arg);
+}
+
+void api_route_held(struct api *api, const char *method, const char *path)
+{
+	router_hold(api->router, method, path);
 }
 
 void api_set_auth(struct api *api, api_auth_fn fn, void *arg)

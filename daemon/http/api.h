@@ -30,6 +30,7 @@ struct api_options {
 	int timeout_ms;	    /* a whole request, and an idle connection; default 30000 */
 	/* Fairness with the plugin hosts: see httpd_options. */
 	int turn_requests;
+	int hold_max_ms;
 	void (*hold_expired)(void *arg);
 	void *hold_arg;
 };
@@ -41,7 +42,7 @@ void api_free(struct api *api);
 int api_port(const struct api *api);
 /* Stops accepting new connections (shutdown). */
 void api_close_listener(struct api *api);
-/* Holds or lifts requests not yet handed on (httpd_hold): the bus's pressure. */
+/* Holds or lifts the held routes' requests not yet handed on (httpd_hold): the bus's pressure. */
 void api_hold(struct api *api, bool on);
 
 /*
@@ -51,6 +52,13 @@ void api_hold(struct api *api, bool on);
  */
 void api_route(struct api *api, const char *method, const char *path, bool prefix,
 	       enum api_role role, api_handler fn, void *arg);
+
+/*
+ * The route with method and path (added before) adds events to the bus: while
+ * the bus holds the ingress (api_hold) its requests wait. Requests of every
+ * other route are served during a hold.
+ */
+void api_route_held(struct api *api, const char *method, const char *path);
 
 /*
  * Every request under prefix (ending in '/') that no route has, whatever its

@@ -512,6 +512,8 @@ void core_api_register(struct api *api, struct core_api *core)
 	api_route(api, "GET", "/readyz", false, API_ROLE_NONE, readyz, core);
 	api_route(api, "GET", "/metrics", false, API_ROLE_NONE, metrics, core);
 	api_route(api, "POST", "/api/events", false, API_ROLE_SERVICE, post_events, core);
+	/* What a plugin behind on the bus is behind on: the bus's hold keeps it (gate.h). */
+	api_route_held(api, "POST", "/api/events");
 	api_route(api, "GET", "/api/plugins/marketplace/installed/", true, API_ROLE_VIEWER,
 		  installed_one, core);
 }

@@ -18,6 +18,13 @@
  * time: a plugin that cannot catch up in hold_max_ms is slower than the
  * ingress, and must not stall the API for everyone (expired tells the bus,
  * which then stops asking for that plugin until it has caught up).
+ *
+ * Why a hold keeps only the requests that add events: those are what the
+ * plugin is behind on. Holding every request answered /healthz, /metrics,
+ * the admin API and the web UI up to hold_max_ms late whenever a plugin was
+ * behind: a probe took a daemon that was fine for a hung one, and the
+ * operator looking at why waited with it. The caller (httpd.c) parses a
+ * request before it asks, so it can tell.
  */
 #include "gate.h"
 
@@ -30,12 +37,13 @@
 
 struct gate {
 	struct gate_params p;
-	int budget;		     /* requests left in this turn */
-	bool held;		     /* the bus asked for a hold */
-	struct gate_waiter *serving; /* the waiter whose turn it is (in turn_cb) */
-	struct event *turn;	     /* zero timeout: the next loop turn */
-	struct event *hold_timer;    /* a hold's hold_max_ms */
-	TAILQ_HEAD(, gate_waiter) waiting;
+	int budget;				 /* requests left in this turn */
+	bool held;				 /* the bus asked for a hold */
+	struct gate_waiter *serving;		 /* the waiter whose turn it is (in turn_cb) */
+	struct event *turn;			 /* zero timeout: the next loop turn */
+	struct event *hold_timer;		 /* a hold's hold_max_ms */
+	TAILQ_HEAD(, gate_waiter) waiting;	 /* for a turn */
+	TAILQ_HEAD(gate_kept, gate_waiter) kept; /* for the hold to lift (gate_wait_hold) */
 };
 
 /* The next turn comes: a zero timeout runs after the I/O callbacks of the next loop turn. */
@@ -56,7 +64,7 @@ static void turn_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	g->budget = g->p.per_turn;
-	while (!g->held && g->budget > 0 && (w = TAILQ_FIRST(&g->waiting)) != NULL) {
+	while (g->budget > 0 && (w = TAILQ_FIRST(&g->waiting)) != NULL) {
 		gate_unwait(g, w);
 		g->serving = w;
 		g->p.serve(w, g->p.arg);
@@ -85,6 +93,7 @@ struct gate *gate_new(struct event_base *base, const struct gate_params *p)
 	g->p = *p;
 	g->budget = p->per_turn;
 	TAILQ_INIT(&g->waiting);
+	TAILQ_INIT(&g->kept);
 	g->turn = evtimer_new(base, turn_cb, g);
 	g->hold_timer = evtimer_new(base, hold_cb, g);
 	if (g->turn == NULL || g->hold_timer == NULL)
@@ -96,7 +105,7 @@ void gate_free(struct gate *g)
 {
 	if (g == NULL)
 		return;
-	if (!TAILQ_EMPTY(&g->waiting))
+	if (!TAILQ_EMPTY(&g->waiting) || !TAILQ_EMPTY(&g->kept))
 		fatal("gate_free: connections still waiting");
 	event_free(g->turn);
 	event_free(g->hold_timer);
@@ -105,7 +114,12 @@ void gate_free(struct gate *g)
 
 bool gate_open(const struct gate *g, const struct gate_waiter *w)
 {
-	return !g->held && g->budget > 0 && (w == g->serving || TAILQ_EMPTY(&g->waiting));
+	return g->budget > 0 && (w == g->serving || TAILQ_EMPTY(&g->waiting));
+}
+
+bool gate_held(const struct gate *g)
+{
+	return g->held;
 }
 
 void gate_spend(struct gate *g)
@@ -120,20 +134,34 @@ void gate_wait(struct gate *g, struct gate_waiter *w)
 		return;
 	w->waiting = true;
 	TAILQ_INSERT_TAIL(&g->waiting, w, entry);
+	turn_arm(g);
+}
+
+void gate_wait_hold(struct gate *g, struct gate_waiter *w)
+{
+	if (w->waiting)
+		return;
 	if (!g->held)
-		turn_arm(g);
+		fatal("gate_wait_hold: no hold");
+	w->waiting = w->held = true;
+	TAILQ_INSERT_TAIL(&g->kept, w, entry);
 }
 
 void gate_unwait(struct gate *g, struct gate_waiter *w)
 {
 	if (!w->waiting)
 		return;
-	w->waiting = false;
-	TAILQ_REMOVE(&g->waiting, w, entry);
+	if (w->held)
+		TAILQ_REMOVE(&g->kept, w, entry);
+	else
+		TAILQ_REMOVE(&g->waiting, w, entry);
+	w->waiting = w->held = false;
 }
 
 void gate_hold(struct gate *g, bool on)
 {
+	struct gate_waiter *w;
+
 	if (on == g->held)
 		return;
 	g->held = on;
@@ -143,6 +171,13 @@ void gate_hold(struct gate *g, bool on)
 		return;
 	}
 	evtimer_del(g->hold_timer);
+	/* A kept request was parsed before the hold kept it: it goes ahead of those waiting for a
+	 * turn. */
+	while ((w = TAILQ_LAST(&g->kept, gate_kept)) != NULL) {
+		TAILQ_REMOVE(&g->kept, w, entry);
+		w->held = false;
+		TAILQ_INSERT_HEAD(&g->waiting, w, entry);
+	}
 	if (!TAILQ_EMPTY(&g->waiting))
 		turn_arm(g);
 }

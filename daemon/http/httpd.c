@@ -22,6 +22,9 @@
  * connection, what the client sends is read and dropped (so its close is
  * seen at once), and at most max_pending bytes wait for a client that does
  * not read: one more write ends the stream rather than grow the buffer.
+ * A complete request that adds events (httpd_options.holds) while the bus
+ * holds the ingress is kept (HANDLING, not yet with the API; gate.h) until
+ * the hold lifts; a client that goes away meanwhile frees it at once.
  */
 #define _GNU_SOURCE
 #include "httpd.h"
@@ -73,6 +76,7 @@ struct httpd_conn {
 	bool last_value; /* the last header callback was a value */
 	bool parsing;	 /* inside conn_parse */
 	bool out_full;	 /* reading waits for the client to take HTTPD_OUT_MAX / 2 of its answers */
+	bool kept;	 /* HANDLING: a request the hold keeps, not yet handed on */
 	int fail_status; /* set by a parser callback that refuses the request */
 	const char *fail_code, *fail_msg;
 	char *target;
@@ -169,7 +173,7 @@ static void conn_gone(struct httpd_conn *c)
 		fn(arg);
 		return;
 	}
-	if (c->state == C_HANDLING) {
+	if (c->state == C_HANDLING && !c->kept) {
 		if (c->bev != NULL) {
 			bufferevent_free(c->bev);
 			c->bev = NULL;
@@ -516,6 +520,13 @@ static int on_message_complete(http_parser *p)
 	return 0;
 }
 
+/* c's complete request goes to the API (c is HANDLING, and may be answered on return). */
+static void conn_hand_on(struct httpd_conn *c)
+{
+	gate_spend(c->h->gate);
+	c->h->fn(c, &c->req, c->h->arg);
+}
+
 /* Parses what has arrived, handing each complete request to the API. */
 static void conn_parse(struct httpd_conn *c)
 {
@@ -542,8 +553,14 @@ static void conn_parse(struct httpd_conn *c)
 			bufferevent_disable(c->bev, EV_READ);
 			if (c->parser.upgrade)
 				evbuffer_drain(in, evbuffer_get_length(in));
-			gate_spend(c->h->gate);
-			c->h->fn(c, &c->req, c->h->arg);
+			if (gate_held(c->h->gate) && c->h->o.holds != NULL &&
+			    c->h->o.holds(&c->req, c->h->arg)) {
+				/* It adds events: it waits for the hold to lift (gate.c). */
+				c->kept = true;
+				gate_wait_hold(c->h->gate, &c->turn);
+				break;
+			}
+			conn_hand_on(c);
 			/* c may be answered (READING/CLOSING again) or still HANDLING. */
 			continue;
 		}
@@ -581,12 +598,26 @@ static void read_cb(struct bufferevent *bev, void *arg)
 		conn_parse(c);
 }
 
-/* The gate lets c go on: it parses what it holds, and reads again unless it waits once more. */
+/*
+ * The gate lets c go on: a kept request goes to the API (unless a new hold
+ * came on meanwhile), then c parses what it holds, and reads again unless it
+ * waits once more.
+ */
 static void conn_turn(struct gate_waiter *w, void *arg)
 {
 	struct httpd_conn *c = (struct httpd_conn *)((char *)w - offsetof(struct httpd_conn, turn));
 
 	(void)arg;
+	if (c->kept) {
+		if (gate_held(c->h->gate)) {
+			gate_wait_hold(c->h->gate, &c->turn);
+			return;
+		}
+		c->kept = false;
+		c->parsing = true; /* pipelined requests are parsed below, not from httpd_respond */
+		conn_hand_on(c);
+		c->parsing = false;
+	}
 	if (c->state != C_READING)
 		return;
 	conn_parse(c);

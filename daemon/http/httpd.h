@@ -49,6 +49,9 @@ struct httpd_options {
 	int hold_max_ms;
 	void (*hold_expired)(void *arg);
 	void *hold_arg;
+	/* Whether a hold keeps r (a request that adds events; arg: the request callback's).
+	 * NULL: a hold keeps none. Every other request is served during a hold. */
+	bool (*holds)(const struct httpd_request *r, void *arg);
 };
 
 struct httpd *httpd_new(struct event_base *base, const struct httpd_options *o, httpd_request_fn fn,
@@ -57,8 +60,9 @@ struct httpd *httpd_new(struct event_base *base, const struct httpd_options *o, 
 void httpd_free(struct httpd *h);
 int httpd_port(const struct httpd *h);
 /*
- * Holds (on) or lifts (off) every request not yet handed on: connections
- * stop being read. A hold lasts hold_max_ms at most (then hold_expired).
+ * Holds (on) or lifts (off) the requests that add events (o->holds) not yet
+ * handed on: each waits, parsed, its connection not read, until the hold
+ * lifts; the rest go on. A hold lasts hold_max_ms at most (then hold_expired).
  */
 void httpd_hold(struct httpd *h, bool on);
 void httpd_close_listener(struct httpd *h);

@@ -21,6 +21,7 @@ struct route {
 	enum api_role role;
 	api_handler fn;
 	void *arg;
+	bool held; /* router_hold */
 };
 
 struct router {
@@ -63,7 +64,22 @@ void router_add(struct router *r, const char *method, const char *path, bool pre
 	if (path[0] != '/' || (prefix && path[strlen(path) - 1] != '/'))
 		fatal("api_route: bad path %s (a prefix route ends with /)", path);
 	rt = &r->routes[r->n++];
-	*rt = (struct route){bit, xstrdup(path), strlen(path), prefix, role, fn, arg};
+	*rt = (struct route){bit, xstrdup(path), strlen(path), prefix, role, fn, arg, false};
+}
+
+void router_hold(struct router *r, const char *method, const char *path)
+{
+	unsigned bit = method_bit(method);
+	bool found = false;
+
+	for (size_t i = 0; i < r->n; i++) {
+		if (r->routes[i].method == bit && strcmp(r->routes[i].path, path) == 0) {
+			r->routes[i].held = true;
+			found = true;
+		}
+	}
+	if (!found)
+		fatal("api_route_held: no route %s %s", method, path);
 }
 
 static bool path_matches(const struct route *r, const char *path, const char **rest)
@@ -104,6 +120,7 @@ int router_match(const struct router *r, const char *method, const char *path,
 			m->fn = rt->fn;
 			m->arg = rt->arg;
 			m->role = rt->role;
+			m->held = rt->held;
 			m->rest = rest;
 			return 200;
 		}

@@ -43,11 +43,14 @@ void router_free(struct router *r);
 /* As api_route (api.h); method is "GET", "POST", "PUT" or "DELETE". */
 void router_add(struct router *r, const char *method, const char *path, bool prefix,
 		enum api_role role, api_handler fn, void *arg);
+/* As api_route_held (api.h): the routes added so far with method and path. */
+void router_hold(struct router *r, const char *method, const char *path);
 
 struct route_match {
 	api_handler fn;
 	void *arg;
 	enum api_role role;
+	bool held;	  /* router_hold: the bus's hold keeps it */
 	const char *rest; /* into the path given */
 	char allow[64];	  /* 405: the methods the path has, "GET, HEAD, POST" */
 };

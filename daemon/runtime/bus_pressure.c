@@ -1,6 +1,6 @@
 /*
  * The bus's pressure on the ingress (bus.h, bus_set_pressure): a plugin that
- * keeps up but fell behind asks the HTTP front end to hold new requests, so
+ * keeps up but fell behind asks the HTTP front end to hold new events, so
  * its host gets the loop (issue 8, item 6; the hold itself is http/gate.c).
  */
 #include "bus.h"

@@ -53,6 +53,26 @@ static void exact_routes(void **state)
 	router_free(r);
 }
 
+/* Only the routes marked held are kept by the bus's hold: POST /api/events, not GET or HEAD. */
+static void held_routes(void **state)
+{
+	struct router *r = table();
+	struct route_match m;
+
+	assert_int_equal(router_match(r, "POST", "/api/events", &m), 200);
+	assert_false(m.held);
+	router_hold(r, "POST", "/api/events");
+	assert_int_equal(router_match(r, "POST", "/api/events", &m), 200);
+	assert_true(m.held);
+	assert_int_equal(router_match(r, "GET", "/healthz", &m), 200);
+	assert_false(m.held);
+	assert_int_equal(router_match(r, "GET", "/api/m/installed/x", &m), 200);
+	assert_false(m.held);
+	assert_int_equal(router_match(r, "GET", "/api/events", &m), 405);
+	assert_false(m.held);
+	router_free(r);
+}
+
 static void prefix_routes(void **state)
 {
 	struct router *r = table();
@@ -223,13 +243,10 @@ static void cannot_tell(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(exact_routes),
-	    cmocka_unit_test(prefix_routes),
-	    cmocka_unit_test(later_route_wins),
-	    cmocka_unit_test(methods),
-	    cmocka_unit_test(roles),
-	    cmocka_unit_test(no_role_needed),
-	    cmocka_unit_test(bad_tokens),
+	    cmocka_unit_test(exact_routes),   cmocka_unit_test(held_routes),
+	    cmocka_unit_test(prefix_routes),  cmocka_unit_test(later_route_wins),
+	    cmocka_unit_test(methods),	      cmocka_unit_test(roles),
+	    cmocka_unit_test(no_role_needed), cmocka_unit_test(bad_tokens),
 	    cmocka_unit_test(cannot_tell),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
