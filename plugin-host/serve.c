@@ -1,5 +1,6 @@
 #include "serve.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,14 @@
 
 /* What hello says about the plugin's version: bounded, valid UTF-8. */
 #define VERSION_MAX 64
+
+/*
+ * How long an ack may wait for the next ones (protocol 4). The daemon times
+ * the oldest event it has not heard about, so a held ack takes from the
+ * deadline of the event handled while it waits: at most this much, because
+ * the held acks go out before a handler starts once they are this old.
+ */
+#define ACK_HOLD_NS 1000000
 
 void host_protocol_error(const char *code, const char *what, json_object *m)
 {
@@ -177,7 +186,10 @@ static void on_event(struct ss_plugin *p, json_object *m)
 	}
 	sdk_set_current_event(NULL);
 
-	if (failed == 0) {
+	if (failed == 0 && p->protocol >= 4) {
+		channel_ack(p->ch,
+			    ev.id); /* sent with the next frame, or when the loop would wait */
+	} else if (failed == 0) {
 		send_or_die(p, msg_reply_ok(ev.id));
 	} else {
 		char msg[96];
@@ -234,6 +246,12 @@ static void on_reply(struct ss_plugin *p, json_object *m)
 	free(pattern);
 }
 
+static void flush_acks(struct ss_plugin *p)
+{
+	if (channel_ack_flush(p->ch) < 0)
+		die(HOST_EXIT_PROTOCOL, "daemon went away: %s", strerror(errno));
+}
+
 static void serve(struct ss_plugin *p)
 {
 	for (;;) {
@@ -241,8 +259,16 @@ static void serve(struct ss_plugin *p)
 		json_object *m = call_take_deferred(p);
 		int64_t id;
 
-		if (m == NULL)
+		if (m == NULL) {
+			/* Held acks go out before the host would wait for the daemon. */
+			if (!channel_has_frame(p->ch))
+				flush_acks(p);
 			m = host_recv(p);
+		}
+		/* ... and before any handler once they are old, or before a handler of another
+		 * kind. */
+		if (msg_type_of(m) != MSG_EVENT || channel_ack_held_ns(p->ch) >= ACK_HOLD_NS)
+			flush_acks(p);
 		switch (msg_type_of(m)) {
 		case MSG_EVENT:
 			on_event(p, m);

@@ -1,5 +1,7 @@
 #include "msg.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 static const struct {
@@ -21,6 +23,7 @@ static const struct {
     [MSG_ROUTE_ADD] = {"route.add", MSG_FROM_HOST},
     [MSG_JOB_ADD] = {"job.add", MSG_FROM_HOST},
     [MSG_PONG] = {"pong", MSG_FROM_HOST},
+    [MSG_ACK] = {"ack", MSG_FROM_HOST},
     [MSG_INIT] = {"init", MSG_FROM_DAEMON},
     [MSG_REJECT] = {"reject", MSG_FROM_DAEMON},
     [MSG_EVENT] = {"event", MSG_FROM_DAEMON},
@@ -156,4 +159,17 @@ void msg_add_int(json_object *m, const char *key, int64_t value)
 void msg_add_bool(json_object *m, const char *key, bool value)
 {
 	json_object_object_add(m, key, json_object_new_boolean(value));
+}
+
+size_t msg_ack_encode(char *buf, size_t cap, int64_t n, int64_t id)
+{
+	int len = snprintf(buf, cap, "{\"t\":\"ack\",\"n\":%" PRId64 ",\"id\":%" PRId64 "}", n, id);
+
+	return len > 0 && (size_t)len < cap ? (size_t)len : 0;
+}
+
+bool msg_ack_get(json_object *m, int64_t *n, int64_t *id)
+{
+	return msg_type_of(m) == MSG_ACK && msg_get_int(m, "n", n) && msg_get_int(m, "id", id) &&
+	       *n >= 1 && *n <= MSG_ACK_N_MAX;
 }

@@ -8,12 +8,13 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Protocol and SDK ABI versions this tree speaks (PROTOCOL.md, "Versions"). */
-#define SS_PROTOCOL_VERSION 3
+#define SS_PROTOCOL_VERSION 4
 #define SS_PROTOCOL_MIN 1
-#define SS_PROTOCOL_MAX 3
+#define SS_PROTOCOL_MAX 4
 
 enum msg_type {
 	MSG_UNKNOWN = 0,
@@ -32,6 +33,7 @@ enum msg_type {
 	MSG_ROUTE_ADD, /* protocol 3 */
 	MSG_JOB_ADD,   /* protocol 3 */
 	MSG_PONG,
+	MSG_ACK, /* protocol 4 */
 	/* daemon -> host */
 	MSG_INIT,
 	MSG_REJECT,
@@ -85,6 +87,20 @@ json_object *msg_reply_ok(int64_t id);
 json_object *msg_reply_error(int64_t id, const char *code, const char *message);
 /* {"code":code,"message":message} */
 json_object *msg_error_obj(const char *code, const char *message);
+
+/*
+ * A cumulative acknowledgement (protocol 4): {"t":"ack","n":N,"id":LAST}
+ * says the N oldest events in flight were handled, the last of them LAST.
+ * msg_ack_encode writes that frame body into buf (no json-c, it is on every
+ * turn of a host's loop) and returns its length, or 0 when cap is too small.
+ * msg_ack_get reads it: false unless n is an integer from 1 to
+ * MSG_ACK_N_MAX and id an integer (the caller checks them against what is
+ * in flight).
+ */
+#define MSG_ACK_N_MAX 65536
+#define MSG_ACK_TEXT_MAX 64
+size_t msg_ack_encode(char *buf, size_t cap, int64_t n, int64_t id);
+bool msg_ack_get(json_object *m, int64_t *n, int64_t *id);
 
 /* Typed getters: false when the field is missing or of another type. */
 bool msg_get_int(json_object *m, const char *key, int64_t *out);

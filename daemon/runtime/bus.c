@@ -565,6 +565,27 @@ int bus_sub_ack(struct bus_sub *sub, int64_t id, bool ok)
 	return -1;
 }
 
+int bus_sub_ack_n(struct bus_sub *sub, int64_t n, int64_t last)
+{
+	/* Checked whole before anything moves: a bad ack changes no count. */
+	if (n < 1 || (uint64_t)n > sub->inflight.r.len ||
+	    ring_slot(&sub->inflight, (size_t)n - 1)->ev->id != last)
+		return -1;
+	for (int64_t i = 0; i < n; i++)
+		release(sub, ring_pop_front_slot(&sub->inflight).ev);
+	sub->acct->st.delivered += (uint64_t)n;
+	if (sub->pressing || sub->slow)
+		bus_pressure_update(sub);
+	/* As for one answer: the next event's deadline starts now. */
+	if (sub->inflight.r.len > 0)
+		ring_slot(&sub->inflight, 0)->since_ms = clock_mono_ms();
+	if (sub->bus->hooks.release != NULL)
+		sub->bus->hooks.release(sub, sub->bus->hooks.arg);
+	if (sub->queue.r.len > 0 && sub->ready != NULL)
+		sub->ready(sub, sub->ready_arg);
+	return 0;
+}
+
 struct bus_sub *bus_sub_find(struct bus *bus, const char *name)
 {
 	struct bus_sub *sub;

@@ -156,6 +156,15 @@ size_t bus_sub_flush(struct bus_sub *sub, struct evbuffer *out);
 int bus_sub_ack(struct bus_sub *sub, int64_t id, bool ok);
 
 /*
+ * A cumulative acknowledgement (protocol 4, "ack"): the n oldest events in
+ * flight were handled, the last of them has id last. Each is counted
+ * delivered. Returns 0, or -1 with nothing changed when n is below 1, more
+ * than are in flight, or the n-th oldest is not last (a protocol error: an
+ * ack beyond what was sent, going backwards, or of another event).
+ */
+int bus_sub_ack_n(struct bus_sub *sub, int64_t n, int64_t last);
+
+/*
  * Durable delivery (runtime/deliver.c) feeds each subscriber on its own from
  * the outbox instead of bus_commit's broadcast: a plugin's queue holds the
  * next events after its cursor, and one that is full is read again from the

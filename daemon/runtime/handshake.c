@@ -69,6 +69,7 @@ void handshake_hello(const struct handshake_expect *e, json_object *m, struct ha
 		}
 	}
 	o->verdict = HS_ACCEPT;
+	o->protocol = (int)proto;
 	o->version = version;
 	o->sandbox = sandbox ? json_object_get(sandbox) : json_object_new_object();
 	o->init = init_new(e, proto);

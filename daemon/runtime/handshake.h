@@ -37,6 +37,7 @@ struct handshake_outcome {
 	char message[512];     /* fault or reject */
 	/* accept: */
 	json_object *init;    /* the answer (new reference, the caller sends it) */
+	int protocol;	      /* the version both sides now speak */
 	const char *version;  /* the plugin's version (borrowed from the hello) */
 	json_object *sandbox; /* what the host reports of its sandbox (new reference) */
 };

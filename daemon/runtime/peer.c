@@ -71,6 +71,7 @@ struct peer {
 	struct event *end;	       /* reports the loss from the loop */
 
 	/* What the host declared. */
+	int protocol; /* negotiated in hello/init */
 	char *version;
 	json_object *sandbox, *subscriptions;
 
@@ -301,6 +302,7 @@ static void on_hello(struct peer *peer, json_object *m)
 	peer->sandbox = o.sandbox;
 	free(peer->version);
 	peer->version = xstrdup(o.version);
+	peer->protocol = o.protocol;
 	peer_send(peer, o.init);
 	peer->state = PS_INIT;
 }
@@ -375,6 +377,36 @@ static void on_reply(struct peer *peer, json_object *m)
 		log_warn(peer->name, "handler failed on event %" PRId64 ": %.200s", id,
 			 text ? text : "");
 	}
+}
+
+/*
+ * A cumulative acknowledgement (protocol 4): one frame for the n oldest
+ * events in flight, all handled. The bus checks n and the last id against
+ * its window before it counts anything; a host that acks what it was not
+ * sent, or goes back, breaks the protocol.
+ */
+static void on_ack(struct peer *peer, json_object *m)
+{
+	int64_t n = 0, last = 0;
+
+	if (peer->protocol < 4) {
+		fault(peer, CAUSE_PROTOCOL, "ack on protocol %d (acks are protocol 4)",
+		      peer->protocol);
+		return;
+	}
+	if (!msg_ack_get(m, &n, &last)) {
+		fault(peer, CAUSE_PROTOCOL, "ack without integer n (1 to %d) and id",
+		      MSG_ACK_N_MAX);
+		return;
+	}
+	if (bus_sub_ack_n(peer->sub, n, last) < 0) {
+		fault(peer, CAUSE_PROTOCOL,
+		      "ack of %" PRId64 " events up to id %" PRId64
+		      " does not match the %zu in flight",
+		      n, last, bus_sub_inflight(peer->sub));
+		return;
+	}
+	set_priority(peer);
 }
 
 static void on_pong(struct peer *peer, json_object *m)
@@ -453,6 +485,7 @@ static const struct handler {
     [MSG_LOG] = {IN(PS_INIT) | AFTER_READY, on_log},
     [MSG_REPLY] = {AFTER_READY, on_reply},
     [MSG_PONG] = {AFTER_READY, on_pong},
+    [MSG_ACK] = {AFTER_READY, on_ack},
     [MSG_SUBSCRIBE] = {IN(PS_SERVING), on_subscribe},
     [MSG_EMIT] = {IN(PS_INIT) | AFTER_READY, on_call},
     [MSG_STORAGE_GET] = {IN(PS_INIT) | AFTER_READY, on_call},

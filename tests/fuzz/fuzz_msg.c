@@ -171,6 +171,31 @@ static void check_fields(json_object *m, enum msg_type t)
 			(void)msg_get_str(o, "message");
 		}
 		break;
+	case MSG_ACK: {
+		/* What msg_ack_get takes is in range, and re-encodes to itself. */
+		int64_t n = 0, id = 0, n2 = 0, id2 = 0;
+		if (msg_ack_get(m, &n, &id)) {
+			char buf[MSG_ACK_TEXT_MAX];
+			size_t len = msg_ack_encode(buf, sizeof buf, n, id), used = 0;
+			unsigned char fr[FRAME_HEADER_LEN + MSG_ACK_TEXT_MAX];
+			json_object *back = NULL;
+
+			CHECK(n >= 1 && n <= MSG_ACK_N_MAX);
+			CHECK(msg_get_int(m, "n", &n2) && n2 == n && msg_get_int(m, "id", &id2) &&
+			      id2 == id);
+			CHECK(len > 0);
+			frame_header(fr, (uint32_t)len);
+			memcpy(fr + FRAME_HEADER_LEN, buf, len);
+			CHECK(frame_parse(fr, FRAME_HEADER_LEN + len, FRAME_MAX_DEFAULT, &used,
+					  &back, NULL, 0) == FRAME_OK);
+			CHECK(msg_ack_get(back, &n2, &id2) && n2 == n && id2 == id);
+			json_object_put(back);
+		} else {
+			CHECK(!msg_get_int(m, "n", &n2) || !msg_get_int(m, "id", &id2) || n2 < 1 ||
+			      n2 > MSG_ACK_N_MAX);
+		}
+		break;
+	}
 	case MSG_LOG:
 		(void)msg_get_str(m, "level");
 		(void)msg_get_str(m, "msg");

@@ -57,8 +57,8 @@ def hello(ch, name, protocol=1, **extra):
     ch.send(msg)
 
 
-def handshake(ch, name, subscriptions=("session.*",)):
-    hello(ch, name)
+def handshake(ch, name, subscriptions=("session.*",), protocol=1):
+    hello(ch, name, protocol=protocol)
     init = ch.recv()
     if init is not None and init.get("t") == "reject":
         # Turned away (strict mode, versions): report it and wait for the close.
@@ -88,6 +88,57 @@ def serve(ch, answer_pings=True):
             sys.exit(0)
         else:
             say("got", json.dumps(m, sort_keys=True))
+
+
+def events(ch, n):
+    """The next n events (pings answered meanwhile)."""
+    got = []
+    while len(got) < n:
+        m = ch.recv()
+        if m is None:
+            say("daemon closed the socket")
+            sys.exit(76)
+        if m.get("t") == "ping":
+            ch.send({"t": "pong", "id": m["id"]})
+        elif m.get("t") == "event":
+            say("event", m["id"], m["type"])
+            got.append(m)
+        elif m.get("t") == "shutdown":
+            say("shutdown")
+            sys.exit(0)
+    return got
+
+
+# Hostile cumulative acks (protocol 4): after how many events, and what is sent.
+BAD_ACKS = {
+    "ack-beyond": (1, lambda ev: {"t": "ack", "n": 2, "id": ev[0]["id"]}),
+    "ack-wrong-id": (2, lambda ev: {"t": "ack", "n": 1, "id": ev[1]["id"]}),
+    "ack-huge": (1, lambda ev: {"t": "ack", "n": 2 ** 63 - 1, "id": ev[0]["id"]}),
+    "ack-bignum": (1, lambda ev: {"t": "ack", "n": 10 ** 30, "id": ev[0]["id"]}),
+    "ack-type": (1, lambda ev: {"t": "ack", "n": "1", "id": ev[0]["id"]}),
+    "ack-no-id": (1, lambda ev: {"t": "ack", "n": 1}),
+}
+
+
+def acks(ch, scenario):
+    """Protocol 4 acks, well used (ack-good) or abused (BAD_ACKS, ack-backwards)."""
+    if scenario == "ack-good":
+        # Three handled in one ack, the fourth failed (a reply), the fifth acked alone.
+        ev = events(ch, 3)
+        ch.send({"t": "ack", "n": 3, "id": ev[2]["id"]})
+        ev = events(ch, 2)
+        ch.send({"t": "reply", "id": ev[0]["id"],
+                 "error": {"code": "handler_failed", "message": "1 of 1 handlers failed"}})
+        ch.send({"t": "ack", "n": 1, "id": ev[1]["id"]})
+        serve(ch)
+    elif scenario == "ack-backwards":
+        ev = events(ch, 2)
+        ch.send({"t": "ack", "n": 1, "id": ev[0]["id"]})
+        ch.send({"t": "ack", "n": 1, "id": ev[0]["id"]})
+    else:
+        count, make = BAD_ACKS[scenario]
+        ch.send(make(events(ch, count)))
+    wait_for_end(ch)
 
 
 def wait_for_end(ch):
@@ -148,6 +199,15 @@ def main():
     elif scenario == "no-pong":
         handshake(ch, name)
         serve(ch, answer_pings=False)
+    elif scenario.startswith("ack-"):
+        handshake(ch, name, protocol=4)
+        acks(ch, scenario)
+    elif scenario == "ack3":
+        # An ack on protocol 3, where only replies exist.
+        handshake(ch, name, protocol=3)
+        ev = events(ch, 1)
+        ch.send({"t": "ack", "n": 1, "id": ev[0]["id"]})
+        wait_for_end(ch)
     elif scenario == "unserved":
         handshake(ch, name)
         ch.send({"t": "egress.request", "id": 7, "url": "http://x/"})

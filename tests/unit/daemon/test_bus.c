@@ -783,22 +783,72 @@ static void pressure_band_bounded(void **state)
 	bus_free(bus);
 }
 
+/*
+ * Cumulative acks (protocol 4): n oldest in flight, the n-th being last.
+ * Anything else (beyond what was sent, backwards, another id, n < 1) is
+ * refused whole, with no count changed; accepted ones keep the sum exact,
+ * and a failure reported by reply between two acks is attributed.
+ */
+static void cumulative_acks(void **state)
+{
+	struct bus *bus = bus_new(&(struct bus_options){.queue_max = 100, .window = 4});
+	struct bus_sub *s = sub_for(bus, "s", "*");
+	struct evbuffer *out = evbuffer_new();
+	int64_t ids[8];
+	struct bus_sub_stats st, before;
+
+	(void)state;
+	for (int i = 0; i < 6; i++)
+		bus_publish(bus, "user.login", NULL);
+	assert_int_equal(bus_sub_flush(s, out), 4);
+	assert_int_equal(drain_ids(out, ids, 8), 4);
+	bus_sub_stats(s, &before);
+	/* Beyond what was sent, another id, backwards, n out of range: refused, nothing moved. */
+	assert_int_equal(bus_sub_ack_n(s, 5, ids[3] + 1), -1);
+	assert_int_equal(bus_sub_ack_n(s, 5, ids[3]), -1);
+	assert_int_equal(bus_sub_ack_n(s, 2, ids[2]), -1);
+	assert_int_equal(bus_sub_ack_n(s, 2, ids[0]), -1);
+	assert_int_equal(bus_sub_ack_n(s, 0, ids[0]), -1);
+	assert_int_equal(bus_sub_ack_n(s, -1, ids[0]), -1);
+	assert_int_equal(bus_sub_ack_n(s, INT64_MAX, ids[3]), -1);
+	assert_int_equal(bus_sub_ack_n(s, INT64_MIN, ids[3]), -1);
+	bus_sub_stats(s, &st);
+	assert_memory_equal(&st, &before, sizeof st);
+
+	/* Two handled, then the third failed (its reply), then the fourth. */
+	assert_int_equal(bus_sub_ack_n(s, 2, ids[1]), 0);
+	/* Going back to what was just acknowledged is refused. */
+	assert_int_equal(bus_sub_ack_n(s, 1, ids[1]), -1);
+	assert_int_equal(bus_sub_ack(s, ids[2], false), 1);
+	assert_int_equal(bus_sub_ack_n(s, 1, ids[3]), 0);
+	bus_sub_stats(s, &st);
+	assert_int_equal(st.delivered, 3);
+	assert_int_equal(st.failed, 1);
+	assert_int_equal(st.inflight, 0);
+	assert_sum(&st);
+	/* The window opened: the last two go out, and one ack takes both. */
+	assert_int_equal(bus_sub_flush(s, out), 2);
+	assert_int_equal(drain_ids(out, ids, 8), 2);
+	assert_int_equal(bus_sub_ack_n(s, 2, ids[1]), 0);
+	assert_int_equal(bus_sub_ack_n(s, 1, ids[1]), -1); /* nothing in flight */
+	bus_sub_stats(s, &st);
+	assert_int_equal(st.delivered, 5);
+	assert_int_equal(st.accepted, 6);
+	assert_sum(&st);
+	evbuffer_free(out);
+	bus_free(bus);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(fanout_in_order),
-	    cmocka_unit_test(window_and_acks),
-	    cmocka_unit_test(overflow_counted),
-	    cmocka_unit_test(redeliver_then_poison),
-	    cmocka_unit_test(prepare_rules),
-	    cmocka_unit_test(prepare_then_commit),
-	    cmocka_unit_test(wakeups),
-	    cmocka_unit_test(every_event_accounted),
-	    cmocka_unit_test(bus_bounded_in_bytes),
-	    cmocka_unit_test(platform_events),
-	    cmocka_unit_test(pressure_half_and_quarter),
-	    cmocka_unit_test(push_feed_and_cursor),
-	    cmocka_unit_test(pressure_band_bounded),
+	    cmocka_unit_test(fanout_in_order),	     cmocka_unit_test(window_and_acks),
+	    cmocka_unit_test(cumulative_acks),	     cmocka_unit_test(overflow_counted),
+	    cmocka_unit_test(redeliver_then_poison), cmocka_unit_test(prepare_rules),
+	    cmocka_unit_test(prepare_then_commit),   cmocka_unit_test(wakeups),
+	    cmocka_unit_test(every_event_accounted), cmocka_unit_test(bus_bounded_in_bytes),
+	    cmocka_unit_test(platform_events),	     cmocka_unit_test(pressure_half_and_quarter),
+	    cmocka_unit_test(push_feed_and_cursor),  cmocka_unit_test(pressure_band_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

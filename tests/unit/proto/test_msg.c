@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "frame.h"
 #include "msg.h"
 
 /* The wire name and sender of every type, from PROTOCOL.md. */
@@ -33,6 +34,7 @@ static const struct {
     {MSG_ROUTE_ADD, "route.add", MSG_FROM_HOST},
     {MSG_JOB_ADD, "job.add", MSG_FROM_HOST},
     {MSG_PONG, "pong", MSG_FROM_HOST},
+    {MSG_ACK, "ack", MSG_FROM_HOST},
     {MSG_INIT, "init", MSG_FROM_DAEMON},
     {MSG_REJECT, "reject", MSG_FROM_DAEMON},
     {MSG_EVENT, "event", MSG_FROM_DAEMON},
@@ -313,6 +315,73 @@ static void test_parsed_messages(void **state)
 	json_object_put(m);
 }
 
+/* The ack a host writes reads back exactly, through the frame codec the daemon uses. */
+static void test_ack_round_trip(void **state)
+{
+	char buf[MSG_ACK_TEXT_MAX];
+	unsigned char frame[FRAME_HEADER_LEN + MSG_ACK_TEXT_MAX];
+	size_t len, used = 0;
+	json_object *m = NULL;
+	int64_t n = 0, id = 0;
+	char err[128];
+
+	(void)state;
+	len = msg_ack_encode(buf, sizeof buf, 32, INT64_MAX);
+	assert_true(len > 0 && len < sizeof buf);
+	assert_string_equal(buf, "{\"t\":\"ack\",\"n\":32,\"id\":9223372036854775807}");
+	frame_header(frame, (uint32_t)len);
+	memcpy(frame + FRAME_HEADER_LEN, buf, len);
+	assert_int_equal(frame_parse(frame, FRAME_HEADER_LEN + len, FRAME_MAX_DEFAULT, &used, &m,
+				     err, sizeof err),
+			 FRAME_OK);
+	assert_int_equal(used, FRAME_HEADER_LEN + len);
+	assert_int_equal(msg_type_of(m), MSG_ACK);
+	assert_true(msg_ack_get(m, &n, &id));
+	assert_int_equal(n, 32);
+	assert_true(id == INT64_MAX);
+	json_object_put(m);
+	/* The largest n and the most negative id still fit the text bound. */
+	assert_true(msg_ack_encode(buf, sizeof buf, MSG_ACK_N_MAX, INT64_MIN) > 0);
+	/* Too small a buffer: nothing claimed written. */
+	assert_int_equal(msg_ack_encode(buf, 10, 1, 1), 0);
+}
+
+/* Hostile acks: counts out of range, wrong types, missing fields, another type. */
+static void test_ack_hostile(void **state)
+{
+	static const char *const bad[] = {
+	    "{\"t\":\"ack\",\"n\":0,\"id\":5}",
+	    "{\"t\":\"ack\",\"n\":-1,\"id\":5}",
+	    "{\"t\":\"ack\",\"n\":65537,\"id\":5}",
+	    "{\"t\":\"ack\",\"n\":9223372036854775807,\"id\":5}",
+	    "{\"t\":\"ack\",\"n\":18446744073709551616,\"id\":5}",
+	    "{\"t\":\"ack\",\"n\":1.0,\"id\":5}",
+	    "{\"t\":\"ack\",\"n\":\"3\",\"id\":5}",
+	    "{\"t\":\"ack\",\"n\":true,\"id\":5}",
+	    "{\"t\":\"ack\",\"n\":3,\"id\":\"5\"}",
+	    "{\"t\":\"ack\",\"n\":3,\"id\":null}",
+	    "{\"t\":\"ack\",\"n\":3,\"id\":1e3}",
+	    "{\"t\":\"ack\",\"n\":3}",
+	    "{\"t\":\"ack\",\"id\":3}",
+	    "{\"t\":\"reply\",\"n\":3,\"id\":3}",
+	};
+	int64_t n, id;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		json_object *m = parse(bad[i]);
+		n = id = 0;
+		if (msg_ack_get(m, &n, &id))
+			fail_msg("accepted %s", bad[i]);
+		json_object_put(m);
+	}
+	json_object *m = parse("{\"t\":\"ack\",\"n\":65536,\"id\":-7}");
+	assert_true(msg_ack_get(m, &n, &id));
+	assert_int_equal(n, 65536);
+	assert_int_equal(id, -7);
+	json_object_put(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -326,6 +395,8 @@ int main(void)
 	    cmocka_unit_test(test_getters_on_non_object),
 	    cmocka_unit_test(test_adders),
 	    cmocka_unit_test(test_parsed_messages),
+	    cmocka_unit_test(test_ack_round_trip),
+	    cmocka_unit_test(test_ack_hostile),
 	};
 	return cmocka_run_group_tests_name("proto/msg", tests, NULL, NULL);
 }
