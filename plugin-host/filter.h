@@ -1,6 +1,7 @@
 /*
- * The two seccomp filters (libseccomp, native architecture only: any other
- * architecture's syscall convention kills the process).
+ * The two seccomp filters (native architecture only: any other
+ * architecture's syscall convention kills the process), compiled at build
+ * time from filter_rules.c (filter_bpf.h) and loaded here.
  *
  * Loading phase, while dlopen runs the plugin's constructors: everything is
  * allowed except a deny list that fails with EPERM (so a constructor that
