@@ -165,6 +165,16 @@ static scmp_filter_ctx ctx_new(uint32_t arch, uint32_t def)
 		die(HOST_EXIT_SANDBOX, "seccomp: init failed");
 	if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0) < 0)
 		die(HOST_EXIT_SANDBOX, "seccomp: no_new_privs attribute");
+	/*
+	 * The syscall numbers as a binary tree rather than one comparison after
+	 * another: the same decisions (test_filter.c runs both layouts over every
+	 * syscall number and argument values around every constant here), and a
+	 * quarter of the kernel's time to load the filter (~0.25 ms for the
+	 * loading one, whose deny list is long: the kernel checks every syscall
+	 * number against the program when it builds its allow cache).
+	 */
+	if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2) < 0)
+		die(HOST_EXIT_SANDBOX, "seccomp: optimize attribute");
 	if (arch != seccomp_arch_native()) {
 		if (seccomp_arch_add(ctx, arch) < 0 ||
 		    seccomp_arch_remove(ctx, SCMP_ARCH_NATIVE) < 0)

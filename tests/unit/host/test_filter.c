@@ -5,6 +5,15 @@
  * instruction what libseccomp makes of the same rules (filter_rules.c) for
  * that pid at run time: the PID namespace's programs at pid 1, the others
  * at small and large pids, random ones and this process's own.
+ *
+ * And that the layout the rules ask libseccomp for (syscall numbers as a
+ * binary tree, SCMP_FLTATR_CTL_OPTIMIZE 2) decides every call exactly as
+ * libseccomp's default layout of the same rules (one comparison after
+ * another, what the host loaded before): both programs are run by a small
+ * classic-BPF interpreter over every syscall number, on and off the native
+ * architecture, and for the numbers whose rules look at arguments, over
+ * argument values at, around and combining every constant either program
+ * compares against.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <linux/audit.h>
+#include <linux/seccomp.h>
 
 #include "filter_bpf.h"
 #include "filter_rules.h"
@@ -116,6 +128,166 @@ static void check(enum variant v, pid_t pid)
 	free(want);
 }
 
+/* Runs a seccomp program over one call; fails the test on an instruction it does not know. */
+static uint32_t run(const struct sock_filter *p, size_t len, const struct seccomp_data *d,
+		    bool *read_args)
+{
+	uint32_t a = 0;
+	size_t pc = 0;
+
+	for (size_t steps = 0; pc < len && steps < 100000; steps++) {
+		const struct sock_filter *i = &p[pc++];
+		bool cond = false;
+		switch (i->code) {
+		case BPF_LD | BPF_W | BPF_ABS:
+			if (i->k > sizeof *d - 4 || i->k % 4 != 0)
+				fail_msg("load at offset %u", i->k);
+			if (i->k >= offsetof(struct seccomp_data, args))
+				*read_args = true;
+			memcpy(&a, (const char *)d + i->k, 4);
+			continue;
+		case BPF_ALU | BPF_AND | BPF_K:
+			a &= i->k;
+			continue;
+		case BPF_JMP | BPF_JA:
+			pc += i->k;
+			continue;
+		case BPF_RET | BPF_K:
+			return i->k;
+		case BPF_JMP | BPF_JEQ | BPF_K:
+			cond = a == i->k;
+			break;
+		case BPF_JMP | BPF_JGT | BPF_K:
+			cond = a > i->k;
+			break;
+		case BPF_JMP | BPF_JGE | BPF_K:
+			cond = a >= i->k;
+			break;
+		case BPF_JMP | BPF_JSET | BPF_K:
+			cond = (a & i->k) != 0;
+			break;
+		default:
+			fail_msg("instruction %#x not known to the test's interpreter", i->code);
+		}
+		pc += cond ? i->jt : i->jf;
+	}
+	fail_msg("program ran off its end");
+	return 0;
+}
+
+/* Every constant program p compares against or masks with, and its neighbours. */
+static size_t constants(const struct sock_filter *p, size_t len, uint32_t *out, size_t n,
+			size_t max)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (BPF_CLASS(p[i].code) != BPF_JMP && BPF_CLASS(p[i].code) != BPF_ALU)
+			continue;
+		const uint32_t around[] = {p[i].k, p[i].k - 1, p[i].k + 1, ~p[i].k};
+		for (size_t j = 0; j < 4 && n < max; j++) {
+			size_t k = 0;
+			while (k < n && out[k] != around[j])
+				k++;
+			if (k == n)
+				out[n++] = around[j];
+		}
+	}
+	return n;
+}
+
+static struct sock_filter *layout(scmp_filter_ctx ctx, uint32_t optimize, size_t *len)
+{
+	assert_int_equal(seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, optimize), 0);
+	return export(ctx, len);
+}
+
+static void same_decisions(enum variant v, pid_t pid)
+{
+	size_t n_tree, n_line, n_k = 0;
+	struct sock_filter *tree = layout(at_run_time(v, pid), 2, &n_tree);
+	struct sock_filter *line = layout(at_run_time(v, pid), 1, &n_line);
+	static uint32_t k[4096];
+	const uint32_t arches[] = {filter_bpf_audit_arch, AUDIT_ARCH_I386, AUDIT_ARCH_AARCH64, 0};
+	size_t argful = 0;
+
+	/* The compiled program is the tree layout: what the rules ask for. */
+	assert_int_equal(n_tree, precompiled(v)->len);
+	k[n_k++] = 0;
+	k[n_k++] = 0xffffffffu;
+	k[n_k++] = (uint32_t)pid;
+	n_k = constants(tree, n_tree, k, n_k, sizeof k / sizeof k[0]);
+	n_k = constants(line, n_line, k, n_k, sizeof k / sizeof k[0]);
+	for (size_t ai = 0; ai < sizeof arches / sizeof arches[0]; ai++) {
+		for (uint32_t nr = 0; nr < 0x40000400u; nr++) {
+			struct seccomp_data d;
+			bool args_t = false, args_l = false;
+
+			if (nr == 1024)
+				nr = 0x3ffffc00u; /* then x32's numbers, and around them */
+			memset(&d, 0, sizeof d);
+			d.nr = (int)nr;
+			d.arch = arches[ai];
+			if (run(tree, n_tree, &d, &args_t) != run(line, n_line, &d, &args_l))
+				fail_msg(
+				    "variant %d: syscall %#x arch %#x, no arguments: the layouts "
+				    "disagree",
+				    (int)v, nr, d.arch);
+			if (!args_t && !args_l)
+				continue; /* neither looked: the arguments cannot matter */
+			argful++;
+			/* Each argument alone over every value, high half 0, 1 or all ones. */
+			for (int arg = 0; arg < 6; arg++)
+				for (size_t i = 0; i < n_k; i++)
+					for (int hi = 0; hi < 3; hi++) {
+						const uint64_t high[] = {0, 1, 0xffffffffu};
+						memset(d.args, 0, sizeof d.args);
+						d.args[arg] = high[hi] << 32 | k[i];
+						if (run(tree, n_tree, &d, &args_t) !=
+						    run(line, n_line, &d, &args_l))
+							fail_msg("variant %d: syscall %#x arg %d = "
+								 "%#llx: "
+								 "the layouts disagree",
+								 (int)v, nr, arg,
+								 (unsigned long long)d.args[arg]);
+					}
+			/* Then every argument at once, drawn from the same values and ORs of two.
+			 */
+			for (int r = 0; r < 4000; r++) {
+				for (int arg = 0; arg < 6; arg++) {
+					uint64_t x = k[(size_t)random() % n_k];
+					if (random() % 2)
+						x |= k[(size_t)random() % n_k];
+					if (random() % 8 == 0)
+						x |= (uint64_t)k[(size_t)random() % n_k] << 32;
+					d.args[arg] = x;
+				}
+				if (run(tree, n_tree, &d, &args_t) !=
+				    run(line, n_line, &d, &args_l))
+					fail_msg("variant %d: syscall %#x: the layouts disagree on "
+						 "{%#llx %#llx %#llx %#llx}",
+						 (int)v, nr, (unsigned long long)d.args[0],
+						 (unsigned long long)d.args[1],
+						 (unsigned long long)d.args[2],
+						 (unsigned long long)d.args[3]);
+			}
+		}
+	}
+	/* The rules with arguments were reached (clone, open, mmap, prctl, kill, ...). */
+	assert_true(argful >= 3);
+	free(tree);
+	free(line);
+}
+
+static void test_layouts_decide_alike(void **state)
+{
+	(void)state;
+	same_decisions(LOADING_PIDNS, 1);
+	same_decisions(SERVING_PIDNS, 1);
+	same_decisions(SERVING_DEBUG_PIDNS, 1);
+	same_decisions(LOADING, 4321);
+	same_decisions(SERVING, 4321);
+	same_decisions(WAITER, 4321);
+}
+
 /* In the PID namespace: pid 1, the programs as they are. */
 static void test_pid1_equal_to_libseccomp(void **state)
 {
@@ -174,6 +346,7 @@ int main(void)
 	    cmocka_unit_test(test_pid1_equal_to_libseccomp),
 	    cmocka_unit_test(test_patched_equal_to_libseccomp),
 	    cmocka_unit_test(test_pid_patched),
+	    cmocka_unit_test(test_layouts_decide_alike),
 	    cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
