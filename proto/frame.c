@@ -1,6 +1,5 @@
 #include "frame.h"
 
-#include <event2/buffer.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -82,51 +81,6 @@ enum frame_result frame_parse(const unsigned char *buf, size_t len, size_t max, 
 	if (r == FRAME_OK)
 		*consumed = FRAME_HEADER_LEN + (size_t)n;
 	return r;
-}
-
-enum frame_result frame_pull(struct evbuffer *in, size_t max, json_object **out, char *err,
-			     size_t errlen)
-{
-	unsigned char hdr[FRAME_HEADER_LEN];
-	unsigned char *body;
-	uint32_t n;
-	enum frame_result r;
-
-	*out = NULL;
-	if (evbuffer_copyout(in, hdr, sizeof hdr) < (ev_ssize_t)sizeof hdr)
-		return FRAME_NEED_MORE;
-	n = read_be32(hdr);
-	if (check_length(n, max, err, errlen) < 0)
-		return FRAME_ERROR;
-	if (evbuffer_get_length(in) - FRAME_HEADER_LEN < n)
-		return FRAME_NEED_MORE;
-	/* Linearise only header plus body; the rest of the buffer stays in chains. */
-	body = evbuffer_pullup(in, (ev_ssize_t)(FRAME_HEADER_LEN + n));
-	if (body == NULL)
-		return FRAME_ERROR;
-	r = parse_body((const char *)body + FRAME_HEADER_LEN, n, out, err, errlen);
-	if (r == FRAME_OK)
-		evbuffer_drain(in, FRAME_HEADER_LEN + (size_t)n);
-	return r;
-}
-
-int frame_append(struct evbuffer *out, const char *json, size_t len, size_t max)
-{
-	unsigned char hdr[FRAME_HEADER_LEN];
-
-	if (len == 0 || len > max || len > UINT32_MAX)
-		return -1;
-	frame_header(hdr, (uint32_t)len);
-	if (evbuffer_add(out, hdr, sizeof hdr) < 0 || evbuffer_add(out, json, len) < 0)
-		return -1;
-	return 0;
-}
-
-int frame_append_obj(struct evbuffer *out, json_object *obj, size_t max)
-{
-	size_t len = 0;
-	const char *s = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN, &len);
-	return frame_append(out, s, len, max);
 }
 
 unsigned char *frame_encode(json_object *obj, size_t max, size_t *len)
