@@ -15,200 +15,6 @@
 #include "ss_config.h"
 #include "xmalloc.h"
 
-enum {
-	OPT_LISTEN = 256,
-	OPT_PLUGIN,
-	OPT_PLUGIN_DIR,
-	OPT_DATABASE,
-	OPT_HOST,
-	OPT_LOG_LEVEL,
-	OPT_SANDBOX,
-	OPT_SANDBOX_DEBUG,
-	OPT_MAX_FRAME,
-	OPT_MAX_BODY,
-	OPT_QUEUE_MAX,
-	OPT_WINDOW,
-	OPT_QUEUE_BYTES,
-	OPT_BUS_BYTES,
-	OPT_HANDSHAKE,
-	OPT_EVENT_TIMEOUT,
-	OPT_PING,
-	OPT_STOP_TIMEOUT,
-	OPT_SHUTDOWN_TIMEOUT,
-	OPT_WEB_ROOT,
-	OPT_HTTP_TIMEOUT,
-	OPT_MAX_STREAMS,
-	OPT_STREAM_HEARTBEAT,
-	OPT_CATALOG_DIR,
-	OPT_CATALOG_SYNC,
-	OPT_CA_BUNDLE,
-	OPT_CATALOG_TIMEOUT,
-	OPT_TRUSTED_KEY,
-	OPT_REQUIRE_SIGNATURES,
-	OPT_STORAGE_MAX_KEYS,
-	OPT_STORAGE_MAX_BYTES,
-	OPT_STORAGE_TIMEOUT,
-	OPT_STORAGE_SWEEP,
-	OPT_EMIT_RATE,
-	OPT_EGRESS_ALLOW_PRIVATE,
-	OPT_EGRESS_CA,
-	OPT_EGRESS_CONNECT_TO,
-	OPT_EGRESS_TIMEOUT,
-	OPT_EGRESS_MAX_BYTES,
-	OPT_ROUTE_TIMEOUT,
-	OPT_ROUTE_MAX_BODY,
-	OPT_EVENT_RETENTION,
-	OPT_EVENT_KEEP_DELIVERED,
-	OPT_EVENT_BACKLOG_MAX,
-	OPT_LEASE,
-	OPT_JOB_TIMEOUT,
-	OPT_KEEP_VERSIONS,
-	OPT_HOLD_MAX,
-};
-
-static const struct option options[] = {
-    {"listen", required_argument, NULL, OPT_LISTEN},
-    {"plugin", required_argument, NULL, OPT_PLUGIN},
-    {"plugin-dir", required_argument, NULL, OPT_PLUGIN_DIR},
-    {"database", required_argument, NULL, OPT_DATABASE},
-    {"host-path", required_argument, NULL, OPT_HOST},
-    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
-    {"sandbox", required_argument, NULL, OPT_SANDBOX},
-    {"sandbox-debug", no_argument, NULL, OPT_SANDBOX_DEBUG},
-    {"max-frame", required_argument, NULL, OPT_MAX_FRAME},
-    {"max-body", required_argument, NULL, OPT_MAX_BODY},
-    {"queue-max", required_argument, NULL, OPT_QUEUE_MAX},
-    {"window", required_argument, NULL, OPT_WINDOW},
-    {"queue-bytes-max", required_argument, NULL, OPT_QUEUE_BYTES},
-    {"bus-bytes-max", required_argument, NULL, OPT_BUS_BYTES},
-    {"handshake-timeout-ms", required_argument, NULL, OPT_HANDSHAKE},
-    {"event-timeout-ms", required_argument, NULL, OPT_EVENT_TIMEOUT},
-    {"ping-interval-ms", required_argument, NULL, OPT_PING},
-    {"max-streams", required_argument, NULL, OPT_MAX_STREAMS},
-    {"stream-heartbeat-ms", required_argument, NULL, OPT_STREAM_HEARTBEAT},
-    {"stop-timeout-ms", required_argument, NULL, OPT_STOP_TIMEOUT},
-    {"shutdown-timeout-ms", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT},
-    {"web-root", required_argument, NULL, OPT_WEB_ROOT},
-    {"http-timeout-ms", required_argument, NULL, OPT_HTTP_TIMEOUT},
-    {"hold-max-ms", required_argument, NULL, OPT_HOLD_MAX},
-    {"catalog-dir", required_argument, NULL, OPT_CATALOG_DIR},
-    {"catalog-sync-interval", required_argument, NULL, OPT_CATALOG_SYNC},
-    {"ca-bundle", required_argument, NULL, OPT_CA_BUNDLE},
-    {"catalog-timeout-ms", required_argument, NULL, OPT_CATALOG_TIMEOUT},
-    {"trusted-key", required_argument, NULL, OPT_TRUSTED_KEY},
-    {"require-signatures", no_argument, NULL, OPT_REQUIRE_SIGNATURES},
-    {"keep-versions", required_argument, NULL, OPT_KEEP_VERSIONS},
-    {"storage-max-keys", required_argument, NULL, OPT_STORAGE_MAX_KEYS},
-    {"storage-max-bytes", required_argument, NULL, OPT_STORAGE_MAX_BYTES},
-    {"storage-timeout-ms", required_argument, NULL, OPT_STORAGE_TIMEOUT},
-    {"storage-sweep-ms", required_argument, NULL, OPT_STORAGE_SWEEP},
-    {"emit-rate", required_argument, NULL, OPT_EMIT_RATE},
-    {"egress-allow-private", no_argument, NULL, OPT_EGRESS_ALLOW_PRIVATE},
-    {"egress-ca", required_argument, NULL, OPT_EGRESS_CA},
-    {"egress-connect-to", required_argument, NULL, OPT_EGRESS_CONNECT_TO},
-    {"egress-timeout-ms", required_argument, NULL, OPT_EGRESS_TIMEOUT},
-    {"job-timeout-ms", required_argument, NULL, OPT_JOB_TIMEOUT},
-    {"egress-max-bytes", required_argument, NULL, OPT_EGRESS_MAX_BYTES},
-    {"route-timeout-ms", required_argument, NULL, OPT_ROUTE_TIMEOUT},
-    {"route-max-body", required_argument, NULL, OPT_ROUTE_MAX_BODY},
-    {"event-retention", required_argument, NULL, OPT_EVENT_RETENTION},
-    {"event-keep-delivered", required_argument, NULL, OPT_EVENT_KEEP_DELIVERED},
-    {"event-backlog-max", required_argument, NULL, OPT_EVENT_BACKLOG_MAX},
-    {"lease-ms", required_argument, NULL, OPT_LEASE},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0},
-};
-
-void config_usage(FILE *out)
-{
-	fprintf(
-	    out,
-	    "usage: streamspaced [run] [options]\n"
-	    "       streamspaced token create --name NAME --role admin|service|viewer\n"
-	    "\n"
-	    "  --listen ADDRESS:PORT       HTTP API address, numeric (STREAMSPACE_LISTEN, "
-	    "127.0.0.1:8080)\n"
-	    "  --plugin [NAME=]PATH        run this plugin .so with its default config and no\n"
-	    "                              database; repeatable (the plugin author's loop)\n"
-	    "  --plugin-dir DIR            plugin directory (STREAMSPACE_PLUGIN_DIR)\n"
-	    "  --database CONNINFO         PostgreSQL URI or key=value string\n"
-	    "                              (STREAMSPACE_DATABASE; PG* variables apply)\n"
-	    "  --host-path PATH            streamspace-plugin-host (STREAMSPACE_HOST_PATH)\n"
-	    "  --log-level LEVEL           debug|info|warn|error (STREAMSPACE_LOG_LEVEL, info)\n"
-	    "  --sandbox strict|default    strict refuses a plugin when a layer is missing\n"
-	    "  --sandbox-debug             trap and name refused syscalls (development only)\n"
-	    "  --max-frame BYTES           protocol frame limit (1048576)\n"
-	    "  --max-body BYTES            HTTP body limit (1048576)\n"
-	    "  --queue-max N               queued events per plugin (4096)\n"
-	    "  --window N                  events in flight per plugin (32)\n"
-	    "  --queue-bytes-max N         bytes of events held per plugin (67108864)\n"
-	    "  --bus-bytes-max N           bytes of events held in all (268435456); past it\n"
-	    "                              POST /api/events answers 503 with Retry-After\n"
-	    "  --handshake-timeout-ms MS   hello/ready deadline (5000)\n"
-	    "  --event-timeout-ms MS       per-event deadline (5000)\n"
-	    "  --ping-interval-ms MS       liveness ping interval (10000)\n"
-	    "  --stop-timeout-ms MS        grace before SIGKILL on stop (3000)\n"
-	    "  --shutdown-timeout-ms MS    time to deliver queued events at exit (5000)\n"
-	    "  --http-timeout-ms MS        a whole HTTP request, and an idle connection (30000)\n"
-	    "  --max-streams N             state streams (GET .../stream) open at once (16)\n"
-	    "  --stream-heartbeat-ms MS    a state stream's keep-alive comment interval (15000)\n"
-	    "  --storage-max-keys N        plugin storage: live keys per plugin (10000)\n"
-	    "  --storage-max-bytes N       plugin storage: key + value bytes per plugin "
-	    "(67108864)\n"
-	    "  --storage-timeout-ms MS     a storage call the database has not finished (5000)\n"
-	    "  --storage-sweep-ms MS       how often expired keys are deleted (60000)\n"
-	    "  --emit-rate N               events a plugin may emit per second, burst 10x (100)\n"
-	    "  --egress-allow-private      plugin egress may reach loopback, private, link-local\n"
-	    "                              and metadata addresses (refused by default)\n"
-	    "  --egress-ca FILE            a PEM bundle trusted for egress beside the system's\n"
-	    "  --egress-connect-to H:P:CH:CP  egress to H:P connects to CH:CP (as curl's\n"
-	    "                              --connect-to; repeatable, at most 16)\n"
-	    "  --egress-timeout-ms MS      the most an egress request may take (30000)\n"
-	    "  --egress-max-bytes N        an egress answer's body limit (4194304)\n");
-	/* More strings: one literal may not pass 4095 bytes in ISO C. */
-	fputs("  --route-timeout-ms MS       a plugin's answer to a route call (10000; past it\n"
-	      "                              504, and the host is ended as hung)\n"
-	      "  --route-max-body N          a plugin route's request body limit (262144; at\n"
-	      "                              most max-frame / 2)\n"
-	      "  --job-timeout-ms MS         a scheduled job's run must end within this, calls\n"
-	      "                              not counted, or its host is ended as hung (60000)\n"
-	      "  --hold-max-ms MS            the longest a plugin behind on the bus holds\n"
-	      "                              POST /api/events (500; nothing else is held)\n"
-	      "  --web-root DIR              the admin UI's files, served at /admin/\n"
-	      "                              (STREAMSPACE_WEB_ROOT; the source tree's web/ for a\n"
-	      "                              build-tree daemon, else the installed datadir)\n",
-	      out);
-	/* The marketplace's. */
-	fputs(
-	    "  --catalog-dir DIR           the shipped catalog, registered as repository\n"
-	    "                              \"streamspace\" (STREAMSPACE_CATALOG_DIR; \"\" for "
-	    "none;\n"
-	    "                              the build tree's catalog/, else the installed datadir)\n"
-	    "  --catalog-sync-interval S   seconds between repository syncs; 0: start-up and\n"
-	    "                              POST .../sync only (3600)\n"
-	    "  --catalog-timeout-ms MS     fetching one catalog.json, redirects included (30000)\n"
-	    "  --trusted-key FILE          a minisign public key packages may be signed with;\n"
-	    "                              repeatable (a signed package must verify with one)\n"
-	    "  --require-signatures        refuse catalog packages without a verified signature\n"
-	    "  --keep-versions N           versions of a plugin kept on disk for rollback, the\n"
-	    "                              running one included (STREAMSPACE_KEEP_VERSIONS, 3)\n"
-	    "  --ca-bundle FILE            PEM authorities trusted for https:// repositories\n"
-	    "                              instead of the system's (STREAMSPACE_CA_BUNDLE)\n",
-	    out);
-	/* The durable delivery's. */
-	fputs("  --event-retention S         with a database: events older than S seconds are\n"
-	      "                              deleted, delivered or not (604800)\n"
-	      "  --event-keep-delivered S    events every plugin acknowledged are deleted once\n"
-	      "                              S seconds old (60)\n"
-	      "  --event-backlog-max N       undelivered events past which POST /api/events\n"
-	      "                              answers 503 with Retry-After (1000000)\n"
-	      "  --lease-ms MS               a plugin's delivery lease; another daemon takes over\n"
-	      "                              this long after its owner stops renewing (5000)\n",
-	      out);
-}
-
-/* Parses a positive number within [min, max]; -1 on error. */
 /* HOST:PORT:CONNECT_HOST:CONNECT_PORT, as curl's --connect-to: four parts, ports numeric. */
 static bool connect_to_valid(const char *s)
 {
@@ -236,21 +42,6 @@ static bool connect_to_valid(const char *s)
 			return false;
 	}
 	return true;
-}
-
-static long long parse_num(const char *opt, const char *s, long long min, long long max)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
-		fprintf(stderr, "streamspaced: --%s wants a number from %lld to %lld, got \"%s\"\n",
-			opt, min, max, s);
-		return -1;
-	}
-	return v;
 }
 
 static void set_str(char **dst, const char *v)
@@ -314,68 +105,6 @@ static char *default_catalog_dir(void)
 	return xstrdup(SS_DATADIR "/streamspace/catalog");
 }
 
-static void defaults(struct config *c)
-{
-	const char *e;
-
-	memset(c, 0, sizeof *c);
-	c->listen = xstrdup((e = getenv("STREAMSPACE_LISTEN")) ? e : "127.0.0.1:8080");
-	if ((e = getenv("STREAMSPACE_PLUGIN_DIR")) != NULL)
-		c->plugin_dir = xstrdup(e);
-	if ((e = getenv("STREAMSPACE_DATABASE")) != NULL)
-		c->database = xstrdup(e);
-	if ((e = getenv("STREAMSPACE_HOST_PATH")) != NULL)
-		c->host_path = xstrdup(e);
-	if ((e = getenv("STREAMSPACE_WEB_ROOT")) != NULL)
-		c->web_root = xstrdup(e);
-	if ((e = getenv("STREAMSPACE_CATALOG_DIR")) != NULL)
-		c->catalog_dir = xstrdup(e);
-	if ((e = getenv("STREAMSPACE_CA_BUNDLE")) != NULL)
-		c->ca_bundle = xstrdup(e);
-	c->catalog_sync_interval_s = 3600;
-	c->keep_versions = 3;
-	if ((e = getenv("STREAMSPACE_KEEP_VERSIONS")) != NULL) {
-		long long v = parse_num("keep-versions (STREAMSPACE_KEEP_VERSIONS)", e, 1, 100);
-
-		/* A bad value in the environment is refused like the flag's (config_parse fails).
-		 */
-		c->keep_versions = v < 0 ? -1 : (int)v;
-	}
-	c->catalog_timeout_ms = 30000;
-	c->log_level = LOG_LVL_INFO;
-	if ((e = getenv("STREAMSPACE_LOG_LEVEL")) != NULL && log_level_parse(e) >= 0)
-		c->log_level = log_level_parse(e);
-	c->max_frame = 1024 * 1024;
-	c->max_body = 1024 * 1024;
-	c->queue_max = 4096;
-	c->window = 32;
-	c->queue_bytes_max = (size_t)64 << 20;
-	c->bus_bytes_max = (size_t)256 << 20;
-	c->handshake_timeout_ms = 5000;
-	c->event_timeout_ms = 5000;
-	c->ping_interval_ms = 10000;
-	c->stop_timeout_ms = 3000;
-	c->shutdown_timeout_ms = 5000;
-	c->http_timeout_ms = 30000;
-	c->hold_max_ms = 500;
-	c->max_streams = 16;
-	c->stream_heartbeat_ms = 15000;
-	c->storage_max_keys = 10000;
-	c->storage_max_bytes = 64LL << 20;
-	c->storage_timeout_ms = 5000;
-	c->storage_sweep_ms = 60000;
-	c->emit_rate = 100;
-	c->event_retention_s = 7 * 86400;
-	c->event_keep_delivered_s = 60;
-	c->event_backlog_max = 1000000;
-	c->lease_ms = 5000;
-	c->egress_timeout_ms = 30000;
-	c->job_timeout_ms = 60000;
-	c->egress_max_bytes = 4u << 20;
-	c->route_timeout_ms = 10000;
-	c->route_max_body = 256u << 10;
-}
-
 static rlim_t nofile_limit(void)
 {
 	struct rlimit rl;
@@ -432,170 +161,440 @@ static int add_plugin(struct config *c, const char *arg)
 	return 0;
 }
 
-int config_parse(struct config *c, int argc, char **argv)
+/*
+ * The options that are not a number, a string or a switch. Each returns 0,
+ * or -1 after printing what was wrong; env names the variable the value came
+ * from (NULL: the flag).
+ */
+static int set_plugin(struct config *c, const char *arg, const char *env)
 {
-	int ch, li = 0;
+	(void)env;
+	return add_plugin(c, arg);
+}
+
+static int set_trusted_key(struct config *c, const char *arg, const char *env)
+{
+	(void)env;
+	if (c->ntrusted_keys == CONFIG_KEYS_MAX) {
+		fprintf(stderr, "streamspaced: at most %d --trusted-key\n", CONFIG_KEYS_MAX);
+		return -1;
+	}
+	c->trusted_keys[c->ntrusted_keys++] = xstrdup(arg);
+	return 0;
+}
+
+static int set_connect_to(struct config *c, const char *arg, const char *env)
+{
+	(void)env;
+	if (c->negress_connect_to == CONFIG_CONNECT_TO_MAX || !connect_to_valid(arg)) {
+		fprintf(stderr,
+			"streamspaced: --egress-connect-to HOST:PORT:CONNECT_HOST:CONNECT_PORT, "
+			"at most %d\n",
+			CONFIG_CONNECT_TO_MAX);
+		return -1;
+	}
+	c->egress_connect_to[c->negress_connect_to++] = xstrdup(arg);
+	return 0;
+}
+
+static int set_log_level(struct config *c, const char *arg, const char *env)
+{
+	if ((c->log_level = log_level_parse(arg)) < 0) {
+		fprintf(stderr, "streamspaced: unknown log level \"%s\"%s%s%s\n", arg,
+			env ? " (" : "", env ? env : "", env ? ")" : "");
+		return -1;
+	}
+	return 0;
+}
+
+static int set_sandbox(struct config *c, const char *arg, const char *env)
+{
+	(void)env;
+	if (strcmp(arg, "strict") == 0)
+		c->strict = true;
+	else if (strcmp(arg, "default") == 0)
+		c->strict = false;
+	else {
+		fprintf(stderr, "streamspaced: --sandbox strict|default\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* What an option is, and so how its value is parsed and stored. */
+enum kind {
+	K_INT,	/* a number in an int */
+	K_SIZE, /* a number in a size_t */
+	K_I64,	/* a number in an int64_t */
+	K_STR,	/* a string (char *), replaced by a later one */
+	K_FLAG, /* a bool set by the flag alone */
+	K_FN,	/* set by its own function */
+	K_HELP,
+	K_VERSION,
+};
+
+/*
+ * One option: its flag, the environment variable that gives its default
+ * (flags win), where it goes, its range and default, and its --help line.
+ * Parsing, range checks, the environment and --help all read this table,
+ * so an option is added in one place. A number's kind follows its field's
+ * type, so a table row cannot store into a field of another width.
+ */
+struct knob {
+	const char *name; /* the flag without "--" */
+	const char *env;  /* STREAMSPACE_*, or NULL */
+	enum kind kind;
+	size_t off; /* offsetof(struct config, field) */
+	long long min, max, def;
+	const char *sdef; /* the default of a K_STR or K_FN (set through set), or NULL */
+	int (*set)(struct config *c, const char *arg, const char *env); /* K_FN */
+	const char *arg;						/* --help: "MS", "N" */
+	const char *help;
+};
+
+#define KIND_OF(f) _Generic(((struct config *)0)->f, int : K_INT, size_t : K_SIZE, int64_t : K_I64)
+#define NUM(n, f, a, lo, hi, d, h)                                                                 \
+	{                                                                                          \
+		.name = n, .kind = KIND_OF(f), .off = offsetof(struct config, f), .min = lo,       \
+		.max = hi, .def = d, .arg = a, .help = h                                           \
+	}
+#define NUME(n, e, f, a, lo, hi, d, h)                                                             \
+	{                                                                                          \
+		.name = n, .env = e, .kind = KIND_OF(f), .off = offsetof(struct config, f),        \
+		.min = lo, .max = hi, .def = d, .arg = a, .help = h                                \
+	}
+#define STR(n, e, f, a, d, h)                                                                      \
+	{                                                                                          \
+		.name = n, .env = e, .kind = K_STR, .off = offsetof(struct config, f), .sdef = d,  \
+		.arg = a, .help = h                                                                \
+	}
+#define FLAG(n, f, h)                                                                              \
+	{                                                                                          \
+		.name = n, .kind = K_FLAG, .off = offsetof(struct config, f), .help = h            \
+	}
+#define FN(n, e, fn, a, shown, h)                                                                  \
+	{                                                                                          \
+		.name = n, .env = e, .kind = K_FN, .set = fn, .sdef = shown, .arg = a, .help = h   \
+	}
+
+static const struct knob knobs[] = {
+    STR("listen", "STREAMSPACE_LISTEN", listen, "ADDRESS:PORT", "127.0.0.1:8080",
+	"HTTP API address, numeric"),
+    FN("plugin", NULL, set_plugin, "[NAME=]PATH", NULL,
+       "run this plugin .so with its default config and no database; repeatable (the plugin "
+       "author's loop)"),
+    STR("plugin-dir", "STREAMSPACE_PLUGIN_DIR", plugin_dir, "DIR", NULL, "plugin directory"),
+    STR("database", "STREAMSPACE_DATABASE", database, "CONNINFO", NULL,
+	"PostgreSQL URI or key=value string; PG* variables apply"),
+    STR("host-path", "STREAMSPACE_HOST_PATH", host_path, "PATH", NULL,
+	"streamspace-plugin-host; the one beside this build's daemon, else the installed one"),
+    FN("log-level", "STREAMSPACE_LOG_LEVEL", set_log_level, "LEVEL", "info",
+       "debug|info|warn|error"),
+    FN("sandbox", NULL, set_sandbox, "strict|default", "default",
+       "strict refuses a plugin when a layer is missing"),
+    FLAG("sandbox-debug", sandbox_debug, "trap and name refused syscalls (development only)"),
+    NUM("max-frame", max_frame, "BYTES", 4096, 64LL << 20, 1 << 20, "protocol frame limit"),
+    NUM("max-body", max_body, "BYTES", 1024, 64LL << 20, 1 << 20, "HTTP body limit"),
+    NUM("queue-max", queue_max, "N", 1, 1 << 20, 4096, "queued events per plugin"),
+    NUM("window", window, "N", 1, 1024, 32, "events in flight per plugin"),
+    NUM("queue-bytes-max", queue_bytes_max, "N", 4096, 1LL << 40, 64LL << 20,
+	"bytes of events held per plugin"),
+    NUM("bus-bytes-max", bus_bytes_max, "N", 4096, 1LL << 40, 256LL << 20,
+	"bytes of events held in all; past it POST /api/events answers 503 with Retry-After"),
+    NUM("handshake-timeout-ms", handshake_timeout_ms, "MS", 10, 600000, 5000,
+	"hello/ready deadline"),
+    NUM("event-timeout-ms", event_timeout_ms, "MS", 10, 600000, 5000, "per-event deadline"),
+    NUM("ping-interval-ms", ping_interval_ms, "MS", 10, 3600000, 10000, "liveness ping interval"),
+    NUM("stop-timeout-ms", stop_timeout_ms, "MS", 10, 600000, 3000, "grace before SIGKILL on stop"),
+    NUM("shutdown-timeout-ms", shutdown_timeout_ms, "MS", 0, 600000, 5000,
+	"time to deliver queued events at exit"),
+    NUM("http-timeout-ms", http_timeout_ms, "MS", 100, 600000, 30000,
+	"a whole HTTP request, and an idle connection"),
+    NUM("hold-max-ms", hold_max_ms, "MS", 1, 600000, 500,
+	"the longest a plugin behind on the bus holds POST /api/events; nothing else is "
+	"held"),
+    NUM("max-streams", max_streams, "N", 1, 4096, 16,
+	"state streams (GET .../stream) open at once"),
+    NUM("stream-heartbeat-ms", stream_heartbeat_ms, "MS", 100, 3600000, 15000,
+	"a state stream's keep-alive comment interval"),
+    NUM("storage-max-keys", storage_max_keys, "N", 1, 1LL << 40, 10000,
+	"plugin storage: live keys per plugin"),
+    NUM("storage-max-bytes", storage_max_bytes, "N", 1024, 1LL << 50, 64LL << 20,
+	"plugin storage: key + value bytes per plugin"),
+    NUM("storage-timeout-ms", storage_timeout_ms, "MS", 10, 600000, 5000,
+	"a storage call the database has not finished"),
+    NUM("storage-sweep-ms", storage_sweep_ms, "MS", 10, 86400000, 60000,
+	"how often expired keys are deleted"),
+    NUM("emit-rate", emit_rate, "N", 1, 1000000, 100,
+	"events a plugin may emit per second, burst 10x"),
+    FLAG("egress-allow-private", egress_allow_private,
+	 "plugin egress may reach loopback, private, link-local and metadata addresses (refused "
+	 "by default)"),
+    STR("egress-ca", NULL, egress_ca, "FILE", NULL,
+	"a PEM bundle trusted for egress beside the system's"),
+    FN("egress-connect-to", NULL, set_connect_to, "H:P:CH:CP", NULL,
+       "egress to H:P connects to CH:CP (as curl's --connect-to; repeatable, at most 16)"),
+    NUM("egress-timeout-ms", egress_timeout_ms, "MS", 100, 600000, 30000,
+	"the most an egress request may take"),
+    NUM("egress-max-bytes", egress_max_bytes, "N", 1024, 64LL << 20, 4LL << 20,
+	"an egress answer's body limit"),
+    NUM("route-timeout-ms", route_timeout_ms, "MS", 10, 600000, 10000,
+	"a plugin's answer to a route call (past it 504, and the host is ended as hung)"),
+    NUM("route-max-body", route_max_body, "N", 0, 64LL << 20, 256LL << 10,
+	"a plugin route's request body limit (at most max-frame / 2)"),
+    NUM("job-timeout-ms", job_timeout_ms, "MS", 100, 86400000, 60000,
+	"a scheduled job's run must end within this, calls not counted, or its host is ended "
+	"as hung"),
+    STR("web-root", "STREAMSPACE_WEB_ROOT", web_root, "DIR", NULL,
+	"the admin UI's files, served at /admin/ (the source tree's web/ for a build-tree "
+	"daemon, else the installed datadir)"),
+    /* The marketplace's. */
+    STR("catalog-dir", "STREAMSPACE_CATALOG_DIR", catalog_dir, "DIR", NULL,
+	"the shipped catalog, registered as repository \"streamspace\" (\"\" for none; the "
+	"build tree's catalog/, else the installed datadir)"),
+    NUM("catalog-sync-interval", catalog_sync_interval_s, "S", 0, 7 * 86400, 3600,
+	"seconds between repository syncs; 0: start-up and POST .../sync only"),
+    NUM("catalog-timeout-ms", catalog_timeout_ms, "MS", 100, 600000, 30000,
+	"fetching one catalog.json, redirects included"),
+    FN("trusted-key", NULL, set_trusted_key, "FILE", NULL,
+       "a minisign public key packages may be signed with; repeatable (a signed package must "
+       "verify with one)"),
+    FLAG("require-signatures", require_signatures,
+	 "refuse catalog packages without a verified signature"),
+    NUME("keep-versions", "STREAMSPACE_KEEP_VERSIONS", keep_versions, "N", 1, 100, 3,
+	 "versions of a plugin kept on disk for rollback, the running one included"),
+    STR("ca-bundle", "STREAMSPACE_CA_BUNDLE", ca_bundle, "FILE", NULL,
+	"PEM authorities trusted for https:// repositories instead of the system's"),
+    /* The durable delivery's. */
+    NUM("event-retention", event_retention_s, "S", 1, 3650LL * 86400, 7 * 86400,
+	"with a database: events older than S seconds are deleted, delivered or not"),
+    NUM("event-keep-delivered", event_keep_delivered_s, "S", 0, 3650LL * 86400, 60,
+	"events every plugin acknowledged are deleted once S seconds old"),
+    NUM("event-backlog-max", event_backlog_max, "N", 1, 1LL << 40, 1000000,
+	"undelivered events past which POST /api/events answers 503 with Retry-After"),
+    NUM("lease-ms", lease_ms, "MS", 500, 600000, 5000,
+	"a plugin's delivery lease; another daemon takes over this long after its owner stops "
+	"renewing"),
+    {.name = "help", .kind = K_HELP, .help = "this text"},
+    {.name = "version", .kind = K_VERSION, .help = "the daemon's version"},
+};
+
+#undef KIND_OF
+#undef NUM
+#undef NUME
+#undef STR
+#undef FLAG
+#undef FN
+
+#define NKNOBS (sizeof knobs / sizeof knobs[0])
+#define HELP_COLUMN 30 /* where the help text starts */
+#define HELP_WIDTH 80
+
+/* The largest value k's field holds: a row whose max is past it is a broken table. */
+static long long kind_max(enum kind k)
+{
+	switch (k) {
+	case K_INT:
+		return INT_MAX;
+	case K_SIZE:
+		return SIZE_MAX < LLONG_MAX ? (long long)SIZE_MAX : LLONG_MAX;
+	case K_I64:
+		return INT64_MAX;
+	default:
+		return 0;
+	}
+}
+
+static bool is_number(enum kind k)
+{
+	return k == K_INT || k == K_SIZE || k == K_I64;
+}
+
+static void store_number(struct config *c, const struct knob *k, long long v)
+{
+	void *p = (char *)c + k->off;
+
+	switch (k->kind) {
+	case K_INT:
+		*(int *)p = (int)v;
+		break;
+	case K_SIZE:
+		*(size_t *)p = (size_t)v;
+		break;
+	case K_I64:
+		*(int64_t *)p = (int64_t)v;
+		break;
+	default:
+		fatal("config: %s is not a number", k->name);
+	}
+}
+
+/*
+ * Parses a number within [min, max] for k into c; -1 after saying so. what
+ * is how the message names it: "keep-versions", or with the variable it
+ * came from, "keep-versions (STREAMSPACE_KEEP_VERSIONS)".
+ */
+static int parse_num(struct config *c, const struct knob *k, const char *what, const char *s)
+{
+	char *end;
 	long long v;
 
-	defaults(c);
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < k->min || v > k->max) {
+		fprintf(stderr, "streamspaced: --%s wants a number from %lld to %lld, got \"%s\"\n",
+			what, k->min, k->max, s);
+		return -1;
+	}
+	store_number(c, k, v);
+	return 0;
+}
+
+/* Sets k from a value (the flag's argument, or env's); 0, or -1 after printing why. */
+static int knob_set(struct config *c, const struct knob *k, const char *arg, const char *env)
+{
+	switch (k->kind) {
+	case K_INT:
+	case K_SIZE:
+	case K_I64:
+		if (env != NULL) {
+			char *what = xasprintf("%s (%s)", k->name, env);
+			int r = parse_num(c, k, what, arg);
+
+			free(what);
+			return r;
+		}
+		return parse_num(c, k, k->name, arg);
+	case K_STR:
+		set_str((char **)((char *)c + k->off), arg);
+		return 0;
+	case K_FLAG:
+		*(bool *)((char *)c + k->off) = true;
+		return 0;
+	case K_FN:
+		return k->set(c, arg, env);
+	default:
+		fatal("config: --%s has no value", k->name);
+	}
+}
+
+/*
+ * The defaults, then the environment's values over them. A bad value in
+ * the environment is refused like the flag's, unless the flag is given too
+ * (flags win): env_bad[i] says so until then.
+ */
+static void defaults(struct config *c, bool env_bad[NKNOBS])
+{
+	memset(c, 0, sizeof *c);
+	for (size_t i = 0; i < NKNOBS; i++) {
+		const struct knob *k = &knobs[i];
+		const char *e;
+
+		env_bad[i] = false;
+		if (is_number(k->kind)) {
+			if (k->max > kind_max(k->kind) || k->def < k->min || k->def > k->max)
+				fatal("config: --%s: default %lld, range %lld to %lld", k->name,
+				      k->def, k->min, k->max);
+			store_number(c, k, k->def);
+		} else if (k->sdef != NULL && knob_set(c, k, k->sdef, NULL) < 0) {
+			fatal("config: --%s: bad default %s", k->name, k->sdef);
+		}
+		if (k->env != NULL && (e = getenv(k->env)) != NULL)
+			env_bad[i] = knob_set(c, k, e, k->env) < 0;
+	}
+}
+
+/* One option's help: "  --name ARG", then its text, its variable and default, wrapped. */
+static void usage_knob(FILE *out, const struct knob *k)
+{
+	char *text, *word, *save = NULL, def[32] = "";
+	const char *shown = k->sdef;
+	int col;
+
+	if (is_number(k->kind)) {
+		snprintf(def, sizeof def, "%lld", k->def);
+		shown = def;
+	}
+	if (k->env != NULL && shown != NULL)
+		text = xasprintf("%s (%s, %s)", k->help, k->env, shown);
+	else if (k->env != NULL || shown != NULL)
+		text = xasprintf("%s (%s)", k->help, k->env ? k->env : shown);
+	else
+		text = xstrdup(k->help);
+	col = fprintf(out, "  --%s%s%s", k->name, k->arg ? " " : "", k->arg ? k->arg : "");
+	if (col >= HELP_COLUMN) {
+		/* A long flag has its text start on the next line, in the column. */
+		fputc('\n', out);
+		col = 0;
+	}
+	for (word = strtok_r(text, " ", &save); word != NULL; word = strtok_r(NULL, " ", &save)) {
+		int len = (int)strlen(word);
+
+		if (col >= HELP_COLUMN && col + 1 + len > HELP_WIDTH) {
+			fputc('\n', out);
+			col = 0;
+		}
+		if (col < HELP_COLUMN) {
+			col += fprintf(out, "%*s", HELP_COLUMN - col, "");
+		} else {
+			fputc(' ', out);
+			col++;
+		}
+		col += fprintf(out, "%s", word);
+	}
+	fputc('\n', out);
+	free(text);
+}
+
+void config_usage(FILE *out)
+{
+	fputs("usage: streamspaced [run] [options]\n"
+	      "       streamspaced token create --name NAME --role admin|service|viewer\n"
+	      "\n",
+	      out);
+	for (size_t i = 0; i < NKNOBS; i++)
+		usage_knob(out, &knobs[i]);
+}
+
+int config_parse(struct config *c, int argc, char **argv)
+{
+	struct option opts[NKNOBS + 1];
+	bool env_bad[NKNOBS];
+	int ch, li = 0;
+
+	for (size_t i = 0; i < NKNOBS; i++) {
+		bool valued = knobs[i].kind != K_FLAG && knobs[i].kind != K_HELP &&
+			      knobs[i].kind != K_VERSION;
+
+		opts[i] = (struct option){knobs[i].name, valued ? required_argument : no_argument,
+					  NULL, 256 + (int)i};
+	}
+	opts[NKNOBS] = (struct option){NULL, 0, NULL, 0};
+	defaults(c, env_bad);
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "hV", options, &li)) != -1) {
-		switch (ch) {
-		case OPT_LISTEN:
-			set_str(&c->listen, optarg);
-			break;
-		case OPT_PLUGIN:
-			if (add_plugin(c, optarg) < 0)
-				return -1;
-			break;
-		case OPT_PLUGIN_DIR:
-			set_str(&c->plugin_dir, optarg);
-			break;
-		case OPT_DATABASE:
-			set_str(&c->database, optarg);
-			break;
-		case OPT_HOST:
-			set_str(&c->host_path, optarg);
-			break;
-		case OPT_WEB_ROOT:
-			set_str(&c->web_root, optarg);
-			break;
-		case OPT_CATALOG_DIR:
-			set_str(&c->catalog_dir, optarg);
-			break;
-		case OPT_TRUSTED_KEY:
-			if (c->ntrusted_keys == CONFIG_KEYS_MAX) {
-				fprintf(stderr, "streamspaced: at most %d --trusted-key\n",
-					CONFIG_KEYS_MAX);
-				return -1;
-			}
-			c->trusted_keys[c->ntrusted_keys++] = xstrdup(optarg);
-			break;
-		case OPT_REQUIRE_SIGNATURES:
-			c->require_signatures = true;
-			break;
-		case OPT_CA_BUNDLE:
-			set_str(&c->ca_bundle, optarg);
-			break;
-		case OPT_EGRESS_ALLOW_PRIVATE:
-			c->egress_allow_private = true;
-			break;
-		case OPT_EGRESS_CA:
-			set_str(&c->egress_ca, optarg);
-			break;
-		case OPT_EGRESS_CONNECT_TO:
-			if (c->negress_connect_to == CONFIG_CONNECT_TO_MAX ||
-			    !connect_to_valid(optarg)) {
-				fprintf(stderr,
-					"streamspaced: --egress-connect-to HOST:PORT:CONNECT_HOST:"
-					"CONNECT_PORT, at most %d\n",
-					CONFIG_CONNECT_TO_MAX);
-				return -1;
-			}
-			c->egress_connect_to[c->negress_connect_to++] = xstrdup(optarg);
-			break;
-		case OPT_LOG_LEVEL:
-			if ((c->log_level = log_level_parse(optarg)) < 0) {
-				fprintf(stderr, "streamspaced: unknown log level \"%s\"\n", optarg);
-				return -1;
-			}
-			break;
-		case OPT_SANDBOX:
-			if (strcmp(optarg, "strict") == 0)
-				c->strict = true;
-			else if (strcmp(optarg, "default") == 0)
-				c->strict = false;
-			else {
-				fprintf(stderr, "streamspaced: --sandbox strict|default\n");
-				return -1;
-			}
-			break;
-		case OPT_SANDBOX_DEBUG:
-			c->sandbox_debug = true;
-			break;
-#define NUM(field, lo, hi)                                                                         \
-	if ((v = parse_num(options[li].name, optarg, lo, hi)) < 0)                                 \
-		return -1;                                                                         \
-	c->field = (__typeof__(c->field))v;                                                        \
-	break
-		case OPT_MAX_FRAME:
-			NUM(max_frame, 4096, 64LL << 20);
-		case OPT_MAX_BODY:
-			NUM(max_body, 1024, 64LL << 20);
-		case OPT_QUEUE_MAX:
-			NUM(queue_max, 1, 1 << 20);
-		case OPT_WINDOW:
-			NUM(window, 1, 1024);
-		case OPT_QUEUE_BYTES:
-			NUM(queue_bytes_max, 4096, 1LL << 40);
-		case OPT_BUS_BYTES:
-			NUM(bus_bytes_max, 4096, 1LL << 40);
-		case OPT_HANDSHAKE:
-			NUM(handshake_timeout_ms, 10, 600000);
-		case OPT_EVENT_TIMEOUT:
-			NUM(event_timeout_ms, 10, 600000);
-		case OPT_PING:
-			NUM(ping_interval_ms, 10, 3600000);
-		case OPT_STOP_TIMEOUT:
-			NUM(stop_timeout_ms, 10, 600000);
-		case OPT_SHUTDOWN_TIMEOUT:
-			NUM(shutdown_timeout_ms, 0, 600000);
-		case OPT_HTTP_TIMEOUT:
-			NUM(http_timeout_ms, 100, 600000);
-		case OPT_HOLD_MAX:
-			NUM(hold_max_ms, 1, 600000);
-		case OPT_MAX_STREAMS:
-			NUM(max_streams, 1, 4096);
-		case OPT_STREAM_HEARTBEAT:
-			NUM(stream_heartbeat_ms, 100, 3600000);
-		case OPT_CATALOG_SYNC:
-			NUM(catalog_sync_interval_s, 0, 7 * 86400);
-		case OPT_CATALOG_TIMEOUT:
-			NUM(catalog_timeout_ms, 100, 600000);
-		case OPT_KEEP_VERSIONS:
-			NUM(keep_versions, 1, 100);
-		case OPT_STORAGE_MAX_KEYS:
-			NUM(storage_max_keys, 1, 1LL << 40);
-		case OPT_STORAGE_MAX_BYTES:
-			NUM(storage_max_bytes, 1024, 1LL << 50);
-		case OPT_STORAGE_TIMEOUT:
-			NUM(storage_timeout_ms, 10, 600000);
-		case OPT_STORAGE_SWEEP:
-			NUM(storage_sweep_ms, 10, 86400000);
-		case OPT_EMIT_RATE:
-			NUM(emit_rate, 1, 1000000);
-		case OPT_EGRESS_TIMEOUT:
-			NUM(egress_timeout_ms, 100, 600000);
-		case OPT_EGRESS_MAX_BYTES:
-			NUM(egress_max_bytes, 1024, 64LL << 20);
-		case OPT_ROUTE_TIMEOUT:
-			NUM(route_timeout_ms, 10, 600000);
-		case OPT_ROUTE_MAX_BODY:
-			NUM(route_max_body, 0, 64LL << 20);
-		case OPT_EVENT_RETENTION:
-			NUM(event_retention_s, 1, 3650LL * 86400);
-		case OPT_EVENT_KEEP_DELIVERED:
-			NUM(event_keep_delivered_s, 0, 3650LL * 86400);
-		case OPT_EVENT_BACKLOG_MAX:
-			NUM(event_backlog_max, 1, 1LL << 40);
-		case OPT_LEASE:
-			NUM(lease_ms, 500, 600000);
-		case OPT_JOB_TIMEOUT:
-			NUM(job_timeout_ms, 100, 86400000);
-#undef NUM
-		case 'h':
+	while ((ch = getopt_long(argc, argv, "hV", opts, &li)) != -1) {
+		const struct knob *k =
+		    ch >= 256 && ch < 256 + (int)NKNOBS ? &knobs[ch - 256] : NULL;
+
+		if (ch == 'h' || (k != NULL && k->kind == K_HELP)) {
 			config_usage(stdout);
 			return 1;
-		case 'V':
+		}
+		if (ch == 'V' || (k != NULL && k->kind == K_VERSION)) {
 			printf("streamspaced %s\n", SS_VERSION);
 			return 1;
-		default:
+		}
+		if (k == NULL) {
 			config_usage(stderr);
 			return -1;
 		}
+		if (knob_set(c, k, optarg, NULL) < 0)
+			return -1;
+		env_bad[k - knobs] = false; /* the flag wins over the variable */
 	}
-	if (c->keep_versions < 0)
-		return -1; /* STREAMSPACE_KEEP_VERSIONS was not a number from 1 to 100 */
+	for (size_t i = 0; i < NKNOBS; i++)
+		if (env_bad[i])
+			return -1; /* knob_set said why */
 	if (optind < argc) {
 		fprintf(stderr, "streamspaced: unexpected argument \"%s\"\n", argv[optind]);
 		return -1;
