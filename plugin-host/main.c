@@ -11,7 +11,9 @@
 #include <malloc.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "args.h"
@@ -135,6 +137,21 @@ static void check_readable(const char *plugin)
 	    strerror(err));
 }
 
+/*
+ * The operator's time zone for a plugin's localtime. With TZ unset glibc
+ * reads /etc/localtime at every localtime() (and at a plugin's first
+ * localtime_r), which serving refuses (filter.c): a plugin got UTC. With
+ * TZ naming the file it is read once, here, after the environment was
+ * cleared and while it can still be read, and kept: a later call sees TZ
+ * unchanged and reads nothing. No file, or not a zone: UTC, as before.
+ */
+static void zone_keep(void)
+{
+	if (setenv("TZ", "/etc/localtime", 1) < 0)
+		die(HOST_EXIT_SANDBOX, "env: TZ: %s", strerror(errno));
+	tzset();
+}
+
 int main(int argc, char *argv[])
 {
 	struct host_args args;
@@ -156,6 +173,7 @@ int main(int argc, char *argv[])
 	sandbox_fds(&sb);				      /* a */
 	sandbox_nonroot(&sb);				      /* b */
 	sandbox_process(&sb);				      /* c */
+	zone_keep();
 	sandbox_namespaces(&sb);			      /* d */
 	sandbox_rlimits(&sb, args.mem_limit, args.cpu_limit); /* e */
 	if (!is_builtin(&args))
