@@ -36,6 +36,7 @@
 #include "names.h"
 #include "peer.h"
 #include "platform.h"
+#include "sink.h"
 #include "ss_config.h"
 #include "secrets.h"
 #include "static.h"
@@ -57,6 +58,7 @@
 #include "registry.h"
 #include "minisign.h"
 #include "outbox.h"
+#include "outbox_from.h"
 #include "deliver.h"
 #include "package.h"
 #include "repos.h"
@@ -92,6 +94,8 @@ struct daemon {
 	struct fetch *fetch;
 	struct repos *repos;
 	struct outbox *outbox;
+	struct outbox_from *outbox_from; /* emits and platform events (the sink) */
+	struct event_sink sink;
 	struct deliver *deliver;
 	struct minisign_key keys[CONFIG_KEYS_MAX]; /* --trusted-key */
 	struct package_trust trust;
@@ -296,6 +300,34 @@ static void start_repos(struct daemon *d)
 }
 
 /* The database, the token cache, the catalog and the registry, and their routes. */
+static void sink_append(void *ctx, const char *type, const char *data, size_t len,
+			const char *origin, bool platform, event_sink_done_fn done, void *arg)
+{
+	struct daemon *d = ctx;
+
+	outbox_from_append(d->outbox_from, type, data, len, origin, platform, done, arg);
+}
+
+/* The bounds POST /api/events answers 503 for, for plugins' emits. */
+static bool sink_full(void *ctx, char *why, size_t len)
+{
+	struct daemon *d = ctx;
+	int64_t backlog = deliver_backlog(d->deliver);
+
+	if (d->cfg.event_backlog_max > 0 && backlog >= d->cfg.event_backlog_max) {
+		d->core.shed_backlog++;
+		snprintf(why, len,
+			 "backlog_full: %" PRId64 " events are waiting for delivery (the bound is "
+			 "%" PRId64 "): try again shortly",
+			 backlog, (int64_t)d->cfg.event_backlog_max);
+		return true;
+	}
+	if (outbox_from_pending(d->outbox_from) + outbox_pending(d->outbox) < OUTBOX_PENDING_MAX)
+		return false;
+	snprintf(why, len, "overloaded: too many events waiting for the database");
+	return true;
+}
+
 static int start_registry(struct daemon *d, char *err, size_t errlen)
 {
 	char abs[PATH_MAX], *url;
@@ -336,7 +368,6 @@ static int start_registry(struct daemon *d, char *err, size_t errlen)
 	if (d->registry == NULL)
 		return -1;
 	api_marketplace_register(d->api, d->registry);
-	api_marketplace_announce(d->platform);
 	api_catalog_register(d->api, d->catalog);
 	d->readme = readme_new(registry_worker(d->registry), d->cfg.plugin_dir);
 	api_catalog_register_readme(d->api, d->readme);
@@ -366,6 +397,11 @@ static int start_registry(struct daemon *d, char *err, size_t errlen)
 	d->core.deliver = d->deliver;
 	d->core.backlog_max = d->cfg.event_backlog_max;
 	api_marketplace_show_delivery(d->deliver);
+	/* Plugins' emits and platform events: into the outbox as well (sink.h). */
+	d->outbox_from = outbox_from_new(d->base, d->db);
+	d->sink = (struct event_sink){.append = sink_append, .full = sink_full, .ctx = d};
+	emitter_set_sink(d->emitter, &d->sink);
+	platform_set_sink(d->platform, &d->sink);
 	return 0;
 }
 
@@ -376,12 +412,15 @@ static void stop_registry(struct daemon *d)
 		api_set_auth(d->api, NULL, NULL);
 	/* Before the database: its pending queries then complete into orphans that free themselves.
 	 */
+	emitter_set_sink(d->emitter, NULL);
+	platform_set_sink(d->platform, NULL);
 	repos_free(d->repos);
 	fetch_free(d->fetch);
 	d->core.outbox = NULL;
 	d->core.deliver = NULL;
 	api_marketplace_show_delivery(NULL);
 	outbox_free(d->outbox);
+	outbox_from_free(d->outbox_from);
 	deliver_free(d->deliver);
 	db_free(d->db);
 	kv_free(d->kv);
@@ -409,8 +448,11 @@ static void services_init(struct daemon *d)
 						      .timeout_ms = d->cfg.egress_timeout_ms + 2000,
 						      .fn = egress_call,
 						      .arg = d->egress};
-	d->calls[n++] = (struct call_service){
-	    .type = MSG_EMIT, .timeout_ms = 1000, .fn = emitter_call, .arg = d->emitter};
+	/* With a database an emit is answered at its commit: a round trip, maybe a wait. */
+	d->calls[n++] = (struct call_service){.type = MSG_EMIT,
+					      .timeout_ms = d->cfg.database ? 10000 : 1000,
+					      .fn = emitter_call,
+					      .arg = d->emitter};
 	d->jobs = jobs_new(d->base, d->cfg.job_timeout_ms);
 	d->calls[n++] = (struct call_service){.type = MSG_JOB_ADD,
 					      .permission = "scheduler",

@@ -9,8 +9,8 @@ static const char *const core_events[] = {
 };
 
 static const char *const platform_events[] = {
-    "plugin.installed", "plugin.enabled", "plugin.disabled", "plugin.uninstalled",
-    "plugin.crashed",	"system.startup", "system.shutdown",
+    "plugin.installed",	  "plugin.upgraded", "plugin.enabled", "plugin.disabled",
+    "plugin.uninstalled", "plugin.crashed",  "system.startup", "system.shutdown",
 };
 
 static bool is_lower_alnum(char c)

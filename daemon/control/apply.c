@@ -74,6 +74,8 @@ struct applier {
 	const struct package_trust *trust;
 	LIST_HEAD(, target) targets;
 	bool closing;
+	void (*applied)(const char *name, void *arg); /* after every apply that succeeded */
+	void *applied_arg;
 };
 
 static void run_next(struct target *t);
@@ -186,6 +188,12 @@ void applier_foreach(const struct applier *ap, void (*fn)(const char *name, void
 	}
 }
 
+void applier_on_applied(struct applier *ap, void (*fn)(const char *name, void *arg), void *arg)
+{
+	ap->applied = fn;
+	ap->applied_arg = arg;
+}
+
 void applier_apply(struct applier *ap, const char *name, const struct plugin_row *row,
 		   unsigned flags, apply_done_fn done, void *arg)
 {
@@ -220,6 +228,8 @@ static void finish(struct op *op, enum verb_code code, const char *msg)
 		log_error("registry", "%s: %s", t->name, o.message);
 	TAILQ_REMOVE(&t->ops, op, entry);
 	t->busy = false;
+	if (code == VERB_OK && op->ap->applied != NULL)
+		op->ap->applied(t->name, op->ap->applied_arg);
 	if (op->done)
 		op->done(&o, op->arg);
 	/* Uninstalled, nothing queued, nothing to report: forget it. */

@@ -65,6 +65,12 @@ void applier_close(struct applier *ap);
  */
 void applier_apply(struct applier *ap, const char *name, const struct plugin_row *row,
 		   unsigned flags, apply_done_fn done, void *arg);
+/*
+ * fn(name) after every apply that succeeded (the host ready, stopped, or
+ * nothing to do), whichever caller asked for it: the registry announces
+ * the change there (plugin_store_announce). One hook; NULL removes it.
+ */
+void applier_on_applied(struct applier *ap, void (*fn)(const char *name, void *arg), void *arg);
 /* Why the last apply of name failed, or NULL. */
 const char *applier_error(const struct applier *ap, const char *name);
 /* Whether the applier holds state for name (applied, or applies queued). */

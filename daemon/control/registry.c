@@ -73,6 +73,9 @@ static int startup(struct registry *reg, const char *conninfo, char *err, size_t
 		goto out;
 	if (plugin_store_get_sync(conn, &rows, err, errlen) < 0)
 		goto out;
+	/* What changed while no daemon ran (or one died before announcing it). */
+	if (plugin_store_announce_sync(conn, err, errlen) < 0)
+		goto out;
 	log_info("registry", "%zu installed plugin%s, %zu in the plugin directory", rows.n,
 		 rows.n == 1 ? "" : "s", discovery_cache_list(reg->cache)->n);
 	converge_rows(reg->cv, &rows);
@@ -83,6 +86,18 @@ out:
 	plugin_rows_clear(&rows);
 	PQfinish(conn);
 	return rc;
+}
+
+/*
+ * A plugin's row was applied here, whoever changed it (a verb of this
+ * daemon, another daemon, plain SQL): its platform events are announced
+ * from the database, once across every daemon (migration 0008).
+ */
+static void announce(const char *name, void *arg)
+{
+	struct registry *reg = arg;
+
+	plugin_store_announce(reg->db, name);
 }
 
 struct registry *registry_new(struct event_base *base, struct supervisor *sup, struct db *db,
@@ -119,6 +134,7 @@ struct registry *registry_new(struct event_base *base, struct supervisor *sup, s
 	reg->ap = applier_new(sup, reg->dir, reg->cache, builtins, opts->egress, opts->jobs);
 	if (reg->fetch != NULL)
 		applier_set_fetch(reg->ap, db, reg->fetch, reg->worker, reg->trust);
+	applier_on_applied(reg->ap, announce, reg);
 	reg->cv = converge_new(db, reg->ap, reg->dir, tokens, cat, reg->cache);
 	if (startup(reg, opts->conninfo ? opts->conninfo : "", err, errlen) < 0)
 		goto fail;

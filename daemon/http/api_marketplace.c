@@ -18,44 +18,14 @@
 #include "manifest.h"
 #include "msg.h"
 #include "names.h"
-#include "platform.h"
 #include "registry.h"
 
 #define PREFIX API_MARKETPLACE_PREFIX
-
-/*
- * Where the verbs' platform events go (PROTOCOL.md, "Platform events"):
- * main sets it once; one daemon per process, so one pointer.
- */
-static struct platform *announced_to;
-
-void api_marketplace_announce(struct platform *pl)
-{
-	announced_to = pl;
-}
-
-/* A verb about a plugin completed: its event, from the plugin in the answer's body. */
-static void announce(const char *type, const struct verb_result *r, json_object *extra)
-{
-	json_object *plugin = msg_get_obj(r->body, "plugin");
-	const char *name = msg_get_str(plugin, "name");
-
-	if (r->code == VERB_OK && name != NULL)
-		platform_plugin(announced_to, type, name, msg_get_str(plugin, "version"), extra);
-}
 
 /* ---- POST install/{name} ---- */
 
 static void installed_answer(const struct verb_result *r, void *arg)
 {
-	/* An upgrade of an installed plugin is not an install. */
-	if (r->created) {
-		json_object *extra = json_object_new_object();
-
-		msg_add_str(extra, "user", api_req_user(arg) ? api_req_user(arg) : "anonymous");
-		announce("plugin.installed", r, extra);
-		json_object_put(extra);
-	}
 	/* A new plugin is 201; another version of an installed one is 200. */
 	api_call_answer(arg, r, r->created ? 201 : 200);
 }
@@ -110,25 +80,13 @@ out:
 
 /* ---- POST enable/{name}, POST disable/{name} ---- */
 
-static void enabled_answer(const struct verb_result *r, void *req)
-{
-	announce("plugin.enabled", r, NULL);
-	api_call_answered(r, req);
-}
-
-static void disabled_answer(const struct verb_result *r, void *req)
-{
-	announce("plugin.disabled", r, NULL);
-	api_call_answered(r, req);
-}
-
 static void set_enabled(struct api_req *req, const char *rest, struct registry *reg, bool enable)
 {
 	char name[SS_NAME_MAX + 1];
 
 	if (api_call_name(req, rest, name) < 0)
 		return;
-	registry_set_enabled(reg, name, enable, enable ? enabled_answer : disabled_answer, req);
+	registry_set_enabled(reg, name, enable, api_call_answered, req);
 }
 
 static void h_enable(struct api_req *req, const char *rest, void *arg)
@@ -142,18 +100,6 @@ static void h_disable(struct api_req *req, const char *rest, void *arg)
 }
 
 /* ---- DELETE uninstall/{name}[?purge=true] ---- */
-
-static void uninstalled_answer(const struct verb_result *r, void *req)
-{
-	char *purge = api_query_param(req, "purge");
-	json_object *extra = json_object_new_object();
-
-	msg_add_bool(extra, "purged", purge != NULL && strcmp(purge, "true") == 0);
-	free(purge);
-	announce("plugin.uninstalled", r, extra);
-	json_object_put(extra);
-	api_call_answered(r, req);
-}
 
 /* The plugin's storage is kept unless purge=true asks for it to go too. */
 static void h_uninstall(struct api_req *req, const char *rest, void *arg)
@@ -169,7 +115,7 @@ static void h_uninstall(struct api_req *req, const char *rest, void *arg)
 	free(purge);
 	if (api_call_name(req, rest, name) < 0)
 		return;
-	registry_uninstall(arg, name, api_req_user(req), yes, uninstalled_answer, req);
+	registry_uninstall(arg, name, api_req_user(req), yes, api_call_answered, req);
 }
 
 /* ---- GET installed, GET installed/{name} ---- */

@@ -16,11 +16,4 @@ void api_marketplace_register(struct api *api, struct registry *reg);
 struct deliver;
 void api_marketplace_show_delivery(struct deliver *dl);
 
-/*
- * Where install, enable, disable and uninstall announce themselves when
- * they complete (runtime/platform.h; NULL: nowhere). Set once by main.
- */
-struct platform;
-void api_marketplace_announce(struct platform *pl);
-
 #endif

@@ -217,9 +217,14 @@ struct bus_event *bus_prepare(struct bus *bus, const char *type, json_object *da
 }
 
 struct bus_event *bus_prepare_id(struct bus *bus, int64_t id, const char *type, json_object *data,
-				 char *err, size_t errlen)
+				 bool platform, char *err, size_t errlen)
 {
-	return prepare(bus, id, type, data, false, err, errlen);
+	return prepare(bus, id, type, data, platform, err, errlen);
+}
+
+bool bus_event_platform(const struct bus_event *ev)
+{
+	return ev->platform;
 }
 
 void bus_use_external_ids(struct bus *bus)
@@ -295,6 +300,13 @@ static bool wants_own(const struct bus_sub *sub, const char *type, const char *o
 	return false;
 }
 
+bool bus_sub_takes(const struct bus_sub *sub, const char *type, bool platform, const char *origin)
+{
+	if (!bus_sub_matches(sub, type) || (platform && !sub->platform))
+		return false;
+	return origin == NULL || strcmp(sub->name, origin) != 0 || wants_own(sub, type, origin);
+}
+
 int64_t bus_commit(struct bus *bus, struct bus_event *ev)
 {
 	return bus_commit_from(bus, ev, NULL);
@@ -310,10 +322,7 @@ int64_t bus_commit_from(struct bus *bus, struct bus_event *ev, const char *origi
 		bus->accepted++;
 	TAILQ_FOREACH(sub, &bus->subs, entry)
 	{
-		if (!bus_sub_matches(sub, ev->type) || (ev->platform && !sub->platform))
-			continue;
-		if (origin != NULL && strcmp(sub->name, origin) == 0 &&
-		    !wants_own(sub, ev->type, origin))
+		if (!bus_sub_takes(sub, ev->type, ev->platform, origin))
 			continue;
 		sub->acct->st.accepted++;
 		if (sub->queue.r.len >= bus->opts.queue_max ||

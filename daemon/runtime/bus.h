@@ -60,13 +60,16 @@ struct bus_event *bus_prepare(struct bus *bus, const char *type, json_object *da
 
 /*
  * With a database, events carry the outbox's ids: bus_prepare_id takes the
- * id given (already unique), and bus_use_external_ids moves the counter of
+ * id given (already unique; platform: an outbox row of the daemon's own,
+ * checked as a platform event's name), and bus_use_external_ids moves the counter of
  * every other daemon -> host request to BUS_REQUEST_ID_BASE and up, far above
  * any event id, so the two never meet in one direction.
  */
 #define BUS_REQUEST_ID_BASE ((int64_t)1 << 62)
 struct bus_event *bus_prepare_id(struct bus *bus, int64_t id, const char *type, json_object *data,
-				 char *err, size_t errlen);
+				 bool platform, char *err, size_t errlen);
+/* Whether ev is a platform event (bus_publish_platform's, or an outbox row marked so). */
+bool bus_event_platform(const struct bus_event *ev);
 void bus_use_external_ids(struct bus *bus);
 /* The prepared event's data as serialised (borrowed: len bytes, not terminated) and type. */
 const char *bus_event_data(const struct bus_event *ev, size_t *len);
@@ -124,6 +127,13 @@ void bus_sub_set_patterns_json(struct bus_sub *sub, json_object *patterns);
 void bus_sub_set_platform(struct bus_sub *sub, bool platform);
 /* Whether the subscriber takes events of this type. */
 bool bus_sub_matches(const struct bus_sub *sub, const char *type);
+/*
+ * Whether it takes this event: its type matches, a platform event only if
+ * it takes those, and the event's origin (the plugin that emitted it, or
+ * that a platform event is about; NULL: none) only through a pattern of
+ * its own namespace (bus_commit_from's rule, for durable delivery).
+ */
+bool bus_sub_takes(const struct bus_sub *sub, const char *type, bool platform, const char *origin);
 
 /* Starts delivery (host ready) or pauses it (host gone). */
 void bus_sub_attach(struct bus_sub *sub);

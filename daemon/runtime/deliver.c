@@ -207,19 +207,19 @@ static void release_hook(struct bus_sub *sub, void *arg)
  * A row as the bus takes it, prepared once for every feed that wants it, or
  * NULL (logged: a row a service inserted by hand may be one the bus refuses).
  */
-static struct bus_event *prepare_row(struct deliver *dl, int64_t id, const char *type,
-				     const char *data, size_t len)
+static struct bus_event *prepare_row(struct deliver *dl, const struct outbox_row *r)
 {
 	char err[256] = "";
-	json_object *o = json_read(data, len, JSON_MAX_DEPTH, err, sizeof err);
+	json_object *o = json_read(r->data, r->len, JSON_MAX_DEPTH, err, sizeof err);
 	struct bus_event *ev = NULL;
 
 	if (o != NULL)
-		ev = bus_prepare_id(dl->bus, id, type, o, err, sizeof err);
+		ev = bus_prepare_id(dl->bus, r->id, r->type, o, r->platform, err, sizeof err);
 	else if (err[0] == '\0')
 		snprintf(err, sizeof err, "data is null");
 	if (ev == NULL)
-		log_warn("deliver", "event %" PRId64 " (%.64s) not delivered: %s", id, type, err);
+		log_warn("deliver", "event %" PRId64 " (%.64s) not delivered: %s", r->id, r->type,
+			 err);
 	json_object_put(o);
 	return ev;
 }
@@ -235,9 +235,10 @@ static struct bus_sub *feedable(struct deliver *dl, struct feed *f)
 	return sub && bus_sub_declared(sub) ? sub : NULL;
 }
 
-void deliver_row(int64_t id, const char *type, const char *data, size_t len, void *arg)
+void deliver_row(const struct outbox_row *r, void *arg)
 {
 	struct deliver *dl = arg;
+	int64_t id = r->id;
 	struct bus_event *ev = NULL;
 	bool prepared = false, moved = false;
 	struct feed *f;
@@ -253,9 +254,9 @@ void deliver_row(int64_t id, const char *type, const char *data, size_t len, voi
 			f->live = sub != NULL;
 			continue;
 		}
-		if (bus_sub_matches(sub, type)) {
+		if (bus_sub_takes(sub, r->type, r->platform, r->origin)) {
 			if (!prepared) {
-				ev = prepare_row(dl, id, type, data, len);
+				ev = prepare_row(dl, r);
 				prepared = true;
 			}
 			if (ev != NULL && !bus_sub_push(sub, ev)) {
@@ -278,7 +279,7 @@ void deliver_row(int64_t id, const char *type, const char *data, size_t len, voi
  * whatever plan the server picks (with the statistics of a table filled a
  * moment ago, ORDER BY id LIMIT n may sort every row past the cursor).
  */
-static const char CATCHUP_SQL[] = "SELECT id, type, data::text FROM ss_events "
+static const char CATCHUP_SQL[] = "SELECT " OUTBOX_ROW_COLS " FROM ss_events "
 				  "WHERE id > $1::bigint AND id <= $2::bigint ORDER BY id";
 
 struct catchup {
@@ -312,22 +313,22 @@ static void on_catchup(enum db_status st, PGresult *res, const char *err, void *
 	if (sub == NULL)
 		goto out;
 	n = PQntuples(res);
-	for (i = 0; i < n && PQnfields(res) == 3; i++) {
-		int64_t id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-		const char *type = PQgetvalue(res, i, 1);
+	for (i = 0; i < n; i++) {
+		struct outbox_row r;
 
-		if (id <= f->fed)
+		if (!outbox_row_read(res, i, &r))
+			break;
+		if (r.id <= f->fed)
 			continue;
-		if (bus_sub_matches(sub, type)) {
-			struct bus_event *ev = prepare_row(dl, id, type, PQgetvalue(res, i, 2),
-							   (size_t)PQgetlength(res, i, 2));
+		if (bus_sub_takes(sub, r.type, r.platform, r.origin)) {
+			struct bus_event *ev = prepare_row(dl, &r);
 			bool ok = ev == NULL || bus_sub_push(sub, ev);
 
 			bus_discard(ev);
 			if (!ok)
 				break;
 		}
-		f->fed = id;
+		f->fed = r.id;
 	}
 	if (i == n && c->upto > f->fed)
 		f->fed = c->upto; /* the whole range was read (holes below the reader's position are

@@ -51,8 +51,9 @@ void deliver_free(struct deliver *dl);
 /* The outbox whose reader feeds deliver_row (its position bounds the catch-up reads). */
 void deliver_set_outbox(struct deliver *dl, struct outbox *ob);
 
-/* The outbox reader's row callback (outbox_row_fn's shape, with dl as arg). */
-void deliver_row(int64_t id, const char *type, const char *data, size_t len, void *arg);
+/* The outbox reader's row callback (outbox_row_fn, with dl as arg). */
+struct outbox_row;
+void deliver_row(const struct outbox_row *row, void *arg);
 
 /* Stops feeding hosts (shutdown: what is queued still drains). */
 void deliver_quiesce(struct deliver *dl);

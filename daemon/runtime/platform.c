@@ -17,6 +17,7 @@
 #include "exitcause.h"
 #include "log.h"
 #include "msg.h"
+#include "sink.h"
 #include "supervisor.h"
 #include "xmalloc.h"
 
@@ -31,6 +32,7 @@ struct seen {
 
 struct platform {
 	struct bus *bus;
+	const struct event_sink *sink; /* with a database: the outbox */
 	struct supervisor *sup;
 	char *version;
 	LIST_HEAD(, seen) seen;
@@ -61,6 +63,37 @@ static void seen_free(struct seen *s)
 	free(s);
 }
 
+static void stored(int64_t id, const char *err, void *arg)
+{
+	(void)id;
+	if (err != NULL)
+		log_error("bus", "platform event %s not stored: %s", (const char *)arg, err);
+}
+
+/*
+ * Publishes a platform event: with a database into the outbox (delivered
+ * like any event, to admin subscribers but the one it is about), else on
+ * the bus. type is one of the static names below, so it outlives the append.
+ */
+static void publish(struct platform *pl, const char *type, const char *about, json_object *d)
+{
+	size_t len;
+	const char *text;
+
+	if (pl->sink == NULL) {
+		bus_publish_platform(pl->bus, type, about, d);
+		return;
+	}
+	text = json_object_to_json_string_length(d, JSON_C_TO_STRING_PLAIN, &len);
+	pl->sink->append(pl->sink->ctx, type, text, len, about, true, stored, (void *)type);
+}
+
+void platform_set_sink(struct platform *pl, const struct event_sink *sink)
+{
+	if (pl != NULL)
+		pl->sink = sink;
+}
+
 /* A plugin's state shows a change: a grown crash count is a crash to announce. */
 static void watched(void *arg, const char *name)
 {
@@ -88,7 +121,7 @@ static void watched(void *arg, const char *name)
 	msg_add_int(d, "crashes", (int64_t)st.crashes);
 	msg_add_str(d, "state", supervisor_state_name(st.state));
 	/* Not to the plugin itself: an admin plugin cannot loop on its own crash. */
-	bus_publish_platform(pl->bus, "plugin.crashed", st.name, d);
+	publish(pl, "plugin.crashed", st.name, d);
 	json_object_put(d);
 }
 
@@ -127,7 +160,7 @@ static void startup_cb(evutil_socket_t fd, short what, void *arg)
 	d = json_object_new_object();
 	msg_add_str(d, "version", pl->version);
 	msg_add_int(d, "plugins", running);
-	bus_publish_platform(pl->bus, "system.startup", NULL, d);
+	publish(pl, "system.startup", NULL, d);
 	json_object_put(d);
 	log_info("streamspaced", "system.startup: %d plugin%s running%s", running,
 		 running == 1 ? "" : "s", starting > 0 ? ", some still starting" : "");
@@ -161,25 +194,6 @@ void platform_free(struct platform *pl)
 	free(pl);
 }
 
-void platform_plugin(struct platform *pl, const char *type, const char *plugin, const char *version,
-		     json_object *extra)
-{
-	json_object *d;
-
-	if (pl == NULL)
-		return;
-	d = json_object_new_object();
-	msg_add_str(d, "plugin", plugin);
-	if (version != NULL)
-		msg_add_str(d, "version", version);
-	if (json_object_is_type(extra, json_type_object)) {
-		json_object_object_foreach(extra, k, v)
-		    json_object_object_add(d, k, json_object_get(v));
-	}
-	bus_publish_platform(pl->bus, type, plugin, d);
-	json_object_put(d);
-}
-
 void platform_startup(struct platform *pl, int settle_ms)
 {
 	struct timeval now = {0, 0};
@@ -200,6 +214,6 @@ void platform_shutdown(struct platform *pl, const char *signal)
 	d = json_object_new_object();
 	msg_add_str(d, "version", pl->version);
 	msg_add_str(d, "signal", signal);
-	bus_publish_platform(pl->bus, "system.shutdown", NULL, d);
+	publish(pl, "system.shutdown", NULL, d);
 	json_object_put(d);
 }

@@ -1,10 +1,12 @@
 /*
  * Platform events (PROTOCOL.md, "Platform events"): the daemon's own
  * transitions published on the bus for plugins with the admin permission
- * (bus_publish_platform): plugin.installed|enabled|disabled|uninstalled
- * when a verb completed, plugin.crashed when a host crashed (seen through
- * a supervisor watcher), system.startup once the plugins started at boot
- * have finished starting, system.shutdown when the daemon is asked to stop.
+ * (bus_publish_platform, or the outbox with a database): plugin.crashed
+ * when a host crashed (seen through a supervisor watcher), system.startup
+ * once the plugins started at boot have finished starting, system.shutdown
+ * when the daemon is asked to stop. The plugin.installed|upgraded|enabled|
+ * disabled|uninstalled events of the registry are the database's own
+ * (ss_plugin_announce, migration 0008), not this module's.
  * A platform event about a plugin never reaches that plugin, so no plugin
  * can loop on its own crash.
  */
@@ -16,6 +18,7 @@
 
 struct bus;
 struct event_base;
+struct event_sink;
 struct platform;
 struct supervisor;
 
@@ -26,12 +29,11 @@ struct platform *platform_new(struct event_base *base, struct bus *bus, struct s
 void platform_free(struct platform *pl);
 
 /*
- * A verb about plugin completed: type is plugin.installed, plugin.enabled,
- * plugin.disabled or plugin.uninstalled; version may be NULL; extra (may be
- * NULL, borrowed) adds fields to the data ({"user"}, {"purged"}).
+ * With a database, platform events go to sink (borrowed; NULL: the bus
+ * again): into the outbox, so one reaches each admin plugin once, through
+ * the daemon delivering it, whichever daemon saw it.
  */
-void platform_plugin(struct platform *pl, const char *type, const char *plugin, const char *version,
-		     json_object *extra);
+void platform_set_sink(struct platform *pl, const struct event_sink *sink);
 
 /*
  * The daemon serves: system.startup is published once no plugin is

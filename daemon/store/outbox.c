@@ -254,6 +254,19 @@ size_t outbox_pending(const struct outbox *ob)
 
 /* The reader: follows ss_events in id order from the high-water mark. */
 
+bool outbox_row_read(const PGresult *res, int i, struct outbox_row *out)
+{
+	if (PQnfields(res) != 5)
+		return false;
+	out->id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+	out->type = PQgetvalue(res, i, 1);
+	out->data = PQgetvalue(res, i, 2);
+	out->len = (size_t)PQgetlength(res, i, 2);
+	out->origin = PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3);
+	out->platform = PQgetvalue(res, i, 4)[0] == 't';
+	return true;
+}
+
 static void on_read(enum db_status st, PGresult *res, const char *err, void *arg);
 
 static void read_more(struct outbox *ob)
@@ -273,7 +286,7 @@ static void read_more(struct outbox *ob)
 	} else {
 		snprintf(from, sizeof from, "%" PRId64, ob->hwm);
 		rc = db_query(ob->db,
-			      "SELECT id, type, data::text FROM ss_events WHERE id > $1::bigint "
+			      "SELECT " OUTBOX_ROW_COLS " FROM ss_events WHERE id > $1::bigint "
 			      "ORDER BY id LIMIT " READ_BATCH_STR,
 			      1, params, on_read, ob);
 	}
@@ -302,10 +315,15 @@ static void on_read(enum db_status st, PGresult *res, const char *err, void *arg
 		ob->hwm = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 		log_info("outbox", "delivering events after id %" PRId64, ob->hwm);
 		again = true;
+		n = 0; /* that answer was the position, not rows */
 	}
-	for (i = 0; i < n && PQnfields(res) == 3; i++) {
-		int64_t id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+	for (i = 0; i < n; i++) {
+		struct outbox_row row;
+		int64_t id;
 
+		if (!outbox_row_read(res, i, &row))
+			break;
+		id = row.id;
 		if (id != ob->hwm + 1) {
 			int64_t now = now_ms();
 
@@ -320,8 +338,7 @@ static void on_read(enum db_status st, PGresult *res, const char *err, void *arg
 		}
 		ob->gap_since_ms = 0;
 		ob->hwm = id;
-		ob->row(id, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
-			(size_t)PQgetlength(res, i, 2), ob->row_arg);
+		ob->row(&row, ob->row_arg);
 	}
 	if (i < n) {
 		/* Stopped at a hole: look again soon. */

@@ -10,6 +10,7 @@
 #ifndef SS_OUTBOX_H
 #define SS_OUTBOX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,9 +23,23 @@ struct outbox;
  * success, or ids NULL and err set (the database is down or refused).
  */
 typedef void (*outbox_done_fn)(const int64_t *ids, size_t n, const char *err, void *arg);
-/* A committed row, in id order. type and data (JSON text) are borrowed. */
-typedef void (*outbox_row_fn)(int64_t id, const char *type, const char *data, size_t len,
-			      void *arg);
+/*
+ * A committed row, in id order; every field borrowed. origin: the plugin
+ * that emitted it or that a platform event is about (NULL: a core event);
+ * platform: one of the daemon's own events (admin subscribers only).
+ */
+struct outbox_row {
+	int64_t id;
+	const char *type, *data, *origin; /* data: JSON text of len bytes */
+	size_t len;
+	bool platform;
+};
+typedef void (*outbox_row_fn)(const struct outbox_row *row, void *arg);
+/* The columns a reader of ss_events takes, in outbox_row_read's order. */
+#define OUTBOX_ROW_COLS "id, type, data::text, origin, platform"
+/* Row i of a result selecting OUTBOX_ROW_COLS (false when it has other columns). */
+struct pg_result;
+bool outbox_row_read(const struct pg_result *res, int i, struct outbox_row *out);
 
 struct outbox *outbox_new(struct event_base *base, struct db *db, outbox_row_fn row, void *arg);
 /* Pending appends are answered with an error. NULL is fine. */

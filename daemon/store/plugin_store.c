@@ -52,7 +52,9 @@ static const char uninsert_sql[] =
     "WITH d AS (DELETE FROM installed_plugins WHERE name = $1 AND version = $2 RETURNING *),"
     " cnt AS (UPDATE catalog_plugins SET install_count = install_count - 1"
     "  WHERE id IN (SELECT catalog_plugin_id FROM d) AND install_count > 0),"
-    " s AS (DELETE FROM plugin_storage WHERE plugin_name = $1 AND EXISTS (SELECT 1 FROM d))"
+    " s AS (DELETE FROM plugin_storage WHERE plugin_name = $1 AND EXISTS (SELECT 1 FROM d)),"
+    " a AS (UPDATE ss_plugin_announced SET purged = true WHERE plugin = $1"
+    "  AND EXISTS (SELECT 1 FROM d))"
     " SELECT " COLS("d") FROM("d", "d");
 
 /*
@@ -80,9 +82,12 @@ static const char config_sql[] =
     " SELECT " COLS("u") ", k.known FROM (SELECT " KNOWN " AS known) k LEFT JOIN"
 			 " (u LEFT JOIN catalog_plugins c ON c.id = u.catalog_plugin_id) ON true";
 
+/* The announcement of the uninstall says whether the storage went with it (0008). */
 static const char delete_sql[] =
     "WITH u AS (DELETE FROM installed_plugins WHERE name = $1 RETURNING *),"
     " s AS (DELETE FROM plugin_storage WHERE plugin_name = $1 AND $2::boolean"
+    "  AND EXISTS (SELECT 1 FROM u)),"
+    " a AS (UPDATE ss_plugin_announced SET purged = $2::boolean WHERE plugin = $1"
     "  AND EXISTS (SELECT 1 FROM u))"
     " SELECT " COLS("u") ", k.known FROM (SELECT " KNOWN " AS known) k LEFT JOIN"
 			 " (u LEFT JOIN catalog_plugins c ON c.id = u.catalog_plugin_id) ON true";
@@ -311,6 +316,46 @@ int plugin_store_delete(struct db *db, const char *name, bool purge, plugin_stor
 	const char *params[2] = {name, purge ? "true" : "false"};
 
 	return run(db, delete_sql, 2, params, fn, arg);
+}
+
+static void announced(enum db_status st, PGresult *res, const char *err, void *arg)
+{
+	char *name = arg;
+
+	if (st != DB_OK)
+		log_warn("registry",
+			 "%s: announcing its change: %s (the next apply or start-up "
+			 "announces it)",
+			 name, err ? err : "database down");
+	else if (PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "0") != 0)
+		log_info("registry", "%s: %s platform event%s announced", name,
+			 PQgetvalue(res, 0, 0), strcmp(PQgetvalue(res, 0, 0), "1") ? "s" : "");
+	free(name);
+}
+
+int plugin_store_announce(struct db *db, const char *name)
+{
+	const char *params[1] = {name};
+	char *arg = xstrdup(name);
+
+	if (db_query(db, "SELECT ss_plugin_announce($1)", 1, params, announced, arg) < 0) {
+		free(arg);
+		return -1;
+	}
+	return 0;
+}
+
+int plugin_store_announce_sync(PGconn *conn, char *err, size_t errlen)
+{
+	PGresult *res = PQexec(conn, "SELECT ss_plugin_announce_all()");
+	int n = -1;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		db_error_line(err, errlen, "announcing plugin changes", PQresultErrorMessage(res));
+	else
+		n = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return n;
 }
 
 int plugin_store_get_sync(PGconn *conn, struct plugin_rows *out, char *err, size_t errlen)

@@ -92,6 +92,16 @@ int plugin_store_set_config(struct db *db, const char *name, const char *config_
  */
 int plugin_store_delete(struct db *db, const char *name, bool purge, plugin_store_fn fn, void *arg);
 
+/*
+ * Announces what changed of name's row since it was last announced
+ * (ss_plugin_announce, migration 0008: plugin.installed, .upgraded,
+ * .enabled, .disabled, .uninstalled into the outbox, once however many
+ * daemons ask); a failure is logged. -1 when the database is away.
+ */
+int plugin_store_announce(struct db *db, const char *name);
+/* The same for every plugin, synchronously (start-up): the events made, or -1 with a message. */
+int plugin_store_announce_sync(PGconn *conn, char *err, size_t errlen);
+
 /* Start-up (before the loop serves): every row, synchronously on conn. 0, or -1 with a message. */
 int plugin_store_get_sync(PGconn *conn, struct plugin_rows *out, char *err, size_t errlen);
 

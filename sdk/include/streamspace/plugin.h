@@ -213,6 +213,15 @@ SS_EXPORT int ss_storage_list(ss_plugin *p, const char *prefix, const char *curs
  * write:sessions / write:users. Emits are rate-limited per plugin
  * (SS_ERR_RATE past it). The event does not come back to the emitter unless
  * it subscribed to its own namespace (plugin.<name>.* or the exact name).
+ *
+ * What SS_OK means depends on the daemon: without a database the event is
+ * queued in the daemon's memory; with one it is committed to the durable
+ * outbox (delivered at least once to every subscriber, even if this daemon
+ * dies the next instant). With a database SS_ERR_UNAVAILABLE means it was
+ * not stored, SS_ERR_RATE also that the outbox is over its backlog bound
+ * (try again later), and SS_ERR_TIMEOUT that it is unknown whether it was
+ * stored (a key of your own in the data lets subscribers drop a repeat
+ * if you emit it again).
  */
 SS_EXPORT int ss_emit(ss_plugin *p, const char *event, json_object *data);
 

@@ -681,7 +681,7 @@ static void push_feed_and_cursor(void **state)
 
 	for (int64_t id = 10; id < 15; id++) {
 		struct bus_event *ev =
-		    bus_prepare_id(bus, id, "session.created", NULL, err, sizeof err);
+		    bus_prepare_id(bus, id, "session.created", NULL, false, err, sizeof err);
 		assert_non_null(ev);
 		/* The fifth does not fit: refused, not dropped. */
 		assert_int_equal(bus_sub_push(a, ev), id < 14);
@@ -711,7 +711,7 @@ static void push_feed_and_cursor(void **state)
 	assert_int_equal(releases, 2);
 
 	/* Handed over: the queued go (counted), the ones in flight stay. */
-	struct bus_event *ev = bus_prepare_id(bus, 15, "session.created", NULL, err, sizeof err);
+	struct bus_event *ev = bus_prepare_id(bus, 15, "session.created", NULL, false, err, sizeof err);
 	assert_true(bus_sub_push(a, ev));
 	bus_discard(ev);
 	assert_int_equal(bus_sub_flush(a, out), 2);

@@ -84,8 +84,8 @@ static void test_core_events(void **state)
 static void test_platform_events(void **state)
 {
 	static const char *const platform[] = {
-	    "plugin.installed", "plugin.enabled", "plugin.disabled", "plugin.uninstalled",
-	    "plugin.crashed",	"system.startup", "system.shutdown",
+	    "plugin.installed",	  "plugin.upgraded", "plugin.enabled", "plugin.disabled",
+	    "plugin.uninstalled", "plugin.crashed",  "system.startup", "system.shutdown",
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof platform / sizeof platform[0]; i++) {
