@@ -399,6 +399,16 @@ def check_good(host, build_root, failures):
             failures.append((name + ": event data not logged", res))
 
 
+def host_protocol():
+    """The newest protocol the host speaks: SS_PROTOCOL_VERSION of proto/msg.h."""
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "proto", "msg.h")
+    with open(src) as f:
+        for line in f:
+            if line.startswith("#define SS_PROTOCOL_VERSION "):
+                return int(line.split()[2])
+    raise RuntimeError("SS_PROTOCOL_VERSION not found in " + src)
+
+
 def init_msg(config=None, protocol=1):
     return {"t": "init", "protocol": protocol, "config": config or {},
             "permissions": ["read:sessions", "read:users"],
@@ -477,10 +487,11 @@ def check_protocol(host, build_root, failures):
     rc, out, _ = scripted(host, plug("hello"), "hello", eof)
     expect("daemon closes: exit 76", rc == 76, out)
 
+    newest = host_protocol()
     bad_inits = {
         "init without config": dict(init_msg(), config=None),
-        # One past the newest the host speaks (protocol 3 added routes and jobs).
-        "init protocol 4": init_msg(protocol=4),
+        # One past the newest the host speaks.
+        "init protocol newest+1": init_msg(protocol=newest + 1),
         "init protocol 0": init_msg(protocol=0),
         "init limits mistyped": dict(init_msg(), limits={"max_frame": "big"}),
         "event before init": {"t": "event", "id": 1, "type": "user.login", "ts": 0, "data": {}},
@@ -494,9 +505,9 @@ def check_protocol(host, build_root, failures):
         rc, out, _ = scripted(host, plug("hello"), "hello", bad)
         expect(label + ": exit 76", rc == 76, out)
     rc, out, _ = scripted(host, plug("hello"), "hello",
-                          lambda r: (r.expect(5, "hello"), r.send(init_msg(protocol=4))))
-    expect("protocol mismatch names both", "chose protocol 4" in out and "speaks 1 to 3" in out,
-           out)
+                          lambda r: (r.expect(5, "hello"), r.send(init_msg(protocol=newest + 1))))
+    expect("protocol mismatch names both",
+           "chose protocol %d" % (newest + 1) in out and "speaks 1 to %d" % newest in out, out)
 
     serving_bad = {
         "unknown type": {"t": "bogus", "id": 7},
