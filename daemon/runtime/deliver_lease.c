@@ -59,7 +59,10 @@ static const char BEAT_SQL[] =
 
 /*
  * What the API shows, and the backlog: the undelivered events are those
- * between the lowest cursor of a leased plugin and the outbox's head.
+ * between the lowest cursor of a leased plugin and the outbox's head, and
+ * never below the oldest row still there (a cursor behind what retention
+ * deleted does not count the deleted ids; holes of rolled-back inserts
+ * between still do: the figure is an upper bound).
  */
 static const char STATUS_SQL[] =
     "SELECT json_build_object("
@@ -70,17 +73,29 @@ static const char STATUS_SQL[] =
     " 'cursors', (SELECT coalesce(json_object_agg(plugin, json_build_object("
     "   'owner', CASE WHEN lease_until > now() THEN owner END, 'ackedId', acked_id, "
     "   'leaseUntil', lease_until)), '{}'::json) FROM ss_event_cursors), "
-    " 'backlog', (SELECT coalesce(max(id), 0) FROM ss_events) - coalesce("
-    "   (SELECT min(acked_id) FROM ss_event_cursors WHERE lease_until > now()), "
-    "   (SELECT coalesce(max(id), 0) FROM ss_events)))::text";
+    " 'backlog', (SELECT greatest(0, r.hi - greatest(coalesce("
+    "   (SELECT min(acked_id) FROM ss_event_cursors WHERE lease_until > now()), r.hi), "
+    "   r.lo - 1)) FROM (SELECT coalesce(max(id), 0) AS hi, "
+    "   coalesce(min(id), max(id) + 1, 1) AS lo FROM ss_events) r))::text";
+
+/*
+ * How long the cursor of a plugin that is not installed (a --plugin one)
+ * keeps holding retention once no daemon delivers it: a plugin run once by
+ * hand must not keep the whole outbox for --event-retention.
+ */
+#define STALE_CURSOR "interval '1 hour'"
 
 /*
  * Deletes, oldest first and at most RETENTION_ROWS at a time, the events
- * every cursor has passed (once keep_delivered_s old) and those older than
- * retention_s whoever has not had them.
+ * every cursor that holds retention has passed (once keep_delivered_s
+ * old) and those older than retention_s whoever has not had them. A
+ * cursor holds retention while its plugin is installed (enabled or not),
+ * or its lease or its last acknowledgement is less than STALE_CURSOR old.
  */
 static const char RETAIN_SQL[] =
-    "WITH lo AS (SELECT coalesce((SELECT min(acked_id) FROM ss_event_cursors), "
+    "WITH lo AS (SELECT coalesce((SELECT min(acked_id) FROM ss_event_cursors c "
+    "  WHERE c.lease_until > now() - " STALE_CURSOR " OR c.acked_at > now() - " STALE_CURSOR
+    "  OR EXISTS (SELECT 1 FROM installed_plugins i WHERE i.name = c.plugin)), "
     "  (SELECT coalesce(max(id), 0) FROM ss_events)) AS v), "
     "head AS (SELECT id, created_at FROM ss_events ORDER BY id LIMIT $1::int), "
     "del AS (DELETE FROM ss_events e USING head, lo WHERE e.id = head.id AND "

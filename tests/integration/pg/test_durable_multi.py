@@ -11,6 +11,7 @@ a new daemon delivers it; a plugin installed later starts at the head;
 delivered events are deleted by retention; past the backlog bound the intake
 answers 503 with Retry-After."""
 import os
+import re
 import signal
 import sys
 import threading
@@ -345,13 +346,56 @@ def test_backlog_bound_is_503(pg):
         c.stop()
 
 
+def test_stale_cursor_and_backlog_past_deleted_rows(pg):
+    """A cursor of a plugin no daemon runs (no install) idle for over an hour does not
+    hold retention; the backlog does not count ids retention deleted below a cursor."""
+    c = Cluster(pg, "dmg", extra=["--event-backlog-max", "100", "--event-keep-delivered", "0"])
+    try:
+        a = c.start()
+        assert a.post(f"{M}/install/rec-a").status == 201
+        a.wait_state("rec-a", "running")
+        h.wait_for(lambda: owner_daemon(c, "rec-a") is a, 15, "a's lease")
+        # A --plugin plugin run once, two hours ago, by a daemon long gone: cursor at 0.
+        c.sql("INSERT INTO ss_event_cursors (plugin, acked_id, acked_at) "
+              "VALUES ('gone', 0, now() - interval '2 hours')")
+        ids = a.post("/api/events", [{"type": "session.created"}] * 20).json["ids"]
+        h.wait_for(lambda: set(ids) <= {i for i, _, _ in c.deliveries("rec-a")}, 20,
+                   "rec-a to have the events")
+        h.wait_for(lambda: c.sql(f"SELECT count(*) FROM ss_events WHERE id <= {max(ids)}")
+                   == "0", 30, "retention past the stale cursor\n" + c.dump())
+        # rec-a stopped: the backlog passes the bound, 503.
+        pids = tree(a.runtime("rec-a")["pid"])
+        for p in pids:
+            os.kill(p, signal.SIGSTOP)
+        try:
+            assert a.post("/api/events", [{"type": "session.created"}] * 150).status == 202
+            h.wait_for(lambda: a.post("/api/events", {"type": "session.created"}).status
+                       == 503, 20, "503 past the bound")
+            # What --event-retention deletes undelivered (here by hand, all but the
+            # newest row): the ids below it are gone, so they are no backlog any more.
+            c.sql("DELETE FROM ss_events WHERE id < (SELECT max(id) FROM ss_events)")
+            h.wait_for(lambda: a.post("/api/events", {"type": "session.created"}).status
+                       == 202, 20, "202 once the deleted ids are not counted")
+        finally:
+            for p in pids:
+                try:
+                    os.kill(p, signal.SIGCONT)
+                except ProcessLookupError:
+                    pass  # ended meanwhile (its event deadline): the failure is above
+        m = a.get("/metrics").raw
+        assert not re.search(r"^streamspace_outbox_backlog -", m, re.M), m
+    finally:
+        c.stop()
+
+
 if __name__ == "__main__":
     # Commits kept across a crash of the server: a 202 is a promise through its restart.
     pg = h.PG(tcp=True, sync_commit=True)
     try:
         only = sys.argv[1:]
         tests = [test_three_daemons_kill9_and_pg_restart, test_202_then_kill9_is_delivered,
-                 test_installed_later_starts_at_head_and_retention, test_backlog_bound_is_503]
+                 test_installed_later_starts_at_head_and_retention, test_backlog_bound_is_503,
+                 test_stale_cursor_and_backlog_past_deleted_rows]
         sys.exit(h.Suite().run([t for t in tests if not only or t.__name__ in only], pg))
     finally:
         pg.close()
