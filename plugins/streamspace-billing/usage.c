@@ -11,6 +11,7 @@
 #define HOUR_MS 3600000.0
 #define MONTH_HOURS 730.0
 #define SESSIONS_MAX 1000 /* per day record; the rest are summed under "(other)" */
+#define BILLED_MAX 1000	  /* billedTo marks per day or month record (usage_unbilled) */
 
 static double num(json_object *o, const char *key, double def)
 {
@@ -228,6 +229,35 @@ int usage_split(const struct usage_span *span, const struct usage_rates *r, stru
 	return n;
 }
 
+/*
+ * A record's marks stay at BILLED_MAX: past it the session counted up to the
+ * earliest time is forgotten (never keep, the one just marked). A mark is
+ * only needed while that session's last event could come again (a crash
+ * between its writes, its redelivery soon after) or its next checkpoint
+ * could bill a stretch again: the session marked earliest is the one done
+ * longest ago. A month of many short sessions no longer grows its record
+ * past the storage value limit.
+ */
+static void forget_oldest(json_object *marks, const char *keep)
+{
+	const char *oldest = NULL;
+	int64_t min = INT64_MAX;
+
+	if (json_object_object_length(marks) <= BILLED_MAX)
+		return;
+	json_object_object_foreach(marks, k, v)
+	{
+		int64_t m = json_object_get_int64(v);
+
+		if (strcmp(k, keep) != 0 && (oldest == NULL || m < min)) {
+			oldest = k;
+			min = m;
+		}
+	}
+	if (oldest != NULL)
+		json_object_object_del(marks, oldest);
+}
+
 bool usage_unbilled(json_object *record, const char *session, const struct usage_span *span,
 		    const struct usage_rates *r, const struct usage_piece *piece,
 		    struct usage_piece *out)
@@ -247,6 +277,7 @@ bool usage_unbilled(json_object *record, const char *session, const struct usage
 	if (usage_split(&rest, r, out, 1) != 1)
 		return false;
 	set_i64(marks, session, piece->end_ms);
+	forget_oldest(marks, session);
 	return true;
 }
 

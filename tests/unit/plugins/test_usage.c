@@ -382,6 +382,50 @@ static void test_crash_between_writes(void **state)
 	json_object_put(cfg);
 }
 
+/*
+ * A month of many sessions: the month record keeps at most 1000 billedTo
+ * marks, forgetting the sessions counted up to the earliest times; the
+ * latest keep theirs, so their redelivered events still add nothing.
+ */
+static void test_billed_to_bounded(void **state)
+{
+	(void)state;
+	json_object *cfg = parse("{\"computeRates\": {\"cpu_per_core_hour\": 1, "
+				 "\"memory_per_gb_hour\": 0, \"storage_per_gb_month\": 0}}");
+	json_object *month = json_object_new_object(), *marks;
+	struct usage_rates r;
+	struct usage_piece part;
+	char session[32];
+	int billed = 0;
+
+	usage_rates_of(cfg, &r);
+	for (int i = 0; i < 1500; i++) {
+		/* Session i ran one minute, ending i minutes into the day. */
+		struct usage_span sp = {.any = true,
+					.running = true,
+					.cpu = 1,
+					.start_ms = DAY0 + (int64_t)i * 60000,
+					.end_ms = DAY0 + (int64_t)(i + 1) * 60000};
+		struct usage_piece pc[1];
+
+		snprintf(session, sizeof session, "s%d", i);
+		assert_int_equal(usage_split(&sp, &r, pc, 1), 1);
+		if (usage_unbilled(month, session, &sp, &r, &pc[0], &part))
+			billed++;
+		/* The same event again at once: nothing more. */
+		assert_false(usage_unbilled(month, session, &sp, &r, &pc[0], &part));
+	}
+	assert_int_equal(billed, 1500);
+	marks = at(month, "billedTo");
+	assert_int_equal(json_object_object_length(marks), 1000);
+	assert_null(json_object_object_get(marks, "s0"));
+	assert_null(json_object_object_get(marks, "s499"));
+	assert_int_equal(json_object_get_int64(at(month, "billedTo/s500")), DAY0 + 501 * 60000LL);
+	assert_int_equal(json_object_get_int64(at(month, "billedTo/s1499")), DAY0 + 1500 * 60000LL);
+	json_object_put(month);
+	json_object_put(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -391,6 +435,7 @@ int main(void)
 	    cmocka_unit_test(test_split_days),
 	    cmocka_unit_test(test_day_month_report),
 	    cmocka_unit_test(test_crash_between_writes),
+	    cmocka_unit_test(test_billed_to_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
