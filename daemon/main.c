@@ -369,7 +369,7 @@ static int start_registry(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	api_marketplace_register(d->api, d->registry);
 	api_catalog_register(d->api, d->catalog);
-	d->readme = readme_new(registry_worker(d->registry), d->cfg.plugin_dir);
+	d->readme = readme_new(registry_worker(d->registry), d->cfg.plugin_dir, d->registry);
 	api_catalog_register_readme(d->api, d->readme);
 	start_repos(d);
 	api_repos_register(d->api, d->repos);

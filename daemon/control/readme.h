@@ -1,8 +1,11 @@
 /*
- * A plugin's README.md, as its directory in the plugin directory has it
+ * A plugin's README.md: an installed plugin's is its installed version's
+ * copy (`<install-dir>/<name>/<version>/README.md`, where a catalog
+ * package's is, the only one it has), else the plugin directory's
  * (`<plugin-dir>/<name>/README.md`; the shipped plugins and packages carry
- * one), read on the worker thread: a regular file (no link, FIFO or device)
- * of at most README_MAX bytes of UTF-8. For the marketplace's detail page.
+ * one). Read on the worker thread: a regular file (no link, FIFO or
+ * device) of at most README_MAX bytes of UTF-8. For the marketplace's
+ * detail page.
  */
 #ifndef SS_README_H
 #define SS_README_H
@@ -12,10 +15,15 @@
 #define README_MAX (256 * 1024)
 
 struct readme;
+struct registry;
 struct worker;
 
-/* plugin_dir is copied (NULL: no README is ever found). The worker is borrowed. */
-struct readme *readme_new(struct worker *w, const char *plugin_dir);
+/*
+ * plugin_dir is copied (NULL: none). The worker and reg (which tells an
+ * installed plugin's version; NULL: only the plugin directory is read)
+ * are borrowed.
+ */
+struct readme *readme_new(struct worker *w, const char *plugin_dir, struct registry *reg);
 void readme_free(struct readme *r);
 
 enum readme_status { README_OK, README_NONE, README_BAD };

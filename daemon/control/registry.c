@@ -549,6 +549,11 @@ void registry_get(struct registry *reg, const char *name, verb_done_fn done, voi
 	call_queued(c, plugin_store_get(reg->db, name, got, c));
 }
 
+char *registry_version_dir(struct registry *reg, const char *name, const char *version)
+{
+	return installdir_version_path(reg->dir, name, version);
+}
+
 struct unmanaged_ctx {
 	struct registry *reg;
 	const struct plugin_rows *rows;

@@ -110,6 +110,8 @@ void registry_rollback(struct registry *reg, const char *name, const char *versi
 		       const char *user, verb_done_fn done, void *arg);
 /* body: the view of name (a plugin run with --plugin has an unmanaged view). */
 void registry_get(struct registry *reg, const char *name, verb_done_fn done, void *arg);
+/* Where version of name is kept on disk when installed, <install-dir>/<name>/<version> (new). */
+char *registry_version_dir(struct registry *reg, const char *name, const char *version);
 /* body {"count", "plugins": [views]}. */
 void registry_list(struct registry *reg, verb_done_fn done, void *arg);
 

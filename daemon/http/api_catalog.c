@@ -3,7 +3,7 @@
  * over the newest version of each plugin, with installed/enabled flags) and
  * the ratings (POST rate/{name}, GET ratings/{name}; one per user and
  * plugin). Validation here, the work in catalog.c. GET readme/{name}: a
- * plugin's README.md from the plugin directory (readme.c).
+ * plugin's README.md from its installed copy or the plugin directory (readme.c).
  */
 #include "api_catalog.h"
 
@@ -145,8 +145,10 @@ static void readme_answer(void *arg, enum readme_status st, const char *text, si
 	json_object *body;
 
 	if (st == README_NONE) {
-		api_reply_error(rc->req, 404, "not_found",
-				"%s has no README.md in the plugin directory", rc->name);
+		api_reply_error(
+		    rc->req, 404, "not_found",
+		    "%s has no README.md (in its installed copy or the plugin directory)",
+		    rc->name);
 	} else if (st == README_BAD) {
 		api_reply_error(rc->req, 422, "bad_readme", "%s", why);
 	} else {
