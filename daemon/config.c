@@ -317,6 +317,8 @@ static const struct knob knobs[] = {
 	"state streams (GET .../stream) open at once"),
     NUM("stream-heartbeat-ms", stream_heartbeat_ms, "MS", 100, 3600000, 15000,
 	"a state stream's keep-alive comment interval"),
+    NUM("stream-max-pending", stream_max_pending, "BYTES", 4096, 64LL << 20, 512 << 10,
+	"what a state stream client may leave unread before it is disconnected"),
     NUM("storage-max-keys", storage_max_keys, "N", 1, 1LL << 40, 10000,
 	"plugin storage: live keys per plugin"),
     NUM("storage-max-bytes", storage_max_bytes, "N", 1024, 1LL << 50, 64LL << 20,

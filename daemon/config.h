@@ -57,6 +57,7 @@ struct config {
 	int hold_max_ms;		/* the longest the bus's pressure holds POST /api/events */
 	size_t max_streams;		/* GET .../stream clients at once */
 	int stream_heartbeat_ms;	/* their keep-alive comment interval */
+	size_t stream_max_pending;	/* bytes one may leave unread before it is dropped */
 	int64_t storage_max_keys;	/* live keys per plugin */
 	int64_t storage_max_bytes;	/* key + value bytes per plugin */
 	int storage_timeout_ms;		/* a storage call answered timeout past it */

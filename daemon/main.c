@@ -688,7 +688,8 @@ static int run(int argc, char **argv)
 	d.live =
 	    api_live_new(d.base, d.api, d.sup,
 			 &(struct api_live_options){.max_clients = d.cfg.max_streams,
-						    .heartbeat_ms = d.cfg.stream_heartbeat_ms});
+						    .heartbeat_ms = d.cfg.stream_heartbeat_ms,
+						    .max_pending = d.cfg.stream_max_pending});
 	api_proute_register(d.api, d.sup,
 			    &(struct api_proute_options){
 				.timeout_ms = d.cfg.route_timeout_ms,

@@ -6,9 +6,10 @@
  * event each time a plugin's state, pid, restarts, crashes or last exit
  * change, "removed" when the daemon stops running one (disabled,
  * uninstalled), and a comment line every heartbeat. An event is formatted
- * once and queued to every client; a client that lets LIVE_PENDING_MAX
- * bytes pile up is disconnected (it reconnects and gets a fresh snapshot),
- * so a slow reader costs bounded memory and never delays the others.
+ * once and queued to every client; a client that lets max_pending bytes
+ * (--stream-max-pending, 512 KiB) pile up is disconnected (it reconnects
+ * and gets a fresh snapshot), so a slow reader costs bounded memory and
+ * never delays the others.
  *
  * Browsers' EventSource cannot send an Authorization header, and a token in
  * the URL would land in logs and history: the UI reads the stream with
@@ -167,7 +168,7 @@ static void h_stream(struct api_req *req, const char *rest, void *arg)
 	}
 	c = xcalloc(1, sizeof *c);
 	c->live = live;
-	c->s = api_reply_stream(req, "text/event-stream", LIVE_PENDING_MAX, client_closed, c);
+	c->s = api_reply_stream(req, "text/event-stream", live->o.max_pending, client_closed, c);
 	if (c->s == NULL) {
 		free(c);
 		return;
@@ -240,6 +241,8 @@ struct api_live *api_live_new(struct event_base *base, struct api *api, struct s
 		live->o.max_clients = 16;
 	if (live->o.heartbeat_ms <= 0)
 		live->o.heartbeat_ms = 15000;
+	if (live->o.max_pending == 0)
+		live->o.max_pending = LIVE_PENDING_MAX;
 	LIST_INIT(&live->clients);
 	live->heartbeat = event_new(base, -1, EV_PERSIST, heartbeat, live);
 	if (live->heartbeat == NULL)

@@ -18,6 +18,8 @@ struct api_live;
 struct api_live_options {
 	size_t max_clients; /* streams open at once; one more is 503 (default 16) */
 	int heartbeat_ms;   /* a comment line this often keeps proxies from timing out (15000) */
+	size_t max_pending; /* bytes queued to a client that does not read before it is dropped
+			       (0: 512 KiB) */
 };
 
 struct api_live *api_live_new(struct event_base *base, struct api *api, struct supervisor *sup,
