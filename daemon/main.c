@@ -7,7 +7,6 @@
 #include <event2/event.h>
 #include <inttypes.h>
 #include <json-c/json.h>
-#include <libgen.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,8 +25,8 @@
 #include "cli_config.h"
 #include "config.h"
 #include "core_api.h"
+#include "devplugins.h"
 #include "discovery.h"
-#include "hostuser.h"
 #include "clock.h"
 #include "log.h"
 #include "manifest.h"
@@ -38,7 +37,6 @@
 #include "platform.h"
 #include "sink.h"
 #include "ss_config.h"
-#include "secrets.h"
 #include "static.h"
 #include "call.h"
 #include "emit.h"
@@ -149,84 +147,6 @@ static void watchdog_start(struct daemon *d)
 	tv = clock_tv(us / 2000);
 	d->watchdog = event_new(d->base, -1, EV_PERSIST, watchdog_cb, d);
 	event_add(d->watchdog, &tv);
-}
-
-/*
- * Starts (or, on SIGHUP, restarts) the --plugin [NAME=]PATH plugins: name,
- * permissions, default config and limits from the manifest.json beside the
- * .so when there is one, else the file name and the read permissions a
- * developer's plugin expects.
- */
-static void run_dev_plugins(struct daemon *d)
-{
-	for (size_t i = 0; i < d->cfg.nplugins; i++) {
-		const char *arg = d->cfg.plugins[i], *eq = strchr(arg, '=');
-		const char *path = eq ? eq + 1 : arg;
-		char *dir = xstrdup(path), *base = xstrdup(path), *mpath, *name = NULL;
-		struct plugin_spec spec = {.path = path};
-		struct manifest *m = NULL;
-		json_object *perms = NULL;
-		char err[512];
-
-		mpath = xasprintf("%s/manifest.json", dirname(dir));
-		if (name_builtin(path) != NULL) {
-			/* Compiled into the host: its manifest comes from the host's list. */
-			const struct discovered *b =
-			    discovery_find(&d->builtins, name_builtin(path));
-			if (b == NULL) {
-				log_error("config",
-					  "--plugin %s: the plugin host has no such built-in", arg);
-				goto next;
-			}
-			m = manifest_from_json(b->manifest->json, err, sizeof err);
-		} else if (access(mpath, F_OK) == 0 &&
-			   (m = manifest_read_file(mpath, err, sizeof err)) == NULL) {
-			log_error("config", "--plugin %s: %s", arg, err);
-			goto next;
-		}
-		if (eq != NULL) {
-			name = xstrndup(arg, (size_t)(eq - arg));
-		} else if (m != NULL) {
-			name = xstrdup(m->name);
-		} else {
-			char *b = basename(base);
-			size_t n = strlen(b);
-			if (n > 3 && strcmp(b + n - 3, ".so") == 0)
-				b[n - 3] = '\0';
-			name = xstrdup(b);
-		}
-		if (m != NULL) {
-			spec.permissions = m->permissions;
-			egress_set_hosts(d->egress, name, m->allowed_hosts);
-			jobs_set_manifest(d->jobs, name, m->jobs);
-			spec.config = m->default_config;
-			spec.mem_limit = m->mem_limit;
-			spec.event_timeout_ms = m->event_timeout_ms;
-			spec.handshake_timeout_ms = m->handshake_timeout_ms;
-			spec.secrets = secrets_values(m->default_config, m->config_schema);
-		} else {
-			perms = json_object_new_array();
-			json_object_array_add(perms, json_object_new_string("read:sessions"));
-			json_object_array_add(perms, json_object_new_string("read:users"));
-			spec.permissions = perms;
-			egress_set_hosts(d->egress, name, NULL);
-			jobs_set_manifest(d->jobs, name, NULL);
-		}
-		spec.name = name;
-		if (!name_plugin_valid(name))
-			log_error("config", "--plugin %s: \"%s\" is not a valid plugin name", arg,
-				  name);
-		else if (supervisor_run(d->sup, &spec, NULL, NULL, err, sizeof err) < 0)
-			log_error("config", "--plugin %s: %s", arg, err);
-	next:
-		json_object_put(spec.secrets);
-		json_object_put(perms);
-		manifest_free(m);
-		free(name);
-		free(mpath);
-		free(dir);
-		free(base);
-	}
 }
 
 #if SS_HAVE_LIBPQ
@@ -534,7 +454,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		break;
 	case SIGHUP:
 		log_info("streamspaced", "SIGHUP: restarting --plugin plugins");
-		run_dev_plugins(d);
+		devplugins_run(&d->cfg, &d->builtins, d->egress, d->jobs, d->sup);
 		break;
 	case SIGTERM:
 	case SIGINT:
@@ -558,42 +478,6 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
-/*
- * Refuses to start when the user the plugin hosts run as (nobody, under a
- * root daemon) cannot read the plugin directory or a --plugin's directory
- * and file: every start of every plugin there would fail in the host's
- * sandbox setup. The message names the path and the user. A plugin
- * directory that does not exist yet is created later (0755) and passes.
- */
-static int plugins_readable(const struct config *cfg)
-{
-	char err[512];
-	int rc = 0;
-
-	if (cfg->plugin_dir != NULL && cfg->database != NULL &&
-	    access(cfg->plugin_dir, F_OK) == 0 &&
-	    hostuser_can_read(cfg->plugin_dir, true, err, sizeof err) < 0) {
-		log_error("streamspaced", "%s", err);
-		rc = -1;
-	}
-	for (size_t i = 0; i < cfg->nplugins; i++) {
-		const char *eq = strchr(cfg->plugins[i], '=');
-		const char *path = eq ? eq + 1 : cfg->plugins[i];
-		char *dir;
-
-		if (name_builtin(path) != NULL)
-			continue;
-		dir = xstrdup(path);
-		if (hostuser_can_read(dirname(dir), true, err, sizeof err) < 0 ||
-		    hostuser_can_read(path, false, err, sizeof err) < 0) {
-			log_error("streamspaced", "--plugin %s: %s", cfg->plugins[i], err);
-			rc = -1;
-		}
-		free(dir);
-	}
-	return rc;
-}
-
 static int run(int argc, char **argv)
 {
 	struct daemon d;
@@ -609,7 +493,7 @@ static int run(int argc, char **argv)
 	log_set_level((enum log_level)d.cfg.log_level);
 	log_route_libevent();
 	signal(SIGPIPE, SIG_IGN);
-	if (plugins_readable(&d.cfg) < 0) {
+	if (devplugins_readable(&d.cfg) < 0) {
 		config_free(&d.cfg);
 		return 1;
 	}
@@ -737,7 +621,7 @@ static int run(int argc, char **argv)
 			 "--plugin-dir needs --database: the registry keeps what is "
 			 "installed; ignoring it");
 	}
-	run_dev_plugins(&d);
+	devplugins_run(&d.cfg, &d.builtins, d.egress, d.jobs, d.sup);
 	/* system.startup once what start-up began has started (ready or not), 30 s at most. */
 	platform_startup(d.platform, 30000);
 	log_info("streamspaced", "listening on %.*s:%d",

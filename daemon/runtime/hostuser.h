@@ -26,4 +26,20 @@
  */
 int hostuser_can_read(const char *path, bool dir, char *err, size_t errlen);
 
+/* One path to check: a directory (list it) or a file (read it); the result in *err. */
+struct hostuser_path {
+	const char *path;
+	bool dir;
+	int *err; /* 0, or the errno the hosts' user would get */
+};
+
+/*
+ * hostuser_can_read for n paths at once, in one child as root (one fork
+ * however many paths: the daemon's start with many plugins does not fork
+ * once per file). Each path's result goes to its err.
+ */
+void hostuser_check(const struct hostuser_path *paths, size_t n);
+/* The sentence hostuser_can_read gives for path and errno e. */
+void hostuser_message(const char *path, bool dir, int e, char *err, size_t errlen);
+
 #endif
