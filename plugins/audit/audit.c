@@ -20,6 +20,8 @@
 #include <time.h>
 #include <streamspace/plugin.h>
 
+#include "../common/walk.h"
+
 #include "builtin.h"
 
 static const char audit_manifest[] =
@@ -164,50 +166,37 @@ static bool type_matches(const char *want, const char *type)
 	return strcmp(type, want) == 0;
 }
 
+/* A record walk's visitor, and what it is given. */
+struct record_walk {
+	bool (*visit)(ss_plugin *p, const char *key, int64_t ts, const char *type, void *arg);
+	void *arg;
+};
+
+static int record_visit(ss_plugin *p, const char *key, void *arg)
+{
+	const struct record_walk *w = arg;
+	const char *type;
+	int64_t ts;
+
+	if (!parse_key(key, &ts, &type))
+		return 1;
+	return w->visit(p, key, ts, type, w->arg) ? 1 : 0;
+}
+
 /*
- * Calls visit for each record key, newest first, page after page (pages of
- * page_size keys, at most SCAN_PAGES of them), until visit returns false.
- * Returns 0, or -1 when storage failed (its error is the plugin's last).
+ * Calls visit for each record key after cursor (NULL: from the newest),
+ * newest first, page after page (pages of page_size keys, at most
+ * SCAN_PAGES of them), until visit returns false. Returns 0, or -1 when
+ * storage failed (its error is the plugin's last).
  */
-static int walk(ss_plugin *p, int page_size,
+static int walk(ss_plugin *p, const char *cursor, int page_size,
 		bool (*visit)(ss_plugin *p, const char *key, int64_t ts, const char *type,
 			      void *arg),
 		void *arg)
 {
-	json_object *page = NULL;
-	char *cursor = NULL;
-	int rc = 0;
+	struct record_walk w = {visit, arg};
 
-	for (int pg = 0; pg < SCAN_PAGES; pg++) {
-		json_object *keys, *next;
-		bool more = true;
-
-		json_object_put(page);
-		page = NULL;
-		if (ss_storage_list(p, KEY_PREFIX, cursor, page_size, &page) != SS_OK) {
-			ss_log(p, SS_WARN, "storage list: %s", ss_error_message(p));
-			rc = -1;
-			break;
-		}
-		keys = json_object_object_get(page, "keys");
-		for (size_t i = 0; more && i < json_object_array_length(keys); i++) {
-			const char *key =
-			    json_object_get_string(json_object_array_get_idx(keys, i));
-			const char *type;
-			int64_t ts;
-
-			if (parse_key(key, &ts, &type))
-				more = visit(p, key, ts, type, arg);
-		}
-		next = json_object_object_get(page, "next");
-		free(cursor);
-		cursor = more && next != NULL ? strdup(json_object_get_string(next)) : NULL;
-		if (cursor == NULL)
-			break;
-	}
-	json_object_put(page);
-	free(cursor);
-	return rc;
+	return walk_keys_paged(p, KEY_PREFIX, cursor, page_size, SCAN_PAGES, record_visit, &w);
 }
 
 static int reply_error(ss_response *res, int status, const char *code, const char *message)
@@ -261,7 +250,7 @@ static int get_events(ss_plugin *p, const ss_request *req, ss_response *res)
 		return reply_error(res, 400, "bad_request", "type must be 1 to 128 bytes");
 	l.events = json_object_new_array();
 	/* Without a filter every key is a record to return: a page of limit keys is enough. */
-	if (walk(p, l.want == NULL ? (int)l.limit : PAGE, collect, &l) < 0) {
+	if (walk(p, NULL, l.want == NULL ? (int)l.limit : PAGE, collect, &l) < 0) {
 		json_object_put(l.events);
 		return reply_error(res, 503, "unavailable", ss_error_message(p));
 	}
@@ -283,6 +272,20 @@ struct sweep {
 	bool failed;
 };
 
+/* Counts the records still kept, newest first, up to the first one past the cutoff. */
+static bool count_kept(ss_plugin *p, const char *key, int64_t ts, const char *type, void *arg)
+{
+	struct sweep *sw = arg;
+
+	(void)p;
+	(void)key;
+	(void)type;
+	if (ts < sw->cutoff)
+		return false;
+	sw->kept++;
+	return true;
+}
+
 static bool expire(ss_plugin *p, const char *key, int64_t ts, const char *type, void *arg)
 {
 	struct sweep *sw = arg;
@@ -302,18 +305,25 @@ static bool expire(ss_plugin *p, const char *key, int64_t ts, const char *type, 
 }
 
 /*
- * The retention job: deletes every record older than retentionSeconds
- * (found by its key: no value is read), then publishes
+ * The retention job: counts the records kept (the newest, up to SCAN_PAGES
+ * pages of them), then deletes every record older than retentionSeconds
+ * (found by its key: no value is read), from the first one past the cutoff
+ * on, SCAN_PAGES pages a run (the next run goes on). Walking from the
+ * newest to find them read only the newest 20,000 records: past that many
+ * the old ones were never reached, so never deleted. Then publishes
  * plugin.audit.retention-run {deleted, kept, retentionSeconds, cutoff, ok}.
  */
 static int retention(ss_plugin *p, const char *job)
 {
 	int64_t keep_s = ss_config_int(p, "retentionSeconds", 2592000);
 	struct sweep sw = {.cutoff = now_ms() - keep_s * 1000};
+	char from[64];
 	json_object *d;
 
 	(void)job;
-	if (walk(p, PAGE, expire, &sw) < 0)
+	/* After every key of a record at the cutoff itself ('~' sorts after its digits). */
+	snprintf(from, sizeof from, KEY_PREFIX "%013" PRId64 "/~", INV_MS - sw.cutoff);
+	if (walk(p, NULL, PAGE, count_kept, &sw) < 0 || walk(p, from, PAGE, expire, &sw) < 0)
 		sw.failed = true;
 	d = json_object_new_object();
 	json_object_object_add(d, "deleted", json_object_new_int64(sw.deleted));

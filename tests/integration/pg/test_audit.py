@@ -5,7 +5,9 @@ plugin and platform events) is recorded in its storage and served by GET
 /api/plugins/audit/events?type=&limit= newest first, filtered by type; its
 scheduled retention job deletes what is older than retentionSeconds (changed
 live) and announces each run as plugin.audit.retention-run, which another
-plugin (hello) receives; bad parameters are 400 with a JSON error."""
+plugin (hello) receives; bad parameters are 400 with a JSON error. Past
+20,000 records (a raised --storage-max-keys) the old ones are still found and
+deleted: the retention walk starts at the cutoff, not at the newest."""
 import json
 import os
 import re
@@ -91,5 +93,34 @@ def test_audit(ctx):
     assert st["runs"] >= 2 and st["failed"] == 0 and st["scheduled"], st
 
 
+def test_retention_past_the_newest(ctx):
+    d = ctx.fresh(extra_args=["--storage-max-keys", "100000"])
+    assert d.post(f"{M}/install/hello").status == 201
+    # 20,050 records of the last minute and 30 of two hours ago, as audit keys them
+    # (e/<INV_MS - ms>/<INT64_MAX - id>/<type>: newest first), written in SQL.
+    ctx.pg.psql(d.db, """
+        INSERT INTO plugin_storage (plugin_name, key, value)
+        SELECT 'audit', format('e/%s/%s/session.created',
+                               lpad((9999999999999 - (t.now - g.i * g.back))::text, 13, '0'),
+                               lpad((9223372036854775807 - g.i)::text, 19, '0')), '{}'
+        FROM (SELECT (extract(epoch FROM now()) * 1000)::bigint AS now) t,
+             LATERAL (SELECT i, CASE WHEN i > 20050 THEN 240 ELSE 1 END AS back
+                      FROM generate_series(1, 20080) i) g(i, back)""")
+    old = ("SELECT count(*) FROM plugin_storage WHERE plugin_name = 'audit' AND "
+           "key > 'e/' || lpad((9999999999999 - (extract(epoch FROM now()) * 1000)::bigint "
+           "+ 3600000)::text, 13, '0')")
+    assert ctx.pg.psql(d.db, old) == "30"
+    r = d.post(f"{M}/install/audit", {"config": {"retentionSeconds": 3600,
+                                                 "cleanupIntervalSeconds": 1}})
+    assert r.status == 201, r
+    run = h.wait_for(lambda: [x for x in runs(d) if x["deleted"] > 0], 30,
+                     "a run that deletes the old records")[-1]
+    assert run["deleted"] == 30 and run["ok"] is True, run
+    assert run["kept"] == 20000, run  # counted up to 20 pages
+    assert ctx.pg.psql(d.db, old) == "0"
+    n = ctx.pg.psql(d.db, "SELECT count(*) FROM plugin_storage WHERE plugin_name = 'audit'")
+    assert int(n) >= 20050, n
+
+
 if __name__ == "__main__":
-    sys.exit(h.run_with_ctx("ss_audit_", "ss-audit-", [test_audit]))
+    sys.exit(h.run_with_ctx("ss_audit_", "ss-audit-", [test_audit, test_retention_past_the_newest]))
