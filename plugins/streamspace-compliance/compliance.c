@@ -191,16 +191,23 @@ static int on_event(ss_plugin *p, const ss_event *ev)
 }
 
 struct sweep {
-	int64_t now, deleted, kept, flagged;
+	int64_t now, deleted, read, flagged;
 };
 
+/*
+ * A class's records list oldest first: those past retention are a prefix,
+ * and the walk stops at the first one still kept.
+ */
 static int expire(ss_plugin *p, const char *key, void *arg)
 {
 	struct sweep *sw = arg;
-	if (!policy_expired(ss_config(p), key, sw->now)) {
-		sw->kept++;
-		return 1;
-	}
+	char cls[16];
+	int64_t ts;
+	sw->read++;
+	if (!policy_key_parse(key, cls, &ts))
+		return 1; /* not a record key: not in the order, passed over */
+	if (!policy_expired(ss_config(p), key, sw->now))
+		return 0;
 	int r = ss_storage_delete(p, key);
 	if (r != SS_OK && r != SS_ERR_NOT_FOUND) {
 		ss_log(p, SS_ERROR, "storage: deleting %s: %s", key, ss_error_code(p));
@@ -249,26 +256,36 @@ static int check_open(ss_plugin *p, const char *key, void *arg)
 }
 
 /*
- * The retention job: deletes every record past its class's retentionDays
- * and flags the sessions running past maxSessionHours; announced as
- * plugin.streamspace-compliance.retention-run {deleted, kept, flagged}.
+ * The retention job: deletes every record past its class's retentionDays,
+ * class by class from the oldest up to the first one still kept (the
+ * records in retention, nearly all of them, are not read; a class kept
+ * forever not at all), and flags the sessions running past
+ * maxSessionHours; announced as plugin.streamspace-compliance.retention-run
+ * {deleted, read, flagged, ok} (read: the record keys listed).
  */
 static int on_retention(ss_plugin *p, const char *job)
 {
 	struct sweep sw = {.now = (int64_t)time(NULL) * 1000};
-	int rc = walk_keys(p, "rec/", NULL, expire, &sw);
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < sizeof report_classes / sizeof report_classes[0]; i++) {
+		char prefix[32];
+		if (policy_retention_days(ss_config(p), report_classes[i]) == 0)
+			continue;
+		snprintf(prefix, sizeof prefix, "rec/%s/", report_classes[i]);
+		rc = walk_keys(p, prefix, NULL, expire, &sw);
+	}
 	if (rc == 0)
 		rc = walk_keys(p, "open/", NULL, check_open, &sw);
 	json_object *d = json_object_new_object();
 	json_object_object_add(d, "deleted", json_object_new_int64(sw.deleted));
-	json_object_object_add(d, "kept", json_object_new_int64(sw.kept));
+	json_object_object_add(d, "read", json_object_new_int64(sw.read));
 	json_object_object_add(d, "flagged", json_object_new_int64(sw.flagged));
 	json_object_object_add(d, "ok", json_object_new_boolean(rc == 0));
 	if (ss_emit(p, "retention-run", d) != SS_OK)
 		ss_log(p, SS_WARN, "retention-run not announced: %s", ss_error_code(p));
 	json_object_put(d);
-	ss_log(p, SS_INFO, "%s: %lld deleted, %lld kept, %lld long sessions flagged%s", job,
-	       (long long)sw.deleted, (long long)sw.kept, (long long)sw.flagged,
+	ss_log(p, SS_INFO, "%s: %lld deleted (%lld records read), %lld long sessions flagged%s",
+	       job, (long long)sw.deleted, (long long)sw.read, (long long)sw.flagged,
 	       rc == 0 ? "" : " (stopped by a storage failure)");
 	return rc;
 }
