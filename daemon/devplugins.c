@@ -30,7 +30,8 @@
  * developer's plugin expects.
  */
 void devplugins_run(const struct config *cfg, const struct discovery *builtins,
-		    struct egress *egress, struct jobs *jobs, struct supervisor *sup)
+		    struct egress *egress, struct jobs *jobs, struct supervisor *sup,
+		    void (*started)(const char *name, void *arg), void *started_arg)
 {
 	for (size_t i = 0; i < cfg->nplugins; i++) {
 		const char *arg = cfg->plugins[i], *eq = strchr(arg, '=');
@@ -90,6 +91,8 @@ void devplugins_run(const struct config *cfg, const struct discovery *builtins,
 				  name);
 		else if (supervisor_run(sup, &spec, NULL, NULL, err, sizeof err) < 0)
 			log_error("config", "--plugin %s: %s", arg, err);
+		else if (started != NULL)
+			started(name, started_arg);
 	next:
 		json_object_put(spec.secrets);
 		json_object_put(perms);

@@ -149,6 +149,20 @@ static void watchdog_start(struct daemon *d)
 	event_add(d->watchdog, &tv);
 }
 
+/* A --plugin plugin runs: with a database its cursor is made now (deliver_start_cursor). */
+static void dev_started(const char *name, void *arg)
+{
+#if SS_HAVE_LIBPQ
+	struct daemon *d = arg;
+
+	if (d->deliver != NULL)
+		deliver_start_cursor(d->deliver, name);
+#else
+	(void)name;
+	(void)arg;
+#endif
+}
+
 #if SS_HAVE_LIBPQ
 static bool database_up(void *arg)
 {
@@ -454,7 +468,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		break;
 	case SIGHUP:
 		log_info("streamspaced", "SIGHUP: restarting --plugin plugins");
-		devplugins_run(&d->cfg, &d->builtins, d->egress, d->jobs, d->sup);
+		devplugins_run(&d->cfg, &d->builtins, d->egress, d->jobs, d->sup, dev_started, d);
 		break;
 	case SIGTERM:
 	case SIGINT:
@@ -569,11 +583,10 @@ static int run(int argc, char **argv)
 	d.core.sup = d.sup;
 	d.core.jobs = d.jobs;
 	core_api_register(d.api, &d.core);
-	d.live =
-	    api_live_new(d.base, d.api, d.sup,
-			 &(struct api_live_options){.max_clients = d.cfg.max_streams,
-						    .heartbeat_ms = d.cfg.stream_heartbeat_ms,
-						    .max_pending = d.cfg.stream_max_pending});
+	d.live = api_live_new(d.base, d.api, d.sup,
+			      &(struct api_live_options){.max_clients = d.cfg.max_streams,
+							 .heartbeat_ms = d.cfg.stream_heartbeat_ms,
+							 .max_pending = d.cfg.stream_max_pending});
 	api_proute_register(d.api, d.sup,
 			    &(struct api_proute_options){
 				.timeout_ms = d.cfg.route_timeout_ms,
@@ -621,7 +634,7 @@ static int run(int argc, char **argv)
 			 "--plugin-dir needs --database: the registry keeps what is "
 			 "installed; ignoring it");
 	}
-	devplugins_run(&d.cfg, &d.builtins, d.egress, d.jobs, d.sup);
+	devplugins_run(&d.cfg, &d.builtins, d.egress, d.jobs, d.sup, dev_started, &d);
 	/* system.startup once what start-up began has started (ready or not), 30 s at most. */
 	platform_startup(d.platform, 30000);
 	log_info("streamspaced", "listening on %.*s:%d",

@@ -457,6 +457,17 @@ void deliver_set_outbox(struct deliver *dl, struct outbox *ob)
 	dl->ob = ob;
 }
 
+void deliver_start_cursor(struct deliver *dl, const char *name)
+{
+	for (size_t i = 0; i < dl->nstarts; i++)
+		if (strcmp(dl->starts[i], name) == 0)
+			return;
+	dl->starts = xrealloc(dl->starts, (dl->nstarts + 1) * sizeof *dl->starts);
+	dl->starts[dl->nstarts++] = xstrdup(name);
+	if (!dl->stopping)
+		event_active(dl->tick, 0, 0);
+}
+
 void deliver_quiesce(struct deliver *dl)
 {
 	if (dl != NULL)
@@ -480,6 +491,11 @@ void deliver_free(struct deliver *dl)
 	}
 	json_object_put(dl->status);
 	dl->status = NULL;
+	for (size_t i = 0; i < dl->nstarts; i++)
+		free(dl->starts[i]);
+	free(dl->starts);
+	dl->starts = NULL;
+	dl->nstarts = 0;
 	dl->dead = true;
 	dl->stop_done = NULL;
 	if (dl->pending == 0)

@@ -55,6 +55,15 @@ void deliver_set_outbox(struct deliver *dl, struct outbox *ob);
 struct outbox_row;
 void deliver_row(const struct outbox_row *row, void *arg);
 
+/*
+ * A plugin started here that no install gives a cursor (--plugin): its
+ * cursor is made at the outbox's head now (the next heartbeat, at once) if
+ * it has none, not when a host of it is first ready, so the events
+ * accepted from its start on are delivered to it (by whichever daemon
+ * claims it). name is copied; a repeat is nothing.
+ */
+void deliver_start_cursor(struct deliver *dl, const char *name);
+
 /* Stops feeding hosts (shutdown: what is queued still drains). */
 void deliver_quiesce(struct deliver *dl);
 /*

@@ -44,6 +44,8 @@ struct deliver {
 	int64_t backlog;
 	json_object *status; /* {daemons: [...], cursors: {...}} of the last heartbeat */
 	struct deliver_stats st;
+	char **starts; /* --plugin plugins whose cursor is made at the head if missing */
+	size_t nstarts;
 	void (*stop_done)(void *arg);
 	void *stop_arg;
 	unsigned pending; /* queries in flight (deliver_free waits for none: see orphan) */

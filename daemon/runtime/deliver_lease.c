@@ -32,9 +32,11 @@
  * delivering (with their last cursors); the claim of the plugins it runs a
  * ready host for, new cursors made at the head of the outbox (a plugin
  * started here that no install created a cursor for: no history) and
- * renewed or lapsed leases taken. The rows returned are the leases held now.
- * A row a concurrent daemon claims first is re-checked after its commit
- * (READ COMMITTED), so two daemons never both take one lease.
+ * renewed or lapsed leases taken; and the cursors of the --plugin plugins
+ * started here ($9) made at the head if they have none, before their
+ * hosts are ready (what is accepted from their start on waits for them). The rows returned are the
+ * leases held now. A row a concurrent daemon claims first is re-checked after its commit (READ
+ * COMMITTED), so two daemons never both take one lease.
  */
 static const char BEAT_SQL[] =
     "WITH hb AS (INSERT INTO ss_daemons (id, host, pid, hosts) "
@@ -46,6 +48,9 @@ static const char BEAT_SQL[] =
     "  FROM unnest($7::text[], $8::bigint[]) AS v(p, a) "
     "  WHERE c.plugin = v.p AND c.owner = $1 RETURNING 1), "
     "want AS (SELECT DISTINCT unnest($5::text[]) AS p), "
+    "mk AS (INSERT INTO ss_event_cursors (plugin, acked_id) "
+    "  SELECT s.p, (SELECT coalesce(max(id), 0) FROM ss_events) FROM unnest($9::text[]) AS s(p) "
+    "  WHERE s.p NOT IN (SELECT p FROM want) ON CONFLICT (plugin) DO NOTHING RETURNING 1), "
     "ins AS (INSERT INTO ss_event_cursors (plugin, acked_id, owner, lease_until) "
     "  SELECT p, (SELECT coalesce(max(id), 0) FROM ss_events), $1, "
     "    now() + $6::int * interval '1 millisecond' FROM want "
@@ -247,12 +252,12 @@ static void note_name(const char *name, const struct bus_sub_stats *st, void *ar
 
 static void beat(struct deliver *dl)
 {
-	struct arrays want = {0}, rel = {0};
+	struct arrays want = {0}, rel = {0}, starts = {0};
 	char pid[16], lease[16], *hosts;
 	json_object *h;
 	int64_t now = clock_mono_ms();
 	struct feed *f, *next;
-	const char *params[8];
+	const char *params[9];
 
 	bus_foreach(dl->bus, note_name, dl);
 	for (f = TAILQ_FIRST(&dl->feeds); f != NULL; f = next) {
@@ -286,8 +291,11 @@ static void beat(struct deliver *dl)
 			free(f);
 		}
 	}
+	for (size_t i = 0; i < dl->nstarts; i++)
+		deliver_arr_add(&starts, dl->starts[i], 0);
 	deliver_arr_close(&want);
 	deliver_arr_close(&rel);
+	deliver_arr_close(&starts);
 	h = dl->o.hosts ? dl->o.hosts(dl->o.hosts_arg) : json_object_new_object();
 	hosts = xstrdup(json_object_to_json_string_ext(h, JSON_C_TO_STRING_PLAIN));
 	json_object_put(h);
@@ -301,13 +309,15 @@ static void beat(struct deliver *dl)
 	params[5] = lease;
 	params[6] = rel.names;
 	params[7] = rel.ids;
-	dl->beating = deliver_query(dl, BEAT_SQL, 8, params, on_beat) == 0;
+	params[8] = starts.names;
+	dl->beating = deliver_query(dl, BEAT_SQL, 9, params, on_beat) == 0;
 	if (!dl->status_q)
 		dl->status_q =
 		    deliver_query(dl, STATUS_SQL, 1, (const char *const[]){lease}, on_status) == 0;
 	free(hosts);
 	deliver_arr_free(&want);
 	deliver_arr_free(&rel);
+	deliver_arr_free(&starts);
 }
 
 void deliver_tick(evutil_socket_t fd, short what, void *arg)

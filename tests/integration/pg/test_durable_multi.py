@@ -388,6 +388,41 @@ def test_stale_cursor_and_backlog_past_deleted_rows(pg):
         c.stop()
 
 
+def test_plugin_cursor_made_at_start(pg):
+    """A --plugin plugin's cursor is made when its daemon starts it, not when a host of
+    it is first ready: daemon a runs a rec-a that cannot load (no host ever ready, no
+    claim); the events accepted meanwhile reach the rec-a daemon b runs later."""
+    c = Cluster(pg, "dmp")
+    try:
+        broken = os.path.join(h.tempdir("ss-dm-broken-"), "rec-a")
+        os.makedirs(broken)
+        os.chmod(os.path.dirname(broken), 0o755)
+        os.chmod(broken, 0o755)
+        with open(os.path.join(broken, "rec-a.so"), "w") as f:
+            f.write("not a shared object\n")
+        c.extra += ["--plugin", "rec-a=" + os.path.join(broken, "rec-a.so")]
+        before = c.sql("INSERT INTO ss_events (type) VALUES ('session.created') RETURNING id")
+        a = c.start()
+        a.wait_state("rec-a", "failed")
+        row = h.wait_for(lambda: c.sql("SELECT acked_id, owner IS NULL FROM ss_event_cursors "
+                                       "WHERE plugin = 'rec-a'"), 10, "rec-a's cursor")
+        assert row == f"{before}|t", row  # at the head when a started it; nobody's lease
+        ids = a.post("/api/events", [{"type": "session.created"}] * 10).json["ids"]
+        gooddir = h.tempdir("ss-dm-good-")
+        os.chmod(gooddir, 0o755)
+        good = harness.manifest_plugin(gooddir, "rec-a",
+                                       ["read:sessions", "storage"], "records deliveries")
+        c.extra[-1] = "rec-a=" + good
+        b = c.start()
+        b.wait_state("rec-a", "running")
+        h.wait_for(lambda: owner_daemon(c, "rec-a") is b, 15, "b's lease of rec-a")
+        h.wait_for(lambda: set(ids) <= {i for i, _, _ in c.deliveries("rec-a")}, 20,
+                   "the events accepted after a started rec-a, delivered by b\n" + c.dump())
+        assert int(before) not in {i for i, _, _ in c.deliveries("rec-a")}
+    finally:
+        c.stop()
+
+
 if __name__ == "__main__":
     # Commits kept across a crash of the server: a 202 is a promise through its restart.
     pg = h.PG(tcp=True, sync_commit=True)
@@ -395,7 +430,8 @@ if __name__ == "__main__":
         only = sys.argv[1:]
         tests = [test_three_daemons_kill9_and_pg_restart, test_202_then_kill9_is_delivered,
                  test_installed_later_starts_at_head_and_retention, test_backlog_bound_is_503,
-                 test_stale_cursor_and_backlog_past_deleted_rows]
+                 test_stale_cursor_and_backlog_past_deleted_rows,
+                 test_plugin_cursor_made_at_start]
         sys.exit(h.Suite().run([t for t in tests if not only or t.__name__ in only], pg))
     finally:
         pg.close()
