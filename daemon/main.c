@@ -233,7 +233,7 @@ static void start_repos(struct daemon *d)
 	free(url);
 }
 
-/* The database, the token cache, the catalog and the registry, and their routes. */
+/* The sink's append (sink.h): the store's outbox_from. */
 static void sink_append(void *ctx, const char *type, const char *data, size_t len,
 			const char *origin, bool platform, event_sink_done_fn done, void *arg)
 {
@@ -262,6 +262,7 @@ static bool sink_full(void *ctx, char *why, size_t len)
 	return true;
 }
 
+/* The database, the token cache, the catalog and the registry, and their routes. */
 static int start_registry(struct daemon *d, char *err, size_t errlen)
 {
 	char abs[PATH_MAX], *url;
