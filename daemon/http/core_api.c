@@ -446,6 +446,8 @@ static void metrics(struct api_req *req, const char *rest, void *arg)
 		fprintf(w.buf, "streamspace_outbox_events_total %" PRIu64 "\n", os.events);
 		fprintf(w.buf, "# TYPE streamspace_outbox_failed_total counter\n");
 		fprintf(w.buf, "streamspace_outbox_failed_total %" PRIu64 "\n", os.failed);
+		fprintf(w.buf, "# TYPE streamspace_outbox_handed_total counter\n");
+		fprintf(w.buf, "streamspace_outbox_handed_total %" PRIu64 "\n", os.handed);
 		fprintf(w.buf, "# TYPE streamspace_outbox_pending gauge\n");
 		fprintf(w.buf, "streamspace_outbox_pending %zu\n", outbox_pending(core->outbox));
 	}
@@ -471,6 +473,9 @@ static void metrics(struct api_req *req, const char *rest, void *arg)
 		fprintf(w.buf, "# TYPE streamspace_delivery_catchup_reads_total counter\n");
 		fprintf(w.buf, "streamspace_delivery_catchup_reads_total %" PRIu64 "\n",
 			ds.catchup_reads);
+		fprintf(w.buf, "# TYPE streamspace_delivery_catchup_memory_total counter\n");
+		fprintf(w.buf, "streamspace_delivery_catchup_memory_total %" PRIu64 "\n",
+			ds.catchup_mem);
 		fprintf(w.buf, "# TYPE streamspace_outbox_retention_deleted_total counter\n");
 		fprintf(w.buf, "streamspace_outbox_retention_deleted_total %" PRIu64 "\n",
 			ds.retention_deleted);

@@ -289,12 +289,42 @@ struct catchup {
 	unsigned gen;
 };
 
+/* A catch-up's feed, for catchup_row. */
+struct scan {
+	struct deliver *dl;
+	struct feed *f;
+	struct bus_sub *sub;
+	bool full; /* stopped at a row the queue had no room for */
+};
+
+/* Queues a caught-up row to the feed's host; false when its queue is full. */
+static bool catchup_row(const struct outbox_row *r, void *arg)
+{
+	struct scan *s = arg;
+
+	if (r->id <= s->f->fed)
+		return true;
+	if (bus_sub_takes(s->sub, r->type, r->platform, r->origin)) {
+		struct bus_event *ev = prepare_row(s->dl, r);
+		bool ok = ev == NULL || bus_sub_push(s->sub, ev);
+
+		bus_discard(ev);
+		if (!ok) {
+			s->full = true;
+			return false;
+		}
+	}
+	s->f->fed = r->id;
+	return true;
+}
+
 static void on_catchup(enum db_status st, PGresult *res, const char *err, void *arg)
 {
 	struct catchup *c = arg;
 	struct deliver *dl = c->dl;
 	struct feed *f;
 	struct bus_sub *sub;
+	struct scan s;
 	int n, i;
 
 	if (!deliver_answered(dl))
@@ -313,22 +343,12 @@ static void on_catchup(enum db_status st, PGresult *res, const char *err, void *
 	if (sub == NULL)
 		goto out;
 	n = PQntuples(res);
+	s = (struct scan){dl, f, sub, false};
 	for (i = 0; i < n; i++) {
 		struct outbox_row r;
 
-		if (!outbox_row_read(res, i, &r))
+		if (!outbox_row_read(res, i, &r) || !catchup_row(&r, &s))
 			break;
-		if (r.id <= f->fed)
-			continue;
-		if (bus_sub_takes(sub, r.type, r.platform, r.origin)) {
-			struct bus_event *ev = prepare_row(dl, &r);
-			bool ok = ev == NULL || bus_sub_push(sub, ev);
-
-			bus_discard(ev);
-			if (!ok)
-				break;
-		}
-		f->fed = r.id;
 	}
 	if (i == n && c->upto > f->fed)
 		f->fed = c->upto; /* the whole range was read (holes below the reader's position are
@@ -338,6 +358,28 @@ static void on_catchup(enum db_status st, PGresult *res, const char *err, void *
 out:
 	free(c->name);
 	free(c);
+}
+
+/*
+ * A catch-up from the outbox's recent rows, when it still holds (fed, upto]:
+ * the rows a feed missed while its queue was full are the last ones
+ * committed, most of the time. Returns false when they must be read.
+ */
+static bool catchup_recent(struct deliver *dl, struct feed *f, struct bus_sub *sub, int64_t upto)
+{
+	struct scan s = {dl, f, sub, false};
+	int64_t from = f->fed;
+
+	if (dl->ob == NULL || outbox_recent(dl->ob, from, upto, catchup_row, &s) < 0)
+		return false;
+	dl->st.catchup_mem++;
+	if (!s.full && f->fed < upto)
+		f->fed = upto; /* every row of the range was held (the rest are holes) */
+	if (f->fed == from)
+		return true; /* nothing fitted: the next release pumps again */
+	schedule_flush(dl);
+	event_active(dl->pump, 0, 0);
+	return true;
 }
 
 /* Starts catch-up reads for owned feeds behind the reader, or makes them live. */
@@ -358,6 +400,7 @@ static void on_pump(evutil_socket_t fd, short what, void *arg)
 		char from[24], upto[24];
 		const char *params[2] = {from, upto};
 		struct catchup *c;
+		int64_t upto_id;
 
 		if (f->live || f->catching || (sub = feedable(dl, f)) == NULL)
 			continue;
@@ -374,11 +417,14 @@ static void on_pump(evutil_socket_t fd, short what, void *arg)
 			continue;
 		if (room > CATCHUP_ROWS)
 			room = CATCHUP_ROWS;
+		/* Ids are dense but for holes: a range of room ids holds at most room rows. */
+		upto_id = hwm - f->fed > (int64_t)room ? f->fed + (int64_t)room : hwm;
+		if (catchup_recent(dl, f, sub, upto_id))
+			continue;
 		c = xcalloc(1, sizeof *c);
 		c->dl = dl;
 		c->name = xstrdup(f->name);
-		/* Ids are dense but for holes: a range of room ids holds at most room rows. */
-		c->upto = hwm - f->fed > (int64_t)room ? f->fed + (int64_t)room : hwm;
+		c->upto = upto_id;
 		c->gen = f->gen;
 		snprintf(from, sizeof from, "%" PRId64, f->fed);
 		snprintf(upto, sizeof upto, "%" PRId64, c->upto);

@@ -87,6 +87,7 @@ struct deliver_stats {
 	uint64_t takeovers;	/* plugins this daemon started to deliver */
 	uint64_t lost;		/* leases taken by another daemon while ours */
 	uint64_t catchup_reads; /* reads of the table for a plugin behind */
+	uint64_t catchup_mem;	/* catch-ups served from the outbox's recent rows */
 	uint64_t retention_deleted;
 	size_t owned;
 };

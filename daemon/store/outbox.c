@@ -1,5 +1,6 @@
 #include "outbox.h"
 
+#include <errno.h>
 #include <event2/event.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -11,6 +12,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "recent.h"
 #include "xmalloc.h"
 
 #define CHANNEL "ss_events"
@@ -26,6 +28,11 @@
  */
 #define GAP_WAIT_MS 5000
 #define POLL_MS 1000
+/*
+ * The recent rows kept for catch-up (recent.h): at ~150 bytes a row, some
+ * 50000 events, a dozen group commits of a busy door.
+ */
+#define RECENT_BYTES (8u << 20)
 
 /* A growing text buffer for a PostgreSQL array literal. */
 struct lit {
@@ -68,11 +75,18 @@ struct append {
 	void *arg;
 };
 
-/* The events of one group commit. */
+/*
+ * The events of one group commit, as appended: type and data of event i are
+ * at buf + off[2i] and buf + off[2i+1] (each NUL-terminated, data dlen[i]
+ * bytes). Kept until the commit so that, when the ids follow the reader's
+ * position, the rows are handed on from here rather than read back.
+ */
 struct batch {
-	struct outbox *ob; /* NULL once the outbox is freed: the result is dropped */
-	struct lit types, data;
-	size_t n;
+	struct outbox *ob;	/* NULL once the outbox is freed: the result is dropped */
+	struct lit types, data; /* the statement's parameters, built as events come */
+	struct lit buf;
+	size_t *off, *dlen;
+	size_t n, cap;
 	STAILQ_HEAD(, append) appends; /* in the order of their events */
 };
 
@@ -92,6 +106,12 @@ struct outbox {
 	bool reading, dirty;
 	bool dead;	      /* freed by its owner: goes when its last query is answered */
 	int64_t gap_since_ms; /* when the reader first waited at a hole, or 0 */
+	/*
+	 * The highest id a notification announced while a commit of ours was out
+	 * (INT64_MAX: one that named none), read once that commit is answered.
+	 */
+	int64_t notified;
+	struct recent *recent; /* the rows handed on last, for catch-up */
 	struct event *poll;
 };
 
@@ -112,8 +132,8 @@ static struct batch *batch_new(struct outbox *ob)
 	return b;
 }
 
-/* Answers every append of the batch and frees it. */
-static void batch_finish(struct batch *b, const int64_t *ids, const char *err)
+/* Answers every append of the batch (the events stay for hand_on). */
+static void batch_answer(struct batch *b, const int64_t *ids, const char *err)
 {
 	struct append *a;
 	size_t off = 0;
@@ -124,19 +144,66 @@ static void batch_finish(struct batch *b, const int64_t *ids, const char *err)
 		off += a->n;
 		free(a);
 	}
+}
+
+static void batch_free(struct batch *b)
+{
 	free(b->types.p);
 	free(b->data.p);
+	free(b->buf.p);
+	free(b->off);
+	free(b->dlen);
 	free(b);
+}
+
+static void batch_finish(struct batch *b, const int64_t *ids, const char *err)
+{
+	batch_answer(b, ids, err);
+	batch_free(b);
 }
 
 static void read_more(struct outbox *ob);
 static void flush(struct outbox *ob);
+
+/*
+ * Hands a committed batch's rows to the row callback from memory while their
+ * ids follow the reader's position: no reading back of what this daemon just
+ * wrote. Sound because every id up to the position was handed on and the
+ * batch's rows are committed: the next id is the batch's, whoever else
+ * inserts. Returns whether the whole batch went (else the reader reads the
+ * rest: another daemon's or a service's row took an id in between, or
+ * stands in a hole before them).
+ */
+static bool hand_on(struct outbox *ob, const struct batch *b, const int64_t *ids)
+{
+	size_t i;
+
+	if (ob->hwm < 0)
+		return false;
+	for (i = 0; i < b->n && ids[i] == ob->hwm + 1; i++) {
+		ob->hwm = ids[i];
+		ob->gap_since_ms = 0;
+		ob->st.handed++;
+		/* The API's events: core events, no origin. */
+		struct outbox_row row = {ids[i],
+					 b->buf.p + b->off[2 * i],
+					 b->buf.p + b->off[2 * i + 1],
+					 NULL,
+					 b->dlen[i],
+					 false};
+
+		ob->row(&row, ob->row_arg);
+		recent_add(ob->recent, &row);
+	}
+	return i == b->n;
+}
 
 static void on_committed(enum db_status st, PGresult *res, const char *err, void *arg)
 {
 	struct batch *b = arg;
 	struct outbox *ob = b->ob;
 	int64_t *ids = NULL;
+	bool read = true;
 
 	if (st == DB_OK && (size_t)PQntuples(res) == b->n) {
 		ids = xcalloc(b->n, sizeof *ids);
@@ -148,18 +215,24 @@ static void on_committed(enum db_status st, PGresult *res, const char *err, void
 	if (ob != NULL) {
 		ob->inflight = NULL;
 		if (ids != NULL) {
-			/*
-			 * Not handed on here: every row, this daemon's too, reaches the
-			 * plugins through the reader, in id order (a plugin's cursor
-			 * counts on it).
-			 */
 			ob->st.commits++;
 			ob->st.events += b->n;
 		} else {
 			ob->st.failed++;
 		}
+		/*
+		 * The next group commit goes out before anything else is done
+		 * here: the server stores it while this one is answered and
+		 * handed on (its parameters are built already).
+		 */
+		if (!ob->dead && ob->pending != NULL)
+			flush(ob);
 	}
-	batch_finish(b, ids, err ? err : "the database is unavailable");
+	/* Then the 202s: the commit is what they waited for. */
+	batch_answer(b, ids, err ? err : "the database is unavailable");
+	if (ob != NULL && !ob->dead && ids != NULL)
+		read = !hand_on(ob, b, ids);
+	batch_free(b);
 	free(ids);
 	if (ob == NULL)
 		return;
@@ -168,10 +241,12 @@ static void on_committed(enum db_status st, PGresult *res, const char *err, void
 			free(ob);
 		return;
 	}
-	/* Our own rows are there now: read them without waiting for NOTIFY. */
-	read_more(ob);
-	if (ob->pending != NULL)
-		flush(ob);
+	/*
+	 * Rows not handed on, or rows others inserted meanwhile (a notification
+	 * that came while this commit was out waited for it): read them now.
+	 */
+	if (read || ob->notified > ob->hwm)
+		read_more(ob);
 }
 
 /*
@@ -187,6 +262,7 @@ static void flush(struct outbox *ob)
 {
 	struct batch *b = ob->pending;
 	const char *params[2];
+	int rc;
 
 	if (b == NULL || ob->inflight != NULL)
 		return;
@@ -196,7 +272,12 @@ static void flush(struct outbox *ob)
 	lit_put(&b->data, "}", 1);
 	params[0] = b->types.p;
 	params[1] = b->data.p;
-	if (db_query(ob->db, INSERT_SQL, 2, params, on_committed, b) < 0) {
+	rc = db_query(ob->db, INSERT_SQL, 2, params, on_committed, b);
+	/* db_query copied them. */
+	free(b->types.p);
+	free(b->data.p);
+	b->types = b->data = (struct lit){0};
+	if (rc < 0) {
 		batch_finish(b, NULL, "the database is unavailable");
 		return;
 	}
@@ -206,6 +287,16 @@ static void flush(struct outbox *ob)
 static void on_kick(evutil_socket_t fd, short what, void *arg)
 {
 	flush(arg);
+}
+
+/* Copies s (n bytes) and a NUL into the batch's buffer; returns its offset. */
+static size_t batch_put(struct batch *b, const char *s, size_t n)
+{
+	size_t at = b->buf.len;
+
+	lit_put(&b->buf, s, n);
+	lit_put(&b->buf, "", 1); /* the NUL, counted: the next text starts after it */
+	return at;
 }
 
 int outbox_append(struct outbox *ob, size_t n, const char *const *types, const char *const *data,
@@ -223,9 +314,17 @@ int outbox_append(struct outbox *ob, size_t n, const char *const *types, const c
 			event_active(ob->kick, 0, 0);
 	}
 	b = ob->pending;
+	if (b->n + n > b->cap) {
+		b->cap = (b->n + n) * 2;
+		b->off = xrealloc(b->off, b->cap * 2 * sizeof *b->off);
+		b->dlen = xrealloc(b->dlen, b->cap * sizeof *b->dlen);
+	}
 	for (size_t i = 0; i < n; i++) {
 		lit_elem(&b->types, types[i], strlen(types[i]));
 		lit_elem(&b->data, data[i], len[i]);
+		b->off[2 * (b->n + i)] = batch_put(b, types[i], strlen(types[i]));
+		b->off[2 * (b->n + i) + 1] = batch_put(b, data[i], len[i]);
+		b->dlen[b->n + i] = len[i];
 	}
 	b->n += n;
 	ob->npending += n;
@@ -245,6 +344,11 @@ void outbox_stats(const struct outbox *ob, struct outbox_stats *out)
 int64_t outbox_hwm(const struct outbox *ob)
 {
 	return ob->hwm;
+}
+
+int outbox_recent(const struct outbox *ob, int64_t after, int64_t upto, recent_fn fn, void *arg)
+{
+	return ob->hwm < 0 ? -1 : recent_scan(ob->recent, after, upto, fn, arg);
 }
 
 size_t outbox_pending(const struct outbox *ob)
@@ -280,6 +384,7 @@ static void read_more(struct outbox *ob)
 		return;
 	}
 	ob->dirty = false;
+	ob->notified = 0;
 	if (ob->hwm < 0) {
 		rc = db_query(ob->db, "SELECT coalesce(max(id), 0) FROM ss_events", 0, NULL,
 			      on_read, ob);
@@ -313,6 +418,7 @@ static void on_read(enum db_status st, PGresult *res, const char *err, void *arg
 	n = PQntuples(res);
 	if (ob->hwm < 0) {
 		ob->hwm = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		recent_reset(ob->recent, ob->hwm);
 		log_info("outbox", "delivering events after id %" PRId64, ob->hwm);
 		again = true;
 		n = 0; /* that answer was the position, not rows */
@@ -324,6 +430,8 @@ static void on_read(enum db_status st, PGresult *res, const char *err, void *arg
 		if (!outbox_row_read(res, i, &row))
 			break;
 		id = row.id;
+		if (id <= ob->hwm)
+			continue; /* handed on from memory while this read was out */
 		if (id != ob->hwm + 1) {
 			int64_t now = now_ms();
 
@@ -339,6 +447,7 @@ static void on_read(enum db_status st, PGresult *res, const char *err, void *arg
 		ob->gap_since_ms = 0;
 		ob->hwm = id;
 		ob->row(&row, ob->row_arg);
+		recent_add(ob->recent, &row);
 	}
 	if (i < n) {
 		/* Stopped at a hole: look again soon. */
@@ -350,9 +459,32 @@ static void on_read(enum db_status st, PGresult *res, const char *err, void *arg
 		read_more(ob);
 }
 
+/*
+ * NOTIFY ss_events carries the last id the inserting statement took (since
+ * migration 0009; empty before, or when unknown). Ids up to the reader's
+ * position need no read: this daemon's own commits, handed on from memory,
+ * are most of them. While a commit of ours is out the read waits for its
+ * answer, since the notification is often that commit's.
+ */
 static void on_notify(const char *channel, const char *payload, void *arg)
 {
-	read_more(arg);
+	struct outbox *ob = arg;
+	char *end;
+	long long id;
+
+	(void)channel;
+	errno = 0;
+	id = payload ? strtoll(payload, &end, 10) : 0;
+	if (payload == NULL || *payload == '\0' || *end != '\0' || errno != 0 || id <= 0)
+		id = INT64_MAX;
+	if (ob->hwm >= 0 && id <= ob->hwm)
+		return;
+	if (ob->inflight != NULL && ob->hwm >= 0) {
+		if (id > ob->notified)
+			ob->notified = id;
+		return;
+	}
+	read_more(ob);
 }
 
 static void on_poll(evutil_socket_t fd, short what, void *arg)
@@ -375,6 +507,7 @@ struct outbox *outbox_new(struct event_base *base, struct db *db, outbox_row_fn 
 	ob->row = row;
 	ob->row_arg = arg;
 	ob->hwm = -1;
+	ob->recent = recent_new(RECENT_BYTES, 0);
 	ob->kick = event_new(base, -1, 0, on_kick, ob);
 	ob->poll = event_new(base, -1, 0, on_poll, ob);
 	db_listen(db, CHANNEL, on_notify, ob);
@@ -391,6 +524,8 @@ void outbox_free(struct outbox *ob)
 	ob->pending = NULL;
 	event_free(ob->kick);
 	event_free(ob->poll);
+	recent_free(ob->recent);
+	ob->recent = NULL;
 	/* Answers still to come find it and free it (the batch's appends are answered). */
 	ob->dead = true;
 	if (ob->inflight == NULL && !ob->reading)

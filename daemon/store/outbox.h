@@ -3,9 +3,11 @@
  * every append made in one loop turn, or while the previous commit is in
  * flight, goes to the database as one INSERT ... SELECT FROM unnest(...), so
  * durability costs a round trip per batch, not a commit per event. The
- * reader follows the table in id order (woken by NOTIFY ss_events, whoever
- * inserted) and hands every committed row to a callback once, in id order:
- * this daemon's own rows too (nothing is handed on at the commit).
+ * reader hands every committed row to a callback once, in id order. A
+ * committed batch whose ids follow the reader's position is handed on from
+ * memory (the common case with one daemon); everything else, other daemons'
+ * and services' rows included, is read from the table (woken by NOTIFY
+ * ss_events, whoever inserted, and by a poll).
  */
 #ifndef SS_OUTBOX_H
 #define SS_OUTBOX_H
@@ -13,6 +15,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "outbox_row.h"
+#include "recent.h"
 
 struct event_base;
 struct db;
@@ -23,17 +28,7 @@ struct outbox;
  * success, or ids NULL and err set (the database is down or refused).
  */
 typedef void (*outbox_done_fn)(const int64_t *ids, size_t n, const char *err, void *arg);
-/*
- * A committed row, in id order; every field borrowed. origin: the plugin
- * that emitted it or that a platform event is about (NULL: a core event);
- * platform: one of the daemon's own events (admin subscribers only).
- */
-struct outbox_row {
-	int64_t id;
-	const char *type, *data, *origin; /* data: JSON text of len bytes */
-	size_t len;
-	bool platform;
-};
+/* A committed row (struct outbox_row, in outbox_row.h), in id order. */
 typedef void (*outbox_row_fn)(const struct outbox_row *row, void *arg);
 /* The columns a reader of ss_events takes, in outbox_row_read's order. */
 #define OUTBOX_ROW_COLS "id, type, data::text, origin, platform"
@@ -54,9 +49,12 @@ void outbox_free(struct outbox *ob);
 int outbox_append(struct outbox *ob, size_t n, const char *const *types, const char *const *data,
 		  const size_t *len, outbox_done_fn done, void *arg);
 
-/* Group commits made (statements that succeeded) and the events they stored. */
+/*
+ * Group commits made (statements that succeeded), the events they stored,
+ * and of those the ones handed on from memory (not read back).
+ */
 struct outbox_stats {
-	uint64_t commits, events, failed;
+	uint64_t commits, events, failed, handed;
 };
 void outbox_stats(const struct outbox *ob, struct outbox_stats *out);
 
@@ -66,6 +64,14 @@ void outbox_stats(const struct outbox *ob, struct outbox_stats *out);
  * before the first read.
  */
 int64_t outbox_hwm(const struct outbox *ob);
+
+/*
+ * The rows after < id <= upto (upto at most outbox_hwm) from the rows kept
+ * in memory, in id order, to fn until it returns false: a catch-up without
+ * a read. -1 (fn not called) when they are no longer all kept (read them
+ * from ss_events).
+ */
+int outbox_recent(const struct outbox *ob, int64_t after, int64_t upto, recent_fn fn, void *arg);
 
 /* Events appended and not yet committed (for the intake's bound). */
 size_t outbox_pending(const struct outbox *ob);

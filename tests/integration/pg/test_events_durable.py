@@ -151,6 +151,46 @@ def test_202_then_kill9_is_kept(ctx):
     assert stored(ctx, d, ids) == set(ids)
 
 
+def metric(d, name):
+    m = re.search(rf"^{name} (\d+)$", d.get("/metrics").raw, re.M)
+    return int(m.group(1)) if m else None
+
+
+def test_own_commits_handed_on_not_read_back(ctx):
+    """What this daemon committed goes to delivery from memory (one daemon, so its
+    ids always follow the reader), a plugin whose queue filled catches up from the
+    rows kept in memory, and a service's SQL insert in between is still read from
+    the table and delivered in id order; NOTIFY ss_events names the statement's
+    last id (migration 0009)."""
+    d = ctx.fresh(extra_args=["--queue-max", "8"])
+    assert d.post(f"{M}/install/echo").status == 201
+    d.wait_state("echo", "running")
+    ids = []
+    for i in range(3):
+        r = d.post("/api/events", [{"type": "session.created", "data": {"i": i, "j": j}}
+                                   for j in range(40)])
+        assert r.status == 202, r
+        ids += r.json["ids"]
+        h.wait_for(lambda: echo_ids(d) == ids, 20, f"echo to get batch {i}, in order")
+    assert metric(d, "streamspace_outbox_handed_total") == len(ids)
+    # 40 events into a queue of 8: the rest came from memory, not from ss_events.
+    assert metric(d, "streamspace_delivery_catchup_memory_total") > 0
+    assert metric(d, "streamspace_delivery_catchup_reads_total") == 0
+    # A service's rows: read from the table (not this daemon's), delivered in order;
+    # the notification names the statement's last id, an empty insert names none.
+    out = ctx.pg.psql(d.db, "LISTEN ss_events; INSERT INTO ss_events (type) "
+                      "VALUES ('user.created'), ('user.deleted') RETURNING id")
+    sql_ids = [int(x) for x in out.splitlines()[:2]]
+    assert f'"ss_events" with payload "{sql_ids[1]}" received' in out, out
+    out = ctx.pg.psql(d.db, "LISTEN ss_events; INSERT INTO ss_events (type) SELECT 'x' WHERE false")
+    assert out.startswith('Asynchronous notification "ss_events" received'), out
+    r = d.post("/api/events", {"type": "session.stopped"})
+    assert r.status == 202, r
+    want = ids + sql_ids + [r.json["id"]]
+    h.wait_for(lambda: echo_ids(d) == want, 20, "echo to get the SQL rows and the last, in order")
+    assert metric(d, "streamspace_outbox_handed_total") == len(ids) + 1
+
+
 if __name__ == "__main__":
     sys.exit(h.run_with_ctx("durable", "ss-durable-", [
         test_accepted_is_committed_and_delivered,
@@ -159,4 +199,5 @@ if __name__ == "__main__":
         test_ids_unique_across_restarts,
         test_database_down_is_503_not_202,
         test_202_then_kill9_is_kept,
+        test_own_commits_handed_on_not_read_back,
     ]))
