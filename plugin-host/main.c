@@ -184,9 +184,9 @@ int main(int argc, char *argv[])
 	def = load_plugin(&args);		 /* h */
 	filter_serving(&sb, args.sandbox_debug); /* i */
 	/*
-	 * Setup (libseccomp compiling two filters, dlopen, Landlock) leaves
-	 * free heap behind that stays resident for the host's life: give it
-	 * back. Only brk and madvise(MADV_DONTNEED), both already allowed.
+	 * Setup (dlopen, Landlock, the layer list) leaves free heap behind
+	 * that stays resident for the host's life: give it back. Only brk and
+	 * madvise(MADV_DONTNEED), both already allowed.
 	 */
 	malloc_trim(0);
 
