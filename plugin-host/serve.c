@@ -257,6 +257,7 @@ static void serve(struct ss_plugin *p)
 	for (;;) {
 		/* What came while the plugin waited on a call goes first, in order. */
 		json_object *m = call_take_deferred(p);
+		enum msg_type t;
 		int64_t id;
 
 		if (m == NULL) {
@@ -265,11 +266,11 @@ static void serve(struct ss_plugin *p)
 				flush_acks(p);
 			m = host_recv(p);
 		}
-		/* ... and before any handler once they are old, or before a handler of another
-		 * kind. */
-		if (msg_type_of(m) != MSG_EVENT || channel_ack_held_ns(p->ch) >= ACK_HOLD_NS)
+		t = msg_type_of(m);
+		/* ... before a handler of another kind, and before any once they are old. */
+		if (t != MSG_EVENT || channel_ack_held_ns(p->ch) >= ACK_HOLD_NS)
 			flush_acks(p);
-		switch (msg_type_of(m)) {
+		switch (t) {
 		case MSG_EVENT:
 			on_event(p, m);
 			break;

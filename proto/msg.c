@@ -40,8 +40,9 @@ enum msg_type msg_type_of(json_object *m)
 	const char *t = msg_get_str(m, "t");
 	if (t == NULL)
 		return MSG_UNKNOWN;
+	/* The first byte first: this runs for every frame, on both sides, more than once. */
 	for (int i = 1; i < MSG_TYPE_COUNT; i++)
-		if (strcmp(t, msg_types[i].name) == 0)
+		if (t[0] == msg_types[i].name[0] && strcmp(t, msg_types[i].name) == 0)
 			return (enum msg_type)i;
 	return MSG_UNKNOWN;
 }

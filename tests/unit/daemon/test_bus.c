@@ -5,7 +5,9 @@
 #include <cmocka.h>
 
 #include <event2/buffer.h>
+#include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "bus.h"
@@ -711,7 +713,8 @@ static void push_feed_and_cursor(void **state)
 	assert_int_equal(releases, 2);
 
 	/* Handed over: the queued go (counted), the ones in flight stay. */
-	struct bus_event *ev = bus_prepare_id(bus, 15, "session.created", NULL, false, err, sizeof err);
+	struct bus_event *ev =
+	    bus_prepare_id(bus, 15, "session.created", NULL, false, err, sizeof err);
 	assert_true(bus_sub_push(a, ev));
 	bus_discard(ev);
 	assert_int_equal(bus_sub_flush(a, out), 2);
@@ -839,16 +842,73 @@ static void cumulative_acks(void **state)
 	bus_free(bus);
 }
 
+/*
+ * The frame a host gets is the envelope printed around the data's own
+ * serialisation: exact bytes up to "ts", then the data, and it decodes as
+ * one event object (ids at both ends of the range the bus uses).
+ */
+static void frame_bytes(void **state)
+{
+	static const int64_t ids[] = {1, 9, 10, 4611686018427387904, INT64_MAX};
+	struct bus *bus = bus_new(NULL);
+	struct bus_sub *s = sub_for(bus, "s", "*");
+	char err[160], want[128];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+		json_object *data = json_tokener_parse("{\"a\":[1,\"\\u00e9\"],\"b\":null}");
+		struct bus_event *ev =
+		    bus_prepare_id(bus, ids[i], "plugin.x.y-z", data, false, err, sizeof err);
+		struct evbuffer *out = evbuffer_new();
+		unsigned char *f;
+		size_t len, wl;
+		json_object *m = NULL, *v;
+
+		assert_non_null(ev);
+		bus_commit(bus, ev);
+		assert_int_equal(bus_sub_flush(s, out), 1);
+		len = evbuffer_get_length(out);
+		f = evbuffer_pullup(out, -1);
+		wl = (size_t)snprintf(want, sizeof want,
+				      "{\"t\":\"event\",\"id\":%" PRId64
+				      ",\"type\":\"plugin.x.y-z\",\"ts\":",
+				      ids[i]);
+		assert_true(len > 4 + wl);
+		assert_memory_equal(f + 4, want, wl);
+		assert_int_equal(frame_pull(out, 1 << 20, &m, err, sizeof err), FRAME_OK);
+		assert_true(json_object_object_get_ex(m, "id", &v));
+		assert_true(json_object_get_int64(v) == ids[i]);
+		assert_true(json_object_object_get_ex(m, "data", &v));
+		assert_string_equal(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN),
+				    json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN));
+		assert_true(json_object_object_get_ex(m, "ts", &v));
+		assert_true(json_object_is_type(v, json_type_int) && json_object_get_int64(v) > 0);
+		assert_int_equal(bus_sub_ack_n(s, 1, ids[i]), 0);
+		json_object_put(m);
+		json_object_put(data);
+		evbuffer_free(out);
+	}
+	bus_free(bus);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(fanout_in_order),	     cmocka_unit_test(window_and_acks),
-	    cmocka_unit_test(cumulative_acks),	     cmocka_unit_test(overflow_counted),
-	    cmocka_unit_test(redeliver_then_poison), cmocka_unit_test(prepare_rules),
-	    cmocka_unit_test(prepare_then_commit),   cmocka_unit_test(wakeups),
-	    cmocka_unit_test(every_event_accounted), cmocka_unit_test(bus_bounded_in_bytes),
-	    cmocka_unit_test(platform_events),	     cmocka_unit_test(pressure_half_and_quarter),
-	    cmocka_unit_test(push_feed_and_cursor),  cmocka_unit_test(pressure_band_bounded),
+	    cmocka_unit_test(fanout_in_order),
+	    cmocka_unit_test(window_and_acks),
+	    cmocka_unit_test(cumulative_acks),
+	    cmocka_unit_test(frame_bytes),
+	    cmocka_unit_test(overflow_counted),
+	    cmocka_unit_test(redeliver_then_poison),
+	    cmocka_unit_test(prepare_rules),
+	    cmocka_unit_test(prepare_then_commit),
+	    cmocka_unit_test(wakeups),
+	    cmocka_unit_test(every_event_accounted),
+	    cmocka_unit_test(bus_bounded_in_bytes),
+	    cmocka_unit_test(platform_events),
+	    cmocka_unit_test(pressure_half_and_quarter),
+	    cmocka_unit_test(push_feed_and_cursor),
+	    cmocka_unit_test(pressure_band_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
