@@ -539,7 +539,11 @@ size_t bus_sub_detach(struct bus_sub *sub, bool crashed)
 	if (crashed) {
 		/* Hosts handle events one at a time: the oldest was being handled. */
 		struct bus_slot *oldest = ring_slot(&sub->inflight, 0);
-		if (++oldest->attempts >= 2) {
+		++oldest->attempts;
+		if (sub->bus->hooks.crashed != NULL)
+			sub->bus->hooks.crashed(sub, oldest->ev->id, oldest->attempts,
+						sub->bus->hooks.arg);
+		if (oldest->attempts >= 2) {
 			struct bus_slot s = ring_pop_front_slot(&sub->inflight);
 			poison_record(sub, s.ev->id);
 			release(sub, s.ev);
@@ -684,6 +688,11 @@ size_t bus_sub_queued(const struct bus_sub *sub)
 
 bool bus_sub_push(struct bus_sub *sub, struct bus_event *ev)
 {
+	return bus_sub_push_tried(sub, ev, 0);
+}
+
+bool bus_sub_push_tried(struct bus_sub *sub, struct bus_event *ev, unsigned attempts)
+{
 	struct bus *bus = sub->bus;
 
 	if (sub->queue.r.len >= bus->opts.queue_max ||
@@ -694,7 +703,7 @@ bool bus_sub_push(struct bus_sub *sub, struct bus_event *ev)
 	sub->durable = true;
 	ev->refs++;
 	sub->bytes += ev->len;
-	ring_push_back_slot(&sub->queue, (struct bus_slot){.ev = ev});
+	ring_push_back_slot(&sub->queue, (struct bus_slot){.ev = ev, .attempts = attempts});
 	if (sub->attached && sub->ready != NULL && sub->inflight.r.len < bus->opts.window)
 		sub->ready(sub, sub->ready_arg);
 	return true;

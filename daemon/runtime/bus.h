@@ -196,6 +196,8 @@ size_t bus_sub_queued(const struct bus_sub *sub);
  * queue is full by count or bytes.
  */
 bool bus_sub_push(struct bus_sub *sub, struct bus_event *ev);
+/* bus_sub_push of an event hosts already crashed on attempts times (another daemon's). */
+bool bus_sub_push_tried(struct bus_sub *sub, struct bus_event *ev, unsigned attempts);
 /* The oldest id below `below` the subscriber holds (in flight or queued), or -1. */
 int64_t bus_sub_oldest_id(const struct bus_sub *sub, int64_t below);
 /*
@@ -211,6 +213,8 @@ size_t bus_sub_handover(struct bus_sub *sub);
 struct bus_hooks {
 	void (*release)(struct bus_sub *sub, void *arg);
 	void (*attach)(struct bus_sub *sub, void *arg);
+	/* A host crashed handling event id: its attempts so far (2: set aside as poison). */
+	void (*crashed)(struct bus_sub *sub, int64_t id, unsigned attempts, void *arg);
 	void *arg;
 };
 void bus_set_hooks(struct bus *bus, const struct bus_hooks *hooks);

@@ -192,6 +192,53 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 	free(want);
 }
 
+static void on_tried(enum db_status st, PGresult *res, const char *err, void *arg)
+{
+	struct deliver *dl = arg;
+
+	(void)res;
+	if (!deliver_answered(dl))
+		return;
+	if (st != DB_OK)
+		log_warn("deliver", "recording a crash: %s", err ? err : "database down");
+}
+
+/*
+ * A host crashed handling event id: the count goes into the cursor row
+ * (fenced by the lease, like the cursor), so whichever daemon delivers the
+ * plugin next carries on from it (migration 0010).
+ */
+static void crashed_hook(struct bus_sub *sub, int64_t id, unsigned attempts, void *arg)
+{
+	static const char TRIED_SQL[] = "UPDATE ss_event_cursors SET try_id = $3::bigint, "
+					"tries = $4::int WHERE plugin = $1 AND owner = $2";
+	struct deliver *dl = arg;
+	struct feed *f = deliver_feed(dl, bus_sub_name(sub));
+	char sid[24], n[16];
+
+	if (f == NULL || !f->owned || id >= BUS_REQUEST_ID_BASE)
+		return;
+	f->try_id = id;
+	f->tries = attempts;
+	snprintf(sid, sizeof sid, "%" PRId64, id);
+	snprintf(n, sizeof n, "%u", attempts);
+	deliver_query(dl, TRIED_SQL, 4, (const char *const[]){f->name, dl->id, sid, n}, on_tried);
+}
+
+bool deliver_push(struct deliver *dl, struct feed *f, struct bus_sub *sub, int64_t id,
+		  struct bus_event *ev)
+{
+	(void)dl;
+	if (id != f->try_id || f->tries == 0)
+		return bus_sub_push(sub, ev);
+	if (f->tries >= 2) {
+		/* Set aside by the daemon before us, which died before its cursor moved. */
+		log_warn(f->name, "event %" PRId64 " skipped: poison (%u crashes)", id, f->tries);
+		return true;
+	}
+	return bus_sub_push_tried(sub, ev, f->tries);
+}
+
 static void release_hook(struct bus_sub *sub, void *arg)
 {
 	struct deliver *dl = arg;
@@ -259,7 +306,7 @@ void deliver_row(const struct outbox_row *r, void *arg)
 				ev = prepare_row(dl, r);
 				prepared = true;
 			}
-			if (ev != NULL && !bus_sub_push(sub, ev)) {
+			if (ev != NULL && !deliver_push(dl, f, sub, id, ev)) {
 				/* Full: it reads this row and the next ones itself, later. */
 				f->live = false;
 				f->fed = id - 1;
@@ -306,7 +353,7 @@ static bool catchup_row(const struct outbox_row *r, void *arg)
 		return true;
 	if (bus_sub_takes(s->sub, r->type, r->platform, r->origin)) {
 		struct bus_event *ev = prepare_row(s->dl, r);
-		bool ok = ev == NULL || bus_sub_push(s->sub, ev);
+		bool ok = ev == NULL || deliver_push(s->dl, s->f, s->sub, r->id, ev);
 
 		bus_discard(ev);
 		if (!ok) {
@@ -490,8 +537,10 @@ struct deliver *deliver_new(struct event_base *base, struct db *db, struct bus *
 	dl->tick = event_new(base, -1, 0, deliver_tick, dl);
 	dl->pump = event_new(base, -1, 0, on_pump, dl);
 	dl->flush = event_new(base, -1, 0, on_flush, dl);
-	bus_set_hooks(
-	    bus, &(struct bus_hooks){.release = release_hook, .attach = attach_hook, .arg = dl});
+	bus_set_hooks(bus, &(struct bus_hooks){.release = release_hook,
+					       .attach = attach_hook,
+					       .crashed = crashed_hook,
+					       .arg = dl});
 	event_add(dl->tick, &now);
 	log_info("deliver", "daemon %s: leases of %d ms, heartbeat %d ms", dl->id, dl->o.lease_ms,
 		 dl->o.heartbeat_ms);

@@ -26,6 +26,8 @@ struct feed {
 	int64_t acked_db;    /* the cursor as written (or read at the claim) */
 	int64_t attached_ms; /* when its host was last seen attached (monotonic) */
 	unsigned gen;	     /* ownerships so far: a catch-up read answers the one it was for */
+	int64_t try_id;	     /* the event its hosts crashed on (the cursor row's), or -1 */
+	unsigned tries;	     /* how many crashed on it, all daemons together */
 	TAILQ_ENTRY(feed) entry;
 };
 
@@ -67,6 +69,11 @@ int deliver_query(struct deliver *dl, const char *sql, int n, const char *const 
 /* The cursor a feed's acknowledgements allow: before the oldest event it still holds. */
 int64_t deliver_cursor(struct deliver *dl, struct feed *f);
 void deliver_arr_add(struct arrays *a, const char *name, int64_t id);
+/* Queues event id (prepared as ev) to the feed's subscriber, with its crashes carried over. */
+struct bus_sub;
+struct bus_event;
+bool deliver_push(struct deliver *dl, struct feed *f, struct bus_sub *sub, int64_t id,
+		  struct bus_event *ev);
 void deliver_arr_close(struct arrays *a);
 void deliver_arr_free(struct arrays *a);
 /* The plugin is no longer delivered here: its queue handed over. */

@@ -59,8 +59,9 @@ static const char BEAT_SQL[] =
     "    lease_until = now() + $6::int * interval '1 millisecond' FROM want "
     "  WHERE c.plugin = want.p "
     "    AND (c.owner = $1 OR c.owner IS NULL OR c.lease_until < now()) "
-    "  RETURNING c.plugin, c.acked_id) "
-    "SELECT plugin, acked_id FROM ins UNION ALL SELECT plugin, acked_id FROM upd";
+    "  RETURNING c.plugin, c.acked_id, c.try_id, c.tries) "
+    "SELECT plugin, acked_id, NULL::bigint, 0 FROM ins "
+    "UNION ALL SELECT plugin, acked_id, try_id, tries FROM upd";
 
 /*
  * What the API shows, and the backlog: the undelivered events are those
@@ -217,6 +218,9 @@ static void on_beat(enum db_status st, PGresult *res, const char *err, void *arg
 		f->live = false;
 		f->fed = acked;
 		f->acked_db = acked;
+		/* The crashes its hosts had on one event, whichever daemon saw them. */
+		f->try_id = PQgetisnull(res, i, 2) ? -1 : strtoll(PQgetvalue(res, i, 2), NULL, 10);
+		f->tries = (unsigned)strtoul(PQgetvalue(res, i, 3), NULL, 10);
 		dl->st.takeovers++;
 		log_info(f->name, "delivering events after %" PRId64 " (lease of %s)", acked,
 			 dl->id);
@@ -246,6 +250,7 @@ static void note_name(const char *name, const struct bus_sub_stats *st, void *ar
 		f = xcalloc(1, sizeof *f);
 		f->name = xstrdup(name);
 		f->acked_db = -1;
+		f->try_id = -1;
 		TAILQ_INSERT_TAIL(&dl->feeds, f, entry);
 	}
 }

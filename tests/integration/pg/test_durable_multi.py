@@ -423,6 +423,44 @@ def test_plugin_cursor_made_at_start(pg):
         c.stop()
 
 
+def test_poison_count_shared_by_daemons(pg):
+    """The crashes an event caused are counted with the plugin's cursor: a poisoned
+    event's count is in the row, and a daemon that takes the delivery over carries on
+    from it (one more crash, not two more, and it is set aside)."""
+    src = os.path.join(h.tempdir("ss-dm-poison-"), "src")
+    harness.manifest_plugin(src, "bad-exit-3", ["read:sessions", "read:users"],
+                            "exits on its first event")
+    c = Cluster(pg, "dmx", src=src)
+
+    def tries():
+        return c.sql("SELECT coalesce(to_jsonb(c)->>'try_id', '') || '|' || "
+                     "coalesce(to_jsonb(c)->>'tries', '') FROM ss_event_cursors c "
+                     "WHERE plugin = 'bad-exit-3'")
+    try:
+        a = c.start()
+        assert a.post(f"{M}/install/bad-exit-3").status == 201
+        a.wait_state("bad-exit-3", "running")
+        h.wait_for(lambda: owner_daemon(c, "bad-exit-3") is a, 15, "a's lease")
+        y = a.post("/api/events", {"type": "session.created"}).json["id"]
+        h.wait_for(lambda: (a.runtime("bad-exit-3") or {}).get("poisoned") == 1, 30,
+                   "y poisoned on a")
+        assert tries() == f"{y}|2", tries()
+        assert a.stop() == 0  # leases released, cursor past y
+        c.daemons.remove(a)
+        # A host of it crashed once on x under a daemon that then died (the row says so).
+        x = c.sql("INSERT INTO ss_events (type) VALUES ('session.created') RETURNING id")
+        c.sql(f"UPDATE ss_event_cursors SET try_id = {x}, tries = 1 "
+              "WHERE plugin = 'bad-exit-3'")
+        b = c.start()
+        h.wait_for(lambda: (b.runtime("bad-exit-3") or {}).get("poisoned") == 1, 30,
+                   "x poisoned on b\n" + c.dump())
+        rt = b.runtime("bad-exit-3")
+        assert rt["crashes"] == 1 and rt["poison_events"] == [int(x)], rt
+        assert tries() == f"{x}|2", tries()
+    finally:
+        c.stop()
+
+
 if __name__ == "__main__":
     # Commits kept across a crash of the server: a 202 is a promise through its restart.
     pg = h.PG(tcp=True, sync_commit=True)
@@ -431,7 +469,7 @@ if __name__ == "__main__":
         tests = [test_three_daemons_kill9_and_pg_restart, test_202_then_kill9_is_delivered,
                  test_installed_later_starts_at_head_and_retention, test_backlog_bound_is_503,
                  test_stale_cursor_and_backlog_past_deleted_rows,
-                 test_plugin_cursor_made_at_start]
+                 test_plugin_cursor_made_at_start, test_poison_count_shared_by_daemons]
         sys.exit(h.Suite().run([t for t in tests if not only or t.__name__ in only], pg))
     finally:
         pg.close()
