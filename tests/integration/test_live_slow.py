@@ -7,15 +7,13 @@ a new client gets its snapshot. SIGHUP restarts the plugins, which makes
 state events; the stalled client's socket has a small window and segment
 size, so the kernel holds little of what the daemon sends."""
 import os
-import re
-import select
 import signal
 import socket
 import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import check, main, plugin_path, test_plugin_path  # noqa: E402
+from harness import check, main, test_plugin_path  # noqa: E402
 
 PENDING = 4096
 PLUGINS = ["hello", "echo", "counter"]
@@ -59,6 +57,14 @@ def restarted(d, name, pid):
     return st["state"] == "running" and st["pid"] not in (None, pid)
 
 
+def sighup_round(d, what):
+    """SIGHUP, then every plugin running again in a new host."""
+    pids = {n: d.status(n)["pid"] for n in NAMES}
+    d.signal(signal.SIGHUP)
+    d.wait_until("every plugin running again after %s" % what,
+                 lambda: all(restarted(d, n, pids[n]) for n in NAMES))
+
+
 def test(d):
     for n in NAMES:
         d.wait_running(n)
@@ -75,10 +81,7 @@ def test(d):
     while not d.matches(dropped):
         check(rounds < ROUNDS_MAX, "the stalled client was not dropped after %d rounds "
               "(%d bytes of events sent to the reader)", rounds, got["bytes"])
-        pids = {n: d.status(n)["pid"] for n in NAMES}
-        d.signal(signal.SIGHUP)
-        d.wait_until("every plugin running again after SIGHUP %d" % rounds,
-                     lambda: all(restarted(d, n, pids[n]) for n in NAMES))
+        sighup_round(d, "SIGHUP %d" % rounds)
         rounds += 1
     check(len(d.matches(dropped)) == 1, "more than one client dropped: %s", d.matches(dropped))
     # The stalled client reads again: what was in the kernel and the daemon's bounded
@@ -94,10 +97,7 @@ def test(d):
     # nothing more for it however long it runs.
     for _ in range(3):
         before = got["states"]
-        pids = {n: d.status(n)["pid"] for n in NAMES}
-        d.signal(signal.SIGHUP)
-        d.wait_until("every plugin running again", lambda: all(restarted(d, n, pids[n])
-                                                               for n in NAMES))
+        sighup_round(d, "the drop")
         d.wait_until("the reader sees the restarts",
                      lambda: got["states"] >= before + len(NAMES))
     check(got["bytes"] > slow_bytes + 3 * len(NAMES) * 100,
