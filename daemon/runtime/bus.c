@@ -645,47 +645,6 @@ int bus_sub_ack_n(struct bus_sub *sub, int64_t n, int64_t last)
 	return 0;
 }
 
-struct bus_sub *bus_sub_find(struct bus *bus, const char *name)
-{
-	struct bus_sub *sub;
-
-	TAILQ_FOREACH(sub, &bus->subs, entry)
-	{
-		if (strcmp(sub->name, name) == 0)
-			return sub;
-	}
-	return NULL;
-}
-
-const char *bus_sub_name(const struct bus_sub *sub)
-{
-	return sub->name;
-}
-
-bool bus_sub_declared(const struct bus_sub *sub)
-{
-	return sub->declared;
-}
-
-bool bus_sub_attached(const struct bus_sub *sub)
-{
-	return sub->attached;
-}
-
-size_t bus_sub_room(const struct bus_sub *sub)
-{
-	size_t max = sub->bus->opts.queue_max;
-
-	if (sub->bytes >= sub->bus->opts.queue_bytes_max)
-		return 0;
-	return sub->queue.r.len < max ? max - sub->queue.r.len : 0;
-}
-
-size_t bus_sub_queued(const struct bus_sub *sub)
-{
-	return sub->queue.r.len;
-}
-
 bool bus_sub_push(struct bus_sub *sub, struct bus_event *ev)
 {
 	return bus_sub_push_tried(sub, ev, 0);
@@ -707,22 +666,6 @@ bool bus_sub_push_tried(struct bus_sub *sub, struct bus_event *ev, unsigned atte
 	if (sub->attached && sub->ready != NULL && sub->inflight.r.len < bus->opts.window)
 		sub->ready(sub, sub->ready_arg);
 	return true;
-}
-
-int64_t bus_sub_oldest_id(const struct bus_sub *sub, int64_t below)
-{
-	/* Both rings are in the order delivered: the first id below the bound is the oldest. */
-	for (size_t i = 0; i < sub->inflight.r.len; i++) {
-		int64_t id = sub->inflight.slots[ring_at(&sub->inflight.r, i)].ev->id;
-		if (id < below)
-			return id;
-	}
-	for (size_t i = 0; i < sub->queue.r.len; i++) {
-		int64_t id = sub->queue.slots[ring_at(&sub->queue.r, i)].ev->id;
-		if (id < below)
-			return id;
-	}
-	return -1;
 }
 
 size_t bus_sub_handover(struct bus_sub *sub)
