@@ -306,6 +306,8 @@ static const struct knob knobs[] = {
     NUM("event-timeout-ms", event_timeout_ms, "MS", 10, 600000, 5000, "per-event deadline"),
     NUM("ping-interval-ms", ping_interval_ms, "MS", 10, 3600000, 10000, "liveness ping interval"),
     NUM("stop-timeout-ms", stop_timeout_ms, "MS", 10, 600000, 3000, "grace before SIGKILL on stop"),
+    NUM("max-starting", max_starting, "N", 1, 4096, 16,
+	"plugin hosts starting at once (spawned, not yet ready); the others wait their turn"),
     NUM("shutdown-timeout-ms", shutdown_timeout_ms, "MS", 0, 600000, 5000,
 	"time to deliver queued events at exit"),
     NUM("http-timeout-ms", http_timeout_ms, "MS", 100, 600000, 30000,

@@ -52,6 +52,7 @@ struct config {
 	int event_timeout_ms;
 	int ping_interval_ms;
 	int stop_timeout_ms;
+	int max_starting; /* hosts starting at once (the supervisor's start queue) */
 	int shutdown_timeout_ms;
 	int http_timeout_ms;
 	int hold_max_ms;		/* the longest the bus's pressure holds POST /api/events */

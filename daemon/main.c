@@ -560,6 +560,7 @@ static int run(int argc, char **argv)
 				   .event_timeout_ms = d.cfg.event_timeout_ms,
 				   .ping_interval_ms = d.cfg.ping_interval_ms,
 				   .stop_timeout_ms = d.cfg.stop_timeout_ms,
+				   .max_starting = d.cfg.max_starting,
 				   .services = &d.services,
 			       });
 	d.platform = platform_new(d.base, d.bus, d.sup, SS_VERSION);

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "msg.h"
 #include "peer.h"
+#include "startq.h"
 #include "waiter.h"
 #include "xmalloc.h"
 
@@ -48,6 +49,7 @@ struct runner {
 	bool stop_requested, restart_after, remove_after;
 	enum bus_drop remove_why;    /* what the queue's events are counted as when forgotten */
 	struct event *restart_timer; /* the backoff delay after a crash */
+	struct startq_ticket *turn;  /* its place among the hosts starting at once */
 
 	/* What the last host declared. */
 	char *version;
@@ -208,6 +210,7 @@ static void host_ended(struct host *h, const struct host_end *e, void *arg)
 	const char *desc = e->desc;
 	bool clean = e->clean;
 
+	startq_release(p->turn); /* if it ended before ready */
 	host_free(p->host);
 	p->host = NULL;
 	if (e->exec_failed && p->prev_ver == NULL && !p->remove_after) {
@@ -271,6 +274,7 @@ static void host_ready(struct host *h, void *arg)
 {
 	struct runner *p = arg;
 
+	startq_release(p->turn);
 	const char *version;
 	json_object *sandbox, *subs;
 	peer_declared(host_peer(h), &version, &sandbox, &subs);
@@ -322,6 +326,7 @@ static void bus_ready(struct bus_sub *sub, void *arg)
 /* The host binary itself cannot be started (no fork, or no exec): no use retrying. */
 static void start_failed(struct runner *p, const char *err)
 {
+	startq_release(p->turn);
 	log_error(p->name, "cannot start host: %s", err);
 	p->last_exit.ended = true;
 	free(p->last_exit.description);
@@ -331,16 +336,14 @@ static void start_failed(struct runner *p, const char *err)
 	waiters_all_done(p, err);
 }
 
-static void plugin_start(struct runner *p)
+/* Its turn has come (startq.h): the host is spawned, its handshake deadline runs from now. */
+static void plugin_spawn(struct runner *p)
 {
 	struct runner_set *set = p->set;
 	char err[256];
 
-	evtimer_del(p->restart_timer);
-	p->stop_requested = p->restart_after = false;
 	p->host_no++;
 	p->started_ms = clock_mono_ms();
-	set_state(p, SUP_STARTING);
 	p->host =
 	    host_start(set->base, set->bus, p->sub, p->out,
 		       &(struct host_spec){.host_path = set->o.host_path,
@@ -367,13 +370,48 @@ static void plugin_start(struct runner *p)
 		start_failed(p, err);
 }
 
+static void turn_came(void *arg)
+{
+	struct runner *p = arg;
+
+	if (p->set->shutting_down) {
+		/* It waited through the start of the shutdown: it is not started now. */
+		startq_release(p->turn);
+		set_state(p, SUP_STOPPED);
+		waiters_all_done(p, "the daemon is shutting down");
+		return;
+	}
+	plugin_spawn(p);
+}
+
+/*
+ * Starts a host for p: at once when a start turn is free, else when one is
+ * (in the order asked). The plugin is "starting" meanwhile; a second call
+ * while it waits keeps its place.
+ */
+static void plugin_start(struct runner *p)
+{
+	evtimer_del(p->restart_timer);
+	p->stop_requested = p->restart_after = false;
+	set_state(p, SUP_STARTING);
+	if (startq_take(p->turn)) {
+		plugin_spawn(p);
+		return;
+	}
+	log_debug(p->name, "waiting to start: %zu hosts starting (--max-starting %zu), %zu waiting",
+		  startq_starting(p->set->startq), startq_limit(p->set->startq),
+		  startq_queued(p->set->startq));
+}
+
 /* Asks the host to stop; the stop timer escalates to SIGKILL. */
 static void plugin_request_stop(struct runner *p)
 {
 	p->stop_requested = true;
 	evtimer_del(p->restart_timer);
-	if (p->host == NULL)
+	if (p->host == NULL) {
+		startq_release(p->turn); /* it no longer waits to start */
 		return;
+	}
 	set_state(p, SUP_STOPPING);
 	host_stop(p->host);
 }
@@ -499,6 +537,7 @@ static struct runner *plugin_new(struct runner_set *set, const struct plugin_spe
 	p->restart_timer = evtimer_new(set->base, restart_timer_cb, p);
 	if (p->restart_timer == NULL)
 		fatal("plugin_new: out of memory");
+	p->turn = startq_ticket_new(set->startq, turn_came, p);
 	p->sub = prev ? prev->sub : bus_sub_new(set->bus, p->name, bus_ready, p);
 	p->remove_why = BUS_DROP_DISABLED;
 	backoff_init(&p->backoff, set->o.backoff_initial_ms, set->o.backoff_max_ms,
@@ -523,6 +562,7 @@ void runner_destroy(struct runner *p)
 		waiters_all_done(p, "the plugin was removed");
 	waitlist_free(p->waiters);
 	host_free(p->host);
+	startq_ticket_free(p->turn);
 	event_free(p->restart_timer);
 	if (p->prev_ver == NULL) /* a successor's subscriber is borrowed */
 		bus_sub_free(p->sub, p->set->freeing ? BUS_DROP_SHUTDOWN : p->remove_why);
@@ -655,7 +695,9 @@ bool runner_shutdown_step(struct runner *p)
 		upgrade_failed(p->next_ver, "the daemon is shutting down");
 	if (p->host != NULL && !p->stop_requested)
 		plugin_request_stop(p);
-	if (p->state == SUP_CRASHED) {
+	if (p->state == SUP_CRASHED || startq_waiting(p->turn)) {
+		/* Waiting to restart, or for a turn to start: it does not start now. */
+		startq_release(p->turn);
 		evtimer_del(p->restart_timer);
 		set_state(p, SUP_STOPPED);
 		waiters_all_done(p, "the daemon is shutting down");

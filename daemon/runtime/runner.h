@@ -24,6 +24,7 @@ struct cgroup;
 struct event_base;
 struct peer;
 struct runner;
+struct startq;
 
 struct supervisor_options {
 	const char *host_path; /* streamspace-plugin-host executable */
@@ -39,7 +40,8 @@ struct supervisor_options {
 	int backoff_initial_ms; /* first restart delay (default 100) */
 	int backoff_max_ms;	/* cap (default 30000) */
 	int crash_limit; /* crashes in crash_window_ms that mark the plugin failed (default 5) */
-	int crash_window_ms;		      /* default 60000 */
+	int crash_window_ms; /* default 60000 */
+	int max_starting;    /* hosts starting at once, the others wait their turn (startq.h; 16) */
 	const struct call_services *services; /* who answers hosts' calls (borrowed) */
 };
 
@@ -112,6 +114,7 @@ struct runner_set {
 	struct event_base *base;
 	struct bus *bus;
 	struct supervisor_options o;	      /* defaults filled in */
+	struct startq *startq;		      /* the turns to start a host (o.max_starting) */
 	TAILQ_HEAD(runner_list, runner) list; /* in the order first run */
 	bool shutting_down;		      /* no restarts */
 	bool freeing;			      /* supervisor_free: no callback follows */

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "names.h"
 #include "runner.h"
+#include "startq.h"
 #include "xmalloc.h"
 
 #define SHUTDOWN_POLL_MS 20
@@ -64,8 +65,10 @@ struct supervisor *supervisor_new(struct event_base *base, struct bus *bus,
 	o->backoff_max_ms = opt_or(opts->backoff_max_ms, 30000);
 	o->crash_limit = opt_or(opts->crash_limit, 5);
 	o->crash_window_ms = opt_or(opts->crash_window_ms, 60000);
+	o->max_starting = opt_or(opts->max_starting, SUPERVISOR_MAX_STARTING);
 	o->host_path = xstrdup(opts->host_path);
 	TAILQ_INIT(&sup->set.list);
+	sup->set.startq = startq_new(base, (size_t)o->max_starting);
 	return sup;
 }
 
@@ -248,6 +251,7 @@ void supervisor_free(struct supervisor *sup)
 		runner_destroy(runner_first(&sup->set));
 	if (sup->shutdown_timer)
 		event_free(sup->shutdown_timer);
+	startq_free(sup->set.startq);
 	free((char *)sup->set.o.host_path);
 	free(sup);
 }

@@ -25,6 +25,15 @@ struct event_base;
 struct bus;
 struct supervisor;
 
+/*
+ * Hosts starting at once by default (--max-starting): a host's start is
+ * CPU work (exec, every sandbox layer, dlopen, the handshake), so more at
+ * once than a few per core only makes each one slower; 16 keeps a machine
+ * with a few cores busy and leaves room for hosts that hang in their
+ * handshake (each holds one turn until its deadline).
+ */
+#define SUPERVISOR_MAX_STARTING 16
+
 struct supervisor *supervisor_new(struct event_base *base, struct bus *bus,
 				  const struct supervisor_options *opts);
 /* Kills every host still running and waits for it; no callback follows. */
