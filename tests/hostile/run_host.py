@@ -400,7 +400,7 @@ def check_good(host, build_root, failures):
 
 
 def host_protocol():
-    """The newest protocol the host speaks: SS_PROTOCOL_VERSION of proto/msg.h."""
+    """The newest protocol host and daemon speak: SS_PROTOCOL_VERSION of proto/msg.h."""
     src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "proto", "msg.h")
     with open(src) as f:
         for line in f:

@@ -11,19 +11,12 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import FakeHost, Daemon, check, main  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "hostile"))
+from run_host import host_protocol  # noqa: E402  SS_PROTOCOL_VERSION of proto/msg.h
+
 fake = FakeHost("ss-reject-")
 host = fake.path
 plugin_arg = fake.plugin_arg
-
-
-def daemon_protocol():
-    """The newest protocol the daemon speaks: SS_PROTOCOL_VERSION of proto/msg.h."""
-    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "proto", "msg.h")
-    with open(src) as f:
-        for line in f:
-            if line.startswith("#define SS_PROTOCOL_VERSION "):
-                return int(line.split()[2])
-    raise RuntimeError("SS_PROTOCOL_VERSION not found in " + src)
 
 
 def rejects(d, name):
@@ -37,7 +30,7 @@ def test(d):
     check(got[0]["t"] == "reject" and got[0]["error"]["code"] == "version_mismatch",
           "v99 got %s", got)
     msg = got[0]["error"]["message"]
-    check("99" in msg and "1 to %d" % daemon_protocol() in msg,
+    check("99" in msg and "1 to %d" % host_protocol() in msg,
           "version_mismatch message names both: %r", msg)
 
     s = Daemon([], ["--host-path", host, "--sandbox", "strict", "--plugin", plugin_arg("good"),
