@@ -170,9 +170,9 @@ int main(int argc, char *argv[])
 	setvbuf(stdout, stdout_buf, _IOLBF, sizeof stdout_buf);
 	setvbuf(stderr, NULL, _IONBF, 0);
 
-	sandbox_fds(&sb);				      /* a */
-	sandbox_nonroot(&sb);				      /* b */
-	sandbox_process(&sb);				      /* c */
+	sandbox_fds(&sb);     /* a */
+	sandbox_nonroot(&sb); /* b */
+	sandbox_process(&sb); /* c */
 	zone_keep();
 	sandbox_namespaces(&sb);			      /* d */
 	sandbox_rlimits(&sb, args.mem_limit, args.cpu_limit); /* e */
