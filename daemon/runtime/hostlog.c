@@ -25,12 +25,16 @@ struct hostlog {
 	struct bufferevent *pipe;  /* the host's stdout/stderr, or NULL */
 	char *lines[HOSTLOG_KEEP]; /* the last lines, oldest first from ring.head */
 	struct ring ring;
-	/* What was logged lately, output and records, across the host's restarts. */
+	/*
+	 * What was logged lately, output and records, across the host's
+	 * restarts: HOSTLOG_RECENT slots, allocated with the first line (a
+	 * plugin that logs nothing costs the daemon nothing for it).
+	 */
 	struct recent {
 		char *line;
 		int64_t at_ms; /* wall clock */
 		enum log_level level;
-	} recent[HOSTLOG_RECENT];
+	} * recent;
 	struct ring rring;
 	size_t rbytes; /* of the lines in recent, at most HOSTLOG_RECENT_BYTES */
 	/*
@@ -43,8 +47,10 @@ struct hostlog {
 		size_t len;
 	} * secrets;
 	size_t nsecrets;
-	size_t *first[256];
-	size_t nfirst[256];
+	struct secret_index {
+		size_t *first[256];
+		size_t nfirst[256];
+	} * index; /* NULL without secrets: 4 KiB a plugin with none does not need */
 };
 
 #define HOSTLOG_MASK "********"
@@ -62,11 +68,11 @@ static void secrets_clear(struct hostlog *hl)
 	free(hl->secrets);
 	hl->secrets = NULL;
 	hl->nsecrets = 0;
-	for (size_t b = 0; b < 256; b++) {
-		free(hl->first[b]);
-		hl->first[b] = NULL;
-		hl->nfirst[b] = 0;
-	}
+	if (hl->index != NULL)
+		for (size_t b = 0; b < 256; b++)
+			free(hl->index->first[b]);
+	free(hl->index);
+	hl->index = NULL;
 }
 
 static void secret_add(struct hostlog *hl, const char *s)
@@ -126,11 +132,13 @@ void hostlog_set_secrets(struct hostlog *hl, json_object *secrets)
 		hl->secrets[n++] = hl->secrets[i];
 	}
 	hl->nsecrets = n;
+	hl->index = xcalloc(1, sizeof *hl->index);
 	for (size_t i = 0; i < n; i++) {
+		struct secret_index *x = hl->index;
 		unsigned char b = (unsigned char)hl->secrets[i].s[0];
 
-		hl->first[b] = xrealloc(hl->first[b], (hl->nfirst[b] + 1) * sizeof *hl->first[b]);
-		hl->first[b][hl->nfirst[b]++] = i;
+		x->first[b] = xrealloc(x->first[b], (x->nfirst[b] + 1) * sizeof *x->first[b]);
+		x->first[b][x->nfirst[b]++] = i;
 	}
 }
 
@@ -138,9 +146,10 @@ void hostlog_set_secrets(struct hostlog *hl, json_object *secrets)
 static size_t match_at(const struct hostlog *hl, const char *line, size_t n, size_t i)
 {
 	unsigned char b = (unsigned char)line[i];
+	const struct secret_index *x = hl->index; /* there are secrets: redact checked */
 
-	for (size_t k = 0; k < hl->nfirst[b]; k++) {
-		const struct secret *sc = &hl->secrets[hl->first[b][k]];
+	for (size_t k = 0; k < x->nfirst[b]; k++) {
+		const struct secret *sc = &hl->secrets[x->first[b][k]];
 
 		if (sc->len <= n - i && memcmp(line + i, sc->s, sc->len) == 0)
 			return sc->len;
@@ -187,6 +196,8 @@ static void recent_keep(struct hostlog *hl, enum log_level level, const char *cl
 {
 	size_t len = strlen(clean), at;
 
+	if (hl->recent == NULL)
+		hl->recent = xcalloc(HOSTLOG_RECENT, sizeof *hl->recent);
 	while (hl->rring.len > 0 &&
 	       (ring_full(&hl->rring) || hl->rbytes + len > HOSTLOG_RECENT_BYTES)) {
 		at = ring_pop_front(&hl->rring);
@@ -287,8 +298,9 @@ void hostlog_free(struct hostlog *hl)
 		return;
 	hostlog_close_pipe(hl);
 	ring_clear(hl);
-	for (size_t i = 0; i < HOSTLOG_RECENT; i++)
+	for (size_t i = 0; hl->recent != NULL && i < HOSTLOG_RECENT; i++)
 		free(hl->recent[i].line);
+	free(hl->recent);
 	secrets_clear(hl);
 	free(hl->name);
 	free(hl);

@@ -17,9 +17,14 @@ struct route {
 	char *seg[PROUTE_SEGMENTS]; /* literal, or ":name" */
 };
 
+/*
+ * Grown as routes are declared (most plugins declare none, and a host's
+ * table is made at every start): a fixed PROUTE_MAX array was 10 KiB per
+ * plugin of the daemon's memory. The bound is checked before it grows.
+ */
 struct proutes {
-	struct route routes[PROUTE_MAX];
-	size_t n;
+	struct route *routes;
+	size_t n, cap;
 };
 
 static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
@@ -48,6 +53,7 @@ void proutes_free(struct proutes *t)
 		return;
 	for (size_t i = 0; i < t->n; i++)
 		route_clear(&t->routes[i]);
+	free(t->routes);
 	free(t);
 }
 
@@ -196,6 +202,12 @@ int proutes_add(struct proutes *t, json_object *decl, char *why, size_t len)
 	if (t->n == PROUTE_MAX) {
 		snprintf(why, len, "a plugin has at most %d routes", PROUTE_MAX);
 		goto fail;
+	}
+	if (t->n == t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 4;
+		if (t->cap > PROUTE_MAX)
+			t->cap = PROUTE_MAX;
+		t->routes = xrealloc(t->routes, t->cap * sizeof *t->routes);
 	}
 	r.pattern = xstrdup(path);
 	t->routes[t->n++] = r;
