@@ -166,13 +166,14 @@ static void head_int(char *head, size_t *len, int64_t v)
 		head[(*len)++] = digits[--n];
 }
 
+static struct bus_event *frame_event(struct bus *bus, int64_t id, const char *type, const char *d,
+				     size_t dlen, bool platform, char *err, size_t errlen);
+
 static struct bus_event *prepare(struct bus *bus, int64_t id, const char *type, json_object *data,
 				 bool platform, char *err, size_t errlen)
 {
-	size_t dlen = 2, tlen, hlen;
+	size_t dlen = 2;
 	const char *d = "{}";
-	char head[BUS_ENVELOPE_MAX + 32];
-	struct bus_event *ev;
 
 	if (type == NULL || !(platform ? name_event_is_platform(type) : name_event_valid(type))) {
 		snprintf(err, errlen,
@@ -195,11 +196,26 @@ static struct bus_event *prepare(struct bus *bus, int64_t id, const char *type, 
 
 		/* The event frame puts data one level down: {"t":"event",...,"data":...}. */
 		if (json_check(data, JSON_MAX_DEPTH - 1, 0, why, sizeof why) < 0) {
-			snprintf(err, errlen, "\"data\": %s", why);
+			/* err may be shorter than why (a warning at -O3 once inlined). */
+			snprintf(err, errlen, "\"data\": %.140s", why);
 			return NULL;
 		}
 		d = json_object_to_json_string_length(data, JSON_C_TO_STRING_PLAIN, &dlen);
 	}
+	return frame_event(bus, id, type, d, dlen, platform, err, errlen);
+}
+
+/*
+ * The frame of an event whose type is a validated name and whose data (dlen
+ * bytes) is JSON a host accepts: refused only when over the frame limit.
+ */
+static struct bus_event *frame_event(struct bus *bus, int64_t id, const char *type, const char *d,
+				     size_t dlen, bool platform, char *err, size_t errlen)
+{
+	size_t tlen, hlen;
+	char head[BUS_ENVELOPE_MAX + 32];
+	struct bus_event *ev;
+
 	if (dlen + BUS_ENVELOPE_MAX > bus->opts.max_frame) {
 		snprintf(err, errlen, "event data of %zu bytes is over the frame limit of %zu",
 			 dlen, bus->opts.max_frame);
@@ -253,6 +269,16 @@ struct bus_event *bus_prepare_id(struct bus *bus, int64_t id, const char *type, 
 				 bool platform, char *err, size_t errlen)
 {
 	return prepare(bus, id, type, data, platform, err, errlen);
+}
+
+struct bus_event *bus_prepare_serialised(struct bus *bus, int64_t id, const char *type,
+					 const char *data, size_t len, char *err, size_t errlen)
+{
+	if (type == NULL || !name_event_valid(type)) {
+		snprintf(err, errlen, "unknown event type");
+		return NULL;
+	}
+	return frame_event(bus, id, type, data, len, false, err, errlen);
 }
 
 bool bus_event_platform(const struct bus_event *ev)

@@ -68,6 +68,14 @@ struct bus_event *bus_prepare(struct bus *bus, const char *type, json_object *da
 #define BUS_REQUEST_ID_BASE ((int64_t)1 << 62)
 struct bus_event *bus_prepare_id(struct bus *bus, int64_t id, const char *type, json_object *data,
 				 bool platform, char *err, size_t errlen);
+/*
+ * bus_prepare_id for data this bus serialised itself when it accepted the
+ * event (bus_event_data of a prepared event, stored and handed back by the
+ * outbox): framed as it is, not parsed and checked again. A core event's
+ * type only.
+ */
+struct bus_event *bus_prepare_serialised(struct bus *bus, int64_t id, const char *type,
+					 const char *data, size_t len, char *err, size_t errlen);
 /* Whether ev is a platform event (bus_publish_platform's, or an outbox row marked so). */
 bool bus_event_platform(const struct bus_event *ev);
 void bus_use_external_ids(struct bus *bus);

@@ -184,13 +184,12 @@ static bool hand_on(struct outbox *ob, const struct batch *b, const int64_t *ids
 		ob->hwm = ids[i];
 		ob->gap_since_ms = 0;
 		ob->st.handed++;
-		/* The API's events: core events, no origin. */
-		struct outbox_row row = {ids[i],
-					 b->buf.p + b->off[2 * i],
-					 b->buf.p + b->off[2 * i + 1],
-					 NULL,
-					 b->dlen[i],
-					 false};
+		/* The API's events: core events, no origin, serialised by the bus. */
+		struct outbox_row row = {.id = ids[i],
+					 .type = b->buf.p + b->off[2 * i],
+					 .data = b->buf.p + b->off[2 * i + 1],
+					 .len = b->dlen[i],
+					 .own = true};
 
 		ob->row(&row, ob->row_arg);
 		recent_add(ob->recent, &row);
@@ -368,6 +367,7 @@ bool outbox_row_read(const PGresult *res, int i, struct outbox_row *out)
 	out->len = (size_t)PQgetlength(res, i, 2);
 	out->origin = PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3);
 	out->platform = PQgetvalue(res, i, 4)[0] == 't';
+	out->own = false; /* read from the table: whoever wrote it, parsed and checked again */
 	return true;
 }
 

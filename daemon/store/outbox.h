@@ -41,7 +41,8 @@ struct outbox *outbox_new(struct event_base *base, struct db *db, outbox_row_fn 
 void outbox_free(struct outbox *ob);
 
 /*
- * Queues n events (types[i], data[i] JSON text of len[i] bytes; copied) for
+ * Queues n events (types[i], data[i] JSON text of len[i] bytes, as the bus
+ * serialised them when it accepted them: bus_event_data; copied) for
  * the next group commit; done is called exactly once, with an error when the
  * database cannot be reached (queries wait while it is being connected to).
  * Returns 0, or -1 (done not called) when n is 0.

@@ -17,7 +17,7 @@
 struct row_head {
 	int64_t id;
 	uint32_t tlen, dlen, olen; /* without their NULs; olen NO_ORIGIN: origin NULL */
-	bool platform;
+	bool platform, own;
 };
 
 #define NO_ORIGIN UINT32_MAX
@@ -92,8 +92,8 @@ void recent_add(struct recent *r, const struct outbox_row *row)
 		return;
 	}
 	need = row_size(tlen, row->len, olen);
-	h = (struct row_head){row->id, (uint32_t)tlen, (uint32_t)row->len, (uint32_t)olen,
-			      row->platform};
+	h = (struct row_head){row->id,	      (uint32_t)tlen, (uint32_t)row->len,
+			      (uint32_t)olen, row->platform,  row->own};
 	if (c == NULL || c->used + need > c->cap) {
 		c = xcalloc(1, sizeof *c);
 		c->cap = need > CHUNK_BYTES ? need : CHUNK_BYTES;
@@ -149,6 +149,7 @@ int recent_scan(const struct recent *r, int64_t after, int64_t upto, recent_fn f
 			row.len = h.dlen;
 			row.origin = h.olen == NO_ORIGIN ? NULL : row.data + h.dlen + 1;
 			row.platform = h.platform;
+			row.own = h.own;
 			if (!fn(&row, arg))
 				return 0;
 		}

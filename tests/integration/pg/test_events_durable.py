@@ -188,7 +188,18 @@ def test_own_commits_handed_on_not_read_back(ctx):
     assert r.status == 202, r
     want = ids + sql_ids + [r.json["id"]]
     h.wait_for(lambda: echo_ids(d) == want, 20, "echo to get the SQL rows and the last, in order")
-    assert metric(d, "streamspace_outbox_handed_total") == len(ids) + 1
+    # The data a plugin gets: the door's serialisation for this daemon's rows (not
+    # parsed again), the table's (jsonb: its key order) for a service's.
+    assert d.post(f"{M}/install/hello").status == 201
+    d.wait_state("hello", "running")
+    r = d.post("/api/events", {"type": "session.created", "data": {"q": "a\"b\\c", "n": [1, 2.5]}})
+    assert r.status == 202, r
+    own = f'event session.created id={r.json["id"]} data={{"q":"a\\"b\\\\c","n":[1,2.5]}}'
+    out = ctx.pg.psql(d.db, "INSERT INTO ss_events (type, data) VALUES "
+                      "('session.created', '{\"z\": 1, \"a\": \"x\"}') RETURNING id")
+    sql = f'event session.created id={int(out.split()[0])} data={{"a":"x","z":1}}'
+    h.wait_for(lambda: own in d.log() and sql in d.log(), 20, "hello to log both, as sent")
+    assert metric(d, "streamspace_outbox_handed_total") == len(ids) + 2  # + the two posted
 
 
 if __name__ == "__main__":

@@ -891,6 +891,44 @@ static void frame_bytes(void **state)
 	bus_free(bus);
 }
 
+/*
+ * An outbox row this daemon's door appended is framed from the bytes the bus
+ * serialised at the door (bus_prepare_serialised), not parsed again: the same
+ * data, the outbox's id, and still refused for a bad type or over the frame.
+ */
+static void prepare_serialised(void **state)
+{
+	struct bus *bus = bus_new(&(struct bus_options){.max_frame = 4096});
+	json_object *data = json_tokener_parse("{\"q\": \"a\\\"b\", \"n\": [1, 2.5]}");
+	char err[256], big[5000];
+	struct bus_event *door, *ev;
+	const char *d, *d2;
+	size_t len, len2;
+
+	(void)state;
+	door = bus_prepare(bus, "session.created", data, err, sizeof err);
+	assert_non_null(door);
+	d = bus_event_data(door, &len);
+	ev = bus_prepare_serialised(bus, 77, "session.created", d, len, err, sizeof err);
+	assert_non_null(ev);
+	d2 = bus_event_data(ev, &len2);
+	assert_int_equal(len2, len);
+	assert_memory_equal(d2, d, len);
+	assert_string_equal(bus_event_type(ev), "session.created");
+	assert_false(bus_event_platform(ev));
+	bus_discard(ev);
+	assert_null(bus_prepare_serialised(bus, 78, "nope", d, len, err, sizeof err));
+	memset(big, ' ', sizeof big);
+	big[0] = '{';
+	big[sizeof big - 1] = '}';
+	assert_null(
+	    bus_prepare_serialised(bus, 79, "session.created", big, sizeof big, err, sizeof err));
+	assert_non_null(strstr(err, "over the frame limit"));
+	bus_discard(door);
+	json_object_put(data);
+	bus_free(bus);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -909,6 +947,7 @@ int main(void)
 	    cmocka_unit_test(pressure_half_and_quarter),
 	    cmocka_unit_test(push_feed_and_cursor),
 	    cmocka_unit_test(pressure_band_bounded),
+	    cmocka_unit_test(prepare_serialised),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

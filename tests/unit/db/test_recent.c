@@ -19,7 +19,7 @@ struct seen {
 	int64_t ids[256];
 	size_t n, stop_after;
 	char last_type[32], last_data[64], last_origin[32];
-	bool last_platform;
+	bool last_platform, last_own;
 };
 
 static bool collect(const struct outbox_row *row, void *arg)
@@ -32,6 +32,7 @@ static bool collect(const struct outbox_row *row, void *arg)
 	snprintf(s->last_data, sizeof s->last_data, "%s", row->data);
 	snprintf(s->last_origin, sizeof s->last_origin, "%s", row->origin ? row->origin : "(null)");
 	s->last_platform = row->platform;
+	s->last_own = row->own;
 	return s->stop_after == 0 || s->n < s->stop_after;
 }
 
@@ -39,7 +40,7 @@ static void add_row(struct recent *r, int64_t id, const char *type, const char *
 		    bool platform)
 {
 	char data[64];
-	struct outbox_row row = {id, type, data, origin, 0, platform};
+	struct outbox_row row = {id, type, data, origin, 0, platform, !platform};
 
 	snprintf(data, sizeof data, "{\"n\":%lld}", (long long)id);
 	row.len = strlen(data);
@@ -72,6 +73,7 @@ static void test_covered_range(void **state)
 	assert_string_equal(s.last_data, "{\"n\":16}");
 	assert_string_equal(s.last_origin, "(null)");
 	assert_false(s.last_platform);
+	assert_true(s.last_own);
 	/* Origin and platform come back as added. */
 	add_row(r, 17, "plugin.crashed", "billing", true);
 	add_row(r, 18, "plugin.audit.done", "audit", false);
@@ -80,6 +82,7 @@ static void test_covered_range(void **state)
 	assert_int_equal(s.n, 1);
 	assert_string_equal(s.last_origin, "billing");
 	assert_true(s.last_platform);
+	assert_false(s.last_own);
 	memset(&s, 0, sizeof s);
 	assert_int_equal(recent_scan(r, 17, 18, collect, &s), 0);
 	assert_string_equal(s.last_type, "plugin.audit.done");
@@ -144,7 +147,8 @@ static void test_large_row(void **state)
 	(void)state;
 	memset(big, 'x', sizeof big - 1);
 	add(r, 1);
-	recent_add(r, &(struct outbox_row){2, "plugin.a.big", big, NULL, sizeof big - 1, false});
+	recent_add(
+	    r, &(struct outbox_row){2, "plugin.a.big", big, NULL, sizeof big - 1, false, false});
 	/* (a chunk of its own) */
 	add(r, 3);
 	assert_int_equal(recent_scan(r, 0, 3, collect, &s), 0);
