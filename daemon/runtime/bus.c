@@ -472,6 +472,8 @@ void bus_sub_free(struct bus_sub *sub, enum bus_drop why)
 {
 	if (sub == NULL)
 		return;
+	if (sub->bus->hooks.freed != NULL)
+		sub->bus->hooks.freed(sub, sub->bus->hooks.arg);
 	TAILQ_REMOVE(&sub->bus->subs, sub, entry);
 	bus_press_stop(sub);
 	/* Accepted for this plugin and never to reach it: counted, not lost. */

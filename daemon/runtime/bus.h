@@ -223,6 +223,8 @@ struct bus_hooks {
 	void (*attach)(struct bus_sub *sub, void *arg);
 	/* A host crashed handling event id: its attempts so far (2: set aside as poison). */
 	void (*crashed)(struct bus_sub *sub, int64_t id, unsigned attempts, void *arg);
+	/* The subscriber is about to be freed (disabled, uninstalled), its events still held. */
+	void (*freed)(struct bus_sub *sub, void *arg);
 	void *arg;
 };
 void bus_set_hooks(struct bus *bus, const struct bus_hooks *hooks);

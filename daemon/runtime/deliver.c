@@ -239,6 +239,27 @@ bool deliver_push(struct deliver *dl, struct feed *f, struct bus_sub *sub, int64
 	return bus_sub_push_tried(sub, ev, f->tries);
 }
 
+/*
+ * The plugin's subscriber goes (disabled, uninstalled, stopped): what it
+ * still held was not handled, so its feed goes back to before the oldest
+ * of those. The cursor written at the release (or, re-enabled before the
+ * next heartbeat, the next feeding) starts there: with a database a
+ * disable pauses delivery, and what was queued at the disable is
+ * delivered after the re-enable, like what is accepted meanwhile.
+ */
+static void freed_hook(struct bus_sub *sub, void *arg)
+{
+	struct deliver *dl = arg;
+	struct feed *f = deliver_feed(dl, bus_sub_name(sub));
+
+	if (f == NULL || !f->owned)
+		return;
+	f->fed = deliver_cursor(dl, f);
+	f->live = false;
+	f->gen++; /* a catch-up read in flight was for what the queue held */
+	schedule_flush(dl);
+}
+
 static void release_hook(struct bus_sub *sub, void *arg)
 {
 	struct deliver *dl = arg;
@@ -550,6 +571,7 @@ struct deliver *deliver_new(struct event_base *base, struct db *db, struct bus *
 	bus_set_hooks(bus, &(struct bus_hooks){.release = release_hook,
 					       .attach = attach_hook,
 					       .crashed = crashed_hook,
+					       .freed = freed_hook,
 					       .arg = dl});
 	event_add(dl->tick, &now);
 	log_info("deliver", "daemon %s: leases of %d ms, heartbeat %d ms", dl->id, dl->o.lease_ms,
