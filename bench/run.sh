@@ -57,8 +57,18 @@ dpid=$!
 port=$(wait_log 1 'listening on ' | sed -E 's/.*:([0-9]+)$/\1/')
 wait_log 1 'counter: ready' >/dev/null
 
+# CPU (utime + stime, /proc) of the daemon and of its host processes over the
+# throughput run, per event: what load on a shared machine barely moves.
+cpu_of() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat"))); done; echo "$t"; }
+hosts=$(pgrep -P "$dpid" | while read -r c; do echo "$c"; pgrep -P "$c" || true; done | tr '\n' ' ')
+# shellcheck disable=SC2086
+d0=$(cpu_of "$dpid") h0=$(cpu_of $hosts)
 events=$("$bin/http_events" throughput "$port" counter "$EVENTS" "$BATCH")
+# shellcheck disable=SC2086
+d1=$(cpu_of "$dpid") h1=$(cpu_of $hosts)
 echo "$events"
+awk -v d=$((d1 - d0)) -v h=$((h1 - h0)) -v n="$EVENTS" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+	printf "events_cpu_us_daemon %.2f us/event\nevents_cpu_us_host %.2f us/event\n", d * 1e6 / hz / n, h * 1e6 / hz / n }'
 "$bin/http_events" post "$port" plugin.counter.report
 counted=$(wait_log 1 'counter: count=' | sed -E 's/.*count=([0-9]+).*/\1/')
 echo "events_counted $counted events"
