@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "frame.h"
@@ -20,16 +19,9 @@ struct channel {
 	size_t max;
 	unsigned char *buf; /* received bytes; buf[head, len) not yet parsed */
 	size_t head, len, cap;
-	/* Acks recorded and not sent yet: how many, the last id, since when. */
-	int64_t ack_n, ack_id, ack_since_ns;
+	/* Acks recorded and not sent yet: how many, and the last id. */
+	int64_t ack_n, ack_id;
 };
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 struct channel *channel_new(int fd)
 {
@@ -128,18 +120,11 @@ int channel_send(struct channel *ch, json_object *msg)
 
 void channel_ack(struct channel *ch, int64_t id)
 {
-	if (ch->ack_n == 0)
-		ch->ack_since_ns = mono_ns();
 	/* Past MSG_ACK_N_MAX the held ones go out first (the daemon's window is far smaller). */
 	if (ch->ack_n == MSG_ACK_N_MAX && channel_ack_flush(ch) < 0)
 		return; /* the next send reports the broken socket */
 	ch->ack_n++;
 	ch->ack_id = id;
-}
-
-int64_t channel_ack_held_ns(const struct channel *ch)
-{
-	return ch->ack_n > 0 ? mono_ns() - ch->ack_since_ns : 0;
 }
 
 int channel_ack_flush(struct channel *ch)
@@ -153,17 +138,6 @@ int channel_ack_flush(struct channel *ch)
 		return -1;
 	ch->ack_n = 0;
 	return 0;
-}
-
-bool channel_has_frame(const struct channel *ch)
-{
-	size_t have = ch->len - ch->head;
-	uint32_t n;
-
-	if (have < FRAME_HEADER_LEN)
-		return false;
-	n = frame_length(ch->buf + ch->head);
-	return n == 0 || n > ch->max || have - FRAME_HEADER_LEN >= n;
 }
 
 int channel_recv(struct channel *ch, json_object **out, char *err, size_t errlen)

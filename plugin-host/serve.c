@@ -16,14 +16,6 @@
 /* What hello says about the plugin's version: bounded, valid UTF-8. */
 #define VERSION_MAX 64
 
-/*
- * How long an ack may wait for the next ones (protocol 4). The daemon times
- * the oldest event it has not heard about, so a held ack takes from the
- * deadline of the event handled while it waits: at most this much, because
- * the held acks go out before a handler starts once they are this old.
- */
-#define ACK_HOLD_NS 1000000
-
 void host_protocol_error(const char *code, const char *what, json_object *m)
 {
 	const char *t = m != NULL ? msg_get_str(m, "t") : NULL;
@@ -260,16 +252,17 @@ static void serve(struct ss_plugin *p)
 		enum msg_type t;
 		int64_t id;
 
-		if (m == NULL) {
-			/* Held acks go out before the host would wait for the daemon. */
-			if (!channel_has_frame(p->ch))
-				flush_acks(p);
+		/*
+		 * The acks of the events handled so far go out before plugin code
+		 * runs again (or the host waits): the daemon blames the oldest
+		 * event it has no answer for when a host crashes or hangs, so an
+		 * ack held across the next handler would make it blame an event
+		 * that was handled, and set that one aside as poison.
+		 */
+		flush_acks(p);
+		if (m == NULL)
 			m = host_recv(p);
-		}
 		t = msg_type_of(m);
-		/* ... before a handler of another kind, and before any once they are old. */
-		if (t != MSG_EVENT || channel_ack_held_ns(p->ch) >= ACK_HOLD_NS)
-			flush_acks(p);
 		switch (t) {
 		case MSG_EVENT:
 			on_event(p, m);
