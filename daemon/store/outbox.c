@@ -12,6 +12,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "pgarray.h"
 #include "recent.h"
 #include "xmalloc.h"
 
@@ -34,7 +35,7 @@
  */
 #define RECENT_BYTES (8u << 20)
 
-/* A growing text buffer for a PostgreSQL array literal. */
+/* A growing buffer of the batch's texts, each NUL-terminated. */
 struct lit {
 	char *p;
 	size_t len, cap;
@@ -51,23 +52,6 @@ static void lit_put(struct lit *l, const char *s, size_t n)
 	l->p[l->len] = '\0';
 }
 
-/* One element, quoted: only '"' and '\\' need a backslash inside quotes. */
-static void lit_elem(struct lit *l, const char *s, size_t n)
-{
-	size_t i, from = 0;
-
-	lit_put(l, l->len == 0 ? "{\"" : ",\"", 2);
-	for (i = 0; i < n; i++) {
-		if (s[i] != '"' && s[i] != '\\')
-			continue;
-		lit_put(l, s + from, i - from);
-		lit_put(l, "\\", 1);
-		from = i;
-	}
-	lit_put(l, s + from, n - from);
-	lit_put(l, "\"", 1);
-}
-
 struct append {
 	STAILQ_ENTRY(append) entry;
 	size_t n;
@@ -82,8 +66,8 @@ struct append {
  * position, the rows are handed on from here rather than read back.
  */
 struct batch {
-	struct outbox *ob;	/* NULL once the outbox is freed: the result is dropped */
-	struct lit types, data; /* the statement's parameters, built as events come */
+	struct outbox *ob;	    /* NULL once the outbox is freed: the result is dropped */
+	struct pgarray types, data; /* the statement's parameters, built as events come */
 	struct lit buf;
 	size_t *off, *dlen;
 	size_t n, cap;
@@ -148,8 +132,8 @@ static void batch_answer(struct batch *b, const int64_t *ids, const char *err)
 
 static void batch_free(struct batch *b)
 {
-	free(b->types.p);
-	free(b->data.p);
+	pgarray_free(&b->types);
+	pgarray_free(&b->data);
 	free(b->buf.p);
 	free(b->off);
 	free(b->dlen);
@@ -267,15 +251,12 @@ static void flush(struct outbox *ob)
 		return;
 	ob->pending = NULL;
 	ob->npending -= b->n;
-	lit_put(&b->types, "}", 1);
-	lit_put(&b->data, "}", 1);
-	params[0] = b->types.p;
-	params[1] = b->data.p;
+	params[0] = pgarray_close(&b->types);
+	params[1] = pgarray_close(&b->data);
 	rc = db_query(ob->db, INSERT_SQL, 2, params, on_committed, b);
 	/* db_query copied them. */
-	free(b->types.p);
-	free(b->data.p);
-	b->types = b->data = (struct lit){0};
+	pgarray_free(&b->types);
+	pgarray_free(&b->data);
 	if (rc < 0) {
 		batch_finish(b, NULL, "the database is unavailable");
 		return;
@@ -319,8 +300,8 @@ int outbox_append(struct outbox *ob, size_t n, const char *const *types, const c
 		b->dlen = xrealloc(b->dlen, b->cap * sizeof *b->dlen);
 	}
 	for (size_t i = 0; i < n; i++) {
-		lit_elem(&b->types, types[i], strlen(types[i]));
-		lit_elem(&b->data, data[i], len[i]);
+		pgarray_elem(&b->types, types[i], strlen(types[i]));
+		pgarray_elem(&b->data, data[i], len[i]);
 		b->off[2 * (b->n + i)] = batch_put(b, types[i], strlen(types[i]));
 		b->off[2 * (b->n + i) + 1] = batch_put(b, data[i], len[i]);
 		b->dlen[b->n + i] = len[i];
