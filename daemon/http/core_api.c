@@ -14,6 +14,7 @@
 #include "names.h"
 #include "ss_config.h"
 #if SS_HAVE_LIBPQ
+#include "api_replay.h"
 #include "deliver.h"
 #include "outbox.h"
 #endif
@@ -526,4 +527,7 @@ void core_api_register(struct api *api, struct core_api *core)
 	api_route_held(api, "POST", "/api/events");
 	api_route(api, "GET", "/api/plugins/marketplace/installed/", true, API_ROLE_VIEWER,
 		  installed_one, core);
+#if SS_HAVE_LIBPQ
+	api_replay_register(api, &core->deliver);
+#endif
 }

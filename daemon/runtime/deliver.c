@@ -123,7 +123,9 @@ static void schedule_flush(struct deliver *dl)
 
 static const char CURSOR_SQL[] = "UPDATE ss_event_cursors c SET acked_id = v.a, acked_at = now() "
 				 "FROM unnest($2::text[], $3::bigint[]) AS v(p, a) "
-				 "WHERE c.plugin = v.p AND c.owner = $1 AND c.acked_id < v.a";
+				 "WHERE c.plugin = v.p AND c.owner = $1 AND c.acked_id < v.a "
+				 /* computed before a replay the owner has yet to carry out */
+				 "AND c.replay_from IS NULL";
 
 static void on_flushed(enum db_status st, PGresult *res, const char *err, void *arg)
 {

@@ -28,6 +28,9 @@ struct feed {
 	unsigned gen;	     /* ownerships so far: a catch-up read answers the one it was for */
 	int64_t try_id;	     /* the event its hosts crashed on (the cursor row's), or -1 */
 	unsigned tries;	     /* how many crashed on it, all daemons together */
+	int64_t replay_seq;  /* the replay request carried out (its row's replay_seq), or -1 */
+	int64_t replay_due;  /* its cursor, to clear in the row once no older write is out; -1 */
+	bool replay_reset;   /* it moved the feed back (the crash count goes with it) */
 	TAILQ_ENTRY(feed) entry;
 };
 
@@ -78,6 +81,12 @@ void deliver_arr_close(struct arrays *a);
 void deliver_arr_free(struct arrays *a);
 /* The plugin is no longer delivered here: its queue handed over. */
 void deliver_lose(struct deliver *dl, struct feed *f, const char *why);
+/*
+ * A held cursor row's replay request (replay_from or -1, replay_seq), from
+ * the heartbeat's answer: an owned feed moves back to it once
+ * (deliver_replay.c).
+ */
+void deliver_replay_seen(struct deliver *dl, struct feed *f, int64_t from, int64_t seq);
 /* The heartbeat timer's callback (deliver_lease.c). */
 void deliver_tick(evutil_socket_t fd, short what, void *arg);
 

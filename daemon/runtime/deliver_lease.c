@@ -59,9 +59,9 @@ static const char BEAT_SQL[] =
     "    lease_until = now() + $6::int * interval '1 millisecond' FROM want "
     "  WHERE c.plugin = want.p "
     "    AND (c.owner = $1 OR c.owner IS NULL OR c.lease_until < now()) "
-    "  RETURNING c.plugin, c.acked_id, c.try_id, c.tries) "
-    "SELECT plugin, acked_id, NULL::bigint, 0 FROM ins "
-    "UNION ALL SELECT plugin, acked_id, try_id, tries FROM upd";
+    "  RETURNING c.plugin, c.acked_id, c.try_id, c.tries, c.replay_from, c.replay_seq) "
+    "SELECT plugin, acked_id, NULL::bigint, 0, NULL::bigint, 0::bigint FROM ins "
+    "UNION ALL SELECT plugin, acked_id, try_id, tries, replay_from, replay_seq FROM upd";
 
 /*
  * What the API shows, and the backlog: the undelivered events are those
@@ -78,7 +78,8 @@ static const char STATUS_SQL[] =
     "   ORDER BY started_at, id), '[]'::json) FROM ss_daemons), "
     " 'cursors', (SELECT coalesce(json_object_agg(plugin, json_build_object("
     "   'owner', CASE WHEN lease_until > now() THEN owner END, 'ackedId', acked_id, "
-    "   'leaseUntil', lease_until)), '{}'::json) FROM ss_event_cursors), "
+    "   'leaseUntil', lease_until, 'replayFrom', replay_from)), '{}'::json) FROM "
+    "ss_event_cursors), "
     " 'backlog', (SELECT greatest(0, r.hi - greatest(coalesce("
     "   (SELECT min(acked_id) FROM ss_event_cursors WHERE lease_until > now()), r.hi), "
     "   r.lo - 1)) FROM (SELECT coalesce(max(id), 0) AS hi, "
@@ -96,10 +97,11 @@ static const char STATUS_SQL[] =
  * every cursor that holds retention has passed (once keep_delivered_s
  * old) and those older than retention_s whoever has not had them. A
  * cursor holds retention while its plugin is installed (enabled or not),
- * or its lease or its last acknowledgement is less than STALE_CURSOR old.
+ * or its lease or its last acknowledgement is less than STALE_CURSOR old;
+ * a replay not yet carried out holds from where it goes back to.
  */
 static const char RETAIN_SQL[] =
-    "WITH lo AS (SELECT coalesce((SELECT min(acked_id) FROM ss_event_cursors c "
+    "WITH lo AS (SELECT coalesce((SELECT min(least(acked_id, replay_from)) FROM ss_event_cursors c "
     "  WHERE c.lease_until > now() - " STALE_CURSOR " OR c.acked_at > now() - " STALE_CURSOR
     "  OR EXISTS (SELECT 1 FROM installed_plugins i WHERE i.name = c.plugin)), "
     "  (SELECT coalesce(max(id), 0) FROM ss_events)) AS v), "
@@ -205,12 +207,18 @@ static void on_beat(enum db_status st, PGresult *res, const char *err, void *arg
 		const char *name = PQgetvalue(res, i, 0);
 		int64_t acked = strtoll(PQgetvalue(res, i, 1), NULL, 10);
 
+		int64_t replay =
+		    PQgetisnull(res, i, 4) ? -1 : strtoll(PQgetvalue(res, i, 4), NULL, 10);
+		int64_t seq = strtoll(PQgetvalue(res, i, 5), NULL, 10);
+
 		f = deliver_feed(dl, name);
 		if (f == NULL)
 			continue;
 		f->seen = true;
-		if (f->owned)
+		if (f->owned) {
+			deliver_replay_seen(dl, f, replay, seq);
 			continue;
+		}
 		/* Ours from acked: what another daemon (or we, before) did not see acknowledged. */
 		deliver_lose(dl, f, "reset"); /* stale queue from an earlier ownership */
 		f->owned = true;
@@ -221,9 +229,12 @@ static void on_beat(enum db_status st, PGresult *res, const char *err, void *arg
 		/* The crashes its hosts had on one event, whichever daemon saw them. */
 		f->try_id = PQgetisnull(res, i, 2) ? -1 : strtoll(PQgetvalue(res, i, 2), NULL, 10);
 		f->tries = (unsigned)strtoul(PQgetvalue(res, i, 3), NULL, 10);
+		f->replay_seq = -1; /* a replay still in the row is this ownership's to carry out */
+		f->replay_due = -1;
 		dl->st.takeovers++;
 		log_info(f->name, "delivering events after %" PRId64 " (lease of %s)", acked,
 			 dl->id);
+		deliver_replay_seen(dl, f, replay, seq);
 	}
 	TAILQ_FOREACH(f, &dl->feeds, entry)
 	{
@@ -251,6 +262,8 @@ static void note_name(const char *name, const struct bus_sub_stats *st, void *ar
 		f->name = xstrdup(name);
 		f->acked_db = -1;
 		f->try_id = -1;
+		f->replay_seq = -1;
+		f->replay_due = -1;
 		TAILQ_INSERT_TAIL(&dl->feeds, f, entry);
 	}
 }
