@@ -15,6 +15,10 @@ harness's: fsync off, as the tests run it):
   durable_copy_baseline_per_s    the same rows inserted by psql \\copy
   durable_ratio_1d               durable_events_per_s_1d / the COPY baseline
   durable_event_latency_p99_us   single-event POSTs, 4 clients, one daemon
+  durable_cpu_{pg,daemon}_us_1d  CPU (user + system, /proc) per accepted event of
+                                 the cluster's backends and of the daemon while
+                                 the 1-daemon figure was taken: what load barely
+                                 moves, unlike the rates
 
 The clients are bench/durable_client (C, one thread and one keep-alive
 connection each): with Python clients the figure was partly the client's
@@ -53,6 +57,19 @@ def client(daemons, *args):
 def run_clients(daemons, n_events):
     per = n_events // (CLIENTS * batch)
     return client(daemons, "batches", CLIENTS, per, batch)["events_per_s"]
+
+
+def cpu_s(pids):
+    """User + system CPU seconds of pids so far (exited ones count 0)."""
+    tck, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tck
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
 
 
 def delivered(ds):
@@ -104,7 +121,14 @@ try:
             run_clients(ds, warm)
             h.wait_for(lambda: delivered(ds) >= warm, 60, "the warm-up delivered")
             t0 = time.monotonic()
+            c0 = cpu_s(pg.pids()), cpu_s([d.proc.pid for d in ds])
             print(f"durable_events_per_s_{n}d {run_clients(ds, total):.0f} events/s", flush=True)
+            if n == 1:
+                # CPU per accepted event, which load barely moves (the rates it does).
+                c1 = cpu_s(pg.pids()), cpu_s([d.proc.pid for d in ds])
+                print(f"durable_cpu_pg_us_1d {(c1[0] - c0[0]) * 1e6 / n_events:.2f} us", flush=True)
+                print(f"durable_cpu_daemon_us_1d {(c1[1] - c0[1]) * 1e6 / n_events:.2f} us",
+                      flush=True)
             h.wait_for(lambda: delivered(ds) >= warm + n_events, 300, "every event delivered",
                        interval=0.01)
             print(f"durable_delivered_per_s_{n}d {n_events / (time.monotonic() - t0):.0f} events/s",
