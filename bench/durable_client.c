@@ -34,6 +34,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "writev_all.h"
+
 #define EVENT                                                                                      \
 	"{\"type\": \"session.created\", \"data\": {\"session_id\": \"s-0001\", \"user\": "        \
 	"\"alice\", \"n\": 1}}"
@@ -76,28 +78,6 @@ static int dial(int port)
 	return fd;
 }
 
-static int send_all(int fd, struct iovec *iov, int n)
-{
-	while (n > 0) {
-		ssize_t w = writev(fd, iov, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		while (n > 0 && (size_t)w >= iov->iov_len) {
-			w -= (ssize_t)iov->iov_len;
-			iov++;
-			n--;
-		}
-		if (n > 0) {
-			iov->iov_base = (char *)iov->iov_base + w;
-			iov->iov_len -= (size_t)w;
-		}
-	}
-	return 0;
-}
-
 /* One POST /api/events; its status, or -1 when the connection failed. */
 static int post(struct client *c, int fd, const char *head, size_t hl)
 {
@@ -105,7 +85,7 @@ static int post(struct client *c, int fd, const char *head, size_t hl)
 	size_t len = 0, need = 0;
 	int status = -1;
 
-	if (send_all(fd, iov, 2) < 0)
+	if (writev_all(fd, iov, 2) < 0)
 		return -1;
 	for (;;) {
 		ssize_t n = read(fd, c->buf + len, sizeof c->buf - 1 - len);

@@ -41,6 +41,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "writev_all.h"
+
 #define RESP_MAX (1 << 20)
 
 struct conn {
@@ -74,28 +76,6 @@ static int conn_open(struct conn *c, int port)
 	return 0;
 }
 
-static int write_all(int fd, struct iovec *iov, int n)
-{
-	while (n > 0) {
-		ssize_t w = writev(fd, iov, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		while (n > 0 && (size_t)w >= iov->iov_len) {
-			w -= (ssize_t)iov->iov_len;
-			iov++;
-			n--;
-		}
-		if (n > 0) {
-			iov->iov_base = (char *)iov->iov_base + w;
-			iov->iov_len -= (size_t)w;
-		}
-	}
-	return 0;
-}
-
 /*
  * One request and its response. Returns the status code, with the body
  * NUL-terminated in c->buf from *body_off, or -1 when the connection failed.
@@ -118,7 +98,7 @@ static int http(struct conn *c, const char *method, const char *path, const char
 			      method, path, c->port, auth, blen);
 	iov[0] = (struct iovec){head, hl};
 	iov[1] = (struct iovec){(void *)body, blen};
-	if (write_all(c->fd, iov, blen ? 2 : 1) < 0)
+	if (writev_all(c->fd, iov, blen ? 2 : 1) < 0)
 		return -1;
 	c->len = 0;
 	for (;;) {
