@@ -13,6 +13,7 @@
 #include "log.h"
 #include "names.h"
 #include "ss_config.h"
+#include "hostfds.h"
 #include "xmalloc.h"
 
 /* HOST:PORT:CONNECT_HOST:CONNECT_PORT, as curl's --connect-to: four parts, ports numeric. */
@@ -114,13 +115,24 @@ static rlim_t nofile_limit(void)
 	return rl.rlim_cur;
 }
 
-/* How many --plugin the open-file limit leaves room for (see config.h). */
-static size_t plugins_max(void)
+/*
+ * Whether n --plugin fit the open-file limit (hostfds_max: the
+ * bound every host's start is held to); -1 after saying so.
+ */
+static int plugins_fit(const struct config *c, size_t n)
 {
-	rlim_t n = nofile_limit();
+	rlim_t nofile = nofile_limit();
+	size_t max = hostfds_max((unsigned long long)nofile, c->max_starting);
 
-	return n <= CONFIG_FDS_RESERVED ? 0
-					: (size_t)(n - CONFIG_FDS_RESERVED) / CONFIG_FDS_PER_HOST;
+	if (n <= max)
+		return 0;
+	fprintf(stderr,
+		"streamspaced: at most %zu --plugin with an open-file limit of %llu and "
+		"--max-starting %d (%d descriptors per host, %d more per host starting, %d kept "
+		"for the rest; raise it with ulimit -n or LimitNOFILE=)\n",
+		max, (unsigned long long)nofile, c->max_starting, HOSTFDS_PER_HOST,
+		HOSTFDS_STARTING, HOSTFDS_RESERVED);
+	return -1;
 }
 
 /* --plugin [NAME=]PATH: the path is made absolute now, while the cwd is known. */
@@ -130,15 +142,9 @@ static int add_plugin(struct config *c, const char *arg)
 	const char *path = arg;
 	char *real;
 
-	if (c->nplugins >= plugins_max()) {
-		fprintf(
-		    stderr,
-		    "streamspaced: at most %zu --plugin with an open-file limit of %llu "
-		    "(%d descriptors per host, %d kept for the rest; raise it with ulimit -n)\n",
-		    plugins_max(), (unsigned long long)nofile_limit(), CONFIG_FDS_PER_HOST,
-		    CONFIG_FDS_RESERVED);
+	/* Checked before it grows (--max-starting may come later: checked again at the end). */
+	if (plugins_fit(c, c->nplugins + 1) < 0)
 		return -1;
-	}
 	c->plugins = xrealloc(c->plugins, (c->nplugins + 1) * sizeof *c->plugins);
 	const char *slash = strchr(arg, '/');
 	if (eq != NULL && (slash == NULL || slash > eq))
@@ -603,6 +609,8 @@ int config_parse(struct config *c, int argc, char **argv)
 		fprintf(stderr, "streamspaced: unexpected argument \"%s\"\n", argv[optind]);
 		return -1;
 	}
+	if (plugins_fit(c, c->nplugins) < 0)
+		return -1;
 	if (c->host_path == NULL)
 		c->host_path = default_host_path();
 	if (c->web_root == NULL)

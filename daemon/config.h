@@ -12,16 +12,11 @@
 
 #define CONFIG_KEYS_MAX 16
 /*
- * What the daemon holds open per running host: its socket and its log
- * pipe, and while it is being spawned the two ends of the exec error pipe
- * and the child's ends of the socket and the pipe. --plugin is bounded by
- * the open-file limit at start-up: every host's descriptors fit with
- * CONFIG_FDS_RESERVED left for everything else (HTTP clients, the
- * database, libevent, logs).
+ * --plugin is bounded by the open-file limit at start-up, as every host's
+ * start is (supervisor_hosts_max in runtime/supervisor.h: the descriptors
+ * the daemon holds per host, per host starting and for everything else).
  */
 #define CONFIG_CONNECT_TO_MAX 16
-#define CONFIG_FDS_PER_HOST 4
-#define CONFIG_FDS_RESERVED 256
 
 struct config {
 	char *listen;	/* HOST:PORT */

@@ -21,6 +21,7 @@
 #include "clock.h"
 #include "exitcause.h"
 #include "host.h"
+#include "hostfds.h"
 #include "hostlog.h"
 #include "log.h"
 #include "msg.h"
@@ -336,6 +337,29 @@ static void start_failed(struct runner *p, const char *err)
 	waiters_all_done(p, err);
 }
 
+/* No host could be started: a plugin fails; a successor is discarded (the old version serves on).
+ */
+static void spawn_refused(struct runner *p, const char *err)
+{
+	if (p->prev_ver == NULL) {
+		start_failed(p, err);
+		return;
+	}
+	startq_release(p->turn);
+	log_error(p->name, "cannot start host: %s", err);
+	upgrade_failed(p, err);
+}
+
+/* The hosts that run now (a successor beside its old version's counts too). */
+static size_t hosts_running(struct runner_set *set)
+{
+	size_t n = 0;
+
+	for (struct runner *p = TAILQ_FIRST(&set->list); p != NULL; p = TAILQ_NEXT(p, entry))
+		n += (p->host != NULL) + (p->next_ver != NULL && p->next_ver->host != NULL);
+	return n;
+}
+
 /* Its turn has come (startq.h): the host is spawned, its handshake deadline runs from now. */
 static void plugin_spawn(struct runner *p)
 {
@@ -344,6 +368,10 @@ static void plugin_spawn(struct runner *p)
 
 	p->host_no++;
 	p->started_ms = clock_mono_ms();
+	if (hostfds_check(hosts_running(set), set->o.max_starting, err, sizeof err) < 0) {
+		spawn_refused(p, err);
+		return;
+	}
 	p->host =
 	    host_start(set->base, set->bus, p->sub, p->out,
 		       &(struct host_spec){.host_path = set->o.host_path,
@@ -367,7 +395,7 @@ static void plugin_spawn(struct runner *p)
 		       &(struct host_owner){.ready = host_ready, .ended = host_ended, .arg = p},
 		       err, sizeof err);
 	if (p->host == NULL)
-		start_failed(p, err);
+		spawn_refused(p, err);
 }
 
 static void turn_came(void *arg)
