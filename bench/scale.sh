@@ -18,7 +18,11 @@
 #   scale_latency_p99_us_N     POST to callback at SS_BENCH_RATE/s, the worst
 #                              p99 over the N plugins
 # N above what the open-file limit allows (--plugin's bound, see
-# daemon/config.h) is skipped with a note on stderr.
+# daemon/config.h) is skipped with a note on stderr. With N = 200 among the
+# sizes and PostgreSQL's server binaries installed, it then runs the
+# database point (bench/scale_db.py: the same N from the plugin directory,
+# installed and enabled in a throwaway PostgreSQL, scale_db_* figures);
+# SS_BENCH_SCALE_DB names other sizes for it ("" for none).
 set -euo pipefail
 
 root=$(cd "${1:?usage: bench/scale.sh ROOT BUILDDIR [N...]}" && pwd)
@@ -115,3 +119,16 @@ for n in "${sizes[@]}"; do
 	dpid=
 	rm -rf "$work/p$n"
 done
+
+# The database point: the registry's start-up path, not --plugin.
+db_sizes=${SS_BENCH_SCALE_DB-}
+if [ -z "${SS_BENCH_SCALE_DB+set}" ]; then
+	for n in "${sizes[@]}"; do [ "$n" = 200 ] && db_sizes=200; done
+fi
+if [ -n "$db_sizes" ]; then
+	if command -v pg_config >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+		for n in $db_sizes; do python3 "$root/bench/scale_db.py" "$root" "$build" "$n"; done
+	else
+		say "scale: the database point not measured (no PostgreSQL server binaries)"
+	fi
+fi
