@@ -18,7 +18,7 @@
 #   scale_latency_p99_us_N     POST to callback at SS_BENCH_RATE/s, the worst
 #                              p99 over the N plugins
 # N above what the open-file limit allows (--plugin's bound, see
-# daemon/config.h) is skipped with a note on stderr. With N = 200 among the
+# daemon/runtime/hostfds.h) is skipped with a note on stderr. With N = 200 among the
 # sizes and PostgreSQL's server binaries installed, it then runs the
 # database point (bench/scale_db.py: the same N from the plugin directory,
 # installed and enabled in a throwaway PostgreSQL, scale_db_* figures);
@@ -71,7 +71,8 @@ build_plugins() {
 		"$root/plugins/counter/counter.c" -o "$dir/counter{}.so"
 }
 
-max_plugins=$((($(ulimit -n) - 256) / 4))
+# daemon/runtime/hostfds.h: 2 per host, 1 per host starting (16), 5 + 256 kept.
+max_plugins=$((($(ulimit -n) - 256 - 5 - 16) / 2))
 for n in "${sizes[@]}"; do
 	if [ "$n" -gt "$max_plugins" ]; then
 		say "scale: N=$n skipped: the open-file limit $(ulimit -n) allows $max_plugins --plugin"
