@@ -357,9 +357,11 @@ static void stop_registry(struct daemon *d)
 	outbox_free(d->outbox);
 	outbox_from_free(d->outbox_from);
 	deliver_free(d->deliver);
+	/* Verbs and README reads in flight answered while their last queries can still fail. */
+	registry_close(d->registry);
 	db_free(d->db);
 	kv_free(d->kv);
-	registry_free(d->registry); /* its worker answers a README read still queued */
+	registry_free(d->registry);
 	readme_free(d->readme);
 	market_free(d->catalog);
 	token_cache_free(d->tokens);
@@ -484,6 +486,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		d->core.draining = true;
 #if SS_HAVE_LIBPQ
 		deliver_quiesce(d->deliver);
+		registry_quiesce(d->registry); /* no host starts now: verbs answered "stopping" */
 #endif
 		api_close_listener(d->api);
 		/* Queued before the drain, so admin plugins have it before they stop. */

@@ -79,6 +79,7 @@ struct applier {
 };
 
 static void run_next(struct target *t);
+static void drop_all(struct target *t);
 
 struct applier *applier_new(struct supervisor *sup, struct installdir *dir,
 			    struct discovery_cache *cache, const struct discovery *builtins,
@@ -138,10 +139,47 @@ void applier_set_fetch(struct applier *ap, struct db *db, struct fetch *f, struc
 	ap->trust = trust;
 }
 
+/*
+ * Shutdown: an apply that cannot go on is answered (VERB_UNAVAILABLE), never
+ * dropped: its caller holds a record (and maybe an HTTP request) that only
+ * the answer frees.
+ */
+static void drop(struct op *op)
+{
+	struct apply_outcome o = {.code = VERB_UNAVAILABLE, .message = "the daemon is stopping"};
+
+	TAILQ_REMOVE(&op->t->ops, op, entry);
+	if (op->done)
+		op->done(&o, op->arg);
+	op_free(op);
+}
+
+/* Every op of t, the running one (whose step came back cancelled) first. */
+static void drop_all(struct target *t)
+{
+	struct op *op;
+
+	t->busy = false;
+	while ((op = TAILQ_FIRST(&t->ops)) != NULL)
+		drop(op);
+}
+
 void applier_close(struct applier *ap)
 {
-	if (ap)
-		ap->closing = true;
+	struct target *t;
+
+	if (ap == NULL || ap->closing)
+		return;
+	ap->closing = true;
+	/* What waits behind a running op is answered now; the running one when its step ends. */
+	LIST_FOREACH(t, &ap->targets, entry)
+	{
+		struct op *op;
+
+		while ((op = TAILQ_LAST(&t->ops, op_list)) != NULL &&
+		       (!t->busy || op != TAILQ_FIRST(&t->ops)))
+			drop(op);
+	}
 }
 
 void applier_free(struct applier *ap)
@@ -198,8 +236,18 @@ void applier_apply(struct applier *ap, const char *name, const struct plugin_row
 		   unsigned flags, apply_done_fn done, void *arg)
 {
 	struct target *t = find(ap, name);
-	struct op *op = xcalloc(1, sizeof *op);
+	struct op *op;
 
+	if (ap->closing) {
+		/* Shutdown: nothing new starts, and the caller is answered at once. */
+		struct apply_outcome o = {.code = VERB_UNAVAILABLE,
+					  .message = "the daemon is stopping"};
+
+		if (done)
+			done(&o, arg);
+		return;
+	}
+	op = xcalloc(1, sizeof *op);
 	if (t == NULL) {
 		t = xcalloc(1, sizeof *t);
 		t->name = xstrdup(name);
@@ -264,8 +312,7 @@ static void removed(struct installdir_result *r, void *arg)
 	struct op *op = arg;
 
 	if (op->ap->closing) {
-		TAILQ_REMOVE(&op->t->ops, op, entry);
-		op_free(op);
+		drop_all(op->t);
 		return;
 	}
 	if (r->rc < 0)
@@ -531,8 +578,7 @@ static void fetched(struct pkgfetch_result *r, void *arg)
 	char why[768];
 
 	if (op->ap->closing) {
-		TAILQ_REMOVE(&op->t->ops, op, entry);
-		op_free(op);
+		drop_all(op->t);
 		return;
 	}
 	if (r->rc < 0) {
@@ -556,8 +602,7 @@ static void entries_read(const struct store_status *s, json_object *out, bool fo
 
 	(void)found;
 	if (ap->closing) {
-		TAILQ_REMOVE(&op->t->ops, op, entry);
-		op_free(op);
+		drop_all(op->t);
 		return;
 	}
 	if (s->st != DB_OK || json_object_array_length(out) == 0) {
@@ -574,8 +619,7 @@ static void ensured(struct installdir_result *r, void *arg)
 	struct target *t = op->t;
 
 	if (op->ap->closing) {
-		TAILQ_REMOVE(&t->ops, op, entry);
-		op_free(op);
+		drop_all(t);
 		return;
 	}
 	if (r->rc < 0 && r->missing && op->ap->fetch != NULL && !op->fetching) {
@@ -608,6 +652,10 @@ static void run_next(struct target *t)
 
 	if (t->busy || op == NULL)
 		return;
+	if (op->ap->closing) {
+		drop_all(t);
+		return;
+	}
 	t->busy = true;
 	ap = op->ap;
 	b = discovery_find(ap->builtins, t->name);

@@ -53,9 +53,17 @@ struct applier *applier_new(struct supervisor *sup, struct installdir *dir,
  */
 void applier_set_fetch(struct applier *ap, struct db *db, struct fetch *f, struct worker *w,
 		       const struct package_trust *trust);
-/* Ends without calling any done again (shutdown: the loop no longer runs). */
+/*
+ * Ends without calling any done again (shutdown: the loop no longer runs);
+ * after applier_close and the worker's drain only an op waiting on the
+ * supervisor can be left.
+ */
 void applier_free(struct applier *ap);
-/* From now on, file results (cancelled at shutdown) end their applies quietly. */
+/*
+ * Shutdown: every apply queued behind a running one, every new one, and each
+ * running one when its step comes back (file work cancelled) is answered
+ * VERB_UNAVAILABLE ("the daemon is stopping"): its caller frees its record.
+ */
 void applier_close(struct applier *ap);
 
 /*

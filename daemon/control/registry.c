@@ -151,11 +151,31 @@ struct worker *registry_worker(struct registry *reg)
 	return reg->worker;
 }
 
+void registry_quiesce(struct registry *reg)
+{
+	if (reg != NULL)
+		applier_close(reg->ap);
+}
+
+void registry_close(struct registry *reg)
+{
+	if (reg == NULL)
+		return;
+	/* Nothing more reaches the supervisor; what was applying is answered. */
+	applier_close(reg->ap);
+	/*
+	 * File work queued or running ends now (applies answered, README reads
+	 * answered); the worker stays for what db_free's failures submit
+	 * (README lookups), cancelled by registry_free.
+	 */
+	worker_drain(reg->worker);
+}
+
 void registry_free(struct registry *reg)
 {
 	if (reg == NULL)
 		return;
-	/* File work still queued ends quietly; nothing more reaches the supervisor. */
+	/* Whatever is left (README reads db_free failed) is cancelled, answered quietly. */
 	applier_close(reg->ap);
 	worker_free(reg->worker);
 	discovery_cache_free(reg->cache);

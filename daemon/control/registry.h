@@ -59,6 +59,20 @@ struct registry *registry_new(struct event_base *base, struct supervisor *sup, s
 			      struct token_cache *tokens, struct market *cat,
 			      const struct discovery *builtins, const struct registry_options *opts,
 			      char *err, size_t errlen);
+/*
+ * Shutdown, before the database goes: every verb still in flight on the
+ * applier is answered (the daemon is stopping) and the worker's file work
+ * is run to its end (worker_drain); what they queue meanwhile is failed by
+ * db_free into records that still exist, and the README lookups that fail
+ * then are cancelled by registry_free's worker_free.
+ */
+void registry_close(struct registry *reg);
+/*
+ * Stopping (SIGTERM): nothing is applied any more (no host is started while
+ * the supervisor stops them all): a verb that reaches the applier from now on
+ * is answered "the daemon is stopping" (503). NULL is fine.
+ */
+void registry_quiesce(struct registry *reg);
 void registry_free(struct registry *reg);
 /* The one worker thread (base/worker.h) the registry owns, for other control modules' jobs. */
 struct worker *registry_worker(struct registry *reg);
