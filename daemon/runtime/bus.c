@@ -103,6 +103,7 @@ struct bus *bus_new(const struct bus_options *opts)
 	    opts && opts->queue_bytes_max ? opts->queue_bytes_max : (size_t)64 << 20;
 	bus->opts.bytes_max = opts && opts->bytes_max ? opts->bytes_max : (size_t)256 << 20;
 	bus->next_id = 1;
+	bus->next_request_id = BUS_REQUEST_ID_BASE + (BUS_REQUEST_ID_BASE >> 1);
 	TAILQ_INIT(&bus->subs);
 	TAILQ_INIT(&bus->accounts);
 	return bus;
@@ -127,7 +128,7 @@ void bus_free(struct bus *bus)
 
 int64_t bus_next_id(struct bus *bus)
 {
-	return bus->next_id++;
+	return bus->next_request_id++;
 }
 
 uint64_t bus_accepted(const struct bus *bus)

@@ -44,7 +44,12 @@ typedef void (*bus_ready_fn)(struct bus_sub *sub, void *arg);
 struct bus *bus_new(const struct bus_options *opts);
 void bus_free(struct bus *bus);
 
-/* Allocates the next request id (events and every other daemon -> host request). */
+/*
+ * Allocates the id of a daemon -> host request other than an event (config,
+ * ping, http.request, job): from 3 * 2^61 up, a counter of its own, so the
+ * events' ids stay consecutive (a ping between two POSTs takes none) and the
+ * two never meet, with or without a database.
+ */
 int64_t bus_next_id(struct bus *bus);
 
 /*
@@ -62,8 +67,9 @@ struct bus_event *bus_prepare(struct bus *bus, const char *type, json_object *da
  * With a database, events carry the outbox's ids: bus_prepare_id takes the
  * id given (already unique; platform: an outbox row of the daemon's own,
  * checked as a platform event's name), and bus_use_external_ids moves the counter of
- * every other daemon -> host request to BUS_REQUEST_ID_BASE and up, far above
- * any event id, so the two never meet in one direction.
+ * the events the bus still numbers itself to BUS_REQUEST_ID_BASE and up, far
+ * above any outbox id (and below the requests' 3 * 2^61), so none meet in one
+ * direction.
  */
 #define BUS_REQUEST_ID_BASE ((int64_t)1 << 62)
 struct bus_event *bus_prepare_id(struct bus *bus, int64_t id, const char *type, json_object *data,

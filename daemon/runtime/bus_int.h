@@ -79,7 +79,8 @@ struct bus_sub {
 
 struct bus {
 	struct bus_options opts;
-	int64_t next_id;
+	int64_t next_id;	 /* of the next event this bus numbers itself */
+	int64_t next_request_id; /* of the next other daemon -> host request */
 	uint64_t accepted, shed;
 	size_t bytes; /* of every live event */
 	struct bus_hooks hooks;
