@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "frame.h"
@@ -19,9 +20,16 @@ struct channel {
 	size_t max;
 	unsigned char *buf; /* received bytes; buf[head, len) not yet parsed */
 	size_t head, len, cap;
-	/* Acks recorded and not sent yet: how many, and the last id. */
-	int64_t ack_n, ack_id;
+	/* Acks recorded and not sent yet: how many, the last id, since when. */
+	int64_t ack_n, ack_id, ack_since_ns;
 };
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 struct channel *channel_new(int fd)
 {
@@ -120,11 +128,31 @@ int channel_send(struct channel *ch, json_object *msg)
 
 void channel_ack(struct channel *ch, int64_t id)
 {
+	if (ch->ack_n == 0)
+		ch->ack_since_ns = mono_ns();
 	/* Past MSG_ACK_N_MAX the held ones go out first (the daemon's window is far smaller). */
 	if (ch->ack_n == MSG_ACK_N_MAX && channel_ack_flush(ch) < 0)
 		return; /* the next send reports the broken socket */
 	ch->ack_n++;
 	ch->ack_id = id;
+}
+
+int64_t channel_ack_held(const struct channel *ch, int64_t *age_ns)
+{
+	*age_ns = ch->ack_n > 0 ? mono_ns() - ch->ack_since_ns : 0;
+	return ch->ack_n;
+}
+
+bool channel_has_frame(const struct channel *ch)
+{
+	size_t have = ch->len - ch->head;
+	uint32_t n;
+
+	if (have < FRAME_HEADER_LEN)
+		return false;
+	n = frame_length(ch->buf + ch->head);
+	/* A bad prefix counts too: recv reports it without reading. */
+	return n == 0 || n > ch->max || have - FRAME_HEADER_LEN >= n;
 }
 
 int channel_ack_flush(struct channel *ch)

@@ -33,11 +33,16 @@ int channel_send(struct channel *ch, json_object *msg);
  * event id was handled; the acks recorded since the last send go out as one
  * "ack" frame in front of the next frame channel_send writes (one writev),
  * or alone with channel_ack_flush, so they always precede whatever the host
- * says next. channel_ack_flush returns 0 (also when nothing was held) or -1
- * when the socket failed.
+ * says next. channel_ack_held is how many are held, with *age_ns how long
+ * the oldest has waited (0 when none). channel_ack_flush returns 0 (also
+ * when nothing was held) or -1 when the socket failed.
  */
 void channel_ack(struct channel *ch, int64_t id);
+int64_t channel_ack_held(const struct channel *ch, int64_t *age_ns);
 int channel_ack_flush(struct channel *ch);
+
+/* Whether a whole frame (or a bad length prefix) is already read: recv will not block. */
+bool channel_has_frame(const struct channel *ch);
 
 /*
  * Receives one message. Returns 1 with *out set (caller puts it), 0 on EOF,

@@ -16,6 +16,17 @@
 /* What hello says about the plugin's version: bounded, valid UTF-8. */
 #define VERSION_MAX 64
 
+/*
+ * How long and how many acks may wait for the next ones (protocol 4). The
+ * daemon times the oldest event it has no answer for, so a held ack takes
+ * from the deadline of the event handled while it waits: at most this much,
+ * because held acks go out before a handler starts once they are this old.
+ * The count bounds what one crash leaves unanswered (the daemon's window,
+ * 32 by default, usually bounds it first).
+ */
+#define ACK_HOLD_NS 1000000
+#define ACK_HOLD_N 64
+
 void host_protocol_error(const char *code, const char *what, json_object *m)
 {
 	const char *t = m != NULL ? msg_get_str(m, "t") : NULL;
@@ -238,6 +249,13 @@ static void on_reply(struct ss_plugin *p, json_object *m)
 	free(pattern);
 }
 
+/* Whether the held acks must go out before the next event's handler. */
+static bool acks_due(const struct ss_plugin *p)
+{
+	int64_t age_ns;
+	return channel_ack_held(p->ch, &age_ns) >= ACK_HOLD_N || age_ns >= ACK_HOLD_NS;
+}
+
 static void flush_acks(struct ss_plugin *p)
 {
 	if (channel_ack_flush(p->ch) < 0)
@@ -253,16 +271,22 @@ static void serve(struct ss_plugin *p)
 		int64_t id;
 
 		/*
-		 * The acks of the events handled so far go out before plugin code
-		 * runs again (or the host waits): the daemon blames the oldest
-		 * event it has no answer for when a host crashes or hangs, so an
-		 * ack held across the next handler would make it blame an event
-		 * that was handled, and set that one aside as poison.
+		 * Acks are held while the host goes on to the next event already
+		 * read (one frame answers the run). They go out before it would
+		 * wait for the daemon, before a handler of anything but an event,
+		 * and before an event's handler once ACK_HOLD_N are held or the
+		 * oldest is ACK_HOLD_NS old. The daemon charges a crash only to
+		 * an event alone in flight (PROTOCOL.md, "Acknowledgements"), so a
+		 * held ack never gets a handled event set aside as poison.
 		 */
-		flush_acks(p);
-		if (m == NULL)
+		if (m == NULL) {
+			if (!channel_has_frame(p->ch))
+				flush_acks(p);
 			m = host_recv(p);
+		}
 		t = msg_type_of(m);
+		if (t != MSG_EVENT || acks_due(p))
+			flush_acks(p);
 		switch (t) {
 		case MSG_EVENT:
 			on_event(p, m);

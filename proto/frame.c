@@ -19,6 +19,11 @@ static uint32_t read_be32(const unsigned char *p)
 	       (uint32_t)p[3];
 }
 
+uint32_t frame_length(const unsigned char hdr[FRAME_HEADER_LEN])
+{
+	return read_be32(hdr);
+}
+
 void frame_header(unsigned char hdr[FRAME_HEADER_LEN], uint32_t n)
 {
 	hdr[0] = (unsigned char)(n >> 24);

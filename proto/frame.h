@@ -35,6 +35,9 @@ enum frame_result frame_parse(const unsigned char *buf, size_t len, size_t max, 
 enum frame_result frame_pull(struct evbuffer *in, size_t max, json_object **out, char *err,
 			     size_t errlen);
 
+/* The body length a 4-byte header announces (unchecked). */
+uint32_t frame_length(const unsigned char hdr[FRAME_HEADER_LEN]);
+
 /* Writes the 4-byte header for a body of n bytes. */
 void frame_header(unsigned char hdr[FRAME_HEADER_LEN], uint32_t n);
 

@@ -314,6 +314,8 @@ static void drop(struct bus_sub *sub, enum bus_drop why, uint64_t n)
 static void release(struct bus_sub *sub, struct bus_event *ev)
 {
 	sub->bytes -= ev->len;
+	if (sub->suspects.n > 0)
+		bus_suspects_gone(&sub->suspects, ev->id);
 	event_unref(ev);
 }
 
@@ -456,6 +458,7 @@ struct bus_sub *bus_sub_new(struct bus *bus, const char *name, bus_ready_fn read
 	/* Room for a full queue plus a window put back after a crash. */
 	ring_new(&sub->queue, bus->opts.queue_max + bus->opts.window);
 	ring_new(&sub->inflight, bus->opts.window);
+	bus_suspects_init(&sub->suspects, bus->opts.window);
 	TAILQ_INSERT_TAIL(&bus->subs, sub, entry);
 	return sub;
 }
@@ -485,6 +488,7 @@ void bus_sub_free(struct bus_sub *sub, enum bus_drop why)
 	sub->acct->live = false;
 	ring_clear(&sub->queue);
 	ring_clear(&sub->inflight);
+	bus_suspects_free(&sub->suspects);
 	patterns_clear(sub);
 	free(sub->name);
 	free(sub);
@@ -566,13 +570,15 @@ size_t bus_sub_detach(struct bus_sub *sub, bool crashed)
 	if (sub->inflight.r.len == 0)
 		return 0;
 	if (crashed) {
-		/* Hosts handle events one at a time: the oldest was being handled. */
-		struct bus_slot *oldest = ring_slot(&sub->inflight, 0);
-		++oldest->attempts;
-		if (sub->bus->hooks.crashed != NULL)
-			sub->bus->hooks.crashed(sub, oldest->ev->id, oldest->attempts,
-						sub->bus->hooks.arg);
-		if (oldest->attempts >= 2) {
+		/* Charged only to an event alone in flight (bus_suspect.c). */
+		struct bus_slot *blamed = bus_suspects_blame(sub);
+		if (blamed != NULL) {
+			blamed->attempts++;
+			if (sub->bus->hooks.crashed != NULL)
+				sub->bus->hooks.crashed(sub, blamed->ev->id, blamed->attempts,
+							sub->bus->hooks.arg);
+		}
+		if (blamed != NULL && blamed->attempts >= 2) {
 			struct bus_slot s = ring_pop_front_slot(&sub->inflight);
 			poison_record(sub, s.ev->id);
 			release(sub, s.ev);
@@ -593,12 +599,12 @@ size_t bus_sub_detach(struct bus_sub *sub, bool crashed)
 
 size_t bus_sub_flush(struct bus_sub *sub, struct evbuffer *out)
 {
-	size_t n = 0;
+	size_t n = 0, window = bus_suspects_window(&sub->suspects, sub->inflight.r.cap);
 	int64_t now = clock_mono_ms();
 
 	if (!sub->attached)
 		return 0;
-	while (sub->queue.r.len > 0 && sub->inflight.r.len < sub->inflight.r.cap) {
+	while (sub->queue.r.len > 0 && sub->inflight.r.len < window) {
 		struct bus_slot s = ring_pop_front_slot(&sub->queue);
 		int r;
 		/*

@@ -153,8 +153,12 @@ bool bus_sub_takes(const struct bus_sub *sub, const char *type, bool platform, c
 void bus_sub_attach(struct bus_sub *sub);
 /*
  * The host went away: the events in flight go back to the front of the
- * queue. When crashed, the oldest one (the one being handled) counts an
- * attempt; at two it is set aside as poison. Returns the number set aside.
+ * queue. When crashed (or hung) with one event in flight, that one counts
+ * an attempt; at two it is set aside as poison. With several in flight
+ * none counts (a host may hold acks: any could have done it): they become
+ * suspects and the window is one until each is answered, set aside or has
+ * crashed a host alone (runtime/bus_suspect.c). Returns the number set
+ * aside.
  */
 size_t bus_sub_detach(struct bus_sub *sub, bool crashed);
 /*

@@ -1,6 +1,7 @@
 /*
  * The bus's own types, shared by its files: bus.c (events, queues, windows,
- * accounts) and bus_pressure.c (the pressure on the ingress). Nothing
+ * accounts), bus_pressure.c (the pressure on the ingress) and bus_suspect.c
+ * (the suspects of a crash with several events in flight). Nothing
  * outside the bus includes this; include bus.h first (its types are used
  * here, and including it from here would make bus and bus_int a cycle).
  */
@@ -50,6 +51,20 @@ struct bus_account {
 	TAILQ_ENTRY(bus_account) entry;
 };
 
+/*
+ * The suspects of a crash (bus_suspect.c): the events a host had in flight,
+ * unanswered, when it crashed or missed its deadline with more than one of
+ * them. Any of them could have done it (a protocol-4 host may hold the acks
+ * of events it handled while it runs the next ones' callbacks), so none is
+ * charged with that crash; instead the subscriber's window is one until
+ * each has been answered, set aside or gone, or has crashed a host alone,
+ * when the crash names its event without doubt.
+ */
+struct bus_suspects {
+	int64_t *ids;  /* in the order they were in flight */
+	size_t n, cap; /* cap: the window (no crash has more in flight) */
+};
+
 struct bus_sub {
 	struct bus *bus;
 	struct bus_account *acct;
@@ -72,6 +87,7 @@ struct bus_sub {
 	void *ready_arg;
 	struct bus_ring queue;
 	struct bus_ring inflight;
+	struct bus_suspects suspects; /* while any: a window of one */
 	int64_t poison[BUS_POISON_KEEP];
 	size_t npoison;
 	TAILQ_ENTRY(bus_sub) entry;
@@ -96,5 +112,26 @@ struct bus {
 void bus_pressure_update(struct bus_sub *sub);
 /* The subscriber stops pressing (it is going away). */
 void bus_press_stop(struct bus_sub *sub);
+
+/* Room for cap suspects; freed with bus_suspects_free. */
+void bus_suspects_init(struct bus_suspects *s, size_t cap);
+void bus_suspects_free(struct bus_suspects *s);
+
+/*
+ * A host crashed or hung with sub's in-flight events unanswered (at least
+ * one). With exactly one, that one is charged: it is returned (and is no
+ * suspect any more). With several, none is: they become the suspects (in
+ * place of any left) and NULL is returned.
+ */
+struct bus_slot *bus_suspects_blame(struct bus_sub *sub);
+
+/* Event id left the subscriber for good (answered, set aside, handed over). */
+void bus_suspects_gone(struct bus_suspects *s, int64_t id);
+
+/* How many events may be in flight: one while suspects are left, else cap. */
+static inline size_t bus_suspects_window(const struct bus_suspects *s, size_t cap)
+{
+	return s->n > 0 ? 1 : cap;
+}
 
 #endif

@@ -162,34 +162,32 @@ static void overflow_counted(void **state)
  */
 static void redeliver_then_poison(void **state)
 {
-	struct bus *bus = bus_new(&(struct bus_options){.queue_max = 10, .window = 2});
+	struct bus *bus = bus_new(&(struct bus_options){.queue_max = 10, .window = 1});
 	struct bus_sub *s = sub_for(bus, "s", "*");
 	struct evbuffer *out = evbuffer_new();
 	struct bus_sub_stats st;
 	int64_t ids[8];
 	int64_t e1 = bus_publish(bus, "user.created", NULL);
 	int64_t e2 = bus_publish(bus, "user.updated", NULL);
-	int64_t e3 = bus_publish(bus, "user.deleted", NULL);
 
-	assert_int_equal(bus_sub_flush(s, out), 2);
+	(void)bus_publish(bus, "user.deleted", NULL);
+	assert_int_equal(bus_sub_flush(s, out), 1);
 	drain_ids(out, ids, 8);
 	assert_int_equal(bus_sub_detach(s, true), 0);
 	assert_int_equal(bus_sub_flush(s, out), 0); /* detached: nothing sent */
 	bus_sub_attach(s);
-	assert_int_equal(bus_sub_flush(s, out), 2);
-	assert_int_equal(drain_ids(out, ids, 8), 2);
+	assert_int_equal(bus_sub_flush(s, out), 1);
+	assert_int_equal(drain_ids(out, ids, 8), 1);
 	assert_int_equal(ids[0], e1);
-	assert_int_equal(ids[1], e2);
 	bus_sub_stats(s, &st);
 	assert_int_equal(st.redelivered, 1);
 
-	/* Second crash while e1 is still the oldest: poison. */
+	/* Second crash with e1 alone in flight again: poison. */
 	assert_int_equal(bus_sub_detach(s, true), 1);
 	bus_sub_attach(s);
-	assert_int_equal(bus_sub_flush(s, out), 2);
-	assert_int_equal(drain_ids(out, ids, 8), 2);
+	assert_int_equal(bus_sub_flush(s, out), 1);
+	assert_int_equal(drain_ids(out, ids, 8), 1);
 	assert_int_equal(ids[0], e2);
-	assert_int_equal(ids[1], e3);
 	bus_sub_stats(s, &st);
 	assert_int_equal(st.poisoned, 1);
 	json_object *p = bus_sub_poison_json(s);
@@ -200,9 +198,107 @@ static void redeliver_then_poison(void **state)
 	/* A clean stop requeues without counting an attempt. */
 	assert_int_equal(bus_sub_detach(s, false), 0);
 	bus_sub_attach(s);
-	assert_int_equal(bus_sub_flush(s, out), 2);
+	assert_int_equal(bus_sub_flush(s, out), 1);
 	bus_sub_stats(s, &st);
 	assert_int_equal(st.poisoned, 1);
+	evbuffer_free(out);
+	bus_free(bus);
+}
+
+static void assert_sum(const struct bus_sub_stats *st);
+
+static int64_t crashed_id[8];
+static unsigned crashed_tries[8], ncrashed;
+
+static void on_crashed(struct bus_sub *sub, int64_t id, unsigned attempts, void *arg)
+{
+	(void)sub;
+	(void)arg;
+	assert_true(ncrashed < 8);
+	crashed_id[ncrashed] = id;
+	crashed_tries[ncrashed++] = attempts;
+}
+
+/* Flushes, expects exactly the ids want[0, n) sent, in order. */
+static void expect_sent(struct bus_sub *s, struct evbuffer *out, const int64_t *want, size_t n)
+{
+	int64_t ids[8];
+
+	assert_int_equal(bus_sub_flush(s, out), n);
+	assert_int_equal(drain_ids(out, ids, 8), n);
+	assert_memory_equal(ids, want, n * sizeof *ids);
+}
+
+/*
+ * A crash with several events in flight (a protocol-4 host may hold the
+ * acks of handled ones) charges none of them: they become suspects and go
+ * one at a time until each is answered or crashes a host alone, and only
+ * such a crash counts toward poison. Then the full window again.
+ */
+static void crash_suspects_window_one(void **state)
+{
+	struct bus *bus = bus_new(&(struct bus_options){.queue_max = 16, .window = 4});
+	struct bus_sub *s = sub_for(bus, "s", "*");
+	struct evbuffer *out = evbuffer_new();
+	struct bus_sub_stats st;
+	int64_t e[8];
+
+	(void)state;
+	ncrashed = 0;
+	bus_set_hooks(bus, &(struct bus_hooks){.crashed = on_crashed});
+	for (int i = 0; i < 7; i++)
+		e[i] = bus_publish(bus, "user.login", NULL);
+	expect_sent(s, out, e, 4);
+	/* The third aborted the host, the acks of the first two held: nobody charged. */
+	assert_int_equal(bus_sub_detach(s, true), 0);
+	assert_int_equal(ncrashed, 0);
+	bus_sub_stats(s, &st);
+	assert_int_equal(st.redelivered, 1);
+	bus_sub_attach(s);
+	expect_sent(s, out, &e[0], 1);
+	assert_int_equal(bus_sub_flush(s, out), 0); /* one at a time */
+	assert_int_equal(bus_sub_ack_n(s, 1, e[0]), 0);
+	expect_sent(s, out, &e[1], 1);
+	assert_int_equal(bus_sub_ack(s, e[1], false), 1); /* a failure answers it too */
+	expect_sent(s, out, &e[2], 1);
+	/* Alone in flight: this crash names e[2] (one attempt). */
+	assert_int_equal(bus_sub_detach(s, true), 0);
+	assert_int_equal(ncrashed, 1);
+	assert_int_equal(crashed_id[0], e[2]);
+	assert_int_equal(crashed_tries[0], 1);
+	bus_sub_attach(s);
+	/* e[3] is still a suspect: e[2] again alone, and its second crash sets it aside. */
+	expect_sent(s, out, &e[2], 1);
+	assert_int_equal(bus_sub_detach(s, true), 1);
+	assert_int_equal(ncrashed, 2);
+	assert_int_equal(crashed_id[1], e[2]);
+	assert_int_equal(crashed_tries[1], 2);
+	bus_sub_attach(s);
+	expect_sent(s, out, &e[3], 1);
+	assert_int_equal(bus_sub_ack_n(s, 1, e[3]), 0);
+	/* No suspect left: the full window. */
+	expect_sent(s, out, &e[4], 3);
+	assert_int_equal(bus_sub_ack_n(s, 2, e[5]), 0);
+	/* One in flight at a crash counts as ever, and leaves the window whole. */
+	assert_int_equal(bus_sub_detach(s, true), 0);
+	assert_int_equal(ncrashed, 3);
+	assert_int_equal(crashed_id[2], e[6]);
+	bus_sub_attach(s);
+	e[7] = bus_publish(bus, "user.login", NULL);
+	expect_sent(s, out, &e[6], 2);
+	bus_sub_stats(s, &st);
+	assert_int_equal(st.poisoned, 1);
+	assert_int_equal(st.delivered, 4);
+	assert_int_equal(st.failed, 1);
+	assert_sum(&st);
+	/* Suspects that leave otherwise (handed over to another daemon) end the window of one. */
+	assert_int_equal(bus_sub_detach(s, true), 0);
+	assert_int_equal(ncrashed, 3);
+	assert_int_equal(bus_sub_handover(s), 2);
+	bus_sub_attach(s);
+	e[0] = bus_publish(bus, "user.login", NULL);
+	e[1] = bus_publish(bus, "user.login", NULL);
+	expect_sent(s, out, e, 2);
 	evbuffer_free(out);
 	bus_free(bus);
 }
@@ -402,16 +498,22 @@ static void every_event_accounted(void **state)
 	bus_sub_stats(s, &st);
 	assert_int_equal(st.queued, 8);
 	assert_sum(&st);
-	/* Two crashes while the same event is in flight: redelivered once, then poison. */
+	/*
+	 * A crash with two in flight charges neither; then two crashes with
+	 * the first alone in flight: redelivered twice, then poison.
+	 */
 	assert_int_equal(bus_sub_flush(s, out), 2);
 	assert_int_equal(bus_sub_detach(s, true), 0);
 	bus_sub_attach(s);
-	assert_int_equal(bus_sub_flush(s, out), 2);
+	assert_int_equal(bus_sub_flush(s, out), 1);
+	assert_int_equal(bus_sub_detach(s, true), 0);
+	bus_sub_attach(s);
+	assert_int_equal(bus_sub_flush(s, out), 1);
 	assert_int_equal(bus_sub_detach(s, true), 1);
 	evbuffer_drain(out, evbuffer_get_length(out));
 	bus_sub_stats(s, &st);
 	assert_int_equal(st.poisoned, 1);
-	assert_int_equal(st.redelivered, 1);
+	assert_int_equal(st.redelivered, 2);
 	assert_sum(&st);
 	/* Disabled with events queued: each counted dropped (disabled), none lost. */
 	size_t held = st.queued + st.inflight;
@@ -938,6 +1040,7 @@ int main(void)
 	    cmocka_unit_test(frame_bytes),
 	    cmocka_unit_test(overflow_counted),
 	    cmocka_unit_test(redeliver_then_poison),
+	    cmocka_unit_test(crash_suspects_window_one),
 	    cmocka_unit_test(prepare_rules),
 	    cmocka_unit_test(prepare_then_commit),
 	    cmocka_unit_test(wakeups),

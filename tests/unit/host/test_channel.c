@@ -209,15 +209,23 @@ static void test_acks_coalesced(void **state)
 
 	json_object_object_add(m, "t", json_object_new_string("log"));
 	assert_int_equal(channel_ack_flush(peer), 0); /* nothing held: nothing written */
+	int64_t age = -1;
+	assert_int_equal(channel_ack_held(peer, &age), 0);
+	assert_int_equal(age, 0);
+	assert_false(channel_has_frame(p->ch));
 	channel_ack(peer, 10);
 	channel_ack(peer, 11);
 	channel_ack(peer, 15);
+	assert_int_equal(channel_ack_held(peer, &age), 3);
+	assert_true(age >= 0);
 	channel_set_max(peer, 4);
 	assert_int_equal(channel_send(peer, m), -1); /* over max: nothing sent */
 	assert_int_equal(errno, EMSGSIZE);
 	channel_set_max(peer, 1 << 20);
 	assert_int_equal(channel_send(peer, m), 0);
 	expect_ack(p->ch, 3, 15);
+	assert_true(channel_has_frame(p->ch)); /* the message came in the same write */
+	assert_int_equal(channel_ack_held(peer, &age), 0);
 	assert_int_equal(channel_recv(p->ch, &got, err, sizeof err), 1);
 	assert_true(json_object_object_get_ex(got, "t", &v));
 	assert_string_equal(json_object_get_string(v), "log");
@@ -234,6 +242,30 @@ static void test_acks_coalesced(void **state)
 	channel_free(peer);
 }
 
+/*
+ * A bad length prefix counts as a frame (the next recv reports it rather
+ * than waiting), half a frame does not: the serving loop flushes held acks
+ * exactly when the next recv would block.
+ */
+static void test_has_frame_bad_prefix(void **state)
+{
+	struct pair *p = *state;
+	json_object *got = NULL;
+	char err[128];
+	static const char two[] = "\0\0\0\x0b{\"t\":\"log\"}\0\0\0\x09{\"t\":";
+
+	put(p->fd[1], two, sizeof two - 1);
+	assert_false(channel_has_frame(p->ch)); /* nothing read yet */
+	assert_int_equal(channel_recv(p->ch, &got, err, sizeof err), 1);
+	json_object_put(got);
+	assert_false(channel_has_frame(p->ch)); /* the second is cut short */
+	put(p->fd[1], "\"x\"}\0\0\0\0", 8);
+	assert_int_equal(channel_recv(p->ch, &got, err, sizeof err), 1);
+	json_object_put(got);
+	assert_true(channel_has_frame(p->ch)); /* the zero length prefix is buffered */
+	assert_int_equal(channel_recv(p->ch, &got, err, sizeof err), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -246,6 +278,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_eof_inside_frame, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_json, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_acks_coalesced, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_has_frame_bad_prefix, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
