@@ -21,11 +21,13 @@
  * daemon times the oldest event it has no answer for, so a held ack takes
  * from the deadline of the event handled while it waits: at most this much,
  * because held acks go out before a handler starts once they are this old.
- * The count bounds what one crash leaves unanswered (the daemon's window,
- * 32 by default, usually bounds it first).
+ * The count keeps the daemon's window (32 by default) refilling while the
+ * host works through it: holding a whole window's acks until the input is
+ * drained stalls both sides for a round trip each window (64 measured
+ * 155k events/s against 220k with 8 and with no holding, same run).
  */
 #define ACK_HOLD_NS 1000000
-#define ACK_HOLD_N 64
+#define ACK_HOLD_N 8
 
 void host_protocol_error(const char *code, const char *what, json_object *m)
 {
