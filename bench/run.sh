@@ -126,8 +126,8 @@ fi
 if command -v pg_config >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
 	say "durable events: ${SS_BENCH_DURABLE:-200000} events in batches of 500, 8 clients"
 	python3 "$root/bench/durable.py" "$root" "$build" "${SS_BENCH_DURABLE:-200000}" 500 |
-		grep -E '^durable_' | tee /dev/stderr |
-		awk '/^durable_events_per_s_1d/ { d = $2 } /^durable_copy_baseline_per_s/ { c = $2 }
+		grep -E '^durable_' |
+		awk '{ print } /^durable_events_per_s_1d/ { d = $2 } /^durable_copy_baseline_per_s/ { c = $2 }
 		     END { if (c > 0) printf "durable_ratio_1d %.3f ratio\n", d / c }'
 else
 	say "durable events: not measured (no PostgreSQL server binaries)"
