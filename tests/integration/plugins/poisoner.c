@@ -12,8 +12,7 @@ static int on_event(ss_plugin *p, const ss_event *ev)
 {
 	json_object *v;
 
-	if (json_object_object_get_ex(ss_event_data(ev), "crash", &v) &&
-	    json_object_get_boolean(v))
+	if (json_object_object_get_ex(ss_event_data(ev), "crash", &v) && json_object_get_boolean(v))
 		abort();
 	ss_log(p, SS_INFO, "got %lld", (long long)ss_event_id(ev));
 	return 0;
