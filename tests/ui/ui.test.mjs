@@ -282,9 +282,12 @@ step('installed: tabs, toggle off and on', async () => {
   await page.getByRole('tab', { name: 'Disabled' }).click();
   await card.waitFor();
   await shot('07-installed-disabled');
-  await card.getByRole('switch').check();
+  // click, not check(): once the enable is answered the card leaves the
+  // Disabled tab, and check() would wait for it there to read the switch.
+  await card.getByRole('switch').click();
   await page.getByRole('tab', { name: 'All' }).click();
   await page.locator('article.card[data-plugin="hello"] .badge[data-state="running"]').waitFor();
+  if (!(await card.getByRole('switch').isChecked())) throw new Error('the switch is not on once hello runs');
   await shot('08-installed');
 });
 
